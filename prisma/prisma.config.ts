@@ -1,0 +1,50 @@
+// Loaded by the Prisma CLI only (never by the application). It runs migrations through the
+// WebAssembly schema engine and a pg driver adapter, so nothing has to be downloaded.
+// See ../shared/notes/toolchain-offline.md for the two adapter gaps patched below.
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { defineConfig } from "prisma/config";
+import { DEFAULT_DATABASE_URL, databaseConnectionOptions } from "./src/connection.ts";
+
+// The schema's datasource reads DATABASE_URL; the CLI refuses to read the schema without it.
+process.env.DATABASE_URL ??= DEFAULT_DATABASE_URL;
+
+type QueryResultWithFields = { fields?: { dataTypeID: number }[] };
+const PG_NAME_OID = 19;
+const PG_CHAR_OID = 18;
+const PG_TEXT_OID = 25;
+
+const originalQuery = pg.Pool.prototype.query as (...args: unknown[]) => Promise<unknown>;
+function patchedQuery(this: pg.Pool, ...args: unknown[]): Promise<unknown> {
+  const [first] = args;
+  // After the forced DROP, the pool sees its idle connection terminated (57P01); without a
+  // listener Node would crash on the unhandled 'error' event.
+  if (this.listenerCount("error") === 0) this.on("error", () => undefined);
+  // prisma/prisma#27403: the schema engine cannot decode `name` / `"char"` columns.
+  if (typeof first === "string" && /^DROP DATABASE/i.test(first) && !/WITH \(FORCE\)/i.test(first)) {
+    args[0] = `${first.replace(/;\s*$/, "")} WITH (FORCE)`;
+  } else if (typeof first === "object" && first !== null && "text" in first) {
+    const config = first as { text: string };
+    if (/^DROP DATABASE/i.test(config.text) && !/WITH \(FORCE\)/i.test(config.text)) {
+      config.text = `${config.text.replace(/;\s*$/, "")} WITH (FORCE)`;
+    }
+  }
+  return originalQuery.apply(this, args).then((result) => {
+    for (const field of (result as QueryResultWithFields).fields ?? []) {
+      if (field.dataTypeID === PG_NAME_OID || field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+    }
+    return result;
+  });
+}
+pg.Pool.prototype.query = patchedQuery as typeof pg.Pool.prototype.query;
+
+export default defineConfig({
+  experimental: { adapter: true },
+  engine: "js",
+  schema: "schema.prisma",
+  migrations: { path: "migrations" },
+  async adapter() {
+    const adapter = new PrismaPg({ ...databaseConnectionOptions(), max: 2 });
+    return adapter;
+  },
+});
