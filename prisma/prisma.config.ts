@@ -38,13 +38,34 @@ function patchedQuery(this: pg.Pool, ...args: unknown[]): Promise<unknown> {
 }
 pg.Pool.prototype.query = patchedQuery as typeof pg.Pool.prototype.query;
 
+// adapter-pg runs a migration by splitting it at every ";", which breaks function bodies.
+// PostgreSQL runs a multi-statement script in one simple query (and one implicit transaction).
+interface ScriptRunner {
+  executeScript(script: string): Promise<void>;
+}
+function runScriptsWhole<T extends ScriptRunner>(adapter: T): T {
+  const internals = adapter as unknown as { client: pg.Pool; onError(error: unknown): never };
+  adapter.executeScript = async (script: string) => {
+    try {
+      await internals.client.query(script);
+    } catch (error) {
+      internals.onError(error);
+    }
+  };
+  return adapter;
+}
+
 export default defineConfig({
   experimental: { adapter: true },
   engine: "js",
   schema: "schema.prisma",
   migrations: { path: "migrations" },
   async adapter() {
-    const adapter = new PrismaPg({ ...databaseConnectionOptions(), max: 2 });
-    return adapter;
+    const factory = new PrismaPg({ ...databaseConnectionOptions(), max: 2 });
+    const connect = factory.connect.bind(factory);
+    const connectToShadowDb = factory.connectToShadowDb.bind(factory);
+    factory.connect = async () => runScriptsWhole(await connect());
+    factory.connectToShadowDb = async () => runScriptsWhole(await connectToShadowDb());
+    return factory;
   },
 });

@@ -720,11 +720,11 @@ ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_createdById_fkey" FOREIGN KEY ("
 ALTER TABLE "Session" ADD CONSTRAINT "Session_operatorId_fkey" FOREIGN KEY ("operatorId") REFERENCES "Operator"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- The audit log is append-only: refuse UPDATE and DELETE at the database itself.
-CREATE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'AuditEvent is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
-$$ LANGUAGE plpgsql;
+$$;
 
 CREATE TRIGGER audit_event_no_update_or_delete
   BEFORE UPDATE OR DELETE ON "AuditEvent"
