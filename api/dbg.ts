@@ -1,0 +1,11 @@
+import { loadEnv } from "@steward/core/env";
+import { createLogger } from "@steward/core/logger";
+import { buildApp } from "./src/app.ts";
+const env = loadEnv({ ...process.env, API_PORT: "4556", LOG_LEVEL: "debug" });
+const app = buildApp(env, createLogger("api", "debug"));
+const url = await app.start();
+const t = setTimeout(() => { console.log("TIMEOUT"); process.exit(1); }, 8000);
+const res = await fetch(url + "/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) });
+console.log(res.status, await res.text());
+clearTimeout(t);
+await app.stop();

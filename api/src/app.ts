@@ -1,0 +1,186 @@
+// Builds the API: GraphQL over HTTP and graphql-ws on one port and path, health endpoints,
+// and the built dashboard on the same origin. `main.ts` only calls this; tests do too.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import type { Env } from "@steward/core/env";
+import { createEventBus } from "@steward/core/events";
+import type { Logger } from "@steward/core/logger";
+import { createPrismaClient, type Db } from "@steward/db/client";
+import { serialize as serializeCookie } from "cookie";
+import { GraphQLError } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { createYoga, type Plugin } from "graphql-yoga";
+import { Redis } from "ioredis";
+import sirv from "sirv";
+import { WebSocketServer } from "ws";
+import { authenticate, InvalidCredentialsPresented } from "./authenticate.ts";
+import type { Context, ResponseCookie } from "./context.ts";
+import { schema } from "./schema/index.ts";
+
+interface ServerContext {
+  req: IncomingMessage;
+  responseCookies: ResponseCookie[];
+}
+
+export interface App {
+  /** Resolves with the URL it listens on. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+  db: Db;
+}
+
+export function buildApp(env: Env, logger: Logger): App {
+  const db = createPrismaClient(env.DATABASE_URL);
+  const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on("error", () => undefined);
+
+  const setCookies: Plugin<object, ServerContext> = {
+    onResponse({ response, serverContext }) {
+      for (const cookie of serverContext?.responseCookies ?? []) {
+        response.headers.append(
+          "set-cookie",
+          serializeCookie(cookie.name, cookie.value, {
+            httpOnly: true,
+            sameSite: "strict",
+            secure: env.COOKIE_SECURE,
+            path: "/",
+            expires: cookie.expires,
+          }),
+        );
+      }
+    },
+  };
+
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: env.NODE_ENV !== "production",
+    logging: {
+      debug: (...args) => logger.debug(args),
+      info: (...args) => logger.info(args),
+      warn: (...args) => logger.warn(args),
+      error: (...args) => logger.error(args),
+    },
+    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "content-type"] }), setCookies],
+    context: async ({ request, req, responseCookies }) => {
+      try {
+        const actor = await authenticate(db, {
+          cookieHeader: request.headers.get("cookie"),
+          authorizationHeader: request.headers.get("authorization"),
+        });
+        return {
+          db,
+          env,
+          events: events.bus,
+          actor,
+          clientIp: req.socket.remoteAddress ?? "unknown",
+          userAgent: request.headers.get("user-agent") ?? undefined,
+          responseCookies,
+        };
+      } catch (error) {
+        if (error instanceof InvalidCredentialsPresented) {
+          throw new GraphQLError(error.message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+        }
+        throw error;
+      }
+    },
+  });
+
+  const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (path === "/readyz") {
+      void readiness(db, redis).then((checks) =>
+        sendJson(res, Object.values(checks).every((ok) => ok) ? 200 : 503, checks),
+      );
+      return;
+    }
+    if (path === "/graphql" || !serveDashboard) {
+      void yoga.handle(req, res, { req, responseCookies: [] });
+      return;
+    }
+    serveDashboard(req, res);
+  });
+
+  const wsServer = new WebSocketServer({ server, path: "/graphql" });
+  const wsHandler = useServer<Record<string, unknown> | undefined, { request: IncomingMessage }>(
+    {
+      schema,
+      // The socket authenticates once, from its cookie or connectionParams.authorization.
+      context: async (ctx): Promise<Context> => {
+        const authorization = ctx.connectionParams?.authorization;
+        const actor = await authenticate(db, {
+          cookieHeader: ctx.extra.request.headers.cookie ?? null,
+          authorizationHeader: typeof authorization === "string" ? authorization : null,
+        });
+        return {
+          db,
+          env,
+          events: events.bus,
+          actor,
+          clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown",
+          userAgent: ctx.extra.request.headers["user-agent"],
+          responseCookies: [],
+        };
+      },
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          await authenticate(db, {
+            cookieHeader: ctx.extra.request.headers.cookie ?? null,
+            authorizationHeader: typeof authorization === "string" ? authorization : null,
+          });
+          return true;
+        } catch {
+          return false; // graphql-ws closes with 4403 Forbidden
+        }
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    db,
+    async start() {
+      await new Promise<void>((resolve) => server.listen(env.API_PORT, env.API_HOST, resolve));
+      const address = server.address() as AddressInfo;
+      return `http://${env.API_HOST}:${address.port}`;
+    },
+    async stop() {
+      await wsHandler.dispose();
+      await new Promise<void>((resolve) => {
+        wsServer.close(() => resolve());
+      });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await events.close();
+      redis.disconnect();
+      await db.$disconnect();
+    },
+  };
+}
+
+async function readiness(db: Db, redis: Redis): Promise<{ postgres: boolean; redis: boolean }> {
+  const within = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
+  const [postgres, redisOk] = await Promise.all([
+    within(db.$queryRaw`SELECT 1`, 2000).then(
+      () => true,
+      () => false,
+    ),
+    within(redis.ping(), 2000).then(
+      (reply) => reply === "PONG",
+      () => false,
+    ),
+  ]);
+  return { postgres, redis: redisOk };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,31 @@
+// Who is calling: a session cookie (dashboard) or a bearer API token (integrations). The same
+// function serves HTTP requests and websocket connections.
+import { type Actor, ANONYMOUS } from "@steward/core/actor";
+import { actorForApiToken } from "@steward/core/apiTokens";
+import { operatorForSession, SESSION_COOKIE } from "@steward/core/auth";
+import type { Db } from "@steward/db/client";
+import { parse as parseCookies } from "cookie";
+
+export interface Credentials {
+  cookieHeader?: string | null;
+  authorizationHeader?: string | null;
+}
+
+/** The credentials were present but not valid: the caller gets a 401, not anonymous access. */
+export class InvalidCredentialsPresented extends Error {}
+
+export async function authenticate(db: Db, credentials: Credentials): Promise<Actor> {
+  const bearer = credentials.authorizationHeader?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (credentials.authorizationHeader && !bearer) throw new InvalidCredentialsPresented("Malformed Authorization header");
+  if (bearer) {
+    const actor = bearer.startsWith("sst_") ? await operatorForSession(db, bearer) : await actorForApiToken(db, bearer);
+    if (!actor) throw new InvalidCredentialsPresented("Unknown, expired or revoked token");
+    return actor;
+  }
+  const sessionToken = credentials.cookieHeader ? parseCookies(credentials.cookieHeader)[SESSION_COOKIE] : undefined;
+  if (sessionToken) {
+    // An expired or forged cookie is treated as signed out; the dashboard then shows the login page.
+    return (await operatorForSession(db, sessionToken)) ?? ANONYMOUS;
+  }
+  return ANONYMOUS;
+}

@@ -1,0 +1,86 @@
+// Plugins, scalars and the Context type; no object types live here (see schema/<domain>.ts).
+import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import ValidationPlugin from "@pothos/plugin-validation";
+import type PrismaTypes from "@steward/db/generated/pothos-types.ts";
+import { getDatamodel } from "@steward/db/generated/pothos-types.ts";
+import type { ApiTokenScope } from "@steward/core/permissions";
+import { roleCan, tokenHasScope } from "@steward/core/permissions";
+import { GraphQLError } from "graphql";
+import type { Context } from "./context.ts";
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: true;
+  AuthScopes: {
+    /** Any signed-in operator, whatever the role. */
+    viewer: boolean;
+    /** OPERATOR or ADMIN: the actions PRODUCT.md §8 allows the operator. */
+    operator: boolean;
+    admin: boolean;
+    /** An integration's API token with this scope. */
+    token: ApiTokenScope;
+  };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({
+  defaultFieldNullability: false,
+  defaultInputFieldRequiredness: true,
+  // Scope-auth wraps resolvers first, so nothing else runs for an unauthorized call.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (context) => {
+      const { actor } = context;
+      const role = actor.kind === "OPERATOR" ? actor.role : null;
+      return {
+        viewer: role !== null && roleCan(role, "read"),
+        operator: role !== null && roleCan(role, "operate"),
+        admin: role !== null && roleCan(role, "administer"),
+        token: (scope) => tokenHasScope(actor, scope),
+      };
+    },
+    unauthorizedError: (_parent, context) =>
+      context.actor.kind === "ANONYMOUS"
+        ? new GraphQLError("Sign in, or send a valid API token", { extensions: { code: "UNAUTHENTICATED" } })
+        : new GraphQLError("You are not allowed to do this", { extensions: { code: "FORBIDDEN" } }),
+  },
+  prisma: {
+    client: (context) => context.db,
+    dmmf: getDatamodel(),
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+  },
+  errors: {
+    defaultTypes: [],
+  },
+});
+
+builder.scalarType("DateTime", {
+  serialize: (value) => value.toISOString(),
+  parseValue: (value) => {
+    const date = new Date(String(value));
+    if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
+    return date;
+  },
+});
+
+builder.scalarType("JSON", {
+  serialize: (value) => value,
+  parseValue: (value) => value,
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

@@ -1,0 +1,22 @@
+import type { Actor } from "@steward/core/actor";
+import type { Env } from "@steward/core/env";
+import type { EventBus } from "@steward/core/events";
+import type { Db } from "@steward/db/client";
+
+/** Per-request (or per-websocket-operation) context. */
+export interface Context {
+  db: Db;
+  env: Env;
+  events: EventBus;
+  actor: Actor;
+  clientIp: string;
+  userAgent?: string;
+  /** Set by login/logout; the HTTP layer turns it into a Set-Cookie header. */
+  responseCookies: ResponseCookie[];
+}
+
+export interface ResponseCookie {
+  name: string;
+  value: string;
+  expires: Date;
+}

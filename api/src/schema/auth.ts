@@ -1,0 +1,131 @@
+import { createApiToken, revokeApiToken } from "@steward/core/apiTokens";
+import { login, logout, SESSION_COOKIE } from "@steward/core/auth";
+import { apiTokenScopes } from "@steward/core/permissions";
+import { InvalidCredentialsError, TooManyAttemptsError } from "@steward/core/errors";
+import { z } from "zod";
+import { builder } from "../builder.ts";
+import { commonMutationErrors } from "./errors.ts";
+
+export const RoleEnum = builder.enumType("Role", { values: ["ADMIN", "OPERATOR", "VIEWER"] as const });
+
+export const OperatorType = builder.prismaObject("Operator", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    email: t.exposeString("email"),
+    name: t.exposeString("name"),
+    role: t.expose("role", { type: RoleEnum }),
+  }),
+});
+
+const ApiTokenNode = builder.prismaNode("ApiToken", {
+  id: { field: "id" },
+  authScopes: { admin: true },
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    prefix: t.exposeString("prefix", { description: "First characters of the token, to recognise it." }),
+    scopes: t.exposeStringList("scopes"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
+    createdBy: t.relation("createdBy"),
+  }),
+});
+
+const SessionType = builder.objectRef<{ expiresAt: Date }>("Session").implement({
+  fields: (t) => ({
+    expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  me: t.prismaField({
+    type: "Operator",
+    nullable: true,
+    description: "The signed-in operator, or null.",
+    resolve: (query, _root, _args, { db, actor }) =>
+      actor.kind === "OPERATOR" ? db.operator.findUnique({ ...query, where: { id: actor.id } }) : null,
+  }),
+  apiTokens: t.prismaConnection({
+    type: "ApiToken",
+    cursor: "id",
+    authScopes: { admin: true },
+    resolve: (query, _root, _args, { db }) => db.apiToken.findMany({ ...query, orderBy: { id: "desc" } }),
+  }),
+}));
+
+type OperatorRow = typeof OperatorType.$inferType;
+const LoginPayload = builder.objectRef<{ operator: OperatorRow; session: { expiresAt: Date } }>("LoginPayload").implement({
+  fields: (t) => ({
+    operator: t.field({ type: OperatorType, resolve: (payload) => payload.operator }),
+    session: t.field({ type: SessionType, resolve: (payload) => payload.session }),
+  }),
+});
+
+const CreatedApiToken = builder.objectRef<{ id: string; token: string }>("CreatedApiToken").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    token: t.exposeString("token", { description: "The secret, shown only this once." }),
+  }),
+});
+
+const ApiTokenScopeEnum = builder.enumType("ApiTokenScope", {
+  values: Object.fromEntries(apiTokenScopes.map((scope) => [scope.replace(":", "_").toUpperCase(), { value: scope }])),
+});
+
+builder.mutationFields((t) => ({
+  login: t.field({
+    type: LoginPayload,
+    errors: { types: [InvalidCredentialsError, TooManyAttemptsError, ...commonMutationErrors] },
+    args: {
+      email: t.arg.string({ validate: z.string().trim().email().max(254) }),
+      password: t.arg.string({ validate: z.string().min(1).max(1024) }),
+    },
+    resolve: async (_root, args, context) => {
+      const result = await login(
+        context.db,
+        {
+          sessionTtlHours: context.env.SESSION_TTL_HOURS,
+          maxFailuresPerAccount: context.env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+          maxFailuresPerAddress: context.env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+          failureWindowMinutes: context.env.LOGIN_FAILURE_WINDOW_MINUTES,
+        },
+        { email: args.email, password: args.password, ip: context.clientIp, userAgent: context.userAgent },
+      );
+      context.responseCookies.push({ name: SESSION_COOKIE, value: result.sessionToken, expires: result.expiresAt });
+      const operator = await context.db.operator.findUniqueOrThrow({ where: { id: result.operator.id } });
+      return { operator, session: { expiresAt: result.expiresAt } };
+    },
+  }),
+  logout: t.boolean({
+    authScopes: { viewer: true },
+    resolve: async (_root, _args, context) => {
+      if (context.actor.kind === "OPERATOR") await logout(context.db, context.actor);
+      context.responseCookies.push({ name: SESSION_COOKIE, value: "", expires: new Date(0) });
+      return true;
+    },
+  }),
+  createApiToken: t.field({
+    type: CreatedApiToken,
+    authScopes: { admin: true },
+    errors: { types: commonMutationErrors },
+    args: {
+      name: t.arg.string({ validate: z.string().trim().min(2).max(80) }),
+      scopes: t.arg({ type: [ApiTokenScopeEnum], validate: z.array(z.string()).min(1) }),
+    },
+    resolve: (_root, args, { db, actor }) => {
+      if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
+      return createApiToken(db, actor, { name: args.name, scopes: args.scopes.map(String) });
+    },
+  }),
+  revokeApiToken: t.field({
+    type: "Boolean",
+    authScopes: { admin: true },
+    errors: { types: commonMutationErrors },
+    args: { id: t.arg.globalID({ for: ApiTokenNode }) },
+    resolve: async (_root, args, { db, actor }) => {
+      if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
+      await revokeApiToken(db, actor, args.id.id);
+      return true;
+    },
+  }),
+}));

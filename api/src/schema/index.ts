@@ -1,0 +1,8 @@
+// Imports each domain's types for their side effects, then builds the schema.
+import { builder } from "../builder.ts";
+import "./errors.ts";
+import "./auth.ts";
+import "./audit.ts";
+import "./jobs.ts";
+
+export const schema = builder.toSchema({ sortSchema: true });

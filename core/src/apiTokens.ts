@@ -1,0 +1,69 @@
+// API tokens for integrations: shown once, stored hashed, scoped, revocable.
+import type { Db } from "@steward/db/client";
+import type { ApiTokenActor, OperatorActor } from "./actor.ts";
+import { recordAudit } from "./audit.ts";
+import { InvalidInputError, NotFoundError } from "./errors.ts";
+import { type ApiTokenScope, apiTokenScopes, assertOperatorCan } from "./permissions.ts";
+import { hashSecret, newSecret } from "./secrets.ts";
+
+export interface CreatedApiToken {
+  id: string;
+  /** The only time the secret is visible. */
+  token: string;
+}
+
+export async function createApiToken(
+  db: Db,
+  actor: OperatorActor,
+  input: { name: string; scopes: readonly string[] },
+): Promise<CreatedApiToken> {
+  assertOperatorCan(actor, "administer");
+  const name = input.name.trim();
+  if (name.length < 2 || name.length > 80) throw new InvalidInputError("Name must be 2–80 characters", "name");
+  const unknown = input.scopes.filter((scope) => !(apiTokenScopes as readonly string[]).includes(scope));
+  if (unknown.length > 0 || input.scopes.length === 0) {
+    throw new InvalidInputError(`Scopes must be some of: ${apiTokenScopes.join(", ")}`, "scopes");
+  }
+  const token = newSecret("stw_");
+  const created = await db.$transaction(async (tx) => {
+    const row = await tx.apiToken.create({
+      data: {
+        name,
+        tokenHash: hashSecret(token),
+        prefix: token.slice(0, 10),
+        scopes: [...new Set(input.scopes)],
+        createdById: actor.id,
+      },
+    });
+    await recordAudit(tx, actor, {
+      action: "apiToken.create",
+      targetType: "ApiToken",
+      targetId: row.id,
+      after: { name, scopes: row.scopes },
+    });
+    return row;
+  });
+  return { id: created.id, token };
+}
+
+export async function revokeApiToken(db: Db, actor: OperatorActor, tokenId: string): Promise<void> {
+  assertOperatorCan(actor, "administer");
+  await db.$transaction(async (tx) => {
+    const token = await tx.apiToken.findUnique({ where: { id: tokenId } });
+    if (!token) throw new NotFoundError("ApiToken", tokenId);
+    if (token.revokedAt) return;
+    await tx.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() } });
+    await recordAudit(tx, actor, { action: "apiToken.revoke", targetType: "ApiToken", targetId: tokenId });
+  });
+}
+
+export async function actorForApiToken(db: Db, token: string): Promise<ApiTokenActor | null> {
+  const row = await db.apiToken.findUnique({ where: { tokenHash: hashSecret(token) } });
+  if (!row || row.revokedAt) return null;
+  // Best effort and at most once a minute: a write per request would sit on the hot path.
+  const now = new Date();
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+    void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => undefined);
+  }
+  return { kind: "API_TOKEN", id: row.id, name: row.name, scopes: row.scopes as ApiTokenScope[] };
+}

@@ -1,0 +1,50 @@
+// Every setting Steward reads, validated once at boot: a typo fails fast with a clear message.
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  // Services
+  DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/steward"),
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379/0"),
+  /** Prefix for every Redis key (queues, pub/sub), so several stacks can share one Redis. */
+  REDIS_PREFIX: z.string().min(1).default("steward"),
+
+  // API and dashboard
+  API_HOST: z.string().default("127.0.0.1"),
+  API_PORT: port.default(4000),
+  /** Built dashboard served by the API on the same origin (cookies and websockets just work). */
+  WEB_DIST_DIR: z.string().optional(),
+  PUBLIC_URL: z.string().url().default("http://127.0.0.1:4000"),
+
+  // Sessions and login protection
+  SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  COOKIE_SECURE: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((value) => value === "true"),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(20),
+  LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().int().positive().default(15),
+
+  // Marketplace
+  MARKETPLACE_TIME_ZONE: z.string().default("Australia/Melbourne"),
+
+  // Worker
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
+  HEARTBEAT_CRON: z.string().default("* * * * *"),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid environment:\n${problems.join("\n")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,75 @@
+// Events published on Redis so every API instance can push them to subscribers, whichever
+// process (API or worker) caused them. Payloads are small and JSON-safe.
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { createPubSub, type PubSub } from "@graphql-yoga/subscription";
+import { Redis } from "ioredis";
+
+export interface JobRunEvent {
+  jobRunId: string;
+  jobName: string;
+  status: "RUNNING" | "SUCCEEDED" | "FAILED";
+}
+
+export type StewardEvents = {
+  jobRunRecorded: [JobRunEvent];
+};
+
+export type EventBus = PubSub<StewardEvents>;
+
+export interface EventBusHandle {
+  bus: EventBus;
+  close(): Promise<void>;
+}
+
+type BusEventTarget = NonNullable<Parameters<typeof createPubSub<StewardEvents>>[0]>["eventTarget"] & EventTarget;
+
+/**
+ * Redis pub/sub channels are global to a Redis server, so channels carry the stack's prefix:
+ * several stacks (parallel test runs, staging beside production) can share one Redis.
+ */
+function prefixedEventTarget(inner: EventTarget, prefix: string): EventTarget {
+  const channel = (type: string): string => `${prefix}:events:${type}`;
+  const wrapped = new Map<unknown, (event: Event) => void>();
+  return {
+    addEventListener(type, callback, options) {
+      if (!callback) return;
+      const listener = (event: Event): void => {
+        const detail = (event as CustomEvent).detail;
+        const local = new CustomEvent(type, { detail });
+        if (typeof callback === "function") callback(local);
+        else callback.handleEvent(local);
+      };
+      wrapped.set(callback, listener);
+      inner.addEventListener(channel(type), listener, options);
+    },
+    removeEventListener(type, callback, options) {
+      const listener = wrapped.get(callback);
+      if (!listener) return;
+      wrapped.delete(callback);
+      inner.removeEventListener(channel(type), listener, options);
+    },
+    dispatchEvent(event) {
+      return inner.dispatchEvent(new CustomEvent(channel(event.type), { detail: (event as CustomEvent).detail }));
+    },
+  };
+}
+
+export function createEventBus(redisUrl: string, prefix: string): EventBusHandle {
+  const options = { maxRetriesPerRequest: null } as const;
+  const publishClient = new Redis(redisUrl, options);
+  const subscribeClient = new Redis(redisUrl, options);
+  // ioredis reconnects by itself; without listeners a dropped connection would crash Node.
+  publishClient.on("error", () => undefined);
+  subscribeClient.on("error", () => undefined);
+  const redisTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
+  const bus = createPubSub<StewardEvents>({
+    eventTarget: prefixedEventTarget(redisTarget, prefix) as BusEventTarget,
+  });
+  return {
+    bus,
+    async close() {
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+}

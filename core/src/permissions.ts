@@ -1,0 +1,34 @@
+// The autonomy rules of PRODUCT.md §8 as data: what each role may do. The API enforces them on
+// every field; core re-checks them where an action is taken, so no caller can skip them.
+import type { Role } from "@steward/db/client";
+import type { Actor } from "./actor.ts";
+import { ForbiddenActionError } from "./errors.ts";
+
+export const capabilities = {
+  /** See everything on the dashboard. */
+  read: ["VIEWER", "OPERATOR", "ADMIN"],
+  /** Approve/reject reviews, process refunds, run/pause jobs, switch flags, flag accounts, fix reconciliation, handle alerts. */
+  operate: ["OPERATOR", "ADMIN"],
+  /** Operators, API tokens, channels, thresholds, prices, slots. */
+  administer: ["ADMIN"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Capability = keyof typeof capabilities;
+
+export function roleCan(role: Role, capability: Capability): boolean {
+  return (capabilities[capability] as readonly Role[]).includes(role);
+}
+
+export const apiTokenScopes = ["read", "reviews:write", "refunds:write", "searches:write"] as const;
+export type ApiTokenScope = (typeof apiTokenScopes)[number];
+
+export function tokenHasScope(actor: Actor, scope: ApiTokenScope): boolean {
+  return actor.kind === "API_TOKEN" && actor.scopes.includes(scope);
+}
+
+export function assertOperatorCan(actor: Actor, capability: Capability): void {
+  if (actor.kind === "SYSTEM") return;
+  if (actor.kind !== "OPERATOR" || !roleCan(actor.role, capability)) {
+    throw new ForbiddenActionError(`This action needs the '${capability}' permission`);
+  }
+}

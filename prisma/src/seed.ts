@@ -1,0 +1,101 @@
+// Deterministic demo data: the same ids-free content on every run (a seeded PRNG, fixed names),
+// anchored to "now" so the demo always looks current. Safe to re-run: it only seeds an empty DB.
+import { hashPassword } from "@steward/core/passwords";
+import { createPrismaClient, type Db } from "./client.ts";
+
+export const DEMO_PASSWORD = "steward-demo-2026";
+export const DEMO_OPERATORS = [
+  { email: "admin@steward.test", name: "Ada Admin", role: "ADMIN" },
+  { email: "operator@steward.test", name: "Olive Operator", role: "OPERATOR" },
+  { email: "viewer@steward.test", name: "Vic Viewer", role: "VIEWER" },
+] as const;
+
+const REGIONS = [
+  ["melbourne", "City of Melbourne"],
+  ["yarra", "City of Yarra"],
+  ["port-phillip", "City of Port Phillip"],
+  ["stonnington", "City of Stonnington"],
+  ["boroondara", "City of Boroondara"],
+  ["darebin", "City of Darebin"],
+] as const;
+
+const BUSINESS_WORDS = ["Pawsitive", "Good Dog", "Heel", "Sit Stay", "Bark Less", "Loose Lead", "Puppy", "Canine", "Recall", "Wag"];
+const BUSINESS_KINDS = ["Training", "Academy", "Dog School", "Behaviour Co", "K9 Coaching"];
+const REVIEW_BODIES = [
+  "Our rescue went from reactive to relaxed in six sessions. Patient, kind and clear trainer.",
+  "Great puppy classes, our cavoodle now sits and waits at every door.",
+  "Helpful advice on loose lead walking, though the sessions started late twice.",
+  "Best trainer in the area. Highly recommend for recall training at the park.",
+  "Cheap pills online visit http://spam.example now!!! best prices",
+  "This is a terrible scam, total rubbish, do not waste your money.",
+  "Does anyone know a good plumber around here? Unrelated but asking.",
+  "Friendly team and the group class was well organised. Our kelpie loved it.",
+];
+
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean }> {
+  if ((await db.operator.count()) > 0) return { seeded: false };
+  const random = prng(20261123);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
+
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  for (const operator of DEMO_OPERATORS) {
+    await db.operator.create({ data: { ...operator, passwordHash } });
+  }
+
+  const regions: { id: string; name: string }[] = [];
+  for (const [slug, name] of REGIONS) regions.push(await db.region.create({ data: { slug, name } }));
+
+  const businesses: { id: string }[] = [];
+  for (let index = 0; index < 60; index++) {
+    const region = regions[index % regions.length]!;
+    const name = `${pick(BUSINESS_WORDS)} ${pick(BUSINESS_KINDS)} ${region.name.replace("City of ", "")} ${index + 1}`;
+    businesses.push(
+      await db.business.create({
+        data: {
+          regionId: region.id,
+          name,
+          email: `owner${index + 1}@trainers.example`,
+          createdAt: hoursAgo(24 * (400 - index * 5)),
+        },
+      }),
+    );
+  }
+
+  await db.review.createMany({
+    data: Array.from({ length: 120 }, (_, index) => {
+      const body = pick(REVIEW_BODIES);
+      const looksBad = /spam|scam|plumber/i.test(body);
+      return {
+        businessId: pick(businesses).id,
+        rating: looksBad ? 1 : 3 + Math.floor(random() * 3),
+        body,
+        source: "seed",
+        aiConfidence: looksBad ? 0.1 + random() * 0.3 : 0.75 + random() * 0.25,
+        aiProvider: "deterministic",
+        aiScoredAt: hoursAgo(200 - index),
+        createdAt: hoursAgo(200 - index),
+      };
+    }),
+  });
+
+  return { seeded: true };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const db = createPrismaClient();
+  const result = await seed(db);
+  console.log(result.seeded ? "Seeded demo data." : "Database already has data; seed skipped.");
+  await db.$disconnect();
+}

@@ -1,0 +1,28 @@
+// What every job in the catalog declares: its name, schedule, payload schema and handler.
+import type { Env } from "@steward/core/env";
+import type { EventBus } from "@steward/core/events";
+import type { JobOutcome } from "@steward/core/jobRuns";
+import type { Logger } from "@steward/core/logger";
+import type { Db } from "@steward/db/client";
+import type { z } from "zod";
+
+export interface JobContext {
+  db: Db;
+  env: Env;
+  events: EventBus;
+  logger: Logger;
+  jobRunId: string;
+}
+
+export interface JobDefinition<Payload extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  /** Cron pattern and time zone; omitted for jobs that only run on demand. */
+  schedule?: { pattern: string; tz: string };
+  payload: Payload;
+  handler(context: JobContext, payload: z.infer<Payload>): Promise<JobOutcome>;
+}
+
+export function defineJob<Payload extends z.ZodType>(definition: JobDefinition<Payload>): JobDefinition<Payload> {
+  return definition;
+}

@@ -1,0 +1,30 @@
+// Queue names and connection options shared by the worker and by whoever enqueues (the API's
+// run-now). Keys live under the stack's prefix so stacks can share one Redis.
+import type { ConnectionOptions, DefaultJobOptions } from "bullmq";
+
+export const JOBS_QUEUE = "jobs";
+
+export function connectionFor(redisUrl: string): ConnectionOptions {
+  const url = new URL(redisUrl);
+  return {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    db: Number(url.pathname.replace("/", "") || 0),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    // BullMQ's workers must wait for Redis rather than fail a command during a reconnect.
+    maxRetriesPerRequest: null,
+  };
+}
+
+export const defaultJobOptions: DefaultJobOptions = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
+export interface JobData {
+  trigger: "SCHEDULE" | "MANUAL";
+  triggeredById?: string;
+  payload?: unknown;
+}

@@ -1,0 +1,16 @@
+// The job catalog: one file per job under jobs/, listed once here.
+import type { JobDefinition } from "./jobs/definition.ts";
+import { heartbeatJob } from "./jobs/heartbeat.ts";
+
+export const jobCatalog: readonly JobDefinition[] = [heartbeatJob];
+
+/** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */
+export function validateCatalog(catalog: readonly JobDefinition[]): Map<string, JobDefinition> {
+  const byName = new Map<string, JobDefinition>();
+  for (const job of catalog) {
+    if (typeof job.handler !== "function") throw new Error(`Job '${job.name}' has no handler`);
+    if (byName.has(job.name)) throw new Error(`Job '${job.name}' is defined twice`);
+    byName.set(job.name, job);
+  }
+  return byName;
+}

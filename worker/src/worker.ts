@@ -1,0 +1,83 @@
+// The worker process: upserts every scheduled job from the catalog (so a Redis flush or a deploy
+// restores the schedule), then processes jobs, recording each attempt in PostgreSQL.
+import type { Env } from "@steward/core/env";
+import { createEventBus } from "@steward/core/events";
+import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
+import type { Logger } from "@steward/core/logger";
+import { createPrismaClient } from "@steward/db/client";
+import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import type { JobDefinition } from "./jobs/definition.ts";
+import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "./queue.ts";
+import { validateCatalog } from "./registry.ts";
+
+export interface StewardWorker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  queue: Queue<JobData>;
+}
+
+export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefinition[]): StewardWorker {
+  const jobs = validateCatalog(catalog);
+  const connection = connectionFor(env.REDIS_URL);
+  const db = createPrismaClient(env.DATABASE_URL, env.WORKER_CONCURRENCY + 2);
+  const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
+  const queue = new Queue<JobData>(JOBS_QUEUE, { connection, prefix: env.REDIS_PREFIX, defaultJobOptions });
+  queue.on("error", (error) => logger.error({ err: error }, "queue error"));
+  let worker: Worker<JobData> | undefined;
+
+  async function process(job: Job<JobData>): Promise<string> {
+    const definition = jobs.get(job.name);
+    if (!definition) throw new UnrecoverableError(`No handler for job '${job.name}'`);
+    const attempt = job.attemptsMade + 1;
+    const jobRunId = await startJobRun(db, events.bus, {
+      jobName: job.name,
+      queueJobId: job.id ?? `${job.name}:unknown`,
+      trigger: attempt > 1 ? "RETRY" : (job.data.trigger ?? "SCHEDULE"),
+      triggeredById: job.data.triggeredById ?? null,
+      attempt,
+    });
+    try {
+      const payload = definition.payload.safeParse(job.data.payload ?? {});
+      if (!payload.success) throw new UnrecoverableError(`Invalid payload: ${payload.error.message}`);
+      const outcome = await definition.handler(
+        { db, env, events: events.bus, logger: logger.child({ job: job.name, jobRunId }), jobRunId },
+        payload.data,
+      );
+      await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
+      return outcome.summary;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await finishJobRun(db, events.bus, jobRunId, { ok: false, error: message });
+      throw error;
+    }
+  }
+
+  return {
+    queue,
+    async start() {
+      for (const definition of jobs.values()) {
+        if (!definition.schedule) continue;
+        await queue.upsertJobScheduler(
+          definition.name,
+          { pattern: definition.schedule.pattern, tz: definition.schedule.tz },
+          { name: definition.name, data: { trigger: "SCHEDULE" }, opts: defaultJobOptions },
+        );
+      }
+      worker = new Worker<JobData>(JOBS_QUEUE, process, {
+        connection,
+        prefix: env.REDIS_PREFIX,
+        concurrency: env.WORKER_CONCURRENCY,
+      });
+      worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+      worker.on("failed", (job, error) => logger.warn({ job: job?.name, err: error.message }, "job attempt failed"));
+      await worker.waitUntilReady();
+      logger.info({ jobs: [...jobs.keys()] }, "worker started");
+    },
+    async stop() {
+      await worker?.close();
+      await queue.close();
+      await events.close();
+      await db.$disconnect();
+    },
+  };
+}
