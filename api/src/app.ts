@@ -11,6 +11,8 @@ import { serialize as serializeCookie } from "cookie";
 import { GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type Plugin } from "graphql-yoga";
+import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "@steward/worker/queue";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
@@ -35,6 +37,12 @@ export function buildApp(env: Env, logger: Logger): App {
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on("error", () => undefined);
+  const jobs = new Queue<JobData>(JOBS_QUEUE, {
+    connection: connectionFor(env.REDIS_URL),
+    prefix: env.REDIS_PREFIX,
+    defaultJobOptions,
+  });
+  jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
 
   const setCookies: Plugin<object, ServerContext> = {
     onResponse({ response, serverContext }) {
@@ -74,6 +82,7 @@ export function buildApp(env: Env, logger: Logger): App {
           db,
           env,
           events: events.bus,
+          jobs,
           actor,
           clientIp: req.socket.remoteAddress ?? "unknown",
           userAgent: request.headers.get("user-agent") ?? undefined,
@@ -121,6 +130,7 @@ export function buildApp(env: Env, logger: Logger): App {
           db,
           env,
           events: events.bus,
+          jobs,
           actor,
           clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown",
           userAgent: ctx.extra.request.headers["user-agent"],
@@ -158,6 +168,7 @@ export function buildApp(env: Env, logger: Logger): App {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await events.close();
+      await jobs.close();
       redis.disconnect();
       await db.$disconnect();
     },

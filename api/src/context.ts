@@ -2,12 +2,16 @@ import type { Actor } from "@steward/core/actor";
 import type { Env } from "@steward/core/env";
 import type { EventBus } from "@steward/core/events";
 import type { Db } from "@steward/db/client";
+import type { JobData } from "@steward/worker/queue";
+import type { Queue } from "bullmq";
 
 /** Per-request (or per-websocket-operation) context. */
 export interface Context {
   db: Db;
   env: Env;
   events: EventBus;
+  /** The worker's queue, for run-now. */
+  jobs: Queue<JobData>;
   actor: Actor;
   clientIp: string;
   userAgent?: string;

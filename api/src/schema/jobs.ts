@@ -1,4 +1,25 @@
+import { authorizeRunNow } from "@steward/core/jobControl";
+import { jobCatalog } from "@steward/worker/registry";
+import { z } from "zod";
 import { builder } from "../builder.ts";
+import { commonMutationErrors } from "./errors.ts";
+
+interface JobInfo {
+  name: string;
+  description: string;
+  schedule: string | null;
+  timeZone: string | null;
+}
+
+const JobType = builder.objectRef<JobInfo>("Job").implement({
+  description: "A job of the worker's catalog.",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    description: t.exposeString("description"),
+    schedule: t.exposeString("schedule", { nullable: true, description: "Cron pattern, if scheduled." }),
+    timeZone: t.exposeString("timeZone", { nullable: true }),
+  }),
+});
 
 const JobRunStatusEnum = builder.enumType("JobRunStatus", { values: ["RUNNING", "SUCCEEDED", "FAILED"] as const });
 const JobTriggerEnum = builder.enumType("JobTrigger", { values: ["SCHEDULE", "MANUAL", "RETRY"] as const });
@@ -20,6 +41,17 @@ builder.prismaNode("JobRun", {
 });
 
 builder.queryFields((t) => ({
+  jobs: t.field({
+    type: [JobType],
+    authScopes: { viewer: true },
+    resolve: () =>
+      jobCatalog.map((job) => ({
+        name: job.name,
+        description: job.description,
+        schedule: job.schedule?.pattern ?? null,
+        timeZone: job.schedule?.tz ?? null,
+      })),
+  }),
   jobRuns: t.prismaConnection(
     {
       type: "JobRun",
@@ -46,5 +78,27 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, _args, { events }) => events.subscribe("jobRunRecorded"),
     resolve: (query, event: { jobRunId: string }, _args, { db }) =>
       db.jobRun.findUniqueOrThrow({ ...query, where: { id: event.jobRunId } }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  runJobNow: t.field({
+    type: "String",
+    description: "Queue a run of the job now; returns the queue job id. Its run appears in jobRuns.",
+    authScopes: { operator: true },
+    errors: { types: commonMutationErrors },
+    args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
+    resolve: (_root, args, { db, actor, jobs }) =>
+      authorizeRunNow(
+        db,
+        actor,
+        args.jobName,
+        jobCatalog.map((job) => job.name),
+        async () => {
+          const triggeredById = actor.kind === "OPERATOR" ? actor.id : undefined;
+          const job = await jobs.add(args.jobName, { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}) });
+          return job.id ?? "";
+        },
+      ),
   }),
 }));
