@@ -3,12 +3,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import type { Actor } from "@steward/core/actor";
 import type { Env } from "@steward/core/env";
 import { createEventBus } from "@steward/core/events";
 import type { Logger } from "@steward/core/logger";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { serialize as serializeCookie } from "cookie";
-import { GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type Plugin } from "graphql-yoga";
 import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "@steward/worker/queue";
@@ -22,6 +22,8 @@ import { schema } from "./schema/index.ts";
 
 interface ServerContext {
   req: IncomingMessage;
+  /** Authenticated once per request by the HTTP layer, before GraphQL runs. */
+  actor: Actor;
   responseCookies: ResponseCookie[];
 }
 
@@ -72,30 +74,29 @@ export function buildApp(env: Env, logger: Logger): App {
       error: (...args) => logger.error(args),
     },
     plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "content-type"] }), setCookies],
-    context: async ({ request, req, responseCookies }) => {
-      try {
-        const actor = await authenticate(db, {
-          cookieHeader: request.headers.get("cookie"),
-          authorizationHeader: request.headers.get("authorization"),
-        });
-        return {
-          db,
-          env,
-          events: events.bus,
-          jobs,
-          actor,
-          clientIp: req.socket.remoteAddress ?? "unknown",
-          userAgent: request.headers.get("user-agent") ?? undefined,
-          responseCookies,
-        };
-      } catch (error) {
-        if (error instanceof InvalidCredentialsPresented) {
-          throw new GraphQLError(error.message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
-        }
-        throw error;
-      }
-    },
+    context: ({ request, req, actor, responseCookies }) => ({
+      db,
+      env,
+      events: events.bus,
+      jobs,
+      actor,
+      clientIp: req.socket.remoteAddress ?? "unknown",
+      userAgent: request.headers.get("user-agent") ?? undefined,
+      responseCookies,
+    }),
   });
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let actor: Actor;
+    try {
+      actor = await authenticate(db, { cookieHeader: req.headers.cookie, authorizationHeader: req.headers.authorization });
+    } catch (error) {
+      if (!(error instanceof InvalidCredentialsPresented)) throw error;
+      // A bad token is not "anonymous": the integration must learn its credentials are wrong.
+      return sendJson(res, 401, { errors: [{ message: error.message, extensions: { code: "UNAUTHENTICATED" } }] });
+    }
+    await yoga.handle(req, res, { req, actor, responseCookies: [] });
+  }
 
   const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
 
@@ -109,7 +110,10 @@ export function buildApp(env: Env, logger: Logger): App {
       return;
     }
     if (path === "/graphql" || !serveDashboard) {
-      void yoga.handle(req, res, { req, responseCookies: [] });
+      handleGraphQL(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, "request failed before GraphQL ran");
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Unexpected error." }] });
+      });
       return;
     }
     serveDashboard(req, res);

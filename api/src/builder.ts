@@ -64,6 +64,9 @@ export const builder = new SchemaBuilder<{
   },
   errors: {
     defaultTypes: [],
+    // Argument validation runs before the resolver; this lets a field's declared error types
+    // (ValidationError) catch it too, so bad input is a typed union member, not a top-level error.
+    unsafelyHandleInputErrors: true,
   },
 });
 

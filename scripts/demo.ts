@@ -1,0 +1,90 @@
+// `npm run demo`: the whole product on this machine with seeded demo data.
+// Starts what is missing (PostgreSQL, Redis), migrates, seeds, builds the dashboard, then runs
+// the sandbox services, the API (serving the dashboard) and the worker until Ctrl-C.
+import { join } from "node:path";
+import { createPrismaClient } from "@steward/db/client";
+import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../prisma/src/seed.ts";
+import { createDatabaseIfMissing, generate, migrate } from "./lib/database.ts";
+import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
+import { ensurePostgres, ensureRedis } from "./lib/services.ts";
+
+const env = {
+  DATABASE_URL: process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward",
+  REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
+  REDIS_PREFIX: process.env.REDIS_PREFIX ?? "steward",
+  API_PORT: process.env.API_PORT ?? "4000",
+  STRIPE_SANDBOX_PORT: process.env.STRIPE_SANDBOX_PORT ?? "12111",
+};
+const services: Service[] = [];
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    step("Stopping everything the demo started…");
+    await stopServices([...services].reverse());
+  }
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+try {
+  step("Checking PostgreSQL and Redis");
+  services.push(...(await ensurePostgres(env.DATABASE_URL)), ...(await ensureRedis(env.REDIS_URL)));
+
+  step("Generating code");
+  generate();
+
+  step("Applying migrations");
+  await createDatabaseIfMissing(env.DATABASE_URL);
+  migrate(env.DATABASE_URL);
+
+  step("Seeding demo data");
+  const db = createPrismaClient(env.DATABASE_URL, 2);
+  const seeded = await seed(db);
+  await db.$disconnect();
+  if (!seeded.seeded) step("Database already has data; keeping it");
+
+  step("Building the dashboard");
+  run("npm", ["run", "build", "-w", "web"], { quiet: true });
+
+  const apiUrl = `http://127.0.0.1:${env.API_PORT}`;
+  services.push(
+    startService("stripe", "npx", ["tsx", "sandbox/src/stripe/main.ts"], {
+      STRIPE_SANDBOX_PORT: env.STRIPE_SANDBOX_PORT,
+      STRIPE_WEBHOOK_URL: `${apiUrl}/webhooks/stripe`,
+    }),
+    startService("api", "npx", ["tsx", "api/src/main.ts"], {
+      ...env,
+      WEB_DIST_DIR: join(repoRoot, "web", "build"),
+      PUBLIC_URL: apiUrl,
+      LOG_LEVEL: "warn",
+    }),
+    startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, LOG_LEVEL: "warn" }),
+  );
+  await waitForHttp(`${apiUrl}/readyz`);
+
+  console.log(`
+  ┌──────────────────────────────────────────────────────────────┐
+    Steward is running.
+
+    Dashboard:  ${apiUrl}
+    GraphQL:    ${apiUrl}/graphql
+    Sign in:    ${DEMO_OPERATORS[1].email}  /  ${DEMO_PASSWORD}
+                (also ${DEMO_OPERATORS[0].email} as ADMIN, ${DEMO_OPERATORS[2].email} as VIEWER)
+
+    Press Ctrl-C to stop everything this command started.
+  └──────────────────────────────────────────────────────────────┘
+`);
+  for (const service of services) {
+    service.child.once("exit", (code) => {
+      if (stopping) return;
+      console.error(`[${service.name}] exited unexpectedly (code ${code}); stopping the demo.`);
+      void shutdown(1);
+    });
+  }
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  await shutdown(1);
+}

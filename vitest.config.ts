@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["{core,api,worker,sandbox,prisma}/**/*.test.ts", "tests/integration/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "web/**", "tests/e2e/**"],
+    globalSetup: ["tests/support/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores: two files at a time, each with its own database and Redis prefix.
+    maxWorkers: 2,
+    pool: "forks",
+  },
+});

@@ -1,0 +1,134 @@
+// Who is signed in, shared by every page. Loaded from `me`; changed by login and logout.
+import type { Client } from "@urql/core";
+import { createContext } from "svelte";
+import { errorMessage, isUnauthenticated } from "./errors.ts";
+import { graphql, type ResultOf } from "./graphql.ts";
+
+export const OperatorFields = graphql(`
+  fragment OperatorFields on Operator @_unmask {
+    id
+    name
+    email
+    role
+  }
+`);
+
+export type Operator = ResultOf<typeof OperatorFields>;
+
+const MeQuery = graphql(
+  `
+    query Me {
+      me {
+        ...OperatorFields
+      }
+    }
+  `,
+  [OperatorFields],
+);
+
+const LoginMutation = graphql(
+  `
+    mutation Login($email: String!, $password: String!) {
+      login(email: $email, password: $password) {
+        __typename
+        ... on MutationLoginSuccess {
+          data {
+            operator {
+              ...OperatorFields
+            }
+          }
+        }
+        ... on Error {
+          message
+        }
+      }
+    }
+  `,
+  [OperatorFields],
+);
+
+const LogoutMutation = graphql(`
+  mutation Logout {
+    logout
+  }
+`);
+
+export type SessionStatus = "unknown" | "loading" | "signed-in" | "signed-out" | "error";
+
+export type LoginOutcome = { ok: true; operator: Operator } | { ok: false; message: string };
+
+export class Session {
+  operator = $state<Operator | null>(null);
+  status = $state<SessionStatus>("unknown");
+  /** Why the session could not be checked (the API is unreachable, …). */
+  error = $state<string | null>(null);
+
+  readonly #client: Client;
+  /** Bumped by login/logout so that an older `me` answer arriving late cannot overwrite them. */
+  #generation = 0;
+  readonly #disconnect: () => void;
+
+  constructor(client: Client, disconnect: () => void) {
+    this.#client = client;
+    this.#disconnect = disconnect;
+  }
+
+  get isAdmin(): boolean {
+    return this.operator?.role === "ADMIN";
+  }
+
+  /** Asks the API who is signed in (never from cache). */
+  async refresh(): Promise<Operator | null> {
+    const generation = this.#generation;
+    this.status = "loading";
+    this.error = null;
+    const result = await this.#client.query(MeQuery, {}, { requestPolicy: "network-only" }).toPromise();
+    if (generation !== this.#generation) return this.operator;
+    if (result.error) {
+      if (isUnauthenticated(result.error)) {
+        this.signedOut();
+        return null;
+      }
+      this.status = "error";
+      this.error = errorMessage(result.error);
+      return null;
+    }
+    const me = result.data?.me ?? null;
+    this.operator = me;
+    this.status = me ? "signed-in" : "signed-out";
+    return me;
+  }
+
+  async login(email: string, password: string): Promise<LoginOutcome> {
+    this.#generation += 1;
+    const result = await this.#client.mutation(LoginMutation, { email, password }).toPromise();
+    if (result.error) return { ok: false, message: errorMessage(result.error) };
+    const login = result.data?.login;
+    if (!login) return { ok: false, message: "The API returned no answer. Try again." };
+    if (login.__typename === "MutationLoginSuccess") {
+      this.operator = login.data.operator;
+      this.status = "signed-in";
+      this.error = null;
+      return { ok: true, operator: login.data.operator };
+    }
+    return { ok: false, message: login.message };
+  }
+
+  /** Ends the session on the server and closes the websocket. Resolves with an error message, if any. */
+  async logout(): Promise<string | null> {
+    const result = await this.#client.mutation(LogoutMutation, {}).toPromise();
+    if (result.error && !isUnauthenticated(result.error)) return errorMessage(result.error);
+    this.#generation += 1;
+    this.#disconnect();
+    this.signedOut();
+    return null;
+  }
+
+  /** The API said this browser is not signed in (expired, revoked or forged session). */
+  signedOut(): void {
+    this.operator = null;
+    this.status = "signed-out";
+  }
+}
+
+export const [getSession, setSession] = createContext<Session>();

@@ -1,0 +1,73 @@
+// The dashboard's one urql client: queries and mutations over HTTP (the session cookie rides
+// along, same origin), subscriptions over graphql-ws on the same /graphql path. The root layout
+// creates it once and shares it with `setContextClient`.
+import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from "@urql/core";
+import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import { isUnauthenticated } from "./errors.ts";
+
+export type SocketState = "idle" | "connecting" | "connected" | "closed";
+
+export interface UrqlClientOptions {
+  /** Called whenever the websocket changes state, so pages can show whether they are live. */
+  onSocketState?: (state: SocketState) => void;
+  /** Called when the API says the caller is not signed in (expired or revoked session). */
+  onUnauthenticated?: () => void;
+}
+
+export interface DashboardClient {
+  client: Client;
+  /** Closes the websocket (on sign-out, so no subscription outlives the session). */
+  dispose(): void;
+}
+
+export function createUrqlClient(options: UrqlClientOptions = {}): DashboardClient {
+  const { onSocketState, onUnauthenticated } = options;
+  const wsClient: WsClient = createWsClient({
+    url: () => `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/graphql`,
+    lazy: true,
+    // A dropped socket (API restart, network blip) is retried; subscriptions resume on reconnect.
+    retryAttempts: Number.POSITIVE_INFINITY,
+    // Capped exponential backoff with jitter: 1 s, 2 s, 4 s … 15 s.
+    retryWait: (retries) =>
+      new Promise((resolve) => setTimeout(resolve, Math.min(15_000, 1000 * 2 ** retries) + Math.random() * 500)),
+    on: {
+      connecting: () => onSocketState?.("connecting"),
+      connected: () => onSocketState?.("connected"),
+      closed: () => onSocketState?.("closed"),
+    },
+  });
+
+  const client = new Client({
+    url: "/graphql",
+    fetchOptions: { credentials: "same-origin" },
+    preferGetMethod: false,
+    requestPolicy: "cache-first",
+    exchanges: [
+      cacheExchange,
+      mapExchange({
+        onError(error) {
+          if (isUnauthenticated(error)) onUnauthenticated?.();
+        },
+      }),
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const input = { ...request, query: request.query ?? "" };
+          return {
+            subscribe(sink) {
+              const unsubscribe = wsClient.subscribe(input, sink);
+              return { unsubscribe };
+            },
+          };
+        },
+      }),
+    ],
+  });
+
+  return {
+    client,
+    dispose: () => {
+      void wsClient.dispose();
+    },
+  };
+}
