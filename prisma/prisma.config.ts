@@ -14,6 +14,7 @@ const PG_NAME_OID = 19;
 const PG_CHAR_OID = 18;
 const PG_TEXT_OID = 25;
 
+// eslint-disable-next-line @typescript-eslint/unbound-method -- re-bound with apply() below
 const originalQuery = pg.Pool.prototype.query as (...args: unknown[]) => Promise<unknown>;
 function patchedQuery(this: pg.Pool, ...args: unknown[]): Promise<unknown> {
   const [first] = args;
@@ -60,12 +61,12 @@ export default defineConfig({
   engine: "js",
   schema: "schema.prisma",
   migrations: { path: "migrations" },
-  async adapter() {
+  adapter() {
     const factory = new PrismaPg({ ...databaseConnectionOptions(), max: 2 });
     const connect = factory.connect.bind(factory);
     const connectToShadowDb = factory.connectToShadowDb.bind(factory);
     factory.connect = async () => runScriptsWhole(await connect());
     factory.connectToShadowDb = async () => runScriptsWhole(await connectToShadowDb());
-    return factory;
+    return Promise.resolve(factory);
   },
 });

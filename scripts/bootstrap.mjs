@@ -19,7 +19,8 @@ if (major < 20 || (major === 20 && minor < 19)) {
 const installedMarker = join(root, "node_modules", ".package-lock.json");
 const lockFile = join(root, "package-lock.json");
 const stale =
-  !existsSync(installedMarker) || (existsSync(lockFile) && statSync(lockFile).mtimeMs > statSync(installedMarker).mtimeMs);
+  !existsSync(installedMarker) ||
+  (existsSync(lockFile) && statSync(lockFile).mtimeMs > statSync(installedMarker).mtimeMs);
 if (stale) {
   console.log("› Installing dependencies (npm ci)…");
   const result = spawnSync("npm", [existsSync(lockFile) ? "ci" : "install", "--no-audit", "--no-fund"], {

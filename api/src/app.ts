@@ -89,7 +89,10 @@ export function buildApp(env: Env, logger: Logger): App {
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let actor: Actor;
     try {
-      actor = await authenticate(db, { cookieHeader: req.headers.cookie, authorizationHeader: req.headers.authorization });
+      actor = await authenticate(db, {
+        cookieHeader: req.headers.cookie,
+        authorizationHeader: req.headers.authorization,
+      });
     } catch (error) {
       if (!(error instanceof InvalidCredentialsPresented)) throw error;
       // A bad token is not "anonymous": the integration must learn its credentials are wrong.

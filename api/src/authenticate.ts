@@ -16,7 +16,8 @@ export class InvalidCredentialsPresented extends Error {}
 
 export async function authenticate(db: Db, credentials: Credentials): Promise<Actor> {
   const bearer = credentials.authorizationHeader?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (credentials.authorizationHeader && !bearer) throw new InvalidCredentialsPresented("Malformed Authorization header");
+  if (credentials.authorizationHeader && !bearer)
+    throw new InvalidCredentialsPresented("Malformed Authorization header");
   if (bearer) {
     const actor = bearer.startsWith("sst_") ? await operatorForSession(db, bearer) : await actorForApiToken(db, bearer);
     if (!actor) throw new InvalidCredentialsPresented("Unknown, expired or revoked token");

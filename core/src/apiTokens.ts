@@ -3,7 +3,7 @@ import type { Db } from "@steward/db/client";
 import type { ApiTokenActor, OperatorActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
-import { type ApiTokenScope, apiTokenScopes, assertOperatorCan } from "./permissions.ts";
+import { apiTokenScopes, assertOperatorCan } from "./permissions.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
 
 export interface CreatedApiToken {
@@ -65,5 +65,5 @@ export async function actorForApiToken(db: Db, token: string): Promise<ApiTokenA
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
     void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => undefined);
   }
-  return { kind: "API_TOKEN", id: row.id, name: row.name, scopes: row.scopes as ApiTokenScope[] };
+  return { kind: "API_TOKEN", id: row.id, name: row.name, scopes: row.scopes };
 }

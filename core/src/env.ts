@@ -21,7 +21,11 @@ export const envSchema = z.object({
   PUBLIC_URL: z.string().url().default("http://127.0.0.1:4000"),
 
   // Sessions and login protection
-  SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12),
   COOKIE_SECURE: z
     .enum(["true", "false"])
     .default("false")

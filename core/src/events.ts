@@ -21,8 +21,6 @@ export interface EventBusHandle {
   close(): Promise<void>;
 }
 
-type BusEventTarget = NonNullable<Parameters<typeof createPubSub<StewardEvents>>[0]>["eventTarget"] & EventTarget;
-
 /**
  * Redis pub/sub channels are global to a Redis server, so channels carry the stack's prefix:
  * several stacks (parallel test runs, staging beside production) can share one Redis.
@@ -34,8 +32,7 @@ function prefixedEventTarget(inner: EventTarget, prefix: string): EventTarget {
     addEventListener(type, callback, options) {
       if (!callback) return;
       const listener = (event: Event): void => {
-        const detail = (event as CustomEvent).detail;
-        const local = new CustomEvent(type, { detail });
+        const local = new CustomEvent<unknown>(type, { detail: (event as CustomEvent<unknown>).detail });
         if (typeof callback === "function") callback(local);
         else callback.handleEvent(local);
       };
@@ -49,7 +46,8 @@ function prefixedEventTarget(inner: EventTarget, prefix: string): EventTarget {
       inner.removeEventListener(channel(type), listener, options);
     },
     dispatchEvent(event) {
-      return inner.dispatchEvent(new CustomEvent(channel(event.type), { detail: (event as CustomEvent).detail }));
+      const detail: unknown = (event as CustomEvent<unknown>).detail;
+      return inner.dispatchEvent(new CustomEvent<unknown>(channel(event.type), { detail }));
     },
   };
 }
@@ -63,13 +61,15 @@ export function createEventBus(redisUrl: string, prefix: string): EventBusHandle
   subscribeClient.on("error", () => undefined);
   const redisTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
   const bus = createPubSub<StewardEvents>({
-    eventTarget: prefixedEventTarget(redisTarget, prefix) as BusEventTarget,
+    eventTarget: prefixedEventTarget(redisTarget, prefix),
   });
   return {
     bus,
-    async close() {
+    close() {
+      // disconnect, not quit: quit would wait forever for a Redis that is down.
       publishClient.disconnect();
       subscribeClient.disconnect();
+      return Promise.resolve();
     },
   };
 }

@@ -19,7 +19,18 @@ const REGIONS = [
   ["darebin", "City of Darebin"],
 ] as const;
 
-const BUSINESS_WORDS = ["Pawsitive", "Good Dog", "Heel", "Sit Stay", "Bark Less", "Loose Lead", "Puppy", "Canine", "Recall", "Wag"];
+const BUSINESS_WORDS = [
+  "Pawsitive",
+  "Good Dog",
+  "Heel",
+  "Sit Stay",
+  "Bark Less",
+  "Loose Lead",
+  "Puppy",
+  "Canine",
+  "Recall",
+  "Wag",
+];
 const BUSINESS_KINDS = ["Training", "Academy", "Dog School", "Behaviour Co", "K9 Coaching"];
 const REVIEW_BODIES = [
   "Our rescue went from reactive to relaxed in six sessions. Patient, kind and clear trainer.",

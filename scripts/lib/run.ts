@@ -10,7 +10,11 @@ export function step(message: string): void {
 }
 
 /** Runs a command to completion; throws with its output if it fails. */
-export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; quiet?: boolean } = {}): void {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; quiet?: boolean } = {},
+): void {
   const result = spawnSync(command, args, {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
@@ -33,8 +37,18 @@ export interface Service {
 }
 
 /** Starts a long-running child whose output is prefixed with its name. */
-export function startService(name: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv, quiet = false): Service {
-  const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function startService(
+  name: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  quiet = false,
+): Service {
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const prefix = `[${name}] `;
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding("utf8");

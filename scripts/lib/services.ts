@@ -48,7 +48,8 @@ function postgresBinDir(): string | null {
   const debianRoot = "/usr/lib/postgresql";
   if (existsSync(debianRoot)) {
     const versions = readdirSync(debianRoot).sort((a, b) => Number(b) - Number(a));
-    for (const version of versions) if (existsSync(join(debianRoot, version, "bin", "initdb"))) return join(debianRoot, version, "bin");
+    for (const version of versions)
+      if (existsSync(join(debianRoot, version, "bin", "initdb"))) return join(debianRoot, version, "bin");
   }
   return commandExists("initdb") ? "" : null;
 }
@@ -76,12 +77,17 @@ export async function ensurePostgres(databaseUrl: string): Promise<Service[]> {
     step(`Creating a local PostgreSQL cluster in ${dataDir}`);
     mkdirSync(dataDir, { recursive: true });
     const user = url.username || "postgres";
-    const initdb = spawnSync(bin("initdb"), ["-D", dataDir, "-U", user, "--auth=trust", "-E", "UTF8"], { stdio: "inherit" });
+    const initdb = spawnSync(bin("initdb"), ["-D", dataDir, "-U", user, "--auth=trust", "-E", "UTF8"], {
+      stdio: "inherit",
+    });
     if (initdb.status !== 0) throw new Error(`initdb failed.${HOW_TO_GET_SERVICES}`);
   }
   step(`Starting PostgreSQL on ${host}:${port} from ${dataDir}`);
-  const child = spawn(bin("postgres"), ["-D", dataDir, "-p", String(port), "-k", dataDir, "-h", host], { stdio: "ignore" });
-  if (!(await waitForPort(host, port, 30_000))) throw new Error(`Local PostgreSQL did not start.${HOW_TO_GET_SERVICES}`);
+  const child = spawn(bin("postgres"), ["-D", dataDir, "-p", String(port), "-k", dataDir, "-h", host], {
+    stdio: "ignore",
+  });
+  if (!(await waitForPort(host, port, 30_000)))
+    throw new Error(`Local PostgreSQL did not start.${HOW_TO_GET_SERVICES}`);
   return [{ name: "postgres", child }];
 }
 
@@ -99,7 +105,20 @@ export async function ensureRedis(redisUrl: string): Promise<Service[]> {
   // noeviction: BullMQ must never lose a job key to memory pressure.
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", host, "--dir", dataDir, "--maxmemory-policy", "noeviction", "--save", "", "--appendonly", "no"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      host,
+      "--dir",
+      dataDir,
+      "--maxmemory-policy",
+      "noeviction",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ],
     { stdio: "ignore" },
   );
   if (!(await waitForPort(host, port, 15_000))) throw new Error(`Local Redis did not start.${HOW_TO_GET_SERVICES}`);

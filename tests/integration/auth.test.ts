@@ -34,7 +34,9 @@ describe("login", () => {
     const cookie = result.setCookie!.split(";")[0]!;
     const me = await api.graphql<{ me: { email: string; role: string } }>(ME, {}, { cookie });
     expect(me.data?.me).toEqual({ email: "olive@test.example", role: "OPERATOR" });
-    const logins = await api.database.db.auditEvent.count({ where: { action: "auth.login", actorLabel: "olive@test.example" } });
+    const logins = await api.database.db.auditEvent.count({
+      where: { action: "auth.login", actorLabel: "olive@test.example" },
+    });
     expect(logins).toBe(1);
   });
 
@@ -48,7 +50,10 @@ describe("login", () => {
       password: "whatever-it-is",
     });
     for (const result of [wrong, unknown]) {
-      expect(result.data?.login).toEqual({ __typename: "InvalidCredentialsError", message: "Invalid email or password" });
+      expect(result.data?.login).toEqual({
+        __typename: "InvalidCredentialsError",
+        message: "Invalid email or password",
+      });
       expect(result.setCookie).toBeNull();
     }
     const audited = await api.database.db.auditEvent.findMany({ where: { action: "auth.login_failed" } });
@@ -58,7 +63,10 @@ describe("login", () => {
 
   it("rejects malformed input with a validation error and stores nothing", async () => {
     const before = await api.database.db.loginAttempt.count();
-    const result = await api.graphql<{ login: { __typename: string } }>(LOGIN, { email: "not-an-email", password: "x" });
+    const result = await api.graphql<{ login: { __typename: string } }>(LOGIN, {
+      email: "not-an-email",
+      password: "x",
+    });
     expect(result.data?.login.__typename).toBe("ValidationError");
     expect(await api.database.db.loginAttempt.count()).toBe(before);
   });

@@ -37,9 +37,18 @@ export async function startTestApi(envOverrides: Record<string, string> = {}): P
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (auth?.cookie) headers.cookie = auth.cookie;
     if (auth?.bearer) headers.authorization = `Bearer ${auth.bearer}`;
-    const response = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await response.json()) as { data?: never; errors?: never };
-    return { status: response.status, data: body.data, errors: body.errors, setCookie: response.headers.get("set-cookie") };
+    return {
+      status: response.status,
+      data: body.data,
+      errors: body.errors,
+      setCookie: response.headers.get("set-cookie"),
+    };
   };
 
   return {
@@ -49,7 +58,13 @@ export async function startTestApi(envOverrides: Record<string, string> = {}): P
     graphql,
     async loginCookie(email, password) {
       const result = await graphql(
-        `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }`,
+        `
+          mutation ($email: String!, $password: String!) {
+            login(email: $email, password: $password) {
+              __typename
+            }
+          }
+        `,
         { email, password },
       );
       const cookie = result.setCookie?.split(";")[0];

@@ -4,7 +4,9 @@ import { type Env, loadEnv } from "@steward/core/env";
 export const TEMPLATE_DATABASE = "steward_test_template";
 
 export function testDatabaseUrl(name: string): string {
-  const base = new URL(process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
+  const base = new URL(
+    process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward",
+  );
   base.pathname = `/${name}`;
   return base.toString();
 }

@@ -34,34 +34,32 @@ const AuditFilterInput = builder.inputType("AuditFilter", {
 });
 
 builder.queryFields((t) => ({
-  auditEvents: t.prismaConnection(
-    {
-      type: "AuditEvent",
-      cursor: "id",
-      maxSize: 200,
-      description: "The append-only audit log, newest first.",
-      authScopes: { operator: true },
-      args: { filter: t.arg({ type: AuditFilterInput, required: false }) },
-      validate: z.object({
-        filter: z
-          .object({ from: z.date().nullish(), to: z.date().nullish() })
-          .passthrough()
-          .nullish()
-          .refine((f) => !f?.from || !f?.to || f.from < f.to, { message: "'from' must be before 'to'" }),
-      }),
-      resolve: (query, _root, args, { db }) =>
-        db.auditEvent.findMany({
-          ...query,
-          where: auditWhere({
-            actorId: args.filter?.actorId ?? undefined,
-            action: args.filter?.action ?? undefined,
-            targetType: args.filter?.targetType ?? undefined,
-            targetId: args.filter?.targetId ?? undefined,
-            from: args.filter?.from ?? undefined,
-            to: args.filter?.to ?? undefined,
-          }),
-          orderBy: { id: "desc" },
+  auditEvents: t.prismaConnection({
+    type: "AuditEvent",
+    cursor: "id",
+    maxSize: 200,
+    description: "The append-only audit log, newest first.",
+    authScopes: { operator: true },
+    args: { filter: t.arg({ type: AuditFilterInput, required: false }) },
+    validate: z.object({
+      filter: z
+        .object({ from: z.date().nullish(), to: z.date().nullish() })
+        .passthrough()
+        .nullish()
+        .refine((f) => !f?.from || !f?.to || f.from < f.to, { message: "'from' must be before 'to'" }),
+    }),
+    resolve: (query, _root, args, { db }) =>
+      db.auditEvent.findMany({
+        ...query,
+        where: auditWhere({
+          actorId: args.filter?.actorId ?? undefined,
+          action: args.filter?.action ?? undefined,
+          targetType: args.filter?.targetType ?? undefined,
+          targetId: args.filter?.targetId ?? undefined,
+          from: args.filter?.from ?? undefined,
+          to: args.filter?.to ?? undefined,
         }),
-    },
-  ),
+        orderBy: { id: "desc" },
+      }),
+  }),
 }));

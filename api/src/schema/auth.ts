@@ -54,12 +54,14 @@ builder.queryFields((t) => ({
 }));
 
 type OperatorRow = typeof OperatorType.$inferType;
-const LoginPayload = builder.objectRef<{ operator: OperatorRow; session: { expiresAt: Date } }>("LoginPayload").implement({
-  fields: (t) => ({
-    operator: t.field({ type: OperatorType, resolve: (payload) => payload.operator }),
-    session: t.field({ type: SessionType, resolve: (payload) => payload.session }),
-  }),
-});
+const LoginPayload = builder
+  .objectRef<{ operator: OperatorRow; session: { expiresAt: Date } }>("LoginPayload")
+  .implement({
+    fields: (t) => ({
+      operator: t.field({ type: OperatorType, resolve: (payload) => payload.operator }),
+      session: t.field({ type: SessionType, resolve: (payload) => payload.session }),
+    }),
+  });
 
 const CreatedApiToken = builder.objectRef<{ id: string; token: string }>("CreatedApiToken").implement({
   fields: (t) => ({

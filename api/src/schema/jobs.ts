@@ -52,22 +52,20 @@ builder.queryFields((t) => ({
         timeZone: job.schedule?.tz ?? null,
       })),
   }),
-  jobRuns: t.prismaConnection(
-    {
-      type: "JobRun",
-      cursor: "id",
-      maxSize: 200,
-      description: "Recorded job runs, newest first.",
-      authScopes: { viewer: true },
-      args: { jobName: t.arg.string({ required: false }) },
-      resolve: (query, _root, args, { db }) =>
-        db.jobRun.findMany({
-          ...query,
-          where: args.jobName ? { jobName: args.jobName } : {},
-          orderBy: { id: "desc" },
-        }),
-    },
-  ),
+  jobRuns: t.prismaConnection({
+    type: "JobRun",
+    cursor: "id",
+    maxSize: 200,
+    description: "Recorded job runs, newest first.",
+    authScopes: { viewer: true },
+    args: { jobName: t.arg.string({ required: false }) },
+    resolve: (query, _root, args, { db }) =>
+      db.jobRun.findMany({
+        ...query,
+        where: args.jobName ? { jobName: args.jobName } : {},
+        orderBy: { id: "desc" },
+      }),
+  }),
 }));
 
 builder.subscriptionFields((t) => ({

@@ -2,23 +2,11 @@
  * The Stripe-compatible /v1 endpoints: charges, refunds and events. Each handler gets
  * parsed parameters and returns the JSON body of a 200, or throws an ApiError.
  */
-import {
-  ApiError,
-  invalidParam,
-  missingParam,
-  resourceMissing,
-} from "./errors.ts";
+import { ApiError, invalidParam, missingParam, resourceMissing } from "./errors.ts";
 import { Params } from "./forms.ts";
 import type { FormObject } from "./forms.ts";
 import { GENERIC_DECLINE } from "./store.ts";
-import type {
-  Decline,
-  Page,
-  PageQuery,
-  RefundReason,
-  RequestContext,
-  StripeStore,
-} from "./store.ts";
+import type { Decline, Page, PageQuery, RefundReason, RequestContext, StripeStore } from "./store.ts";
 
 export interface ApiRequest {
   method: string;
@@ -55,10 +43,7 @@ const DECLINING_TOKENS = new Map<string, Decline>([
       message: "Your card was declined.",
     },
   ],
-  [
-    "tok_chargeDeclinedExpiredCard",
-    { code: "expired_card", message: "Your card has expired." },
-  ],
+  ["tok_chargeDeclinedExpiredCard", { code: "expired_card", message: "Your card has expired." }],
   [
     "tok_chargeDeclinedIncorrectCvc",
     {
@@ -70,17 +55,12 @@ const DECLINING_TOKENS = new Map<string, Decline>([
     "tok_chargeDeclinedProcessingError",
     {
       code: "processing_error",
-      message:
-        "An error occurred while processing your card. Try again in a little bit.",
+      message: "An error occurred while processing your card. Try again in a little bit.",
     },
   ],
 ]);
 
-const REFUND_REASONS: readonly RefundReason[] = [
-  "duplicate",
-  "fraudulent",
-  "requested_by_customer",
-];
+const REFUND_REASONS: readonly RefundReason[] = ["duplicate", "fraudulent", "requested_by_customer"];
 
 const routes: Route[] = [
   { method: "POST", pattern: /^\/v1\/charges$/, handler: createCharge },
@@ -106,8 +86,7 @@ export function handleApi(store: StripeStore, request: ApiRequest): unknown {
   for (const route of routes) {
     if (route.method !== request.method) continue;
     const match = route.pattern.exec(request.path);
-    if (match)
-      return route.handler(store, request, decodeURIComponent(match[1] ?? ""));
+    if (match) return route.handler(store, request, decodeURIComponent(match[1] ?? ""));
   }
   throw new ApiError(
     404,
@@ -128,11 +107,7 @@ function createCharge(store: StripeStore, request: ApiRequest): unknown {
   if (amount === undefined) throw missingParam("amount");
   const currency = p.requiredString("currency").toLowerCase();
   if (!/^[a-z]{3}$/.test(currency))
-    throw invalidParam(
-      "currency",
-      `Invalid currency: ${currency}.`,
-      "parameter_invalid_string",
-    );
+    throw invalidParam("currency", `Invalid currency: ${currency}.`, "parameter_invalid_string");
   if (amount < 50) {
     throw new ApiError(
       400,
@@ -151,17 +126,9 @@ function createCharge(store: StripeStore, request: ApiRequest): unknown {
   const receiptEmail = p.string("receipt_email");
   const metadata = p.metadata();
   if (p.boolean("capture") === false) {
-    throw invalidParam(
-      "capture",
-      "The sandbox only supports captured charges (capture=true).",
-    );
+    throw invalidParam("capture", "The sandbox only supports captured charges (capture=true).");
   }
-  p.accept(
-    "expand",
-    "statement_descriptor",
-    "statement_descriptor_suffix",
-    "transfer_group",
-  );
+  p.accept("expand", "statement_descriptor", "statement_descriptor_suffix", "transfer_group");
   p.rejectUnknown();
 
   // Without a token the charge succeeds, which keeps demo seeding short.
@@ -182,16 +149,11 @@ function createCharge(store: StripeStore, request: ApiRequest): unknown {
   };
   if (decline !== undefined) {
     // Stripe stores the failed charge, emits charge.failed and answers 402 naming it.
-    const failed = store.createCharge(
-      { ...input, status: "failed", decline },
-      request.ctx,
-    );
+    const failed = store.createCharge({ ...input, status: "failed", decline }, request.ctx);
     throw new ApiError(402, {
       type: "card_error",
       code: decline.code,
-      ...(decline.declineCode === undefined
-        ? {}
-        : { decline_code: decline.declineCode }),
+      ...(decline.declineCode === undefined ? {} : { decline_code: decline.declineCode }),
       message: decline.message,
       charge: failed.id,
     });
@@ -199,11 +161,7 @@ function createCharge(store: StripeStore, request: ApiRequest): unknown {
   return store.createCharge(input, request.ctx);
 }
 
-function retrieveCharge(
-  store: StripeStore,
-  request: ApiRequest,
-  id: string,
-): unknown {
+function retrieveCharge(store: StripeStore, request: ApiRequest, id: string): unknown {
   acceptOnly(request, "expand");
   const charge = store.getCharge(id);
   if (charge === undefined) throw resourceMissing("charge", id, "id");
@@ -236,21 +194,10 @@ function createRefund(store: StripeStore, request: ApiRequest): unknown {
   const amount = p.integer("amount", { min: 1 });
   const reason = p.string("reason");
   const metadata = p.metadata();
-  p.accept(
-    "expand",
-    "instructions_email",
-    "refund_application_fee",
-    "reverse_transfer",
-  );
+  p.accept("expand", "instructions_email", "refund_application_fee", "reverse_transfer");
   p.rejectUnknown();
   if (charge === undefined) {
-    if (paymentIntent !== undefined)
-      throw resourceMissing(
-        "payment_intent",
-        paymentIntent,
-        "payment_intent",
-        400,
-      );
+    if (paymentIntent !== undefined) throw resourceMissing("payment_intent", paymentIntent, "payment_intent", 400);
     throw invalidParam(
       "charge",
       "One of the following params should be provided for this request: payment_intent or charge.",
@@ -258,10 +205,7 @@ function createRefund(store: StripeStore, request: ApiRequest): unknown {
     );
   }
   if (reason !== undefined && !isRefundReason(reason)) {
-    throw invalidParam(
-      "reason",
-      `Invalid reason: must be one of ${REFUND_REASONS.join(", ")}`,
-    );
+    throw invalidParam("reason", `Invalid reason: must be one of ${REFUND_REASONS.join(", ")}`);
   }
   return store.createRefund(
     {
@@ -274,11 +218,7 @@ function createRefund(store: StripeStore, request: ApiRequest): unknown {
   );
 }
 
-function retrieveRefund(
-  store: StripeStore,
-  request: ApiRequest,
-  id: string,
-): unknown {
+function retrieveRefund(store: StripeStore, request: ApiRequest, id: string): unknown {
   acceptOnly(request, "expand");
   const refund = store.getRefund(id);
   if (refund === undefined) throw resourceMissing("refund", id, "id");
@@ -304,11 +244,7 @@ function listRefunds(store: StripeStore, request: ApiRequest): unknown {
 // ---------------------------------------------------------------------------------
 // Events
 
-function retrieveEvent(
-  store: StripeStore,
-  request: ApiRequest,
-  id: string,
-): unknown {
+function retrieveEvent(store: StripeStore, request: ApiRequest, id: string): unknown {
   acceptOnly(request, "expand");
   const event = store.getEvent(id);
   if (event === undefined) throw resourceMissing("event", id, "id");
@@ -323,22 +259,14 @@ function listEvents(store: StripeStore, request: ApiRequest): unknown {
   p.accept("expand", "delivery_success");
   p.rejectUnknown();
   if (type !== undefined && types !== undefined) {
-    throw invalidParam(
-      "types",
-      "You may only specify one of these parameters: type, types.",
-    );
+    throw invalidParam("types", "You may only specify one of these parameters: type, types.");
   }
   const wanted = type === undefined ? types : [type];
   // `charge.*` matches every charge event, like Stripe.
   const matchers = wanted?.map((t) =>
-    t.endsWith(".*")
-      ? (s: string) => s.startsWith(t.slice(0, -1))
-      : (s: string) => s === t,
+    t.endsWith(".*") ? (s: string) => s.startsWith(t.slice(0, -1)) : (s: string) => s === t,
   );
-  const filter =
-    matchers === undefined
-      ? undefined
-      : (e: { type: string }) => matchers.some((m) => m(e.type));
+  const filter = matchers === undefined ? undefined : (e: { type: string }) => matchers.some((m) => m(e.type));
   return list("/v1/events", store.events.page(query, filter));
 }
 
@@ -351,19 +279,12 @@ function pageQuery(p: Params): PageQuery {
   const endingBefore = p.string("ending_before");
   const created = p.createdRange();
   if (startingAfter !== undefined && endingBefore !== undefined) {
-    throw invalidParam(
-      "ending_before",
-      "You may only specify one of these parameters: ending_before, starting_after.",
-    );
+    throw invalidParam("ending_before", "You may only specify one of these parameters: ending_before, starting_after.");
   }
   return {
     limit,
-    ...(startingAfter === undefined || startingAfter === ""
-      ? {}
-      : { startingAfter }),
-    ...(endingBefore === undefined || endingBefore === ""
-      ? {}
-      : { endingBefore }),
+    ...(startingAfter === undefined || startingAfter === "" ? {} : { startingAfter }),
+    ...(endingBefore === undefined || endingBefore === "" ? {} : { endingBefore }),
     ...(created === undefined ? {} : { created }),
   };
 }

@@ -121,9 +121,7 @@ async function route(
     case "GET /_sandbox/webhooks/deliveries": {
       const eventId = query.get("eventId");
       return ok({
-        data: sandbox.webhooks
-          .deliveries()
-          .filter((d) => eventId === null || d.eventId === eventId),
+        data: sandbox.webhooks.deliveries().filter((d) => eventId === null || d.eventId === eventId),
       });
     }
     case "POST /_sandbox/webhooks/faults":
@@ -135,9 +133,7 @@ async function route(
       const timeoutMs = optInt(input, "timeoutMs") ?? 30_000;
       const idle = await Promise.race([
         sandbox.waitForWebhooks().then(() => true),
-        new Promise<boolean>((resolve) =>
-          setTimeout(() => resolve(false), timeoutMs).unref(),
-        ),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
       ]);
       return ok({ idle });
     }
@@ -146,16 +142,11 @@ async function route(
   const resend = /^\/_sandbox\/webhooks\/resend\/([^/]+)$/.exec(path);
   if (method === "POST" && resend) {
     const eventId = decodeURIComponent(resend[1] ?? "");
-    if (sandbox.state.getEvent(eventId) === undefined)
-      throw new ControlError(404, `No such event: '${eventId}'`);
-    if (!sandbox.resendEvent(eventId))
-      throw new ControlError(409, "No webhook URL is configured.");
+    if (sandbox.state.getEvent(eventId) === undefined) throw new ControlError(404, `No such event: '${eventId}'`);
+    if (!sandbox.resendEvent(eventId)) throw new ControlError(409, "No webhook URL is configured.");
     return ok({ ok: true, eventId });
   }
-  throw new ControlError(
-    404,
-    `Unknown sandbox control endpoint: ${method} ${path}`,
-  );
+  throw new ControlError(404, `Unknown sandbox control endpoint: ${method} ${path}`);
 }
 
 // ---------------------------------------------------------------------------------
@@ -164,16 +155,11 @@ async function route(
 function applyConfig(sandbox: StripeSandbox, input: Json): void {
   const rate = input["rateLimitPerSecond"];
   if (rate !== undefined) {
-    if (rate !== false && typeof rate !== "number")
-      throw new Error("rateLimitPerSecond must be a number or false");
+    if (rate !== false && typeof rate !== "number") throw new Error("rateLimitPerSecond must be a number or false");
     sandbox.setRateLimit(rate);
   }
   const webhookUrl = input["webhookUrl"];
-  if (
-    webhookUrl !== undefined &&
-    webhookUrl !== null &&
-    typeof webhookUrl !== "string"
-  )
+  if (webhookUrl !== undefined && webhookUrl !== null && typeof webhookUrl !== "string")
     throw new Error("webhookUrl must be a string or null");
   if (typeof webhookUrl === "string") new URL(webhookUrl); // throws on a malformed URL
   const secret = optString(input, "webhookSecret");
@@ -182,12 +168,7 @@ function applyConfig(sandbox: StripeSandbox, input: Json): void {
   if (retryInput !== undefined) {
     const r = object(retryInput, "webhookRetry");
     retry = {};
-    for (const field of [
-      "baseDelayMs",
-      "maxDelayMs",
-      "maxAttempts",
-      "timeoutMs",
-    ] as const) {
+    for (const field of ["baseDelayMs", "maxDelayMs", "maxAttempts", "timeoutMs"] as const) {
       const value = optInt(r, field);
       if (value !== undefined) retry[field] = value;
     }
@@ -199,12 +180,7 @@ function applyConfig(sandbox: StripeSandbox, input: Json): void {
   });
 }
 
-const FAULT_MODES: readonly FaultMode[] = [
-  "none",
-  "error500",
-  "rateLimit429",
-  "timeout",
-];
+const FAULT_MODES: readonly FaultMode[] = ["none", "error500", "rateLimit429", "timeout"];
 
 function faultInput(input: Json): FaultInput {
   const mode = optString(input, "mode");
@@ -232,11 +208,7 @@ function webhookFaultInput(input: Json): WebhookFaultInput {
   return out;
 }
 
-const CHARGE_STATUSES: readonly ChargeStatus[] = [
-  "succeeded",
-  "failed",
-  "pending",
-];
+const CHARGE_STATUSES: readonly ChargeStatus[] = ["succeeded", "failed", "pending"];
 const MAX_SEED = 2_000_000;
 
 /**
@@ -250,9 +222,7 @@ function seedCharges(sandbox: StripeSandbox, input: Json): unknown {
   const list = input["charges"];
   if (list !== undefined) {
     if (!Array.isArray(list)) throw new Error("charges must be an array");
-    list.forEach((item: unknown, i) =>
-      inputs.push(chargeInput(object(item, `charges[${i}]`), `charges[${i}]`)),
-    );
+    list.forEach((item: unknown, i) => inputs.push(chargeInput(object(item, `charges[${i}]`), `charges[${i}]`)));
   }
   const generate = input["generate"];
   if (generate !== undefined) {
@@ -263,19 +233,14 @@ function seedCharges(sandbox: StripeSandbox, input: Json): unknown {
     if (count < 0 || inputs.length + count > MAX_SEED)
       throw new Error(`generate.count must be between 0 and ${MAX_SEED}`);
     if (to < from) throw new Error("generate.createdTo must be >= createdFrom");
-    const template = chargeInput(
-      { amount: 2200, ...g, created: from },
-      "generate",
-    );
+    const template = chargeInput({ amount: 2200, ...g, created: from }, "generate");
     for (let i = 0; i < count; i += 1) {
       // Spread evenly over [createdFrom, createdTo].
-      const created =
-        count === 1 ? from : from + Math.floor((i * (to - from)) / (count - 1));
+      const created = count === 1 ? from : from + Math.floor((i * (to - from)) / (count - 1));
       inputs.push({ ...template, created });
     }
   }
-  if (inputs.length > MAX_SEED)
-    throw new Error(`at most ${MAX_SEED} charges per call`);
+  if (inputs.length > MAX_SEED) throw new Error(`at most ${MAX_SEED} charges per call`);
   const charges = sandbox.seedCharges(inputs, {
     emitEvents: optBool(input, "emitEvents") ?? false,
   });
@@ -291,19 +256,14 @@ function chargeInput(o: Json, where: string): ChargeInput {
   const amount = requireInt(o, "amount", where);
   const status = optString(o, "status", where);
   if (status !== undefined && !CHARGE_STATUSES.some((s) => s === status)) {
-    throw new Error(
-      `${where}.status must be one of ${CHARGE_STATUSES.join(", ")}`,
-    );
+    throw new Error(`${where}.status must be one of ${CHARGE_STATUSES.join(", ")}`);
   }
   const metadata = o["metadata"];
   let meta: Record<string, string> | undefined;
   if (metadata !== undefined) {
     meta = {};
-    for (const [k, v] of Object.entries(
-      object(metadata, `${where}.metadata`),
-    )) {
-      if (typeof v !== "string")
-        throw new Error(`${where}.metadata.${k} must be a string`);
+    for (const [k, v] of Object.entries(object(metadata, `${where}.metadata`))) {
+      if (typeof v !== "string") throw new Error(`${where}.metadata.${k} must be a string`);
       meta[k] = v;
     }
   }
@@ -312,11 +272,9 @@ function chargeInput(o: Json, where: string): ChargeInput {
   const description = optString(o, "description", where);
   const customer = optString(o, "customer", where);
   const id = optString(o, "id", where);
-  if (id !== undefined && !id.startsWith("ch_"))
-    throw new Error(`${where}.id must start with ch_`);
+  if (id !== undefined && !id.startsWith("ch_")) throw new Error(`${where}.id must start with ch_`);
   if (amount < 0) throw new Error(`${where}.amount must be >= 0`);
-  if (!/^[a-z]{3}$/.test(currency))
-    throw new Error(`${where}.currency must be a 3-letter ISO code`);
+  if (!/^[a-z]{3}$/.test(currency)) throw new Error(`${where}.currency must be a 3-letter ISO code`);
   return {
     amount,
     currency,
@@ -363,8 +321,7 @@ function requireInt(o: Json, field: string, where = "body"): number {
 function optString(o: Json, field: string, where = "body"): string | undefined {
   const value = o[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string")
-    throw new Error(`${where}.${field} must be a string`);
+  if (typeof value !== "string") throw new Error(`${where}.${field} must be a string`);
   return value;
 }
 
@@ -378,10 +335,7 @@ function optBool(o: Json, field: string): boolean | undefined {
 function optStringArray(o: Json, field: string): string[] | undefined {
   const value = o[field];
   if (value === undefined) return undefined;
-  if (
-    !Array.isArray(value) ||
-    !value.every((v): v is string => typeof v === "string")
-  )
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string"))
     throw new Error(`${field} must be an array of strings`);
   return value;
 }

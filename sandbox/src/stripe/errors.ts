@@ -5,8 +5,7 @@
  * for 400s, from `type: 'idempotency_error'`; the body only has to look like Stripe's.
  */
 
-export type StripeErrorType =
-  "api_error" | "card_error" | "idempotency_error" | "invalid_request_error";
+export type StripeErrorType = "api_error" | "card_error" | "idempotency_error" | "invalid_request_error";
 
 export interface StripeErrorBody {
   type: StripeErrorType;
@@ -50,16 +49,8 @@ export class ApiError extends Error {
 }
 
 /** A parameter failed validation: never remembered under an idempotency key. */
-export function invalidParam(
-  param: string,
-  message: string,
-  code = "parameter_invalid",
-): ApiError {
-  return new ApiError(
-    400,
-    { type: "invalid_request_error", code, param, message },
-    { replayable: false },
-  );
+export function invalidParam(param: string, message: string, code = "parameter_invalid"): ApiError {
+  return new ApiError(400, { type: "invalid_request_error", code, param, message }, { replayable: false });
 }
 
 export function missingParam(param: string): ApiError {
@@ -75,12 +66,7 @@ export function missingParam(param: string): ApiError {
   );
 }
 
-export function resourceMissing(
-  kind: string,
-  id: string,
-  param?: string,
-  status = 404,
-): ApiError {
+export function resourceMissing(kind: string, id: string, param?: string, status = 404): ApiError {
   return new ApiError(
     status,
     {

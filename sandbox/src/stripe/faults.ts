@@ -35,12 +35,7 @@ export interface FaultSnapshot {
 }
 
 export const DEFAULT_TIMEOUT_DELAY_MS = 30_000;
-const FAULT_MODES: readonly FaultMode[] = [
-  "none",
-  "error500",
-  "rateLimit429",
-  "timeout",
-];
+const FAULT_MODES: readonly FaultMode[] = ["none", "error500", "rateLimit429", "timeout"];
 
 export class FaultController {
   private active: ActiveFault | null = null;
@@ -83,9 +78,7 @@ export class FaultController {
     if (fault.methods !== null && !fault.methods.includes(method)) return null;
     if (
       fault.paths !== null &&
-      !fault.paths.some(
-        (p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`),
-      )
+      !fault.paths.some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`))
     ) {
       return null;
     }
@@ -118,10 +111,7 @@ export function validateFaultInput(input: FaultInput): void {
   }
   for (const key of ["paths", "methods"] as const) {
     const value = input[key];
-    if (
-      value !== undefined &&
-      (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
-    ) {
+    if (value !== undefined && (!Array.isArray(value) || value.some((v) => typeof v !== "string"))) {
       throw new Error(`${key} must be an array of strings`);
     }
   }
@@ -141,10 +131,7 @@ export class RateLimiter {
   }
 
   setLimit(perSecond: number | false): void {
-    if (
-      perSecond !== false &&
-      (!Number.isInteger(perSecond) || perSecond < 1)
-    ) {
+    if (perSecond !== false && (!Number.isInteger(perSecond) || perSecond < 1)) {
       throw new Error("rateLimitPerSecond must be a positive integer or false");
     }
     this.perSecond = perSecond;
@@ -160,8 +147,7 @@ export class RateLimiter {
     }
     const cutoff = nowMs - 1000;
     let expired = 0;
-    while (expired < window.length && (window[expired] ?? 0) <= cutoff)
-      expired += 1;
+    while (expired < window.length && (window[expired] ?? 0) <= cutoff) expired += 1;
     if (expired > 0) window.splice(0, expired);
     if (window.length >= this.perSecond) return false;
     window.push(nowMs);

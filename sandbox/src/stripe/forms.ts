@@ -50,11 +50,7 @@ function assign(target: FormObject, path: string[], value: string): void {
       return;
     }
     const existing = node[segment];
-    if (
-      existing !== undefined &&
-      typeof existing === "object" &&
-      !Array.isArray(existing)
-    ) {
+    if (existing !== undefined && typeof existing === "object" && !Array.isArray(existing)) {
       node = existing;
     } else {
       // A scalar followed by a nested key of the same name: the nested form wins, like qs.
@@ -112,11 +108,7 @@ export class Params {
     const value = this.raw[name];
     if (value === undefined) return undefined;
     if (typeof value !== "string")
-      throw invalidParam(
-        name,
-        `Invalid string: ${describe(value)}`,
-        "parameter_invalid_string",
-      );
+      throw invalidParam(name, `Invalid string: ${describe(value)}`, "parameter_invalid_string");
     return value;
   }
 
@@ -126,10 +118,7 @@ export class Params {
     return value;
   }
 
-  integer(
-    name: string,
-    bounds: { min?: number; max?: number } = {},
-  ): number | undefined {
+  integer(name: string, bounds: { min?: number; max?: number } = {}): number | undefined {
     const text = this.string(name);
     if (text === undefined) return undefined;
     return parseInteger(name, text, bounds);
@@ -140,11 +129,7 @@ export class Params {
     if (text === undefined) return undefined;
     if (text === "true") return true;
     if (text === "false") return false;
-    throw invalidParam(
-      name,
-      `Invalid boolean: ${text}`,
-      "parameter_invalid_boolean",
-    );
+    throw invalidParam(name, `Invalid boolean: ${text}`, "parameter_invalid_boolean");
   }
 
   metadata(name = "metadata"): Record<string, string> | undefined {
@@ -157,26 +142,12 @@ export class Params {
       throw invalidParam(name, `Invalid hash`, "parameter_invalid_hash");
     const out: Record<string, string> = {};
     for (const [key, v] of Object.entries(value)) {
-      if (typeof v !== "string")
-        throw invalidParam(
-          `${name}[${key}]`,
-          "Invalid string",
-          "parameter_invalid_string",
-        );
-      if (key.length > 40)
-        throw invalidParam(
-          `${name}[${key}]`,
-          "Metadata keys can be at most 40 characters long.",
-        );
-      if (v.length > 500)
-        throw invalidParam(
-          `${name}[${key}]`,
-          "Metadata values can be at most 500 characters long.",
-        );
+      if (typeof v !== "string") throw invalidParam(`${name}[${key}]`, "Invalid string", "parameter_invalid_string");
+      if (key.length > 40) throw invalidParam(`${name}[${key}]`, "Metadata keys can be at most 40 characters long.");
+      if (v.length > 500) throw invalidParam(`${name}[${key}]`, "Metadata values can be at most 500 characters long.");
       out[key] = v;
     }
-    if (Object.keys(out).length > 50)
-      throw invalidParam(name, "Metadata can have at most 50 keys.");
+    if (Object.keys(out).length > 50) throw invalidParam(name, "Metadata can have at most 50 keys.");
     return out;
   }
 
@@ -200,19 +171,13 @@ export class Params {
       const exact = parseInteger(name, value, {});
       return { gte: exact, lte: exact };
     }
-    if (Array.isArray(value))
-      throw invalidParam(name, "Invalid hash", "parameter_invalid_hash");
+    if (Array.isArray(value)) throw invalidParam(name, "Invalid hash", "parameter_invalid_hash");
     const range: CreatedRange = {};
     for (const [op, v] of Object.entries(value)) {
       if (op !== "gte" && op !== "gt" && op !== "lte" && op !== "lt") {
         throw unknownParam(`${name}[${op}]`);
       }
-      if (typeof v !== "string")
-        throw invalidParam(
-          `${name}[${op}]`,
-          "Invalid integer",
-          "parameter_invalid_integer",
-        );
+      if (typeof v !== "string") throw invalidParam(`${name}[${op}]`, "Invalid integer", "parameter_invalid_integer");
       range[op] = parseInteger(`${name}[${op}]`, v, {});
     }
     return range;
@@ -231,52 +196,22 @@ export class Params {
 }
 
 function unknownParam(param: string): Error {
-  return invalidParam(
-    param,
-    `Received unknown parameter: ${param}`,
-    "parameter_unknown",
-  );
+  return invalidParam(param, `Received unknown parameter: ${param}`, "parameter_unknown");
 }
 
-function parseInteger(
-  name: string,
-  text: string,
-  bounds: { min?: number; max?: number },
-): number {
-  if (!/^-?\d+$/.test(text))
-    throw invalidParam(
-      name,
-      `Invalid integer: ${text}`,
-      "parameter_invalid_integer",
-    );
+function parseInteger(name: string, text: string, bounds: { min?: number; max?: number }): number {
+  if (!/^-?\d+$/.test(text)) throw invalidParam(name, `Invalid integer: ${text}`, "parameter_invalid_integer");
   const n = Number(text);
-  if (!Number.isSafeInteger(n))
-    throw invalidParam(
-      name,
-      `Invalid integer: ${text}`,
-      "parameter_invalid_integer",
-    );
+  if (!Number.isSafeInteger(n)) throw invalidParam(name, `Invalid integer: ${text}`, "parameter_invalid_integer");
   if (bounds.min !== undefined && n < bounds.min) {
-    throw invalidParam(
-      name,
-      `This value must be greater than or equal to ${bounds.min}.`,
-      "parameter_invalid_integer",
-    );
+    throw invalidParam(name, `This value must be greater than or equal to ${bounds.min}.`, "parameter_invalid_integer");
   }
   if (bounds.max !== undefined && n > bounds.max) {
-    throw invalidParam(
-      name,
-      `This value must be less than or equal to ${bounds.max}.`,
-      "parameter_invalid_integer",
-    );
+    throw invalidParam(name, `This value must be less than or equal to ${bounds.max}.`, "parameter_invalid_integer");
   }
   return n;
 }
 
 function describe(value: FormValue): string {
-  return typeof value === "string"
-    ? value
-    : Array.isArray(value)
-      ? "array"
-      : "hash";
+  return typeof value === "string" ? value : Array.isArray(value) ? "array" : "hash";
 }

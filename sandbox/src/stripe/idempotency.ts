@@ -18,8 +18,7 @@ interface Entry {
   expiresAt: number;
 }
 
-export type IdempotencyLookup =
-  { kind: "new" } | { kind: "replay"; response: StoredResponse };
+export type IdempotencyLookup = { kind: "new" } | { kind: "replay"; response: StoredResponse };
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -34,12 +33,7 @@ export class IdempotencyStore {
   }
 
   /** `scope` separates API keys; `endpoint` is "POST /v1/refunds". Throws on a mismatch. */
-  lookup(
-    scope: string,
-    key: string,
-    endpoint: string,
-    fingerprint: string,
-  ): IdempotencyLookup {
+  lookup(scope: string, key: string, endpoint: string, fingerprint: string): IdempotencyLookup {
     this.purge(Date.now());
     const entry = this.entries.get(`${scope}\n${key}`);
     if (entry === undefined) return { kind: "new" };
@@ -66,13 +60,7 @@ export class IdempotencyStore {
     return { kind: "replay", response: entry.response };
   }
 
-  save(
-    scope: string,
-    key: string,
-    endpoint: string,
-    fingerprint: string,
-    response: StoredResponse,
-  ): void {
+  save(scope: string, key: string, endpoint: string, fingerprint: string, response: StoredResponse): void {
     this.entries.set(`${scope}\n${key}`, {
       endpoint,
       fingerprint,

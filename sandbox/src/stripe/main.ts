@@ -22,17 +22,10 @@ function envPort(value: string | undefined, fallback: number): number {
 
 function envRateLimit(value: string | undefined): number | false {
   if (value === undefined || value === "") return DEFAULT_RATE_LIMIT_PER_SECOND;
-  if (
-    value === "0" ||
-    value.toLowerCase() === "off" ||
-    value.toLowerCase() === "false"
-  )
-    return false;
+  if (value === "0" || value.toLowerCase() === "off" || value.toLowerCase() === "false") return false;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
-    throw new Error(
-      `STRIPE_SANDBOX_RATE_LIMIT must be a positive integer or "off": ${value}`,
-    );
+    throw new Error(`STRIPE_SANDBOX_RATE_LIMIT must be a positive integer or "off": ${value}`);
   return n;
 }
 
@@ -47,12 +40,8 @@ const sandbox = await startStripeSandbox({
   ...(webhookUrl ? { webhookUrl } : {}),
 });
 
-console.log(
-  `Stripe sandbox listening on ${sandbox.url} (webhooks → ${webhookUrl || "none"})`,
-);
-console.log(
-  `SDK: new Stripe(key, { host: '${sandbox.host}', port: ${sandbox.port}, protocol: 'http' })`,
-);
+console.log(`Stripe sandbox listening on ${sandbox.url} (webhooks → ${webhookUrl || "none"})`);
+console.log(`SDK: new Stripe(key, { host: '${sandbox.host}', port: ${sandbox.port}, protocol: 'http' })`);
 
 let closing = false;
 const shutdown = (signal: string): void => {

@@ -86,28 +86,19 @@ export interface StripeSandbox {
   /** Refunds directly, with the same rules as POST /v1/refunds. */
   createRefund(input: RefundInput): Refund;
   /** Bulk insert with chosen `created` timestamps; no events unless asked. */
-  seedCharges(
-    inputs: readonly ChargeInput[],
-    options?: { emitEvents?: boolean },
-  ): Charge[];
+  seedCharges(inputs: readonly ChargeInput[], options?: { emitEvents?: boolean }): Charge[];
   /** Delivers an existing event again; false when unknown or no webhook URL. */
   resendEvent(eventId: string): boolean;
   /** Resolves when every webhook delivery (retries and held events included) is done. */
   waitForWebhooks(): Promise<void>;
-  configureWebhooks(options: {
-    url?: string | null;
-    secret?: string;
-    retry?: Partial<WebhookRetryOptions>;
-  }): void;
+  configureWebhooks(options: { url?: string | null; secret?: string; retry?: Partial<WebhookRetryOptions> }): void;
   setRateLimit(perSecond: number | false): void;
   /** Empties state, idempotency keys, faults, the request log and webhook faults. */
   reset(): void;
   stop(): Promise<void>;
 }
 
-export async function startStripeSandbox(
-  options: StripeSandboxOptions = {},
-): Promise<StripeSandbox> {
+export async function startStripeSandbox(options: StripeSandboxOptions = {}): Promise<StripeSandbox> {
   const host = options.host ?? "127.0.0.1";
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
   const requestLogLimit = options.requestLogLimit ?? 10_000;
@@ -123,9 +114,7 @@ export async function startStripeSandbox(
   });
   store.onEvent((event) => webhooks.dispatch(event));
   const faults = new FaultController();
-  const rateLimiter = new RateLimiter(
-    options.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND,
-  );
+  const rateLimiter = new RateLimiter(options.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND);
   const idempotency = new IdempotencyStore(options.idempotencyTtlMs);
   let requestLog: RequestLogEntry[] = [];
 
@@ -143,15 +132,10 @@ export async function startStripeSandbox(
   const logRequest = (entry: RequestLogEntry): void => {
     requestLog.push(entry);
     // Trim in batches so the log stays O(1) amortised per request.
-    if (requestLog.length > requestLogLimit * 1.25)
-      requestLog = requestLog.slice(-requestLogLimit);
+    if (requestLog.length > requestLogLimit * 1.25) requestLog = requestLog.slice(-requestLogLimit);
   };
 
-  async function handleV1(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    url: URL,
-  ): Promise<void> {
+  async function handleV1(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const started = Date.now();
     const method = (req.method ?? "GET").toUpperCase();
     const path = url.pathname;
@@ -199,16 +183,13 @@ export async function startStripeSandbox(
             500,
             {
               type: "api_error",
-              message:
-                "An unknown error occurred (injected by the Stripe sandbox).",
+              message: "An unknown error occurred (injected by the Stripe sandbox).",
             },
             { replayable: false },
           );
         }
         if (fault.mode === "rateLimit429")
-          throw rateLimited(
-            "Request rate limit exceeded (injected by the Stripe sandbox).",
-          );
+          throw rateLimited("Request rate limit exceeded (injected by the Stripe sandbox).");
         // 'timeout': the request is executed, then the answer is held back, so a client
         // that gives up and retries must rely on its idempotency key.
         holdMs = fault.delayMs;
@@ -218,21 +199,14 @@ export async function startStripeSandbox(
       if (method === "POST" && idempotencyKey !== null) {
         const endpoint = `${method} ${path}`;
         const fingerprint = canonicalParams(params);
-        const found = idempotency.lookup(
-          key,
-          idempotencyKey,
-          endpoint,
-          fingerprint,
-        );
+        const found = idempotency.lookup(key, idempotencyKey, endpoint, fingerprint);
         if (found.kind === "replay") {
           ({ status, body } = found.response);
           headers["Idempotent-Replayed"] = "true";
           headers["Original-Request"] = found.response.requestId;
           entry.replayed = true;
         } else {
-          const result = execute(() =>
-            handleApi(store, { method, path, params, ctx }),
-          );
+          const result = execute(() => handleApi(store, { method, path, params, ctx }));
           ({ status, body } = result);
           if (result.replayable)
             idempotency.save(key, idempotencyKey, endpoint, fingerprint, {
@@ -242,9 +216,7 @@ export async function startStripeSandbox(
             });
         }
       } else {
-        ({ status, body } = execute(() =>
-          handleApi(store, { method, path, params, ctx }),
-        ));
+        ({ status, body } = execute(() => handleApi(store, { method, path, params, ctx })));
       }
     } catch (error) {
       ({ status, body } = errorResponse(error, headers));
@@ -259,12 +231,7 @@ export async function startStripeSandbox(
     const url = new URL(req.url ?? "/", "http://sandbox.local");
     const work = url.pathname.startsWith("/_sandbox")
       ? readBody(req, CONTROL_BODY_LIMIT).then(async (text) => {
-          const result = await handleControl(
-            sandbox,
-            (req.method ?? "GET").toUpperCase(),
-            url,
-            text,
-          );
+          const result = await handleControl(sandbox, (req.method ?? "GET").toUpperCase(), url, text);
           send(res, result.status, JSON.stringify(result.body, null, 2), {});
         })
       : handleV1(req, res, url);
@@ -301,8 +268,7 @@ export async function startStripeSandbox(
     },
     createCharge: (input) => store.createCharge(input),
     createRefund: (input) => store.createRefund(input),
-    seedCharges: (inputs, seedOptions) =>
-      store.seedCharges(inputs, seedOptions),
+    seedCharges: (inputs, seedOptions) => store.seedCharges(inputs, seedOptions),
     resendEvent: (eventId) => {
       const event = store.getEvent(eventId);
       return event === undefined ? false : webhooks.resend(event);
@@ -356,10 +322,7 @@ function execute(run: () => unknown): {
   }
 }
 
-function errorResponse(
-  error: unknown,
-  headers: Record<string, string>,
-): { status: number; body: string } {
+function errorResponse(error: unknown, headers: Record<string, string>): { status: number; body: string } {
   if (error instanceof ApiError) {
     Object.assign(headers, error.headers);
     return { status: error.status, body: json({ error: error.body }) };
@@ -379,14 +342,10 @@ function errorResponse(
 function authenticate(req: http.IncomingMessage, expected: string): string {
   const authorization = header(req, "authorization");
   let key: string | null = null;
-  if (authorization?.startsWith("Bearer "))
-    key = authorization.slice("Bearer ".length).trim();
+  if (authorization?.startsWith("Bearer ")) key = authorization.slice("Bearer ".length).trim();
   else if (authorization?.startsWith("Basic ")) {
     // curl -u sk_test_...: sends "key:" in Basic auth.
-    key =
-      Buffer.from(authorization.slice("Basic ".length), "base64")
-        .toString("utf8")
-        .split(":")[0] ?? null;
+    key = Buffer.from(authorization.slice("Basic ".length), "base64").toString("utf8").split(":")[0] ?? null;
   }
   // Stripe answers 401 with type invalid_request_error; the SDK maps 401 to StripeAuthenticationError.
   if (key === null || key === "") {
@@ -424,9 +383,7 @@ function rateLimited(message: string): ApiError {
 }
 
 function maskKey(key: string): string {
-  return key.length <= 12
-    ? "*".repeat(key.length)
-    : `${key.slice(0, 8)}${"*".repeat(key.length - 12)}${key.slice(-4)}`;
+  return key.length <= 12 ? "*".repeat(key.length) : `${key.slice(0, 8)}${"*".repeat(key.length - 12)}${key.slice(-4)}`;
 }
 
 function header(req: http.IncomingMessage, name: string): string | null {
@@ -439,12 +396,7 @@ function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-function send(
-  res: http.ServerResponse,
-  status: number,
-  body: string,
-  headers: Record<string, string>,
-): void {
+function send(res: http.ServerResponse, status: number, body: string, headers: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     "Content-Type": "application/json",

@@ -58,12 +58,7 @@ export interface Refund {
   status: "succeeded";
 }
 
-export type EventType =
-  | "charge.succeeded"
-  | "charge.failed"
-  | "charge.pending"
-  | "charge.refunded"
-  | "refund.created";
+export type EventType = "charge.succeeded" | "charge.failed" | "charge.pending" | "charge.refunded" | "refund.created";
 
 export interface StripeEvent {
   id: string;
@@ -136,8 +131,7 @@ export const GENERIC_DECLINE: Decline = {
 // Ids
 
 // ASCII order, so ids built from it sort the same way as the numbers they encode.
-const ALPHABET =
-  "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 let sequence = 0;
 
 /**
@@ -195,8 +189,7 @@ export class TimeOrderedList<T extends Timed> {
   }
 
   insert(item: T): void {
-    if (this.byId.has(item.id))
-      throw new Error(`duplicate ${this.kind} id ${item.id}`);
+    if (this.byId.has(item.id)) throw new Error(`duplicate ${this.kind} id ${item.id}`);
     this.byId.set(item.id, item);
     const last = this.items[this.items.length - 1];
     if (last === undefined || compareTimed(last, item) <= 0) {
@@ -211,8 +204,7 @@ export class TimeOrderedList<T extends Timed> {
     // Check first so a bad batch leaves the list untouched.
     const batch = new Set<string>();
     for (const item of items) {
-      if (this.byId.has(item.id) || batch.has(item.id))
-        throw new Error(`duplicate ${this.kind} id ${item.id}`);
+      if (this.byId.has(item.id) || batch.has(item.id)) throw new Error(`duplicate ${this.kind} id ${item.id}`);
       batch.add(item.id);
     }
     for (const item of items) {
@@ -237,24 +229,17 @@ export class TimeOrderedList<T extends Timed> {
     let hi = this.items.length;
     const range = query.created;
     if (range) {
-      if (range.gte !== undefined)
-        lo = Math.max(lo, this.firstCreatedAtLeast(range.gte));
-      if (range.gt !== undefined)
-        lo = Math.max(lo, this.firstCreatedAtLeast(range.gt + 1));
-      if (range.lte !== undefined)
-        hi = Math.min(hi, this.firstCreatedAtLeast(range.lte + 1));
-      if (range.lt !== undefined)
-        hi = Math.min(hi, this.firstCreatedAtLeast(range.lt));
+      if (range.gte !== undefined) lo = Math.max(lo, this.firstCreatedAtLeast(range.gte));
+      if (range.gt !== undefined) lo = Math.max(lo, this.firstCreatedAtLeast(range.gt + 1));
+      if (range.lte !== undefined) hi = Math.min(hi, this.firstCreatedAtLeast(range.lte + 1));
+      if (range.lt !== undefined) hi = Math.min(hi, this.firstCreatedAtLeast(range.lt));
     }
     const { limit } = query;
     const matches = (item: T): boolean => filter === undefined || filter(item);
     const found: T[] = [];
 
     if (query.endingBefore !== undefined) {
-      lo = Math.max(
-        lo,
-        this.cursorIndex(query.endingBefore, "ending_before") + 1,
-      );
+      lo = Math.max(lo, this.cursorIndex(query.endingBefore, "ending_before") + 1);
       // Walk towards newer items from the cursor; keep the `limit` closest to it.
       for (let i = lo; i < hi && found.length <= limit; i += 1) {
         const item = this.items[i];
@@ -265,10 +250,7 @@ export class TimeOrderedList<T extends Timed> {
     }
 
     if (query.startingAfter !== undefined) {
-      hi = Math.min(
-        hi,
-        this.cursorIndex(query.startingAfter, "starting_after"),
-      );
+      hi = Math.min(hi, this.cursorIndex(query.startingAfter, "starting_after"));
     }
     for (let i = hi - 1; i >= lo && found.length <= limit; i -= 1) {
       const item = this.items[i];
@@ -354,15 +336,11 @@ export class StripeStore {
   }
 
   /** Bulk insert for seeding: one sort, and no events unless asked for. */
-  seedCharges(
-    inputs: readonly ChargeInput[],
-    options: { emitEvents?: boolean } = {},
-  ): Charge[] {
+  seedCharges(inputs: readonly ChargeInput[], options: { emitEvents?: boolean } = {}): Charge[] {
     const charges = inputs.map(buildCharge);
     this.charges.insertMany(charges);
     if (options.emitEvents) {
-      for (const charge of charges)
-        this.emit(chargeEventType(charge.status), charge, NO_REQUEST);
+      for (const charge of charges) this.emit(chargeEventType(charge.status), charge, NO_REQUEST);
     }
     return charges;
   }
@@ -370,8 +348,7 @@ export class StripeStore {
   /** Full (no amount) or partial refund, with Stripe's refusals. */
   createRefund(input: RefundInput, ctx: RequestContext = NO_REQUEST): Refund {
     const charge = this.charges.get(input.charge);
-    if (charge === undefined)
-      throw resourceMissing("charge", input.charge, "charge", 400);
+    if (charge === undefined) throw resourceMissing("charge", input.charge, "charge", 400);
     if (charge.status !== "succeeded" || !charge.captured) {
       throw new ApiError(400, {
         type: "invalid_request_error",
@@ -440,12 +417,7 @@ export class StripeStore {
     };
   }
 
-  private emit(
-    type: EventType,
-    object: Charge | Refund,
-    ctx: RequestContext,
-    previous?: Partial<Charge>,
-  ): StripeEvent {
+  private emit(type: EventType, object: Charge | Refund, ctx: RequestContext, previous?: Partial<Charge>): StripeEvent {
     const event: StripeEvent = {
       id: newId("evt"),
       object: "event",
@@ -468,25 +440,17 @@ export class StripeStore {
 }
 
 function chargeEventType(status: ChargeStatus): EventType {
-  return status === "succeeded"
-    ? "charge.succeeded"
-    : status === "failed"
-      ? "charge.failed"
-      : "charge.pending";
+  return status === "succeeded" ? "charge.succeeded" : status === "failed" ? "charge.failed" : "charge.pending";
 }
 
 function buildCharge(input: ChargeInput): Charge {
-  if (!Number.isSafeInteger(input.amount) || input.amount < 0)
-    throw new Error(`invalid charge amount ${input.amount}`);
-  if (!/^[a-z]{3}$/.test(input.currency))
-    throw new Error(`invalid currency ${input.currency}`);
+  if (!Number.isSafeInteger(input.amount) || input.amount < 0) throw new Error(`invalid charge amount ${input.amount}`);
+  if (!/^[a-z]{3}$/.test(input.currency)) throw new Error(`invalid currency ${input.currency}`);
   if (input.created !== undefined && !Number.isSafeInteger(input.created))
     throw new Error(`invalid created ${input.created}`);
-  if (input.id !== undefined && !input.id.startsWith("ch_"))
-    throw new Error(`charge ids start with ch_: ${input.id}`);
+  if (input.id !== undefined && !input.id.startsWith("ch_")) throw new Error(`charge ids start with ch_: ${input.id}`);
   const status = input.status ?? "succeeded";
-  const decline =
-    status === "failed" ? (input.decline ?? GENERIC_DECLINE) : null;
+  const decline = status === "failed" ? (input.decline ?? GENERIC_DECLINE) : null;
   const succeeded = status === "succeeded";
   return {
     id: input.id ?? newId("ch"),
@@ -519,8 +483,7 @@ function buildCharge(input: ChargeInput): Charge {
               network_status: "declined_by_network",
               reason: decline.declineCode ?? decline.code,
               risk_level: "normal",
-              seller_message:
-                "The bank did not return any further details with this decline.",
+              seller_message: "The bank did not return any further details with this decline.",
               type: "issuer_declined",
             },
     paid: succeeded,

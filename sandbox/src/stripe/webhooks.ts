@@ -11,14 +11,8 @@ import https from "node:https";
 import type { StripeEvent } from "./store.ts";
 import { nowSeconds } from "./store.ts";
 
-export function signatureHeader(
-  payload: string,
-  secret: string,
-  timestamp: number = nowSeconds(),
-): string {
-  const signature = createHmac("sha256", secret)
-    .update(`${timestamp}.${payload}`, "utf8")
-    .digest("hex");
+export function signatureHeader(payload: string, secret: string, timestamp: number = nowSeconds()): string {
+  const signature = createHmac("sha256", secret).update(`${timestamp}.${payload}`, "utf8").digest("hex");
   return `t=${timestamp},v1=${signature}`;
 }
 
@@ -52,8 +46,7 @@ export interface WebhookFaultInput {
 
 export type WebhookFaultState = Required<WebhookFaultInput>;
 
-export type DeliveryReason =
-  "event" | "retry" | "duplicate" | "resend" | "held";
+export type DeliveryReason = "event" | "retry" | "duplicate" | "resend" | "held";
 
 export interface DeliveryRecord {
   eventId: string;
@@ -90,11 +83,7 @@ export class WebhookDispatcher {
   private readonly inFlight = new Set<http.ClientRequest>();
   private stopped = false;
 
-  constructor(options: {
-    url?: string | undefined;
-    secret: string;
-    retry?: Partial<WebhookRetryOptions> | undefined;
-  }) {
+  constructor(options: { url?: string | undefined; secret: string; retry?: Partial<WebhookRetryOptions> | undefined }) {
     this.url = options.url ?? null;
     this.secret = options.secret;
     this.retry = { ...DEFAULT_WEBHOOK_RETRY, ...options.retry };
@@ -108,23 +97,16 @@ export class WebhookDispatcher {
     return this.secret;
   }
 
-  configure(options: {
-    url?: string | null;
-    secret?: string;
-    retry?: Partial<WebhookRetryOptions>;
-  }): void {
+  configure(options: { url?: string | null; secret?: string; retry?: Partial<WebhookRetryOptions> }): void {
     if (options.url !== undefined) this.url = options.url;
     if (options.secret !== undefined) this.secret = options.secret;
-    if (options.retry !== undefined)
-      this.retry = { ...this.retry, ...options.retry };
+    if (options.retry !== undefined) this.retry = { ...this.retry, ...options.retry };
   }
 
   setFaults(input: WebhookFaultInput): WebhookFaultState {
     for (const [key, value] of Object.entries(input)) {
-      if (!(key in this.faults))
-        throw new Error(`unknown webhook fault ${key}`);
-      if (!Number.isInteger(value) || (value as number) < 0)
-        throw new Error(`${key} must be a non-negative integer`);
+      if (!(key in this.faults)) throw new Error(`unknown webhook fault ${key}`);
+      if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`${key} must be a non-negative integer`);
     }
     this.faults = { ...this.faults, ...input };
     return this.getFaults();
@@ -223,8 +205,7 @@ export class WebhookDispatcher {
             clearTimeout(timer);
             this.held = this.held.filter((h) => h.event !== event);
             // Delivered as its own tracked job, so idle() waits for it too.
-            if (deliver && !this.stopped)
-              this.track(() => this.deliver(event, "held"));
+            if (deliver && !this.stopped) this.track(() => this.deliver(event, "held"));
             resolve();
           };
           const timer = setTimeout(() => release(true), this.faults.holdMs);
@@ -234,11 +215,7 @@ export class WebhookDispatcher {
   }
 
   /** One delivery: the first attempt plus retries with backoff. */
-  private async deliver(
-    event: StripeEvent,
-    reason: DeliveryReason,
-    afterFirstAttempt?: () => void,
-  ): Promise<void> {
+  private async deliver(event: StripeEvent, reason: DeliveryReason, afterFirstAttempt?: () => void): Promise<void> {
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt += 1) {
       if (this.stopped || this.url === null) return;
       const result = await this.post(this.url, event);
@@ -246,20 +223,12 @@ export class WebhookDispatcher {
       if (attempt === 1) afterFirstAttempt?.();
       if (result.outcome === "delivered") return;
       if (attempt < this.retry.maxAttempts) {
-        await this.sleep(
-          Math.min(
-            this.retry.baseDelayMs * 2 ** (attempt - 1),
-            this.retry.maxDelayMs,
-          ),
-        );
+        await this.sleep(Math.min(this.retry.baseDelayMs * 2 ** (attempt - 1), this.retry.maxDelayMs));
       }
     }
   }
 
-  private post(
-    url: string,
-    event: StripeEvent,
-  ): Promise<Pick<DeliveryRecord, "outcome" | "status" | "error">> {
+  private post(url: string, event: StripeEvent): Promise<Pick<DeliveryRecord, "outcome" | "status" | "error">> {
     // Stripe pretty-prints payloads; receivers must verify the raw bytes, not re-serialised JSON.
     const payload = JSON.stringify(event, null, 2);
     const target = new URL(url);
@@ -292,11 +261,7 @@ export class WebhookDispatcher {
           });
         },
       );
-      request.on("timeout", () =>
-        request.destroy(
-          new Error(`timed out after ${this.retry.timeoutMs} ms`),
-        ),
-      );
+      request.on("timeout", () => request.destroy(new Error(`timed out after ${this.retry.timeoutMs} ms`)));
       request.on("error", (error) => {
         this.inFlight.delete(request);
         resolve({ outcome: "failed", status: null, error: error.message });
@@ -320,8 +285,7 @@ export class WebhookDispatcher {
       at: Date.now(),
       ...result,
     });
-    if (this.log.length > DELIVERY_LOG_LIMIT)
-      this.log.splice(0, this.log.length - DELIVERY_LOG_LIMIT);
+    if (this.log.length > DELIVERY_LOG_LIMIT) this.log.splice(0, this.log.length - DELIVERY_LOG_LIMIT);
   }
 
   private sleep(ms: number): Promise<void> {

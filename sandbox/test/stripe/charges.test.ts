@@ -41,17 +41,13 @@ describe("charges through the real SDK", () => {
     const fetched = await stripe.charges.retrieve(created.id);
     expect(fetched).toEqual(created);
     // Every POST carries an idempotency key (the SDK adds one).
-    const post = sandbox
-      .requests()
-      .find((r) => r.method === "POST" && r.path === "/v1/charges");
+    const post = sandbox.requests().find((r) => r.method === "POST" && r.path === "/v1/charges");
     expect(post?.idempotencyKey).toMatch(/^stripe-node-retry-/);
     expect(post?.stripeVersion).toBeTruthy();
   });
 
   it("answers resource_missing for an unknown charge", async () => {
-    const error = await stripe.charges
-      .retrieve("ch_doesnotexist")
-      .catch((e: unknown) => e);
+    const error = await stripe.charges.retrieve("ch_doesnotexist").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(error).toMatchObject({
       code: "resource_missing",
@@ -80,9 +76,7 @@ describe("charges through the real SDK", () => {
       failure_code: "card_declined",
     });
     const events = await stripe.events.list({ type: "charge.failed" });
-    expect(events.data.map((e) => (e.data.object as Stripe.Charge).id)).toEqual(
-      [chargeId],
-    );
+    expect(events.data.map((e) => (e.data.object as Stripe.Charge).id)).toEqual([chargeId]);
   });
 
   it("rejects bad parameters like Stripe", async () => {
@@ -101,9 +95,9 @@ describe("charges through the real SDK", () => {
       type: "StripeInvalidRequestError",
       param: "limit",
     });
-    await expect(
-      stripe.charges.create({ amount: 10, currency: "aud" }),
-    ).rejects.toMatchObject({ code: "amount_too_small" });
+    await expect(stripe.charges.create({ amount: 10, currency: "aud" })).rejects.toMatchObject({
+      code: "amount_too_small",
+    });
   });
 
   it("rejects a bad API key with StripeAuthenticationError", async () => {
@@ -148,15 +142,10 @@ describe("listing and pagination", () => {
       const prev = seen[i - 1];
       const cur = seen[i];
       if (!prev || !cur) throw new Error("unreachable");
-      expect(
-        prev.created > cur.created ||
-          (prev.created === cur.created && prev.id > cur.id),
-      ).toBe(true);
+      expect(prev.created > cur.created || (prev.created === cur.created && prev.id > cur.id)).toBe(true);
     }
     // 3 pages: 100, 100, 50.
-    expect(
-      sandbox.requests().filter((r) => r.path === "/v1/charges"),
-    ).toHaveLength(3);
+    expect(sandbox.requests().filter((r) => r.path === "/v1/charges")).toHaveLength(3);
   });
 
   it("sets has_more per page and honours starting_after / ending_before / gt / lt", async () => {
@@ -199,9 +188,7 @@ describe("listing and pagination", () => {
     const all = await stripe.charges.list({ limit: 100 });
     expect(all.data[0]?.created).toBe(base + 100_000);
 
-    await expect(
-      stripe.charges.list({ starting_after: "ch_unknown" }),
-    ).rejects.toMatchObject({
+    await expect(stripe.charges.list({ starting_after: "ch_unknown" })).rejects.toMatchObject({
       code: "resource_missing",
       param: "starting_after",
     });
@@ -245,9 +232,7 @@ describe("listing and pagination", () => {
       last = charge.created;
       count += 1;
     }
-    const expected = sandbox.state.charges
-      .values()
-      .filter((c) => c.created >= dayStart && c.created <= dayEnd).length;
+    const expected = sandbox.state.charges.values().filter((c) => c.created >= dayStart && c.created <= dayEnd).length;
     expect(count).toBe(expected);
     expect(count).toBeGreaterThan(14_000);
     const walkMs = Date.now() - walkStarted;

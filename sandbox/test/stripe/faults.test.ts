@@ -34,21 +34,15 @@ describe("injected faults surface as the SDK error classes", () => {
       count: 2,
     });
     expect(set.status).toBe(200);
-    const error = await stripe.charges
-      .create({ amount: 2200, currency: "aud" })
-      .catch((e: unknown) => e);
+    const error = await stripe.charges.create({ amount: 2200, currency: "aud" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
     expect(error).toMatchObject({ statusCode: 429, code: "rate_limit" });
-    expect((error as Stripe.errors.StripeError).headers?.["retry-after"]).toBe(
-      "1",
-    );
+    expect((error as Stripe.errors.StripeError).headers?.["retry-after"]).toBe("1");
     expect(sandbox.state.charges.size).toBe(0);
-    expect(
-      (await control(sandbox, "GET", "/_sandbox/faults")).json,
-    ).toMatchObject({ active: { mode: "rateLimit429", remaining: 1 } });
-    expect(
-      (await control(sandbox, "DELETE", "/_sandbox/faults")).json,
-    ).toMatchObject({ active: null });
+    expect((await control(sandbox, "GET", "/_sandbox/faults")).json).toMatchObject({
+      active: { mode: "rateLimit429", remaining: 1 },
+    });
+    expect((await control(sandbox, "DELETE", "/_sandbox/faults")).json).toMatchObject({ active: null });
   });
 
   it("the SDK retries 500s with the same idempotency key and succeeds once", async () => {
@@ -74,9 +68,7 @@ describe("injected faults surface as the SDK error classes", () => {
   it("more failures than retries still fails", async () => {
     const stripe = sdk(sandbox, { maxNetworkRetries: 1 });
     sandbox.faults.set({ mode: "error500", count: 3 });
-    await expect(stripe.charges.list()).rejects.toBeInstanceOf(
-      Stripe.errors.StripeAPIError,
-    );
+    await expect(stripe.charges.list()).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);
   }, 15_000);
 
   it("faults can target paths: refunds fail while charges work", async () => {
@@ -86,16 +78,10 @@ describe("injected faults surface as the SDK error classes", () => {
       amount: 2200,
       currency: "aud",
     });
-    await expect(
-      stripe.refunds.create({ charge: charge.id }),
-    ).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);
-    await expect(
-      stripe.refunds.create({ charge: charge.id }),
-    ).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);
+    await expect(stripe.refunds.create({ charge: charge.id })).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);
+    await expect(stripe.refunds.create({ charge: charge.id })).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);
     sandbox.faults.set({ mode: "none" });
-    await expect(
-      stripe.refunds.create({ charge: charge.id }),
-    ).resolves.toMatchObject({ amount: 2200 });
+    await expect(stripe.refunds.create({ charge: charge.id })).resolves.toMatchObject({ amount: 2200 });
   });
 
   it("timeout: the request is executed but answered late; the retry with the same key is replayed", async () => {
@@ -110,10 +96,7 @@ describe("injected faults surface as the SDK error classes", () => {
       delayMs: 1_500,
       paths: ["/v1/refunds"],
     });
-    const refund = await stripe.refunds.create(
-      { charge: charge.id },
-      { idempotencyKey: `refund-${charge.id}` },
-    );
+    const refund = await stripe.refunds.create({ charge: charge.id }, { idempotencyKey: `refund-${charge.id}` });
     expect(refund.amount).toBe(2200);
     expect(refund.lastResponse.headers["idempotent-replayed"]).toBe("true");
     expect(sandbox.state.refunds.size).toBe(1);
@@ -121,9 +104,7 @@ describe("injected faults surface as the SDK error classes", () => {
     // Without SDK retries the caller just sees a connection error.
     const noRetry = sdk(sandbox, { maxNetworkRetries: 0, timeout: 200 });
     sandbox.faults.set({ mode: "timeout", count: 1, delayMs: 1_000 });
-    await expect(noRetry.charges.list()).rejects.toBeInstanceOf(
-      Stripe.errors.StripeConnectionError,
-    );
+    await expect(noRetry.charges.list()).rejects.toBeInstanceOf(Stripe.errors.StripeConnectionError);
   }, 15_000);
 
   it("slowMs adds latency to every request", async () => {
@@ -136,10 +117,7 @@ describe("injected faults surface as the SDK error classes", () => {
   });
 
   it("rejects a malformed fault payload", async () => {
-    expect(
-      (await control(sandbox, "POST", "/_sandbox/faults", { mode: "explode" }))
-        .status,
-    ).toBe(400);
+    expect((await control(sandbox, "POST", "/_sandbox/faults", { mode: "explode" })).status).toBe(400);
     expect(
       (
         await control(sandbox, "POST", "/_sandbox/faults", {
@@ -155,14 +133,11 @@ describe("rate limiting like test mode", () => {
   it("answers 429 above the per-second limit and recovers", async () => {
     sandbox.setRateLimit(5);
     const stripe = sdk(sandbox, { maxNetworkRetries: 0 });
-    const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () => stripe.charges.list({ limit: 1 })),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => stripe.charges.list({ limit: 1 })));
     const rejected = results.filter((r) => r.status === "rejected");
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
     expect(rejected).toHaveLength(3);
-    for (const r of rejected)
-      expect(r.reason).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+    for (const r of rejected) expect(r.reason).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
     await new Promise((resolve) => setTimeout(resolve, 1_050));
     await expect(stripe.charges.list({ limit: 1 })).resolves.toBeTruthy();
   });
@@ -174,9 +149,7 @@ describe("rate limiting like test mode", () => {
     });
     expect(off.json).toMatchObject({ rateLimitPerSecond: false });
     const stripe = sdk(sandbox, { maxNetworkRetries: 0 });
-    await Promise.all(
-      Array.from({ length: 10 }, () => stripe.charges.list({ limit: 1 })),
-    );
+    await Promise.all(Array.from({ length: 10 }, () => stripe.charges.list({ limit: 1 })));
   });
 
   it("defaults to 25 requests per second", async () => {
@@ -192,19 +165,9 @@ describe("rate limiting like test mode", () => {
 describe("control endpoints", () => {
   it("reset empties everything and the request log records requests", async () => {
     const stripe = sdk(sandbox);
-    await stripe.charges.create(
-      { amount: 2200, currency: "aud" },
-      { idempotencyKey: "log-1" },
-    );
-    await stripe.charges.create(
-      { amount: 2200, currency: "aud" },
-      { idempotencyKey: "log-1" },
-    );
-    const log = await control(
-      sandbox,
-      "GET",
-      "/_sandbox/requests?path=/v1/charges",
-    );
+    await stripe.charges.create({ amount: 2200, currency: "aud" }, { idempotencyKey: "log-1" });
+    await stripe.charges.create({ amount: 2200, currency: "aud" }, { idempotencyKey: "log-1" });
+    const log = await control(sandbox, "GET", "/_sandbox/requests?path=/v1/charges");
     expect(log.json).toMatchObject({
       count: 2,
       data: [
@@ -224,17 +187,14 @@ describe("control endpoints", () => {
         },
       ],
     });
-    expect((await control(sandbox, "POST", "/_sandbox/reset")).status).toBe(
-      200,
-    );
-    expect(
-      (await control(sandbox, "GET", "/_sandbox/state")).json,
-    ).toMatchObject({ charges: 0, refunds: 0, events: 0 });
+    expect((await control(sandbox, "POST", "/_sandbox/reset")).status).toBe(200);
+    expect((await control(sandbox, "GET", "/_sandbox/state")).json).toMatchObject({
+      charges: 0,
+      refunds: 0,
+      events: 0,
+    });
     // The idempotency key was forgotten too: the same key now creates a new charge.
-    await stripe.charges.create(
-      { amount: 2200, currency: "aud" },
-      { idempotencyKey: "log-1" },
-    );
+    await stripe.charges.create({ amount: 2200, currency: "aud" }, { idempotencyKey: "log-1" });
     expect(sandbox.state.charges.size).toBe(1);
   });
 
@@ -261,9 +221,7 @@ describe("control endpoints", () => {
       ids: ["ch_seed_1", expect.stringMatching(/^ch_/)],
     });
     const page = await stripe.charges.list({ created: { gte: 1_700_000_000 } });
-    expect(
-      page.data.map((c) => [c.id === "ch_seed_1", c.status, c.currency]),
-    ).toEqual([
+    expect(page.data.map((c) => [c.id === "ch_seed_1", c.status, c.currency])).toEqual([
       [true, "succeeded", "aud"],
       [false, "failed", "usd"],
     ]);

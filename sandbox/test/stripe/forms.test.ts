@@ -27,12 +27,8 @@ describe("parseForm (Stripe bracket encoding)", () => {
   });
 
   it("canonical form ignores key order", () => {
-    expect(canonicalParams(parseForm("a=1&m[x]=1&m[y]=2"))).toBe(
-      canonicalParams(parseForm("m[y]=2&a=1&m[x]=1")),
-    );
-    expect(canonicalParams(parseForm("a=1"))).not.toBe(
-      canonicalParams(parseForm("a=2")),
-    );
+    expect(canonicalParams(parseForm("a=1&m[x]=1&m[y]=2"))).toBe(canonicalParams(parseForm("m[y]=2&a=1&m[x]=1")));
+    expect(canonicalParams(parseForm("a=1"))).not.toBe(canonicalParams(parseForm("a=2")));
   });
 });
 
@@ -50,13 +46,7 @@ describe("TimeOrderedList pagination", () => {
   }
 
   it("lists newest first with ties broken by id", () => {
-    expect(list.page({ limit: 10 }).data.map((x) => x.id)).toEqual([
-      "e",
-      "d",
-      "c",
-      "b",
-      "a",
-    ]);
+    expect(list.page({ limit: 10 }).data.map((x) => x.id)).toEqual(["e", "d", "c", "b", "a"]);
   });
 
   it("pages with starting_after / ending_before and created bounds", () => {
@@ -78,25 +68,16 @@ describe("TimeOrderedList pagination", () => {
       data: [{ id: "e", created: 30 }],
       hasMore: false,
     });
-    expect(
-      list
-        .page({ limit: 10, created: { gte: 20, lt: 30 } })
-        .data.map((x) => x.id),
-    ).toEqual(["d", "c"]);
-    expect(
-      list
-        .page({ limit: 10, created: { gt: 10, lte: 30 } })
-        .data.map((x) => x.id),
-    ).toEqual(["e", "d", "c"]);
+    expect(list.page({ limit: 10, created: { gte: 20, lt: 30 } }).data.map((x) => x.id)).toEqual(["d", "c"]);
+    expect(list.page({ limit: 10, created: { gt: 10, lte: 30 } }).data.map((x) => x.id)).toEqual(["e", "d", "c"]);
     expect(list.page({ limit: 10, created: { gt: 30 } }).data).toEqual([]);
-    expect(
-      list.page({ limit: 1, created: { lte: 20 } }, (x) => x.id !== "d"),
-    ).toEqual({ data: [{ id: "c", created: 20 }], hasMore: true });
+    expect(list.page({ limit: 1, created: { lte: 20 } }, (x) => x.id !== "d")).toEqual({
+      data: [{ id: "c", created: 20 }],
+      hasMore: true,
+    });
   });
 
   it("refuses an unknown cursor", () => {
-    expect(() => list.page({ limit: 1, startingAfter: "zz" })).toThrow(
-      /No such charge/,
-    );
+    expect(() => list.page({ limit: 1, startingAfter: "zz" })).toThrow(/No such charge/);
   });
 });

@@ -3,14 +3,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { startStripeSandbox } from "../../src/stripe/server.ts";
-import type {
-  StripeSandbox,
-  StripeSandboxOptions,
-} from "../../src/stripe/server.ts";
+import type { StripeSandbox, StripeSandboxOptions } from "../../src/stripe/server.ts";
 
-export async function startSandbox(
-  options: StripeSandboxOptions = {},
-): Promise<StripeSandbox> {
+export async function startSandbox(options: StripeSandboxOptions = {}): Promise<StripeSandbox> {
   // Tests fire requests in bursts; the rate-limit test turns it back on explicitly.
   return startStripeSandbox({ port: 0, rateLimitPerSecond: false, ...options });
 }
@@ -48,9 +43,7 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(
-  script: number[] = [],
-): Promise<WebhookReceiver> {
+export async function startReceiver(script: number[] = []): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
   const receiver: WebhookReceiver = {
     url: "",
@@ -97,5 +90,5 @@ export async function control(
     headers: { "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: response.status, json: (await response.json()) as unknown };
+  return { status: response.status, json: await response.json() };
 }

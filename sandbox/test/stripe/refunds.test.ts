@@ -44,9 +44,7 @@ describe("refunds", () => {
     });
     expect(await stripe.refunds.retrieve(refund.id)).toEqual(refund);
 
-    const error = await stripe.refunds
-      .create({ charge: charge.id })
-      .catch((e: unknown) => e);
+    const error = await stripe.refunds.create({ charge: charge.id }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(error).toMatchObject({
       code: "charge_already_refunded",
@@ -63,9 +61,7 @@ describe("refunds", () => {
       refunded: false,
     });
 
-    await expect(
-      stripe.refunds.create({ charge: charge.id, amount: 1001 }),
-    ).rejects.toMatchObject({
+    await expect(stripe.refunds.create({ charge: charge.id, amount: 1001 })).rejects.toMatchObject({
       type: "StripeInvalidRequestError",
       code: "amount_too_large",
       param: "amount",
@@ -81,37 +77,27 @@ describe("refunds", () => {
     expect(refunds.data.map((r) => r.amount)).toEqual([1000, 700, 500]);
     const other = await newCharge();
     await stripe.refunds.create({ charge: other.id, amount: 100 });
-    expect(
-      (await stripe.refunds.list({ charge: charge.id })).data,
-    ).toHaveLength(3);
+    expect((await stripe.refunds.list({ charge: charge.id })).data).toHaveLength(3);
     expect((await stripe.refunds.list()).data).toHaveLength(4);
   });
 
   it("refuses unknown and failed charges", async () => {
-    await expect(
-      stripe.refunds.create({ charge: "ch_missing" }),
-    ).rejects.toMatchObject({ code: "resource_missing", param: "charge" });
+    await expect(stripe.refunds.create({ charge: "ch_missing" })).rejects.toMatchObject({
+      code: "resource_missing",
+      param: "charge",
+    });
     const declined = await stripe.charges
       .create({ amount: 2200, currency: "aud", source: "tok_chargeDeclined" })
       .catch((e: unknown) => e);
     const failedId = (declined as Stripe.errors.StripeCardError).charge ?? "";
-    await expect(
-      stripe.refunds.create({ charge: failedId }),
-    ).rejects.toMatchObject({ code: "charge_not_refundable" });
+    await expect(stripe.refunds.create({ charge: failedId })).rejects.toMatchObject({ code: "charge_not_refundable" });
   });
 
   it("records charge.refunded and refund.created events with snapshots", async () => {
     const charge = await newCharge();
-    const refund = await stripe.refunds.create(
-      { charge: charge.id, amount: 200 },
-      { idempotencyKey: "refund-evt-1" },
-    );
+    const refund = await stripe.refunds.create({ charge: charge.id, amount: 200 }, { idempotencyKey: "refund-evt-1" });
     const events = await stripe.events.list({ limit: 10 });
-    expect(events.data.map((e) => e.type)).toEqual([
-      "refund.created",
-      "charge.refunded",
-      "charge.succeeded",
-    ]);
+    expect(events.data.map((e) => e.type)).toEqual(["refund.created", "charge.refunded", "charge.succeeded"]);
     const refunded = events.data.find((e) => e.type === "charge.refunded");
     expect(refunded?.data.object).toMatchObject({
       id: charge.id,
@@ -144,50 +130,31 @@ describe("idempotency", () => {
   it("replays the same refund for the same key and parameters", async () => {
     const charge = await newCharge();
     const key = `refund-${charge.id}`;
-    const first = await stripe.refunds.create(
-      { charge: charge.id },
-      { idempotencyKey: key },
-    );
-    const again = await stripe.refunds.create(
-      { charge: charge.id },
-      { idempotencyKey: key },
-    );
+    const first = await stripe.refunds.create({ charge: charge.id }, { idempotencyKey: key });
+    const again = await stripe.refunds.create({ charge: charge.id }, { idempotencyKey: key });
     expect(again.id).toBe(first.id);
     expect(again).toEqual(first);
     expect(again.lastResponse.headers["idempotent-replayed"]).toBe("true");
-    expect(
-      (await stripe.refunds.list({ charge: charge.id })).data,
-    ).toHaveLength(1);
+    expect((await stripe.refunds.list({ charge: charge.id })).data).toHaveLength(1);
     expect(sandbox.state.refunds.size).toBe(1);
     // Only one set of events too.
-    expect(
-      (await stripe.events.list({ type: "refund.created" })).data,
-    ).toHaveLength(1);
+    expect((await stripe.events.list({ type: "refund.created" })).data).toHaveLength(1);
   });
 
   it("replays errors too: a retried over-refund still answers the same error", async () => {
     const charge = await newCharge();
     await stripe.refunds.create({ charge: charge.id });
     const key = "second-refund";
-    const e1 = await stripe.refunds
-      .create({ charge: charge.id }, { idempotencyKey: key })
-      .catch((e: unknown) => e);
-    const e2 = await stripe.refunds
-      .create({ charge: charge.id }, { idempotencyKey: key })
-      .catch((e: unknown) => e);
+    const e1 = await stripe.refunds.create({ charge: charge.id }, { idempotencyKey: key }).catch((e: unknown) => e);
+    const e2 = await stripe.refunds.create({ charge: charge.id }, { idempotencyKey: key }).catch((e: unknown) => e);
     expect(e1).toMatchObject({ code: "charge_already_refunded" });
     expect(e2).toMatchObject({ code: "charge_already_refunded" });
-    expect(
-      (e2 as Stripe.errors.StripeError).headers?.["idempotent-replayed"],
-    ).toBe("true");
+    expect((e2 as Stripe.errors.StripeError).headers?.["idempotent-replayed"]).toBe("true");
   });
 
   it("refuses the same key with different parameters", async () => {
     const charge = await newCharge();
-    await stripe.refunds.create(
-      { charge: charge.id, amount: 100 },
-      { idempotencyKey: "k-1" },
-    );
+    await stripe.refunds.create({ charge: charge.id, amount: 100 }, { idempotencyKey: "k-1" });
     const error = await stripe.refunds
       .create({ charge: charge.id, amount: 200 }, { idempotencyKey: "k-1" })
       .catch((e: unknown) => e);
@@ -198,10 +165,7 @@ describe("idempotency", () => {
     });
     // ...and on a different endpoint.
     await expect(
-      stripe.charges.create(
-        { amount: 100, currency: "aud" },
-        { idempotencyKey: "k-1" },
-      ),
+      stripe.charges.create({ amount: 100, currency: "aud" }, { idempotencyKey: "k-1" }),
     ).rejects.toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
     expect(sandbox.state.refunds.size).toBe(1);
   });
@@ -218,10 +182,7 @@ describe("idempotency", () => {
       ),
     ).rejects.toMatchObject({ param: "reason" });
     // Same key, different (now valid) parameters: accepted because nothing was saved.
-    const refund = await stripe.refunds.create(
-      { charge: charge.id, reason: "duplicate" },
-      { idempotencyKey: "k-2" },
-    );
+    const refund = await stripe.refunds.create({ charge: charge.id, reason: "duplicate" }, { idempotencyKey: "k-2" });
     expect(refund.reason).toBe("duplicate");
   });
 

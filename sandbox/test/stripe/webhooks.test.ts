@@ -1,13 +1,5 @@
 import Stripe from "stripe";
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  it,
-} from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { StripeSandbox } from "../../src/stripe/server.ts";
 import { signatureHeader } from "../../src/stripe/webhooks.ts";
 import { control, sdk, startReceiver, startSandbox } from "./helpers.ts";
@@ -51,11 +43,7 @@ describe("webhook delivery", () => {
     if (!delivery) throw new Error("no delivery");
     expect(delivery.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
 
-    const event = stripe.webhooks.constructEvent(
-      delivery.body,
-      delivery.signature,
-      SECRET,
-    );
+    const event = stripe.webhooks.constructEvent(delivery.body, delivery.signature, SECRET);
     expect(event.type).toBe("charge.succeeded");
     expect(event.object).toBe("event");
     expect(event.data.object).toMatchObject({
@@ -67,19 +55,11 @@ describe("webhook delivery", () => {
     expect((await stripe.events.retrieve(event.id)).id).toBe(event.id);
 
     // A wrong secret or a tampered payload fails verification.
+    expect(() => stripe.webhooks.constructEvent(delivery.body, delivery.signature, "whsec_other")).toThrow(
+      Stripe.errors.StripeSignatureVerificationError,
+    );
     expect(() =>
-      stripe.webhooks.constructEvent(
-        delivery.body,
-        delivery.signature,
-        "whsec_other",
-      ),
-    ).toThrow(Stripe.errors.StripeSignatureVerificationError);
-    expect(() =>
-      stripe.webhooks.constructEvent(
-        delivery.body.replace("2200", "2300"),
-        delivery.signature,
-        SECRET,
-      ),
+      stripe.webhooks.constructEvent(delivery.body.replace("2200", "2300"), delivery.signature, SECRET),
     ).toThrow(Stripe.errors.StripeSignatureVerificationError);
   });
 
@@ -102,12 +82,8 @@ describe("webhook delivery", () => {
     expect(receiver.received).toHaveLength(3);
     expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(1);
     for (const r of receiver.received)
-      expect(() =>
-        stripe.webhooks.constructEvent(r.body, r.signature, SECRET),
-      ).not.toThrow();
-    const attempts = sandbox.webhooks
-      .deliveries()
-      .map((d) => [d.attempt, d.outcome, d.status]);
+      expect(() => stripe.webhooks.constructEvent(r.body, r.signature, SECRET)).not.toThrow();
+    const attempts = sandbox.webhooks.deliveries().map((d) => [d.attempt, d.outcome, d.status]);
     expect(attempts).toEqual([
       [1, "failed", 500],
       [2, "failed", 503],
@@ -124,9 +100,7 @@ describe("webhook delivery", () => {
     await sandbox.waitForWebhooks();
     const records = sandbox.webhooks.deliveries();
     expect(records).toHaveLength(4);
-    expect(
-      records.every((d) => d.outcome === "failed" && d.status === null),
-    ).toBe(true);
+    expect(records.every((d) => d.outcome === "failed" && d.status === null)).toBe(true);
   });
 
   it("delivers duplicates on demand", async () => {
@@ -136,17 +110,12 @@ describe("webhook delivery", () => {
     await sandbox.waitForWebhooks();
     // Deliveries run concurrently, so only the counts are deterministic.
     const counts = new Map<string, number>();
-    for (const r of receiver.received)
-      counts.set(r.eventId, (counts.get(r.eventId) ?? 0) + 1);
+    for (const r of receiver.received) counts.set(r.eventId, (counts.get(r.eventId) ?? 0) + 1);
     expect([...counts.values()].sort()).toEqual([1, 2]);
-    const duplicated = receiver.received.filter(
-      (r) => counts.get(r.eventId) === 2,
-    );
+    const duplicated = receiver.received.filter((r) => counts.get(r.eventId) === 2);
     // Both copies verify: each attempt is signed afresh.
     for (const r of duplicated)
-      expect(
-        stripe.webhooks.constructEvent(r.body, r.signature, SECRET).type,
-      ).toBe("charge.succeeded");
+      expect(stripe.webhooks.constructEvent(r.body, r.signature, SECRET).type).toBe("charge.succeeded");
   });
 
   it("delivers out of order on demand", async () => {
@@ -163,9 +132,7 @@ describe("webhook delivery", () => {
       currency: "aud",
     });
     await sandbox.waitForWebhooks();
-    const charges = receiver.received.map(
-      (r) => (JSON.parse(r.body) as Stripe.Event).data.object as Stripe.Charge,
-    );
+    const charges = receiver.received.map((r) => (JSON.parse(r.body) as Stripe.Event).data.object as Stripe.Charge);
     expect(charges.map((c) => c.id)).toEqual([second.id, first.id]);
   });
 
@@ -176,22 +143,13 @@ describe("webhook delivery", () => {
     expect(receiver.received).toHaveLength(0);
     const [event] = (await stripe.events.list({ limit: 1 })).data;
     if (!event) throw new Error("no event");
-    expect(sandbox.webhooks.deliveries()).toMatchObject([
-      { eventId: event.id, outcome: "dropped" },
-    ]);
+    expect(sandbox.webhooks.deliveries()).toMatchObject([{ eventId: event.id, outcome: "dropped" }]);
 
-    const resent = await control(
-      sandbox,
-      "POST",
-      `/_sandbox/webhooks/resend/${event.id}`,
-    );
+    const resent = await control(sandbox, "POST", `/_sandbox/webhooks/resend/${event.id}`);
     expect(resent.status).toBe(200);
     await sandbox.waitForWebhooks();
     expect(receiver.received.map((r) => r.eventId)).toEqual([event.id]);
-    expect(
-      (await control(sandbox, "POST", "/_sandbox/webhooks/resend/evt_nope"))
-        .status,
-    ).toBe(404);
+    expect((await control(sandbox, "POST", "/_sandbox/webhooks/resend/evt_nope")).status).toBe(404);
   });
 
   it("sends refund events with the refund and the updated charge", async () => {
@@ -202,19 +160,9 @@ describe("webhook delivery", () => {
     await stripe.refunds.create({ charge: charge.id });
     await sandbox.waitForWebhooks();
     const types = receiver.received.map((r) => r.eventType).sort();
-    expect(types).toEqual([
-      "charge.refunded",
-      "charge.succeeded",
-      "refund.created",
-    ]);
-    const refunded = receiver.received.find(
-      (r) => r.eventType === "charge.refunded",
-    );
-    const event = stripe.webhooks.constructEvent(
-      refunded?.body ?? "",
-      refunded?.signature ?? "",
-      SECRET,
-    );
+    expect(types).toEqual(["charge.refunded", "charge.succeeded", "refund.created"]);
+    const refunded = receiver.received.find((r) => r.eventType === "charge.refunded");
+    const event = stripe.webhooks.constructEvent(refunded?.body ?? "", refunded?.signature ?? "", SECRET);
     expect(event.data.object).toMatchObject({
       id: charge.id,
       refunded: true,

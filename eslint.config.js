@@ -1,0 +1,35 @@
+// Lint TypeScript with type information (floating promises are bugs in a job system).
+// Svelte components are checked by svelte-check.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  {
+    ignores: [
+      "**/node_modules/**",
+      "**/generated/**",
+      "web/.svelte-kit/**",
+      "web/build/**",
+      "**/*.svelte",
+      "**/*.js",
+      "**/*.mjs",
+      "test-results/**",
+      "playwright-report/**",
+      "web/src/lib/graphql-env.d.ts",
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false } }],
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+);

@@ -1,0 +1,95 @@
+// `npm test`: the whole suite. Unit and integration tests (Vitest, real PostgreSQL and Redis),
+// then end-to-end tests in headless Chromium (Playwright) against the whole stack started here.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createPrismaClient } from "@steward/db/client";
+import { seed } from "../prisma/src/seed.ts";
+import { dropDatabase, generate, migrate, recreateDatabase } from "./lib/database.ts";
+import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
+import { ensurePostgres, ensureRedis, isPortOpen } from "./lib/services.ts";
+
+const baseDatabaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward";
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0";
+const only = process.argv[2]; // "unit" | "e2e" | undefined (both)
+const services: Service[] = [];
+
+function chromiumPath(): string {
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+  ];
+  const found = candidates.find((path): path is string => Boolean(path && existsSync(path)));
+  if (!found) {
+    throw new Error(
+      "No Chromium found for the end-to-end tests. Install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH.",
+    );
+  }
+  return found;
+}
+
+async function freePort(from: number): Promise<number> {
+  for (let port = from; port < from + 200; port++) if (!(await isPortOpen("127.0.0.1", port))) return port;
+  throw new Error("no free port");
+}
+
+async function endToEnd(): Promise<void> {
+  const chromium = chromiumPath();
+  const e2eDatabase = new URL(baseDatabaseUrl);
+  e2eDatabase.pathname = "/steward_e2e";
+  const databaseUrl = e2eDatabase.toString();
+  step("Preparing the end-to-end database");
+  await recreateDatabase(databaseUrl);
+  migrate(databaseUrl);
+  const db = createPrismaClient(databaseUrl, 2);
+  await seed(db);
+  await db.$disconnect();
+
+  step("Building the dashboard");
+  run("npm", ["run", "build", "-w", "web"], { quiet: true });
+
+  const port = await freePort(4310);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: `e2e-${process.pid}`,
+    LOG_LEVEL: "warn",
+  };
+  services.push(
+    startService("api", "npx", ["tsx", "api/src/main.ts"], {
+      ...env,
+      API_PORT: String(port),
+      WEB_DIST_DIR: join(repoRoot, "web", "build"),
+    }),
+    // Every 2 seconds, so the live page visibly updates within a test's patience.
+    startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, HEARTBEAT_CRON: "*/2 * * * * *" }),
+  );
+  await waitForHttp(`${baseUrl}/readyz`);
+  step(`Running end-to-end tests against ${baseUrl}`);
+  run("npx", ["playwright", "test"], {
+    env: { STEWARD_BASE_URL: baseUrl, DATABASE_URL: databaseUrl, CHROMIUM_PATH: chromium },
+  });
+  await stopServices(services.splice(0));
+  await dropDatabase(databaseUrl);
+}
+
+let exitCode = 0;
+try {
+  step("Checking PostgreSQL and Redis");
+  services.push(...(await ensurePostgres(baseDatabaseUrl)), ...(await ensureRedis(redisUrl)));
+  step("Generating code");
+  generate();
+  if (only !== "e2e") {
+    step("Running unit and integration tests");
+    run("npx", ["vitest", "run"], { env: { DATABASE_URL: baseDatabaseUrl, REDIS_URL: redisUrl } });
+  }
+  if (only !== "unit") await endToEnd();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  exitCode = 1;
+} finally {
+  await stopServices(services.reverse());
+}
+process.exit(exitCode);
