@@ -9,7 +9,10 @@ import type PrismaTypes from "@steward/db/generated/pothos-types.ts";
 import { getDatamodel } from "@steward/db/generated/pothos-types.ts";
 import type { ApiTokenScope } from "@steward/core/permissions";
 import { roleCan, tokenHasScope } from "@steward/core/permissions";
-import { GraphQLError } from "graphql";
+// Built through graphql-yoga so it is the GraphQLError class Yoga checks with `instanceof`: when a
+// runner loads `graphql` twice (Vitest resolves it to ESM, Yoga's own import gets CJS), a class
+// imported here from "graphql" would not match, and Yoga would mask it as INTERNAL_SERVER_ERROR.
+import { createGraphQLError } from "graphql-yoga";
 import type { Context } from "./context.ts";
 
 export const builder = new SchemaBuilder<{
@@ -49,8 +52,8 @@ export const builder = new SchemaBuilder<{
     },
     unauthorizedError: (_parent, context) =>
       context.actor.kind === "ANONYMOUS"
-        ? new GraphQLError("Sign in, or send a valid API token", { extensions: { code: "UNAUTHENTICATED" } })
-        : new GraphQLError("You are not allowed to do this", { extensions: { code: "FORBIDDEN" } }),
+        ? createGraphQLError("Sign in, or send a valid API token", { extensions: { code: "UNAUTHENTICATED" } })
+        : createGraphQLError("You are not allowed to do this", { extensions: { code: "FORBIDDEN" } }),
   },
   prisma: {
     client: (context) => context.db,
@@ -74,7 +77,7 @@ builder.scalarType("DateTime", {
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
     const date = new Date(String(value));
-    if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
+    if (Number.isNaN(date.getTime())) throw createGraphQLError("DateTime must be an ISO-8601 string");
     return date;
   },
 });

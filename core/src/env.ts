@@ -37,6 +37,12 @@ export const envSchema = z.object({
   // Marketplace
   MARKETPLACE_TIME_ZONE: z.string().default("Australia/Melbourne"),
 
+  // Review scoring
+  AI_MODE: z.enum(["provider", "deterministic"]).default("deterministic"),
+  AI_PROVIDER_URL: z.string().url().optional(),
+  AI_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(5000),
+  AI_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+
   // Worker
   WORKER_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
   HEARTBEAT_CRON: z.string().default("* * * * *"),

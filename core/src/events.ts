@@ -10,8 +10,14 @@ export interface JobRunEvent {
   status: "RUNNING" | "SUCCEEDED" | "FAILED";
 }
 
+export interface ReviewQueueEvent {
+  reviewIds: string[];
+  change: "SUBMITTED" | "SCORED" | "DECIDED" | "REOPENED";
+}
+
 export type StewardEvents = {
   jobRunRecorded: [JobRunEvent];
+  reviewQueueChanged: [ReviewQueueEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;

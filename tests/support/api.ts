@@ -30,7 +30,7 @@ export interface TestApi {
 export async function startTestApi(envOverrides: Record<string, string> = {}): Promise<TestApi> {
   const database = await createTestDatabase();
   const env = testEnv(database.url, envOverrides);
-  const app = buildApp(env, createLogger("api-test", "silent"));
+  const app = buildApp(env, createLogger("api-test", env.LOG_LEVEL));
   const url = await app.start();
 
   const graphql: TestApi["graphql"] = async (query, variables, auth) => {

@@ -1,8 +1,9 @@
 // The job catalog: one file per job under jobs/, listed once here.
 import type { JobDefinition } from "./jobs/definition.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
+import { scoreReviewJob } from "./jobs/scoreReview.ts";
 
-export const jobCatalog: readonly JobDefinition[] = [heartbeatJob];
+export const jobCatalog: readonly JobDefinition[] = [heartbeatJob, scoreReviewJob];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */
 export function validateCatalog(catalog: readonly JobDefinition[]): Map<string, JobDefinition> {

@@ -65,7 +65,8 @@ const LoginPayload = builder
 
 const CreatedApiToken = builder.objectRef<{ id: string; token: string }>("CreatedApiToken").implement({
   fields: (t) => ({
-    id: t.exposeID("id"),
+    // The Relay global id, as `apiTokens` lists it and `revokeApiToken(id:)` expects it.
+    id: t.globalID({ resolve: (created) => ({ type: "ApiToken", id: created.id }) }),
     token: t.exposeString("token", { description: "The secret, shown only this once." }),
   }),
 });

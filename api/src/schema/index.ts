@@ -4,5 +4,6 @@ import "./errors.ts";
 import "./auth.ts";
 import "./audit.ts";
 import "./jobs.ts";
+import "./reviews.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,286 @@
+// Review moderation: submission, scoring results, decisions (with optimistic concurrency so two
+// operators never both decide the same review), reversal, bulk approval, and queue statistics.
+import type { Db, DbTx, RejectionReason, Review, ReviewStatus } from "@steward/db/client";
+import { type Actor, actorId } from "./actor.ts";
+import { recordAudit, recordAuditMany } from "./audit.ts";
+import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
+import type { EventBus } from "./events.ts";
+import type { Classification } from "./moderation/classifier.ts";
+import { assertOperatorCan } from "./permissions.ts";
+
+export const MAX_REVIEW_LENGTH = 10_000;
+export const DEFAULT_BULK_APPROVE_THRESHOLD = 0.9;
+
+export interface ReviewSubmission {
+  businessId: string;
+  rating: number;
+  body: string;
+}
+
+export async function submitReview(db: Db, events: EventBus, actor: Actor, input: ReviewSubmission): Promise<Review> {
+  const body = input.body.trim();
+  if (!Number.isInteger(input.rating) || input.rating < 1 || input.rating > 5) {
+    throw new InvalidInputError("Rating must be a whole number from 1 to 5", "rating");
+  }
+  if (body.length === 0) throw new InvalidInputError("The review is empty", "body");
+  if (body.length > MAX_REVIEW_LENGTH)
+    throw new InvalidInputError(`The review is longer than ${MAX_REVIEW_LENGTH} characters`, "body");
+  const review = await db.$transaction(async (tx) => {
+    const business = await tx.business.findUnique({ where: { id: input.businessId }, select: { id: true } });
+    if (!business) throw new NotFoundError("Business", input.businessId);
+    const created = await tx.review.create({
+      data: { businessId: business.id, rating: input.rating, body, source: sourceOf(actor) },
+    });
+    await recordAudit(tx, actor, { action: "review.submit", targetType: "Review", targetId: created.id });
+    return created;
+  });
+  events.publish("reviewQueueChanged", { reviewIds: [review.id], change: "SUBMITTED" });
+  return review;
+}
+
+function sourceOf(actor: Actor): string {
+  switch (actor.kind) {
+    case "API_TOKEN":
+      return `token:${actor.name}`;
+    case "OPERATOR":
+      return `operator:${actor.email}`;
+    case "SYSTEM":
+      return `system:${actor.label}`;
+    case "ANONYMOUS":
+      return "anonymous";
+  }
+}
+
+/** Stores a classifier's verdict; the latest score is what the queue shows and filters on. */
+export async function recordReviewScore(
+  db: Db,
+  events: EventBus,
+  reviewId: string,
+  classifier: string,
+  classification: Pick<Classification, "confidence" | "signals">,
+): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const review = await tx.review.findUnique({ where: { id: reviewId }, select: { id: true } });
+    if (!review) throw new NotFoundError("Review", reviewId);
+    await tx.reviewScore.create({
+      data: {
+        reviewId,
+        classifier,
+        confidence: classification.confidence,
+        signals: classification.signals.map((signal) => ({ ...signal })),
+      },
+    });
+    await tx.review.update({
+      where: { id: reviewId },
+      data: { aiConfidence: classification.confidence, aiProvider: classifier, aiScoredAt: new Date() },
+    });
+  });
+  events.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "SCORED" });
+}
+
+export type Decision = { action: "APPROVE" } | { action: "REJECT"; reason: RejectionReason; note?: string | null };
+
+/**
+ * Decides a pending review. The update only matches a PENDING row (and the version the operator
+ * saw, when given), so of two simultaneous decisions exactly one wins; the other gets a conflict.
+ */
+export async function decideReview(
+  db: Db,
+  events: EventBus,
+  actor: Actor,
+  reviewId: string,
+  decision: Decision,
+  expectedVersion?: number | null,
+): Promise<Review> {
+  assertOperatorCan(actor, "operate");
+  const note = decision.action === "REJECT" ? decision.note?.trim() || null : null;
+  if (note && note.length > 2000) throw new InvalidInputError("The note is longer than 2000 characters", "note");
+  const status: ReviewStatus = decision.action === "APPROVE" ? "APPROVED" : "REJECTED";
+  const review = await db.$transaction(async (tx) => {
+    const updated = await tx.review.updateMany({
+      where: { id: reviewId, status: "PENDING", ...(expectedVersion != null ? { version: expectedVersion } : {}) },
+      data: {
+        status,
+        rejectionReason: decision.action === "REJECT" ? decision.reason : null,
+        moderatorNote: note,
+        moderatorId: actorId(actor),
+        decidedAt: new Date(),
+        version: { increment: 1 },
+      },
+    });
+    if (updated.count === 0) await explainMiss(tx, reviewId);
+    const row = await tx.review.findUniqueOrThrow({ where: { id: reviewId } });
+    await tx.reviewDecision.create({
+      data: {
+        reviewId,
+        action: decision.action,
+        reason: decision.action === "REJECT" ? decision.reason : null,
+        note,
+        confidence: row.aiConfidence,
+        actorId: actorId(actor),
+      },
+    });
+    await recordAudit(tx, actor, {
+      action: decision.action === "APPROVE" ? "review.approve" : "review.reject",
+      targetType: "Review",
+      targetId: reviewId,
+      before: { status: "PENDING" },
+      after: { status, ...(decision.action === "REJECT" ? { reason: decision.reason } : {}) },
+      ...(note ? { reason: note } : {}),
+    });
+    return row;
+  });
+  events.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "DECIDED" });
+  return review;
+}
+
+/** Reverses a decision: the review goes back to the queue; the audit log keeps both. */
+export async function reopenReview(
+  db: Db,
+  events: EventBus,
+  actor: Actor,
+  reviewId: string,
+  reason: string,
+): Promise<Review> {
+  assertOperatorCan(actor, "operate");
+  const why = reason.trim();
+  if (why.length < 3 || why.length > 2000)
+    throw new InvalidInputError("Say why the decision is reversed (3–2000 characters)", "reason");
+  const review = await db.$transaction(async (tx) => {
+    const before = await tx.review.findUnique({ where: { id: reviewId } });
+    if (!before) throw new NotFoundError("Review", reviewId);
+    const updated = await tx.review.updateMany({
+      where: { id: reviewId, status: { in: ["APPROVED", "REJECTED"] }, version: before.version },
+      data: {
+        status: "PENDING",
+        rejectionReason: null,
+        moderatorNote: null,
+        moderatorId: null,
+        decidedAt: null,
+        version: { increment: 1 },
+      },
+    });
+    if (updated.count === 0)
+      throw new ConflictError("This review is not decided (or changed meanwhile); nothing to reopen");
+    await tx.reviewDecision.create({
+      data: { reviewId, action: "REOPEN", note: why, confidence: before.aiConfidence, actorId: actorId(actor) },
+    });
+    await recordAudit(tx, actor, {
+      action: "review.reopen",
+      targetType: "Review",
+      targetId: reviewId,
+      before: { status: before.status, reason: before.rejectionReason },
+      after: { status: "PENDING" },
+      reason: why,
+    });
+    return tx.review.findUniqueOrThrow({ where: { id: reviewId } });
+  });
+  events.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "REOPENED" });
+  return review;
+}
+
+async function explainMiss(tx: DbTx, reviewId: string): Promise<never> {
+  const current = await tx.review.findUnique({ where: { id: reviewId }, select: { status: true } });
+  if (!current) throw new NotFoundError("Review", reviewId);
+  throw new ConflictError(
+    current.status === "PENDING"
+      ? "This review changed since you loaded it; reload and decide again"
+      : `This review was already ${current.status.toLowerCase()} by someone else`,
+  );
+}
+
+export function validateThreshold(threshold: number): number {
+  if (!Number.isFinite(threshold) || threshold < 0.5 || threshold > 1) {
+    throw new InvalidInputError("The threshold must be between 0.5 and 1", "threshold");
+  }
+  return threshold;
+}
+
+/** How many pending reviews a bulk approval at this threshold would approve (shown before confirming). */
+export function countBulkEligible(db: Db, threshold: number): Promise<number> {
+  return db.review.count({ where: { status: "PENDING", aiConfidence: { gte: validateThreshold(threshold) } } });
+}
+
+/**
+ * Approves every pending review scored at or above the threshold, in one transaction (all or
+ * nothing), with one decision row and one audit event per review.
+ */
+export async function bulkApproveReviews(db: Db, events: EventBus, actor: Actor, threshold: number): Promise<number> {
+  assertOperatorCan(actor, "operate");
+  validateThreshold(threshold);
+  const moderatorId = actorId(actor);
+  const approved = await db.$transaction(
+    async (tx) => {
+      const rows = await tx.$queryRaw<{ id: string; aiConfidence: number }[]>`
+        UPDATE "Review"
+           SET status = 'APPROVED', "moderatorId" = ${moderatorId}::uuid, "decidedAt" = now(),
+               "rejectionReason" = NULL, "moderatorNote" = NULL, version = version + 1
+         WHERE status = 'PENDING' AND "aiConfidence" >= ${threshold}
+     RETURNING id, "aiConfidence"`;
+      if (rows.length === 0) return rows;
+      await tx.reviewDecision.createMany({
+        data: rows.map((row) => ({
+          reviewId: row.id,
+          action: "APPROVE",
+          confidence: row.aiConfidence,
+          bulk: true,
+          actorId: moderatorId,
+        })),
+      });
+      await recordAuditMany(
+        tx,
+        actor,
+        rows.map((row) => ({
+          action: "review.approve",
+          targetType: "Review",
+          targetId: row.id,
+          before: { status: "PENDING" },
+          after: { status: "APPROVED", bulk: true, threshold },
+        })),
+      );
+      return rows;
+    },
+    { timeout: 120_000 },
+  );
+  // Subscribers re-read the counts; a sample of ids is enough to refresh what they show.
+  if (approved.length > 0)
+    events.publish("reviewQueueChanged", { reviewIds: approved.slice(0, 100).map((row) => row.id), change: "DECIDED" });
+  return approved.length;
+}
+
+export interface QueueStats {
+  pending: number;
+  autoEligible: number;
+  approved: number;
+  rejectedByReason: Record<RejectionReason, number>;
+  /** Approvals at ≥ threshold that were later reopened: the number an owner tunes the threshold by. */
+  confidentApprovals: number;
+  confidentApprovalsReversed: number;
+}
+
+export async function reviewQueueStats(db: Db, threshold: number): Promise<QueueStats> {
+  validateThreshold(threshold);
+  const [byStatus, rejected, autoEligible, reversal] = await Promise.all([
+    db.review.groupBy({ by: ["status"], _count: { _all: true } }),
+    db.review.groupBy({ by: ["rejectionReason"], where: { status: "REJECTED" }, _count: { _all: true } }),
+    db.review.count({ where: { status: "PENDING", aiConfidence: { gte: threshold } } }),
+    db.$queryRaw<{ approvals: bigint; reversed: bigint }[]>`
+      SELECT count(*) AS approvals,
+             count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM "ReviewDecision" later
+                WHERE later."reviewId" = d."reviewId" AND later.action = 'REOPEN' AND later."createdAt" > d."createdAt")) AS reversed
+        FROM "ReviewDecision" d
+       WHERE d.action = 'APPROVE' AND d.confidence >= ${threshold}`,
+  ]);
+  const count = (status: ReviewStatus) => byStatus.find((row) => row.status === status)?._count._all ?? 0;
+  const rejectedByReason: Record<RejectionReason, number> = { SPAM: 0, PROFANITY: 0, OFF_TOPIC: 0, OTHER: 0 };
+  for (const row of rejected) if (row.rejectionReason) rejectedByReason[row.rejectionReason] = row._count._all;
+  return {
+    pending: count("PENDING"),
+    autoEligible,
+    approved: count("APPROVED"),
+    rejectedByReason,
+    confidentApprovals: Number(reversal[0]?.approvals ?? 0),
+    confidentApprovalsReversed: Number(reversal[0]?.reversed ?? 0),
+  };
+}

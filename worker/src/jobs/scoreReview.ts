@@ -1,0 +1,25 @@
+// Scores one submitted review (queued by submitReview with a deterministic job id).
+import { scoreReview } from "@steward/core/moderation/aiProvider";
+import { recordReviewScore } from "@steward/core/reviews";
+import { UnrecoverableError } from "bullmq";
+import { z } from "zod";
+import { defineJob } from "./definition.ts";
+
+export const scoreReviewJob = defineJob({
+  name: "score-review",
+  description: "Scores a submitted review with the AI provider, or the deterministic classifier as fallback.",
+  payload: z.object({ reviewId: z.string().uuid() }),
+  async handler({ db, env, events }, { reviewId }) {
+    const review = await db.review.findUnique({ where: { id: reviewId }, select: { body: true, rating: true } });
+    if (!review) throw new UnrecoverableError(`Review ${reviewId} does not exist`);
+    const score = await scoreReview(
+      { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS, retries: env.AI_RETRIES },
+      review,
+    );
+    await recordReviewScore(db, events, reviewId, score.classifier, score);
+    return {
+      summary: `scored ${score.confidence.toFixed(3)} by ${score.classifier}`,
+      changes: { reviewId, confidence: score.confidence },
+    };
+  },
+});
