@@ -14,7 +14,10 @@ const env = {
   REDIS_PREFIX: process.env.REDIS_PREFIX ?? "steward",
   API_PORT: process.env.API_PORT ?? "4000",
   STRIPE_SANDBOX_PORT: process.env.STRIPE_SANDBOX_PORT ?? "12111",
+  AI_SANDBOX_PORT: process.env.AI_SANDBOX_PORT ?? "12112",
 };
+// The demo scores reviews with the sandbox AI provider (tell it to go down to see the fallback).
+const scoring = { AI_MODE: "provider", AI_PROVIDER_URL: `http://127.0.0.1:${env.AI_SANDBOX_PORT}` };
 const services: Service[] = [];
 let stopping = false;
 
@@ -55,13 +58,14 @@ try {
       STRIPE_SANDBOX_PORT: env.STRIPE_SANDBOX_PORT,
       STRIPE_WEBHOOK_URL: `${apiUrl}/webhooks/stripe`,
     }),
+    startService("ai", "npx", ["tsx", "sandbox/src/ai/main.ts"], { AI_SANDBOX_PORT: env.AI_SANDBOX_PORT }),
     startService("api", "npx", ["tsx", "api/src/main.ts"], {
       ...env,
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
       PUBLIC_URL: apiUrl,
       LOG_LEVEL: "warn",
     }),
-    startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, LOG_LEVEL: "warn" }),
+    startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, ...scoring, LOG_LEVEL: "warn" }),
   );
   await waitForHttp(`${apiUrl}/readyz`);
 
