@@ -73,7 +73,9 @@ export function buildApp(env: Env, logger: Logger): App {
       warn: (...args) => logger.warn(args),
       error: (...args) => logger.error(args),
     },
-    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "content-type"] }), setCookies],
+    // Only the custom header: any request has a content-type, so listing it would let cross-site
+    // form posts (x-www-form-urlencoded, multipart) through. JSON POSTs pass as preflighted.
+    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }), setCookies],
     context: ({ request, req, actor, responseCookies }) => ({
       db,
       env,

@@ -8,6 +8,8 @@ const ActorKindEnum = builder.enumType("ActorKind", {
 
 builder.prismaNode("AuditEvent", {
   id: { field: "id" },
+  // Also guards node(id:)/nodes(ids:), which do not pass through auditEvents.
+  authScopes: { operator: true },
   fields: (t) => ({
     actorKind: t.expose("actorKind", { type: ActorKindEnum }),
     actorId: t.exposeString("actorId", { nullable: true }),
@@ -41,13 +43,16 @@ builder.queryFields((t) => ({
     description: "The append-only audit log, newest first.",
     authScopes: { operator: true },
     args: { filter: t.arg({ type: AuditFilterInput, required: false }) },
-    validate: z.object({
-      filter: z
-        .object({ from: z.date().nullish(), to: z.date().nullish() })
-        .passthrough()
-        .nullish()
-        .refine((f) => !f?.from || !f?.to || f.from < f.to, { message: "'from' must be before 'to'" }),
-    }),
+    // The parsed value replaces the args: passthrough keeps first/after/last/before for paging.
+    validate: z
+      .object({
+        filter: z
+          .object({ from: z.date().nullish(), to: z.date().nullish() })
+          .passthrough()
+          .nullish()
+          .refine((f) => !f?.from || !f?.to || f.from < f.to, { message: "'from' must be before 'to'" }),
+      })
+      .passthrough(),
     resolve: (query, _root, args, { db }) =>
       db.auditEvent.findMany({
         ...query,

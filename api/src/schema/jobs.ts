@@ -1,3 +1,4 @@
+import type { JobRunEvent } from "@steward/core/events";
 import { authorizeRunNow } from "@steward/core/jobControl";
 import { jobCatalog } from "@steward/worker/registry";
 import { z } from "zod";
@@ -9,7 +10,11 @@ interface JobInfo {
   description: string;
   schedule: string | null;
   timeZone: string | null;
+  canRunNow: boolean;
 }
+
+// A job can be run from the dashboard when it needs no input (score-review needs a review id).
+const runnableJobs = jobCatalog.filter((job) => job.payload.safeParse({}).success).map((job) => job.name);
 
 const JobType = builder.objectRef<JobInfo>("Job").implement({
   description: "A job of the worker's catalog.",
@@ -18,6 +23,7 @@ const JobType = builder.objectRef<JobInfo>("Job").implement({
     description: t.exposeString("description"),
     schedule: t.exposeString("schedule", { nullable: true, description: "Cron pattern, if scheduled." }),
     timeZone: t.exposeString("timeZone", { nullable: true }),
+    canRunNow: t.exposeBoolean("canRunNow", { description: "False for jobs that need input." }),
   }),
 });
 
@@ -26,6 +32,8 @@ const JobTriggerEnum = builder.enumType("JobTrigger", { values: ["SCHEDULE", "MA
 
 builder.prismaNode("JobRun", {
   id: { field: "id" },
+  // Also guards node(id:)/nodes(ids:), which do not pass through jobRuns.
+  authScopes: { viewer: true },
   fields: (t) => ({
     jobName: t.exposeString("jobName"),
     trigger: t.expose("trigger", { type: JobTriggerEnum }),
@@ -50,6 +58,7 @@ builder.queryFields((t) => ({
         description: job.description,
         schedule: job.schedule?.pattern ?? null,
         timeZone: job.schedule?.tz ?? null,
+        canRunNow: runnableJobs.includes(job.name),
       })),
   }),
   jobRuns: t.prismaConnection({
@@ -74,8 +83,14 @@ builder.subscriptionFields((t) => ({
     description: "A job run started or finished (from any worker).",
     authScopes: { viewer: true },
     subscribe: (_root, _args, { events }) => events.subscribe("jobRunRecorded"),
-    resolve: (query, event: { jobRunId: string }, _args, { db }) =>
-      db.jobRun.findUniqueOrThrow({ ...query, where: { id: event.jobRunId } }),
+    resolve: async (query, event: JobRunEvent, _args, { db }) => {
+      const run = await db.jobRun.findUniqueOrThrow({ ...query, where: { id: event.jobRunId } });
+      // A fast job finishes before this reads the row: show the run as it was at the event, so
+      // subscribers see RUNNING then SUCCEEDED, not SUCCEEDED twice.
+      return event.status === "RUNNING" && run.status !== "RUNNING"
+        ? { ...run, status: "RUNNING" as const, finishedAt: null, durationMs: null, error: null, summary: null }
+        : run;
+    },
   }),
 }));
 
@@ -87,16 +102,10 @@ builder.mutationFields((t) => ({
     errors: { types: commonMutationErrors },
     args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
     resolve: (_root, args, { db, actor, jobs }) =>
-      authorizeRunNow(
-        db,
-        actor,
-        args.jobName,
-        jobCatalog.map((job) => job.name),
-        async () => {
-          const triggeredById = actor.kind === "OPERATOR" ? actor.id : undefined;
-          const job = await jobs.add(args.jobName, { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}) });
-          return job.id ?? "";
-        },
-      ),
+      authorizeRunNow(db, actor, args.jobName, runnableJobs, async () => {
+        const triggeredById = actor.kind === "OPERATOR" ? actor.id : undefined;
+        const job = await jobs.add(args.jobName, { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}) });
+        return job.id ?? "";
+      }),
   }),
 }));

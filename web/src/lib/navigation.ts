@@ -1,7 +1,7 @@
 // Where to send the operator before and after signing in.
 
 /** `/login?next=<where they were>`; the login page sends them back there afterwards. */
-export function loginHref(from: URL): string {
+export function loginHref(from: { pathname: string; search: string }): string {
   const next = from.pathname + from.search;
   return next === "/" || next.startsWith("/login") ? "/login" : `/login?next=${encodeURIComponent(next)}`;
 }

@@ -16,7 +16,7 @@ export interface UrqlClientOptions {
 
 export interface DashboardClient {
   client: Client;
-  /** Closes the websocket (on sign-out, so no subscription outlives the session). */
+  /** Closes the websocket for good (on sign-out, right before the page is reloaded). */
   dispose(): void;
 }
 
@@ -40,6 +40,7 @@ export function createUrqlClient(options: UrqlClientOptions = {}): DashboardClie
   const client = new Client({
     url: "/graphql",
     fetchOptions: { credentials: "same-origin" },
+    // Always POST with content-type: application/json, which Yoga's CSRF prevention requires.
     preferGetMethod: false,
     requestPolicy: "cache-first",
     exchanges: [

@@ -1,0 +1,68 @@
+// Helpers shared by the end-to-end specs: signing in through the real login form, reading the
+// live job-runs table, and the few direct database reads and writes a test needs.
+import { expect, type Page } from "@playwright/test";
+import pg from "pg";
+
+export const PASSWORD = "steward-demo-2026";
+
+export const OPERATOR = { email: "operator@steward.test", name: "Olive Operator" } as const;
+export const VIEWER = { email: "viewer@steward.test", name: "Vic Viewer" } as const;
+export const ADMIN = { email: "admin@steward.test", name: "Ada Admin" } as const;
+
+export function baseUrl(): string {
+  const url = process.env.STEWARD_BASE_URL;
+  if (!url) throw new Error("Set STEWARD_BASE_URL to the running stack (npm test does).");
+  return url;
+}
+
+export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Ids of the rows in the "Latest runs" table, top (newest) first. */
+export async function runIds(page: Page, filter = ""): Promise<string[]> {
+  return page
+    .locator(`table.runs tbody tr[data-run-id]${filter}`)
+    .evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset["runId"] ?? ""));
+}
+
+/** Waits until the runs table shows a run matching `filter` that was not in `before`; returns its id. */
+export async function waitForNewRun(page: Page, before: readonly string[], filter: string, timeout = 20_000) {
+  let found = "";
+  await expect
+    .poll(
+      async () => {
+        found = (await runIds(page, filter)).find((id) => !before.includes(id)) ?? "";
+        return found;
+      },
+      { timeout, message: `a new run matching ${filter} appears without a reload` },
+    )
+    .not.toBe("");
+  return found;
+}
+
+/** Marks the document so a test can prove later that the page was never reloaded. */
+export async function markDocument(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    document.documentElement.dataset["e2eMark"] = "still-the-same-document";
+  });
+}
+
+export async function expectSameDocument(page: Page): Promise<void> {
+  await expect(page.locator("html")).toHaveAttribute("data-e2e-mark", "still-the-same-document");
+}
+
+export async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const connectionString = process.env.DATABASE_URL;
+  if (!connectionString) throw new Error("Set DATABASE_URL to the stack's database (npm test does).");
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
