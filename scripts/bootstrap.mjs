@@ -22,8 +22,9 @@ const stale =
   !existsSync(installedMarker) ||
   (existsSync(lockFile) && statSync(lockFile).mtimeMs > statSync(installedMarker).mtimeMs);
 if (stale) {
-  console.log("› Installing dependencies (npm ci)…");
-  const result = spawnSync("npm", [existsSync(lockFile) ? "ci" : "install", "--no-audit", "--no-fund"], {
+  console.log("› Installing dependencies…");
+  // npm install, not npm ci: the lock file omits other platforms' optional binaries and npm ci refuses it.
+  const result = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {
     cwd: root,
     stdio: "inherit",
   });
