@@ -8,8 +8,13 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
   // Services
-  DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/steward"),
-  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379/0"),
+  // The scheme is checked too: "localhost:5432/steward" parses as a URL but cannot be connected to.
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: "must be a postgresql:// URL" })
+    .default("postgresql://postgres@127.0.0.1:5432/steward"),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
+    .default("redis://127.0.0.1:6379/0"),
   /** Prefix for every Redis key (queues, pub/sub), so several stacks can share one Redis. */
   REDIS_PREFIX: z.string().min(1).default("steward"),
 

@@ -32,6 +32,7 @@ builder.prismaObject("Region", {
 
 const BusinessNode = builder.prismaNode("Business", {
   id: { field: "id" },
+  authScopes: { $any: { viewer: true, token: "read" } },
   fields: (t) => ({
     name: t.exposeString("name"),
     region: t.relation("region"),
@@ -40,6 +41,12 @@ const BusinessNode = builder.prismaNode("Business", {
 
 const ReviewNode = builder.prismaNode("Review", {
   id: { field: "id" },
+  // Integrations may read published reviews, and a submitter sees what submitReview returns;
+  // the rest of the queue is for operators.
+  authScopes: (review) =>
+    review.status === "APPROVED"
+      ? { $any: { viewer: true, token: "read" } }
+      : { $any: { viewer: true, token: "reviews:write" } },
   fields: (t) => ({
     business: t.relation("business"),
     rating: t.exposeInt("rating"),
