@@ -16,13 +16,7 @@ export async function recordAudit(db: DbTx, actor: Actor, entry: AuditEntry): Pr
   await db.auditEvent.create({ data: auditRow(actor, entry) });
 }
 
-/** For bulk actions: one audit event per target, written in one statement. */
-export async function recordAuditMany(db: DbTx, actor: Actor, entries: readonly AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await db.auditEvent.createMany({ data: entries.map((entry) => auditRow(actor, entry)) });
-}
-
-function auditRow(actor: Actor, entry: AuditEntry): Prisma.AuditEventCreateManyInput {
+function auditRow(actor: Actor, entry: AuditEntry): Prisma.AuditEventUncheckedCreateInput {
   return {
     actorKind: actorKind(actor),
     actorId: actorId(actor),

@@ -1,8 +1,8 @@
 // Review moderation: submission, scoring results, decisions (with optimistic concurrency so two
 // operators never both decide the same review), reversal, bulk approval, and queue statistics.
 import type { Db, DbTx, RejectionReason, Review, ReviewStatus } from "@steward/db/client";
-import { type Actor, actorId } from "./actor.ts";
-import { recordAudit, recordAuditMany } from "./audit.ts";
+import { type Actor, actorId, actorKind, actorLabel } from "./actor.ts";
+import { recordAudit } from "./audit.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { EventBus } from "./events.ts";
 import type { Classification } from "./moderation/classifier.ts";
@@ -209,39 +209,26 @@ export async function bulkApproveReviews(db: Db, events: EventBus, actor: Actor,
   assertOperatorCan(actor, "operate");
   validateThreshold(threshold);
   const moderatorId = actorId(actor);
-  const approved = await db.$transaction(
-    async (tx) => {
-      const rows = await tx.$queryRaw<{ id: string; aiConfidence: number }[]>`
-        UPDATE "Review"
-           SET status = 'APPROVED', "moderatorId" = ${moderatorId}::uuid, "decidedAt" = now(),
-               "rejectionReason" = NULL, "moderatorNote" = NULL, version = version + 1
-         WHERE status = 'PENDING' AND "aiConfidence" >= ${threshold}
-     RETURNING id, "aiConfidence"`;
-      if (rows.length === 0) return rows;
-      await tx.reviewDecision.createMany({
-        data: rows.map((row) => ({
-          reviewId: row.id,
-          action: "APPROVE",
-          confidence: row.aiConfidence,
-          bulk: true,
-          actorId: moderatorId,
-        })),
-      });
-      await recordAuditMany(
-        tx,
-        actor,
-        rows.map((row) => ({
-          action: "review.approve",
-          targetType: "Review",
-          targetId: row.id,
-          before: { status: "PENDING" },
-          after: { status: "APPROVED", bulk: true, threshold },
-        })),
-      );
-      return rows;
-    },
-    { timeout: 120_000 },
-  );
+  // One statement: the update, one decision row and one audit event per review. Row-by-row
+  // inserts through the ORM were 50x slower than the bare UPDATE (see bench/src/reviews.ts).
+  const approved = await db.$queryRaw<{ id: string }[]>`
+    WITH approved AS (
+      UPDATE "Review"
+         SET status = 'APPROVED', "moderatorId" = ${moderatorId}::uuid, "decidedAt" = now(),
+             "rejectionReason" = NULL, "moderatorNote" = NULL, version = version + 1
+       WHERE status = 'PENDING' AND "aiConfidence" >= ${threshold}
+   RETURNING id, "aiConfidence"
+    ), decisions AS (
+      INSERT INTO "ReviewDecision" (id, "reviewId", action, confidence, bulk, "actorId", "createdAt")
+      SELECT uuid_generate_v7(), id, 'APPROVE', "aiConfidence", true, ${moderatorId}::uuid, now() FROM approved
+    ), audit AS (
+      INSERT INTO "AuditEvent" (id, "actorKind", "actorId", "actorLabel", action, "targetType", "targetId", before, after, "createdAt")
+      SELECT uuid_generate_v7(), ${actorKind(actor)}::"ActorKind", ${moderatorId}, ${actorLabel(actor)}, 'review.approve', 'Review',
+             id::text, '{"status":"PENDING"}'::jsonb,
+             jsonb_build_object('status', 'APPROVED', 'bulk', true, 'threshold', ${threshold}::float8), now()
+        FROM approved
+    )
+    SELECT id::text AS id FROM approved`;
   // Subscribers re-read the counts; a sample of ids is enough to refresh what they show.
   if (approved.length > 0)
     events.publish("reviewQueueChanged", { reviewIds: approved.slice(0, 100).map((row) => row.id), change: "DECIDED" });

@@ -1,0 +1,33 @@
+// `npm run bench -- --scale small|full`: every benchmark against a freshly built database.
+import { cpus, totalmem } from "node:os";
+import { createPrismaClient } from "@steward/db/client";
+import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
+import { benchReviews } from "./reviews.ts";
+import { printTable, writeResults } from "./table.ts";
+
+const scaleArg = process.argv.includes("--scale") ? process.argv[process.argv.indexOf("--scale") + 1] : "small";
+if (scaleArg !== "small" && scaleArg !== "full") {
+  console.error("--scale must be small or full");
+  process.exit(1);
+}
+const scales = {
+  small: { reviews: 100_000, bulk: 10_000 },
+  full: { reviews: 1_000_000, bulk: 10_000 },
+} as const;
+
+const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
+url.pathname = "/steward_bench";
+await recreateDatabase(url.toString());
+migrate(url.toString());
+const db = createPrismaClient(url.toString(), 4);
+try {
+  console.log(
+    `Scale ${scaleArg} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+  );
+  const rows = await benchReviews(db, scales[scaleArg]);
+  printTable(rows);
+  console.log(`\nWritten to ${writeResults(scaleArg, rows)}`);
+} finally {
+  await db.$disconnect();
+  await dropDatabase(url.toString());
+}

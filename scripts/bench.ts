@@ -1,0 +1,11 @@
+// `npm run bench -- --scale small|full`: makes sure PostgreSQL is there, then runs bench/src/run.ts.
+import { run, step } from "./lib/run.ts";
+import { ensurePostgres } from "./lib/services.ts";
+
+step("Checking PostgreSQL");
+const started = await ensurePostgres(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
+try {
+  run("npx", ["tsx", "bench/src/run.ts", ...process.argv.slice(2)]);
+} finally {
+  for (const service of started) service.child.kill("SIGTERM");
+}
