@@ -1,7 +1,8 @@
 // One database per test file, cloned from the migrated template: tests never see each other.
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { dropDatabase, recreateDatabase } from "../../scripts/lib/database.ts";
-import { TEMPLATE_DATABASE, testDatabaseUrl, uniqueName } from "./env.ts";
+import { inject } from "vitest";
+import { testDatabaseUrl, uniqueName } from "./env.ts";
 
 export interface TestDatabase {
   url: string;
@@ -11,7 +12,7 @@ export interface TestDatabase {
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const url = testDatabaseUrl(uniqueName("steward_test"));
-  await recreateDatabase(url, TEMPLATE_DATABASE);
+  await recreateDatabase(url, inject("templateDatabase"));
   const db = createPrismaClient(url, 4);
   return {
     url,

@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type Env, loadEnv } from "@steward/core/env";
 
-export const TEMPLATE_DATABASE = "steward_test_template";
-
 export function testDatabaseUrl(name: string): string {
   const base = new URL(
     process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward",
