@@ -1,9 +1,10 @@
 // The job catalog: one file per job under jobs/, listed once here.
 import type { JobDefinition } from "./jobs/definition.ts";
+import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
 import { scoreReviewJob } from "./jobs/scoreReview.ts";
 
-export const jobCatalog: readonly JobDefinition[] = [heartbeatJob, scoreReviewJob];
+export const jobCatalog: readonly JobDefinition[] = [heartbeatJob, featuredExpiryJob, scoreReviewJob];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */
 export function validateCatalog(catalog: readonly JobDefinition[]): Map<string, JobDefinition> {
@@ -11,6 +12,13 @@ export function validateCatalog(catalog: readonly JobDefinition[]): Map<string, 
   for (const job of catalog) {
     if (typeof job.handler !== "function") throw new Error(`Job '${job.name}' has no handler`);
     if (byName.has(job.name)) throw new Error(`Job '${job.name}' is defined twice`);
+    if (job.schedule) {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: job.schedule.tz });
+      } catch {
+        throw new Error(`Job '${job.name}' has an unknown time zone '${job.schedule.tz}'`);
+      }
+    }
     byName.set(job.name, job);
   }
   return byName;

@@ -2,6 +2,7 @@
 // restores the schedule), then processes jobs, recording each attempt in PostgreSQL.
 import type { Env } from "@steward/core/env";
 import { createEventBus } from "@steward/core/events";
+import { pausedJobs } from "@steward/core/jobControl";
 import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
 import type { Logger } from "@steward/core/logger";
 import { createPrismaClient } from "@steward/db/client";
@@ -55,8 +56,15 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   return {
     queue,
     async start() {
+      // Paused jobs stay unscheduled across restarts; everything else is (re)upserted, so a
+      // Redis flush or a deploy restores the schedule.
+      const paused = await pausedJobs(db);
       for (const definition of jobs.values()) {
         if (!definition.schedule) continue;
+        if (paused.has(definition.name)) {
+          await queue.removeJobScheduler(definition.name);
+          continue;
+        }
         await queue.upsertJobScheduler(
           definition.name,
           { pattern: definition.schedule.pattern, tz: definition.schedule.tz },

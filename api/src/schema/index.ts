@@ -5,5 +5,6 @@ import "./auth.ts";
 import "./audit.ts";
 import "./jobs.ts";
 import "./reviews.ts";
+import "./placements.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,5 +1,7 @@
 import type { JobRunEvent } from "@steward/core/events";
-import { authorizeRunNow } from "@steward/core/jobControl";
+import { authorizeRunNow, pausedJobs, setJobPaused } from "@steward/core/jobControl";
+import { ConflictError } from "@steward/core/errors";
+import { defaultJobOptions } from "@steward/worker/queue";
 import { jobCatalog } from "@steward/worker/registry";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -11,6 +13,7 @@ interface JobInfo {
   schedule: string | null;
   timeZone: string | null;
   canRunNow: boolean;
+  paused: boolean;
 }
 
 // A job can be run from the dashboard when it needs no input (score-review needs a review id).
@@ -24,6 +27,23 @@ const JobType = builder.objectRef<JobInfo>("Job").implement({
     schedule: t.exposeString("schedule", { nullable: true, description: "Cron pattern, if scheduled." }),
     timeZone: t.exposeString("timeZone", { nullable: true }),
     canRunNow: t.exposeBoolean("canRunNow", { description: "False for jobs that need input." }),
+    paused: t.exposeBoolean("paused"),
+    lastRun: t.prismaField({
+      type: "JobRun",
+      nullable: true,
+      resolve: (query, job, _args, { db }) =>
+        db.jobRun.findFirst({ ...query, where: { jobName: job.name }, orderBy: { startedAt: "desc" } }),
+    }),
+    nextRunAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When the schedule fires next (null when paused or unscheduled).",
+      resolve: async (job, _args, { jobs }) => {
+        if (!job.schedule || job.paused) return null;
+        const scheduler = await jobs.getJobScheduler(job.name);
+        return scheduler?.next ? new Date(scheduler.next) : null;
+      },
+    }),
   }),
 });
 
@@ -52,14 +72,17 @@ builder.queryFields((t) => ({
   jobs: t.field({
     type: [JobType],
     authScopes: { viewer: true },
-    resolve: () =>
-      jobCatalog.map((job) => ({
+    resolve: async (_root, _args, { db }) => {
+      const paused = await pausedJobs(db);
+      return jobCatalog.map((job) => ({
         name: job.name,
         description: job.description,
         schedule: job.schedule?.pattern ?? null,
         timeZone: job.schedule?.tz ?? null,
         canRunNow: runnableJobs.includes(job.name),
-      })),
+        paused: paused.has(job.name),
+      }));
+    },
   }),
   jobRuns: t.prismaConnection({
     type: "JobRun",
@@ -99,7 +122,7 @@ builder.mutationFields((t) => ({
     type: "String",
     description: "Queue a run of the job now; returns the queue job id. Its run appears in jobRuns.",
     authScopes: { operator: true },
-    errors: { types: commonMutationErrors },
+    errors: { types: [...commonMutationErrors, ConflictError] },
     args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
     resolve: (_root, args, { db, actor, jobs }) =>
       authorizeRunNow(db, actor, args.jobName, runnableJobs, async () => {
@@ -107,5 +130,41 @@ builder.mutationFields((t) => ({
         const job = await jobs.add(args.jobName, { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}) });
         return job.id ?? "";
       }),
+  }),
+}));
+
+const scheduledJobs = jobCatalog.filter((job) => job.schedule).map((job) => job.name);
+
+builder.mutationFields((t) => ({
+  pauseJob: t.field({
+    type: "Boolean",
+    description: "Stop a scheduled job from firing (its schedule is removed until resumed).",
+    authScopes: { operator: true },
+    errors: { types: commonMutationErrors },
+    args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
+    resolve: async (_root, args, { db, actor, jobs }) => {
+      await setJobPaused(db, actor, args.jobName, true, scheduledJobs, async () => {
+        await jobs.removeJobScheduler(args.jobName);
+      });
+      return true;
+    },
+  }),
+  resumeJob: t.field({
+    type: "Boolean",
+    authScopes: { operator: true },
+    errors: { types: commonMutationErrors },
+    args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
+    resolve: async (_root, args, { db, actor, jobs }) => {
+      await setJobPaused(db, actor, args.jobName, false, scheduledJobs, async () => {
+        const job = jobCatalog.find((candidate) => candidate.name === args.jobName);
+        if (!job?.schedule) return;
+        await jobs.upsertJobScheduler(
+          job.name,
+          { pattern: job.schedule.pattern, tz: job.schedule.tz },
+          { name: job.name, data: { trigger: "SCHEDULE" }, opts: defaultJobOptions },
+        );
+      });
+      return true;
+    },
   }),
 }));

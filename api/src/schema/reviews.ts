@@ -30,7 +30,7 @@ builder.prismaObject("Region", {
   }),
 });
 
-const BusinessNode = builder.prismaNode("Business", {
+export const BusinessNode = builder.prismaNode("Business", {
   id: { field: "id" },
   authScopes: { $any: { viewer: true, token: "read" } },
   fields: (t) => ({

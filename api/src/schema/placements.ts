@@ -1,0 +1,133 @@
+import { recordAudit } from "@steward/core/audit";
+import { InvalidInputError, NotFoundError } from "@steward/core/errors";
+import { assertOperatorCan } from "@steward/core/permissions";
+import { queuePosition } from "@steward/core/placements";
+import { z } from "zod";
+import { builder } from "../builder.ts";
+import { commonMutationErrors } from "./errors.ts";
+import { BusinessNode } from "./reviews.ts";
+
+const PlacementStatusEnum = builder.enumType("PlacementStatus", {
+  values: ["QUEUED", "ACTIVE", "EXPIRED", "REFUNDED"] as const,
+});
+
+builder.prismaObject("Placement", {
+  authScopes: { $any: { viewer: true, token: "read" } },
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    business: t.relation("business"),
+    status: t.expose("status", { type: PlacementStatusEnum }),
+    purchasedAt: t.expose("purchasedAt", { type: "DateTime" }),
+    activatedAt: t.expose("activatedAt", { type: "DateTime", nullable: true }),
+    featuredUntil: t.expose("featuredUntil", { type: "DateTime", nullable: true }),
+  }),
+});
+
+builder.prismaObjectField("Region", "featuredSlots", (t) => t.exposeInt("featuredSlots"));
+builder.prismaObjectField("Region", "activePlacements", (t) =>
+  t.relation("placements", {
+    query: { where: { status: "ACTIVE" }, orderBy: [{ featuredUntil: "asc" }, { id: "asc" }] },
+  }),
+);
+builder.prismaObjectField("Region", "queue", (t) =>
+  t.relation("placements", {
+    description: "Queued placements in FIFO order (position = index + 1).",
+    query: { where: { status: "QUEUED" }, orderBy: [{ purchasedAt: "asc" }, { id: "asc" }] },
+  }),
+);
+
+const BusinessAhead = builder
+  .objectRef<{ businessId: string; name: string; purchasedAt: Date }>("BusinessAhead")
+  .implement({
+    fields: (t) => ({
+      name: t.exposeString("name"),
+      purchasedAt: t.expose("purchasedAt", { type: "DateTime" }),
+    }),
+  });
+
+const QueuePositionStatus = builder.enumType("FeaturedStatus", {
+  values: ["ACTIVE", "QUEUED", "NOT_FEATURED"] as const,
+});
+
+const QueuePositionType = builder.objectRef<Awaited<ReturnType<typeof queuePosition>>>("QueuePosition").implement({
+  description: "Why a business is or is not featured, and when it will be (playbook 4).",
+  fields: (t) => ({
+    status: t.expose("status", { type: QueuePositionStatus }),
+    position: t.exposeInt("position", { nullable: true }),
+    businessesAhead: t.field({ type: [BusinessAhead], resolve: (answer) => answer.businessesAhead }),
+    featuredUntil: t.expose("featuredUntil", { type: "DateTime", nullable: true }),
+    estimatedActivation: t.expose("estimatedActivation", { type: "DateTime", nullable: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  regions: t.prismaField({
+    type: ["Region"],
+    authScopes: { $any: { viewer: true, token: "read" } },
+    resolve: (query, _root, _args, { db }) => db.region.findMany({ ...query, orderBy: { name: "asc" } }),
+  }),
+  region: t.prismaField({
+    type: "Region",
+    nullable: true,
+    authScopes: { $any: { viewer: true, token: "read" } },
+    args: { id: t.arg.id({ validate: z.string().uuid() }) },
+    resolve: (query, _root, args, { db }) => db.region.findUnique({ ...query, where: { id: String(args.id) } }),
+  }),
+  businesses: t.prismaConnection({
+    type: "Business",
+    cursor: "id",
+    maxSize: 100,
+    description: "Businesses by name (for looking one up).",
+    authScopes: { $any: { viewer: true, token: "read" } },
+    args: { search: t.arg.string({ required: false, validate: z.string().max(100).nullish() }) },
+    resolve: (query, _root, args, { db }) =>
+      db.business.findMany({
+        ...query,
+        where: args.search ? { name: { contains: args.search, mode: "insensitive" } } : {},
+        orderBy: [{ name: "asc" }, { id: "asc" }],
+      }),
+  }),
+  queuePosition: t.field({
+    type: QueuePositionType,
+    authScopes: { $any: { viewer: true, token: "read" } },
+    errors: { types: [NotFoundError] },
+    args: { businessId: t.arg.globalID({ for: BusinessNode }) },
+    resolve: (_root, args, { db }) => queuePosition(db, args.businessId.id),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  setRegionSlots: t.prismaField({
+    type: "Region",
+    description: "ADMIN only: how many featured slots a region has.",
+    authScopes: { admin: true },
+    errors: { types: commonMutationErrors },
+    args: {
+      regionId: t.arg.id({ validate: z.string().uuid() }),
+      slots: t.arg.int({ validate: z.number().int().min(1).max(100) }),
+    },
+    resolve: async (_query, _root, args, { db, actor }) => {
+      assertOperatorCan(actor, "administer");
+      const regionId = String(args.regionId);
+      return db.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<
+          { featuredSlots: number }[]
+        >`SELECT "featuredSlots" FROM "Region" WHERE id = ${regionId}::uuid FOR UPDATE`;
+        if (!rows[0]) throw new NotFoundError("Region", regionId);
+        const active = await tx.placement.count({ where: { regionId, status: "ACTIVE" } });
+        if (args.slots < active) {
+          throw new InvalidInputError(`${active} placements are active; slots cannot go below that`, "slots");
+        }
+        const region = await tx.region.update({ where: { id: regionId }, data: { featuredSlots: args.slots } });
+        await recordAudit(tx, actor, {
+          action: "region.setSlots",
+          targetType: "Region",
+          targetId: regionId,
+          before: { featuredSlots: rows[0].featuredSlots },
+          after: { featuredSlots: args.slots },
+        });
+        return region;
+      });
+    },
+  }),
+}));

@@ -1,0 +1,24 @@
+// Daily at 02:00 marketplace time: expire placements past featuredUntil, then promote each
+// region's queue FIFO until its slots are full. Idempotent: a second run right after changes
+// nothing, and two runs at once serialize on the regions' row locks.
+import { describeChanges, expireAndPromote } from "@steward/core/placements";
+import { z } from "zod";
+import { defineJob } from "./definition.ts";
+
+export const featuredExpiryJob = defineJob({
+  name: "featured-expiry-and-promotion",
+  description: "Expires featured placements past their end and promotes the next queued businesses, per region.",
+  schedule: { pattern: "0 2 * * *", tz: process.env.MARKETPLACE_TIME_ZONE ?? "Australia/Melbourne" },
+  payload: z.object({}).passthrough(),
+  async handler({ db }) {
+    const changes = await expireAndPromote(db);
+    return {
+      summary: describeChanges(changes),
+      changes: changes.map((change) => ({
+        region: change.regionName,
+        expired: change.expired,
+        promoted: change.promoted,
+      })),
+    };
+  },
+});
