@@ -2,9 +2,15 @@
 import type { JobDefinition } from "./jobs/definition.ts";
 import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
+import { jobHealthJob } from "./jobs/jobHealth.ts";
 import { scoreReviewJob } from "./jobs/scoreReview.ts";
 
-export const jobCatalog: readonly JobDefinition[] = [heartbeatJob, featuredExpiryJob, scoreReviewJob];
+export const jobCatalog: readonly JobDefinition[] = [
+  heartbeatJob,
+  featuredExpiryJob,
+  jobHealthJob(() => jobCatalog),
+  scoreReviewJob,
+];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */
 export function validateCatalog(catalog: readonly JobDefinition[]): Map<string, JobDefinition> {

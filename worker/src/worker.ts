@@ -3,6 +3,7 @@
 import type { Env } from "@steward/core/env";
 import { createEventBus } from "@steward/core/events";
 import { pausedJobs } from "@steward/core/jobControl";
+import { recordJobExhausted, recordJobSucceeded } from "@steward/core/jobHealth";
 import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
 import type { Logger } from "@steward/core/logger";
 import { createPrismaClient } from "@steward/db/client";
@@ -45,10 +46,14 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
         payload.data,
       );
       await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
+      await recordJobSucceeded(db, job.name);
       return outcome.summary;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await finishJobRun(db, events.bus, jobRunId, { ok: false, error: message });
+      const attempts = job.opts.attempts ?? 1;
+      if (error instanceof UnrecoverableError || attempt >= attempts)
+        await recordJobExhausted(db, job.name, attempt, message);
       throw error;
     }
   }

@@ -17,8 +17,11 @@ export interface JobContext {
 export interface JobDefinition<Payload extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
-  /** Cron pattern and time zone; omitted for jobs that only run on demand. */
-  schedule?: { pattern: string; tz: string };
+  /**
+   * Cron pattern and time zone; omitted for jobs that only run on demand. `everyMinutes` is how
+   * often it must succeed: missed-run detection alerts when it is late (job-health).
+   */
+  schedule?: { pattern: string; tz: string; everyMinutes?: number };
   payload: Payload;
   handler(context: JobContext, payload: z.infer<Payload>): Promise<JobOutcome>;
 }

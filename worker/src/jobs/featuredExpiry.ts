@@ -8,7 +8,11 @@ import { defineJob } from "./definition.ts";
 export const featuredExpiryJob = defineJob({
   name: "featured-expiry-and-promotion",
   description: "Expires featured placements past their end and promotes the next queued businesses, per region.",
-  schedule: { pattern: "0 2 * * *", tz: process.env.MARKETPLACE_TIME_ZONE ?? "Australia/Melbourne" },
+  schedule: {
+    pattern: "0 2 * * *",
+    tz: process.env.MARKETPLACE_TIME_ZONE ?? "Australia/Melbourne",
+    everyMinutes: 24 * 60,
+  },
   payload: z.object({}).passthrough(),
   async handler({ db }) {
     const changes = await expireAndPromote(db);

@@ -6,7 +6,7 @@ import { defineJob } from "./definition.ts";
 export const heartbeatJob = defineJob({
   name: "heartbeat",
   description: "Records that the worker is alive and how fast PostgreSQL answers.",
-  schedule: { pattern: process.env.HEARTBEAT_CRON ?? "* * * * *", tz: "UTC" },
+  schedule: { pattern: process.env.HEARTBEAT_CRON ?? "* * * * *", tz: "UTC", everyMinutes: 1 },
   payload: z.object({}).passthrough(),
   async handler({ db }) {
     const started = performance.now();

@@ -1,0 +1,77 @@
+// Missed-run detection: a scheduled job that has not succeeded within its expected period
+// (plus a grace) raises a yellow alert, and red after twice that (24 h / 48 h for a daily job).
+// A job that failed all its attempts raises a red alert until it next succeeds.
+import type { Db } from "@steward/db/client";
+import { clearAlert, raiseAlert } from "./alerts.ts";
+
+export interface ScheduledJob {
+  name: string;
+  /** How often the job should succeed, in minutes (1440 for a daily job). */
+  periodMinutes: number;
+}
+
+export interface JobHealth {
+  name: string;
+  lastSuccessAt: Date | null;
+  state: "OK" | "YELLOW" | "RED" | "NEVER_RAN";
+}
+
+// Late by more than this past its period counts as missed (a daily 02:00 run at 02:20 is fine).
+const graceMinutes = (periodMinutes: number) => Math.max(5, Math.min(60, periodMinutes * 0.1));
+
+export function classifyLateness(periodMinutes: number, minutesSinceSuccess: number): JobHealth["state"] {
+  const grace = graceMinutes(periodMinutes);
+  if (minutesSinceSuccess > 2 * periodMinutes + grace) return "RED";
+  if (minutesSinceSuccess > periodMinutes + grace) return "YELLOW";
+  return "OK";
+}
+
+export async function checkMissedRuns(db: Db, jobs: readonly ScheduledJob[], now = new Date()): Promise<JobHealth[]> {
+  const results: JobHealth[] = [];
+  for (const job of jobs) {
+    const last = await db.jobRun.findFirst({
+      where: { jobName: job.name, status: "SUCCEEDED" },
+      orderBy: { finishedAt: "desc" },
+      select: { finishedAt: true },
+    });
+    const lastSuccessAt = last?.finishedAt ?? null;
+    // A job that never succeeded is not "missed" until it has had one period to run.
+    const state = lastSuccessAt
+      ? classifyLateness(job.periodMinutes, (now.getTime() - lastSuccessAt.getTime()) / 60_000)
+      : "NEVER_RAN";
+    const fingerprint = `job-missed:${job.name}`;
+    if (state === "YELLOW" || state === "RED") {
+      await raiseAlert(
+        db,
+        {
+          fingerprint,
+          ruleKey: "job-missed-run",
+          severity: state,
+          title: `Job ${job.name} has not succeeded on schedule`,
+          detail: `Last success ${lastSuccessAt!.toISOString()}; expected every ${job.periodMinutes} minutes`,
+          labels: { job: job.name },
+        },
+        now,
+      );
+    } else if (state === "OK") {
+      await clearAlert(db, fingerprint, `Job ${job.name} succeeded at ${lastSuccessAt!.toISOString()}`);
+    }
+    results.push({ name: job.name, lastSuccessAt, state });
+  }
+  return results;
+}
+
+export async function recordJobExhausted(db: Db, jobName: string, attempts: number, error: string): Promise<void> {
+  await raiseAlert(db, {
+    fingerprint: `job-failed:${jobName}`,
+    ruleKey: "job-failed-all-attempts",
+    severity: "RED",
+    title: `Job ${jobName} failed all ${attempts} attempts`,
+    detail: error.slice(0, 1000),
+    labels: { job: jobName },
+  });
+}
+
+export async function recordJobSucceeded(db: Db, jobName: string): Promise<void> {
+  await clearAlert(db, `job-failed:${jobName}`, `Job ${jobName} succeeded again`);
+}

@@ -1,0 +1,155 @@
+// Missed-run detection and failed-all-attempts alerts: deduplicated by fingerprint, escalated,
+// resolved when the job recovers, reopened when it misses again; restored schedules after a
+// Redis flush.
+import { createLogger } from "@steward/core/logger";
+import { checkMissedRuns } from "@steward/core/jobHealth";
+import { Queue, UnrecoverableError } from "bullmq";
+import { Redis } from "ioredis";
+import { z } from "zod";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineJob } from "../../worker/src/jobs/definition.ts";
+import { jobCatalog } from "../../worker/src/registry.ts";
+import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
+import { buildWorker } from "../../worker/src/worker.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { testEnv } from "../support/env.ts";
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.drop());
+
+const HOUR = 3_600_000;
+const now = new Date("2026-11-23T10:00:00Z");
+const daily = [{ name: "featured-expiry-and-promotion", periodMinutes: 1440 }];
+
+async function succeededAt(finishedAt: Date) {
+  await database.db.jobRun.create({
+    data: {
+      jobName: daily[0]!.name,
+      queueJobId: `q-${finishedAt.getTime()}`,
+      trigger: "SCHEDULE",
+      attempt: 1,
+      status: "SUCCEEDED",
+      startedAt: finishedAt,
+      finishedAt,
+    },
+  });
+}
+
+describe("missed runs of the daily job", () => {
+  it("goes yellow after 24 h, red after 48 h (one alert, escalated), resolves on success, reopens when late again", async () => {
+    const { db } = database;
+    await succeededAt(new Date(now.getTime() - 26 * HOUR));
+    expect((await checkMissedRuns(db, daily, now))[0]?.state).toBe("YELLOW");
+    let alert = await db.alert.findUniqueOrThrow({
+      where: { fingerprint: "job-missed:featured-expiry-and-promotion" },
+    });
+    expect(alert).toMatchObject({ severity: "YELLOW", status: "FIRING", count: 1 });
+
+    await checkMissedRuns(db, daily, new Date(now.getTime() + 24 * HOUR)); // 50 h since the last success
+    alert = await db.alert.findUniqueOrThrow({ where: { id: alert.id } });
+    expect(alert).toMatchObject({ severity: "RED", status: "FIRING", count: 2 });
+    expect(await db.alert.count()).toBe(1);
+
+    const recovered = new Date(now.getTime() + 25 * HOUR);
+    await succeededAt(recovered);
+    await checkMissedRuns(db, daily, recovered);
+    alert = await db.alert.findUniqueOrThrow({ where: { id: alert.id } });
+    expect(alert.status).toBe("RESOLVED");
+    expect(alert.resolutionNote).toMatch(/succeeded/);
+
+    await checkMissedRuns(db, daily, new Date(recovered.getTime() + 26 * HOUR));
+    alert = await db.alert.findUniqueOrThrow({
+      where: { id: alert.id },
+      include: { events: { orderBy: { createdAt: "asc" } } },
+    });
+    expect(alert.status).toBe("FIRING");
+    const timeline = await db.alertEvent.findMany({ where: { alertId: alert.id }, orderBy: { id: "asc" } });
+    expect(timeline.map((event) => event.kind)).toEqual(["FIRED", "UPDATED", "RESOLVED", "REOPENED"]);
+    expect(await db.auditEvent.count({ where: { targetId: alert.id } })).toBe(4);
+  });
+
+  it("stays quiet while the job is on time", async () => {
+    const fresh = await createTestDatabase();
+    try {
+      await fresh.db.jobRun.create({
+        data: {
+          jobName: daily[0]!.name,
+          queueJobId: "q-ok",
+          trigger: "SCHEDULE",
+          attempt: 1,
+          status: "SUCCEEDED",
+          startedAt: now,
+          finishedAt: new Date(now.getTime() - 23 * HOUR),
+        },
+      });
+      expect((await checkMissedRuns(fresh.db, daily, now))[0]?.state).toBe("OK");
+      expect(await fresh.db.alert.count()).toBe(0);
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
+
+describe("the worker", () => {
+  it("raises a red alert when a job fails all its attempts, and clears it when the job next succeeds", async () => {
+    const env = testEnv(database.url);
+    let fail = true;
+    const flaky = defineJob({
+      name: "flaky",
+      description: "fails on demand",
+      payload: z.object({}).passthrough(),
+      handler() {
+        if (fail) return Promise.reject(new UnrecoverableError("the provider said no"));
+        return Promise.resolve({ summary: "ok" });
+      },
+    });
+    const worker = buildWorker(env, createLogger("t", "silent"), [flaky]);
+    await worker.start();
+    try {
+      await worker.queue.add("flaky", { trigger: "MANUAL" });
+      await expect
+        .poll(
+          async () => (await database.db.alert.findUnique({ where: { fingerprint: "job-failed:flaky" } }))?.status,
+          { timeout: 15_000 },
+        )
+        .toBe("FIRING");
+      fail = false;
+      await worker.queue.add("flaky", { trigger: "MANUAL" });
+      await expect
+        .poll(
+          async () => (await database.db.alert.findUnique({ where: { fingerprint: "job-failed:flaky" } }))?.status,
+          { timeout: 15_000 },
+        )
+        .toBe("RESOLVED");
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it("restores every schedule after Redis loses its keys, when the worker restarts", async () => {
+    const env = testEnv(database.url);
+    const queue = new Queue(JOBS_QUEUE, { connection: connectionFor(env.REDIS_URL), prefix: env.REDIS_PREFIX });
+    try {
+      const first = buildWorker(env, createLogger("t", "silent"), jobCatalog);
+      await first.start();
+      await first.stop();
+      // What a Redis flush does to this stack: every key under its prefix is gone.
+      const client = new Redis(env.REDIS_URL);
+      const keys = await client.keys(`${env.REDIS_PREFIX}:*`);
+      if (keys.length > 0) await client.del(...keys);
+      client.disconnect();
+      expect(await queue.getJobScheduler("featured-expiry-and-promotion")).toBeFalsy();
+
+      const second = buildWorker(env, createLogger("t", "silent"), jobCatalog);
+      await second.start();
+      await second.stop();
+      const scheduled = jobCatalog.filter((job) => job.schedule).map((job) => job.name);
+      for (const name of scheduled) expect(await queue.getJobScheduler(name), name).toBeTruthy();
+    } finally {
+      await queue.close();
+    }
+  });
+});
