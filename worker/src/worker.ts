@@ -7,10 +7,15 @@ import { recordJobExhausted, recordJobSucceeded } from "@steward/core/jobHealth"
 import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
 import type { Logger } from "@steward/core/logger";
 import { createPrismaClient } from "@steward/db/client";
-import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { Redis } from "ioredis";
 import type { JobDefinition } from "./jobs/definition.ts";
 import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "./queue.ts";
 import { validateCatalog } from "./registry.ts";
+
+// Longer than any scheduled job should take; a crashed worker's lock expires by itself.
+const EXCLUSIVE_LOCK_MS = 15 * 60_000;
+const EXCLUSIVE_RETRY_MS = 2_000;
 
 export interface StewardWorker {
   start(): Promise<void>;
@@ -26,10 +31,28 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   const queue = new Queue<JobData>(JOBS_QUEUE, { connection, prefix: env.REDIS_PREFIX, defaultJobOptions });
   queue.on("error", (error) => logger.error({ err: error }, "queue error"));
   let worker: Worker<JobData> | undefined;
+  const locks = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  locks.on("error", (error) => logger.error({ err: error }, "lock connection error"));
 
-  async function process(job: Job<JobData>): Promise<string> {
+  async function process(job: Job<JobData>, token?: string): Promise<string> {
     const definition = jobs.get(job.name);
     if (!definition) throw new UnrecoverableError(`No handler for job '${job.name}'`);
+    // Scheduled jobs run one at a time across every worker process: a run-now that arrives while
+    // the scheduled run is in progress waits for it (delayed, not dropped, never doubled).
+    const exclusive = definition.schedule !== undefined;
+    const lockKey = `${env.REDIS_PREFIX}:running:${job.name}`;
+    if (exclusive && !(await locks.set(lockKey, job.id ?? "?", "PX", EXCLUSIVE_LOCK_MS, "NX"))) {
+      await job.moveToDelayed(Date.now() + EXCLUSIVE_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      return await run(job, definition);
+    } finally {
+      if (exclusive) await locks.del(lockKey);
+    }
+  }
+
+  async function run(job: Job<JobData>, definition: JobDefinition): Promise<string> {
     const attempt = job.attemptsMade + 1;
     const jobRunId = await startJobRun(db, events.bus, {
       jobName: job.name,
@@ -89,6 +112,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
     async stop() {
       await worker?.close();
       await queue.close();
+      locks.disconnect();
       await events.close();
       await db.$disconnect();
     },
