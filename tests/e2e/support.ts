@@ -1,5 +1,6 @@
 // Helpers shared by the end-to-end specs: signing in through the real login form, reading the
 // live job-runs table, and the few direct database reads and writes a test needs.
+import { createHash, randomBytes } from "node:crypto";
 import { expect, type Page } from "@playwright/test";
 import pg from "pg";
 
@@ -65,4 +66,35 @@ export async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promis
   } finally {
     await client.end();
   }
+}
+
+/** The Relay global id the API gives a row (`base64("Type:uuid")`), and back. */
+export function globalId(type: string, id: string): string {
+  return Buffer.from(`${type}:${id}`).toString("base64");
+}
+
+export function rawId(global: string): string {
+  const decoded = Buffer.from(global, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) throw new Error(`${global} is not a global id`);
+  return decoded.slice(colon + 1);
+}
+
+/**
+ * An integration's API token, stored as the admin would have created it (hashed, scoped);
+ * returns the secret to send as `Authorization: Bearer …`.
+ */
+export async function createApiToken(scopes: readonly string[], name = "e2e integration"): Promise<string> {
+  const token = `stw_e2e_${randomBytes(24).toString("base64url")}`;
+  await withDb(async (db) => {
+    const { rows } = await db.query<{ id: string }>(`SELECT id FROM "Operator" WHERE email = $1`, [ADMIN.email]);
+    const adminId = rows[0]?.id;
+    if (!adminId) throw new Error(`no operator ${ADMIN.email} in the seed`);
+    await db.query(
+      `INSERT INTO "ApiToken" (id, name, "tokenHash", prefix, scopes, "createdById")
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5)`,
+      [name, createHash("sha256").update(token).digest("hex"), token.slice(0, 10), scopes, adminId],
+    );
+  });
+  return token;
 }
