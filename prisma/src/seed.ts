@@ -101,6 +101,12 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
     }),
   });
 
+  // Each seeded score gets its history row, as a scored submission would.
+  await db.$executeRaw`
+    INSERT INTO "ReviewScore" (id, "reviewId", classifier, confidence, signals, "createdAt")
+    SELECT gen_random_uuid(), id, 'deterministic', "aiConfidence", '[]'::jsonb, "aiScoredAt"
+      FROM "Review" WHERE "aiConfidence" IS NOT NULL`;
+
   return { seeded: true };
 }
 
