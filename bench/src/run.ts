@@ -2,6 +2,7 @@
 import { cpus, totalmem } from "node:os";
 import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
+import { benchPlacements } from "./placements.ts";
 import { benchReviews } from "./reviews.ts";
 import { printTable, writeResults } from "./table.ts";
 
@@ -11,8 +12,8 @@ if (scaleArg !== "small" && scaleArg !== "full") {
   process.exit(1);
 }
 const scales = {
-  small: { reviews: 100_000, bulk: 10_000 },
-  full: { reviews: 1_000_000, bulk: 10_000 },
+  small: { reviews: 100_000, bulk: 10_000, placements: { regions: 1_000, active: 5_000, queued: 20_000 } },
+  full: { reviews: 1_000_000, bulk: 10_000, placements: { regions: 10_000, active: 50_000, queued: 200_000 } },
 } as const;
 
 const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
@@ -24,7 +25,10 @@ try {
   console.log(
     `Scale ${scaleArg} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
   );
-  const rows = await benchReviews(db, scales[scaleArg]);
+  const rows = [
+    ...(await benchReviews(db, scales[scaleArg])),
+    ...(await benchPlacements(db, scales[scaleArg].placements)),
+  ];
   printTable(rows);
   console.log(`\nWritten to ${writeResults(scaleArg, rows)}`);
 } finally {
