@@ -44,10 +44,12 @@ export function startService(
   env: NodeJS.ProcessEnv,
   quiet = false,
 ): Service {
+  // Its own process group, so stopping it also stops what it started (npx → tsx → node).
   const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   const prefix = `[${name}] `;
   for (const stream of [child.stdout, child.stderr]) {
@@ -60,18 +62,26 @@ export function startService(
   return { name, child };
 }
 
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 export async function stopServices(services: readonly Service[]): Promise<void> {
   await Promise.all(
     services.map(
       ({ child }) =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
+          const timer = setTimeout(() => signalGroup(child, "SIGKILL"), 8000);
           child.once("exit", () => {
             clearTimeout(timer);
             resolve();
           });
-          child.kill("SIGTERM");
+          signalGroup(child, "SIGTERM");
         }),
     ),
   );
