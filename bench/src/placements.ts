@@ -50,15 +50,19 @@ export async function benchPlacements(db: Db, scale: PlacementScale): Promise<Be
   const floorStarted = performance.now();
   await db.$executeRawUnsafe(`
     WITH expired AS (
-      UPDATE "Placement" SET status = 'EXPIRED', "endedAt" = now() WHERE status = 'ACTIVE' AND "featuredUntil" <= now() RETURNING "regionId"
-    ), free AS (
-      SELECT r.id AS "regionId", r."featuredSlots" - (SELECT count(*) FROM "Placement" a WHERE a."regionId" = r.id AND a.status = 'ACTIVE')
-             + (SELECT count(*) FROM expired e WHERE e."regionId" = r.id) AS slots
-        FROM "Region" r
+      UPDATE "Placement" SET status = 'EXPIRED', "endedAt" = now()
+       WHERE status = 'ACTIVE' AND "featuredUntil" <= now() RETURNING id
+    ), still_active AS (
+      SELECT "regionId", count(*) AS n FROM "Placement"
+       WHERE status = 'ACTIVE' AND "featuredUntil" > now() GROUP BY "regionId"
+    ), ranked AS (
+      SELECT id, "regionId", row_number() OVER (PARTITION BY "regionId" ORDER BY "purchasedAt", id) AS position
+        FROM "Placement" WHERE status = 'QUEUED'
     ), chosen AS (
-      SELECT q.id FROM (SELECT id, "regionId", row_number() OVER (PARTITION BY "regionId" ORDER BY "purchasedAt", id) n
-                          FROM "Placement" WHERE status = 'QUEUED') q
-        JOIN free f ON f."regionId" = q."regionId" WHERE q.n <= f.slots
+      SELECT ranked.id FROM ranked
+        JOIN "Region" r ON r.id = ranked."regionId"
+        LEFT JOIN still_active a ON a."regionId" = ranked."regionId"
+       WHERE ranked.position <= r."featuredSlots" - coalesce(a.n, 0)
     )
     UPDATE "Placement" p SET status = 'ACTIVE', "activatedAt" = now(), "featuredUntil" = now() + interval '30 days'
       FROM chosen WHERE p.id = chosen.id`);

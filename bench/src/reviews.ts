@@ -66,7 +66,7 @@ export async function benchReviews(db: Db, scale: { reviews: number; bulk: numbe
     name: "reviews queue later page (keyset cursor)",
     value: laterPage.ms,
     unit: "ms",
-    note: usesIndex ? "index scan" : "NOT from an index",
+    note: usesIndex ? "keyset SQL plan: index scan" : "keyset SQL plan: NOT from an index",
   });
 
   const bulk = await time(() => bulkApproveReviews(db, silentBus, systemActor("bench"), 0.9));
