@@ -3,7 +3,7 @@
 // the sandbox services, the API (serving the dashboard) and the worker until Ctrl-C.
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
-import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../prisma/src/seed.ts";
+import { DEMO_OPERATORS, DEMO_PASSWORD, mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
 import { createDatabaseIfMissing, generate, migrate } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
 import { ensurePostgres, ensureRedis } from "./lib/services.ts";
@@ -18,6 +18,12 @@ const env = {
 };
 // The demo scores reviews with the sandbox AI provider (tell it to go down to see the fallback).
 const scoring = { AI_MODE: "provider", AI_PROVIDER_URL: `http://127.0.0.1:${env.AI_SANDBOX_PORT}` };
+// Payments and email: the API and worker use the Stripe and SMTP sandboxes started below.
+const smtpSandbox = {
+  SMTP_SANDBOX_PORT: process.env.SMTP_SANDBOX_PORT ?? "2525",
+  SMTP_SANDBOX_HTTP_PORT: process.env.SMTP_SANDBOX_HTTP_PORT ?? "12113",
+};
+const payments = { STRIPE_API_PORT: env.STRIPE_SANDBOX_PORT, SMTP_PORT: smtpSandbox.SMTP_SANDBOX_PORT };
 const services: Service[] = [];
 let stopping = false;
 
@@ -59,15 +65,28 @@ try {
       STRIPE_WEBHOOK_URL: `${apiUrl}/webhooks/stripe`,
     }),
     startService("ai", "npx", ["tsx", "sandbox/src/ai/main.ts"], { AI_SANDBOX_PORT: env.AI_SANDBOX_PORT }),
+    startService("smtp", "npx", ["tsx", "sandbox/src/smtp/main.ts"], smtpSandbox),
     startService("api", "npx", ["tsx", "api/src/main.ts"], {
       ...env,
+      ...payments,
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
       PUBLIC_URL: apiUrl,
       LOG_LEVEL: "warn",
     }),
-    startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, ...scoring, LOG_LEVEL: "warn" }),
+    startService("worker", "npx", ["tsx", "worker/src/main.ts"], {
+      ...env,
+      ...scoring,
+      ...payments,
+      LOG_LEVEL: "warn",
+    }),
   );
   await waitForHttp(`${apiUrl}/readyz`);
+  // The sandbox keeps charges in memory: give it the charges behind the seeded payments.
+  const stripeSandboxUrl = `http://127.0.0.1:${env.STRIPE_SANDBOX_PORT}`;
+  await waitForHttp(`${stripeSandboxUrl}/_sandbox/health`);
+  const paymentsDb = createPrismaClient(env.DATABASE_URL, 2);
+  await mirrorPaymentsToStripeSandbox(paymentsDb, stripeSandboxUrl);
+  await paymentsDb.$disconnect();
 
   console.log(`
   ┌──────────────────────────────────────────────────────────────┐
@@ -75,6 +94,7 @@ try {
 
     Dashboard:  ${apiUrl}
     GraphQL:    ${apiUrl}/graphql
+    Emails:     http://127.0.0.1:${smtpSandbox.SMTP_SANDBOX_HTTP_PORT}/messages (SMTP sandbox)
     Sign in:    ${DEMO_OPERATORS[1].email}  /  ${DEMO_PASSWORD}
                 (also ${DEMO_OPERATORS[0].email} as ADMIN, ${DEMO_OPERATORS[2].email} as VIEWER)
 

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
-import { seed } from "../prisma/src/seed.ts";
+import { mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
 import { dropDatabase, generate, migrate, recreateDatabase } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
 import { ensurePostgres, ensureRedis, isPortOpen } from "./lib/services.ts";
@@ -57,19 +57,53 @@ async function endToEnd(): Promise<void> {
     REDIS_PREFIX: `e2e-${process.pid}`,
     LOG_LEVEL: "warn",
   };
+  // Payments and email: a Stripe sandbox (webhooks to this API) and an SMTP sandbox, on free ports.
+  const stripePort = await freePort(4410);
+  const smtpPort = await freePort(4510);
+  const smtpHttpPort = await freePort(4610);
+  const payments = { STRIPE_API_PORT: String(stripePort), SMTP_PORT: String(smtpPort) };
+  services.push(
+    startService("stripe", "npx", ["tsx", "sandbox/src/stripe/main.ts"], {
+      STRIPE_SANDBOX_PORT: String(stripePort),
+      STRIPE_WEBHOOK_URL: `${baseUrl}/webhooks/stripe`,
+      STRIPE_SANDBOX_RATE_LIMIT: "off",
+    }),
+    startService("smtp", "npx", ["tsx", "sandbox/src/smtp/main.ts"], {
+      SMTP_SANDBOX_PORT: String(smtpPort),
+      SMTP_SANDBOX_HTTP_PORT: String(smtpHttpPort),
+    }),
+  );
   services.push(
     startService("api", "npx", ["tsx", "api/src/main.ts"], {
       ...env,
+      ...payments,
       API_PORT: String(port),
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
     }),
     // Every 2 seconds, so the live page visibly updates within a test's patience.
-    startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, HEARTBEAT_CRON: "*/2 * * * * *" }),
+    startService("worker", "npx", ["tsx", "worker/src/main.ts"], {
+      ...env,
+      HEARTBEAT_CRON: "*/2 * * * * *",
+      ...payments,
+    }),
   );
   await waitForHttp(`${baseUrl}/readyz`);
+  const stripeSandboxUrl = `http://127.0.0.1:${stripePort}`;
+  const smtpSandboxUrl = `http://127.0.0.1:${smtpHttpPort}`;
+  await waitForHttp(`${stripeSandboxUrl}/_sandbox/health`);
+  await waitForHttp(`${smtpSandboxUrl}/health`);
+  const mirrorDb = createPrismaClient(databaseUrl, 2);
+  await mirrorPaymentsToStripeSandbox(mirrorDb, stripeSandboxUrl);
+  await mirrorDb.$disconnect();
   step(`Running end-to-end tests against ${baseUrl}`);
   run("npx", ["playwright", "test"], {
-    env: { STEWARD_BASE_URL: baseUrl, DATABASE_URL: databaseUrl, CHROMIUM_PATH: chromium },
+    env: {
+      STEWARD_BASE_URL: baseUrl,
+      DATABASE_URL: databaseUrl,
+      CHROMIUM_PATH: chromium,
+      STRIPE_SANDBOX_URL: stripeSandboxUrl,
+      SMTP_SANDBOX_URL: smtpSandboxUrl,
+    },
   });
   await stopServices(services.splice(0));
   await dropDatabase(databaseUrl);

@@ -19,6 +19,7 @@ import { WebSocketServer } from "ws";
 import { authenticate, InvalidCredentialsPresented } from "./authenticate.ts";
 import type { Context, ResponseCookie } from "./context.ts";
 import { schema } from "./schema/index.ts";
+import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
 interface ServerContext {
   req: IncomingMessage;
@@ -104,10 +105,13 @@ export function buildApp(env: Env, logger: Logger): App {
   }
 
   const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
+  // Stripe webhooks need the raw body for signature verification, so they are routed before Yoga.
+  const stripeWebhook = createStripeWebhookHandler({ db, env, jobs, logger });
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (path === "/webhooks/stripe") return stripeWebhook(req, res);
     if (path === "/readyz") {
       void readiness(db, redis).then((checks) =>
         sendJson(res, Object.values(checks).every((ok) => ok) ? 200 : 503, checks),

@@ -51,6 +51,30 @@ export const envSchema = z.object({
   // Worker
   WORKER_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
   HEARTBEAT_CRON: z.string().default("* * * * *"),
+
+  // Stripe (the real SDK; dev and test default to the local sandbox, production to api.stripe.com)
+  /** Required in production; dev/test default to the sandbox's key. */
+  STRIPE_API_KEY: z.string().min(1).optional(),
+  /** Webhook signing secret (whsec_…); required in production, dev/test default to the sandbox's. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Where the SDK connects; unset in production means Stripe itself. Dev/test: 127.0.0.1:12111 over http. */
+  STRIPE_API_HOST: z.string().min(1).optional(),
+  STRIPE_API_PORT: port.optional(),
+  STRIPE_API_PROTOCOL: z.enum(["http", "https"]).optional(),
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().positive().max(120_000).default(10_000),
+
+  // Email (transactional outbox delivered over SMTP; dev/test use the local SMTP sandbox)
+  SMTP_HOST: z.string().min(1).default("127.0.0.1"),
+  SMTP_PORT: port.default(2525),
+  SMTP_SECURE: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((value) => value === "true"),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  EMAIL_FROM: z.string().min(3).default("Steward <no-reply@steward.test>"),
+  /** Delivery attempts before an outbox message is DEAD. */
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
 });
 
 export type Env = z.infer<typeof envSchema>;

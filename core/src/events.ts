@@ -15,9 +15,15 @@ export interface ReviewQueueEvent {
   change: "SUBMITTED" | "SCORED" | "DECIDED" | "REOPENED";
 }
 
+export interface RefundRequestEvent {
+  refundRequestId: string;
+  status: "PENDING" | "PROCESSING" | "APPROVED" | "DENIED" | "FAILED";
+}
+
 export type StewardEvents = {
   jobRunRecorded: [JobRunEvent];
   reviewQueueChanged: [ReviewQueueEvent];
+  refundRequestChanged: [RefundRequestEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;

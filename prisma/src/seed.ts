@@ -1,6 +1,7 @@
 // Deterministic demo data: the same ids-free content on every run (a seeded PRNG, fixed names),
 // anchored to "now" so the demo always looks current. Safe to re-run: it only seeds an empty DB.
 import { hashPassword } from "@steward/core/passwords";
+import { placePurchase } from "@steward/core/placements";
 import { createPrismaClient, type Db } from "./client.ts";
 
 export const DEMO_PASSWORD = "steward-demo-2026";
@@ -107,7 +108,114 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
     SELECT gen_random_uuid(), id, 'deterministic', "aiConfidence", '[]'::jsonb, "aiScoredAt"
       FROM "Review" WHERE "aiConfidence" IS NOT NULL`;
 
+  await seedPayments(db, businesses, now);
+
   return { seeded: true };
+}
+
+// ── Payments and refund requests ──────────────────────────────────────────
+// Seed data lives only in PostgreSQL, and the Stripe sandbox is in memory: the demo and the e2e
+// stack call mirrorPaymentsToStripeSandbox once the sandbox is up, which creates the matching
+// charges there (same ids, amounts and dates), so seeded payments can really be refunded.
+
+/** Purchase ages (hours ago) of the seeded featured-placement payments, oldest first. */
+const PAYMENT_AGES_HOURS = [600, 400, 300, 200, 130, 100, 80, 70, 62, 40, 20, 2] as const;
+/** Which of those have a pending refund request: too late (100 h), expiring soon (62 h), fresh (20 h). */
+const REFUND_REQUESTS: Record<number, string> = {
+  100: "We booked the wrong region by mistake.",
+  62: "Our business is closing for the summer.",
+  20: "Charged twice for the same placement.",
+};
+
+export function demoChargeId(index: number): string {
+  return `ch_demo${String(index + 1).padStart(17, "0")}`;
+}
+
+async function seedPayments(db: Db, businesses: readonly { id: string }[], now: Date): Promise<void> {
+  for (const [index, hours] of PAYMENT_AGES_HOURS.entries()) {
+    const business = await db.business.findUniqueOrThrow({ where: { id: businesses[index]!.id } });
+    const purchasedAt = new Date(now.getTime() - hours * 3_600_000);
+    await db.$transaction(async (tx) => {
+      const payment = await tx.payment.create({
+        data: {
+          stripeChargeId: demoChargeId(index),
+          businessId: business.id,
+          amountCents: 2200,
+          currency: "aud",
+          status: "SUCCEEDED",
+          purchasedAt,
+          createdAt: purchasedAt,
+        },
+      });
+      // Activated when bought, as the webhook would have done then.
+      await placePurchase(
+        tx,
+        { businessId: business.id, regionId: business.regionId, paymentId: payment.id, purchasedAt },
+        purchasedAt,
+      );
+      const reason = REFUND_REQUESTS[hours];
+      if (reason) {
+        const request = await tx.refundRequest.create({
+          data: {
+            paymentId: payment.id,
+            businessId: business.id,
+            reason,
+            requestedBy: "SYSTEM:seed",
+            idempotencyKey: `refund-request-seed-${index}`,
+            createdAt: new Date(purchasedAt.getTime() + 3_600_000),
+          },
+        });
+        await tx.refundRequest.update({
+          where: { id: request.id },
+          data: { idempotencyKey: `refund-request-${request.id}` },
+        });
+      }
+    });
+  }
+}
+
+/**
+ * Creates a charge at the Stripe sandbox for every payment in the database (same id, amount,
+ * currency, date and metadata; refunded ones refunded there too), without webhook events. Meant
+ * for a freshly started sandbox: one that already holds charges is left alone.
+ */
+export async function mirrorPaymentsToStripeSandbox(
+  db: Db,
+  sandboxUrl: string,
+  apiKey = "sk_test_steward_sandbox",
+): Promise<number> {
+  const state = (await (await fetch(`${sandboxUrl}/_sandbox/state`)).json()) as { charges?: number };
+  if ((state.charges ?? 0) > 0) return 0;
+  const missing = await db.payment.findMany({ include: { business: { select: { regionId: true } } } });
+  if (missing.length === 0) return 0;
+  const response = await fetch(`${sandboxUrl}/_sandbox/charges`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      emitEvents: false,
+      charges: missing.map((payment) => ({
+        id: payment.stripeChargeId,
+        amount: payment.amountCents,
+        currency: payment.currency,
+        created: Math.floor(payment.purchasedAt.getTime() / 1000),
+        status: payment.status === "FAILED" ? "failed" : payment.status === "PENDING" ? "pending" : "succeeded",
+        metadata: { business_id: payment.businessId, region_id: payment.business.regionId },
+      })),
+    }),
+  });
+  if (!response.ok) throw new Error(`Stripe sandbox refused the demo charges: ${await response.text()}`);
+  for (const payment of missing.filter((p) => p.refundedCents > 0)) {
+    await fetch(`${sandboxUrl}/v1/refunds`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        "content-type": "application/x-www-form-urlencoded",
+        "idempotency-key": `demo-mirror-${payment.stripeChargeId}`,
+      },
+      body: new URLSearchParams({ charge: payment.stripeChargeId, amount: String(payment.refundedCents) }),
+    });
+  }
+  return missing.length;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

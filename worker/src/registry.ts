@@ -3,13 +3,19 @@ import type { JobDefinition } from "./jobs/definition.ts";
 import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
 import { jobHealthJob } from "./jobs/jobHealth.ts";
+import { outboxDeliveryJob } from "./jobs/outboxDelivery.ts";
+import { refundRecoveryJob } from "./jobs/refundRecovery.ts";
 import { scoreReviewJob } from "./jobs/scoreReview.ts";
+import { stripeEventJob } from "./jobs/stripeEvent.ts";
 
 export const jobCatalog: readonly JobDefinition[] = [
   heartbeatJob,
   featuredExpiryJob,
   jobHealthJob(() => jobCatalog),
   scoreReviewJob,
+  stripeEventJob,
+  refundRecoveryJob,
+  outboxDeliveryJob,
 ];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */

@@ -5,6 +5,7 @@ import "./auth.ts";
 import "./audit.ts";
 import "./jobs.ts";
 import "./reviews.ts";
+import "./payments.ts";
 import "./placements.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

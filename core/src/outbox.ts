@@ -1,0 +1,191 @@
+// The transactional outbox for email. A message is written in the same transaction as its cause
+// (a refund decided, ...) with a dedup key unique per effect, so the cause can never enqueue it
+// twice. The worker's `outbox-delivery` job then claims due messages with FOR UPDATE SKIP LOCKED
+// (concurrent runs never pick the same row), sends them over SMTP, and records every attempt:
+//   PENDING ──send ok──▶ SENT
+//      │ fail
+//      ▼
+//   FAILED (retried with exponential backoff) ──send ok──▶ SENT
+//      └── last attempt, or a permanent SMTP refusal ──▶ DEAD
+// Other outbox kinds (alert notifications) are left to their own deliverers: this one only
+// touches kinds starting with "email.".
+import type { Db, DbTx } from "@steward/db/client";
+import { z } from "zod";
+import { systemActor } from "./actor.ts";
+import { recordAudit } from "./audit.ts";
+import { type EmailSender, smtpResponseCode } from "./email/sender.ts";
+
+export const EMAIL_KIND_PREFIX = "email.";
+const BASE_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 3_600_000;
+/** A claimed message is invisible to other deliverers this long (longer than any SMTP timeout). */
+const LEASE_MS = 5 * 60_000;
+
+const emailPayload = z.object({
+  to: z.string().min(3),
+  subject: z.string().min(1),
+  text: z.string(),
+  html: z.string(),
+});
+export type EmailPayload = z.infer<typeof emailPayload>;
+
+export interface EnqueueEmail {
+  /** e.g. "email.refund_approved". */
+  kind: `email.${string}`;
+  /** Unique per effect: enqueueing the same key again is a no-op. */
+  dedupKey: string;
+  email: EmailPayload;
+}
+
+/** Call inside the transaction that causes the email. Returns the row id and whether it is new. */
+export async function enqueueEmail(tx: DbTx, message: EnqueueEmail): Promise<{ id: string; created: boolean }> {
+  const payload = emailPayload.parse(message.email);
+  const inserted = await tx.outboxMessage.createMany({
+    data: [{ kind: message.kind, dedupKey: message.dedupKey, payload }],
+    skipDuplicates: true,
+  });
+  const row = await tx.outboxMessage.findUniqueOrThrow({ where: { dedupKey: message.dedupKey }, select: { id: true } });
+  return { id: row.id, created: inserted.count === 1 };
+}
+
+/** Delay before attempt n+1 after n failed attempts: 30 s, 1 min, 2 min … capped at 1 h. */
+export function backoffMs(failedAttempts: number): number {
+  return Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, failedAttempts - 1), MAX_BACKOFF_MS);
+}
+
+export interface DeliveryOptions {
+  maxAttempts: number;
+  now?: () => Date;
+  batchSize?: number;
+  /** Upper bound per run, so one run cannot go on forever. */
+  maxMessages?: number;
+}
+
+export interface DeliveryReport {
+  sent: number;
+  retrying: number;
+  dead: number;
+}
+
+interface Claimed {
+  id: string;
+  kind: string;
+  dedupKey: string;
+  payload: unknown;
+  attempts: number;
+}
+
+/** Claims due email messages (a short lease, committed at once), so sends happen outside any transaction. */
+async function claim(db: Db, now: Date, batchSize: number): Promise<Claimed[]> {
+  const leaseUntil = new Date(now.getTime() + LEASE_MS);
+  return db.$queryRaw<Claimed[]>`
+    UPDATE "OutboxMessage" SET attempts = attempts + 1, "nextAttemptAt" = ${leaseUntil}
+     WHERE id IN (
+       SELECT id FROM "OutboxMessage"
+        WHERE status IN ('PENDING', 'FAILED') AND "nextAttemptAt" <= ${now} AND kind LIKE ${`${EMAIL_KIND_PREFIX}%`}
+        ORDER BY "nextAttemptAt", id
+        LIMIT ${batchSize}
+        FOR UPDATE SKIP LOCKED)
+ RETURNING id, kind, "dedupKey", payload, attempts`;
+}
+
+export async function deliverDueEmails(db: Db, sender: EmailSender, options: DeliveryOptions): Promise<DeliveryReport> {
+  const clock = options.now ?? (() => new Date());
+  const batchSize = options.batchSize ?? 20;
+  const maxMessages = options.maxMessages ?? 500;
+  const report: DeliveryReport = { sent: 0, retrying: 0, dead: 0 };
+  const actor = systemActor("outbox-delivery");
+  let handled = 0;
+  while (handled < maxMessages) {
+    const batch = await claim(db, clock(), Math.min(batchSize, maxMessages - handled));
+    if (batch.length === 0) break;
+    handled += batch.length;
+    for (const message of batch) {
+      const parsed = emailPayload.safeParse(message.payload);
+      let error: { message: string; code: number | null; permanent: boolean } | null = null;
+      let response: string | null = null;
+      if (!parsed.success) {
+        error = { message: `Invalid email payload: ${parsed.error.message}`, code: null, permanent: true };
+      } else {
+        try {
+          const result = await sender.send({
+            ...parsed.data,
+            messageId: `<${message.id}@outbox.steward>`,
+            headers: { "X-Steward-Dedup-Key": message.dedupKey },
+          });
+          response = result.response;
+        } catch (caught) {
+          const code = smtpResponseCode(caught);
+          error = {
+            message: caught instanceof Error ? caught.message : String(caught),
+            code,
+            // 5xx from the server is a permanent refusal (unknown mailbox...): retrying will not help.
+            permanent: code !== null && code >= 500,
+          };
+        }
+      }
+      const now = clock();
+      await db.$transaction(async (tx) => {
+        if (error === null) {
+          // Guarded by the attempt we claimed: a deliverer whose lease ran out cannot overwrite.
+          const updated = await tx.outboxMessage.updateMany({
+            where: { id: message.id, attempts: message.attempts, status: { in: ["PENDING", "FAILED"] } },
+            data: { status: "SENT", sentAt: now, lastError: null },
+          });
+          await tx.deliveryAttempt.create({
+            data: { outboxId: message.id, attempt: message.attempts, ok: true, responseCode: parseCode(response) },
+          });
+          if (updated.count === 1) {
+            report.sent++;
+            await recordAudit(tx, actor, {
+              action: "email.sent",
+              targetType: "OutboxMessage",
+              targetId: message.id,
+              after: { kind: message.kind, to: parsed.success ? parsed.data.to : "", attempt: message.attempts },
+            });
+          }
+          return;
+        }
+        const dead = error.permanent || message.attempts >= options.maxAttempts;
+        await tx.outboxMessage.updateMany({
+          where: { id: message.id, attempts: message.attempts, status: { in: ["PENDING", "FAILED"] } },
+          data: {
+            status: dead ? "DEAD" : "FAILED",
+            lastError: error.message.slice(0, 2000),
+            nextAttemptAt: new Date(now.getTime() + backoffMs(message.attempts)),
+          },
+        });
+        await tx.deliveryAttempt.create({
+          data: {
+            outboxId: message.id,
+            attempt: message.attempts,
+            ok: false,
+            responseCode: error.code,
+            error: error.message.slice(0, 2000),
+          },
+        });
+        if (dead) {
+          report.dead++;
+          await recordAudit(tx, actor, {
+            action: "email.dead",
+            targetType: "OutboxMessage",
+            targetId: message.id,
+            after: { kind: message.kind, attempts: message.attempts },
+            reason: error.message.slice(0, 500),
+          });
+        } else report.retrying++;
+      });
+    }
+  }
+  return report;
+}
+
+function parseCode(response: string | null): number | null {
+  const match = response ? /^(\d{3})/.exec(response) : null;
+  return match ? Number(match[1]) : null;
+}
+
+export function describeDelivery(report: DeliveryReport): string {
+  if (report.sent + report.retrying + report.dead === 0) return "no email due";
+  return `sent ${report.sent}, will retry ${report.retrying}, dead ${report.dead}`;
+}

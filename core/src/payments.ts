@@ -1,0 +1,275 @@
+// Payments come from Stripe, which is the source of truth for charges. A webhook is only a hint:
+// it is verified, stored once by event id, and processed later by re-fetching the object.
+//
+//   POST /webhooks/stripe ─▶ receiveStripeWebhook: verify signature (5 min tolerance), insert
+//                            StripeWebhookEvent by id (a duplicate is acknowledged and ignored)
+//   job stripe-event      ─▶ processStripeEvent: charges.retrieve → syncCharge (payment + placement
+//                            in one transaction, idempotent) → event PROCESSED
+//
+// Re-fetching makes out-of-order delivery converge: whichever event comes first, the charge as
+// Stripe has it now decides the payment's state, and a later event finds nothing left to do.
+import type { Db, DbTx, Payment, PaymentStatus, Placement, Prisma } from "@steward/db/client";
+import { type Actor, systemActor } from "./actor.ts";
+import { recordAudit } from "./audit.ts";
+import { DomainError, NotFoundError } from "./errors.ts";
+import { placePurchase, releaseForRefund } from "./placements.ts";
+import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Metadata a featured-placement charge carries (set by the marketplace's checkout). */
+export const METADATA_BUSINESS = "business_id";
+export const METADATA_REGION = "region_id";
+
+/** An event that can never be processed (e.g. it names a business that does not exist). */
+export class StripeEventUnprocessableError extends DomainError {
+  readonly code = "STRIPE_EVENT_UNPROCESSABLE";
+}
+
+// ───────────────────────────── Receiving webhooks ─────────────────────────────
+
+export type WebhookReceipt =
+  | { kind: "rejected"; reason: string }
+  | { kind: "stored"; eventId: string; type: string }
+  | { kind: "duplicate"; eventId: string; type: string; processed: boolean };
+
+/** The SDK's verification: HMAC-SHA256 over "<t>.<raw body>", and t within 5 minutes of now. Throws why not. */
+export function verifyStripeWebhook(
+  stripe: Stripe,
+  rawBody: Buffer | string,
+  signature: string | null,
+  secret: string,
+): Stripe.Event {
+  if (!signature) throw new Error("No Stripe-Signature header");
+  return stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
+}
+
+/**
+ * Verifies and stores one delivery. Only this: no Stripe call, no business logic, so the endpoint
+ * answers fast. A rejected delivery is recorded in the audit log (for alerting) and nothing else.
+ */
+export async function receiveStripeWebhook(
+  db: Db,
+  stripe: Stripe,
+  delivery: { rawBody: Buffer; signature: string | null; secret: string },
+): Promise<WebhookReceipt> {
+  let event: Stripe.Event;
+  try {
+    event = verifyStripeWebhook(stripe, delivery.rawBody, delivery.signature, delivery.secret);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await recordAudit(db, systemActor("stripe-webhook"), {
+      action: "stripe.webhook_rejected",
+      targetType: "StripeWebhook",
+      reason: reason.slice(0, 500),
+      after: { bytes: delivery.rawBody.length, signaturePresent: Boolean(delivery.signature) },
+    });
+    return { kind: "rejected", reason };
+  }
+  const object = event.data.object as { id?: unknown };
+  const inserted = await db.stripeWebhookEvent.createMany({
+    data: [
+      {
+        id: event.id,
+        type: event.type,
+        objectId: typeof object.id === "string" ? object.id : null,
+        payload: JSON.parse(delivery.rawBody.toString("utf8")) as Prisma.InputJsonValue,
+      },
+    ],
+    skipDuplicates: true,
+  });
+  if (inserted.count === 1) return { kind: "stored", eventId: event.id, type: event.type };
+  const existing = await db.stripeWebhookEvent.findUnique({ where: { id: event.id }, select: { status: true } });
+  return { kind: "duplicate", eventId: event.id, type: event.type, processed: existing?.status === "PROCESSED" };
+}
+
+// ───────────────────────────── Syncing a charge ─────────────────────────────
+
+/** Our status for a charge as Stripe has it now. */
+export function paymentStatusOf(charge: Pick<Stripe.Charge, "status" | "refunded" | "amount_refunded">): PaymentStatus {
+  if (charge.status === "failed") return "FAILED";
+  if (charge.status === "pending") return "PENDING";
+  if (charge.refunded) return "REFUNDED";
+  return charge.amount_refunded > 0 ? "PARTIALLY_REFUNDED" : "SUCCEEDED";
+}
+
+// A payment only moves forward: PENDING → SUCCEEDED/FAILED → PARTIALLY_REFUNDED → REFUNDED.
+const RANK: Record<PaymentStatus, number> = { PENDING: 0, FAILED: 1, SUCCEEDED: 1, PARTIALLY_REFUNDED: 2, REFUNDED: 3 };
+
+export interface ChargeSync {
+  payment: Payment | null;
+  created: boolean;
+  statusChanged: boolean;
+  placement: Placement | null;
+  /** What happened, for the job summary. */
+  note: string;
+}
+
+/**
+ * Makes our payment (and its placement) match a charge fetched from Stripe, inside the caller's
+ * transaction. Idempotent: the unique charge id and placePurchase's per-payment idempotency make
+ * a replay a no-op. Charges without placement metadata are not ours to record.
+ */
+export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor): Promise<ChargeSync> {
+  const businessId = charge.metadata?.[METADATA_BUSINESS];
+  if (!businessId) {
+    return { payment: null, created: false, statusChanged: false, placement: null, note: "not a placement charge" };
+  }
+  if (!UUID.test(businessId)) throw new StripeEventUnprocessableError(`Charge ${charge.id}: business_id is not an id`);
+  const business = await tx.business.findUnique({ where: { id: businessId }, select: { id: true, regionId: true } });
+  if (!business) throw new StripeEventUnprocessableError(`Charge ${charge.id}: business ${businessId} does not exist`);
+  const regionMeta = charge.metadata?.[METADATA_REGION];
+  let regionId = business.regionId;
+  if (regionMeta) {
+    const region = UUID.test(regionMeta)
+      ? await tx.region.findUnique({ where: { id: regionMeta }, select: { id: true } })
+      : await tx.region.findUnique({ where: { slug: regionMeta }, select: { id: true } });
+    if (!region) throw new StripeEventUnprocessableError(`Charge ${charge.id}: region ${regionMeta} does not exist`);
+    regionId = region.id;
+  }
+
+  const status = paymentStatusOf(charge);
+  const inserted = await tx.payment.createMany({
+    data: [
+      {
+        stripeChargeId: charge.id,
+        businessId: business.id,
+        amountCents: charge.amount,
+        refundedCents: charge.amount_refunded,
+        currency: charge.currency.toLowerCase(),
+        status,
+        purchasedAt: new Date(charge.created * 1000),
+      },
+    ],
+    skipDuplicates: true,
+  });
+  // Concurrent events for the same charge queue up here.
+  await tx.$queryRaw`SELECT id FROM "Payment" WHERE "stripeChargeId" = ${charge.id} FOR UPDATE`;
+  let payment = await tx.payment.findUniqueOrThrow({ where: { stripeChargeId: charge.id } });
+  const created = inserted.count === 1;
+  let statusChanged = false;
+  if (!created && RANK[status] > RANK[payment.status]) {
+    const before = payment.status;
+    payment = await tx.payment.update({
+      where: { id: payment.id },
+      data: { status, refundedCents: Math.max(payment.refundedCents, charge.amount_refunded) },
+    });
+    statusChanged = true;
+    await recordAudit(tx, actor, {
+      action: "payment.status_synced",
+      targetType: "Payment",
+      targetId: payment.id,
+      before: { status: before },
+      after: { status, refundedCents: payment.refundedCents, stripeChargeId: charge.id },
+    });
+  }
+
+  let placement: Placement | null = null;
+  if (payment.status === "SUCCEEDED" || payment.status === "PARTIALLY_REFUNDED") {
+    placement = await placePurchase(tx, {
+      businessId: payment.businessId,
+      regionId,
+      paymentId: payment.id,
+      purchasedAt: payment.purchasedAt,
+    });
+  } else if (payment.status === "REFUNDED") {
+    placement = (await releaseForRefund(tx, payment.id)).placement;
+  }
+  if (created) {
+    await recordAudit(tx, actor, {
+      action: "payment.recorded",
+      targetType: "Payment",
+      targetId: payment.id,
+      after: {
+        stripeChargeId: charge.id,
+        amountCents: payment.amountCents,
+        currency: payment.currency,
+        status: payment.status,
+        placementId: placement?.id ?? null,
+        placementStatus: placement?.status ?? null,
+      },
+    });
+  }
+  const note = created
+    ? `recorded payment ${payment.status.toLowerCase()}${placement ? `, placement ${placement.status.toLowerCase()}` : ""}`
+    : statusChanged
+      ? `payment now ${payment.status.toLowerCase()}`
+      : "payment already up to date";
+  return { payment, created, statusChanged, placement, note };
+}
+
+// ───────────────────────────── Processing a stored event ─────────────────────────────
+
+const CHARGE_EVENTS = new Set([
+  "charge.succeeded",
+  "charge.failed",
+  "charge.pending",
+  "charge.refunded",
+  "charge.updated",
+  "charge.captured",
+  "charge.expired",
+]);
+const REFUND_EVENTS = new Set(["refund.created", "refund.updated", "refund.failed", "charge.refund.updated"]);
+
+export interface EventOutcome {
+  summary: string;
+  changes: Prisma.InputJsonValue;
+}
+
+/**
+ * Processes one stored event by re-fetching its object from Stripe. Throws on failure (after
+ * recording the attempt and the error on the event) so the job is retried with backoff.
+ */
+export async function processStripeEvent(db: Db, stripe: Stripe, eventId: string): Promise<EventOutcome> {
+  const stored = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
+  if (!stored) throw new NotFoundError("StripeWebhookEvent", eventId);
+  if (stored.status === "PROCESSED") return { summary: `${eventId} was already processed`, changes: { eventId } };
+  const event = await db.stripeWebhookEvent.update({ where: { id: eventId }, data: { attempts: { increment: 1 } } });
+  const actor = systemActor("stripe-event");
+  try {
+    let charge: Stripe.Charge | null = null;
+    if (CHARGE_EVENTS.has(event.type) && event.objectId) {
+      charge = await stripe.charges.retrieve(event.objectId);
+    } else if (REFUND_EVENTS.has(event.type) && event.objectId) {
+      const refund = await stripe.refunds.retrieve(event.objectId);
+      const chargeId = typeof refund.charge === "string" ? refund.charge : (refund.charge?.id ?? null);
+      if (chargeId) charge = await stripe.charges.retrieve(chargeId);
+    }
+    return await db.$transaction(async (tx) => {
+      const sync = charge ? await syncCharge(tx, charge, actor) : null;
+      const outcome = sync ? sync.note : `ignored (${event.type} is not handled)`;
+      await tx.stripeWebhookEvent.update({
+        where: { id: eventId },
+        data: { status: "PROCESSED", processedAt: new Date(), lastError: null },
+      });
+      await recordAudit(tx, actor, {
+        action: "stripe.webhook_processed",
+        targetType: "StripeWebhookEvent",
+        targetId: eventId,
+        after: {
+          type: event.type,
+          outcome,
+          paymentId: sync?.payment?.id ?? null,
+          placementStatus: sync?.placement?.status ?? null,
+        },
+      });
+      return {
+        summary: `${event.type} ${event.objectId ?? ""}: ${outcome}`,
+        changes: {
+          eventId,
+          type: event.type,
+          paymentId: sync?.payment?.id ?? null,
+          created: sync?.created ?? false,
+          placementStatus: sync?.placement?.status ?? null,
+        },
+      };
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await db.stripeWebhookEvent.updateMany({
+      where: { id: eventId, status: { not: "PROCESSED" } },
+      data: { status: "FAILED", lastError: message.slice(0, 2000) },
+    });
+    throw error;
+  }
+}

@@ -1,0 +1,117 @@
+// The Thursday refund batch in a real browser against the whole stack (API, worker, the Stripe
+// sandbox and the SMTP sandbox started by `npm test`): the seeded pending requests are listed
+// oldest purchase first, a request past 3 days cannot be approved (the server says why), the
+// operator denies it and approves a fresh one, and both emails arrive, once each.
+import { expect, test } from "@playwright/test";
+import { OPERATOR, signIn, withDb } from "./support.ts";
+
+interface PendingRequest {
+  id: string;
+  name: string;
+  email: string;
+  chargeId: string;
+  daysElapsed: number;
+}
+
+interface ReceivedEmail {
+  subject: string;
+  text: string;
+  to: string[];
+}
+
+function sandboxUrl(name: "STRIPE_SANDBOX_URL" | "SMTP_SANDBOX_URL"): string {
+  const url = process.env[name];
+  if (!url) throw new Error(`Set ${name} (npm test starts the sandboxes and sets it).`);
+  return url;
+}
+
+async function pendingRequests(): Promise<PendingRequest[]> {
+  return withDb(async (db) => {
+    const { rows } = await db.query<PendingRequest>(
+      `SELECT r.id, b.name, b.email, p."stripeChargeId" AS "chargeId",
+              floor(extract(epoch FROM (now() AT TIME ZONE 'UTC') - p."purchasedAt") / 86400)::int AS "daysElapsed"
+         FROM "RefundRequest" r JOIN "Payment" p ON p.id = r."paymentId" JOIN "Business" b ON b.id = r."businessId"
+        WHERE r.status = 'PENDING' ORDER BY p."purchasedAt", r.id`,
+    );
+    return rows;
+  });
+}
+
+async function emailsTo(address: string): Promise<ReceivedEmail[]> {
+  const response = await fetch(`${sandboxUrl("SMTP_SANDBOX_URL")}/messages?to=${encodeURIComponent(address)}`);
+  return ((await response.json()) as { data: ReceivedEmail[] }).data;
+}
+
+test("an operator denies a late refund request and approves a fresh one; both emails arrive", async ({ page }) => {
+  const pending = await pendingRequests();
+  expect(pending.length).toBeGreaterThanOrEqual(3);
+  const tooLate = pending[0]!;
+  const fresh = pending[pending.length - 1]!;
+  const daysLate = tooLate.daysElapsed;
+  expect(daysLate).toBeGreaterThanOrEqual(3);
+
+  await signIn(page, OPERATOR.email);
+  await expect(page.getByRole("heading", { name: `Welcome, ${OPERATOR.name}` })).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Refunds" }).click();
+  await expect(page.getByRole("heading", { name: "Refunds", level: 1 })).toBeVisible();
+
+  // Oldest purchase first, each with amount and days elapsed; the late one and the urgent one marked.
+  const rows = page.locator("tbody.refund");
+  await expect(rows).toHaveCount(pending.length);
+  await expect(rows.locator("th.business")).toHaveText(pending.map((request) => request.name));
+  const lateRow = page.locator(`tbody.refund[data-refund-id="${globalId(tooLate.id)}"]`);
+  await expect(lateRow.locator("td.amount")).toHaveText("AUD 22.00");
+  await expect(lateRow.locator("td.days")).toHaveText(`${daysLate} days`);
+  await expect(lateRow.getByText("Too late")).toBeVisible();
+  await expect(page.locator("tbody.refund .expires-soon")).toHaveCount(1);
+  await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
+
+  // Approving past 3 days is refused by the server, with the reason.
+  await lateRow.getByRole("button", { name: `Approve refund for ${tooLate.name}` }).click();
+  await expect(lateRow.getByRole("alert")).toHaveText(
+    new RegExp(`^Purchased on .+, ${daysLate} days ago: refunds are only possible within 3 days$`),
+  );
+
+  // Deny it with the prefilled reason.
+  await lateRow.getByRole("button", { name: `Deny refund for ${tooLate.name}` }).click();
+  await lateRow.getByLabel(/Reason for denying/).fill("Refunds are only available within 3 days of purchase.");
+  await lateRow.getByRole("button", { name: "Deny refund", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Denied the refund for ${tooLate.name}` })).toBeVisible();
+  await expect(lateRow).toHaveCount(0);
+
+  // Approve the fresh one.
+  const freshRow = page.locator(`tbody.refund[data-refund-id="${globalId(fresh.id)}"]`);
+  await freshRow.getByRole("button", { name: `Approve refund for ${fresh.name}` }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Refunded AUD 22.00 to ${fresh.name}` })).toBeVisible();
+  await expect(freshRow).toHaveCount(0);
+  await expect(rows).toHaveCount(pending.length - 2);
+
+  // The decided requests are listed under their status.
+  await page.getByLabel("Show").selectOption("APPROVED");
+  await expect(page.locator(`tbody.refund[data-refund-id="${globalId(fresh.id)}"]`)).toContainText("Stripe refund re_");
+
+  // Exactly one refund at Stripe, for the full amount.
+  const stripe = await fetch(`${sandboxUrl("STRIPE_SANDBOX_URL")}/v1/refunds?charge=${fresh.chargeId}`, {
+    headers: { authorization: "Bearer sk_test_steward_sandbox" },
+  });
+  const refunds = ((await stripe.json()) as { data: { amount: number }[] }).data;
+  expect(refunds.map((refund) => refund.amount)).toEqual([2200]);
+
+  // Both emails arrive, once each, with what the business needs to know.
+  await expect.poll(async () => (await emailsTo(fresh.email)).length, { timeout: 20_000 }).toBe(1);
+  const [approved] = await emailsTo(fresh.email);
+  expect(approved?.subject).toBe("Your refund of AUD 22.00 has been processed");
+  expect(approved?.text).toContain("Look for it on your statement in 3–5 business days.");
+  await expect.poll(async () => (await emailsTo(tooLate.email)).length, { timeout: 20_000 }).toBe(1);
+  const [denied] = await emailsTo(tooLate.email);
+  expect(denied?.subject).toBe("About your refund request");
+  expect(denied?.text).toMatch(
+    new RegExp(
+      `Unfortunately, refunds are only available within 3 days of purchase\\. Your purchase was on \\d{1,2} [A-Z][a-z]{2} \\d{4}, which is ${daysLate} days ago\\. We cannot process this refund\\.`,
+    ),
+  );
+});
+
+function globalId(id: string): string {
+  return Buffer.from(`RefundRequest:${id}`).toString("base64");
+}

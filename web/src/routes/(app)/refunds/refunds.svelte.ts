@@ -1,0 +1,156 @@
+// The Refunds page's state: the requests with one status (pending by default, oldest purchase
+// first), kept live by `refundRequestChanged`, and the operator's two decisions. The server
+// evaluates the 3-day rule when deciding; this only shows what it answers.
+import type { Client } from "@urql/core";
+import { errorMessage } from "$lib/errors.ts";
+import type { LiveStatus } from "$lib/job-runs.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { SvelteMap, SvelteSet } from "svelte/reactivity";
+import {
+  ApproveRefundMutation,
+  DenyRefundMutation,
+  type RefundRequest,
+  RefundRequestChangedSubscription,
+  RefundRequestsQuery,
+  type RefundStatus,
+} from "./refund-operations.ts";
+import { formatAmount } from "./refund-format.ts";
+
+export type Notice = { kind: "error" | "success"; text: string };
+
+const NO_ANSWER = "The API returned no answer. Try again.";
+const REFRESH_DEBOUNCE_MS = 200;
+
+export class RefundQueue {
+  requests = $state<RefundRequest[]>([]);
+  hasMore = $state(false);
+  loading = $state(true);
+  error = $state<string | null>(null);
+  status = $state<RefundStatus>("PENDING");
+  liveError = $state<string | null>(null);
+  notice = $state<Notice | null>(null);
+  /** Requests with a decision on its way. */
+  readonly busy = new SvelteSet<string>();
+  /** Why the last decision on a request was refused, shown in its row. */
+  readonly rowErrors = new SvelteMap<string, string>();
+
+  readonly #client: Client;
+  readonly #live: LiveConnection;
+  readonly #pageSize: number;
+  #request = 0;
+  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(client: Client, live: LiveConnection, pageSize = 100) {
+    this.#client = client;
+    this.#live = live;
+    this.#pageSize = pageSize;
+  }
+
+  get liveStatus(): LiveStatus {
+    if (this.liveError) return "offline";
+    if (this.#live.state === "connected") return "live";
+    return this.#live.state === "closed" ? "offline" : "connecting";
+  }
+
+  /** Loads the list and follows changes; returns the function that stops. */
+  start(): () => void {
+    void this.load();
+    const events = this.#client.subscription(RefundRequestChangedSubscription, {}).subscribe((result) => {
+      if (result.error) this.liveError = errorMessage(result.error);
+      if (result.data) {
+        this.liveError = null;
+        this.#scheduleRefresh();
+      }
+    });
+    const stopResync = this.#live.onConnected(() => this.#scheduleRefresh());
+    return () => {
+      stopResync();
+      events.unsubscribe();
+      if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    };
+  }
+
+  async load(): Promise<void> {
+    const request = ++this.#request;
+    const result = await this.#client
+      .query(
+        RefundRequestsQuery,
+        { filter: { status: this.status }, first: this.#pageSize },
+        { requestPolicy: "network-only" },
+      )
+      .toPromise();
+    if (request !== this.#request) return;
+    this.loading = false;
+    if (result.error) {
+      this.error = errorMessage(result.error);
+      return;
+    }
+    this.error = null;
+    this.requests = result.data?.refundRequests.edges.map((edge) => edge.node) ?? [];
+    this.hasMore = result.data?.refundRequests.pageInfo.hasNextPage ?? false;
+  }
+
+  show(status: RefundStatus): void {
+    this.status = status;
+    this.loading = true;
+    this.notice = null;
+    this.rowErrors.clear();
+    void this.load();
+  }
+
+  async approve(request: RefundRequest): Promise<boolean> {
+    this.#begin(request);
+    const result = await this.#client.mutation(ApproveRefundMutation, { id: request.id }).toPromise();
+    const payload = result.data?.approveRefund;
+    const failure = result.error ? errorMessage(result.error) : !payload ? NO_ANSWER : null;
+    if (failure || !payload || payload.__typename !== "MutationApproveRefundSuccess") {
+      return this.#fail(request, failure ?? (payload && "message" in payload ? payload.message : NO_ANSWER));
+    }
+    const amount = formatAmount(request.amountCents, request.currency);
+    this.#succeed(
+      request,
+      payload.data.status === "APPROVED"
+        ? `Refunded ${amount} to ${request.business.name}. The business is being emailed.`
+        : `Refund of ${amount} to ${request.business.name} is processing: Stripe did not answer yet, it is retried automatically.`,
+    );
+    return true;
+  }
+
+  async deny(request: RefundRequest, reason: string): Promise<boolean> {
+    this.#begin(request);
+    const result = await this.#client.mutation(DenyRefundMutation, { id: request.id, reason }).toPromise();
+    const payload = result.data?.denyRefund;
+    const failure = result.error ? errorMessage(result.error) : !payload ? NO_ANSWER : null;
+    if (failure || !payload || payload.__typename !== "MutationDenyRefundSuccess") {
+      return this.#fail(request, failure ?? (payload && "message" in payload ? payload.message : NO_ANSWER));
+    }
+    this.#succeed(request, `Denied the refund for ${request.business.name}. The business is being emailed why.`);
+    return true;
+  }
+
+  #begin(request: RefundRequest): void {
+    this.busy.add(request.id);
+    this.rowErrors.delete(request.id);
+    this.notice = null;
+  }
+
+  #fail(request: RefundRequest, message: string): false {
+    this.busy.delete(request.id);
+    this.rowErrors.set(request.id, message);
+    return false;
+  }
+
+  #succeed(request: RefundRequest, text: string): void {
+    this.busy.delete(request.id);
+    this.notice = { kind: "success", text };
+    this.#scheduleRefresh(0);
+  }
+
+  #scheduleRefresh(delay = REFRESH_DEBOUNCE_MS): void {
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = null;
+      void this.load();
+    }, delay);
+  }
+}

@@ -1,0 +1,24 @@
+// Processes one stored Stripe webhook event (queued by POST /webhooks/stripe with the job id
+// `stripe-event-<eventId>`): re-fetches the object from Stripe and syncs payment and placement.
+// Failures are retried with backoff by BullMQ and counted on the event (attempts, lastError).
+import { StripeEventUnprocessableError, processStripeEvent } from "@steward/core/payments";
+import { NotFoundError } from "@steward/core/errors";
+import { stripeClientFor } from "@steward/core/stripe";
+import { UnrecoverableError } from "bullmq";
+import { z } from "zod";
+import { defineJob } from "./definition.ts";
+
+export const stripeEventJob = defineJob({
+  name: "stripe-event",
+  description: "Processes a received Stripe webhook event by re-fetching its object from Stripe.",
+  payload: z.object({ eventId: z.string().min(1).max(255) }),
+  async handler({ db, env }, { eventId }) {
+    try {
+      return await processStripeEvent(db, stripeClientFor(env), eventId);
+    } catch (error) {
+      if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)
+        throw new UnrecoverableError(error.message);
+      throw error;
+    }
+  },
+});
