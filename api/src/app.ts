@@ -15,7 +15,7 @@ import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "@ste
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import sirv from "sirv";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate, InvalidCredentialsPresented } from "./authenticate.ts";
 import type { Context, ResponseCookie } from "./context.ts";
 import { schema } from "./schema/index.ts";
@@ -129,7 +129,18 @@ export function buildApp(env: Env, logger: Logger): App {
   });
 
   const wsServer = new WebSocketServer({ server, path: "/graphql" });
-  const wsHandler = useServer<Record<string, unknown> | undefined, { request: IncomingMessage }>(
+  // A socket lives as long as its session: closed at sign-out (on every API instance, through
+  // the bus) and when the session expires, so no event reaches a signed-out browser.
+  const socketsBySession = new Map<string, Set<WebSocket>>();
+  const closeSessionSockets = (sessionId: string) => {
+    for (const socket of socketsBySession.get(sessionId) ?? []) socket.close(4401, "Session ended");
+    socketsBySession.delete(sessionId);
+  };
+  const sessionEnded = events.bus.subscribe("sessionEnded");
+  void (async () => {
+    for await (const event of sessionEnded) closeSessionSockets(event.sessionId);
+  })();
+  const wsHandler = useServer<Record<string, unknown> | undefined, { request: IncomingMessage; socket: WebSocket }>(
     {
       schema,
       // The socket authenticates once, from its cookie or connectionParams.authorization.
@@ -152,15 +163,30 @@ export function buildApp(env: Env, logger: Logger): App {
       },
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
+        let actor: Actor;
         try {
-          await authenticate(db, {
+          actor = await authenticate(db, {
             cookieHeader: ctx.extra.request.headers.cookie ?? null,
             authorizationHeader: typeof authorization === "string" ? authorization : null,
           });
-          return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
+        if (actor.kind === "OPERATOR" && actor.sessionId) {
+          const { sessionId } = actor;
+          const socket = ctx.extra.socket;
+          const sockets = socketsBySession.get(sessionId) ?? new Set<WebSocket>();
+          sockets.add(socket);
+          socketsBySession.set(sessionId, sockets);
+          const untilExpiry = (actor.sessionExpiresAt?.getTime() ?? Date.now()) - Date.now();
+          const expiry = setTimeout(() => socket.close(4401, "Session expired"), Math.min(untilExpiry, 2 ** 31 - 1));
+          socket.once("close", () => {
+            clearTimeout(expiry);
+            sockets.delete(socket);
+            if (sockets.size === 0) socketsBySession.delete(sessionId);
+          });
+        }
+        return true;
       },
     },
     wsServer,
@@ -174,6 +200,7 @@ export function buildApp(env: Env, logger: Logger): App {
       return `http://${env.API_HOST}:${address.port}`;
     },
     async stop() {
+      await sessionEnded.return?.();
       await wsHandler.dispose();
       await new Promise<void>((resolve) => {
         wsServer.close(() => resolve());

@@ -8,6 +8,7 @@ export interface OperatorActor {
   name: string;
   role: Role;
   sessionId?: string;
+  sessionExpiresAt?: Date;
 }
 
 export interface ApiTokenActor {

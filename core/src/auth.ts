@@ -104,6 +104,7 @@ export async function operatorForSession(db: Db, sessionToken: string): Promise<
     name: session.operator.name,
     role: session.operator.role,
     sessionId: session.id,
+    sessionExpiresAt: session.expiresAt,
   };
 }
 

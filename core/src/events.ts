@@ -20,7 +20,13 @@ export interface RefundRequestEvent {
   status: "PENDING" | "PROCESSING" | "APPROVED" | "DENIED" | "FAILED";
 }
 
+/** A session was signed out: every API instance closes that session's websockets. */
+export interface SessionEndedEvent {
+  sessionId: string;
+}
+
 export type StewardEvents = {
+  sessionEnded: [SessionEndedEvent];
   jobRunRecorded: [JobRunEvent];
   reviewQueueChanged: [ReviewQueueEvent];
   refundRequestChanged: [RefundRequestEvent];

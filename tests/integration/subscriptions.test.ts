@@ -169,6 +169,27 @@ describe("jobRunRecorded", () => {
   });
 });
 
+describe("a signed-out session", () => {
+  it("has its open sockets closed (4401), so no event reaches a signed-out browser", async () => {
+    const cookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);
+    const client = wsClient({ cookie });
+    let closeCode: number | undefined;
+    client.on("closed", (event) => {
+      if (typeof event === "object" && event !== null && "code" in event && typeof event.code === "number")
+        closeCode = event.code;
+    });
+    const connected = new Promise<void>((resolve) => client.on("connected", () => resolve()));
+    client.subscribe(
+      { query: JOB_RUN_RECORDED },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
+    await connected;
+    const logout = await api.graphql<{ logout: boolean }>(`mutation { logout }`, {}, { cookie });
+    expect(logout.data?.logout).toBe(true);
+    await expect.poll(() => closeCode, { timeout: 5_000 }).toBe(4401);
+  });
+});
+
 function createClientWithForgedToken(onClose: (code: number) => void): Client {
   const client = wsClient({ connectionParams: { authorization: "Bearer stw_forged-token" } });
   client.on("closed", (event) => {

@@ -102,7 +102,10 @@ builder.mutationFields((t) => ({
   logout: t.boolean({
     authScopes: { viewer: true },
     resolve: async (_root, _args, context) => {
-      if (context.actor.kind === "OPERATOR") await logout(context.db, context.actor);
+      if (context.actor.kind === "OPERATOR") {
+        await logout(context.db, context.actor);
+        if (context.actor.sessionId) context.events.publish("sessionEnded", { sessionId: context.actor.sessionId });
+      }
       context.responseCookies.push({ name: SESSION_COOKIE, value: "", expires: new Date(0) });
       return true;
     },
