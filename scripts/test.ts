@@ -56,6 +56,9 @@ async function endToEnd(): Promise<void> {
     REDIS_URL: redisUrl,
     REDIS_PREFIX: `e2e-${process.pid}`,
     LOG_LEVEL: "warn",
+    // Heartbeat every 2 seconds, so the live page visibly updates within a test's patience. The API
+    // needs it too: it shows the schedule and restores it on resume.
+    HEARTBEAT_CRON: "*/2 * * * * *",
   };
   // Payments and email: a Stripe sandbox (webhooks to this API) and an SMTP sandbox, on free ports.
   const stripePort = await freePort(4410);
@@ -80,12 +83,7 @@ async function endToEnd(): Promise<void> {
       API_PORT: String(port),
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
     }),
-    // Every 2 seconds, so the live page visibly updates within a test's patience.
-    startService("worker", "npx", ["tsx", "worker/src/main.ts"], {
-      ...env,
-      HEARTBEAT_CRON: "*/2 * * * * *",
-      ...payments,
-    }),
+    startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, ...payments }),
   );
   await waitForHttp(`${baseUrl}/readyz`);
   const stripeSandboxUrl = `http://127.0.0.1:${stripePort}`;

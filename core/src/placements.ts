@@ -71,6 +71,12 @@ async function promote(tx: DbTx, regionId: string, featuredSlots: number, now: D
   return promoted;
 }
 
+/** After a region gains slots: fill them from its queue now rather than at the next daily run. */
+export async function fillFreeSlots(tx: DbTx, regionId: string, now = new Date()): Promise<Placement[]> {
+  const region = await lockRegion(tx, regionId);
+  return promote(tx, regionId, region.featuredSlots, now);
+}
+
 export interface Release {
   placement: Placement | null;
   freedSlot: boolean;

@@ -1,7 +1,7 @@
 // Helpers shared by the end-to-end specs: signing in through the real login form, reading the
 // live job-runs table, and the few direct database reads and writes a test needs.
 import { createHash, randomBytes } from "node:crypto";
-import { expect, type Page } from "@playwright/test";
+import { expect, type Page, request } from "@playwright/test";
 import pg from "pg";
 
 export const PASSWORD = "steward-demo-2026";
@@ -97,4 +97,32 @@ export async function createApiToken(scopes: readonly string[], name = "e2e inte
     );
   });
   return token;
+}
+
+/**
+ * Runs one GraphQL operation as `email` (signed in through the API, outside any page), e.g. to
+ * put shared state back after a test that failed half-way. Throws on transport or GraphQL errors.
+ */
+export async function graphqlAs<T = unknown>(
+  email: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const api = await request.newContext({ baseURL: baseUrl() });
+  try {
+    const login = await api.post("/graphql", {
+      data: {
+        query: `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }`,
+        variables: { email, password: PASSWORD },
+      },
+    });
+    const signedIn = (await login.json()) as { data?: { login?: { __typename?: string } } };
+    if (signedIn.data?.login?.__typename !== "MutationLoginSuccess") throw new Error(`could not sign in as ${email}`);
+    const response = await api.post("/graphql", { data: { query, variables } });
+    const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
+    if (body.errors?.length) throw new Error(body.errors.map((error) => error.message).join("; "));
+    return body.data as T;
+  } finally {
+    await api.dispose();
+  }
 }

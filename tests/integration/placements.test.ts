@@ -1,6 +1,12 @@
 // Featured placements: the per-region FIFO queue, refunds freeing slots, and the daily
 // expiry-and-promotion run (correct across regions, idempotent, safe when run twice at once).
-import { checkPlacementConsistency, expireAndPromote, placePurchase, releaseForRefund } from "@steward/core/placements";
+import {
+  checkPlacementConsistency,
+  expireAndPromote,
+  fillFreeSlots,
+  placePurchase,
+  releaseForRefund,
+} from "@steward/core/placements";
 import type { Db } from "@steward/db/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -133,5 +139,18 @@ describe("the daily expiry-and-promotion run", () => {
     expect(promoted).toBe(3);
     expect(await db.placement.count({ where: { regionId: busy.id, status: "ACTIVE" } })).toBe(3);
     expect(await checkPlacementConsistency(db)).toEqual([]);
+  });
+});
+
+describe("more slots", () => {
+  it("fills new slots from the queue at once, in purchase order", async () => {
+    const { id } = await region(1);
+    await purchase(id, daysAgo(9));
+    const second = await purchase(id, daysAgo(8));
+    const third = await purchase(id, daysAgo(7));
+    await db.region.update({ where: { id }, data: { featuredSlots: 2 } });
+    const promoted = await db.$transaction((tx) => fillFreeSlots(tx, id, now));
+    expect(promoted.map((placement) => placement.id)).toEqual([second.id]);
+    expect((await db.placement.findUniqueOrThrow({ where: { id: third.id } })).status).toBe("QUEUED");
   });
 });

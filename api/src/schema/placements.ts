@@ -1,7 +1,7 @@
 import { recordAudit } from "@steward/core/audit";
 import { InvalidInputError, NotFoundError } from "@steward/core/errors";
 import { assertOperatorCan } from "@steward/core/permissions";
-import { queuePosition } from "@steward/core/placements";
+import { fillFreeSlots, queuePosition } from "@steward/core/placements";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -119,12 +119,13 @@ builder.mutationFields((t) => ({
           throw new InvalidInputError(`${active} placements are active; slots cannot go below that`, "slots");
         }
         const region = await tx.region.update({ where: { id: regionId }, data: { featuredSlots: args.slots } });
+        const promoted = await fillFreeSlots(tx, regionId);
         await recordAudit(tx, actor, {
           action: "region.setSlots",
           targetType: "Region",
           targetId: regionId,
           before: { featuredSlots: rows[0].featuredSlots },
-          after: { featuredSlots: args.slots },
+          after: { featuredSlots: args.slots, promoted: promoted.map((placement) => placement.id) },
         });
         return region;
       });

@@ -1,19 +1,32 @@
-// The worker's job catalog and the "Run now" action for this page.
-import type { Client } from "@urql/core";
+// The worker's job catalog for this page: each job's schedule, pause state, last and next run,
+// kept live (every `jobRunRecorded` event becomes the job's last run at once; when a scheduled run
+// fires, the catalog is read again for the next run time), and the operator's actions: run now,
+// pause, resume.
+import type { Client, CombinedError } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
 import { graphql, type ResultOf } from "$lib/graphql.ts";
+import { type JobRun, JobRunFields, JobRunRecordedSubscription, mergeJobRuns } from "$lib/job-runs.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
 
-const JobsQuery = graphql(`
-  query Jobs {
-    jobs {
-      name
-      description
-      schedule
-      timeZone
-      canRunNow
+const JobsQuery = graphql(
+  `
+    query Jobs {
+      jobs {
+        name
+        description
+        schedule
+        timeZone
+        canRunNow
+        paused
+        nextRunAt
+        lastRun {
+          ...JobRunFields
+        }
+      }
     }
-  }
-`);
+  `,
+  [JobRunFields],
+);
 
 const RunJobNowMutation = graphql(`
   mutation RunJobNow($jobName: String!) {
@@ -29,41 +42,162 @@ const RunJobNowMutation = graphql(`
   }
 `);
 
+const PauseJobMutation = graphql(`
+  mutation PauseJob($jobName: String!) {
+    pauseJob(jobName: $jobName) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+const ResumeJobMutation = graphql(`
+  mutation ResumeJob($jobName: String!) {
+    resumeJob(jobName: $jobName) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
 export type Job = ResultOf<typeof JobsQuery>["jobs"][number];
 
 export type Notice = { kind: "error" | "success"; text: string };
+
+export type JobAction = "run" | "pause" | "resume";
+
+/** The action on its way, if any (one at a time: the buttons wait for it). */
+export type Pending = { jobName: string; action: JobAction } | null;
+
+const NO_ANSWER = "The API returned no answer. Try again.";
+const REFRESH_DEBOUNCE_MS = 300;
+
+/** The newer of two runs (a finished run never goes back to RUNNING). */
+function latestRun(known: JobRun | null, incoming: JobRun | null): JobRun | null {
+  if (!known || !incoming) return known ?? incoming;
+  return mergeJobRuns([known], [incoming], 1)[0] ?? known;
+}
 
 export class JobCatalog {
   jobs = $state<Job[]>([]);
   loading = $state(true);
   error = $state<string | null>(null);
-  /** The job whose run-now request is on its way. */
-  pending = $state<string | null>(null);
+  pending = $state<Pending>(null);
   notice = $state<Notice | null>(null);
 
   readonly #client: Client;
+  readonly #live: LiveConnection | null;
+  #request = 0;
+  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection | null = null) {
     this.#client = client;
+    this.#live = live;
+  }
+
+  /** Loads the catalog and keeps every job's last run live; returns the function that stops. */
+  start(): () => void {
+    void this.load();
+    const events = this.#client.subscription(JobRunRecordedSubscription, {}).subscribe((result) => {
+      if (result.data) this.#record(result.data.jobRunRecorded);
+    });
+    const stopResync = this.#live?.onConnected(() => this.#scheduleRefresh()) ?? (() => {});
+    return () => {
+      stopResync();
+      events.unsubscribe();
+      if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    };
   }
 
   async load(): Promise<void> {
-    const result = await this.#client.query(JobsQuery, {}, { requestPolicy: "cache-and-network" }).toPromise();
+    const request = ++this.#request;
+    const result = await this.#client.query(JobsQuery, {}, { requestPolicy: "network-only" }).toPromise();
+    if (request !== this.#request) return;
     this.loading = false;
-    if (result.error) this.error = errorMessage(result.error);
-    else this.jobs = result.data?.jobs ?? [];
+    if (result.error) {
+      this.error = errorMessage(result.error);
+      return;
+    }
+    this.error = null;
+    const known = new Map(this.jobs.map((job) => [job.name, job.lastRun]));
+    // An event may have arrived while this was in flight: keep whichever last run is newer.
+    this.jobs = (result.data?.jobs ?? []).map((job) => ({
+      ...job,
+      lastRun: latestRun(known.get(job.name) ?? null, job.lastRun),
+    }));
   }
 
   async runNow(jobName: string): Promise<void> {
-    this.pending = jobName;
-    this.notice = null;
-    const result = await this.#client.mutation(RunJobNowMutation, { jobName }).toPromise();
-    this.pending = null;
-    const outcome = result.data?.runJobNow;
-    if (result.error) this.notice = { kind: "error", text: errorMessage(result.error) };
-    else if (!outcome) this.notice = { kind: "error", text: "The API returned no answer. Try again." };
-    else if (outcome.__typename === "MutationRunJobNowSuccess")
+    const outcome = await this.#act(jobName, "run", async () => {
+      const result = await this.#client.mutation(RunJobNowMutation, { jobName }).toPromise();
+      return { error: result.error, payload: result.data?.runJobNow };
+    });
+    if (outcome)
       this.notice = { kind: "success", text: `Queued a run of ${jobName}. It appears below when it starts.` };
-    else this.notice = { kind: "error", text: outcome.message };
+  }
+
+  async pause(jobName: string): Promise<void> {
+    const outcome = await this.#act(jobName, "pause", async () => {
+      const result = await this.#client.mutation(PauseJobMutation, { jobName }).toPromise();
+      return { error: result.error, payload: result.data?.pauseJob };
+    });
+    if (outcome) {
+      this.notice = { kind: "success", text: `Paused ${jobName}: it will not run on schedule until resumed.` };
+      await this.load();
+    }
+  }
+
+  async resume(jobName: string): Promise<void> {
+    const outcome = await this.#act(jobName, "resume", async () => {
+      const result = await this.#client.mutation(ResumeJobMutation, { jobName }).toPromise();
+      return { error: result.error, payload: result.data?.resumeJob };
+    });
+    if (outcome) {
+      this.notice = { kind: "success", text: `Resumed ${jobName}: it runs on its schedule again.` };
+      await this.load();
+    }
+  }
+
+  /** Runs one mutation; shows its refusal and resolves false, or resolves true. */
+  async #act(
+    jobName: string,
+    action: JobAction,
+    send: () => Promise<{
+      error: CombinedError | undefined;
+      payload: { __typename: string; message?: string } | undefined;
+    }>,
+  ): Promise<boolean> {
+    this.pending = { jobName, action };
+    this.notice = null;
+    const { error, payload } = await send();
+    this.pending = null;
+    if (error) this.notice = { kind: "error", text: errorMessage(error) };
+    else if (!payload) this.notice = { kind: "error", text: NO_ANSWER };
+    else if (payload.__typename.endsWith("Success")) return true;
+    else this.notice = { kind: "error", text: payload.message ?? NO_ANSWER };
+    return false;
+  }
+
+  /** A run started or finished: it is the job's last run now; a fired schedule has a new next run. */
+  #record(run: JobRun): void {
+    let fired = false;
+    this.jobs = this.jobs.map((job) => {
+      if (job.name !== run.jobName) return job;
+      if (job.nextRunAt && new Date(job.nextRunAt).getTime() <= Date.now()) fired = true;
+      return { ...job, lastRun: latestRun(job.lastRun, run) };
+    });
+    if (fired) this.#scheduleRefresh();
+  }
+
+  #scheduleRefresh(): void {
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = null;
+      void this.load();
+    }, REFRESH_DEBOUNCE_MS);
   }
 }
