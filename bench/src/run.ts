@@ -4,6 +4,7 @@ import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
 import { benchPlacements } from "./placements.ts";
 import { benchReviews } from "./reviews.ts";
+import { benchWebhooks } from "./webhooks.ts";
 import { printTable, writeResults } from "./table.ts";
 
 const scaleArg = process.argv.includes("--scale") ? process.argv[process.argv.indexOf("--scale") + 1] : "small";
@@ -12,8 +13,18 @@ if (scaleArg !== "small" && scaleArg !== "full") {
   process.exit(1);
 }
 const scales = {
-  small: { reviews: 100_000, bulk: 10_000, placements: { regions: 1_000, active: 5_000, queued: 20_000 } },
-  full: { reviews: 1_000_000, bulk: 10_000, placements: { regions: 10_000, active: 50_000, queued: 200_000 } },
+  small: {
+    reviews: 100_000,
+    bulk: 10_000,
+    webhookEvents: 2_000,
+    placements: { regions: 1_000, active: 5_000, queued: 20_000 },
+  },
+  full: {
+    reviews: 1_000_000,
+    bulk: 10_000,
+    webhookEvents: 20_000,
+    placements: { regions: 10_000, active: 50_000, queued: 200_000 },
+  },
 } as const;
 
 const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
@@ -26,6 +37,7 @@ try {
     `Scale ${scaleArg} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
   );
   const rows = [
+    ...(await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents)),
     ...(await benchReviews(db, scales[scaleArg])),
     ...(await benchPlacements(db, scales[scaleArg].placements)),
   ];
