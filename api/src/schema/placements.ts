@@ -106,10 +106,10 @@ builder.mutationFields((t) => ({
       regionId: t.arg.id({ validate: z.string().uuid() }),
       slots: t.arg.int({ validate: z.number().int().min(1).max(100) }),
     },
-    resolve: async (_query, _root, args, { db, actor }) => {
+    resolve: async (query, _root, args, { db, actor }) => {
       assertOperatorCan(actor, "administer");
       const regionId = String(args.regionId);
-      return db.$transaction(async (tx) => {
+      await db.$transaction(async (tx) => {
         const rows = await tx.$queryRaw<
           { featuredSlots: number }[]
         >`SELECT "featuredSlots" FROM "Region" WHERE id = ${regionId}::uuid FOR UPDATE`;
@@ -118,7 +118,7 @@ builder.mutationFields((t) => ({
         if (args.slots < active) {
           throw new InvalidInputError(`${active} placements are active; slots cannot go below that`, "slots");
         }
-        const region = await tx.region.update({ where: { id: regionId }, data: { featuredSlots: args.slots } });
+        await tx.region.update({ where: { id: regionId }, data: { featuredSlots: args.slots } });
         const promoted = await fillFreeSlots(tx, regionId);
         await recordAudit(tx, actor, {
           action: "region.setSlots",
@@ -127,8 +127,8 @@ builder.mutationFields((t) => ({
           before: { featuredSlots: rows[0].featuredSlots },
           after: { featuredSlots: args.slots, promoted: promoted.map((placement) => placement.id) },
         });
-        return region;
       });
+      return db.region.findUniqueOrThrow({ ...query, where: { id: regionId } });
     },
   }),
 }));
