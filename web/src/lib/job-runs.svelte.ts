@@ -4,9 +4,7 @@
 import type { Client } from "@urql/core";
 import { errorMessage } from "./errors.ts";
 import { type JobRun, JobRunRecordedSubscription, LatestJobRunsQuery, mergeJobRuns } from "./job-runs.ts";
-import type { LiveConnection } from "./live.svelte.ts";
-
-export type LiveStatus = "connecting" | "live" | "offline";
+import type { LiveConnection, LiveStatus } from "./live.svelte.ts";
 
 export class JobRunsFeed {
   runs = $state<JobRun[]>([]);
@@ -26,9 +24,7 @@ export class JobRunsFeed {
   }
 
   get liveStatus(): LiveStatus {
-    if (this.liveError) return "offline";
-    if (this.#live.state === "connected") return "live";
-    return this.#live.state === "closed" ? "offline" : "connecting";
+    return this.#live.statusFor(this.liveError);
   }
 
   /** Starts the query and the subscription; returns the function that stops both. */

@@ -3,12 +3,21 @@
 import { createContext } from "svelte";
 import type { SocketState } from "./urql.ts";
 
+export type LiveStatus = "connecting" | "live" | "offline";
+
 export class LiveConnection {
   state = $state<SocketState>("idle");
   #onConnected = new Set<() => void>();
 
   get connected(): boolean {
     return this.state === "connected";
+  }
+
+  /** What a page's live indicator shows: offline too when its own subscription failed. */
+  statusFor(subscriptionError: string | null): LiveStatus {
+    if (subscriptionError) return "offline";
+    if (this.state === "connected") return "live";
+    return this.state === "closed" ? "offline" : "connecting";
   }
 
   set(state: SocketState): void {

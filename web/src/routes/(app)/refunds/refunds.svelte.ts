@@ -3,7 +3,7 @@
 // evaluates the 3-day rule when deciding; this only shows what it answers.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import type { LiveStatus } from "$lib/job-runs.svelte.ts";
+import type { LiveStatus } from "$lib/live.svelte.ts";
 import type { LiveConnection } from "$lib/live.svelte.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
@@ -47,9 +47,7 @@ export class RefundQueue {
   }
 
   get liveStatus(): LiveStatus {
-    if (this.liveError) return "offline";
-    if (this.#live.state === "connected") return "live";
-    return this.#live.state === "closed" ? "offline" : "connecting";
+    return this.#live.statusFor(this.liveError);
   }
 
   /** Loads the list and follows changes; returns the function that stops. */

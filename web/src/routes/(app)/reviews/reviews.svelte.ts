@@ -3,7 +3,7 @@
 // one, or the bulk approval at a threshold). Components only render this and call its methods.
 import type { AnyVariables, Client, CombinedError, OperationResult, OperationResultSource } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import type { LiveStatus } from "$lib/job-runs.svelte.ts";
+import type { LiveStatus } from "$lib/live.svelte.ts";
 import type { LiveConnection } from "$lib/live.svelte.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
@@ -157,9 +157,7 @@ export class ReviewQueue {
   }
 
   get liveStatus(): LiveStatus {
-    if (this.liveError) return "offline";
-    if (this.#live.state === "connected") return "live";
-    return this.#live.state === "closed" ? "offline" : "connecting";
+    return this.#live.statusFor(this.liveError);
   }
 
   /** Pending reviews shown that can be selected. */
