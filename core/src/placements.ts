@@ -4,7 +4,10 @@
 // happens under a lock on that region's row, so concurrent purchases, refunds and the daily job
 // never double-book a slot.
 import type { Db, DbTx, Placement } from "@steward/db/client";
-import { NotFoundError } from "./errors.ts";
+import type { Actor } from "./actor.ts";
+import { recordAudit } from "./audit.ts";
+import { InvalidInputError, NotFoundError } from "./errors.ts";
+import { assertOperatorCan } from "./permissions.ts";
 
 export const FEATURED_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -71,10 +74,34 @@ async function promote(tx: DbTx, regionId: string, featuredSlots: number, now: D
   return promoted;
 }
 
-/** After a region gains slots: fill them from its queue now rather than at the next daily run. */
-export async function fillFreeSlots(tx: DbTx, regionId: string, now = new Date()): Promise<Placement[]> {
-  const region = await lockRegion(tx, regionId);
-  return promote(tx, regionId, region.featuredSlots, now);
+/**
+ * ADMIN only: how many featured slots a region has. Never below the placements active now; new
+ * slots are filled from the queue at once rather than at the next daily run.
+ */
+export async function setRegionSlots(
+  db: Db,
+  actor: Actor,
+  regionId: string,
+  slots: number,
+  now = new Date(),
+): Promise<void> {
+  assertOperatorCan(actor, "administer");
+  if (!Number.isInteger(slots) || slots < 1 || slots > 100) throw new InvalidInputError("Slots must be 1–100", "slots");
+  await db.$transaction(async (tx) => {
+    const region = await lockRegion(tx, regionId);
+    const active = await tx.placement.count({ where: { regionId, status: "ACTIVE" } });
+    if (slots < active)
+      throw new InvalidInputError(`${active} placements are active; slots cannot go below that`, "slots");
+    await tx.region.update({ where: { id: regionId }, data: { featuredSlots: slots } });
+    const promoted = await promote(tx, regionId, slots, now);
+    await recordAudit(tx, actor, {
+      action: "region.setSlots",
+      targetType: "Region",
+      targetId: regionId,
+      before: { featuredSlots: region.featuredSlots },
+      after: { featuredSlots: slots, promoted: promoted.map((placement) => placement.id) },
+    });
+  });
 }
 
 export interface Release {

@@ -3,10 +3,12 @@
 import {
   checkPlacementConsistency,
   expireAndPromote,
-  fillFreeSlots,
   placePurchase,
   releaseForRefund,
+  setRegionSlots,
 } from "@steward/core/placements";
+import { systemActor } from "@steward/core/actor";
+import { InvalidInputError } from "@steward/core/errors";
 import type { Db } from "@steward/db/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -148,9 +150,15 @@ describe("more slots", () => {
     await purchase(id, daysAgo(9));
     const second = await purchase(id, daysAgo(8));
     const third = await purchase(id, daysAgo(7));
-    await db.region.update({ where: { id }, data: { featuredSlots: 2 } });
-    const promoted = await db.$transaction((tx) => fillFreeSlots(tx, id, now));
-    expect(promoted.map((placement) => placement.id)).toEqual([second.id]);
+    await setRegionSlots(db, systemActor("test"), id, 2, now);
+    const active = await db.placement.findMany({
+      where: { regionId: id, status: "ACTIVE" },
+      orderBy: { purchasedAt: "asc" },
+    });
+    expect(active.map((placement) => placement.id)).toContain(second.id);
+    expect(await db.auditEvent.count({ where: { action: "region.setSlots", targetId: id } })).toBe(1);
+    await expect(setRegionSlots(db, systemActor("test"), id, 1, now)).rejects.toThrow(InvalidInputError);
+    expect((await db.region.findUniqueOrThrow({ where: { id } })).featuredSlots).toBe(2);
     expect((await db.placement.findUniqueOrThrow({ where: { id: third.id } })).status).toBe("QUEUED");
   });
 });

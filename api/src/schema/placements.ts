@@ -1,7 +1,5 @@
-import { recordAudit } from "@steward/core/audit";
-import { InvalidInputError, NotFoundError } from "@steward/core/errors";
-import { assertOperatorCan } from "@steward/core/permissions";
-import { fillFreeSlots, queuePosition } from "@steward/core/placements";
+import { NotFoundError } from "@steward/core/errors";
+import { queuePosition, setRegionSlots } from "@steward/core/placements";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -107,27 +105,8 @@ builder.mutationFields((t) => ({
       slots: t.arg.int({ validate: z.number().int().min(1).max(100) }),
     },
     resolve: async (query, _root, args, { db, actor }) => {
-      assertOperatorCan(actor, "administer");
       const regionId = String(args.regionId);
-      await db.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<
-          { featuredSlots: number }[]
-        >`SELECT "featuredSlots" FROM "Region" WHERE id = ${regionId}::uuid FOR UPDATE`;
-        if (!rows[0]) throw new NotFoundError("Region", regionId);
-        const active = await tx.placement.count({ where: { regionId, status: "ACTIVE" } });
-        if (args.slots < active) {
-          throw new InvalidInputError(`${active} placements are active; slots cannot go below that`, "slots");
-        }
-        await tx.region.update({ where: { id: regionId }, data: { featuredSlots: args.slots } });
-        const promoted = await fillFreeSlots(tx, regionId);
-        await recordAudit(tx, actor, {
-          action: "region.setSlots",
-          targetType: "Region",
-          targetId: regionId,
-          before: { featuredSlots: rows[0].featuredSlots },
-          after: { featuredSlots: args.slots, promoted: promoted.map((placement) => placement.id) },
-        });
-      });
+      await setRegionSlots(db, actor, regionId, args.slots);
       return db.region.findUniqueOrThrow({ ...query, where: { id: regionId } });
     },
   }),
