@@ -11,6 +11,9 @@ import { ensurePostgres, ensureRedis, isPortOpen } from "./lib/services.ts";
 const baseDatabaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0";
 const only = process.argv[2]; // "unit" | "e2e" | undefined (both)
+// Anything after the ring narrows it: `npm run test:unit -- tests/integration/alerts.test.ts`,
+// `npm run test:e2e -- reconciliation` (file filters passed to Vitest / Playwright).
+const filters = only ? process.argv.slice(3) : [];
 const services: Service[] = [];
 
 function chromiumPath(): string {
@@ -37,7 +40,8 @@ async function freePort(from: number): Promise<number> {
 async function endToEnd(): Promise<void> {
   const chromium = chromiumPath();
   const e2eDatabase = new URL(baseDatabaseUrl);
-  e2eDatabase.pathname = "/steward_e2e";
+  // One database per run, so two runs on one machine (two checkouts) never share it.
+  e2eDatabase.pathname = `/steward_e2e_${process.pid}`;
   const databaseUrl = e2eDatabase.toString();
   step("Preparing the end-to-end database");
   await recreateDatabase(databaseUrl);
@@ -94,7 +98,7 @@ async function endToEnd(): Promise<void> {
   await mirrorPaymentsToStripeSandbox(mirrorDb, stripeSandboxUrl);
   await mirrorDb.$disconnect();
   step(`Running end-to-end tests against ${baseUrl}`);
-  run("npx", ["playwright", "test"], {
+  run("npx", ["playwright", "test", ...filters], {
     env: {
       STEWARD_BASE_URL: baseUrl,
       DATABASE_URL: databaseUrl,
@@ -115,7 +119,7 @@ try {
   generate();
   if (only !== "e2e") {
     step("Running unit and integration tests");
-    run("npx", ["vitest", "run"], { env: { DATABASE_URL: baseDatabaseUrl, REDIS_URL: redisUrl } });
+    run("npx", ["vitest", "run", ...filters], { env: { DATABASE_URL: baseDatabaseUrl, REDIS_URL: redisUrl } });
   }
   if (only !== "unit") await endToEnd();
 } catch (error) {
