@@ -28,7 +28,7 @@ const scales = {
 } as const;
 
 const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
-url.pathname = "/steward_bench";
+url.pathname = `/steward_bench_${process.pid}`; // one per run: two checkouts may bench at once
 await recreateDatabase(url.toString());
 migrate(url.toString());
 const db = createPrismaClient(url.toString(), 4);
