@@ -19,6 +19,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate, InvalidCredentialsPresented } from "./authenticate.ts";
 import type { Context, ResponseCookie } from "./context.ts";
 import { schema } from "./schema/index.ts";
+import { createReconciliationExportHandler } from "./exports/reconciliation.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
 interface ServerContext {
@@ -107,11 +108,19 @@ export function buildApp(env: Env, logger: Logger): App {
   const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
   // Stripe webhooks need the raw body for signature verification, so they are routed before Yoga.
   const stripeWebhook = createStripeWebhookHandler({ db, env, jobs, logger });
+  const reconciliationExport = createReconciliationExportHandler({ db, logger });
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (path === "/webhooks/stripe") return stripeWebhook(req, res);
+    if (path?.startsWith("/exports/reconciliation/")) {
+      reconciliationExport(req, res, path).catch((error: unknown) => {
+        logger.error({ err: error }, "reconciliation export failed");
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Unexpected error." }] });
+      });
+      return;
+    }
     if (path === "/readyz") {
       void readiness(db, redis).then((checks) =>
         sendJson(res, Object.values(checks).every((ok) => ok) ? 200 : 503, checks),

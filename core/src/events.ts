@@ -20,6 +20,13 @@ export interface RefundRequestEvent {
   status: "PENDING" | "PROCESSING" | "APPROVED" | "DENIED" | "FAILED";
 }
 
+/** A reconciliation run started, made progress, finished, or had a discrepancy resolved. */
+export interface ReconciliationRunEvent {
+  runId: string;
+  status: "RUNNING" | "COMPLETED" | "FAILED";
+  chargesCompared: number;
+}
+
 /** A session was signed out: every API instance closes that session's websockets. */
 export interface SessionEndedEvent {
   sessionId: string;
@@ -30,6 +37,7 @@ export type StewardEvents = {
   jobRunRecorded: [JobRunEvent];
   reviewQueueChanged: [ReviewQueueEvent];
   refundRequestChanged: [RefundRequestEvent];
+  reconciliationRunUpdated: [ReconciliationRunEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;

@@ -4,6 +4,7 @@ import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
 import { jobHealthJob } from "./jobs/jobHealth.ts";
 import { outboxDeliveryJob } from "./jobs/outboxDelivery.ts";
+import { reconciliationJob } from "./jobs/reconciliation.ts";
 import { refundRecoveryJob } from "./jobs/refundRecovery.ts";
 import { scoreReviewJob } from "./jobs/scoreReview.ts";
 import { stripeEventJob } from "./jobs/stripeEvent.ts";
@@ -16,6 +17,7 @@ export const jobCatalog: readonly JobDefinition[] = [
   stripeEventJob,
   refundRecoveryJob,
   outboxDeliveryJob,
+  reconciliationJob,
 ];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */
