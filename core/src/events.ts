@@ -20,6 +20,24 @@ export interface RefundRequestEvent {
   status: "PENDING" | "PROCESSING" | "APPROVED" | "DENIED" | "FAILED";
 }
 
+/** An alert opened, changed or was resolved (by a rule, the system or an operator). */
+export interface AlertChangedEvent {
+  alertId: string;
+  fingerprint: string;
+  change:
+    | "OPENED"
+    | "UPDATED"
+    | "ESCALATED"
+    | "REOPENED"
+    | "ACKNOWLEDGED"
+    | "SILENCED"
+    | "RESOLVED"
+    | "REMINDED"
+    /** A delivery of one of its notifications succeeded or went dead. */
+    | "DELIVERY";
+  status: "FIRING" | "ACKNOWLEDGED" | "RESOLVED";
+}
+
 /** A session was signed out: every API instance closes that session's websockets. */
 export interface SessionEndedEvent {
   sessionId: string;
@@ -30,6 +48,7 @@ export type StewardEvents = {
   jobRunRecorded: [JobRunEvent];
   reviewQueueChanged: [ReviewQueueEvent];
   refundRequestChanged: [RefundRequestEvent];
+  alertChanged: [AlertChangedEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;
