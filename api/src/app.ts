@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { Actor } from "@steward/core/actor";
+import { publishAlertChangesTo } from "@steward/core/alerts";
 import type { Env } from "@steward/core/env";
 import { createEventBus } from "@steward/core/events";
 import type { Logger } from "@steward/core/logger";
@@ -39,6 +40,8 @@ export interface App {
 export function buildApp(env: Env, logger: Logger): App {
   const db = createPrismaClient(env.DATABASE_URL);
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
+  // Alerts raised or cleared by core in this process publish `alertChanged` on this bus.
+  const unregisterAlertEvents = publishAlertChangesTo(events.bus);
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on("error", () => undefined);
   const jobs = new Queue<JobData>(JOBS_QUEUE, {
@@ -216,6 +219,7 @@ export function buildApp(env: Env, logger: Logger): App {
       });
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      unregisterAlertEvents();
       await events.close();
       await jobs.close();
       redis.disconnect();

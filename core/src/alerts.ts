@@ -1,10 +1,18 @@
 // The alert core: conditions become alerts deduplicated by a stable fingerprint. A condition
 // that is already open updates its alert (count, last seen); a cleared one resolves it with a
-// note; a returning one reopens it. Every change goes on the alert's timeline and the audit log.
-// (Rules, routing and notifications build on this; see the alerts issue.)
-import type { Db, Severity } from "@steward/db/client";
-import { type Actor, actorId, systemActor } from "./actor.ts";
+// note; a returning one reopens it. Operators acknowledge, silence (for a bounded window) and
+// resolve. Every change goes on the alert's timeline and the audit log, notifies the channels
+// routed by severity through the outbox (same transaction; unless silenced or inhibited), and is
+// published as `alertChanged` after commit.
+//
+//   FIRING ──acknowledge──▶ ACKNOWLEDGED ──resolve (note)──▶ RESOLVED ──condition returns──▶ FIRING
+//     └──────────────────────── resolve / condition cleared ──────▲
+import type { Alert, Db, DbTx, Severity } from "@steward/db/client";
+import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import { ConflictError, DomainError, InvalidInputError, NotFoundError } from "./errors.ts";
+import type { AlertChangedEvent, EventBus } from "./events.ts";
+import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
 
 export interface AlertCondition {
   fingerprint: string;
@@ -17,15 +25,138 @@ export interface AlertCondition {
 
 export type AlertChange = "OPENED" | "UPDATED" | "REOPENED" | "ESCALATED";
 
-export async function raiseAlert(db: Db, condition: AlertCondition, now = new Date()): Promise<AlertChange> {
+/**
+ * Inhibition, in one place: while an alert of the key rule is open, alerts of the listed rules
+ * are explained by it and notify no one (they still record). Stripe being unreachable explains
+ * failing webhooks and a reconciliation that cannot match.
+ */
+export const INHIBITIONS: Readonly<Record<string, readonly string[]>> = {
+  "stripe.unreachable": ["stripe.webhook_failures", "reconciliation.mismatch"],
+};
+
+function inhibitorsOf(ruleKey: string): string[] {
+  return Object.entries(INHIBITIONS)
+    .filter(([, inhibited]) => inhibited.includes(ruleKey))
+    .map(([inhibitor]) => inhibitor);
+}
+
+/** Longest silence an operator may set: a longer one would hide a real problem for good. */
+export const MAX_SILENCE_MS = 7 * 24 * 3_600_000;
+const MIN_SILENCE_MS = 60_000;
+
+export class AlertResolvedError extends DomainError {
+  readonly code = "ALERT_RESOLVED";
+  constructor(readonly resolvedAt: Date) {
+    super(`The alert was already resolved at ${resolvedAt.toISOString()}`);
+  }
+}
+
+export interface AlertEffects {
+  /** Where `alertChanged` is published; default: the bus this process registered. */
+  events?: EventBus;
+}
+
+let processEvents: EventBus | null = null;
+
+/**
+ * The API and the worker register their bus at start-up, so every caller of raiseAlert/clearAlert
+ * (rules, reconciliation, job health) publishes without passing it. Returns the unregistration.
+ */
+export function publishAlertChangesTo(bus: EventBus): () => void {
+  processEvents = bus;
+  return () => {
+    if (processEvents === bus) processEvents = null;
+  };
+}
+
+function publishAll(effects: AlertEffects | undefined, changes: readonly AlertChangedEvent[]): void {
+  const bus = effects?.events ?? processEvents;
+  for (const change of changes) bus?.publish("alertChanged", change);
+}
+
+const changed = (
+  alert: Pick<Alert, "id" | "fingerprint">,
+  change: AlertChangedEvent["change"],
+  status: Alert["status"],
+) => ({
+  alertId: alert.id,
+  fingerprint: alert.fingerprint,
+  change,
+  status,
+});
+
+/**
+ * Enqueues `event` for the alert's channels, unless it is silenced (`respectSilence`) or inhibited;
+ * either way the timeline says what happened. `occurrence` is unique per effect (an alert event id).
+ */
+async function notify(
+  tx: DbTx,
+  alert: Alert,
+  event: NotificationEvent,
+  occurrence: string,
+  now: Date,
+  respectSilence = true,
+): Promise<void> {
+  const note = (message: string) =>
+    tx.alertEvent.create({ data: { alertId: alert.id, kind: "NOTIFIED", actorKind: "SYSTEM", message } });
+  if (respectSilence && alert.silencedUntil && alert.silencedUntil > now) {
+    await note(`Not notified (${event}): silenced until ${alert.silencedUntil.toISOString()}`);
+    return;
+  }
+  const inhibitors = inhibitorsOf(alert.ruleKey);
+  if (inhibitors.length > 0) {
+    const inhibitor = await tx.alert.findFirst({
+      where: { ruleKey: { in: inhibitors }, status: { not: "RESOLVED" } },
+      select: { title: true },
+    });
+    if (inhibitor) {
+      await note(`Not notified (${event}): inhibited while "${inhibitor.title}" is open`);
+      return;
+    }
+  }
+  const enqueued = await enqueueNotification(tx, {
+    dedupKey: alert.fingerprint,
+    occurrence,
+    severity: alert.severity,
+    event,
+    title: alert.title,
+    text: event === "resolve" ? (alert.resolutionNote ?? "Resolved") : alert.detail,
+    source: "steward.alerts",
+    alertId: alert.id,
+    fields: {
+      Rule: alert.ruleKey,
+      Status: alert.status,
+      Occurrences: String(alert.count),
+      "First seen": alert.firstSeenAt.toISOString(),
+      ...(alert.labels && typeof alert.labels === "object" && !Array.isArray(alert.labels)
+        ? Object.fromEntries(
+            Object.entries(alert.labels).map(([key, value]) => [
+              key,
+              typeof value === "string" ? value : JSON.stringify(value),
+            ]),
+          )
+        : {}),
+    },
+  });
+  // Nothing routed (no channel takes this severity): nothing to say on the timeline.
+  if (enqueued > 0) await note(`Notified ${enqueued} channel(s) (${event})`);
+}
+
+export async function raiseAlert(
+  db: Db,
+  condition: AlertCondition,
+  now = new Date(),
+  effects?: AlertEffects,
+): Promise<AlertChange> {
   const actor = systemActor(`rule:${condition.ruleKey}`);
-  return db.$transaction(async (tx) => {
+  const published: AlertChangedEvent[] = [];
+  const change = await db.$transaction(async (tx) => {
     const existing = await tx.alert.findUnique({ where: { fingerprint: condition.fingerprint } });
     if (!existing) {
       const alert = await tx.alert.create({
         data: { ...condition, labels: condition.labels ?? {}, firstSeenAt: now, lastSeenAt: now },
       });
-      await tx.alertEvent.create({
+      const fired = await tx.alertEvent.create({
         data: { alertId: alert.id, kind: "FIRED", actorKind: "SYSTEM", message: condition.detail },
       });
       await recordAudit(tx, actor, {
@@ -34,11 +165,13 @@ export async function raiseAlert(db: Db, condition: AlertCondition, now = new Da
         targetId: alert.id,
         after: { severity: condition.severity, title: condition.title },
       });
-      return "OPENED";
+      await notify(tx, alert, "trigger", fired.id, now);
+      published.push(changed(alert, "OPENED", alert.status));
+      return "OPENED" as const;
     }
     const reopened = existing.status === "RESOLVED";
     const escalated = !reopened && existing.severity !== condition.severity;
-    await tx.alert.update({
+    const alert = await tx.alert.update({
       where: { id: existing.id },
       data: {
         severity: condition.severity,
@@ -47,31 +180,86 @@ export async function raiseAlert(db: Db, condition: AlertCondition, now = new Da
         count: { increment: 1 },
         lastSeenAt: now,
         ...(reopened
-          ? { status: "FIRING", resolvedAt: null, resolutionNote: null, acknowledgedAt: null, acknowledgedById: null }
+          ? {
+              status: "FIRING",
+              resolvedAt: null,
+              resolutionNote: null,
+              acknowledgedAt: null,
+              acknowledgedById: null,
+            }
           : {}),
       },
     });
-    if (reopened || escalated) {
-      await tx.alertEvent.create({
-        data: {
-          alertId: existing.id,
-          kind: reopened ? "REOPENED" : "UPDATED",
-          actorKind: "SYSTEM",
-          message: reopened
-            ? `Condition returned: ${condition.detail}`
-            : `Severity ${existing.severity} → ${condition.severity}: ${condition.detail}`,
-        },
-      });
-      await recordAudit(tx, actor, {
-        action: reopened ? "alert.reopen" : "alert.escalate",
-        targetType: "Alert",
-        targetId: existing.id,
-        before: { status: existing.status, severity: existing.severity },
-        after: { status: "FIRING", severity: condition.severity },
-      });
-    }
-    return reopened ? "REOPENED" : escalated ? "ESCALATED" : "UPDATED";
+    const result = reopened ? "REOPENED" : escalated ? "ESCALATED" : "UPDATED";
+    published.push(changed(alert, result, alert.status));
+    if (!reopened && !escalated) return result;
+    const event = await tx.alertEvent.create({
+      data: {
+        alertId: existing.id,
+        kind: reopened ? "REOPENED" : "UPDATED",
+        actorKind: "SYSTEM",
+        message: reopened
+          ? `Condition returned: ${condition.detail}`
+          : `Severity ${existing.severity} → ${condition.severity}: ${condition.detail}`,
+      },
+    });
+    await recordAudit(tx, actor, {
+      action: reopened ? "alert.reopen" : "alert.escalate",
+      targetType: "Alert",
+      targetId: existing.id,
+      before: { status: existing.status, severity: existing.severity },
+      after: { status: "FIRING", severity: condition.severity },
+    });
+    await notify(tx, alert, "trigger", event.id, now);
+    return result;
   });
+  publishAll(effects, published);
+  return change;
+}
+
+/** Resolves an open alert inside `tx`; notifies even while silenced, so pages get closed. */
+async function resolveInTx(tx: DbTx, alert: Alert, note: string, actor: Actor, now: Date): Promise<Alert> {
+  const resolved = await tx.alert.update({
+    where: { id: alert.id },
+    data: { status: "RESOLVED", resolvedAt: now, resolutionNote: note, silencedUntil: null },
+  });
+  const event = await tx.alertEvent.create({
+    data: { alertId: alert.id, kind: "RESOLVED", actorKind: actor.kind, actorId: actorId(actor), message: note },
+  });
+  await recordAudit(tx, actor, {
+    action: "alert.resolve",
+    targetType: "Alert",
+    targetId: alert.id,
+    before: { status: alert.status },
+    after: { status: "RESOLVED" },
+    reason: note,
+  });
+  await notify(tx, resolved, "resolve", event.id, now, false);
+  return resolved;
+}
+
+/** Alerts this one inhibited start notifying once it resolves (they are no longer explained). */
+async function releaseInhibited(tx: DbTx, inhibitor: Alert, now: Date, published: AlertChangedEvent[]): Promise<void> {
+  const inhibited = INHIBITIONS[inhibitor.ruleKey];
+  if (!inhibited) return;
+  const stillInhibited = await tx.alert.findFirst({
+    where: { ruleKey: inhibitor.ruleKey, status: { not: "RESOLVED" }, id: { not: inhibitor.id } },
+    select: { id: true },
+  });
+  if (stillInhibited) return;
+  const open = await tx.alert.findMany({ where: { ruleKey: { in: [...inhibited] }, status: { not: "RESOLVED" } } });
+  for (const alert of open) {
+    const event = await tx.alertEvent.create({
+      data: {
+        alertId: alert.id,
+        kind: "UPDATED",
+        actorKind: "SYSTEM",
+        message: `No longer inhibited: "${inhibitor.title}" resolved`,
+      },
+    });
+    await notify(tx, alert, "trigger", event.id, now);
+    published.push(changed(alert, "UPDATED", alert.status));
+  }
 }
 
 /** The condition cleared: resolve its alert (if open) with a note. */
@@ -80,18 +268,190 @@ export async function clearAlert(
   fingerprint: string,
   note: string,
   actor: Actor = systemActor("alerts"),
+  effects?: AlertEffects,
 ): Promise<boolean> {
-  return db.$transaction(async (tx) => {
+  const now = new Date();
+  const published: AlertChangedEvent[] = [];
+  const cleared = await db.$transaction(async (tx) => {
     const alert = await tx.alert.findUnique({ where: { fingerprint } });
     if (!alert || alert.status === "RESOLVED") return false;
-    await tx.alert.update({
-      where: { id: alert.id },
-      data: { status: "RESOLVED", resolvedAt: new Date(), resolutionNote: note },
-    });
-    await tx.alertEvent.create({
-      data: { alertId: alert.id, kind: "RESOLVED", actorKind: actor.kind, actorId: actorId(actor), message: note },
-    });
-    await recordAudit(tx, actor, { action: "alert.resolve", targetType: "Alert", targetId: alert.id, reason: note });
+    const resolved = await resolveInTx(tx, alert, note, actor, now);
+    published.push(changed(resolved, "RESOLVED", "RESOLVED"));
+    await releaseInhibited(tx, resolved, now, published);
     return true;
   });
+  publishAll(effects, published);
+  return cleared;
+}
+
+export interface AlertDeps {
+  db: Db;
+  events?: EventBus;
+}
+
+/** Locks the alert row for the rest of the transaction, so two operators cannot both act on it. */
+async function lockedAlert(tx: DbTx, alertId: string): Promise<Alert> {
+  await tx.$queryRaw`SELECT id FROM "Alert" WHERE id = ${alertId}::uuid FOR UPDATE`;
+  const alert = await tx.alert.findUnique({ where: { id: alertId } });
+  if (!alert) throw new NotFoundError("Alert", alertId);
+  if (alert.status === "RESOLVED") throw new AlertResolvedError(alert.resolvedAt ?? alert.lastSeenAt);
+  return alert;
+}
+
+const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+
+function requireAlertId(alertId: string): void {
+  if (!isUuid(alertId)) throw new NotFoundError("Alert", alertId);
+}
+
+/** An operator takes the alert: it stays open, PagerDuty stops escalating. */
+export async function acknowledgeAlert(
+  deps: AlertDeps,
+  actor: Actor,
+  alertId: string,
+  now = new Date(),
+): Promise<Alert> {
+  requireAlertId(alertId);
+  const alert = await deps.db.$transaction(async (tx) => {
+    const current = await lockedAlert(tx, alertId);
+    if (current.status === "ACKNOWLEDGED")
+      throw new ConflictError(`The alert was already acknowledged at ${current.acknowledgedAt?.toISOString() ?? "?"}`);
+    const updated = await tx.alert.update({
+      where: { id: alertId },
+      data: {
+        status: "ACKNOWLEDGED",
+        acknowledgedAt: now,
+        acknowledgedById: actor.kind === "OPERATOR" ? actor.id : null,
+      },
+    });
+    const event = await tx.alertEvent.create({
+      data: {
+        alertId,
+        kind: "ACKNOWLEDGED",
+        actorKind: actor.kind,
+        actorId: actorId(actor),
+        message: `Acknowledged by ${actorLabel(actor)}`,
+      },
+    });
+    await recordAudit(tx, actor, {
+      action: "alert.acknowledge",
+      targetType: "Alert",
+      targetId: alertId,
+      before: { status: current.status },
+      after: { status: "ACKNOWLEDGED" },
+    });
+    await notify(tx, updated, "acknowledge", event.id, now);
+    return updated;
+  });
+  publishAll(deps, [changed(alert, "ACKNOWLEDGED", alert.status)]);
+  return alert;
+}
+
+/**
+ * Mutes an open alert's notifications until `until` (it still records every occurrence). When the
+ * window ends and the alert is still open, a reminder goes out (remindSilencedAlerts).
+ */
+export async function silenceAlert(
+  deps: AlertDeps,
+  actor: Actor,
+  alertId: string,
+  until: Date,
+  reason: string | null = null,
+  now = new Date(),
+): Promise<Alert> {
+  requireAlertId(alertId);
+  if (Number.isNaN(until.getTime())) throw new InvalidInputError("The silence end is not a date", "until");
+  if (until.getTime() < now.getTime() + MIN_SILENCE_MS)
+    throw new InvalidInputError("A silence must end at least a minute in the future", "until");
+  if (until.getTime() > now.getTime() + MAX_SILENCE_MS)
+    throw new InvalidInputError("A silence may last at most 7 days", "until");
+  const cleanReason = reason?.trim() || null;
+  if (cleanReason && cleanReason.length > 500)
+    throw new InvalidInputError("The reason is too long (500 max)", "reason");
+  const alert = await deps.db.$transaction(async (tx) => {
+    const current = await lockedAlert(tx, alertId);
+    const updated = await tx.alert.update({ where: { id: alertId }, data: { silencedUntil: until } });
+    await tx.alertEvent.create({
+      data: {
+        alertId,
+        kind: "SILENCED",
+        actorKind: actor.kind,
+        actorId: actorId(actor),
+        message: `Silenced by ${actorLabel(actor)} until ${until.toISOString()}${cleanReason ? `: ${cleanReason}` : ""}`,
+      },
+    });
+    await recordAudit(tx, actor, {
+      action: "alert.silence",
+      targetType: "Alert",
+      targetId: alertId,
+      before: { silencedUntil: current.silencedUntil?.toISOString() ?? null },
+      after: { silencedUntil: until.toISOString() },
+      ...(cleanReason ? { reason: cleanReason } : {}),
+    });
+    return updated;
+  });
+  publishAll(deps, [changed(alert, "SILENCED", alert.status)]);
+  return alert;
+}
+
+/** An operator closes the alert with a note (what was done). It reopens if the condition returns. */
+export async function resolveAlert(
+  deps: AlertDeps,
+  actor: Actor,
+  alertId: string,
+  note: string,
+  now = new Date(),
+): Promise<Alert> {
+  requireAlertId(alertId);
+  const cleanNote = note.trim();
+  if (cleanNote.length < 3) throw new InvalidInputError("Say what was done (at least 3 characters)", "note");
+  if (cleanNote.length > 2000) throw new InvalidInputError("The note is too long (2,000 max)", "note");
+  const published: AlertChangedEvent[] = [];
+  const alert = await deps.db.$transaction(async (tx) => {
+    const current = await lockedAlert(tx, alertId);
+    const resolved = await resolveInTx(tx, current, cleanNote, actor, now);
+    published.push(changed(resolved, "RESOLVED", "RESOLVED"));
+    await releaseInhibited(tx, resolved, now, published);
+    return resolved;
+  });
+  publishAll(deps, published);
+  return alert;
+}
+
+/** Open alerts whose silence ended get one reminder, and are unsilenced. Returns how many. */
+export async function remindSilencedAlerts(deps: AlertDeps, now = new Date()): Promise<number> {
+  const due = await deps.db.alert.findMany({
+    where: { silencedUntil: { lte: now }, status: { not: "RESOLVED" } },
+    select: { id: true },
+    take: 500,
+  });
+  const published: AlertChangedEvent[] = [];
+  for (const { id } of due) {
+    await deps.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM "Alert" WHERE id = ${id}::uuid FOR UPDATE`;
+      const alert = await tx.alert.findUnique({ where: { id } });
+      // Re-checked under the lock: a concurrent run or a new silence may have changed it.
+      if (!alert?.silencedUntil || alert.silencedUntil > now || alert.status === "RESOLVED") return;
+      const unsilenced = await tx.alert.update({ where: { id }, data: { silencedUntil: null } });
+      const event = await tx.alertEvent.create({
+        data: {
+          alertId: id,
+          kind: "UPDATED",
+          actorKind: "SYSTEM",
+          message: `Silence ended at ${alert.silencedUntil.toISOString()}; the alert is still ${alert.status.toLowerCase()}`,
+        },
+      });
+      await recordAudit(tx, systemActor("alert-reminders"), {
+        action: "alert.remind",
+        targetType: "Alert",
+        targetId: id,
+        before: { silencedUntil: alert.silencedUntil.toISOString() },
+        after: { silencedUntil: null },
+      });
+      await notify(tx, unsilenced, "trigger", event.id, now);
+      published.push(changed(unsilenced, "REMINDED", unsilenced.status));
+    });
+  }
+  publishAll(deps, published);
+  return published.length;
 }

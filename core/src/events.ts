@@ -27,6 +27,24 @@ export interface ReconciliationRunEvent {
   chargesCompared: number;
 }
 
+/** An alert opened, changed or was resolved (by a rule, the system or an operator). */
+export interface AlertChangedEvent {
+  alertId: string;
+  fingerprint: string;
+  change:
+    | "OPENED"
+    | "UPDATED"
+    | "ESCALATED"
+    | "REOPENED"
+    | "ACKNOWLEDGED"
+    | "SILENCED"
+    | "RESOLVED"
+    | "REMINDED"
+    /** A delivery of one of its notifications succeeded or went dead. */
+    | "DELIVERY";
+  status: "FIRING" | "ACKNOWLEDGED" | "RESOLVED";
+}
+
 /** A session was signed out: every API instance closes that session's websockets. */
 export interface SessionEndedEvent {
   sessionId: string;
@@ -38,6 +56,7 @@ export type StewardEvents = {
   reviewQueueChanged: [ReviewQueueEvent];
   refundRequestChanged: [RefundRequestEvent];
   reconciliationRunUpdated: [ReconciliationRunEvent];
+  alertChanged: [AlertChangedEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;

@@ -67,7 +67,7 @@ export interface DeliveryReport {
   dead: number;
 }
 
-interface Claimed {
+export interface Claimed {
   id: string;
   kind: string;
   dedupKey: string;
@@ -75,14 +75,17 @@ interface Claimed {
   attempts: number;
 }
 
-/** Claims due email messages (a short lease, committed at once), so sends happen outside any transaction. */
-async function claim(db: Db, now: Date, batchSize: number): Promise<Claimed[]> {
+/**
+ * Claims due messages whose kind starts with `kindPrefix` (a short lease, committed at once), so
+ * sends happen outside any transaction. Each kind family has its own deliverer.
+ */
+export async function claimDue(db: Db, now: Date, batchSize: number, kindPrefix: string): Promise<Claimed[]> {
   const leaseUntil = new Date(now.getTime() + LEASE_MS);
   return db.$queryRaw<Claimed[]>`
     UPDATE "OutboxMessage" SET attempts = attempts + 1, "nextAttemptAt" = ${leaseUntil}
      WHERE id IN (
        SELECT id FROM "OutboxMessage"
-        WHERE status IN ('PENDING', 'FAILED') AND "nextAttemptAt" <= ${now} AND kind LIKE ${`${EMAIL_KIND_PREFIX}%`}
+        WHERE status IN ('PENDING', 'FAILED') AND "nextAttemptAt" <= ${now} AND kind LIKE ${`${kindPrefix}%`}
         ORDER BY "nextAttemptAt", id
         LIMIT ${batchSize}
         FOR UPDATE SKIP LOCKED)
@@ -97,7 +100,7 @@ export async function deliverDueEmails(db: Db, sender: EmailSender, options: Del
   const actor = systemActor("outbox-delivery");
   let handled = 0;
   while (handled < maxMessages) {
-    const batch = await claim(db, clock(), Math.min(batchSize, maxMessages - handled));
+    const batch = await claimDue(db, clock(), Math.min(batchSize, maxMessages - handled), EMAIL_KIND_PREFIX);
     if (batch.length === 0) break;
     handled += batch.length;
     for (const message of batch) {

@@ -1,4 +1,5 @@
 // The job catalog: one file per job under jobs/, listed once here.
+import { alertRemindersJob } from "./jobs/alertReminders.ts";
 import type { JobDefinition } from "./jobs/definition.ts";
 import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
@@ -18,6 +19,7 @@ export const jobCatalog: readonly JobDefinition[] = [
   refundRecoveryJob,
   outboxDeliveryJob,
   reconciliationJob,
+  alertRemindersJob,
 ];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */

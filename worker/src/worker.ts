@@ -1,6 +1,7 @@
 // The worker process: upserts every scheduled job from the catalog (so a Redis flush or a deploy
 // restores the schedule), then processes jobs, recording each attempt in PostgreSQL.
 import type { Env } from "@steward/core/env";
+import { publishAlertChangesTo } from "@steward/core/alerts";
 import { createEventBus } from "@steward/core/events";
 import { pausedJobs } from "@steward/core/jobControl";
 import { recordJobExhausted, recordJobSucceeded } from "@steward/core/jobHealth";
@@ -28,6 +29,8 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   const connection = connectionFor(env.REDIS_URL);
   const db = createPrismaClient(env.DATABASE_URL, env.WORKER_CONCURRENCY + 2);
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
+  // Alerts raised anywhere in this process (rules, job health) are published on this bus.
+  const unregisterAlertEvents = publishAlertChangesTo(events.bus);
   const queue = new Queue<JobData>(JOBS_QUEUE, { connection, prefix: env.REDIS_PREFIX, defaultJobOptions });
   queue.on("error", (error) => logger.error({ err: error }, "queue error"));
   let worker: Worker<JobData> | undefined;
@@ -113,6 +116,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       await worker?.close();
       await queue.close();
       locks.disconnect();
+      unregisterAlertEvents();
       await events.close();
       await db.$disconnect();
     },

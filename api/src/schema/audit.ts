@@ -2,7 +2,7 @@ import { auditWhere } from "@steward/core/audit";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 
-const ActorKindEnum = builder.enumType("ActorKind", {
+export const ActorKindEnum = builder.enumType("ActorKind", {
   values: ["OPERATOR", "API_TOKEN", "SYSTEM", "ANONYMOUS"] as const,
 });
 

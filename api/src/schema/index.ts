@@ -8,5 +8,6 @@ import "./reviews.ts";
 import "./payments.ts";
 import "./placements.ts";
 import "./reconciliation.ts";
+import "./alerts.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

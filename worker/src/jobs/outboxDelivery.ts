@@ -1,20 +1,30 @@
-// Delivers due outbox emails over SMTP: every minute, and right after something is enqueued
+// Delivers due outbox messages: emails over SMTP and alert notifications to their channels
+// (Slack, email, PagerDuty, ticket webhook). Every minute, and right after something is enqueued
 // (the API queues a run). Concurrent runs are safe: rows are claimed with FOR UPDATE SKIP LOCKED.
 import { createEmailSender } from "@steward/core/email/sender";
+import { deliverDueNotifications, describeNotificationDelivery } from "@steward/core/notifications/deliver";
 import { deliverDueEmails, describeDelivery } from "@steward/core/outbox";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
 
 export const outboxDeliveryJob = defineJob({
   name: "outbox-delivery",
-  description: "Sends due outbox emails over SMTP, with retries, backoff and a dead state.",
+  description: "Sends due outbox emails and alert notifications, with retries, backoff and a dead state.",
   schedule: { pattern: "*/1 * * * *", tz: "UTC" },
   payload: z.object({}).passthrough(),
-  async handler({ db, env }) {
+  async handler({ db, env, events }) {
     const sender = createEmailSender(env);
     try {
-      const report = await deliverDueEmails(db, sender, { maxAttempts: env.OUTBOX_MAX_ATTEMPTS });
-      return { summary: describeDelivery(report), changes: { ...report } };
+      const emails = await deliverDueEmails(db, sender, { maxAttempts: env.OUTBOX_MAX_ATTEMPTS });
+      const notifications = await deliverDueNotifications(
+        db,
+        { email: sender, events },
+        { maxAttempts: env.OUTBOX_MAX_ATTEMPTS },
+      );
+      return {
+        summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
+        changes: { emails: { ...emails }, notifications: { ...notifications } },
+      };
     } finally {
       sender.close();
     }

@@ -1,0 +1,490 @@
+// Alerts against real PostgreSQL, Redis-free: fingerprint dedup, auto-resolve, reopen, the
+// operator lifecycle, silences with a reminder, inhibition; and notifications routed by severity
+// through the outbox to real receivers (the notify sandbox over HTTP, the SMTP sandbox over SMTP),
+// each payload as that receiver expects it, with retries, backoff and a dead state.
+import type { Actor } from "@steward/core/actor";
+import {
+  acknowledgeAlert,
+  type AlertCondition,
+  AlertResolvedError,
+  clearAlert,
+  raiseAlert,
+  remindSilencedAlerts,
+  resolveAlert,
+  silenceAlert,
+} from "@steward/core/alerts";
+import { createEmailSender, type EmailSender } from "@steward/core/email/sender";
+import { InvalidInputError, ConflictError } from "@steward/core/errors";
+import { testNotificationChannel, upsertNotificationChannel } from "@steward/core/notificationChannels";
+import { deliverDueNotifications } from "@steward/core/notifications/deliver";
+import { webhookSignature } from "@steward/core/notifications/webhook";
+import { backoffMs } from "@steward/core/outbox";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startNotifySandbox, type NotifySandbox, verifySignature } from "../../sandbox/src/notify/server.ts";
+import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { testEnv } from "../support/env.ts";
+import { createOperator } from "../support/fixtures.ts";
+
+const WEBHOOK_SECRET = "ticket-webhook-secret-0123456789";
+const ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF";
+
+let database: TestDatabase;
+let receivers: NotifySandbox;
+let smtp: SmtpSandbox;
+let email: EmailSender;
+let operator: Actor;
+let admin: Actor;
+let sequence = 0;
+
+const condition = (overrides: Partial<AlertCondition> = {}): AlertCondition => {
+  const n = ++sequence;
+  return {
+    fingerprint: `test.rule:${n}`,
+    ruleKey: "test.rule",
+    severity: "RED",
+    title: `Test condition ${n}`,
+    detail: `Detail of condition ${n}`,
+    ...overrides,
+  };
+};
+
+const deliver = (now?: Date, maxAttempts = 3) =>
+  deliverDueNotifications(database.db, { email }, { maxAttempts, ...(now ? { now: () => now } : {}) });
+
+const timeline = async (alertId: string) =>
+  (await database.db.alertEvent.findMany({ where: { alertId }, orderBy: { id: "asc" } })).map((event) => event.kind);
+
+const alertByFingerprint = (fingerprint: string) => database.db.alert.findUniqueOrThrow({ where: { fingerprint } });
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  receivers = await startNotifySandbox({ webhookSecret: WEBHOOK_SECRET });
+  smtp = await startSmtpSandbox({ port: 0 });
+  email = createEmailSender(testEnv(database.url, { SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) }));
+  const adminRow = await createOperator(database.db, "ADMIN", "ada@test.example");
+  const operatorRow = await createOperator(database.db, "OPERATOR", "otto@test.example");
+  admin = { kind: "OPERATOR", id: adminRow.id, email: adminRow.email, name: adminRow.name, role: "ADMIN" };
+  operator = {
+    kind: "OPERATOR",
+    id: operatorRow.id,
+    email: operatorRow.email,
+    name: operatorRow.name,
+    role: "OPERATOR",
+  };
+  // PRODUCT.md §5 routing: green → Slack; yellow → email; red → PagerDuty + ticket webhook + Slack.
+  await upsertNotificationChannel(database.db, admin, {
+    name: "Slack #ops",
+    kind: "SLACK",
+    url: `${receivers.url}/slack/T000/B000/XXXXSECRET`,
+    severities: ["GREEN", "RED"],
+  });
+  await upsertNotificationChannel(database.db, admin, {
+    name: "Ops email",
+    kind: "EMAIL",
+    recipients: ["ops@example.com", "owner@example.com"],
+    severities: ["YELLOW"],
+  });
+  await upsertNotificationChannel(database.db, admin, {
+    name: "PagerDuty",
+    kind: "PAGERDUTY",
+    url: `${receivers.url}/v2/enqueue`,
+    secret: ROUTING_KEY,
+    severities: ["RED"],
+  });
+  await upsertNotificationChannel(database.db, admin, {
+    name: "Tickets",
+    kind: "WEBHOOK",
+    url: `${receivers.url}/webhook/tickets`,
+    secret: WEBHOOK_SECRET,
+    severities: ["RED"],
+  });
+});
+afterAll(async () => {
+  email?.close();
+  await receivers?.stop();
+  await smtp?.stop();
+  await database?.drop();
+});
+beforeEach(async () => {
+  receivers.clear();
+  receivers.ok();
+  smtp.clear();
+  // Each test starts with nothing due.
+  await database.db.outboxMessage.updateMany({
+    where: { status: { in: ["PENDING", "FAILED"] } },
+    data: { status: "DEAD" },
+  });
+});
+
+describe("deduplication and the condition's lifecycle", () => {
+  it("updates one open alert per fingerprint (count, last seen) and notifies once", async () => {
+    const firing = condition();
+    const first = new Date(Date.now() - 60_000);
+    expect(await raiseAlert(database.db, firing, first)).toBe("OPENED");
+    expect(await raiseAlert(database.db, firing)).toBe("UPDATED");
+    expect(await raiseAlert(database.db, firing)).toBe("UPDATED");
+    const alert = await alertByFingerprint(firing.fingerprint);
+    expect(alert).toMatchObject({ status: "FIRING", count: 3, firstSeenAt: first });
+    expect(alert.lastSeenAt.getTime()).toBeGreaterThan(first.getTime());
+    expect(await database.db.alert.count({ where: { fingerprint: firing.fingerprint } })).toBe(1);
+    // Red: PagerDuty, the ticket webhook and Slack, one delivery each, only for the opening.
+    expect(await deliver()).toMatchObject({ sent: 3, dead: 0 });
+    expect(
+      receivers
+        .received()
+        .map((entry) => entry.kind)
+        .sort(),
+    ).toEqual(["pagerduty", "slack", "webhook"]);
+    expect(await timeline(alert.id)).toEqual(["FIRED", "NOTIFIED"]);
+  });
+
+  it("resolves automatically with a note when the condition clears, and reopens when it returns", async () => {
+    const flapping = condition({ severity: "YELLOW" });
+    await raiseAlert(database.db, flapping);
+    expect(await clearAlert(database.db, flapping.fingerprint, "Queue back under 10")).toBe(true);
+    expect(await clearAlert(database.db, flapping.fingerprint, "again")).toBe(false);
+    let alert = await alertByFingerprint(flapping.fingerprint);
+    expect(alert).toMatchObject({ status: "RESOLVED", resolutionNote: "Queue back under 10" });
+    expect(await raiseAlert(database.db, flapping)).toBe("REOPENED");
+    alert = await alertByFingerprint(flapping.fingerprint);
+    expect(alert).toMatchObject({ status: "FIRING", resolutionNote: null, resolvedAt: null, count: 2 });
+    expect(await timeline(alert.id)).toEqual(["FIRED", "NOTIFIED", "RESOLVED", "NOTIFIED", "REOPENED", "NOTIFIED"]);
+    const audit = await database.db.auditEvent.findMany({ where: { targetId: alert.id }, orderBy: { id: "asc" } });
+    expect(audit.map((entry) => entry.action)).toEqual(["alert.fire", "alert.resolve", "alert.reopen"]);
+    // Yellow goes to email only: fired, resolved, reopened.
+    expect(await deliver()).toMatchObject({ sent: 3 });
+    const mails = await smtp.waitFor((messages) => messages.length === 3);
+    expect(mails.map((mail) => mail.subject)).toEqual([
+      `[YELLOW] Firing: ${flapping.title}`,
+      `[YELLOW] Resolved: ${flapping.title}`,
+      `[YELLOW] Firing: ${flapping.title}`,
+    ]);
+    expect(mails[1]?.text).toContain("Queue back under 10");
+    expect(mails[0]?.to).toEqual(["ops@example.com", "owner@example.com"]);
+    expect(receivers.received()).toHaveLength(0);
+  });
+});
+
+describe("the operator's lifecycle", () => {
+  it("acknowledges (by whom), then resolves with a note; acting on a resolved alert is refused and changes nothing", async () => {
+    const firing = condition();
+    await raiseAlert(database.db, firing);
+    const { id } = await alertByFingerprint(firing.fingerprint);
+    const acknowledged = await acknowledgeAlert({ db: database.db }, operator, id);
+    expect(acknowledged).toMatchObject({ status: "ACKNOWLEDGED", acknowledgedById: (operator as { id: string }).id });
+    await expect(acknowledgeAlert({ db: database.db }, operator, id)).rejects.toBeInstanceOf(ConflictError);
+    await expect(resolveAlert({ db: database.db }, operator, id, " ")).rejects.toBeInstanceOf(InvalidInputError);
+    const resolved = await resolveAlert({ db: database.db }, operator, id, "Restarted the webhook consumer");
+    expect(resolved).toMatchObject({ status: "RESOLVED", resolutionNote: "Restarted the webhook consumer" });
+
+    const before = await database.db.alert.findUniqueOrThrow({ where: { id } });
+    const eventsBefore = await database.db.alertEvent.count({ where: { alertId: id } });
+    await expect(acknowledgeAlert({ db: database.db }, operator, id)).rejects.toBeInstanceOf(AlertResolvedError);
+    await expect(resolveAlert({ db: database.db }, operator, id, "twice")).rejects.toBeInstanceOf(AlertResolvedError);
+    await expect(
+      silenceAlert({ db: database.db }, operator, id, new Date(Date.now() + 3_600_000)),
+    ).rejects.toBeInstanceOf(AlertResolvedError);
+    expect(await database.db.alert.findUniqueOrThrow({ where: { id } })).toEqual(before);
+    expect(await database.db.alertEvent.count({ where: { alertId: id } })).toBe(eventsBefore);
+    const actions = (await database.db.auditEvent.findMany({ where: { targetId: id }, orderBy: { id: "asc" } })).map(
+      (entry) => [entry.action, entry.actorLabel],
+    );
+    expect(actions).toEqual([
+      ["alert.fire", "system:rule:test.rule"],
+      ["alert.acknowledge", "otto@test.example"],
+      ["alert.resolve", "otto@test.example"],
+    ]);
+  });
+
+  it("sends PagerDuty trigger, acknowledge and resolve with the fingerprint as dedup_key", async () => {
+    const firing = condition({ labels: { region: "Melbourne" } });
+    await raiseAlert(database.db, firing);
+    const { id } = await alertByFingerprint(firing.fingerprint);
+    await deliver();
+    await acknowledgeAlert({ db: database.db }, operator, id);
+    await deliver();
+    await resolveAlert({ db: database.db }, operator, id, "Fixed the key");
+    await deliver();
+    const events = receivers.received("pagerduty");
+    expect(events.map((entry) => entry.status)).toEqual([202, 202, 202]);
+    expect(events.map((entry) => entry.body)).toEqual([
+      {
+        routing_key: ROUTING_KEY,
+        event_action: "trigger",
+        dedup_key: firing.fingerprint,
+        payload: expect.objectContaining({
+          summary: firing.title,
+          source: "steward.alerts",
+          severity: "critical",
+          custom_details: expect.objectContaining({ region: "Melbourne", text: firing.detail }) as unknown,
+        }) as unknown,
+      },
+      { routing_key: ROUTING_KEY, event_action: "acknowledge", dedup_key: firing.fingerprint },
+      { routing_key: ROUTING_KEY, event_action: "resolve", dedup_key: firing.fingerprint },
+    ]);
+    // The delivery log per alert: every outbox row SENT with one successful attempt.
+    const deliveries = await database.db.outboxMessage.findMany({
+      where: { alertId: id },
+      include: { attemptsLog: true },
+    });
+    expect(deliveries).toHaveLength(9);
+    expect(deliveries.every((row) => row.status === "SENT" && row.attemptsLog.length === 1)).toBe(true);
+  });
+});
+
+describe("channel payloads as their receivers expect them", () => {
+  it("posts Block Kit to Slack and a webhook whose HMAC the receiver verifies", async () => {
+    const firing = condition({ title: "Stripe webhook failures: 5 in the last hour" });
+    await raiseAlert(database.db, firing);
+    await deliver();
+    const [slack] = receivers.received("slack");
+    expect(slack).toMatchObject({ status: 200, path: "/slack/T000/B000/XXXXSECRET" });
+    const message = slack!.body as { text: string; blocks: { type: string }[] };
+    expect(message.text).toBe(`[RED] Firing: ${firing.title}`);
+    expect(message.blocks.map((block) => block.type)).toEqual(["header", "section", "section", "context"]);
+
+    const [ticket] = receivers.received("webhook");
+    expect(ticket).toMatchObject({ status: 200, signatureValid: true });
+    expect(ticket!.body).toMatchObject({ type: "alert.trigger", dedupKey: firing.fingerprint, severity: "RED" });
+    // The same body signed with another secret, or tampered with, does not verify.
+    const header = ticket!.headers["x-steward-signature"];
+    expect(verifySignature(header, ticket!.rawBody, "another-secret-entirely", 300)).toBe(false);
+    expect(verifySignature(header, ticket!.rawBody.replace("RED", "GREEN"), WEBHOOK_SECRET, 300)).toBe(false);
+    const stale = webhookSignature(WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 3600, ticket!.rawBody);
+    expect(verifySignature(stale, ticket!.rawBody, WEBHOOK_SECRET, 300)).toBe(false);
+  });
+
+  it("tests a channel and reports a failing one as a result, not an error", async () => {
+    const slack = await database.db.notificationChannel.findUniqueOrThrow({ where: { name: "Slack #ops" } });
+    expect(await testNotificationChannel(database.db, { email }, admin, slack.id)).toMatchObject({
+      ok: true,
+      responseCode: 200,
+    });
+    receivers.fail(1);
+    const failed = await testNotificationChannel(database.db, { email }, admin, slack.id);
+    expect(failed).toMatchObject({ ok: false, responseCode: 500 });
+    expect(failed.message).toMatch(/500/);
+    const broken = await upsertNotificationChannel(database.db, admin, {
+      name: "Nowhere",
+      kind: "WEBHOOK",
+      url: "http://127.0.0.1:1/hook",
+      secret: "0123456789abcdef0123",
+      severities: ["GREEN"],
+      enabled: false,
+    });
+    expect(await testNotificationChannel(database.db, { email }, admin, broken.id)).toMatchObject({
+      ok: false,
+      responseCode: null,
+    });
+  });
+});
+
+describe("retries and the dead state", () => {
+  it("retries a failing receiver with backoff, then marks the delivery DEAD and says so on the timeline", async () => {
+    const firing = condition();
+    await raiseAlert(database.db, firing);
+    const { id } = await alertByFingerprint(firing.fingerprint);
+    receivers.fail();
+    let now = new Date(Date.now() + 1000);
+    expect(await deliver(now)).toMatchObject({ retrying: 3, sent: 0 });
+    // Not due again before the backoff.
+    expect(await deliver(now)).toEqual({ sent: 0, retrying: 0, dead: 0 });
+    now = new Date(now.getTime() + backoffMs(1));
+    expect(await deliver(now)).toMatchObject({ retrying: 3 });
+    now = new Date(now.getTime() + backoffMs(2));
+    expect(await deliver(now)).toMatchObject({ dead: 3 });
+    const rows = await database.db.outboxMessage.findMany({
+      where: { alertId: id },
+      include: { attemptsLog: { orderBy: { attempt: "asc" } } },
+    });
+    expect(rows.map((row) => row.status)).toEqual(["DEAD", "DEAD", "DEAD"]);
+    for (const row of rows) {
+      expect(row.attemptsLog.map((entry) => [entry.attempt, entry.ok, entry.responseCode])).toEqual([
+        [1, false, 500],
+        [2, false, 500],
+        [3, false, 500],
+      ]);
+    }
+    expect(receivers.received()).toHaveLength(9);
+    const messages = await database.db.alertEvent.findMany({ where: { alertId: id, kind: "NOTIFIED" } });
+    expect(messages.filter((event) => event.message.includes("gave up after 3 attempt(s)"))).toHaveLength(3);
+    // Nothing more is sent, however late.
+    receivers.ok();
+    expect(await deliver(new Date(now.getTime() + 86_400_000))).toEqual({ sent: 0, retrying: 0, dead: 0 });
+  });
+
+  it("gives up at once when PagerDuty refuses the event as invalid (400)", async () => {
+    const pagerDuty = await database.db.notificationChannel.findUniqueOrThrow({ where: { name: "PagerDuty" } });
+    await database.db.notificationChannel.update({
+      where: { id: pagerDuty.id },
+      data: { secret: "not-a-routing-key" },
+    });
+    try {
+      const firing = condition();
+      await raiseAlert(database.db, firing);
+      await deliver();
+      const row = await database.db.outboxMessage.findFirstOrThrow({
+        where: { channelId: pagerDuty.id, alert: { fingerprint: firing.fingerprint } },
+      });
+      expect(row).toMatchObject({ status: "DEAD", attempts: 1 });
+      const [refused] = receivers.received("pagerduty");
+      expect(refused).toMatchObject({ status: 400, problem: "'routing_key' is invalid" });
+      expect(await database.db.deliveryAttempt.findMany({ where: { outboxId: row.id } })).toMatchObject([
+        { attempt: 1, ok: false, responseCode: 400 },
+      ]);
+    } finally {
+      await database.db.notificationChannel.update({ where: { id: pagerDuty.id }, data: { secret: ROUTING_KEY } });
+    }
+  });
+});
+
+describe("silences", () => {
+  it("records while silenced but notifies no one; a reminder goes out when the window ends", async () => {
+    const noisy = condition({ severity: "YELLOW" });
+    await raiseAlert(database.db, noisy);
+    const { id } = await alertByFingerprint(noisy.fingerprint);
+    await deliver();
+    expect(smtp.messages()).toHaveLength(1);
+    smtp.clear();
+
+    const now = Date.now();
+    await silenceAlert({ db: database.db }, operator, id, new Date(now + 30 * 60_000), "Known: vendor maintenance");
+    await raiseAlert(database.db, { ...noisy, severity: "RED" }); // escalates while silenced
+    await raiseAlert(database.db, { ...noisy, severity: "RED" });
+    await acknowledgeAlert({ db: database.db }, operator, id);
+    expect(await remindSilencedAlerts({ db: database.db }, new Date(now + 10 * 60_000))).toBe(0);
+    await deliver();
+    expect(smtp.messages()).toHaveLength(0);
+    expect(receivers.received()).toHaveLength(0);
+    const silenced = await database.db.alert.findUniqueOrThrow({ where: { id } });
+    expect(silenced).toMatchObject({ count: 3, severity: "RED", status: "ACKNOWLEDGED" });
+
+    expect(await remindSilencedAlerts({ db: database.db }, new Date(now + 31 * 60_000))).toBe(1);
+    expect(await remindSilencedAlerts({ db: database.db }, new Date(now + 32 * 60_000))).toBe(0);
+    await deliver();
+    expect(
+      receivers
+        .received()
+        .map((entry) => entry.kind)
+        .sort(),
+    ).toEqual(["pagerduty", "slack", "webhook"]);
+    expect((await database.db.alert.findUniqueOrThrow({ where: { id } })).silencedUntil).toBeNull();
+    expect(await timeline(id)).toEqual([
+      "FIRED",
+      "NOTIFIED",
+      "SILENCED",
+      "UPDATED",
+      "NOTIFIED",
+      "ACKNOWLEDGED",
+      "NOTIFIED",
+      "UPDATED",
+      "NOTIFIED",
+    ]);
+  });
+
+  it("refuses a silence in the past or longer than 7 days, and changes nothing", async () => {
+    const firing = condition();
+    await raiseAlert(database.db, firing);
+    const before = await alertByFingerprint(firing.fingerprint);
+    for (const until of [new Date(Date.now() - 60_000), new Date(Date.now() + 8 * 86_400_000), new Date("nope")])
+      await expect(silenceAlert({ db: database.db }, operator, before.id, until)).rejects.toBeInstanceOf(
+        InvalidInputError,
+      );
+    expect(await alertByFingerprint(firing.fingerprint)).toEqual(before);
+    expect(await database.db.auditEvent.count({ where: { targetId: before.id, action: "alert.silence" } })).toBe(0);
+  });
+});
+
+describe("inhibition", () => {
+  it("while Stripe is unreachable, webhook failures and reconciliation mismatches notify no one; afterwards they do", async () => {
+    await raiseAlert(database.db, {
+      fingerprint: "stripe.unreachable",
+      ruleKey: "stripe.unreachable",
+      severity: "RED",
+      title: "Stripe unreachable",
+      detail: "3 probes failed",
+    });
+    await raiseAlert(database.db, {
+      fingerprint: "stripe.webhook_failures",
+      ruleKey: "stripe.webhook_failures",
+      severity: "RED",
+      title: "Stripe webhook failures",
+      detail: "5 in 1 h",
+    });
+    await raiseAlert(database.db, {
+      fingerprint: "reconciliation.mismatch:2026-11-30",
+      ruleKey: "reconciliation.mismatch",
+      severity: "RED",
+      title: "Reconciliation mismatch",
+      detail: "2 charges differ",
+    });
+    await deliver();
+    const summaries = receivers
+      .received("pagerduty")
+      .map((entry) => (entry.body as { payload?: { summary: string } }).payload?.summary);
+    expect(summaries).toEqual(["Stripe unreachable"]);
+    const webhookAlert = await alertByFingerprint("stripe.webhook_failures");
+    expect(webhookAlert.status).toBe("FIRING");
+    const [note] = await database.db.alertEvent.findMany({ where: { alertId: webhookAlert.id, kind: "NOTIFIED" } });
+    expect(note?.message).toMatch(/inhibited while "Stripe unreachable" is open/);
+
+    receivers.clear();
+    await clearAlert(database.db, "stripe.unreachable", "Stripe reachable again");
+    await deliver();
+    const after = receivers.received("pagerduty").map((entry) => {
+      const body = entry.body as { event_action: string; dedup_key: string };
+      return `${body.event_action}:${body.dedup_key}`;
+    });
+    expect(after.sort()).toEqual([
+      "resolve:stripe.unreachable",
+      "trigger:reconciliation.mismatch:2026-11-30",
+      "trigger:stripe.webhook_failures",
+    ]);
+  });
+});
+
+describe("channel management", () => {
+  it("refuses malformed or insecure URLs and missing secrets, and changes nothing", async () => {
+    const count = await database.db.notificationChannel.count();
+    const bad = [
+      { kind: "WEBHOOK" as const, url: "not a url", secret: WEBHOOK_SECRET },
+      { kind: "WEBHOOK" as const, url: "http://tickets.example.com/hook", secret: WEBHOOK_SECRET },
+      { kind: "WEBHOOK" as const, url: "ftp://127.0.0.1/hook", secret: WEBHOOK_SECRET },
+      { kind: "WEBHOOK" as const, url: "https://user:pass@tickets.example.com/hook", secret: WEBHOOK_SECRET },
+      { kind: "WEBHOOK" as const, url: "https://tickets.example.com/hook", secret: "short" },
+      { kind: "WEBHOOK" as const, url: "https://tickets.example.com/hook" },
+      { kind: "SLACK" as const, url: "https://hooks.slack.com" },
+      { kind: "PAGERDUTY" as const },
+      { kind: "EMAIL" as const, recipients: ["not-an-address"] },
+    ];
+    for (const input of bad)
+      await expect(
+        upsertNotificationChannel(database.db, admin, { name: "Bad one", severities: ["RED"], ...input }),
+      ).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await database.db.notificationChannel.count()).toBe(count);
+  });
+
+  it("keeps secrets out of what it returns and keeps a stored secret when an update leaves it out", async () => {
+    const created = await upsertNotificationChannel(database.db, admin, {
+      name: "Second Slack",
+      kind: "SLACK",
+      url: "https://hooks.slack.com/services/T1/B1/TOPSECRET",
+      severities: ["GREEN"],
+    });
+    expect(JSON.stringify(created)).not.toContain("TOPSECRET");
+    expect(created).toMatchObject({ target: "https://hooks.slack.com/…", hasSecret: true });
+    const updated = await upsertNotificationChannel(database.db, admin, {
+      id: created.id,
+      name: "Second Slack",
+      kind: "SLACK",
+      severities: ["GREEN", "YELLOW"],
+      enabled: false,
+    });
+    expect(updated).toMatchObject({ severities: ["GREEN", "YELLOW"], enabled: false, hasSecret: true });
+    const row = await database.db.notificationChannel.findUniqueOrThrow({ where: { id: created.id } });
+    expect(row.secret).toBe("https://hooks.slack.com/services/T1/B1/TOPSECRET");
+    const audit = await database.db.auditEvent.findMany({ where: { targetId: created.id } });
+    expect(JSON.stringify(audit)).not.toContain("TOPSECRET");
+  });
+});
