@@ -19,6 +19,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate, InvalidCredentialsPresented } from "./authenticate.ts";
 import type { Context, ResponseCookie } from "./context.ts";
 import { schema } from "./schema/index.ts";
+import { createApiMetrics } from "./metrics.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
 interface ServerContext {
@@ -46,6 +47,7 @@ export function buildApp(env: Env, logger: Logger): App {
     defaultJobOptions,
   });
   jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
+  const metrics = createApiMetrics({ redis, prefix: env.REDIS_PREFIX, jobs });
 
   const setCookies: Plugin<object, ServerContext> = {
     onResponse({ response, serverContext }) {
@@ -76,7 +78,7 @@ export function buildApp(env: Env, logger: Logger): App {
     },
     // Only the custom header: any request has a content-type, so listing it would let cross-site
     // form posts (x-www-form-urlencoded, multipart) through. JSON POSTs pass as preflighted.
-    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }), setCookies],
+    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }), setCookies, metrics.plugin],
     context: ({ request, req, actor, responseCookies }) => ({
       db,
       env,
@@ -112,6 +114,19 @@ export function buildApp(env: Env, logger: Logger): App {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (path === "/webhooks/stripe") return stripeWebhook(req, res);
+    if (path === "/metrics") {
+      void metrics.render().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { "content-type": contentType });
+          res.end(body);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "metrics failed");
+          sendJson(res, 500, { error: "metrics unavailable" });
+        },
+      );
+      return;
+    }
     if (path === "/readyz") {
       void readiness(db, redis).then((checks) =>
         sendJson(res, Object.values(checks).every((ok) => ok) ? 200 : 503, checks),
@@ -208,6 +223,7 @@ export function buildApp(env: Env, logger: Logger): App {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await events.close();
+      await metrics.stop();
       await jobs.close();
       redis.disconnect();
       await db.$disconnect();

@@ -25,11 +25,18 @@ export interface SessionEndedEvent {
   sessionId: string;
 }
 
+/** A health-checks run finished: the latest results (and maybe the flags) changed. */
+export interface HealthChangedEvent {
+  overall: "GREEN" | "YELLOW" | "RED";
+  checkedAt: string;
+}
+
 export type StewardEvents = {
   sessionEnded: [SessionEndedEvent];
   jobRunRecorded: [JobRunEvent];
   reviewQueueChanged: [ReviewQueueEvent];
   refundRequestChanged: [RefundRequestEvent];
+  healthChanged: [HealthChangedEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;

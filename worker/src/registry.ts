@@ -1,6 +1,7 @@
 // The job catalog: one file per job under jobs/, listed once here.
 import type { JobDefinition } from "./jobs/definition.ts";
 import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
+import { healthChecksJob } from "./jobs/healthChecks.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
 import { jobHealthJob } from "./jobs/jobHealth.ts";
 import { outboxDeliveryJob } from "./jobs/outboxDelivery.ts";
@@ -16,6 +17,7 @@ export const jobCatalog: readonly JobDefinition[] = [
   stripeEventJob,
   refundRecoveryJob,
   outboxDeliveryJob,
+  healthChecksJob,
 ];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */

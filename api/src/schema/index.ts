@@ -7,5 +7,6 @@ import "./jobs.ts";
 import "./reviews.ts";
 import "./payments.ts";
 import "./placements.ts";
+import "./health.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
