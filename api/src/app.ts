@@ -21,6 +21,7 @@ import { authenticate, InvalidCredentialsPresented } from "./authenticate.ts";
 import type { Context, ResponseCookie } from "./context.ts";
 import { schema } from "./schema/index.ts";
 import { createReconciliationExportHandler } from "./exports/reconciliation.ts";
+import { createApiMetrics } from "./metrics.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
 interface ServerContext {
@@ -50,6 +51,7 @@ export function buildApp(env: Env, logger: Logger): App {
     defaultJobOptions,
   });
   jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
+  const metrics = createApiMetrics({ redis, prefix: env.REDIS_PREFIX, jobs });
 
   const setCookies: Plugin<object, ServerContext> = {
     onResponse({ response, serverContext }) {
@@ -80,7 +82,7 @@ export function buildApp(env: Env, logger: Logger): App {
     },
     // Only the custom header: any request has a content-type, so listing it would let cross-site
     // form posts (x-www-form-urlencoded, multipart) through. JSON POSTs pass as preflighted.
-    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }), setCookies],
+    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }), setCookies, metrics.plugin],
     context: ({ request, req, actor, responseCookies }) => ({
       db,
       env,
@@ -122,6 +124,19 @@ export function buildApp(env: Env, logger: Logger): App {
         logger.error({ err: error }, "reconciliation export failed");
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Unexpected error." }] });
       });
+      return;
+    }
+    if (path === "/metrics") {
+      void metrics.render().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { "content-type": contentType });
+          res.end(body);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "metrics failed");
+          sendJson(res, 500, { error: "metrics unavailable" });
+        },
+      );
       return;
     }
     if (path === "/readyz") {
@@ -221,6 +236,7 @@ export function buildApp(env: Env, logger: Logger): App {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       unregisterAlertEvents();
       await events.close();
+      await metrics.stop();
       await jobs.close();
       redis.disconnect();
       await db.$disconnect();

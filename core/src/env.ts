@@ -51,6 +51,8 @@ export const envSchema = z.object({
   // Worker
   WORKER_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
   HEARTBEAT_CRON: z.string().default("* * * * *"),
+  /** Health probes + alert rule evaluation + AI failover automation. */
+  HEALTH_CHECKS_CRON: z.string().default("* * * * *"),
 
   // Stripe (the real SDK; dev and test default to the local sandbox, production to api.stripe.com)
   /** Required in production; dev/test default to the sandbox's key. */

@@ -50,6 +50,12 @@ export interface SessionEndedEvent {
   sessionId: string;
 }
 
+/** A health-checks run finished: the latest results (and maybe the flags) changed. */
+export interface HealthChangedEvent {
+  overall: "GREEN" | "YELLOW" | "RED";
+  checkedAt: string;
+}
+
 export type StewardEvents = {
   sessionEnded: [SessionEndedEvent];
   jobRunRecorded: [JobRunEvent];
@@ -57,6 +63,7 @@ export type StewardEvents = {
   refundRequestChanged: [RefundRequestEvent];
   reconciliationRunUpdated: [ReconciliationRunEvent];
   alertChanged: [AlertChangedEvent];
+  healthChanged: [HealthChangedEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;

@@ -13,6 +13,7 @@
 import type { Db, DbTx, Payment, RefundRequest, RefundRequestStatus } from "@steward/db/client";
 import { type Actor, actorId, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import { assertSystemMayPerform } from "./autonomy.ts";
 import { daysAgo, formatDate, formatMoney, wholeDaysBetween } from "./email/format.ts";
 import { refundApprovedEmail, refundDeniedEmail } from "./email/templates.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
@@ -152,6 +153,7 @@ export async function requestRefund(
   actor: Actor,
   input: RefundRequestInput,
 ): Promise<RefundRequest> {
+  assertSystemMayPerform(actor, "refund.request");
   if (actor.kind === "API_TOKEN") {
     if (!tokenHasScope(actor, "refunds:write"))
       throw new ForbiddenActionError("This token needs the 'refunds:write' scope");
@@ -265,6 +267,7 @@ export interface RefundResult {
  * caller schedules the refund-recovery job, which calls `completeRefund` again.
  */
 export async function approveRefund(deps: RefundDeps, actor: Actor, refundRequestId: string): Promise<RefundResult> {
+  assertSystemMayPerform(actor, "refund.approve");
   assertOperatorCan(actor, "operate");
   const now = clock(deps);
   const claimed = await deps.db.$transaction(async (tx) => {

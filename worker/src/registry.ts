@@ -2,6 +2,7 @@
 import { alertRemindersJob } from "./jobs/alertReminders.ts";
 import type { JobDefinition } from "./jobs/definition.ts";
 import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
+import { healthChecksJob } from "./jobs/healthChecks.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
 import { jobHealthJob } from "./jobs/jobHealth.ts";
 import { outboxDeliveryJob } from "./jobs/outboxDelivery.ts";
@@ -20,6 +21,7 @@ export const jobCatalog: readonly JobDefinition[] = [
   outboxDeliveryJob,
   reconciliationJob,
   alertRemindersJob,
+  healthChecksJob,
 ];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */

@@ -10,7 +10,11 @@ import type { Logger } from "@steward/core/logger";
 import { createPrismaClient } from "@steward/db/client";
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { pid } from "node:process";
 import type { JobDefinition } from "./jobs/definition.ts";
+import { createWorkerMetrics } from "./metrics.ts";
 import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "./queue.ts";
 import { validateCatalog } from "./registry.ts";
 
@@ -36,6 +40,8 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   let worker: Worker<JobData> | undefined;
   const locks = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   locks.on("error", (error) => logger.error({ err: error }, "lock connection error"));
+  const metrics = createWorkerMetrics();
+  let stopPushingMetrics: (() => Promise<void>) | undefined;
 
   async function process(job: Job<JobData>, token?: string): Promise<string> {
     const definition = jobs.get(job.name);
@@ -64,22 +70,27 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       triggeredById: job.data.triggeredById ?? null,
       attempt,
     });
+    const endTimer = metrics.jobDuration.startTimer({ job: job.name });
     try {
       const payload = definition.payload.safeParse(job.data.payload ?? {});
       if (!payload.success) throw new UnrecoverableError(`Invalid payload: ${payload.error.message}`);
       const outcome = await definition.handler(
-        { db, env, events: events.bus, logger: logger.child({ job: job.name, jobRunId }), jobRunId },
+        { db, env, events: events.bus, logger: logger.child({ job: job.name, jobRunId }), jobRunId, redis: locks },
         payload.data,
       );
       await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
       await recordJobSucceeded(db, job.name);
+      endTimer();
+      metrics.jobRuns.inc({ job: job.name, outcome: "succeeded" });
       return outcome.summary;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await finishJobRun(db, events.bus, jobRunId, { ok: false, error: message });
       const attempts = job.opts.attempts ?? 1;
-      if (error instanceof UnrecoverableError || attempt >= attempts)
-        await recordJobExhausted(db, job.name, attempt, message);
+      const exhausted = error instanceof UnrecoverableError || attempt >= attempts;
+      if (exhausted) await recordJobExhausted(db, job.name, attempt, message);
+      endTimer();
+      metrics.jobRuns.inc({ job: job.name, outcome: exhausted ? "exhausted" : "failed" });
       throw error;
     }
   }
@@ -110,10 +121,12 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       worker.on("error", (error) => logger.error({ err: error }, "worker error"));
       worker.on("failed", (job, error) => logger.warn({ job: job?.name, err: error.message }, "job attempt failed"));
       await worker.waitUntilReady();
+      stopPushingMetrics = metrics.startPushing(locks, env.REDIS_PREFIX, `${hostname()}:${pid}:${randomUUID()}`);
       logger.info({ jobs: [...jobs.keys()] }, "worker started");
     },
     async stop() {
       await worker?.close();
+      await stopPushingMetrics?.();
       await queue.close();
       locks.disconnect();
       unregisterAlertEvents();

@@ -9,5 +9,6 @@ import "./payments.ts";
 import "./placements.ts";
 import "./reconciliation.ts";
 import "./alerts.ts";
+import "./health.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -4,6 +4,7 @@ import type { EventBus } from "@steward/core/events";
 import type { JobOutcome } from "@steward/core/jobRuns";
 import type { Logger } from "@steward/core/logger";
 import type { Db } from "@steward/db/client";
+import type { Redis } from "ioredis";
 import type { z } from "zod";
 
 export interface JobContext {
@@ -12,6 +13,8 @@ export interface JobContext {
   events: EventBus;
   logger: Logger;
   jobRunId: string;
+  /** The worker's own Redis connection (health probes, the API's window summaries). */
+  redis: Redis;
 }
 
 export interface JobDefinition<Payload extends z.ZodType = z.ZodType> {

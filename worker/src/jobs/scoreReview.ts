@@ -1,4 +1,5 @@
 // Scores one submitted review (queued by submitReview with a deterministic job id).
+import { currentAiMode } from "@steward/core/featureFlags";
 import { scoreReview } from "@steward/core/moderation/aiProvider";
 import { recordReviewScore } from "@steward/core/reviews";
 import { UnrecoverableError } from "bullmq";
@@ -12,8 +13,10 @@ export const scoreReviewJob = defineJob({
   async handler({ db, env, events }, { reviewId }) {
     const review = await db.review.findUnique({ where: { id: reviewId }, select: { body: true, rating: true } });
     if (!review) throw new UnrecoverableError(`Review ${reviewId} does not exist`);
+    // The AI_MODE flag (switchable by operators and the failover automation), not the env default.
+    const mode = await currentAiMode(db, env);
     const score = await scoreReview(
-      { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS, retries: env.AI_RETRIES },
+      { mode, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS, retries: env.AI_RETRIES },
       review,
     );
     await recordReviewScore(db, events, reviewId, score.classifier, score);

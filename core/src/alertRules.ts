@@ -1,0 +1,453 @@
+// Alert rules in code (PRODUCT.md §5, the seeds' red/yellow tables, the playbook's thresholds),
+// each with thresholds an ADMIN may tune within validated ranges (AlertRuleSetting). A rule is a
+// pure function from a health snapshot to the conditions firing now; `evaluateRules` (health.ts)
+// turns those into alerts through raiseAlert/clearAlert, which deduplicate, resolve and reopen.
+//
+// Every threshold is strict, as the product states them: "> 3 failures", "queue > 10",
+// "rate > 15 %", "down > 30 min" fire just above the number and never at it.
+import type { Db, Severity } from "@steward/db/client";
+import { z } from "zod";
+import type { Actor } from "./actor.ts";
+import type { AlertCondition } from "./alerts.ts";
+import { recordAudit } from "./audit.ts";
+import { InvalidInputError, NotFoundError } from "./errors.ts";
+import { assertOperatorCan } from "./permissions.ts";
+
+export type CheckName =
+  | "postgres"
+  | "redis"
+  | "ai_provider"
+  | "stripe"
+  | "webhooks"
+  | "jobs"
+  | "api_error_rate"
+  | "api_latency_p95"
+  | "queue_backlog"
+  | "refund_rate";
+
+export const checkNames: readonly CheckName[] = [
+  "postgres",
+  "redis",
+  "ai_provider",
+  "stripe",
+  "webhooks",
+  "jobs",
+  "api_error_rate",
+  "api_latency_p95",
+  "queue_backlog",
+  "refund_rate",
+];
+
+/** What the probes and the database said at one moment; everything a rule may look at. */
+export interface HealthSnapshot {
+  postgres: { ok: boolean; latencyMs: number | null };
+  aiProvider: {
+    configured: boolean;
+    ok: boolean;
+    /** Minutes since the first failed probe of the current outage; null while up. */
+    downForMinutes: number | null;
+  };
+  stripe: { ok: boolean; consecutiveFailures: number };
+  webhooks: { failedInWindow: number };
+  api: { requests: number; errors: number; p95Ms: number | null };
+  queueBacklog: { regionId: string; regionName: string; queued: number }[];
+  refunds: { purchases: number; refunded: number; pattern: RefundPattern };
+}
+
+export interface RefundPattern {
+  /** Businesses refunded more than once in the window (possible abuse: buy, refund, repeat). */
+  repeatRefunders: { businessId: string; businessName: string; refunds: number }[];
+  byRegion: { regionName: string; refunds: number }[];
+  /** Business age at purchase: 0–7 days, 8–30 days, older. */
+  byBusinessAge: { new: number; recent: number; established: number };
+}
+
+interface RuleDefinition<Thresholds extends z.ZodType<Record<string, number>>> {
+  key: string;
+  title: string;
+  description: string;
+  severity: Severity;
+  check: CheckName;
+  thresholds: Thresholds;
+  defaults: z.infer<Thresholds>;
+  /** The conditions firing now (none when healthy). */
+  evaluate(snapshot: HealthSnapshot, thresholds: z.infer<Thresholds>): AlertCondition[];
+}
+
+function defineRule<Thresholds extends z.ZodType<Record<string, number>>>(
+  rule: RuleDefinition<Thresholds>,
+): RuleDefinition<Thresholds> {
+  return rule;
+}
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const percent = () => z.number().gt(0).max(100);
+
+export const aiProviderDownRule = defineRule({
+  key: "ai.provider_down",
+  title: "AI provider down",
+  description:
+    "The AI scoring provider has failed every probe for longer than downMinutes (red). After that long the system switches AI_MODE to deterministic itself (flag AI_FAILOVER), and once the provider has been healthy for healthyMinutesBeforeProposal it proposes switching back.",
+  severity: "RED",
+  check: "ai_provider",
+  thresholds: z.strictObject({ downMinutes: int(1, 1440), healthyMinutesBeforeProposal: int(1, 1440) }),
+  defaults: { downMinutes: 30, healthyMinutesBeforeProposal: 30 },
+  evaluate({ aiProvider }, { downMinutes }) {
+    if (!aiProvider.configured || aiProvider.downForMinutes === null || aiProvider.downForMinutes <= downMinutes)
+      return [];
+    const minutes = Math.floor(aiProvider.downForMinutes);
+    return [
+      {
+        fingerprint: "ai.provider_down",
+        ruleKey: "ai.provider_down",
+        severity: "RED",
+        title: `AI provider down for ${minutes} min`,
+        detail: `Every probe of the AI provider has failed for ${minutes} minutes (threshold ${downMinutes}). Reviews are scored by the deterministic classifier meanwhile.`,
+      },
+    ];
+  },
+});
+
+export const stripeUnreachableRule = defineRule({
+  key: "stripe.unreachable",
+  title: "Stripe unreachable",
+  description: "Stripe's API did not answer the last consecutiveFailures probes in a row (the revenue path is down).",
+  severity: "RED",
+  check: "stripe",
+  thresholds: z.strictObject({ consecutiveFailures: int(1, 60) }),
+  defaults: { consecutiveFailures: 1 },
+  evaluate({ stripe }, { consecutiveFailures }) {
+    if (stripe.consecutiveFailures < consecutiveFailures) return [];
+    return [
+      {
+        fingerprint: "stripe.unreachable",
+        ruleKey: "stripe.unreachable",
+        severity: "RED",
+        title: "Stripe is unreachable",
+        detail: `Stripe did not answer ${stripe.consecutiveFailures} probe(s) in a row. Payments, refunds and reconciliation wait for it.`,
+      },
+    ];
+  },
+});
+
+export const webhookFailuresRule = defineRule({
+  key: "stripe.webhook_failures",
+  title: "Stripe webhook failures",
+  description: "More than maxFailures Stripe webhook events failed to process within windowMinutes.",
+  severity: "RED",
+  check: "webhooks",
+  thresholds: z.strictObject({ maxFailures: int(0, 100_000), windowMinutes: int(5, 1440) }),
+  defaults: { maxFailures: 3, windowMinutes: 60 },
+  evaluate({ webhooks }, { maxFailures, windowMinutes }) {
+    if (webhooks.failedInWindow <= maxFailures) return [];
+    return [
+      {
+        fingerprint: "stripe.webhook_failures",
+        ruleKey: "stripe.webhook_failures",
+        severity: "RED",
+        title: `${webhooks.failedInWindow} Stripe webhooks failed in ${windowMinutes} min`,
+        detail: `${webhooks.failedInWindow} webhook events failed in the last ${windowMinutes} minutes (threshold ${maxFailures}): payments may be stuck. Check the payment audit and reconcile.`,
+      },
+    ];
+  },
+});
+
+export const queueBacklogRule = defineRule({
+  key: "queue.backlog",
+  title: "Featured queue backlog",
+  description: "More than maxQueued businesses wait for a featured slot in one region (one alert per region).",
+  severity: "YELLOW",
+  check: "queue_backlog",
+  thresholds: z.strictObject({ maxQueued: int(1, 100_000) }),
+  defaults: { maxQueued: 10 },
+  evaluate({ queueBacklog }, { maxQueued }) {
+    return queueBacklog
+      .filter((region) => region.queued > maxQueued)
+      .map((region) => ({
+        fingerprint: `queue.backlog:${region.regionId}`,
+        ruleKey: "queue.backlog",
+        severity: "YELLOW" as const,
+        title: `${region.queued} waiting for a featured slot in ${region.regionName}`,
+        detail: `${region.queued} businesses are queued in ${region.regionName} (threshold ${maxQueued}). Normal variation; consider more slots if it persists.`,
+        labels: { regionId: region.regionId, region: region.regionName },
+      }));
+  },
+});
+
+export const refundRateRule = defineRule({
+  key: "refunds.rate_high",
+  title: "High refund rate",
+  description:
+    "More than maxRatePercent of the featured purchases of the last windowDays were refunded (with at least minPurchases purchases, so one refund of two is not a trend). The alert carries playbook 5's pattern analysis.",
+  severity: "YELLOW",
+  check: "refund_rate",
+  thresholds: z.strictObject({ maxRatePercent: percent(), windowDays: int(1, 90), minPurchases: int(1, 100_000) }),
+  defaults: { maxRatePercent: 15, windowDays: 7, minPurchases: 5 },
+  evaluate({ refunds }, { maxRatePercent, windowDays, minPurchases }) {
+    if (refunds.purchases < minPurchases) return [];
+    const ratePercent = (refunds.refunded / refunds.purchases) * 100;
+    if (ratePercent <= maxRatePercent) return [];
+    return [
+      {
+        fingerprint: "refunds.rate_high",
+        ruleKey: "refunds.rate_high",
+        severity: "YELLOW",
+        title: `Refund rate ${ratePercent.toFixed(1)} % over ${windowDays} days`,
+        detail: `${refunds.refunded} of ${refunds.purchases} purchases refunded (threshold ${maxRatePercent} %).\n${describeRefundPattern(refunds.pattern)}`,
+      },
+    ];
+  },
+});
+
+export function describeRefundPattern(pattern: RefundPattern): string {
+  const repeat =
+    pattern.repeatRefunders.length === 0
+      ? "no business refunded more than once"
+      : pattern.repeatRefunders.map((b) => `${b.businessName} ×${b.refunds}`).join(", ") + " (possible abuse: review)";
+  const regions = pattern.byRegion.map((r) => `${r.regionName} ${r.refunds}`).join(", ") || "none";
+  const { new: fresh, recent, established } = pattern.byBusinessAge;
+  return [
+    `Repeat refunders: ${repeat}.`,
+    `By region: ${regions}.`,
+    `By business age: ${fresh} new (0–7 days), ${recent} 8–30 days, ${established} older.`,
+  ].join("\n");
+}
+
+export const apiErrorRateRule = defineRule({
+  key: "api.error_rate",
+  title: "API error rate",
+  description:
+    "More than maxErrorPercent of the API's requests failed over its 5-minute sliding window (with at least minRequests requests in it).",
+  severity: "RED",
+  check: "api_error_rate",
+  thresholds: z.strictObject({ maxErrorPercent: percent(), minRequests: int(1, 1_000_000) }),
+  defaults: { maxErrorPercent: 1, minRequests: 20 },
+  evaluate({ api }, { maxErrorPercent, minRequests }) {
+    if (api.requests < minRequests) return [];
+    const errorPercent = (api.errors / api.requests) * 100;
+    if (errorPercent <= maxErrorPercent) return [];
+    return [
+      {
+        fingerprint: "api.error_rate",
+        ruleKey: "api.error_rate",
+        severity: "RED",
+        title: `API error rate ${errorPercent.toFixed(1)} % for 5 min`,
+        detail: `${api.errors} of ${api.requests} requests failed in the last 5 minutes (threshold ${maxErrorPercent} %).`,
+      },
+    ];
+  },
+});
+
+export const apiLatencyRule = defineRule({
+  key: "api.latency_p95",
+  title: "API p95 latency",
+  description: "The API's p95 response time over its 5-minute sliding window is above maxP95Ms.",
+  severity: "YELLOW",
+  check: "api_latency_p95",
+  thresholds: z.strictObject({ maxP95Ms: int(10, 60_000), minRequests: int(1, 1_000_000) }),
+  defaults: { maxP95Ms: 1000, minRequests: 20 },
+  evaluate({ api }, { maxP95Ms, minRequests }) {
+    if (api.requests < minRequests || api.p95Ms === null || api.p95Ms <= maxP95Ms) return [];
+    return [
+      {
+        fingerprint: "api.latency_p95",
+        ruleKey: "api.latency_p95",
+        severity: "YELLOW",
+        title: `API p95 ${Math.round(api.p95Ms)} ms for 5 min`,
+        detail: `p95 over ${api.requests} requests in the last 5 minutes is ${Math.round(api.p95Ms)} ms (threshold ${maxP95Ms} ms).`,
+      },
+    ];
+  },
+});
+
+export const postgresLatencyRule = defineRule({
+  key: "postgres.latency",
+  title: "Database slow",
+  description: "A round trip to PostgreSQL took longer than maxLatencyMs (or failed).",
+  severity: "YELLOW",
+  check: "postgres",
+  thresholds: z.strictObject({ maxLatencyMs: int(1, 60_000) }),
+  defaults: { maxLatencyMs: 500 },
+  evaluate({ postgres }, { maxLatencyMs }) {
+    if (postgres.ok && postgres.latencyMs !== null && postgres.latencyMs <= maxLatencyMs) return [];
+    return [
+      {
+        fingerprint: "postgres.latency",
+        ruleKey: "postgres.latency",
+        severity: "YELLOW",
+        title: postgres.ok ? `PostgreSQL answered in ${postgres.latencyMs} ms` : "PostgreSQL probe failed",
+        detail: postgres.ok
+          ? `A SELECT 1 took ${postgres.latencyMs} ms (threshold ${maxLatencyMs} ms).`
+          : "The database did not answer the probe.",
+      },
+    ];
+  },
+});
+
+/** Rules evaluated by the health-checks job, in display order. */
+export const healthRules = [
+  aiProviderDownRule,
+  stripeUnreachableRule,
+  webhookFailuresRule,
+  queueBacklogRule,
+  refundRateRule,
+  apiErrorRateRule,
+  apiLatencyRule,
+  postgresLatencyRule,
+] as const;
+
+export type HealthRule = (typeof healthRules)[number];
+export type RuleKey = HealthRule["key"];
+
+/** Conditions raised elsewhere, listed so the rules page shows the whole picture. */
+export const externalRules = [
+  {
+    key: "jobs.failed_all_attempts",
+    title: "Job failed all attempts",
+    description: "A job failed all of its attempts (raised by the worker as it happens; red until the job succeeds).",
+    severity: "RED" as Severity,
+    check: "jobs" as CheckName,
+  },
+  {
+    key: "jobs.missed_run",
+    title: "Scheduled job late",
+    description:
+      "A scheduled job has not succeeded on time: yellow past its period, red past twice that (24 h / 48 h).",
+    severity: "YELLOW" as Severity,
+    check: "jobs" as CheckName,
+  },
+  {
+    key: "reconciliation.mismatch",
+    title: "Reconciliation mismatch",
+    description: "A reconciliation run found discrepancies between our payments and Stripe's charges.",
+    severity: "RED" as Severity,
+    check: "stripe" as CheckName,
+  },
+] as const;
+
+function findRule(key: string): HealthRule | undefined {
+  return healthRules.find((rule) => rule.key === key);
+}
+
+export interface RuleState {
+  key: string;
+  title: string;
+  description: string;
+  severity: Severity;
+  check: CheckName;
+  /** False for conditions raised elsewhere: nothing to tune here. */
+  tunable: boolean;
+  enabled: boolean;
+  thresholds: Record<string, number>;
+  defaults: Record<string, number>;
+  updatedAt: Date | null;
+}
+
+/** The thresholds in force: a stored setting that no longer validates falls back to the defaults. */
+export function effectiveThresholds<Rule extends HealthRule>(rule: Rule, stored: unknown): z.infer<Rule["thresholds"]> {
+  const parsed = rule.thresholds.safeParse({ ...rule.defaults, ...(isRecord(stored) ? stored : {}) });
+  return (parsed.success ? parsed.data : rule.defaults) as z.infer<Rule["thresholds"]>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export async function listRules(db: Db): Promise<RuleState[]> {
+  const settings = new Map((await db.alertRuleSetting.findMany()).map((row) => [row.ruleKey, row]));
+  const tunable = healthRules.map((rule): RuleState => {
+    const setting = settings.get(rule.key);
+    return {
+      key: rule.key,
+      title: rule.title,
+      description: rule.description,
+      severity: rule.severity,
+      check: rule.check,
+      tunable: true,
+      enabled: setting?.enabled ?? true,
+      thresholds: effectiveThresholds(rule, setting?.thresholds),
+      defaults: rule.defaults,
+      updatedAt: setting?.updatedAt ?? null,
+    };
+  });
+  const external = externalRules.map((rule): RuleState => ({
+    ...rule,
+    tunable: false,
+    enabled: true,
+    thresholds: {},
+    defaults: {},
+    updatedAt: null,
+  }));
+  return [...tunable, ...external];
+}
+
+export interface RuleUpdate {
+  ruleKey: string;
+  enabled?: boolean | null;
+  /** Only the thresholds to change; the others keep their value. */
+  thresholds?: Record<string, unknown> | null;
+}
+
+/** ADMIN: tune a rule. Unknown rules, unknown threshold names and out-of-range values change nothing. */
+export async function updateAlertRule(db: Db, actor: Actor, update: RuleUpdate): Promise<RuleState> {
+  assertOperatorCan(actor, "administer");
+  const rule = findRule(update.ruleKey);
+  if (!rule) {
+    if (externalRules.some((external) => external.key === update.ruleKey))
+      throw new InvalidInputError(`${update.ruleKey} is raised elsewhere and has no thresholds to tune`, "ruleKey");
+    throw new NotFoundError("AlertRule", update.ruleKey);
+  }
+  await db.$transaction(async (tx) => {
+    const existing = await tx.alertRuleSetting.findUnique({ where: { ruleKey: rule.key } });
+    const before = effectiveThresholds(rule, existing?.thresholds);
+    const parsed = rule.thresholds.safeParse({ ...before, ...(update.thresholds ?? {}) });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join(".") || "thresholds";
+      const message =
+        issue?.code === "unrecognized_keys"
+          ? `${rule.key} has no threshold ${issue.keys.join(", ")}; it has ${Object.keys(rule.defaults).join(", ")}`
+          : `${field}: ${issue?.message ?? "invalid"}`;
+      throw new InvalidInputError(message, `thresholds.${field}`);
+    }
+    const enabled = update.enabled ?? existing?.enabled ?? true;
+    await tx.alertRuleSetting.upsert({
+      where: { ruleKey: rule.key },
+      create: { ruleKey: rule.key, enabled, thresholds: parsed.data, updatedById: actorIdOf(actor) },
+      update: { enabled, thresholds: parsed.data, updatedById: actorIdOf(actor) },
+    });
+    await recordAudit(tx, actor, {
+      action: "alertRule.update",
+      targetType: "AlertRule",
+      targetId: rule.key,
+      before: { enabled: existing?.enabled ?? true, thresholds: before },
+      after: { enabled, thresholds: parsed.data },
+    });
+  });
+  const state = (await listRules(db)).find((candidate) => candidate.key === rule.key);
+  if (!state) throw new NotFoundError("AlertRule", rule.key);
+  return state;
+}
+
+function actorIdOf(actor: Actor): string | null {
+  return actor.kind === "OPERATOR" ? actor.id : null;
+}
+
+/** Enabled rules with their thresholds in force, for the evaluation. */
+export async function activeRules(
+  db: Db,
+): Promise<{ rule: HealthRule; enabled: boolean; thresholds: Record<string, number> }[]> {
+  const settings = new Map((await db.alertRuleSetting.findMany()).map((row) => [row.ruleKey, row]));
+  return healthRules.map((rule) => ({
+    rule,
+    enabled: settings.get(rule.key)?.enabled ?? true,
+    thresholds: effectiveThresholds(rule, settings.get(rule.key)?.thresholds),
+  }));
+}
+
+/** Runs one rule against a snapshot (typed thresholds per rule, checked again here). */
+export function evaluateRule(rule: HealthRule, snapshot: HealthSnapshot, thresholds: unknown): AlertCondition[] {
+  const typed = effectiveThresholds(rule, thresholds);
+  // Each rule's evaluate takes its own thresholds type; effectiveThresholds produced exactly that.
+  return (rule.evaluate as (s: HealthSnapshot, t: typeof typed) => AlertCondition[])(snapshot, typed);
+}

@@ -1,0 +1,32 @@
+// Every minute: probe PostgreSQL, Redis, the AI provider and Stripe, measure webhooks, jobs, the
+// API's error rate and p95, queue backlog and refund rate; store the results (the dashboard's
+// time series), evaluate the alert rules, let the AI failover automation act, publish healthChanged.
+import { pruneHealthResults, runHealthChecks } from "@steward/core/health";
+import { stripeClientFor } from "@steward/core/stripe";
+import { z } from "zod";
+import { defineJob } from "./definition.ts";
+
+export const healthChecksJob = defineJob({
+  name: "health-checks",
+  description: "Probes dependencies and business measures, evaluates the alert rules and the AI failover.",
+  schedule: { pattern: process.env.HEALTH_CHECKS_CRON ?? "* * * * *", tz: "UTC", everyMinutes: 1 },
+  payload: z.object({}).passthrough(),
+  async handler({ db, env, events, redis }) {
+    const now = new Date();
+    const run = await runHealthChecks({ db, redis, env, events, stripe: stripeClientFor(env) }, now);
+    const pruned = await pruneHealthResults(db, now);
+    const notGreen = run.results.filter((result) => result.status !== "GREEN");
+    return {
+      summary:
+        `overall ${run.overall}` +
+        (notGreen.length > 0 ? `: ${notGreen.map((result) => `${result.check} ${result.status}`).join(", ")}` : "") +
+        (run.failover.decision.action !== "NONE" ? `; automation: ${run.failover.decision.action}` : ""),
+      changes: {
+        overall: run.overall,
+        firing: run.conditions.map((condition) => condition.fingerprint),
+        failover: run.failover.decision.action,
+        pruned,
+      },
+    };
+  },
+});
