@@ -20,6 +20,11 @@ export interface RefundRequestEvent {
   status: "PENDING" | "PROCESSING" | "APPROVED" | "DENIED" | "FAILED";
 }
 
+/** The metrics rollup stored fresh metrics (the overview re-reads them). */
+export interface MetricsUpdatedEvent {
+  computedAt: string;
+}
+
 /** A session was signed out: every API instance closes that session's websockets. */
 export interface SessionEndedEvent {
   sessionId: string;
@@ -30,6 +35,7 @@ export type StewardEvents = {
   jobRunRecorded: [JobRunEvent];
   reviewQueueChanged: [ReviewQueueEvent];
   refundRequestChanged: [RefundRequestEvent];
+  metricsUpdated: [MetricsUpdatedEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;

@@ -3,10 +3,12 @@ import type { JobDefinition } from "./jobs/definition.ts";
 import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
 import { jobHealthJob } from "./jobs/jobHealth.ts";
+import { metricsRollupJob } from "./jobs/metricsRollup.ts";
 import { outboxDeliveryJob } from "./jobs/outboxDelivery.ts";
 import { refundRecoveryJob } from "./jobs/refundRecovery.ts";
 import { scoreReviewJob } from "./jobs/scoreReview.ts";
 import { stripeEventJob } from "./jobs/stripeEvent.ts";
+import { weeklyCheckupJob } from "./jobs/weeklyCheckup.ts";
 
 export const jobCatalog: readonly JobDefinition[] = [
   heartbeatJob,
@@ -16,6 +18,8 @@ export const jobCatalog: readonly JobDefinition[] = [
   stripeEventJob,
   refundRecoveryJob,
   outboxDeliveryJob,
+  metricsRollupJob,
+  weeklyCheckupJob,
 ];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */

@@ -7,5 +7,8 @@ import "./jobs.ts";
 import "./reviews.ts";
 import "./payments.ts";
 import "./placements.ts";
+import "./overview.ts";
+import "./checkups.ts";
+import "./businesses.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
