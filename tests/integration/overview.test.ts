@@ -390,3 +390,44 @@ describe("metricsUpdated", () => {
     }
   });
 });
+
+const BUSINESS = `query ($id: ID!) {
+  business(id: $id) {
+    name email status
+    payments { stripeChargeId status amountCents }
+    placements { status }
+    refundRequests { reason status }
+    reviews(first: 10) { totalCount edges { node { body } } }
+    queuePosition { status position }
+  }
+}`;
+
+describe("the business look-up", () => {
+  it("shows one business's payments, placements, queue position, reviews and refunds on one answer", async () => {
+    const business = await stack.db.business.findFirstOrThrow({ where: { name: "Charlie K9" } });
+    await stack.db.review.create({ data: { businessId: business.id, rating: 2, body: "Late twice", source: "t" } });
+    const id = Buffer.from(`Business:${business.id}`).toString("base64");
+    const result = await stack.api.graphql<{
+      business: {
+        name: string;
+        payments: { stripeChargeId: string }[];
+        placements: { status: string }[];
+        reviews: { totalCount: number; edges: { node: { body: string } }[] };
+        queuePosition: { status: string; position: number | null };
+        refundRequests: unknown[];
+      } | null;
+    }>(BUSINESS, { id }, { cookie: stack.viewerCookie });
+    expect(result.errors).toBeUndefined();
+    const answer = result.data!.business!;
+    expect(answer.name).toBe("Charlie K9");
+    expect(answer.payments).toHaveLength(2);
+    expect(answer.placements.map((placement) => placement.status)).toEqual(["QUEUED", "QUEUED"]);
+    expect(answer.queuePosition).toEqual({ status: "QUEUED", position: 1 });
+    expect(answer.reviews.totalCount).toBe(1);
+    expect(answer.reviews.edges[0]!.node.body).toBe("Late twice");
+    expect(answer.refundRequests).toEqual([]);
+    // Integrations with a read token see the business's name, never its email or payments.
+    const asToken = await stack.api.graphql(BUSINESS, { id }, { bearer: stack.readToken });
+    expect(asToken.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+});
