@@ -41,6 +41,15 @@ export const envSchema = z.object({
 
   // Marketplace
   MARKETPLACE_TIME_ZONE: z.string().default("Australia/Melbourne"),
+  /** Share of businesses featured the business plan aims for (the overview and the weekly checkup). */
+  FEATURED_ADOPTION_TARGET: z.coerce.number().min(0).max(1).default(0.25),
+
+  // Metrics and the weekly checkup
+  /** What one AI provider call costs, in cents (fractions allowed): nothing records the real cost yet. */
+  AI_COST_PER_CALL_CENTS: z.coerce.number().min(0).max(10_000).default(0.5),
+  AI_MONTHLY_BUDGET_CENTS: z.coerce.number().int().min(0).default(25_000),
+  /** The overview recomputes metrics itself when the rollup's are older than this. */
+  METRICS_MAX_AGE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
 
   // Review scoring
   AI_MODE: z.enum(["provider", "deterministic"]).default("deterministic"),

@@ -45,6 +45,11 @@ export interface AlertChangedEvent {
   status: "FIRING" | "ACKNOWLEDGED" | "RESOLVED";
 }
 
+/** The metrics rollup stored fresh metrics (the overview re-reads them). */
+export interface MetricsUpdatedEvent {
+  computedAt: string;
+}
+
 /** A session was signed out: every API instance closes that session's websockets. */
 export interface SessionEndedEvent {
   sessionId: string;
@@ -64,6 +69,7 @@ export type StewardEvents = {
   reconciliationRunUpdated: [ReconciliationRunEvent];
   alertChanged: [AlertChangedEvent];
   healthChanged: [HealthChangedEvent];
+  metricsUpdated: [MetricsUpdatedEvent];
 };
 
 export type EventBus = PubSub<StewardEvents>;

@@ -3,7 +3,7 @@
 // and p95, queue backlog per region, refund rate). One run probes everything, evaluates the alert
 // rules on the result, stores one HealthCheckResult per check (the time series the dashboard
 // charts), raises/clears alerts, lets the AI failover automation act, and publishes healthChanged.
-import type { Db, HealthCheckResult, Severity } from "@steward/db/client";
+import type { Db, DbTx, HealthCheckResult, Severity } from "@steward/db/client";
 import type { Redis } from "ioredis";
 import { systemActor } from "./actor.ts";
 import { decideAndApplyAiFailover, type FailoverOutcome } from "./aiFailover.ts";
@@ -390,7 +390,7 @@ export interface HealthOverview {
 }
 
 /** Each check's latest result and the overall RAG (the worst of them); the overview reuses it. */
-export async function latestHealth(db: Db): Promise<HealthOverview> {
+export async function latestHealth(db: DbTx): Promise<HealthOverview> {
   const checks = await Promise.all(
     checkNames.map(async (check) => ({
       check,
@@ -403,6 +403,26 @@ export async function latestHealth(db: Db): Promise<HealthOverview> {
     null,
   );
   return { overall: worst(known.map((result) => result.status)), checkedAt, checks };
+}
+
+/** A check's latest state in the overview's words: a check that never ran is UNKNOWN. */
+export interface HealthState {
+  check: string;
+  state: "OK" | "FAILING" | "UNKNOWN";
+  checkedAt: string | null;
+  latencyMs: number | null;
+  detail: string | null;
+}
+
+export async function healthStates(db: DbTx): Promise<HealthState[]> {
+  const { checks } = await latestHealth(db);
+  return checks.map(({ check, latest }) => ({
+    check,
+    state: latest === null ? "UNKNOWN" : latest.ok ? "OK" : "FAILING",
+    checkedAt: latest?.checkedAt.toISOString() ?? null,
+    latencyMs: latest?.latencyMs ?? null,
+    detail: latest?.detail ?? null,
+  }));
 }
 
 export const healthWindows = { LAST_HOUR: 60 * MINUTE, LAST_DAY: DAY, LAST_WEEK: 7 * DAY } as const;

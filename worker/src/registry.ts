@@ -5,11 +5,13 @@ import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
 import { healthChecksJob } from "./jobs/healthChecks.ts";
 import { heartbeatJob } from "./jobs/heartbeat.ts";
 import { jobHealthJob } from "./jobs/jobHealth.ts";
+import { metricsRollupJob } from "./jobs/metricsRollup.ts";
 import { outboxDeliveryJob } from "./jobs/outboxDelivery.ts";
 import { reconciliationJob } from "./jobs/reconciliation.ts";
 import { refundRecoveryJob } from "./jobs/refundRecovery.ts";
 import { scoreReviewJob } from "./jobs/scoreReview.ts";
 import { stripeEventJob } from "./jobs/stripeEvent.ts";
+import { weeklyCheckupJob } from "./jobs/weeklyCheckup.ts";
 
 export const jobCatalog: readonly JobDefinition[] = [
   heartbeatJob,
@@ -22,6 +24,8 @@ export const jobCatalog: readonly JobDefinition[] = [
   reconciliationJob,
   alertRemindersJob,
   healthChecksJob,
+  metricsRollupJob,
+  weeklyCheckupJob,
 ];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */

@@ -10,5 +10,8 @@ import "./placements.ts";
 import "./reconciliation.ts";
 import "./alerts.ts";
 import "./health.ts";
+import "./overview.ts";
+import "./checkups.ts";
+import "./businesses.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -48,7 +48,7 @@ const JobType = builder.objectRef<JobInfo>("Job").implement({
 });
 
 const JobRunStatusEnum = builder.enumType("JobRunStatus", { values: ["RUNNING", "SUCCEEDED", "FAILED"] as const });
-const JobTriggerEnum = builder.enumType("JobTrigger", { values: ["SCHEDULE", "MANUAL", "RETRY"] as const });
+export const JobTriggerEnum = builder.enumType("JobTrigger", { values: ["SCHEDULE", "MANUAL", "RETRY"] as const });
 
 builder.prismaNode("JobRun", {
   id: { field: "id" },

@@ -47,16 +47,18 @@ const QueuePositionStatus = builder.enumType("FeaturedStatus", {
   values: ["ACTIVE", "QUEUED", "NOT_FEATURED"] as const,
 });
 
-const QueuePositionType = builder.objectRef<Awaited<ReturnType<typeof queuePosition>>>("QueuePosition").implement({
-  description: "Why a business is or is not featured, and when it will be (playbook 4).",
-  fields: (t) => ({
-    status: t.expose("status", { type: QueuePositionStatus }),
-    position: t.exposeInt("position", { nullable: true }),
-    businessesAhead: t.field({ type: [BusinessAhead], resolve: (answer) => answer.businessesAhead }),
-    featuredUntil: t.expose("featuredUntil", { type: "DateTime", nullable: true }),
-    estimatedActivation: t.expose("estimatedActivation", { type: "DateTime", nullable: true }),
-  }),
-});
+export const QueuePositionType = builder
+  .objectRef<Awaited<ReturnType<typeof queuePosition>>>("QueuePosition")
+  .implement({
+    description: "Why a business is or is not featured, and when it will be (playbook 4).",
+    fields: (t) => ({
+      status: t.expose("status", { type: QueuePositionStatus }),
+      position: t.exposeInt("position", { nullable: true }),
+      businessesAhead: t.field({ type: [BusinessAhead], resolve: (answer) => answer.businessesAhead }),
+      featuredUntil: t.expose("featuredUntil", { type: "DateTime", nullable: true }),
+      estimatedActivation: t.expose("estimatedActivation", { type: "DateTime", nullable: true }),
+    }),
+  });
 
 builder.queryFields((t) => ({
   regions: t.prismaField({

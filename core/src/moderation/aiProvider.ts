@@ -16,7 +16,7 @@ export interface Score {
   signals: Signal[];
 }
 
-interface ProviderAnswer {
+export interface ProviderAnswer {
   confidence: number;
   labels?: string[];
 }
@@ -32,7 +32,8 @@ function isProviderAnswer(value: unknown): value is ProviderAnswer {
   );
 }
 
-async function askProvider(
+/** One scoring call; throws when the provider is unreachable or answers badly (the checkup's probe). */
+export async function askProvider(
   url: string,
   review: { body: string; rating: number },
   timeoutMs: number,

@@ -1,0 +1,88 @@
+// The weekly checkup's reports: the list (newest first), one report with its findings, and
+// run-now. Core runs the checks, stores, audits and notifies.
+import { type CheckupFinding, runWeeklyCheckup } from "@steward/core/checkup";
+import { metricsSettings } from "@steward/core/metrics";
+import { stripeClientFor } from "@steward/core/stripe";
+import { builder } from "../builder.ts";
+import { commonMutationErrors } from "./errors.ts";
+import { JobTriggerEnum } from "./jobs.ts";
+import { SeverityEnum } from "./severity.ts";
+
+const FindingCategoryEnum = builder.enumType("CheckupFindingCategory", {
+  values: ["REVENUE_PATH", "DATA_INTEGRITY", "KPI", "TABLE_GROWTH", "SECURITY"] as const,
+});
+
+const FindingType = builder.objectRef<CheckupFinding>("CheckupFinding").implement({
+  fields: (t) => ({
+    key: t.exposeString("key"),
+    category: t.expose("category", { type: FindingCategoryEnum }),
+    severity: t.expose("severity", { type: SeverityEnum }),
+    title: t.exposeString("title"),
+    detail: t.exposeString("detail"),
+    data: t.expose("data", { type: "JSON", nullable: true }),
+  }),
+});
+
+export const WeeklyCheckupNode = builder.prismaNode("CheckupReport", {
+  name: "WeeklyCheckup",
+  id: { field: "id" },
+  authScopes: { viewer: true },
+  fields: (t) => ({
+    overall: t.expose("overall", { type: SeverityEnum }),
+    summary: t.exposeString("summary"),
+    trigger: t.expose("trigger", { type: JobTriggerEnum }),
+    durationMs: t.exposeInt("durationMs", { nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    findings: t.field({
+      type: [FindingType],
+      description: "Worst first.",
+      select: { findings: true },
+      resolve: (report) => {
+        const rank = { RED: 0, YELLOW: 1, GREEN: 2 } as const;
+        const findings = Array.isArray(report.findings) ? (report.findings as unknown as CheckupFinding[]) : [];
+        return [...findings].sort((a, b) => rank[a.severity] - rank[b.severity]);
+      },
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  weeklyCheckups: t.prismaConnection({
+    type: "CheckupReport",
+    cursor: "id",
+    maxSize: 100,
+    description: "Weekly checkup reports, newest first.",
+    authScopes: { viewer: true },
+    resolve: (query, _root, _args, { db }) => db.checkupReport.findMany({ ...query, orderBy: { id: "desc" } }),
+  }),
+  weeklyCheckup: t.prismaField({
+    type: "CheckupReport",
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { id: t.arg.globalID({ for: WeeklyCheckupNode }) },
+    resolve: (query, _root, args, { db }) => db.checkupReport.findUnique({ ...query, where: { id: args.id.id } }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  runWeeklyCheckup: t.prismaField({
+    type: "CheckupReport",
+    description: "Run the weekly checkup now: the report is stored and notified like the Sunday one.",
+    authScopes: { operator: true },
+    errors: { types: commonMutationErrors },
+    resolve: async (query, _root, _args, { db, env, events, actor }) => {
+      const { report } = await runWeeklyCheckup(
+        {
+          db,
+          events,
+          settings: metricsSettings(env),
+          stripe: stripeClientFor(env),
+          ai: { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS },
+        },
+        actor,
+        "MANUAL",
+      );
+      return db.checkupReport.findUniqueOrThrow({ ...query, where: { id: report.id } });
+    },
+  }),
+}));

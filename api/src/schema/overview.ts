@@ -1,0 +1,323 @@
+// The operator's overview: metrics (with a trend window), everything the overview page shows in
+// one query, and metricsUpdated; plus search events from integrations (recordSearch). Core
+// computes; these fields only map.
+import type { HealthState } from "@steward/core/health";
+import {
+  currentMetrics,
+  type DayValue,
+  type JobStatusMetric,
+  type Metrics,
+  metricsSettings,
+  type PeriodAmount,
+  type RegionBacklog,
+  type RevenueMetric,
+  withWindow,
+} from "@steward/core/metrics";
+import { loadOverview, type Overview, type PendingTask } from "@steward/core/overview";
+import { recordSearch } from "@steward/core/searches";
+import type { Alert } from "@steward/db/client";
+import { z } from "zod";
+import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
+import { commonMutationErrors } from "./errors.ts";
+import { SeverityEnum } from "./severity.ts";
+
+const metricsDeps = (context: Context) => ({
+  db: context.db,
+  events: context.events,
+  settings: metricsSettings(context.env),
+});
+
+// ───────────────────────────── Metrics ─────────────────────────────
+
+const DayValueType = builder.objectRef<DayValue>("DayValue").implement({
+  fields: (t) => ({
+    day: t.exposeString("day", { description: "YYYY-MM-DD in the marketplace's time zone." }),
+    value: t.exposeFloat("value"),
+  }),
+});
+
+const PeriodAmountType = builder.objectRef<PeriodAmount>("PeriodAmount").implement({
+  description: "Net revenue (amount − refunded, in cents) of a period and of the period before it.",
+  fields: (t) => ({
+    from: t.exposeString("from"),
+    to: t.exposeString("to"),
+    netCents: t.exposeFloat("netCents", { description: "Minor units; a Float because sums can exceed 32 bits." }),
+    previousNetCents: t.exposeFloat("previousNetCents"),
+    change: t.exposeFloat("change", { nullable: true, description: "(current − previous) ÷ previous." }),
+  }),
+});
+
+const RevenueType = builder.objectRef<RevenueMetric>("RevenueMetric").implement({
+  description: "Net revenue in one currency.",
+  fields: (t) => ({
+    currency: t.exposeString("currency"),
+    ltm: t.field({ type: PeriodAmountType, description: "The 365 days to today.", resolve: (r) => r.ltm }),
+    mtd: t.field({ type: PeriodAmountType, description: "The 1st of the month to today.", resolve: (r) => r.mtd }),
+    wtd: t.field({ type: PeriodAmountType, description: "Monday to today.", resolve: (r) => r.wtd }),
+    projectedMonthEndCents: t.float({ resolve: (r) => r.mtd.projectedMonthEndCents }),
+    daily: t.field({ type: [DayValueType], resolve: (r) => r.daily }),
+  }),
+});
+
+const HealthStateEnum = builder.enumType("HealthState", { values: ["OK", "FAILING", "UNKNOWN"] as const });
+
+const HealthCheckType = builder.objectRef<HealthState>("HealthCheckState").implement({
+  description: "The latest result of one health check (UNKNOWN when it never ran).",
+  fields: (t) => ({
+    check: t.exposeString("check"),
+    state: t.expose("state", { type: HealthStateEnum }),
+    checkedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      resolve: (h) => (h.checkedAt ? new Date(h.checkedAt) : null),
+    }),
+    latencyMs: t.exposeInt("latencyMs", { nullable: true }),
+    detail: t.exposeString("detail", { nullable: true }),
+  }),
+});
+
+const RegionBacklogType = builder.objectRef<RegionBacklog>("RegionBacklog").implement({
+  fields: (t) => ({
+    regionId: t.exposeString("regionId"),
+    name: t.exposeString("name"),
+    queued: t.exposeInt("queued"),
+    active: t.exposeInt("active"),
+    slots: t.exposeInt("slots"),
+  }),
+});
+
+const JobStatusType = builder.objectRef<JobStatusMetric>("JobStatusMetric").implement({
+  fields: (t) => ({
+    jobName: t.exposeString("jobName"),
+    status: t.exposeString("status"),
+    startedAt: t.field({ type: "DateTime", resolve: (job) => new Date(job.startedAt) }),
+  }),
+});
+
+const FeaturedAdoptionType = builder.objectRef<Metrics["featuredAdoption"]>("FeaturedAdoption").implement({
+  fields: (t) => ({
+    featuredBusinesses: t.exposeInt("featuredBusinesses"),
+    businesses: t.exposeInt("businesses"),
+    rate: t.exposeFloat("rate"),
+    target: t.exposeFloat("target"),
+  }),
+});
+
+const QueueBacklogType = builder.objectRef<Metrics["queueBacklog"]>("QueueBacklog").implement({
+  fields: (t) => ({
+    total: t.exposeInt("total"),
+    regions: t.field({ type: [RegionBacklogType], description: "Longest queue first.", resolve: (q) => q.regions }),
+  }),
+});
+
+const RefundRateType = builder.objectRef<Metrics["refundRate"]>("RefundRate").implement({
+  fields: (t) => ({
+    windowDays: t.exposeInt("windowDays"),
+    payments: t.exposeInt("payments"),
+    refunded: t.exposeInt("refunded"),
+    rate: t.exposeFloat("rate"),
+    threshold: t.exposeFloat("threshold"),
+  }),
+});
+
+const SearchVolumeType = builder.objectRef<Metrics["searchVolume"]>("SearchVolume").implement({
+  fields: (t) => ({
+    today: t.exposeInt("today"),
+    averagePerDay: t.exposeFloat("averagePerDay", { description: "Over the last 7 days." }),
+    change: t.exposeFloat("change", { nullable: true, description: "Last 7 days against the 7 before." }),
+    daily: t.field({ type: [DayValueType], resolve: (s) => s.daily }),
+  }),
+});
+
+const AiModeEnum = builder.enumType("AiMode", { values: ["provider", "deterministic"] as const });
+
+const AiProviderType = builder.objectRef<Metrics["aiProvider"]>("AiProviderMetric").implement({
+  fields: (t) => ({
+    mode: t.expose("mode", { type: AiModeEnum }),
+    health: t.field({ type: HealthCheckType, resolve: (ai) => ai.health }),
+    callsThisMonth: t.exposeInt("callsThisMonth"),
+    costThisMonthCents: t.exposeInt("costThisMonthCents"),
+    budgetCents: t.exposeInt("budgetCents"),
+    costSource: t.exposeString("costSource", {
+      description: "'estimated': provider-scored reviews × AI_COST_PER_CALL_CENTS.",
+    }),
+  }),
+});
+
+const JobsMetricType = builder.objectRef<Metrics["jobs"]>("JobsMetric").implement({
+  fields: (t) => ({
+    failing: t.exposeInt("failing", { description: "Jobs whose latest run failed." }),
+    latest: t.field({ type: [JobStatusType], resolve: (jobs) => jobs.latest }),
+  }),
+});
+
+const StripeMetricType = builder.objectRef<Metrics["stripe"]>("StripeMetric").implement({
+  fields: (t) => ({
+    api: t.field({ type: HealthCheckType, resolve: (s) => s.api }),
+    webhooks: t.field({ type: HealthCheckType, resolve: (s) => s.webhooks }),
+  }),
+});
+
+const MetricsType = builder.objectRef<Metrics>("Metrics").implement({
+  description: "Computed by the metrics rollup (every minute and after each payment); never older than a minute.",
+  fields: (t) => ({
+    computedAt: t.field({ type: "DateTime", resolve: (m) => new Date(m.computedAt) }),
+    timeZone: t.exposeString("timeZone"),
+    today: t.exposeString("today"),
+    revenue: t.field({
+      type: [RevenueType],
+      description: "Per currency, the main one first.",
+      resolve: (m) => m.revenue,
+    }),
+    featuredAdoption: t.field({ type: FeaturedAdoptionType, resolve: (m) => m.featuredAdoption }),
+    queueBacklog: t.field({ type: QueueBacklogType, resolve: (m) => m.queueBacklog }),
+    refundRate: t.field({ type: RefundRateType, resolve: (m) => m.refundRate }),
+    searchVolume: t.field({ type: SearchVolumeType, resolve: (m) => m.searchVolume }),
+    aiProvider: t.field({ type: AiProviderType, resolve: (m) => m.aiProvider }),
+    jobs: t.field({ type: JobsMetricType, resolve: (m) => m.jobs }),
+    stripe: t.field({ type: StripeMetricType, resolve: (m) => m.stripe }),
+  }),
+});
+
+const MetricsWindowEnum = builder.enumType("MetricsWindow", {
+  description: "How many days of daily values the trend series hold.",
+  values: { LAST_7_DAYS: { value: 7 }, LAST_30_DAYS: { value: 30 }, LAST_90_DAYS: { value: 90 } } as const,
+});
+
+// ───────────────────────────── Overview ─────────────────────────────
+
+const AlertStatusEnum = builder.enumType("OverviewAlertStatus", {
+  values: ["FIRING", "ACKNOWLEDGED", "RESOLVED"] as const,
+});
+
+// Its own small type so the overview does not depend on the alerts schema being merged.
+const OverviewAlertType = builder.objectRef<Alert>("OverviewAlert").implement({
+  fields: (t) => ({
+    id: t.exposeString("id"),
+    severity: t.expose("severity", { type: SeverityEnum }),
+    status: t.expose("status", { type: AlertStatusEnum }),
+    title: t.exposeString("title"),
+    detail: t.exposeString("detail"),
+    count: t.exposeInt("count"),
+    firstSeenAt: t.expose("firstSeenAt", { type: "DateTime" }),
+    lastSeenAt: t.expose("lastSeenAt", { type: "DateTime" }),
+  }),
+});
+
+const PendingTaskKindEnum = builder.enumType("PendingTaskKind", {
+  values: ["REFUNDS", "RECONCILIATION", "DISPUTES", "REVIEWS"] as const,
+});
+
+const PendingTaskType = builder.objectRef<PendingTask>("PendingTask").implement({
+  fields: (t) => ({
+    kind: t.expose("kind", { type: PendingTaskKindEnum }),
+    label: t.exposeString("label"),
+    count: t.exposeInt("count"),
+    minutesEach: t.exposeFloat("minutesEach"),
+    estimatedMinutes: t.exposeInt("estimatedMinutes"),
+    priority: t.exposeInt("priority", { description: "1 is the most urgent." }),
+    href: t.exposeString("href", { description: "The dashboard page where the work is done." }),
+  }),
+});
+
+const LastCheckupType = builder.objectRef<NonNullable<Overview["lastCheckup"]>>("LastCheckup").implement({
+  fields: (t) => ({
+    id: t.exposeString("id"),
+    overall: t.expose("overall", { type: SeverityEnum }),
+    summary: t.exposeString("summary"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+const OverviewType = builder.objectRef<Overview>("Overview").implement({
+  description: "Everything the Monday check needs, in one query.",
+  fields: (t) => ({
+    status: t.expose("status", { type: SeverityEnum, description: "The worst open alert; GREEN when none." }),
+    openAlerts: t.field({
+      type: [OverviewAlertType],
+      description: "Firing or acknowledged, red first, then the most recently seen.",
+      resolve: (o) => o.openAlerts,
+    }),
+    recentAlerts: t.field({
+      type: [OverviewAlertType],
+      description: "The last 5 alerts seen, any status.",
+      resolve: (o) => o.recentAlerts,
+    }),
+    metrics: t.field({ type: MetricsType, resolve: (o) => o.metrics }),
+    pendingTasks: t.field({
+      type: [PendingTaskType],
+      description: "Work waiting first, by priority.",
+      resolve: (o) => o.pendingTasks,
+    }),
+    health: t.field({ type: [HealthCheckType], resolve: (o) => o.health }),
+    lastCheckup: t.field({ type: LastCheckupType, nullable: true, resolve: (o) => o.lastCheckup }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  metrics: t.field({
+    type: MetricsType,
+    authScopes: { viewer: true },
+    args: { window: t.arg({ type: MetricsWindowEnum, required: false, description: "Default LAST_30_DAYS." }) },
+    resolve: async (_root, args, context) => withWindow(await currentMetrics(metricsDeps(context)), args.window ?? 30),
+  }),
+  overview: t.field({
+    type: OverviewType,
+    authScopes: { viewer: true },
+    args: { window: t.arg({ type: MetricsWindowEnum, required: false, description: "Default LAST_30_DAYS." }) },
+    resolve: async (_root, args, context) => {
+      const overview = await loadOverview(metricsDeps(context));
+      return { ...overview, metrics: withWindow(overview.metrics, args.window ?? 30) };
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  metricsUpdated: t.field({
+    type: MetricsType,
+    description: "Fresh metrics, each time the rollup stores them (every minute, and after payments).",
+    authScopes: { viewer: true },
+    args: { window: t.arg({ type: MetricsWindowEnum, required: false }) },
+    subscribe: (_root, _args, { events }) => events.subscribe("metricsUpdated"),
+    resolve: async (_event, args, context) => withWindow(await currentMetrics(metricsDeps(context)), args.window ?? 30),
+  }),
+}));
+
+// ───────────────────────────── Search events ─────────────────────────────
+
+const SearchEventType = builder.prismaObject("SearchEvent", {
+  authScopes: { $any: { viewer: true, token: "searches:write" } },
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    query: t.exposeString("query"),
+    resultCount: t.exposeInt("resultCount"),
+    occurredAt: t.expose("occurredAt", { type: "DateTime" }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  recordSearch: t.prismaField({
+    type: SearchEventType,
+    description: "An integration reports a visitor's search (scope searches:write), for the search-volume metric.",
+    authScopes: { token: "searches:write" },
+    errors: { types: commonMutationErrors },
+    args: {
+      query: t.arg.string({ validate: z.string().max(500) }),
+      resultCount: t.arg.int({ validate: z.number().int().min(0) }),
+      region: t.arg.string({
+        required: false,
+        description: "Region id or slug.",
+        validate: z.string().max(100).nullish(),
+      }),
+      occurredAt: t.arg({ type: "DateTime", required: false, description: "Default now; at most a day ago." }),
+    },
+    resolve: (query, _root, args, { db, actor }) =>
+      recordSearch(db, actor, {
+        query: args.query,
+        resultCount: args.resultCount,
+        region: args.region ?? null,
+        occurredAt: args.occurredAt ?? null,
+      }).then((event) => db.searchEvent.findUniqueOrThrow({ ...query, where: { id: event.id } })),
+  }),
+}));
