@@ -98,7 +98,7 @@ export function buildApp(env: Env, logger: Logger): App {
       responseCookies,
     }),
   });
-  const rateLimiter = createRateLimiter(env, redis, logger);
+  const rateLimiter = createRateLimiter(env, logger);
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const clientIp = clientAddress(req, env.TRUSTED_PROXY_HOPS);
@@ -290,6 +290,7 @@ export function buildApp(env: Env, logger: Logger): App {
       await events.close();
       await jobs.close();
       redis.disconnect();
+      rateLimiter.close();
       await db.$disconnect();
     },
   };

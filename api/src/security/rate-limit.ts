@@ -3,20 +3,27 @@
 import type { IncomingMessage } from "node:http";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 
 export interface RateLimiter {
   /** Seconds to wait, or null if the request may go on. */
   limitAddress(address: string): Promise<number | null>;
   limitToken(tokenId: string): Promise<number | null>;
+  close(): void;
 }
 
 export function createRateLimiter(
-  env: Pick<Env, "REDIS_PREFIX" | "RATE_LIMIT_PER_ADDRESS" | "RATE_LIMIT_PER_TOKEN" | "RATE_LIMIT_WINDOW_SECONDS">,
-  redis: Redis,
+  env: Pick<
+    Env,
+    "REDIS_URL" | "REDIS_PREFIX" | "RATE_LIMIT_PER_ADDRESS" | "RATE_LIMIT_PER_TOKEN" | "RATE_LIMIT_WINDOW_SECONDS"
+  >,
   logger: Logger,
 ): RateLimiter {
+  // Its own connection, whose commands wait for (re)connection once instead of failing at once:
+  // a limiter that fails open while Redis is still connecting would not limit a burst at boot.
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis.on("error", () => undefined);
   const limiter = (name: string, points: number) =>
     new RateLimiterRedis({
       storeClient: redis,
@@ -45,6 +52,7 @@ export function createRateLimiter(
   return {
     limitAddress: (address) => consume(perAddress, address),
     limitToken: (tokenId) => consume(perToken, tokenId),
+    close: () => redis.disconnect(),
   };
 }
 
