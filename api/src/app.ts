@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import type { Actor } from "@steward/core/actor";
+import { type Actor, ANONYMOUS } from "@steward/core/actor";
 import { publishAlertChangesTo } from "@steward/core/alerts";
 import type { Env } from "@steward/core/env";
 import { createEventBus } from "@steward/core/events";
@@ -11,7 +11,8 @@ import type { Logger } from "@steward/core/logger";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { serialize as serializeCookie } from "cookie";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, type Plugin } from "graphql-yoga";
+import type { DocumentNode, execute, GraphQLError, GraphQLSchema, parse, subscribe, validate } from "graphql";
+import { createGraphQLError, createYoga, type Plugin } from "graphql-yoga";
 import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "@steward/worker/queue";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -22,6 +23,10 @@ import type { Context, ResponseCookie } from "./context.ts";
 import { schema } from "./schema/index.ts";
 import { createReconciliationExportHandler } from "./exports/reconciliation.ts";
 import { createApiMetrics } from "./metrics.ts";
+import { graphqlLimitPlugins } from "./security/graphql-limits.ts";
+import { applySecurityHeaders, dashboardHeaders } from "./security/http-headers.ts";
+import { clientAddress, createRateLimiter } from "./security/rate-limit.ts";
+import { operationsOverCap, refusedSocket } from "./security/websocket.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
 interface ServerContext {
@@ -29,6 +34,9 @@ interface ServerContext {
   /** Authenticated once per request by the HTTP layer, before GraphQL runs. */
   actor: Actor;
   responseCookies: ResponseCookie[];
+  /** The client's address (through trusted proxies) and user agent, for HTTP and websockets alike. */
+  clientIp: string;
+  userAgent?: string;
 }
 
 export interface App {
@@ -82,20 +90,32 @@ export function buildApp(env: Env, logger: Logger): App {
     },
     // Only the custom header: any request has a content-type, so listing it would let cross-site
     // form posts (x-www-form-urlencoded, multipart) through. JSON POSTs pass as preflighted.
-    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }), setCookies, metrics.plugin],
-    context: ({ request, req, actor, responseCookies }) => ({
+    plugins: [
+      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
+      setCookies,
+      metrics.plugin,
+      ...graphqlLimitPlugins(env),
+    ],
+    // One operation per request: a batch would multiply every limit above by its length.
+    batching: false,
+    context: ({ actor, responseCookies, clientIp, userAgent }) => ({
       db,
       env,
       events: events.bus,
       jobs,
       actor,
-      clientIp: req.socket.remoteAddress ?? "unknown",
-      userAgent: request.headers.get("user-agent") ?? undefined,
+      clientIp,
+      userAgent,
       responseCookies,
     }),
   });
+  const rateLimiter = createRateLimiter(env, logger);
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const clientIp = clientAddress(req, env.TRUSTED_PROXY_HOPS);
+    // Per address before authenticating, so guessing tokens is limited too.
+    const addressWait = await rateLimiter.limitAddress(clientIp);
+    if (addressWait !== null) return sendTooManyRequests(res, addressWait);
     let actor: Actor;
     try {
       actor = await authenticate(db, {
@@ -107,7 +127,12 @@ export function buildApp(env: Env, logger: Logger): App {
       // A bad token is not "anonymous": the integration must learn its credentials are wrong.
       return sendJson(res, 401, { errors: [{ message: error.message, extensions: { code: "UNAUTHENTICATED" } }] });
     }
-    await yoga.handle(req, res, { req, actor, responseCookies: [] });
+    if (actor.kind === "API_TOKEN") {
+      const tokenWait = await rateLimiter.limitToken(actor.id);
+      if (tokenWait !== null) return sendTooManyRequests(res, tokenWait);
+    }
+    const userAgent = req.headers["user-agent"];
+    await yoga.handle(req, res, { req, actor, responseCookies: [], clientIp, userAgent });
   }
 
   const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
@@ -115,7 +140,9 @@ export function buildApp(env: Env, logger: Logger): App {
   const stripeWebhook = createStripeWebhookHandler({ db, env, jobs, logger });
   const reconciliationExport = createReconciliationExportHandler({ db, logger });
 
+  const dashboardSecurityHeaders = env.WEB_DIST_DIR ? dashboardHeaders(env.WEB_DIST_DIR) : {};
   const server = createServer((req, res) => {
+    applySecurityHeaders(res, env);
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (path === "/webhooks/stripe") return stripeWebhook(req, res);
@@ -152,6 +179,7 @@ export function buildApp(env: Env, logger: Logger): App {
       });
       return;
     }
+    for (const [name, value] of Object.entries(dashboardSecurityHeaders)) res.setHeader(name, value);
     serveDashboard(req, res);
   });
 
@@ -167,38 +195,89 @@ export function buildApp(env: Env, logger: Logger): App {
   void (async () => {
     for await (const event of sessionEnded) closeSessionSockets(event.sessionId);
   })();
+  /** What Yoga's envelop (limits, masking) built for each websocket operation, to run it with. */
+  interface EnvelopedOperation {
+    schema: GraphQLSchema;
+    parse: typeof parse;
+    validate: typeof validate;
+    execute: typeof execute;
+    subscribe: typeof subscribe;
+    contextFactory: () => Promise<Context> | Context;
+  }
+  const envelopedByContext = new WeakMap<object, EnvelopedOperation>();
+  const socketCredentials = (ctx: {
+    connectionParams?: Record<string, unknown>;
+    extra: { request: IncomingMessage };
+  }) => {
+    const authorization = ctx.connectionParams?.authorization;
+    return {
+      cookieHeader: ctx.extra.request.headers.cookie ?? null,
+      authorizationHeader: typeof authorization === "string" ? authorization : null,
+    };
+  };
   const wsHandler = useServer<Record<string, unknown> | undefined, { request: IncomingMessage; socket: WebSocket }>(
     {
-      schema,
-      // The socket authenticates once, from its cookie or connectionParams.authorization.
-      context: async (ctx): Promise<Context> => {
-        const authorization = ctx.connectionParams?.authorization;
-        const actor = await authenticate(db, {
-          cookieHeader: ctx.extra.request.headers.cookie ?? null,
-          authorizationHeader: typeof authorization === "string" ? authorization : null,
-        });
-        return {
-          db,
-          env,
-          events: events.bus,
-          jobs,
-          actor,
-          clientIp: ctx.extra.request.socket.remoteAddress ?? "unknown",
-          userAgent: ctx.extra.request.headers["user-agent"],
-          responseCookies: [],
-        };
-      },
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
+      // Each operation goes through Yoga's envelop, so the document limits and error masking of
+      // HTTP apply here too, and re-authenticates: a revoked token stops working at once.
+      onSubscribe: async (ctx, _id, payload) => {
+        if (operationsOverCap(ctx.subscriptions, env.WS_MAX_OPERATIONS_PER_CONNECTION)) {
+          return [
+            createGraphQLError(`At most ${env.WS_MAX_OPERATIONS_PER_CONNECTION} operations per connection`, {
+              extensions: { code: "TOO_MANY_OPERATIONS" },
+            }),
+          ];
+        }
         let actor: Actor;
         try {
-          actor = await authenticate(db, {
-            cookieHeader: ctx.extra.request.headers.cookie ?? null,
-            authorizationHeader: typeof authorization === "string" ? authorization : null,
-          });
+          actor = await authenticate(db, socketCredentials(ctx));
+        } catch {
+          actor = ANONYMOUS;
+        }
+        if (actor.kind === "ANONYMOUS") {
+          refusedSocket(ctx.extra.socket);
+          return [createGraphQLError("Sign in again", { extensions: { code: "UNAUTHENTICATED" } })];
+        }
+        const enveloped: EnvelopedOperation = yoga.getEnveloped({
+          req: ctx.extra.request,
+          actor,
+          responseCookies: [],
+          clientIp: clientAddress(ctx.extra.request, env.TRUSTED_PROXY_HOPS),
+          userAgent: ctx.extra.request.headers["user-agent"],
+          params: payload,
+        });
+        let document: DocumentNode;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          // A syntax error, or the token limit: the parser's message says which, and nothing else.
+          return [createGraphQLError(error instanceof Error ? error.message : "Invalid document")];
+        }
+        const errors: readonly GraphQLError[] = enveloped.validate(enveloped.schema, document);
+        // Rebuilt through Yoga's GraphQLError class, the one graphql-ws recognises errors by
+        // (the app's own `graphql` import can be a second copy, see builder.ts).
+        if (errors.length > 0)
+          return errors.map((error) => createGraphQLError(error.message, { extensions: error.extensions }));
+        const contextValue = await enveloped.contextFactory();
+        envelopedByContext.set(contextValue, enveloped);
+        return {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue,
+        };
+      },
+      execute: (args) => envelopedFor(args.contextValue).execute(args),
+      subscribe: (args) => envelopedFor(args.contextValue).subscribe(args),
+      onConnect: async (ctx) => {
+        let actor: Actor;
+        try {
+          actor = await authenticate(db, socketCredentials(ctx));
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
+        // Nothing is open to anonymous callers over the socket: refuse it as early as possible.
+        if (actor.kind === "ANONYMOUS") return false;
         if (actor.kind === "OPERATOR" && actor.sessionId) {
           const { sessionId } = actor;
           const socket = ctx.extra.socket;
@@ -218,6 +297,12 @@ export function buildApp(env: Env, logger: Logger): App {
     },
     wsServer,
   );
+  function envelopedFor(contextValue: unknown): EnvelopedOperation {
+    const enveloped =
+      typeof contextValue === "object" && contextValue ? envelopedByContext.get(contextValue) : undefined;
+    if (!enveloped) throw new Error("websocket operation without its envelop");
+    return enveloped;
+  }
 
   return {
     db,
@@ -239,6 +324,7 @@ export function buildApp(env: Env, logger: Logger): App {
       await metrics.stop();
       await jobs.close();
       redis.disconnect();
+      rateLimiter.close();
       await db.$disconnect();
     },
   };
@@ -258,6 +344,13 @@ async function readiness(db: Db, redis: Redis): Promise<{ postgres: boolean; red
     ),
   ]);
   return { postgres, redis: redisOk };
+}
+
+function sendTooManyRequests(res: ServerResponse, retryAfterSeconds: number): void {
+  res.setHeader("retry-after", String(retryAfterSeconds));
+  sendJson(res, 429, {
+    errors: [{ message: `Too many requests; retry in ${retryAfterSeconds} s`, extensions: { code: "RATE_LIMITED" } }],
+  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

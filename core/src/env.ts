@@ -39,6 +39,17 @@ export const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(20),
   LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().int().positive().default(15),
 
+  // Request limits (per API instance settings; the counters live in Redis, shared by every instance)
+  /** Requests per window from one client address to /graphql. */
+  RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().positive().default(600),
+  /** Requests per window with one API token. */
+  RATE_LIMIT_PER_TOKEN: z.coerce.number().int().positive().default(300),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().max(3600).default(60),
+  /** Operations one websocket may have open at once. */
+  WS_MAX_OPERATIONS_PER_CONNECTION: z.coerce.number().int().positive().max(1000).default(20),
+  /** Load balancers in front of the API: the client address is taken this many hops from the right of X-Forwarded-For. 0: the socket's address. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+
   // Marketplace
   MARKETPLACE_TIME_ZONE: z.string().default("Australia/Melbourne"),
   /** Share of businesses featured the business plan aims for (the overview and the weekly checkup). */

@@ -2,6 +2,33 @@ import { pino, type Logger } from "pino";
 
 export type { Logger };
 
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? "info"): Logger {
-  return pino({ name, level });
+/**
+ * Fields that hold credentials are censored wherever a log call puts them (an error's request,
+ * a job's input), so a careless `logger.info({ input })` cannot write a password to disk.
+ */
+export const redactedPaths = [
+  "password",
+  "*.password",
+  "token",
+  "*.token",
+  "authorization",
+  "*.authorization",
+  "*.headers.authorization",
+  "cookie",
+  "*.cookie",
+  "*.headers.cookie",
+  "*.headers['set-cookie']",
+  "sessionToken",
+  "*.sessionToken",
+  "apiKey",
+  "*.apiKey",
+];
+
+export function createLogger(
+  name: string,
+  level: string = process.env.LOG_LEVEL ?? "info",
+  destination?: pino.DestinationStream,
+): Logger {
+  const options = { name, level, redact: { paths: redactedPaths, censor: "[redacted]" } };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -3,6 +3,7 @@
 import { buildApp } from "../../api/src/app.ts";
 import { createLogger } from "@steward/core/logger";
 import type { Env } from "@steward/core/env";
+import type { Logger } from "@steward/core/logger";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { testEnv } from "./env.ts";
 
@@ -27,10 +28,13 @@ export interface TestApi {
   stop(): Promise<void>;
 }
 
-export async function startTestApi(envOverrides: Record<string, string> = {}): Promise<TestApi> {
+export async function startTestApi(
+  envOverrides: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<TestApi> {
   const database = await createTestDatabase();
   const env = testEnv(database.url, envOverrides);
-  const app = buildApp(env, createLogger("api-test", env.LOG_LEVEL));
+  const app = buildApp(env, options.logger ?? createLogger("api-test", env.LOG_LEVEL));
   const url = await app.start();
 
   const graphql: TestApi["graphql"] = async (query, variables, auth) => {

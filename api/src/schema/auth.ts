@@ -1,5 +1,5 @@
 import { createApiToken, revokeApiToken } from "@steward/core/apiTokens";
-import { login, logout, SESSION_COOKIE } from "@steward/core/auth";
+import { login, logout, revokeOperatorSessions, SESSION_COOKIE } from "@steward/core/auth";
 import { apiTokenScopes } from "@steward/core/permissions";
 import { InvalidCredentialsError, TooManyAttemptsError } from "@steward/core/errors";
 import { z } from "zod";
@@ -92,8 +92,17 @@ builder.mutationFields((t) => ({
           maxFailuresPerAddress: context.env.LOGIN_MAX_FAILURES_PER_ADDRESS,
           failureWindowMinutes: context.env.LOGIN_FAILURE_WINDOW_MINUTES,
         },
-        { email: args.email, password: args.password, ip: context.clientIp, userAgent: context.userAgent },
+        {
+          email: args.email,
+          password: args.password,
+          ip: context.clientIp,
+          userAgent: context.userAgent,
+          previousSessionId: context.actor.kind === "OPERATOR" ? context.actor.sessionId : undefined,
+        },
       );
+      if (context.actor.kind === "OPERATOR" && context.actor.sessionId) {
+        context.events.publish("sessionEnded", { sessionId: context.actor.sessionId });
+      }
       context.responseCookies.push({ name: SESSION_COOKIE, value: result.sessionToken, expires: result.expiresAt });
       const operator = await context.db.operator.findUniqueOrThrow({ where: { id: result.operator.id } });
       return { operator, session: { expiresAt: result.expiresAt } };
@@ -108,6 +117,19 @@ builder.mutationFields((t) => ({
       }
       context.responseCookies.push({ name: SESSION_COOKIE, value: "", expires: new Date(0) });
       return true;
+    },
+  }),
+  revokeOperatorSessions: t.field({
+    type: "Int",
+    description: "End every open session of an operator (their sockets close too). Returns how many.",
+    authScopes: { admin: true },
+    errors: { types: commonMutationErrors },
+    args: { operatorId: t.arg.id({ validate: z.string().uuid() }) },
+    resolve: async (_root, args, { db, actor, events }) => {
+      if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
+      const ended = await revokeOperatorSessions(db, actor, String(args.operatorId));
+      for (const sessionId of ended) events.publish("sessionEnded", { sessionId });
+      return ended.length;
     },
   }),
   createApiToken: t.field({
