@@ -9,11 +9,15 @@ export const outboxDeliveryJob = defineJob({
   name: "outbox-delivery",
   description: "Sends due outbox emails over SMTP, with retries, backoff and a dead state.",
   schedule: { pattern: "*/1 * * * *", tz: "UTC" },
+  runOnRestore: true,
   payload: z.object({}).passthrough(),
   async handler({ db, env }) {
     const sender = createEmailSender(env);
     try {
-      const report = await deliverDueEmails(db, sender, { maxAttempts: env.OUTBOX_MAX_ATTEMPTS });
+      const report = await deliverDueEmails(db, sender, {
+        maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
+        leaseMs: env.OUTBOX_LEASE_MS,
+      });
       return { summary: describeDelivery(report), changes: { ...report } };
     } finally {
       sender.close();
