@@ -1,9 +1,13 @@
-// `npm run bench -- --scale small|full`: makes sure PostgreSQL is there, then runs bench/src/run.ts.
+// `npm run bench -- --scale small|full`: makes sure PostgreSQL and Redis are there, then runs bench/src/run.ts.
 import { run, step } from "./lib/run.ts";
-import { ensurePostgres } from "./lib/services.ts";
+import { ensurePostgres, ensureRedis } from "./lib/services.ts";
 
-step("Checking PostgreSQL");
-const started = await ensurePostgres(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
+step("Checking PostgreSQL and Redis");
+const started = [
+  ...(await ensurePostgres(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward")),
+  // The load run starts the API and a worker, which need Redis.
+  ...(await ensureRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0")),
+];
 try {
   run("npx", ["tsx", "bench/src/run.ts", ...process.argv.slice(2)]);
 } finally {

@@ -2,6 +2,7 @@
 import { cpus, totalmem } from "node:os";
 import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
+import { benchLoad } from "./load.ts";
 import { benchPlacements } from "./placements.ts";
 import { benchReviews } from "./reviews.ts";
 import { benchWebhooks } from "./webhooks.ts";
@@ -18,12 +19,14 @@ const scales = {
     bulk: 10_000,
     webhookEvents: 2_000,
     placements: { regions: 1_000, active: 5_000, queued: 20_000 },
+    load: { seconds: 10, rate: 25 },
   },
   full: {
     reviews: 1_000_000,
     bulk: 10_000,
     webhookEvents: 20_000,
     placements: { regions: 10_000, active: 50_000, queued: 200_000 },
+    load: { seconds: 60, rate: 25 },
   },
 } as const;
 
@@ -40,6 +43,8 @@ try {
     ...(await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents)),
     ...(await benchReviews(db, scales[scaleArg])),
     ...(await benchPlacements(db, scales[scaleArg].placements)),
+    // Its own seeded database and API/worker processes; the figures above are not disturbed.
+    ...(await benchLoad(url.toString(), scales[scaleArg].load)),
   ];
   printTable(rows);
   console.log(`\nWritten to ${writeResults(scaleArg, rows)}`);

@@ -73,6 +73,13 @@ export const envSchema = z.object({
   HEARTBEAT_CRON: z.string().default("* * * * *"),
   /** Health probes + alert rule evaluation + AI failover automation. */
   HEALTH_CHECKS_CRON: z.string().default("* * * * *"),
+  /**
+   * A job's lock, renewed while it runs: when a worker dies (SIGKILL, OOM), its jobs and the
+   * one-at-a-time lock of a scheduled job are taken over after this long.
+   */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** How often the worker checks that its schedules are still in Redis (a flush or a new Redis loses them). */
+  WORKER_SCHEDULE_CHECK_MS: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
 
   // Stripe (the real SDK; dev and test default to the local sandbox, production to api.stripe.com)
   /** Required in production; dev/test default to the sandbox's key. */
@@ -97,6 +104,8 @@ export const envSchema = z.object({
   EMAIL_FROM: z.string().min(3).default("Steward <no-reply@steward.test>"),
   /** Delivery attempts before an outbox message is DEAD. */
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  /** A claimed message is invisible to other deliverers this long; a deliverer that died is retried after it. */
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

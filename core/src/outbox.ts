@@ -19,7 +19,7 @@ export const EMAIL_KIND_PREFIX = "email.";
 const BASE_BACKOFF_MS = 30_000;
 const MAX_BACKOFF_MS = 3_600_000;
 /** A claimed message is invisible to other deliverers this long (longer than any SMTP timeout). */
-const LEASE_MS = 5 * 60_000;
+const DEFAULT_LEASE_MS = 5 * 60_000;
 
 const emailPayload = z.object({
   to: z.string().min(3),
@@ -59,6 +59,8 @@ export interface DeliveryOptions {
   batchSize?: number;
   /** Upper bound per run, so one run cannot go on forever. */
   maxMessages?: number;
+  /** How long a claim hides a message from other deliverers (default 5 min). */
+  leaseMs?: number;
 }
 
 export interface DeliveryReport {
@@ -76,11 +78,18 @@ export interface Claimed {
 }
 
 /**
- * Claims due messages whose kind starts with `kindPrefix` (a short lease, committed at once), so
- * sends happen outside any transaction. Each kind family has its own deliverer.
+ * Claims due messages whose kind starts with `kindPrefix` (a lease, committed at once), so sends
+ * happen outside any transaction. Each kind family has its own deliverer. A deliverer killed
+ * mid-send leaves its messages leased: they are claimed again once the lease ends.
  */
-export async function claimDue(db: Db, now: Date, batchSize: number, kindPrefix: string): Promise<Claimed[]> {
-  const leaseUntil = new Date(now.getTime() + LEASE_MS);
+export async function claimDue(
+  db: Db,
+  now: Date,
+  batchSize: number,
+  kindPrefix: string,
+  leaseMs = DEFAULT_LEASE_MS,
+): Promise<Claimed[]> {
+  const leaseUntil = new Date(now.getTime() + leaseMs);
   return db.$queryRaw<Claimed[]>`
     UPDATE "OutboxMessage" SET attempts = attempts + 1, "nextAttemptAt" = ${leaseUntil}
      WHERE id IN (
@@ -100,7 +109,13 @@ export async function deliverDueEmails(db: Db, sender: EmailSender, options: Del
   const actor = systemActor("outbox-delivery");
   let handled = 0;
   while (handled < maxMessages) {
-    const batch = await claimDue(db, clock(), Math.min(batchSize, maxMessages - handled), EMAIL_KIND_PREFIX);
+    const batch = await claimDue(
+      db,
+      clock(),
+      Math.min(batchSize, maxMessages - handled),
+      EMAIL_KIND_PREFIX,
+      options.leaseMs ?? DEFAULT_LEASE_MS,
+    );
     if (batch.length === 0) break;
     handled += batch.length;
     for (const message of batch) {

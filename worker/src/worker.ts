@@ -18,9 +18,14 @@ import { createWorkerMetrics } from "./metrics.ts";
 import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "./queue.ts";
 import { validateCatalog } from "./registry.ts";
 
-// Longer than any scheduled job should take; a crashed worker's lock expires by itself.
-const EXCLUSIVE_LOCK_MS = 15 * 60_000;
 const EXCLUSIVE_RETRY_MS = 2_000;
+// Handlers are idempotent, so a job whose worker was killed is simply run again; BullMQ's default
+// (1) would fail it for good the second time its worker dies under it.
+const MAX_STALLED_COUNT = 5;
+
+// Renew the one-at-a-time lock only while it is still ours; release it only if it is ours.
+const RENEW_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
 export interface StewardWorker {
   start(): Promise<void>;
@@ -38,6 +43,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   const queue = new Queue<JobData>(JOBS_QUEUE, { connection, prefix: env.REDIS_PREFIX, defaultJobOptions });
   queue.on("error", (error) => logger.error({ err: error }, "queue error"));
   let worker: Worker<JobData> | undefined;
+  let scheduleCheck: NodeJS.Timeout | undefined;
   const locks = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   locks.on("error", (error) => logger.error({ err: error }, "lock connection error"));
   const metrics = createWorkerMetrics();
@@ -49,16 +55,63 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
     // Scheduled jobs run one at a time across every worker process: a run-now that arrives while
     // the scheduled run is in progress waits for it (delayed, not dropped, never doubled).
     const exclusive = definition.schedule !== undefined;
+    if (!exclusive) return run(job, definition);
+    // The lock lives as long as the job's own BullMQ lock and is renewed with it, so a worker
+    // killed mid-run blocks the next run for seconds, not for good. The same job delivered again
+    // after a stall takes its own lock over: BullMQ only does that once the holder is gone.
     const lockKey = `${env.REDIS_PREFIX}:running:${job.name}`;
-    if (exclusive && !(await locks.set(lockKey, job.id ?? "?", "PX", EXCLUSIVE_LOCK_MS, "NX"))) {
+    const holder = `${job.id ?? "?"}`;
+    const acquired =
+      (await locks.set(lockKey, holder, "PX", env.WORKER_LOCK_MS, "NX")) === "OK" ||
+      (await locks.eval(RENEW_IF_OURS, 1, lockKey, holder, env.WORKER_LOCK_MS)) === 1;
+    if (!acquired) {
       await job.moveToDelayed(Date.now() + EXCLUSIVE_RETRY_MS, token);
       throw new DelayedError();
     }
+    const renew = setInterval(() => {
+      locks.eval(RENEW_IF_OURS, 1, lockKey, holder, env.WORKER_LOCK_MS).catch((error: unknown) => {
+        logger.warn({ err: error, job: job.name }, "could not renew the job's lock");
+      });
+    }, env.WORKER_LOCK_MS / 3);
     try {
       return await run(job, definition);
     } finally {
-      if (exclusive) await locks.del(lockKey);
+      clearInterval(renew);
+      await locks.eval(RELEASE_IF_OURS, 1, lockKey, holder);
     }
+  }
+
+  /**
+   * (Re)creates every schedule that is missing from Redis (paused jobs stay unscheduled). Runs at
+   * start and then every WORKER_SCHEDULE_CHECK_MS: a Redis flushed or replaced under a running
+   * worker loses the schedules and the queued jobs with them, so when schedules had to be
+   * restored (not at first start), the sweeps that rebuild work from PostgreSQL run once at once.
+   */
+  async function ensureSchedules(afterStart: boolean): Promise<string[]> {
+    const paused = await pausedJobs(db);
+    const present = new Set((await queue.getJobSchedulers()).map((scheduler) => scheduler.key));
+    const restored: string[] = [];
+    for (const definition of jobs.values()) {
+      if (!definition.schedule) continue;
+      if (paused.has(definition.name)) {
+        if (present.has(definition.name)) await queue.removeJobScheduler(definition.name);
+        continue;
+      }
+      if (afterStart && present.has(definition.name)) continue;
+      await queue.upsertJobScheduler(
+        definition.name,
+        { pattern: definition.schedule.pattern, tz: definition.schedule.tz },
+        { name: definition.name, data: { trigger: "SCHEDULE" }, opts: defaultJobOptions },
+      );
+      if (!present.has(definition.name)) restored.push(definition.name);
+    }
+    if (afterStart && restored.length > 0) {
+      logger.warn({ restored }, "schedules were missing from Redis; restored them and running the sweeps");
+      for (const definition of jobs.values())
+        if (definition.runOnRestore && restored.includes(definition.name))
+          await queue.add(definition.name, { trigger: "SCHEDULE" });
+    }
+    return restored;
   }
 
   async function run(job: Job<JobData>, definition: JobDefinition): Promise<string> {
@@ -99,24 +152,20 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
     queue,
     async start() {
       // Paused jobs stay unscheduled across restarts; everything else is (re)upserted, so a
-      // Redis flush or a deploy restores the schedule.
-      const paused = await pausedJobs(db);
-      for (const definition of jobs.values()) {
-        if (!definition.schedule) continue;
-        if (paused.has(definition.name)) {
-          await queue.removeJobScheduler(definition.name);
-          continue;
-        }
-        await queue.upsertJobScheduler(
-          definition.name,
-          { pattern: definition.schedule.pattern, tz: definition.schedule.tz },
-          { name: definition.name, data: { trigger: "SCHEDULE" }, opts: defaultJobOptions },
+      // deploy restores the schedule; the periodic check does the same for a Redis flush.
+      await ensureSchedules(false);
+      scheduleCheck = setInterval(() => {
+        ensureSchedules(true).catch((error: unknown) =>
+          logger.warn({ err: error instanceof Error ? error.message : error }, "schedule check failed"),
         );
-      }
+      }, env.WORKER_SCHEDULE_CHECK_MS);
       worker = new Worker<JobData>(JOBS_QUEUE, process, {
         connection,
         prefix: env.REDIS_PREFIX,
         concurrency: env.WORKER_CONCURRENCY,
+        lockDuration: env.WORKER_LOCK_MS,
+        stalledInterval: env.WORKER_LOCK_MS,
+        maxStalledCount: MAX_STALLED_COUNT,
       });
       worker.on("error", (error) => logger.error({ err: error }, "worker error"));
       worker.on("failed", (job, error) => logger.warn({ job: job?.name, err: error.message }, "job attempt failed"));
@@ -125,6 +174,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       logger.info({ jobs: [...jobs.keys()] }, "worker started");
     },
     async stop() {
+      clearInterval(scheduleCheck);
       await worker?.close();
       await stopPushingMetrics?.();
       await queue.close();

@@ -57,7 +57,13 @@ export async function deliverDueNotifications(
   const changedAlerts = new Map<string, { fingerprint: string; status: "FIRING" | "ACKNOWLEDGED" | "RESOLVED" }>();
   let handled = 0;
   while (handled < maxMessages) {
-    const batch = await claimDue(db, clock(), Math.min(batchSize, maxMessages - handled), NOTIFICATION_KIND_PREFIX);
+    const batch = await claimDue(
+      db,
+      clock(),
+      Math.min(batchSize, maxMessages - handled),
+      NOTIFICATION_KIND_PREFIX,
+      options.leaseMs,
+    );
     if (batch.length === 0) break;
     handled += batch.length;
     for (const message of batch) {

@@ -25,6 +25,11 @@ export interface JobDefinition<Payload extends z.ZodType = z.ZodType> {
    * often it must succeed: missed-run detection alerts when it is late (job-health).
    */
   schedule?: { pattern: string; tz: string; everyMinutes?: number };
+  /**
+   * A sweep that turns PostgreSQL's pending rows back into work: run once at once when the worker
+   * finds its schedules gone from Redis (flushed or replaced), since queued jobs went with them.
+   */
+  runOnRestore?: boolean;
   payload: Payload;
   handler(context: JobContext, payload: z.infer<Payload>): Promise<JobOutcome>;
 }

@@ -11,16 +11,14 @@ export const outboxDeliveryJob = defineJob({
   name: "outbox-delivery",
   description: "Sends due outbox emails and alert notifications, with retries, backoff and a dead state.",
   schedule: { pattern: "*/1 * * * *", tz: "UTC" },
+  runOnRestore: true,
   payload: z.object({}).passthrough(),
   async handler({ db, env, events }) {
     const sender = createEmailSender(env);
     try {
-      const emails = await deliverDueEmails(db, sender, { maxAttempts: env.OUTBOX_MAX_ATTEMPTS });
-      const notifications = await deliverDueNotifications(
-        db,
-        { email: sender, events },
-        { maxAttempts: env.OUTBOX_MAX_ATTEMPTS },
-      );
+      const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
+      const emails = await deliverDueEmails(db, sender, delivery);
+      const notifications = await deliverDueNotifications(db, { email: sender, events }, delivery);
       return {
         summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
         changes: { emails: { ...emails }, notifications: { ...notifications } },

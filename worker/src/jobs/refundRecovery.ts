@@ -14,6 +14,7 @@ export const refundRecoveryJob = defineJob({
   name: "refund-recovery",
   description: "Completes refunds that Stripe could not confirm yet (same idempotency key: never twice).",
   schedule: { pattern: "*/5 * * * *", tz: "UTC" },
+  runOnRestore: true,
   payload: z.object({ refundRequestId: z.string().uuid().optional() }).passthrough(),
   async handler({ db, env, events }, { refundRequestId }) {
     const deps = { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE };
