@@ -17,8 +17,8 @@ import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { ActorKindEnum } from "./audit.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
+import { SeverityEnum } from "./severity.ts";
 
-export const SeverityEnum = builder.enumType("Severity", { values: ["GREEN", "YELLOW", "RED"] as const });
 export const AlertStatusEnum = builder.enumType("AlertStatus", {
   values: ["FIRING", "ACKNOWLEDGED", "RESOLVED"] as const,
 });
