@@ -90,15 +90,19 @@ export async function claimDue(
   leaseMs = DEFAULT_LEASE_MS,
 ): Promise<Claimed[]> {
   const leaseUntil = new Date(now.getTime() + leaseMs);
+  // UPDATE … RETURNING comes back in no particular order: sort the claimed rows so messages about
+  // one thing go out in the order they were written (fired, resolved, reopened).
   return db.$queryRaw<Claimed[]>`
-    UPDATE "OutboxMessage" SET attempts = attempts + 1, "nextAttemptAt" = ${leaseUntil}
-     WHERE id IN (
-       SELECT id FROM "OutboxMessage"
-        WHERE status IN ('PENDING', 'FAILED') AND "nextAttemptAt" <= ${now} AND kind LIKE ${`${kindPrefix}%`}
-        ORDER BY "nextAttemptAt", id
-        LIMIT ${batchSize}
-        FOR UPDATE SKIP LOCKED)
- RETURNING id, kind, "dedupKey", payload, attempts`;
+    WITH claimed AS (
+      UPDATE "OutboxMessage" SET attempts = attempts + 1, "nextAttemptAt" = ${leaseUntil}
+       WHERE id IN (
+         SELECT id FROM "OutboxMessage"
+          WHERE status IN ('PENDING', 'FAILED') AND "nextAttemptAt" <= ${now} AND kind LIKE ${`${kindPrefix}%`}
+          ORDER BY "nextAttemptAt", id
+          LIMIT ${batchSize}
+          FOR UPDATE SKIP LOCKED)
+   RETURNING id, kind, "dedupKey", payload, attempts, "createdAt")
+    SELECT id, kind, "dedupKey", payload, attempts FROM claimed ORDER BY "createdAt", id`;
 }
 
 export async function deliverDueEmails(db: Db, sender: EmailSender, options: DeliveryOptions): Promise<DeliveryReport> {

@@ -405,8 +405,10 @@ describe("starting through the API", () => {
     const run = (await stack.api.graphql<RunResult>(RUN, { id }, { cookie: stack.viewerCookie })).data!
       .reconciliationRun;
     expect(run).toMatchObject({ clean: true, discrepancyCount: 0, chargesCompared: 1 });
-    const jobRun = await stack.db.jobRun.findFirstOrThrow({ where: { jobName: "payment-reconciliation" } });
-    expect(jobRun).toMatchObject({ status: "SUCCEEDED", trigger: "MANUAL" });
+    // The job records its run as finished just after the reconciliation commits: wait for it.
+    await expect
+      .poll(() => stack.db.jobRun.findFirst({ where: { jobName: "payment-reconciliation" } }))
+      .toMatchObject({ status: "SUCCEEDED", trigger: "MANUAL" });
 
     const runsBefore = await stack.db.reconciliationRun.count();
     const ask = async (variables: Record<string, unknown>, cookie = stack.operatorCookie) =>

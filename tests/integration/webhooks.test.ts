@@ -273,11 +273,11 @@ describe("failures", () => {
     const row = await stack.db.stripeWebhookEvent.findUniqueOrThrow({ where: { id: event.id } });
     expect(row.attempts).toBe(2);
     expect(row.lastError).toBeNull();
-    const runs = await stack.db.jobRun.findMany({
-      where: { queueJobId: `stripe-event-${event.id}` },
-      orderBy: { attempt: "asc" },
-    });
-    expect(runs.map((run) => run.status)).toEqual(["FAILED", "SUCCEEDED"]);
+    // The job records its run as finished just after its transaction commits: wait for it.
+    const runsOf = () =>
+      stack.db.jobRun.findMany({ where: { queueJobId: `stripe-event-${event.id}` }, orderBy: { attempt: "asc" } });
+    await expect.poll(async () => (await runsOf()).map((run) => run.status)).toEqual(["FAILED", "SUCCEEDED"]);
+    const runs = await runsOf();
     expect(runs[0]?.error).toMatch(/unknown error occurred/);
     expect((await paymentFor(charge.id))?.status).toBe("SUCCEEDED");
   });
