@@ -4,7 +4,7 @@
 // the system switches AI_MODE to 'deterministic' itself: the Flags page shows the switch, by the
 // automation, with its reason, without a reload; the Health panel shows the red check live.
 import { expect, type Page, test } from "@playwright/test";
-import { expectSameDocument, graphqlAs, markDocument, OPERATOR, signIn, withDb } from "./support.ts";
+import { ADMIN, expectSameDocument, graphqlAs, markDocument, OPERATOR, signIn, withDb } from "./support.ts";
 
 function aiSandboxUrl(): string {
   const url = process.env.AI_SANDBOX_URL;
@@ -129,4 +129,51 @@ test("the AI provider down for 31 minutes turns red and the system switches AI_M
   await runHealthChecksNow();
   await expect(provider).toHaveAttribute("data-status", "GREEN", { timeout: 30_000 });
   await expectSameDocument(page);
+});
+
+async function storedThresholds(ruleKey: string): Promise<unknown> {
+  return withDb(async (db) => {
+    const { rows } = await db.query<{ thresholds: unknown }>(
+      `SELECT thresholds FROM "AlertRuleSetting" WHERE "ruleKey" = $1`,
+      [ruleKey],
+    );
+    return rows[0]?.thresholds ?? null;
+  });
+}
+
+test("an admin tunes a rule's threshold: out of range is refused on the page and nothing is saved", async ({
+  page,
+}) => {
+  await signIn(page, ADMIN.email);
+  await expect(page.getByRole("heading", { name: `Welcome, ${ADMIN.name}` })).toBeVisible();
+  await openFlags(page);
+  const rule = page.locator('tr[data-rule="queue.backlog"]');
+  const maxQueued = rule.getByLabel("queue.backlog maxQueued");
+  await expect(maxQueued).toHaveValue("10");
+
+  await maxQueued.fill("0");
+  await rule.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("alert")).toContainText("maxQueued: must be at least 1");
+  expect(await storedThresholds("queue.backlog")).toBeNull();
+
+  await maxQueued.fill("12");
+  await rule.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved Featured queue backlog" })).toBeVisible();
+  expect(await storedThresholds("queue.backlog")).toEqual({ maxQueued: 12 });
+  await page.reload();
+  await expect(page.locator('tr[data-rule="queue.backlog"]').getByLabel("queue.backlog maxQueued")).toHaveValue("12");
+
+  // Put the default back for the other specs.
+  await graphqlAs(
+    ADMIN.email,
+    `mutation { updateAlertRule(ruleKey: "queue.backlog", thresholds: [{ name: "maxQueued", value: 10 }]) { __typename } }`,
+  );
+});
+
+test("an operator sees the flags but not the rules editor", async ({ page }) => {
+  await signIn(page, OPERATOR.email);
+  await expect(page.getByRole("heading", { name: `Welcome, ${OPERATOR.name}` })).toBeVisible();
+  await openFlags(page);
+  await expect(page.locator('[data-flag="AI_FAILOVER"]')).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Alert rules" })).toHaveCount(0);
 });

@@ -52,6 +52,9 @@ const HealthStatusType = builder.objectRef<HealthOverview>("HealthStatus").imple
   fields: (t) => ({
     overall: t.expose("overall", { type: RagStatusEnum }),
     checkedAt: t.expose("checkedAt", { type: "DateTime", nullable: true }),
+    stale: t.exposeBoolean("stale", {
+      description: "No health-checks run for 5 minutes (the overall is then at least YELLOW).",
+    }),
     checks: t.field({ type: [HealthCheckType], resolve: (overview) => overview.checks }),
   }),
 });

@@ -6,6 +6,7 @@ export const HealthStatusFields = graphql(`
   fragment HealthStatusFields on HealthStatus @_unmask {
     overall
     checkedAt
+    stale
     checks {
       check
       latest {
