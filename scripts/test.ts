@@ -68,7 +68,15 @@ async function endToEnd(): Promise<void> {
   const stripePort = await freePort(4410);
   const smtpPort = await freePort(4510);
   const smtpHttpPort = await freePort(4610);
-  const payments = { STRIPE_API_PORT: String(stripePort), SMTP_PORT: String(smtpPort) };
+  // The AI scoring sandbox too, so health checks probe a provider a test can take down.
+  const aiPort = await freePort(4710);
+  const aiSandboxUrl = `http://127.0.0.1:${aiPort}`;
+  const payments = {
+    STRIPE_API_PORT: String(stripePort),
+    SMTP_PORT: String(smtpPort),
+    AI_PROVIDER_URL: aiSandboxUrl,
+    AI_TIMEOUT_MS: "1000",
+  };
   services.push(
     startService("stripe", "npx", ["tsx", "sandbox/src/stripe/main.ts"], {
       STRIPE_SANDBOX_PORT: String(stripePort),
@@ -79,6 +87,7 @@ async function endToEnd(): Promise<void> {
       SMTP_SANDBOX_PORT: String(smtpPort),
       SMTP_SANDBOX_HTTP_PORT: String(smtpHttpPort),
     }),
+    startService("ai", "npx", ["tsx", "sandbox/src/ai/main.ts"], { AI_SANDBOX_PORT: String(aiPort) }),
   );
   services.push(
     startService("api", "npx", ["tsx", "api/src/main.ts"], {
@@ -94,6 +103,7 @@ async function endToEnd(): Promise<void> {
   const smtpSandboxUrl = `http://127.0.0.1:${smtpHttpPort}`;
   await waitForHttp(`${stripeSandboxUrl}/_sandbox/health`);
   await waitForHttp(`${smtpSandboxUrl}/health`);
+  await waitForHttp(`${aiSandboxUrl}/health`);
   const mirrorDb = createPrismaClient(databaseUrl, 2);
   await mirrorPaymentsToStripeSandbox(mirrorDb, stripeSandboxUrl);
   await mirrorDb.$disconnect();
@@ -105,6 +115,7 @@ async function endToEnd(): Promise<void> {
       CHROMIUM_PATH: chromium,
       STRIPE_SANDBOX_URL: stripeSandboxUrl,
       SMTP_SANDBOX_URL: smtpSandboxUrl,
+      AI_SANDBOX_URL: aiSandboxUrl,
     },
   });
   await stopServices(services.splice(0));

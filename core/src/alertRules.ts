@@ -329,6 +329,33 @@ function findRule(key: string): HealthRule | undefined {
   return healthRules.find((rule) => rule.key === key);
 }
 
+/** A threshold's allowed range, so the dashboard can check input before sending it. */
+export interface ThresholdBounds {
+  min: number | null;
+  /** The minimum itself is not allowed ("more than 0"). */
+  minExclusive: boolean;
+  max: number | null;
+  integer: boolean;
+}
+
+/** Read from the rule's zod schema: one source for the server's and the dashboard's checks. */
+export function thresholdBounds(rule: HealthRule): Record<string, ThresholdBounds> {
+  const schema = z.toJSONSchema(rule.thresholds) as {
+    properties?: Record<string, { type?: string; minimum?: number; exclusiveMinimum?: number; maximum?: number }>;
+  };
+  return Object.fromEntries(
+    Object.entries(schema.properties ?? {}).map(([name, property]) => [
+      name,
+      {
+        min: property.minimum ?? property.exclusiveMinimum ?? null,
+        minExclusive: property.minimum === undefined && property.exclusiveMinimum !== undefined,
+        max: property.maximum ?? null,
+        integer: property.type === "integer",
+      },
+    ]),
+  );
+}
+
 export interface RuleState {
   key: string;
   title: string;
@@ -340,6 +367,7 @@ export interface RuleState {
   enabled: boolean;
   thresholds: Record<string, number>;
   defaults: Record<string, number>;
+  bounds: Record<string, ThresholdBounds>;
   updatedAt: Date | null;
 }
 
@@ -367,6 +395,7 @@ export async function listRules(db: Db): Promise<RuleState[]> {
       enabled: setting?.enabled ?? true,
       thresholds: effectiveThresholds(rule, setting?.thresholds),
       defaults: rule.defaults,
+      bounds: thresholdBounds(rule),
       updatedAt: setting?.updatedAt ?? null,
     };
   });
@@ -376,6 +405,7 @@ export async function listRules(db: Db): Promise<RuleState[]> {
     enabled: true,
     thresholds: {},
     defaults: {},
+    bounds: {},
     updatedAt: null,
   }));
   return [...tunable, ...external];

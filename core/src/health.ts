@@ -174,7 +174,7 @@ export interface HealthRunResult {
 export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promise<HealthRunResult> {
   const { db, redis, env } = deps;
   const rules = await activeRules(db);
-  const thresholdsOf = <Key extends string>(key: Key) => rules.find((entry) => entry.rule.key === key)?.thresholds;
+  const thresholdsOf = (key: string) => rules.find((entry) => entry.rule.key === key)?.thresholds;
   const webhookThresholds = effectiveThresholds(webhookFailuresRule, thresholdsOf(webhookFailuresRule.key));
   const refundThresholds = effectiveThresholds(refundRateRule, thresholdsOf(refundRateRule.key));
 
@@ -337,8 +337,7 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
       checkedAt: now,
     },
   ];
-  await db.healthCheckResult.createMany({ data: rows });
-  const results = await db.healthCheckResult.findMany({ where: { checkedAt: now }, orderBy: { check: "asc" } });
+  const results = await db.healthCheckResult.createManyAndReturn({ data: rows });
 
   // Alerts: firing conditions open or update theirs; a rule's other open alerts have cleared.
   for (const condition of conditions) await raiseAlert(db, condition, now);
@@ -386,11 +385,16 @@ export interface CheckStatus {
 export interface HealthOverview {
   overall: Severity;
   checkedAt: Date | null;
+  /** No run for STALE_AFTER_MS: the checks themselves are not running (the worker is down?). */
+  stale: boolean;
   checks: CheckStatus[];
 }
 
+/** Runs are every minute; five missed in a row make the picture stale (at least YELLOW). */
+export const STALE_AFTER_MS = 5 * MINUTE;
+
 /** Each check's latest result and the overall RAG (the worst of them); the overview reuses it. */
-export async function latestHealth(db: DbTx): Promise<HealthOverview> {
+export async function latestHealth(db: DbTx, now = new Date()): Promise<HealthOverview> {
   const checks = await Promise.all(
     checkNames.map(async (check) => ({
       check,
@@ -402,7 +406,9 @@ export async function latestHealth(db: DbTx): Promise<HealthOverview> {
     (latest, result) => (latest === null || result.checkedAt > latest ? result.checkedAt : latest),
     null,
   );
-  return { overall: worst(known.map((result) => result.status)), checkedAt, checks };
+  const stale = checkedAt === null || now.getTime() - checkedAt.getTime() > STALE_AFTER_MS;
+  const overall = worst([...known.map((result) => result.status), ...(stale && checkedAt ? ["YELLOW" as const] : [])]);
+  return { overall, checkedAt, stale, checks };
 }
 
 /** A check's latest state in the overview's words: a check that never ran is UNKNOWN. */

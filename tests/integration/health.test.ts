@@ -4,7 +4,7 @@ import { systemActor } from "@steward/core/actor";
 import { ForbiddenActionError } from "@steward/core/errors";
 import { createEventBus } from "@steward/core/events";
 import { setFeatureFlag } from "@steward/core/featureFlags";
-import { runHealthChecks, type HealthDeps } from "@steward/core/health";
+import { latestHealth, runHealthChecks, type HealthDeps } from "@steward/core/health";
 import { approveRefund, requestRefund } from "@steward/core/refunds";
 import { stripeClientFor } from "@steward/core/stripe";
 import type { Db } from "@steward/db/client";
@@ -306,6 +306,14 @@ describe("API: health status, rules and flags", () => {
     expect(checks.find((check) => check.check === "postgres")?.latest).toMatchObject({ ok: true, status: "GREEN" });
     expect(checks.find((check) => check.check === "stripe")?.latest).toMatchObject({ ok: true });
     expect(result.data!.healthHistory.length).toBeGreaterThan(3);
+  });
+
+  it("latestHealth is stale and at least yellow when no run happened for over 5 minutes", async () => {
+    const latest = (await latestHealth(db)).checkedAt!;
+    expect(await latestHealth(db, new Date(latest.getTime() + 4 * MINUTE))).toMatchObject({ stale: false });
+    const later = await latestHealth(db, new Date(latest.getTime() + 6 * MINUTE));
+    expect(later.stale).toBe(true);
+    expect(["YELLOW", "RED"]).toContain(later.overall);
   });
 
   it("updateAlertRule: ADMIN only; bad values, unknown thresholds and unknown rules are refused and change nothing", async () => {

@@ -1,6 +1,6 @@
 // Health status and history, alert rules (ADMIN tunes their thresholds) and feature flags
 // (OPERATOR switches them with a reason). Resolvers validate their input and call core.
-import { checkNames, listRules, type RuleState, updateAlertRule } from "@steward/core/alertRules";
+import { checkNames, listRules, type RuleState, type ThresholdBounds, updateAlertRule } from "@steward/core/alertRules";
 import { type FlagState, flagHistory, getFlag, listFlags, setFeatureFlag } from "@steward/core/featureFlags";
 import { InvalidInputError } from "@steward/core/errors";
 import {
@@ -52,6 +52,9 @@ const HealthStatusType = builder.objectRef<HealthOverview>("HealthStatus").imple
   fields: (t) => ({
     overall: t.expose("overall", { type: RagStatusEnum }),
     checkedAt: t.expose("checkedAt", { type: "DateTime", nullable: true }),
+    stale: t.exposeBoolean("stale", {
+      description: "No health-checks run for 5 minutes (the overall is then at least YELLOW).",
+    }),
     checks: t.field({ type: [HealthCheckType], resolve: (overview) => overview.checks }),
   }),
 });
@@ -65,11 +68,25 @@ const HealthPointType = builder.objectRef<HealthPoint>("HealthPoint").implement(
   }),
 });
 
-const ThresholdType = builder.objectRef<{ name: string; value: number; default: number }>("RuleThreshold").implement({
+interface ThresholdView {
+  name: string;
+  value: number;
+  default: number;
+  bounds: ThresholdBounds | undefined;
+}
+
+const ThresholdType = builder.objectRef<ThresholdView>("RuleThreshold").implement({
   fields: (t) => ({
     name: t.exposeString("name"),
     value: t.exposeFloat("value"),
     default: t.exposeFloat("default"),
+    min: t.float({ nullable: true, resolve: (threshold) => threshold.bounds?.min ?? null }),
+    minExclusive: t.boolean({
+      description: "The minimum itself is not allowed.",
+      resolve: (threshold) => threshold.bounds?.minExclusive ?? false,
+    }),
+    max: t.float({ nullable: true, resolve: (threshold) => threshold.bounds?.max ?? null }),
+    integer: t.boolean({ resolve: (threshold) => threshold.bounds?.integer ?? false }),
   }),
 });
 
@@ -91,6 +108,7 @@ const AlertRuleType = builder.objectRef<RuleState>("AlertRule").implement({
           name,
           value,
           default: rule.defaults[name] ?? value,
+          bounds: rule.bounds[name],
         })),
     }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", nullable: true }),
