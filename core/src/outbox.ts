@@ -77,19 +77,29 @@ export interface Claimed {
 
 /**
  * Claims due messages whose kind starts with `kindPrefix` (a short lease, committed at once), so
- * sends happen outside any transaction. Each kind family has its own deliverer.
+ * sends happen outside any transaction. Each kind family has its own deliverer. Messages about
+ * one alert to one channel go out in order (a PagerDuty acknowledge never overtakes its
+ * trigger): one waits while an older one is undelivered. Returned oldest first.
  */
 export async function claimDue(db: Db, now: Date, batchSize: number, kindPrefix: string): Promise<Claimed[]> {
   const leaseUntil = new Date(now.getTime() + LEASE_MS);
   return db.$queryRaw<Claimed[]>`
-    UPDATE "OutboxMessage" SET attempts = attempts + 1, "nextAttemptAt" = ${leaseUntil}
-     WHERE id IN (
-       SELECT id FROM "OutboxMessage"
-        WHERE status IN ('PENDING', 'FAILED') AND "nextAttemptAt" <= ${now} AND kind LIKE ${`${kindPrefix}%`}
-        ORDER BY "nextAttemptAt", id
-        LIMIT ${batchSize}
-        FOR UPDATE SKIP LOCKED)
- RETURNING id, kind, "dedupKey", payload, attempts`;
+    WITH claimed AS (
+      UPDATE "OutboxMessage" SET attempts = attempts + 1, "nextAttemptAt" = ${leaseUntil}
+       WHERE id IN (
+         SELECT due.id FROM "OutboxMessage" due
+          WHERE due.status IN ('PENDING', 'FAILED') AND due."nextAttemptAt" <= ${now}
+            AND due.kind LIKE ${`${kindPrefix}%`}
+            AND NOT EXISTS (
+              SELECT 1 FROM "OutboxMessage" older
+               WHERE older."alertId" = due."alertId" AND older."channelId" = due."channelId"
+                 AND older.status IN ('PENDING', 'FAILED')
+                 AND (older."createdAt", older.id) < (due."createdAt", due.id))
+          ORDER BY due."nextAttemptAt", due.id
+          LIMIT ${batchSize}
+          FOR UPDATE SKIP LOCKED)
+   RETURNING id, kind, "dedupKey", payload, attempts, "createdAt")
+    SELECT id, kind, "dedupKey", payload, attempts FROM claimed ORDER BY "createdAt", id`;
 }
 
 export async function deliverDueEmails(db: Db, sender: EmailSender, options: DeliveryOptions): Promise<DeliveryReport> {
