@@ -4,6 +4,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
 import { mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
+import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
+import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { dropDatabase, generate, migrate, recreateDatabase } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
 import { ensurePostgres, ensureRedis, isPortOpen } from "./lib/services.ts";
@@ -46,8 +48,12 @@ async function endToEnd(): Promise<void> {
   step("Preparing the end-to-end database");
   await recreateDatabase(databaseUrl);
   migrate(databaseUrl);
+  // Alert notifications go to the notify sandbox started below (port chosen now, for the seed).
+  const notifyPort = await freePort(4710);
+  const notifySandboxUrl = `http://127.0.0.1:${notifyPort}`;
   const db = createPrismaClient(databaseUrl, 2);
   await seed(db);
+  await seedDemoChannels(db, { notifyUrl: notifySandboxUrl, webhookSecret: DEFAULT_WEBHOOK_SECRET });
   await db.$disconnect();
 
   step("Building the dashboard");
@@ -79,6 +85,7 @@ async function endToEnd(): Promise<void> {
       SMTP_SANDBOX_PORT: String(smtpPort),
       SMTP_SANDBOX_HTTP_PORT: String(smtpHttpPort),
     }),
+    startService("notify", "npx", ["tsx", "sandbox/src/notify/main.ts"], { NOTIFY_SANDBOX_PORT: String(notifyPort) }),
   );
   services.push(
     startService("api", "npx", ["tsx", "api/src/main.ts"], {
@@ -94,6 +101,7 @@ async function endToEnd(): Promise<void> {
   const smtpSandboxUrl = `http://127.0.0.1:${smtpHttpPort}`;
   await waitForHttp(`${stripeSandboxUrl}/_sandbox/health`);
   await waitForHttp(`${smtpSandboxUrl}/health`);
+  await waitForHttp(`${notifySandboxUrl}/_sandbox/health`);
   const mirrorDb = createPrismaClient(databaseUrl, 2);
   await mirrorPaymentsToStripeSandbox(mirrorDb, stripeSandboxUrl);
   await mirrorDb.$disconnect();
@@ -105,6 +113,10 @@ async function endToEnd(): Promise<void> {
       CHROMIUM_PATH: chromium,
       STRIPE_SANDBOX_URL: stripeSandboxUrl,
       SMTP_SANDBOX_URL: smtpSandboxUrl,
+      NOTIFY_SANDBOX_URL: notifySandboxUrl,
+      // Specs that raise alerts through core publish on the stack's bus.
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: env.REDIS_PREFIX,
     },
   });
   await stopServices(services.splice(0));
