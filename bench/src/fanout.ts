@@ -55,26 +55,42 @@ async function signInCookie(apiUrl: string, db: Db): Promise<string> {
   return cookie;
 }
 
-/** Opens `count` graphql-ws subscribers; `onEvent(index)` is called on each event a subscriber gets. */
-function subscribers(apiUrl: string, cookie: string, count: number, onEvent: (index: number) => void): Client[] {
+/**
+ * Opens `count` graphql-ws subscribers, 100 at a time (2,000 simultaneous upgrades overflow the
+ * listen backlog and get reset); `onEvent(index)` is called on each event a subscriber gets.
+ */
+async function subscribers(
+  apiUrl: string,
+  cookie: string,
+  count: number,
+  onEvent: (index: number) => void,
+): Promise<Client[]> {
   class CookieWebSocket extends WebSocket {
     constructor(address: string | URL, protocols?: string | string[]) {
       super(address, protocols, { headers: { cookie } });
     }
   }
-  return Array.from({ length: count }, (_, index) => {
-    const client = createClient({
-      url: `${apiUrl.replace(/^http/, "ws")}/graphql`,
-      webSocketImpl: CookieWebSocket,
-      retryAttempts: 0,
-      lazy: false,
+  const clients: Client[] = [];
+  for (let start = 0; start < count; start += 100) {
+    const batch = Array.from({ length: Math.min(100, count - start) }, (_, offset) => {
+      const index = start + offset;
+      const client = createClient({
+        url: `${apiUrl.replace(/^http/, "ws")}/graphql`,
+        webSocketImpl: CookieWebSocket,
+        retryAttempts: 5,
+        lazy: false,
+      });
+      const connected = new Promise<void>((resolve) => client.on("connected", () => resolve()));
+      client.subscribe(
+        { query: SUBSCRIPTION },
+        { next: () => onEvent(index), error: () => undefined, complete: () => undefined },
+      );
+      clients.push(client);
+      return connected;
     });
-    client.subscribe(
-      { query: SUBSCRIPTION },
-      { next: () => onEvent(index), error: () => undefined, complete: () => undefined },
-    );
-    return client;
-  });
+    await Promise.all(batch);
+  }
+  return clients;
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -107,7 +123,7 @@ async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: n
   };
 
   let received: number[] = [];
-  const clients = subscribers(apiUrl, await signInCookie(apiUrl, db), count, (index) => {
+  const clients = await subscribers(apiUrl, await signInCookie(apiUrl, db), count, (index) => {
     received[index] = performance.now();
   });
   try {
@@ -151,20 +167,23 @@ async function bareBroadcast(count: number, rounds: number, payload: string) {
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const port = (server.address() as AddressInfo).port;
   let received: number[] = [];
-  const sockets = await Promise.all(
-    Array.from(
-      { length: count },
-      (_, index) =>
+  const sockets: WebSocket[] = [];
+  // Connected 100 at a time, as the subscribers are.
+  for (let start = 0; start < count; start += 100) {
+    const batch = Array.from(
+      { length: Math.min(100, count - start) },
+      (_, offset) =>
         new Promise<WebSocket>((resolve, reject) => {
           const socket = new WebSocket(`ws://127.0.0.1:${port}`);
           socket.on("message", () => {
-            received[index] = performance.now();
+            received[start + offset] = performance.now();
           });
           socket.once("open", () => resolve(socket));
           socket.once("error", reject);
         }),
-    ),
-  );
+    );
+    sockets.push(...(await Promise.all(batch)));
+  }
   await until(() => server.clients.size === count, 30_000, "bare sockets connecting");
   try {
     const results: Round[] = [];
