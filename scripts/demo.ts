@@ -4,6 +4,8 @@
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
 import { DEMO_OPERATORS, DEMO_PASSWORD, mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
+import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
+import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { createDatabaseIfMissing, generate, migrate } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
 import { ensurePostgres, ensureRedis } from "./lib/services.ts";
@@ -23,6 +25,9 @@ const smtpSandbox = {
   SMTP_SANDBOX_PORT: process.env.SMTP_SANDBOX_PORT ?? "2525",
   SMTP_SANDBOX_HTTP_PORT: process.env.SMTP_SANDBOX_HTTP_PORT ?? "12113",
 };
+// Alert notifications (Slack, PagerDuty, ticket webhook) go to the notify sandbox.
+const notifySandboxPort = process.env.NOTIFY_SANDBOX_PORT ?? "12114";
+const notifySandboxUrl = `http://127.0.0.1:${notifySandboxPort}`;
 const payments = { STRIPE_API_PORT: env.STRIPE_SANDBOX_PORT, SMTP_PORT: smtpSandbox.SMTP_SANDBOX_PORT };
 const services: Service[] = [];
 let stopping = false;
@@ -52,6 +57,8 @@ try {
   step("Seeding demo data");
   const db = createPrismaClient(env.DATABASE_URL, 2);
   const seeded = await seed(db);
+  // One channel of each kind, pointing at the notify sandbox started below.
+  await seedDemoChannels(db, { notifyUrl: notifySandboxUrl, webhookSecret: DEFAULT_WEBHOOK_SECRET });
   await db.$disconnect();
   if (!seeded.seeded) step("Database already has data; keeping it");
 
@@ -66,6 +73,7 @@ try {
     }),
     startService("ai", "npx", ["tsx", "sandbox/src/ai/main.ts"], { AI_SANDBOX_PORT: env.AI_SANDBOX_PORT }),
     startService("smtp", "npx", ["tsx", "sandbox/src/smtp/main.ts"], smtpSandbox),
+    startService("notify", "npx", ["tsx", "sandbox/src/notify/main.ts"], { NOTIFY_SANDBOX_PORT: notifySandboxPort }),
     startService("api", "npx", ["tsx", "api/src/main.ts"], {
       ...env,
       ...payments,
@@ -95,6 +103,7 @@ try {
     Dashboard:  ${apiUrl}
     GraphQL:    ${apiUrl}/graphql
     Emails:     http://127.0.0.1:${smtpSandbox.SMTP_SANDBOX_HTTP_PORT}/messages (SMTP sandbox)
+    Alerts out: ${notifySandboxUrl}/_sandbox/received (Slack, PagerDuty, ticket webhook)
     Sign in:    ${DEMO_OPERATORS[1].email}  /  ${DEMO_PASSWORD}
                 (also ${DEMO_OPERATORS[0].email} as ADMIN, ${DEMO_OPERATORS[2].email} as VIEWER)
 

@@ -4,6 +4,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
 import { mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
+import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
+import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { dropDatabase, generate, migrate, recreateDatabase } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
 import { ensurePostgres, ensureRedis, isPortOpen } from "./lib/services.ts";
@@ -46,8 +48,12 @@ async function endToEnd(): Promise<void> {
   step("Preparing the end-to-end database");
   await recreateDatabase(databaseUrl);
   migrate(databaseUrl);
+  // Alert notifications go to the notify sandbox started below (port chosen now, for the seed).
+  const notifyPort = await freePort(4710);
+  const notifySandboxUrl = `http://127.0.0.1:${notifyPort}`;
   const db = createPrismaClient(databaseUrl, 2);
   await seed(db);
+  await seedDemoChannels(db, { notifyUrl: notifySandboxUrl, webhookSecret: DEFAULT_WEBHOOK_SECRET });
   await db.$disconnect();
 
   step("Building the dashboard");
@@ -69,7 +75,7 @@ async function endToEnd(): Promise<void> {
   const smtpPort = await freePort(4510);
   const smtpHttpPort = await freePort(4610);
   // The AI scoring sandbox too, so health checks probe a provider a test can take down.
-  const aiPort = await freePort(4710);
+  const aiPort = await freePort(4810);
   const aiSandboxUrl = `http://127.0.0.1:${aiPort}`;
   const payments = {
     STRIPE_API_PORT: String(stripePort),
@@ -88,6 +94,7 @@ async function endToEnd(): Promise<void> {
       SMTP_SANDBOX_HTTP_PORT: String(smtpHttpPort),
     }),
     startService("ai", "npx", ["tsx", "sandbox/src/ai/main.ts"], { AI_SANDBOX_PORT: String(aiPort) }),
+    startService("notify", "npx", ["tsx", "sandbox/src/notify/main.ts"], { NOTIFY_SANDBOX_PORT: String(notifyPort) }),
   );
   services.push(
     startService("api", "npx", ["tsx", "api/src/main.ts"], {
@@ -104,6 +111,7 @@ async function endToEnd(): Promise<void> {
   await waitForHttp(`${stripeSandboxUrl}/_sandbox/health`);
   await waitForHttp(`${smtpSandboxUrl}/health`);
   await waitForHttp(`${aiSandboxUrl}/health`);
+  await waitForHttp(`${notifySandboxUrl}/_sandbox/health`);
   const mirrorDb = createPrismaClient(databaseUrl, 2);
   await mirrorPaymentsToStripeSandbox(mirrorDb, stripeSandboxUrl);
   await mirrorDb.$disconnect();
@@ -116,6 +124,10 @@ async function endToEnd(): Promise<void> {
       STRIPE_SANDBOX_URL: stripeSandboxUrl,
       SMTP_SANDBOX_URL: smtpSandboxUrl,
       AI_SANDBOX_URL: aiSandboxUrl,
+      NOTIFY_SANDBOX_URL: notifySandboxUrl,
+      // Specs that raise alerts through core publish on the stack's bus.
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: env.REDIS_PREFIX,
     },
   });
   await stopServices(services.splice(0));

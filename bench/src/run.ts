@@ -2,6 +2,7 @@
 import { cpus, totalmem } from "node:os";
 import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
+import { benchFanout } from "./fanout.ts";
 import { benchLoad } from "./load.ts";
 import { benchPlacements } from "./placements.ts";
 import { benchReviews } from "./reviews.ts";
@@ -18,6 +19,7 @@ const scales = {
     reviews: 100_000,
     bulk: 10_000,
     webhookEvents: 2_000,
+    fanoutSubscribers: 200,
     placements: { regions: 1_000, active: 5_000, queued: 20_000 },
     load: { seconds: 10, rate: 25 },
   },
@@ -25,6 +27,7 @@ const scales = {
     reviews: 1_000_000,
     bulk: 10_000,
     webhookEvents: 20_000,
+    fanoutSubscribers: 2_000,
     placements: { regions: 10_000, active: 50_000, queued: 200_000 },
     load: { seconds: 60, rate: 25 },
   },
@@ -43,6 +46,7 @@ try {
     ...(await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents)),
     ...(await benchReviews(db, scales[scaleArg])),
     ...(await benchPlacements(db, scales[scaleArg].placements)),
+    ...(await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers)),
     // Its own seeded database and API/worker processes; the figures above are not disturbed.
     ...(await benchLoad(url.toString(), scales[scaleArg].load)),
   ];

@@ -78,9 +78,11 @@ export interface Claimed {
 }
 
 /**
- * Claims due messages whose kind starts with `kindPrefix` (a lease, committed at once), so sends
- * happen outside any transaction. Each kind family has its own deliverer. A deliverer killed
- * mid-send leaves its messages leased: they are claimed again once the lease ends.
+ * Claims due messages whose kind starts with `kindPrefix` (a short lease, committed at once), so
+ * sends happen outside any transaction. Each kind family has its own deliverer. Messages about
+ * one alert to one channel go out in order (a PagerDuty acknowledge never overtakes its
+ * trigger): one waits while an older one is undelivered. Returned oldest first.
+ * A deliverer killed mid-send leaves its messages leased: they are claimed again once the lease ends.
  */
 export async function claimDue(
   db: Db,
@@ -90,15 +92,20 @@ export async function claimDue(
   leaseMs = DEFAULT_LEASE_MS,
 ): Promise<Claimed[]> {
   const leaseUntil = new Date(now.getTime() + leaseMs);
-  // UPDATE … RETURNING comes back in no particular order: sort the claimed rows so messages about
-  // one thing go out in the order they were written (fired, resolved, reopened).
+  // UPDATE … RETURNING comes back in no particular order: sort what was claimed.
   return db.$queryRaw<Claimed[]>`
     WITH claimed AS (
       UPDATE "OutboxMessage" SET attempts = attempts + 1, "nextAttemptAt" = ${leaseUntil}
        WHERE id IN (
-         SELECT id FROM "OutboxMessage"
-          WHERE status IN ('PENDING', 'FAILED') AND "nextAttemptAt" <= ${now} AND kind LIKE ${`${kindPrefix}%`}
-          ORDER BY "nextAttemptAt", id
+         SELECT due.id FROM "OutboxMessage" due
+          WHERE due.status IN ('PENDING', 'FAILED') AND due."nextAttemptAt" <= ${now}
+            AND due.kind LIKE ${`${kindPrefix}%`}
+            AND NOT EXISTS (
+              SELECT 1 FROM "OutboxMessage" older
+               WHERE older."alertId" = due."alertId" AND older."channelId" = due."channelId"
+                 AND older.status IN ('PENDING', 'FAILED')
+                 AND (older."createdAt", older.id) < (due."createdAt", due.id))
+          ORDER BY due."nextAttemptAt", due.id
           LIMIT ${batchSize}
           FOR UPDATE SKIP LOCKED)
    RETURNING id, kind, "dedupKey", payload, attempts, "createdAt")

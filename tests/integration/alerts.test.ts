@@ -488,3 +488,28 @@ describe("channel management", () => {
     expect(JSON.stringify(audit)).not.toContain("TOPSECRET");
   });
 });
+
+describe("ordering", () => {
+  it("never lets an acknowledge or resolve overtake its trigger on one channel, even after a failure", async () => {
+    const firing = condition();
+    await raiseAlert(database.db, firing);
+    const { id } = await alertByFingerprint(firing.fingerprint);
+    await acknowledgeAlert({ db: database.db }, operator, id);
+    await resolveAlert({ db: database.db }, operator, id, "Done and dusted");
+    // The first delivery (a trigger) fails; what follows it on that channel must wait for it.
+    receivers.fail(1);
+    let now = new Date(Date.now() + 1000);
+    await deliver(now);
+    now = new Date(now.getTime() + backoffMs(1));
+    await deliver(now);
+    const perChannel = new Map<string, string[]>();
+    for (const entry of receivers.received().filter((received) => received.status < 300)) {
+      const body = entry.body as { event_action?: string; type?: string; text?: string };
+      const event = body.event_action ?? body.type?.replace("alert.", "") ?? body.text?.split(":")[0] ?? "";
+      perChannel.set(entry.kind, [...(perChannel.get(entry.kind) ?? []), event]);
+    }
+    expect(perChannel.get("pagerduty")).toEqual(["trigger", "acknowledge", "resolve"]);
+    expect(perChannel.get("webhook")).toEqual(["trigger", "acknowledge", "resolve"]);
+    expect(perChannel.get("slack")).toEqual(["[RED] Firing", "[RED] Acknowledged", "[RED] Resolved"]);
+  });
+});

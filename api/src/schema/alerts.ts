@@ -3,6 +3,7 @@
 // `alertChanged` subscription. Resolvers validate, call core, and map typed domain errors.
 import { acknowledgeAlert, AlertResolvedError, MAX_SILENCE_MS, resolveAlert, silenceAlert } from "@steward/core/alerts";
 import { createEmailSender } from "@steward/core/email/sender";
+import type { AlertChangedEvent } from "@steward/core/events";
 import { ConflictError } from "@steward/core/errors";
 import {
   type ChannelTestResult,
@@ -308,6 +309,24 @@ builder.mutationFields((t) => ({
 
 // ───────────────────────────── Subscriptions ─────────────────────────────
 
+// Every subscriber of this process receives the same event object: the alert is read once per
+// event and selection, not once per subscriber (2,000 dashboards would mean 2,000 queries).
+const alertReads = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+function readOncePerEvent<T>(event: object, query: unknown, read: () => Promise<T>): Promise<T> {
+  let reads = alertReads.get(event);
+  if (!reads) {
+    reads = new Map();
+    alertReads.set(event, reads);
+  }
+  const key = JSON.stringify(query);
+  const existing = reads.get(key) as Promise<T> | undefined;
+  if (existing) return existing;
+  const pending = read();
+  reads.set(key, pending);
+  return pending;
+}
+
 builder.subscriptionFields((t) => ({
   alertChanged: t.prismaField({
     type: "Alert",
@@ -315,7 +334,7 @@ builder.subscriptionFields((t) => ({
       "An alert opened, changed, was acted on, resolved, or its delivery log changed (from any API instance or worker).",
     authScopes: { viewer: true },
     subscribe: (_root, _args, { events }) => events.subscribe("alertChanged"),
-    resolve: (query, event: { alertId: string }, _args, { db }) =>
-      db.alert.findUniqueOrThrow({ ...query, where: { id: event.alertId } }),
+    resolve: (query, event: AlertChangedEvent, _args, { db }) =>
+      readOncePerEvent(event, query, () => db.alert.findUniqueOrThrow({ ...query, where: { id: event.alertId } })),
   }),
 }));
