@@ -2,7 +2,7 @@
 // overall red/yellow/green, open alerts (red first), the metrics, the pending work with its
 // estimated time, the last alerts, health, and the last weekly checkup. The Monday check is this
 // one screen. Metrics come from the rollup's snapshot; the rest are small indexed reads.
-import type { Alert, DbTx, Severity } from "@steward/db/client";
+import type { Alert, CheckupReport, DbTx, Severity } from "@steward/db/client";
 import { type HealthState, latestHealth } from "./health.ts";
 import { currentMetrics, type Metrics, type MetricsDeps } from "./metrics.ts";
 
@@ -96,7 +96,7 @@ export interface Overview {
   metrics: Metrics;
   pendingTasks: PendingTask[];
   health: HealthState[];
-  lastCheckup: { id: string; overall: Severity; summary: string; createdAt: Date } | null;
+  lastCheckup: CheckupReport | null;
 }
 
 export async function loadOverview(deps: MetricsDeps): Promise<Overview> {
@@ -107,10 +107,7 @@ export async function loadOverview(deps: MetricsDeps): Promise<Overview> {
     db.alert.findMany({ orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }], take: 5 }),
     pendingTasks(db),
     latestHealth(db),
-    db.checkupReport.findFirst({
-      orderBy: { createdAt: "desc" },
-      select: { id: true, overall: true, summary: true, createdAt: true },
-    }),
+    db.checkupReport.findFirst({ orderBy: { createdAt: "desc" } }),
   ]);
   return {
     status: overallStatus(open),
