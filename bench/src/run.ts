@@ -2,6 +2,7 @@
 import { cpus, totalmem } from "node:os";
 import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
+import { benchOverview } from "./overview.ts";
 import { benchPlacements } from "./placements.ts";
 import { benchReviews } from "./reviews.ts";
 import { benchWebhooks } from "./webhooks.ts";
@@ -18,17 +19,29 @@ const scales = {
     bulk: 10_000,
     webhookEvents: 2_000,
     placements: { regions: 1_000, active: 5_000, queued: 20_000 },
+    overview: { payments: 50_000, reviews: 50_000, searches: 250_000, businesses: 2_000, regions: 100, requests: 300 },
   },
   full: {
     reviews: 1_000_000,
     bulk: 10_000,
     webhookEvents: 20_000,
     placements: { regions: 10_000, active: 50_000, queued: 200_000 },
+    overview: {
+      payments: 1_000_000,
+      reviews: 1_000_000,
+      searches: 5_000_000,
+      businesses: 20_000,
+      regions: 500,
+      requests: 1_000,
+    },
   },
 } as const;
+// `--only overview` (or webhooks, reviews, placements) runs one benchmark.
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const wanted = (name: string) => only === undefined || only === name;
 
 const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
-url.pathname = "/steward_bench";
+url.pathname = `/steward_bench_${process.pid}`; // one per run: two checkouts may bench at once
 await recreateDatabase(url.toString());
 migrate(url.toString());
 const db = createPrismaClient(url.toString(), 4);
@@ -37,9 +50,10 @@ try {
     `Scale ${scaleArg} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
   );
   const rows = [
-    ...(await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents)),
-    ...(await benchReviews(db, scales[scaleArg])),
-    ...(await benchPlacements(db, scales[scaleArg].placements)),
+    ...(wanted("webhooks") ? await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents) : []),
+    ...(wanted("reviews") ? await benchReviews(db, scales[scaleArg]) : []),
+    ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
+    ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
   ];
   printTable(rows);
   console.log(`\nWritten to ${writeResults(scaleArg, rows)}`);
