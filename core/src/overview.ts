@@ -69,16 +69,14 @@ export async function pendingTasks(db: DbTx): Promise<PendingTask[]> {
   );
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { RED: 0, YELLOW: 1, GREEN: 2 };
-
 /** Open (firing or acknowledged) alerts, red first, then the most recently seen. */
 export async function openAlerts(db: DbTx, limit = 20): Promise<Alert[]> {
-  const alerts = await db.alert.findMany({
+  // PostgreSQL orders an enum by its declaration (GREEN, YELLOW, RED): descending puts red first.
+  return db.alert.findMany({
     where: { status: { in: ["FIRING", "ACKNOWLEDGED"] } },
-    orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }],
-    take: 200,
+    orderBy: [{ severity: "desc" }, { lastSeenAt: "desc" }, { id: "desc" }],
+    take: limit,
   });
-  return alerts.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]).slice(0, limit);
 }
 
 /** The worst severity among open alerts; GREEN when none is open. */
