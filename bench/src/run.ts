@@ -4,6 +4,7 @@ import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
 import { benchFanout } from "./fanout.ts";
 import { benchLoad } from "./load.ts";
+import { benchOverview } from "./overview.ts";
 import { benchPlacements } from "./placements.ts";
 import { benchReviews } from "./reviews.ts";
 import { benchWebhooks } from "./webhooks.ts";
@@ -22,6 +23,7 @@ const scales = {
     fanoutSubscribers: 200,
     placements: { regions: 1_000, active: 5_000, queued: 20_000 },
     load: { seconds: 10, rate: 25 },
+    overview: { payments: 50_000, reviews: 50_000, searches: 250_000, businesses: 2_000, regions: 100, requests: 300 },
   },
   full: {
     reviews: 1_000_000,
@@ -30,8 +32,19 @@ const scales = {
     fanoutSubscribers: 2_000,
     placements: { regions: 10_000, active: 50_000, queued: 200_000 },
     load: { seconds: 60, rate: 25 },
+    overview: {
+      payments: 1_000_000,
+      reviews: 1_000_000,
+      searches: 5_000_000,
+      businesses: 20_000,
+      regions: 500,
+      requests: 1_000,
+    },
   },
 } as const;
+// `--only overview` (or webhooks, reviews, placements, fanout, load) runs one benchmark.
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const wanted = (name: string) => only === undefined || only === name;
 
 const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
 url.pathname = `/steward_bench_${process.pid}`; // one per run: two checkouts may bench at once
@@ -43,12 +56,13 @@ try {
     `Scale ${scaleArg} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
   );
   const rows = [
-    ...(await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents)),
-    ...(await benchReviews(db, scales[scaleArg])),
-    ...(await benchPlacements(db, scales[scaleArg].placements)),
-    ...(await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers)),
+    ...(wanted("webhooks") ? await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents) : []),
+    ...(wanted("reviews") ? await benchReviews(db, scales[scaleArg]) : []),
+    ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
+    ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
+    ...(wanted("fanout") ? await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers) : []),
     // Its own seeded database and API/worker processes; the figures above are not disturbed.
-    ...(await benchLoad(url.toString(), scales[scaleArg].load)),
+    ...(wanted("load") ? await benchLoad(url.toString(), scales[scaleArg].load) : []),
   ];
   printTable(rows);
   console.log(`\nWritten to ${writeResults(scaleArg, rows)}`);

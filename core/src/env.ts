@@ -56,7 +56,7 @@ export const envSchema = z.object({
   FEATURED_ADOPTION_TARGET: z.coerce.number().min(0).max(1).default(0.25),
 
   // Metrics and the weekly checkup
-  /** What one AI provider call costs, in cents (fractions allowed): nothing records the real cost yet. */
+  /** What one AI provider call costs, in US cents (fractions allowed): nothing records the real cost yet. */
   AI_COST_PER_CALL_CENTS: z.coerce.number().min(0).max(10_000).default(0.5),
   AI_MONTHLY_BUDGET_CENTS: z.coerce.number().int().min(0).default(25_000),
   /** The overview recomputes metrics itself when the rollup's are older than this. */

@@ -2,7 +2,7 @@
 // overall red/yellow/green, open alerts (red first), the metrics, the pending work with its
 // estimated time, the last alerts, health, and the last weekly checkup. The Monday check is this
 // one screen. Metrics come from the rollup's snapshot; the rest are small indexed reads.
-import type { Alert, DbTx, Severity } from "@steward/db/client";
+import type { Alert, CheckupReport, DbTx, Severity } from "@steward/db/client";
 import { type HealthState, healthStates } from "./health.ts";
 import { currentMetrics, type Metrics, type MetricsDeps } from "./metrics.ts";
 
@@ -69,16 +69,14 @@ export async function pendingTasks(db: DbTx): Promise<PendingTask[]> {
   );
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { RED: 0, YELLOW: 1, GREEN: 2 };
-
 /** Open (firing or acknowledged) alerts, red first, then the most recently seen. */
 export async function openAlerts(db: DbTx, limit = 20): Promise<Alert[]> {
-  const alerts = await db.alert.findMany({
+  // PostgreSQL orders an enum by its declaration (GREEN, YELLOW, RED): descending puts red first.
+  return db.alert.findMany({
     where: { status: { in: ["FIRING", "ACKNOWLEDGED"] } },
-    orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }],
-    take: 200,
+    orderBy: [{ severity: "desc" }, { lastSeenAt: "desc" }, { id: "desc" }],
+    take: limit,
   });
-  return alerts.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]).slice(0, limit);
 }
 
 /** The worst severity among open alerts; GREEN when none is open. */
@@ -96,7 +94,7 @@ export interface Overview {
   metrics: Metrics;
   pendingTasks: PendingTask[];
   health: HealthState[];
-  lastCheckup: { id: string; overall: Severity; summary: string; createdAt: Date } | null;
+  lastCheckup: CheckupReport | null;
 }
 
 export async function loadOverview(deps: MetricsDeps): Promise<Overview> {
@@ -107,10 +105,7 @@ export async function loadOverview(deps: MetricsDeps): Promise<Overview> {
     db.alert.findMany({ orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }], take: 5 }),
     pendingTasks(db),
     healthStates(db),
-    db.checkupReport.findFirst({
-      orderBy: { createdAt: "desc" },
-      select: { id: true, overall: true, summary: true, createdAt: true },
-    }),
+    db.checkupReport.findFirst({ orderBy: { createdAt: "desc" } }),
   ]);
   return {
     status: overallStatus(open),

@@ -109,8 +109,21 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
       FROM "Review" WHERE "aiConfidence" IS NOT NULL`;
 
   await seedPayments(db, businesses, now);
+  await seedSearches(db, now);
 
   return { seeded: true };
+}
+
+/** 60 days of marketplace searches (about 200–350 a day, busier on Mondays), for the search-volume trend. */
+async function seedSearches(db: Db, now: Date): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO "SearchEvent" (id, "regionId", query, "resultCount", source, "occurredAt")
+    SELECT uuid_generate_v7(), r.id, (ARRAY['puppy school', 'leash pulling', 'separation anxiety', 'recall'])[1 + n % 4],
+           n % 12, 'seed', ${now}::timestamp - (d || ' days')::interval - ((n * 7) % 1440 || ' minutes')::interval
+      FROM generate_series(0, 59) d
+      CROSS JOIN LATERAL generate_series(1, 200 + (d * 37) % 150
+        + CASE WHEN extract(isodow FROM ${now}::timestamp - (d || ' days')::interval) = 1 THEN 100 ELSE 0 END) n
+      JOIN LATERAL (SELECT id FROM "Region" ORDER BY slug OFFSET n % 6 LIMIT 1) r ON true`;
 }
 
 // ── Payments and refund requests ──────────────────────────────────────────

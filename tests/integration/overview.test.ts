@@ -4,6 +4,7 @@
 // look-up — against real PostgreSQL and Redis through the real API.
 import { createApiToken } from "@steward/core/apiTokens";
 import { createEventBus } from "@steward/core/events";
+import { dayIn } from "@steward/core/calendar";
 import { type Metrics, metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import type { PaymentStatus } from "@steward/db/client";
 import { createClient } from "graphql-ws";
@@ -216,6 +217,24 @@ describe("metrics on a fixed data set", () => {
     const again = (await rollupMetrics({ db: stack.db, settings: settings(), now: () => NOW })).metrics;
     expect(again).toEqual(after);
     expect(await days()).toEqual(rows);
+  });
+
+  it("also folds in a payment changed by raw SQL later (a trigger keeps updatedAt honest)", async () => {
+    const business = await stack.db.business.findFirstOrThrow({ where: { name: "Delta Obedience" } });
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000);
+    const day = dayIn(threeDaysAgo, "Australia/Melbourne");
+    const late = await payment(business.id, threeDaysAgo.toISOString(), { amount: 7700 });
+    // As if it had been recorded yesterday: the next rollup folds it in once, then leaves it.
+    await stack.db.$executeRaw`ALTER TABLE "Payment" DISABLE TRIGGER payment_touch_updated_at`;
+    await stack.db.$executeRaw`UPDATE "Payment" SET "updatedAt" = now() - interval '1 day' WHERE id = ${late.id}::uuid`;
+    await stack.db.$executeRaw`ALTER TABLE "Payment" ENABLE TRIGGER payment_touch_updated_at`;
+    const valueOn = (metrics: Metrics) => metrics.revenue[0]!.daily.find((point) => point.day === day)?.value ?? 0;
+    const before = (await rollupMetrics({ db: stack.db, settings: settings() })).metrics;
+    await stack.db
+      .$executeRaw`UPDATE "Payment" SET status = 'REFUNDED', "refundedCents" = 7700 WHERE id = ${late.id}::uuid`;
+    const after = (await rollupMetrics({ db: stack.db, settings: settings() })).metrics;
+    expect(valueOn(before) - valueOn(after)).toBe(7700);
+    expect(after.refundRate.refunded).toBe(before.refundRate.refunded + 1);
   });
 });
 

@@ -19,6 +19,7 @@ import type { Alert } from "@steward/db/client";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
+import { WeeklyCheckupNode } from "./checkups.ts";
 import { commonMutationErrors } from "./errors.ts";
 import { SeverityEnum } from "./severity.ts";
 
@@ -221,15 +222,6 @@ const PendingTaskType = builder.objectRef<PendingTask>("PendingTask").implement(
   }),
 });
 
-const LastCheckupType = builder.objectRef<NonNullable<Overview["lastCheckup"]>>("LastCheckup").implement({
-  fields: (t) => ({
-    id: t.exposeString("id"),
-    overall: t.expose("overall", { type: SeverityEnum }),
-    summary: t.exposeString("summary"),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-  }),
-});
-
 const OverviewType = builder.objectRef<Overview>("Overview").implement({
   description: "Everything the Monday check needs, in one query.",
   fields: (t) => ({
@@ -251,7 +243,7 @@ const OverviewType = builder.objectRef<Overview>("Overview").implement({
       resolve: (o) => o.pendingTasks,
     }),
     health: t.field({ type: [HealthCheckType], resolve: (o) => o.health }),
-    lastCheckup: t.field({ type: LastCheckupType, nullable: true, resolve: (o) => o.lastCheckup }),
+    lastCheckup: t.field({ type: WeeklyCheckupNode, nullable: true, resolve: (o) => o.lastCheckup }),
   }),
 });
 
