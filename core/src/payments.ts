@@ -14,6 +14,7 @@ import { recordAudit } from "./audit.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
+import { z } from "zod";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -48,6 +49,13 @@ export function verifyStripeWebhook(
  * Verifies and stores one delivery. Only this: no Stripe call, no business logic, so the endpoint
  * answers fast. A rejected delivery is recorded in the audit log (for alerting) and nothing else.
  */
+/** What the receiver relies on: an id, a type and a data object. */
+const stripeEventShape = z.object({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(255),
+  data: z.object({ object: z.object({}).passthrough() }),
+});
+
 export async function receiveStripeWebhook(
   db: Db,
   stripe: Stripe,
@@ -56,6 +64,8 @@ export async function receiveStripeWebhook(
   let event: Stripe.Event;
   try {
     event = verifyStripeWebhook(stripe, delivery.rawBody, delivery.signature, delivery.secret);
+    // Signed, yet not shaped like an event (a misconfigured sender): refused like a bad signature.
+    if (!stripeEventShape.safeParse(event).success) throw new Error("The payload is not a Stripe event");
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     await recordAudit(db, systemActor("stripe-webhook"), {

@@ -1,0 +1,250 @@
+// Property-based fuzzing (fast-check, fixed seed): generated inputs thrown at every mutation of
+// the schema and at the Stripe webhook endpoint. Whatever arrives: never a 500 or an unexpected
+// (masked) error, and a rejected call changes nothing in the database (rejections that are
+// recorded by design, failed logins and refused webhooks, are the only rows allowed to appear).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { apiTokenScopes } from "@steward/core/permissions";
+import { createApiToken } from "@steward/core/apiTokens";
+import { hashSecret, newSecret } from "@steward/core/secrets";
+import { seed } from "../../prisma/src/seed.ts";
+import fc from "fast-check";
+import {
+  buildSchema,
+  getNamedType,
+  type GraphQLField,
+  type GraphQLInputType,
+  isEnumType,
+  isInputObjectType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isUnionType,
+} from "graphql";
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, type TestApi } from "../support/api.ts";
+import { accessTable } from "../support/access-table.ts";
+
+const SEED = 20261201;
+const RUNS_PER_MUTATION = 12;
+const WEBHOOK_RUNS = 60;
+const WEBHOOK_SECRET = "whsec_steward_sandbox";
+
+const schema = buildSchema(readFileSync(join(import.meta.dirname, "../../api/schema.graphql"), "utf8"));
+const mutations = Object.values(schema.getMutationType()!.getFields());
+
+let api: TestApi;
+let adminId: string;
+let allScopesToken: string;
+/** Real ids from the seeded data, so generated calls reach past "not found" too. */
+let knownIds: string[] = [];
+
+const nastyStrings = fc.constantFrom(
+  "",
+  " ",
+  "x".repeat(5_000),
+  '\'; DROP TABLE "Review"; --',
+  "\u0000",
+  "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🐕",
+  "../../etc/passwd",
+  "<script>alert(1)</script>",
+  "00000000-0000-0000-0000-000000000000",
+  "admin@steward.test",
+);
+const anyString = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "binary", maxLength: 20 }), nastyStrings);
+
+function valueFor(type: GraphQLInputType): fc.Arbitrary<unknown> {
+  if (isNonNullType(type)) return requiredValueFor(type.ofType);
+  return fc.option(requiredValueFor(type), { nil: null });
+}
+
+function requiredValueFor(inner: GraphQLInputType): fc.Arbitrary<unknown> {
+  if (isListType(inner)) return fc.array(valueFor(inner.ofType), { maxLength: 4 });
+  if (isEnumType(inner)) return fc.oneof(fc.constantFrom(...inner.getValues().map((value) => value.name)), anyString);
+  if (isInputObjectType(inner)) {
+    return fc.record(
+      Object.fromEntries(Object.values(inner.getFields()).map((field) => [field.name, valueFor(field.type)])),
+    );
+  }
+  switch (inner.name) {
+    case "ID":
+      return fc.oneof(
+        fc.constantFrom(...knownIds),
+        fc.uuid(),
+        anyString,
+        anyString.map((text) => Buffer.from(text).toString("base64")),
+      );
+    case "Int":
+      return fc.oneof(fc.integer(), fc.constantFrom(0, -1, 2 ** 31 - 1, -(2 ** 31), 10_000_000));
+    case "Float":
+      return fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, 1, -1, 1.5, 1e308));
+    case "Boolean":
+      return fc.boolean();
+    case "DateTime":
+      return fc.oneof(
+        fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+        anyString,
+      );
+    default:
+      return anyString;
+  }
+}
+
+function documentFor(field: GraphQLField<unknown, unknown>): string {
+  const declarations = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(", ");
+  const passing = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(", ");
+  const selection = isLeafType(getNamedType(field.type)) ? "" : " { __typename }";
+  return `mutation${declarations ? ` (${declarations})` : ""} { ${field.name}${passing ? `(${passing})` : ""}${selection} }`;
+}
+
+/**
+ * Everything in the database, as one hash per table. Not counted: login attempts, and the audit
+ * rows a rejection writes on purpose (failed logins, refused webhooks); the best-effort
+ * `lastUsedAt` of API tokens.
+ */
+async function databaseFingerprint(): Promise<Record<string, string>> {
+  const tables = await api.database.db.$queryRaw<{ table_name: string }[]>`
+    SELECT table_name::text AS table_name FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+      AND table_name NOT IN ('_prisma_migrations', 'LoginAttempt')`;
+  const fingerprint: Record<string, string> = {};
+  for (const { table_name: table } of tables) {
+    const recordedRejections =
+      table === "AuditEvent" ? `WHERE t."action" NOT IN ('auth.login_failed', 'stripe.webhook_rejected')` : "";
+    const [row] = await api.database.db.$queryRawUnsafe<{ hash: string | null }[]>(
+      `SELECT md5(string_agg((to_jsonb(t) - 'lastUsedAt')::text, ',' ORDER BY (to_jsonb(t) - 'lastUsedAt')::text)) AS hash
+       FROM "${table}" t ${recordedRejections}`,
+    );
+    fingerprint[table] = row?.hash ?? "empty";
+  }
+  return fingerprint;
+}
+
+async function credentialsFor(mutation: string): Promise<{ cookie?: string; bearer?: string }> {
+  const access = accessTable[`Mutation.${mutation}`];
+  if (!access || access.roles === "anyone") return {};
+  if (access.roles === "none") return { bearer: allScopesToken };
+  // A fresh ADMIN session per call: `logout` ends the session it runs in.
+  const token = newSecret("sst_");
+  await api.database.db.session.create({
+    data: { tokenHash: hashSecret(token), operatorId: adminId, expiresAt: new Date(Date.now() + 3_600_000) },
+  });
+  return { cookie: `steward_session=${token}` };
+}
+
+beforeAll(async () => {
+  api = await startTestApi({
+    RATE_LIMIT_PER_ADDRESS: "100000",
+    RATE_LIMIT_PER_TOKEN: "100000",
+    STRIPE_TIMEOUT_MS: "1000",
+  });
+  await seed(api.database.db);
+  const admin = await api.database.db.operator.findFirstOrThrow({ where: { role: "ADMIN" } });
+  adminId = admin.id;
+  allScopesToken = (
+    await createApiToken(
+      api.database.db,
+      { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: admin.role },
+      { name: "fuzz", scopes: [...apiTokenScopes] },
+    )
+  ).token;
+  const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
+  const db = api.database.db;
+  knownIds = [
+    ...(await db.review.findMany({ take: 3, select: { id: true } })).map((row) => globalId("Review", row.id)),
+    ...(await db.refundRequest.findMany({ take: 3, select: { id: true } })).map((row) =>
+      globalId("RefundRequest", row.id),
+    ),
+    ...(await db.payment.findMany({ take: 2, select: { id: true } })).map((row) => globalId("Payment", row.id)),
+    ...(await db.business.findMany({ take: 2, select: { id: true } })).map((row) => globalId("Business", row.id)),
+    ...(await db.apiToken.findMany({ select: { id: true } })).map((row) => globalId("ApiToken", row.id)),
+    ...(await db.region.findMany({ take: 2, select: { id: true } })).map((row) => row.id),
+    ...(await db.operator.findMany({ select: { id: true } })).map((row) => row.id),
+  ];
+});
+afterAll(() => api?.stop());
+
+describe.each(mutations.map((field) => [field.name, field] as const))("mutation %s", (name, field) => {
+  it("answers generated input without a 500, and changes nothing when it refuses it", async () => {
+    const query = documentFor(field);
+    const variables = fc.record(Object.fromEntries(field.args.map((arg) => [arg.name, valueFor(arg.type)])));
+    await fc.assert(
+      fc.asyncProperty(variables, async (input) => {
+        const credentials = await credentialsFor(name);
+        const before = await databaseFingerprint();
+        const result = await api.graphql(query, input, credentials);
+        expect(result.status).toBeLessThan(500);
+        const codes = (result.errors ?? []).map((error) => error.extensions?.code);
+        expect(codes).not.toContain("INTERNAL_SERVER_ERROR");
+        const payload = result.data?.[name] as { __typename?: string } | null | undefined;
+        const accepted =
+          !result.errors?.length &&
+          payload !== null &&
+          payload !== undefined &&
+          (!isUnionType(getNamedType(field.type)) || (payload.__typename ?? "").endsWith("Success"));
+        if (!accepted) expect(await databaseFingerprint()).toEqual(before);
+      }),
+      { seed: SEED, numRuns: RUNS_PER_MUTATION, endOnFailure: true },
+    );
+  });
+});
+
+describe("the Stripe webhook", () => {
+  async function post(body: string, signature: string | null) {
+    const response = await fetch(`${api.url}/webhooks/stripe`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(signature !== null ? { "stripe-signature": signature } : {}) },
+      body,
+    });
+    return response.status;
+  }
+
+  it("refuses unsigned, forged and malformed deliveries with 400 and stores nothing", async () => {
+    const signature = fc.oneof(
+      fc.constant(null),
+      // Anything a client can put in a header (printable ASCII).
+      fc.stringMatching(/^[\x20-\x7e]{0,120}$/),
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 2 ** 31 }),
+          fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 64, maxLength: 64 }),
+        )
+        .map(([t, v1]) => `t=${t},v1=${v1}`),
+    );
+    const body = fc.oneof(
+      anyString,
+      fc.json(),
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, signature, async (payload, header) => {
+        const before = await databaseFingerprint();
+        expect(await post(payload, header)).toBe(400);
+        expect(await databaseFingerprint()).toEqual(before);
+      }),
+      { seed: SEED, numRuns: WEBHOOK_RUNS, endOnFailure: true },
+    );
+  });
+
+  it("answers correctly signed but arbitrary payloads without a 500, storing nothing it refuses", async () => {
+    const payload = fc.oneof(
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+      fc
+        .record({ id: anyString, type: anyString, object: fc.constant("event"), data: fc.jsonValue() })
+        .map((event) => JSON.stringify(event)),
+    );
+    await fc.assert(
+      fc.asyncProperty(payload, async (body) => {
+        const before = await databaseFingerprint();
+        const status = await post(
+          body,
+          Stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }),
+        );
+        expect([200, 400]).toContain(status);
+        if (status === 400) expect(await databaseFingerprint()).toEqual(before);
+      }),
+      { seed: SEED, numRuns: WEBHOOK_RUNS, endOnFailure: true },
+    );
+  });
+});

@@ -1,0 +1,93 @@
+// Who may call each root field: THE table the authorization matrix test checks the API against,
+// and that the README's "Who may call what" table is generated from (`npx tsx scripts/access-table.ts`).
+// A new query, mutation or subscription needs one line here, or the matrix test fails.
+//   roles:  anyone | viewer (VIEWER, OPERATOR, ADMIN) | operator (OPERATOR, ADMIN) | admin | none
+//   tokens: API token scopes that may call it too
+import type { ApiTokenScope } from "@steward/core/permissions";
+
+export type RoleLevel = "anyone" | "viewer" | "operator" | "admin" | "none";
+export interface Access {
+  roles: RoleLevel;
+  tokens?: readonly ApiTokenScope[];
+  /** Why, where it is not obvious. */
+  note?: string;
+}
+
+export const accessTable: Record<string, Access> = {
+  "Query.apiTokens": { roles: "admin" },
+  "Query.auditEvents": { roles: "operator" },
+  "Query.bulkApprovableCount": { roles: "viewer" },
+  "Query.businesses": { roles: "viewer", tokens: ["read"] },
+  "Query.jobRuns": { roles: "viewer" },
+  "Query.jobs": { roles: "viewer" },
+  "Query.me": { roles: "anyone", note: "null when not signed in" },
+  "Query.node": { roles: "anyone", note: "the node's own type decides who sees it" },
+  "Query.nodes": { roles: "anyone", note: "the node's own type decides who sees it" },
+  "Query.payment": { roles: "viewer", tokens: ["refunds:write"] },
+  "Query.payments": { roles: "viewer" },
+  "Query.publishedReviews": { roles: "viewer", tokens: ["read"] },
+  "Query.queuePosition": { roles: "viewer", tokens: ["read"] },
+  "Query.refundRequest": { roles: "viewer", tokens: ["refunds:write"] },
+  "Query.refundRequests": { roles: "viewer" },
+  "Query.region": { roles: "viewer", tokens: ["read"] },
+  "Query.regions": { roles: "viewer", tokens: ["read"] },
+  "Query.review": { roles: "viewer" },
+  "Query.reviewQueueStats": { roles: "viewer" },
+  "Query.reviews": { roles: "viewer" },
+  "Query.webhookEvents": { roles: "viewer" },
+  "Mutation.approveRefund": { roles: "operator" },
+  "Mutation.approveReview": { roles: "operator" },
+  "Mutation.bulkApproveReviews": { roles: "operator" },
+  "Mutation.createApiToken": { roles: "admin" },
+  "Mutation.denyRefund": { roles: "operator" },
+  "Mutation.login": { roles: "anyone" },
+  "Mutation.logout": { roles: "viewer" },
+  "Mutation.pauseJob": { roles: "operator" },
+  "Mutation.rejectReview": { roles: "operator" },
+  "Mutation.reopenReview": { roles: "operator" },
+  "Mutation.requestRefund": { roles: "operator", tokens: ["refunds:write"] },
+  "Mutation.resumeJob": { roles: "operator" },
+  "Mutation.revokeApiToken": { roles: "admin" },
+  "Mutation.revokeOperatorSessions": { roles: "admin" },
+  "Mutation.runJobNow": { roles: "operator" },
+  "Mutation.setRegionSlots": { roles: "admin" },
+  "Mutation.submitReview": { roles: "none", tokens: ["reviews:write"] },
+  "Subscription.jobRunRecorded": { roles: "viewer" },
+  "Subscription.refundRequestChanged": { roles: "viewer" },
+  "Subscription.reviewQueueChanged": { roles: "viewer" },
+};
+
+export const roles = ["VIEWER", "OPERATOR", "ADMIN"] as const;
+export type Principal = "anonymous" | (typeof roles)[number] | `token:${ApiTokenScope}`;
+
+const rolesAllowed: Record<RoleLevel, readonly string[]> = {
+  anyone: ["anonymous", ...roles],
+  viewer: roles,
+  operator: ["OPERATOR", "ADMIN"],
+  admin: ["ADMIN"],
+  none: [],
+};
+
+export function allowed(access: Access, principal: Principal): boolean {
+  if (principal.startsWith("token:")) {
+    return access.roles === "anyone" || (access.tokens ?? []).some((scope) => principal === `token:${scope}`);
+  }
+  return rolesAllowed[access.roles].includes(principal);
+}
+
+/** The README's table: one row per field, ✓ where the principal may call it. */
+export function accessTableRows(principals: readonly Principal[]): string[][] {
+  return [
+    ["field", ...principals.map((principal) => principal.replace("token:", "token "))],
+    ...Object.entries(accessTable).map(([field, access]) => [
+      `\`${field}\``,
+      ...principals.map((principal) => (allowed(access, principal) ? "✓" : "–")),
+    ]),
+  ];
+}
+
+export function accessTableMarkdown(principals: readonly Principal[]): string {
+  const [header, ...rows] = accessTableRows(principals);
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header!), line(header!.map(() => "---")), ...rows.map(line)].join("\n");
+}
