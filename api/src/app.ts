@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { Actor } from "@steward/core/actor";
+import { isDatabaseUnavailable } from "@steward/core/availability";
 import type { Env } from "@steward/core/env";
 import { createEventBus } from "@steward/core/events";
 import type { Logger } from "@steward/core/logger";
@@ -19,6 +20,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate, InvalidCredentialsPresented } from "./authenticate.ts";
 import type { Context, ResponseCookie } from "./context.ts";
 import { schema } from "./schema/index.ts";
+import { maskedErrors, UNAVAILABLE_MESSAGE } from "./unavailable.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
 interface ServerContext {
@@ -68,6 +70,7 @@ export function buildApp(env: Env, logger: Logger): App {
     schema,
     graphqlEndpoint: "/graphql",
     graphiql: env.NODE_ENV !== "production",
+    maskedErrors,
     logging: {
       debug: (...args) => logger.debug(args),
       info: (...args) => logger.info(args),
@@ -120,6 +123,12 @@ export function buildApp(env: Env, logger: Logger): App {
     }
     if (path === "/graphql" || !serveDashboard) {
       handleGraphQL(req, res).catch((error: unknown) => {
+        // Authentication reads the session: with the database down, say so (typed, retryable).
+        if (isDatabaseUnavailable(error)) {
+          if (!res.headersSent)
+            sendJson(res, 503, { errors: [{ message: UNAVAILABLE_MESSAGE, extensions: { code: "UNAVAILABLE" } }] });
+          return;
+        }
         logger.error({ err: error }, "request failed before GraphQL ran");
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Unexpected error." }] });
       });

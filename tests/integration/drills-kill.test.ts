@@ -4,19 +4,23 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type DrillResult, type DrillStack, startDrillStack } from "../../bench/drills/harness.ts";
 import { drillKillDuringExpiry, drillKillDuringOutbox, drillKillDuringRefunds } from "../../bench/drills/kills.ts";
+import { printDrillTable } from "../../bench/drills/table.ts";
 
 const KILLS = 3;
 let stack: DrillStack;
+const results: DrillResult[] = [];
 
 beforeAll(async () => {
   stack = await startDrillStack();
   await stack.worker.start();
 }, 90_000);
 afterAll(async () => {
+  printDrillTable(results);
   await stack?.stop();
 });
 
 function expectPassed(result: DrillResult): void {
+  results.push(result);
   expect(result.checks.length).toBeGreaterThan(0);
   expect(result.checks.filter((check) => !check.ok)).toEqual([]);
 }
