@@ -312,6 +312,8 @@ export interface StackOptions {
   /** Base URL of the PostgreSQL to create the drill's database on (default: DATABASE_URL). */
   postgresUrl?: string;
   env?: Record<string, string>;
+  /** A migrated database to clone instead of migrating (the test suite's template). */
+  template?: string;
 }
 
 export async function startDrillStack(options: StackOptions = {}): Promise<DrillStack> {
@@ -320,8 +322,8 @@ export async function startDrillStack(options: StackOptions = {}): Promise<Drill
   );
   url.pathname = `/steward_drill_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const databaseUrl = url.toString();
-  await recreateDatabase(databaseUrl);
-  migrate(databaseUrl);
+  await recreateDatabase(databaseUrl, options.template);
+  if (!options.template) migrate(databaseUrl);
   const db = createPrismaClient(databaseUrl, 4);
   const redis = await startOwnRedis();
   const stripe = await startStripeSandbox({ port: 0, webhookSecret: WEBHOOK_SECRET }); // 25 req/s, as Stripe test mode

@@ -1,7 +1,7 @@
 // Fault drills, fast versions (3 kills each; `npm run drills` runs 20): the worker, a real
 // process, SIGKILLed in the middle of a refund, an expiry-and-promotion run and an outbox
 // delivery. Each drill fails if anything was lost or any effect happened twice.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { type DrillResult, type DrillStack, startDrillStack } from "../../bench/drills/harness.ts";
 import { drillKillDuringExpiry, drillKillDuringOutbox, drillKillDuringRefunds } from "../../bench/drills/kills.ts";
 import { printDrillTable } from "../../bench/drills/table.ts";
@@ -11,7 +11,7 @@ let stack: DrillStack;
 const results: DrillResult[] = [];
 
 beforeAll(async () => {
-  stack = await startDrillStack();
+  stack = await startDrillStack({ template: inject("templateDatabase") });
   await stack.worker.start();
 }, 90_000);
 afterAll(async () => {
@@ -27,12 +27,12 @@ function expectPassed(result: DrillResult): void {
 
 it("a refund in flight at a slow Stripe: one refund per request, every job completes", async () => {
   expectPassed(await drillKillDuringRefunds(stack, KILLS));
-}, 120_000);
+}, 240_000);
 
 it("an expiry-and-promotion run: no slot double-booked, nothing lost, FIFO kept", async () => {
   expectPassed(await drillKillDuringExpiry(stack, KILLS, 100));
-}, 120_000);
+}, 240_000);
 
 it("an outbox delivery: every email delivered, once", async () => {
   expectPassed(await drillKillDuringOutbox(stack, KILLS, 10));
-}, 120_000);
+}, 240_000);
