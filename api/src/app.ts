@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { type Actor, ANONYMOUS } from "@steward/core/actor";
 import { publishAlertChangesTo } from "@steward/core/alerts";
+import { isDatabaseUnavailable } from "@steward/core/availability";
 import type { Env } from "@steward/core/env";
 import { createEventBus } from "@steward/core/events";
 import type { Logger } from "@steward/core/logger";
@@ -27,6 +28,7 @@ import { graphqlLimitPlugins } from "./security/graphql-limits.ts";
 import { applySecurityHeaders, dashboardHeaders } from "./security/http-headers.ts";
 import { clientAddress, createRateLimiter } from "./security/rate-limit.ts";
 import { operationsOverCap, refusedSocket } from "./security/websocket.ts";
+import { maskedErrors, UNAVAILABLE_MESSAGE } from "./unavailable.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
 interface ServerContext {
@@ -82,6 +84,7 @@ export function buildApp(env: Env, logger: Logger): App {
     schema,
     graphqlEndpoint: "/graphql",
     graphiql: env.NODE_ENV !== "production",
+    maskedErrors,
     logging: {
       debug: (...args) => logger.debug(args),
       info: (...args) => logger.info(args),
@@ -174,6 +177,12 @@ export function buildApp(env: Env, logger: Logger): App {
     }
     if (path === "/graphql" || !serveDashboard) {
       handleGraphQL(req, res).catch((error: unknown) => {
+        // Authentication reads the session: with the database down, say so (typed, retryable).
+        if (isDatabaseUnavailable(error)) {
+          if (!res.headersSent)
+            sendJson(res, 503, { errors: [{ message: UNAVAILABLE_MESSAGE, extensions: { code: "UNAVAILABLE" } }] });
+          return;
+        }
         logger.error({ err: error }, "request failed before GraphQL ran");
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Unexpected error." }] });
       });

@@ -3,7 +3,7 @@
 // cluster for the PostgreSQL drill), the Stripe and SMTP sandboxes in this process (their faults
 // are set directly), and the worker as a real separate process, so SIGKILL is real.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPrismaClient, type Db } from "@steward/db/client";
@@ -32,6 +32,11 @@ export async function freePort(): Promise<number> {
   throw new Error("no free port");
 }
 
+/** DRILL_TRACE=1 prints each phase as it happens. */
+export function trace(message: string): void {
+  if (process.env.DRILL_TRACE) console.log(`[drill ${new Date().toISOString().slice(11, 23)}] ${message}`);
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function waitUntil(
@@ -41,11 +46,22 @@ export async function waitUntil(
   intervalMs = 100,
 ): Promise<number> {
   const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+  trace(`waiting for ${label}`);
+  const timedOut = () => new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+  for (;;) {
+    // A check that itself hangs (a query on a dead connection) must not hang the drill.
+    let timer: NodeJS.Timeout | undefined;
+    const left = Math.max(1, timeoutMs - (Date.now() - started));
+    const met = await Promise.race([
+      Promise.resolve(condition()),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timedOut()), left);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (met) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw timedOut();
     await sleep(intervalMs);
   }
-  return Date.now() - started;
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -121,12 +137,25 @@ function postgresBin(): string {
   throw new Error("PostgreSQL binaries (initdb, postgres) not found under /usr/lib/postgresql");
 }
 
+/** PostgreSQL refuses to run as root: then run it as the `postgres` system user. */
+function postgresUser(): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null;
+  const id = (flag: string) => Number(spawnSync("id", [flag, "postgres"], { encoding: "utf8" }).stdout.trim());
+  const uid = id("-u");
+  const gid = id("-g");
+  if (!Number.isInteger(uid) || uid <= 0) throw new Error("running as root and there is no 'postgres' user");
+  return { uid, gid };
+}
+
 /** A throwaway cluster (initdb into a temp dir) on a free port: ours to stop and restart. */
 export async function startOwnPostgres(): Promise<OwnPostgres> {
   const bin = postgresBin();
+  const user = postgresUser();
   const dataDir = mkdtempSync(join(tmpdir(), "steward-drill-pg-"));
+  if (user) chownSync(dataDir, user.uid, user.gid);
   const initdb = spawnSync(join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8"], {
     encoding: "utf8",
+    ...user,
   });
   if (initdb.status !== 0) throw new Error(`initdb failed: ${initdb.stderr}`);
   const port = await freePort();
@@ -136,7 +165,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     child = spawn(
       join(bin, "postgres"),
       ["-D", dataDir, "-p", String(port), "-k", dataDir, "-h", "127.0.0.1", "-c", "fsync=off"],
-      { stdio: "ignore" },
+      { stdio: "ignore", ...user },
     );
     await waitUntil("postgres", () => isPortOpen("127.0.0.1", port, 200), 30_000);
     // The port opens before the server accepts queries.
@@ -283,6 +312,8 @@ export interface StackOptions {
   /** Base URL of the PostgreSQL to create the drill's database on (default: DATABASE_URL). */
   postgresUrl?: string;
   env?: Record<string, string>;
+  /** A migrated database to clone instead of migrating (the test suite's template). */
+  template?: string;
 }
 
 export async function startDrillStack(options: StackOptions = {}): Promise<DrillStack> {
@@ -291,8 +322,8 @@ export async function startDrillStack(options: StackOptions = {}): Promise<Drill
   );
   url.pathname = `/steward_drill_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const databaseUrl = url.toString();
-  await recreateDatabase(databaseUrl);
-  migrate(databaseUrl);
+  await recreateDatabase(databaseUrl, options.template);
+  if (!options.template) migrate(databaseUrl);
   const db = createPrismaClient(databaseUrl, 4);
   const redis = await startOwnRedis();
   const stripe = await startStripeSandbox({ port: 0, webhookSecret: WEBHOOK_SECRET }); // 25 req/s, as Stripe test mode

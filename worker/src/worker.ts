@@ -154,10 +154,18 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       // Paused jobs stay unscheduled across restarts; everything else is (re)upserted, so a
       // deploy restores the schedule; the periodic check does the same for a Redis flush.
       await ensureSchedules(false);
+      let checking = false;
       scheduleCheck = setInterval(() => {
-        ensureSchedules(true).catch((error: unknown) =>
-          logger.warn({ err: error instanceof Error ? error.message : error }, "schedule check failed"),
-        );
+        // One check at a time: while Redis is down a check waits, and later ones must not pile up.
+        if (checking) return;
+        checking = true;
+        ensureSchedules(true)
+          .catch((error: unknown) =>
+            logger.warn({ err: error instanceof Error ? error.message : error }, "schedule check failed"),
+          )
+          .finally(() => {
+            checking = false;
+          });
       }, env.WORKER_SCHEDULE_CHECK_MS);
       worker = new Worker<JobData>(JOBS_QUEUE, process, {
         connection,
