@@ -3,6 +3,7 @@ import { cpus, totalmem } from "node:os";
 import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
 import { benchPlacements } from "./placements.ts";
+import { benchReconciliation } from "./reconciliation.ts";
 import { benchReviews } from "./reviews.ts";
 import { benchWebhooks } from "./webhooks.ts";
 import { printTable, writeResults } from "./table.ts";
@@ -18,17 +19,19 @@ const scales = {
     bulk: 10_000,
     webhookEvents: 2_000,
     placements: { regions: 1_000, active: 5_000, queued: 20_000 },
+    reconciliation: [10_000],
   },
   full: {
     reviews: 1_000_000,
     bulk: 10_000,
     webhookEvents: 20_000,
     placements: { regions: 10_000, active: 50_000, queued: 200_000 },
+    reconciliation: [100_000, 1_000_000],
   },
 } as const;
 
 const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
-url.pathname = "/steward_bench";
+url.pathname = `/steward_bench_${process.pid}`; // one per run: two checkouts may bench at once
 await recreateDatabase(url.toString());
 migrate(url.toString());
 const db = createPrismaClient(url.toString(), 4);
@@ -40,6 +43,7 @@ try {
     ...(await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents)),
     ...(await benchReviews(db, scales[scaleArg])),
     ...(await benchPlacements(db, scales[scaleArg].placements)),
+    ...(await benchReconciliation(db, scales[scaleArg].reconciliation)),
   ];
   printTable(rows);
   console.log(`\nWritten to ${writeResults(scaleArg, rows)}`);
