@@ -5,7 +5,10 @@ import { ensurePostgres } from "./lib/services.ts";
 step("Checking PostgreSQL");
 const started = await ensurePostgres(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
 try {
-  run("npx", ["tsx", "bench/src/run.ts", ...process.argv.slice(2)]);
+  // --expose-gc: the reconciliation benchmark measures the heap that survives a collection.
+  run("npx", ["tsx", "bench/src/run.ts", ...process.argv.slice(2)], {
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --expose-gc`.trim() },
+  });
 } finally {
   for (const service of started) service.child.kill("SIGTERM");
 }
