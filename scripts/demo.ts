@@ -3,7 +3,13 @@
 // the sandbox services, the API (serving the dashboard) and the worker until Ctrl-C.
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
-import { DEMO_OPERATORS, DEMO_PASSWORD, mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
+import {
+  DEMO_OPERATORS,
+  DEMO_PASSWORD,
+  mirrorPaymentsToStripeSandbox,
+  seed,
+  seedMissedChargeInStripeSandbox,
+} from "../prisma/src/seed.ts";
 import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { createDatabaseIfMissing, generate, migrate } from "./lib/database.ts";
@@ -93,7 +99,9 @@ try {
   const stripeSandboxUrl = `http://127.0.0.1:${env.STRIPE_SANDBOX_PORT}`;
   await waitForHttp(`${stripeSandboxUrl}/_sandbox/health`);
   const paymentsDb = createPrismaClient(env.DATABASE_URL, 2);
-  await mirrorPaymentsToStripeSandbox(paymentsDb, stripeSandboxUrl);
+  // A fresh sandbox also gets one charge whose webhook "never arrived", for the Reconciliation page.
+  if ((await mirrorPaymentsToStripeSandbox(paymentsDb, stripeSandboxUrl)) > 0)
+    await seedMissedChargeInStripeSandbox(paymentsDb, stripeSandboxUrl);
   await paymentsDb.$disconnect();
 
   console.log(`

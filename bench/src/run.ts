@@ -6,6 +6,7 @@ import { benchFanout } from "./fanout.ts";
 import { benchLoad } from "./load.ts";
 import { benchOverview } from "./overview.ts";
 import { benchPlacements } from "./placements.ts";
+import { benchReconciliation } from "./reconciliation.ts";
 import { benchReviews } from "./reviews.ts";
 import { benchWebhooks } from "./webhooks.ts";
 import { printTable, writeResults } from "./table.ts";
@@ -24,6 +25,7 @@ const scales = {
     placements: { regions: 1_000, active: 5_000, queued: 20_000 },
     load: { seconds: 10, rate: 25 },
     overview: { payments: 50_000, reviews: 50_000, searches: 250_000, businesses: 2_000, regions: 100, requests: 300 },
+    reconciliation: [10_000],
   },
   full: {
     reviews: 1_000_000,
@@ -40,9 +42,10 @@ const scales = {
       regions: 500,
       requests: 1_000,
     },
+    reconciliation: [100_000, 1_000_000],
   },
 } as const;
-// `--only overview` (or webhooks, reviews, placements, fanout, load) runs one benchmark.
+// `--only overview` (or webhooks, reviews, placements, reconciliation, fanout, load) runs one benchmark.
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const wanted = (name: string) => only === undefined || only === name;
 
@@ -59,6 +62,7 @@ try {
     ...(wanted("webhooks") ? await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents) : []),
     ...(wanted("reviews") ? await benchReviews(db, scales[scaleArg]) : []),
     ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
+    ...(wanted("reconciliation") ? await benchReconciliation(db, scales[scaleArg].reconciliation) : []),
     ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
     ...(wanted("fanout") ? await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers) : []),
     // Its own seeded database and API/worker processes; the figures above are not disturbed.

@@ -231,6 +231,33 @@ export async function mirrorPaymentsToStripeSandbox(
   return missing.length;
 }
 
+/**
+ * The demo's reconciliation finding: a featured-placement charge at the Stripe sandbox whose
+ * webhook never arrived (for a business without a placement, two days ago). Reconciliation lists
+ * it as missing in our records; importing it records the payment and its placement.
+ */
+export async function seedMissedChargeInStripeSandbox(db: Db, sandboxUrl: string): Promise<string | null> {
+  const business = await db.business.findFirst({ where: { placements: { none: {} } }, orderBy: { name: "asc" } });
+  if (!business) return null;
+  const response = await fetch(`${sandboxUrl}/_sandbox/charges`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      emitEvents: false,
+      charges: [
+        {
+          amount: 2200,
+          currency: "aud",
+          created: Math.floor(Date.now() / 1000) - 2 * 86_400,
+          metadata: { business_id: business.id, region_id: business.regionId },
+        },
+      ],
+    }),
+  });
+  if (!response.ok) throw new Error(`Stripe sandbox refused the missed charge: ${await response.text()}`);
+  return ((await response.json()) as { ids: string[] }).ids[0] ?? null;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const db = createPrismaClient();
   const result = await seed(db);

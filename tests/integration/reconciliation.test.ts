@@ -345,6 +345,11 @@ describe("a run", () => {
       })),
     });
 
+    const updates: { runId: string; status: string; chargesCompared: number }[] = [];
+    const feed = bus.bus.subscribe("reconciliationRunUpdated");
+    void (async () => {
+      for await (const update of feed) updates.push(update);
+    })();
     for (const mode of ["error500", "rateLimit429"] as const) {
       stack.stripeSandbox.clearRequests();
       // Slow pages, so the fault can be switched on after the first page and before the last.
@@ -366,7 +371,15 @@ describe("a run", () => {
       expect(lists.filter((r) => r.status === 200 && !r.query.includes("starting_after"))).toHaveLength(1);
       expect(lists.filter((r) => r.status === 200)).toHaveLength(5);
       stack.stripeSandbox.faults.clear();
+      // Subscribers saw the run progress while it was underway, then its result.
+      await expect.poll(() => updates.filter((u) => u.runId === run.id).at(-1)?.status).toBe("COMPLETED");
+      const progress = updates
+        .filter((u) => u.runId === run.id && u.status === "RUNNING")
+        .map((u) => u.chargesCompared);
+      expect(progress.some((count) => count > 0 && count < 450)).toBe(true);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
     }
+    await feed.return?.();
   });
 });
 
@@ -429,5 +442,15 @@ describe("starting through the API", () => {
     expect(await ask({})).toMatchObject({ __typename: "ConflictError" });
     await executeReconciliationRun(deps, underway.id);
     expect(await stack.db.reconciliationRun.count()).toBe(runsBefore + 1);
+
+    // Run now from the Jobs page (no input): a run for the last 7 days, recorded as the operator's.
+    const olive = await stack.db.operator.findUniqueOrThrow({ where: { email: "olive@test.example" } });
+    const queuedAt = new Date();
+    await stack.worker!.queue.add("payment-reconciliation", { trigger: "MANUAL", triggeredById: olive.id });
+    const fromJobsPage = async () =>
+      stack.db.reconciliationRun.findFirst({ where: { startedAt: { gte: queuedAt }, status: "COMPLETED" } });
+    await expect.poll(async () => (await fromJobsPage())?.status, { timeout: 20_000 }).toBe("COMPLETED");
+    expect(await fromJobsPage()).toMatchObject({ trigger: "MANUAL", startedById: olive.id, discrepancyCount: 0 });
+    expect(await stack.db.reconciliationRun.count()).toBe(runsBefore + 2);
   });
 });
