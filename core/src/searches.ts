@@ -24,6 +24,12 @@ export interface SearchInput {
 export async function recordSearch(db: Db, actor: Actor, input: SearchInput, now = new Date()): Promise<SearchEvent> {
   if (actor.kind !== "SYSTEM" && !tokenHasScope(actor, "searches:write"))
     throw new ForbiddenActionError("This token needs the 'searches:write' scope");
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+  if (input.query.includes("\u0000") || input.region?.includes("\u0000"))
+    throw new InvalidInputError(
+      "Text must not contain NUL characters",
+      input.query.includes("\u0000") ? "query" : "region",
+    );
   const query = input.query.trim();
   if (query.length > MAX_QUERY_LENGTH)
     throw new InvalidInputError(`The query is longer than ${MAX_QUERY_LENGTH} characters`, "query");

@@ -65,12 +65,14 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  runWeeklyCheckup: t.prismaField({
-    type: "CheckupReport",
+  // t.field, not t.prismaField: a prisma mutation with `errors` fails when a caller selects only
+  // `__typename` (an empty select), so core's stored row is returned as it is.
+  runWeeklyCheckup: t.field({
+    type: WeeklyCheckupNode,
     description: "Run the weekly checkup now: the report is stored and notified like the Sunday one.",
     authScopes: { operator: true },
     errors: { types: commonMutationErrors },
-    resolve: async (query, _root, _args, { db, env, events, actor }) => {
+    resolve: async (_root, _args, { db, env, events, actor }) => {
       const { report } = await runWeeklyCheckup(
         {
           db,
@@ -82,7 +84,7 @@ builder.mutationFields((t) => ({
         actor,
         "MANUAL",
       );
-      return db.checkupReport.findUniqueOrThrow({ ...query, where: { id: report.id } });
+      return report;
     },
   }),
 }));
