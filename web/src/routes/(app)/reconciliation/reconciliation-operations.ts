@@ -80,10 +80,10 @@ export const RunsQuery = graphql(
 
 export const RunQuery = graphql(
   `
-    query ReconciliationRun($id: ID!) {
+    query ReconciliationRun($id: ID!, $discrepancies: Int!) {
       reconciliationRun(id: $id) {
         ...ReconciliationRunFields
-        discrepancies(first: 500) {
+        discrepancies(first: $discrepancies) {
           edges {
             node {
               ...DiscrepancyFields

@@ -20,6 +20,9 @@ import { fixLabels } from "./reconciliation-format.ts";
 export type Notice = { kind: "error" | "success"; text: string };
 
 const NO_ANSWER = "The API returned no answer. Try again.";
+/** A run's discrepancies shown at once (the API's page limit): passed as a variable, as every list
+ * of the dashboard, so the document's cost is its shape and the server caps the count. */
+const DISCREPANCY_PAGE = 500;
 
 export class ReconciliationBoard {
   runs = $state<Run[]>([]);
@@ -96,7 +99,9 @@ export class ReconciliationBoard {
     const id = this.selectedId;
     if (!id) return;
     const request = ++this.#detailRequest;
-    const result = await this.#client.query(RunQuery, { id }, { requestPolicy: "network-only" }).toPromise();
+    const result = await this.#client
+      .query(RunQuery, { id, discrepancies: DISCREPANCY_PAGE }, { requestPolicy: "network-only" })
+      .toPromise();
     if (request !== this.#detailRequest) return;
     if (result.error) {
       this.error = errorMessage(result.error);
