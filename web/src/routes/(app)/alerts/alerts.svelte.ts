@@ -3,7 +3,7 @@
 // The server decides everything (lifecycle rules, silence bounds); this shows what it answers.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import { followLive, type LiveConnection, type LiveFeed, type LiveStatus } from "$lib/live.svelte.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   AcknowledgeAlertMutation,
@@ -40,7 +40,7 @@ export class AlertBoard {
   readonly #live: LiveConnection;
   #request = 0;
   #detailRequest = 0;
-  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  #feed: LiveFeed | null = null;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
@@ -53,18 +53,18 @@ export class AlertBoard {
 
   start(): () => void {
     void this.load();
-    const events = this.#client.subscription(AlertChangedSubscription, {}).subscribe((result) => {
-      if (result.error) this.liveError = errorMessage(result.error);
-      if (result.data) {
-        this.liveError = null;
-        this.#scheduleRefresh();
-      }
+    const feed = followLive({
+      client: this.#client,
+      live: this.#live,
+      subscription: AlertChangedSubscription,
+      variables: {},
+      reload: () => this.load(),
+      onFeed: (error) => (this.liveError = error),
+      debounceMs: REFRESH_DEBOUNCE_MS,
     });
-    const stopResync = this.#live.onConnected(() => this.#scheduleRefresh());
+    this.#feed = feed;
     return () => {
-      stopResync();
-      events.unsubscribe();
-      if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+      feed.stop();
     };
   }
 
@@ -148,7 +148,7 @@ export class AlertBoard {
       return false;
     }
     this.notice = { kind: "success", text: success };
-    this.#scheduleRefresh(0);
+    this.#feed?.refresh(0);
     return true;
   }
 
@@ -162,13 +162,5 @@ export class AlertBoard {
     }
     this.detailError = result.data?.alert ? null : "This alert no longer exists.";
     this.detail = result.data?.alert ?? null;
-  }
-
-  #scheduleRefresh(delay = REFRESH_DEBOUNCE_MS): void {
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = null;
-      void this.load();
-    }, delay);
   }
 }

@@ -3,7 +3,7 @@
 // Part 6.1), and after each websocket reconnect.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import { followLive, type LiveConnection, type LiveStatus } from "$lib/live.svelte.ts";
 import { MetricsUpdatedSubscription, type OverviewData, OverviewQuery } from "./overview-operations.ts";
 
 const ALERT_REFRESH_MS = 30_000;
@@ -18,7 +18,6 @@ export class OverviewState {
   readonly #client: Client;
   readonly #live: LiveConnection;
   #request = 0;
-  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
@@ -31,20 +30,19 @@ export class OverviewState {
 
   start(): () => void {
     void this.load();
-    const events = this.#client.subscription(MetricsUpdatedSubscription, {}).subscribe((result) => {
-      if (result.error) this.liveError = errorMessage(result.error);
-      if (result.data) {
-        this.liveError = null;
-        this.#scheduleRefresh();
-      }
+    const feed = followLive({
+      client: this.#client,
+      live: this.#live,
+      subscription: MetricsUpdatedSubscription,
+      variables: {},
+      reload: () => this.load(),
+      onFeed: (error) => (this.liveError = error),
+      debounceMs: REFRESH_DEBOUNCE_MS,
     });
-    const stopResync = this.#live.onConnected(() => this.#scheduleRefresh());
     const poll = setInterval(() => void this.load(), ALERT_REFRESH_MS);
     return () => {
       clearInterval(poll);
-      stopResync();
-      events.unsubscribe();
-      if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+      feed.stop();
     };
   }
 
@@ -61,13 +59,5 @@ export class OverviewState {
     }
     this.error = null;
     if (result.data) this.data = result.data.overview;
-  }
-
-  #scheduleRefresh(): void {
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = null;
-      void this.load();
-    }, REFRESH_DEBOUNCE_MS);
   }
 }

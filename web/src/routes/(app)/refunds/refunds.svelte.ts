@@ -3,8 +3,7 @@
 // evaluates the 3-day rule when deciding; this only shows what it answers.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import type { LiveStatus } from "$lib/live.svelte.ts";
-import type { LiveConnection } from "$lib/live.svelte.ts";
+import { followLive, type LiveConnection, type LiveFeed, type LiveStatus } from "$lib/live.svelte.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   ApproveRefundMutation,
@@ -38,7 +37,7 @@ export class RefundQueue {
   readonly #live: LiveConnection;
   readonly #pageSize: number;
   #request = 0;
-  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  #feed: LiveFeed | null = null;
 
   constructor(client: Client, live: LiveConnection, pageSize = 100) {
     this.#client = client;
@@ -53,18 +52,18 @@ export class RefundQueue {
   /** Loads the list and follows changes; returns the function that stops. */
   start(): () => void {
     void this.load();
-    const events = this.#client.subscription(RefundRequestChangedSubscription, {}).subscribe((result) => {
-      if (result.error) this.liveError = errorMessage(result.error);
-      if (result.data) {
-        this.liveError = null;
-        this.#scheduleRefresh();
-      }
+    const feed = followLive({
+      client: this.#client,
+      live: this.#live,
+      subscription: RefundRequestChangedSubscription,
+      variables: {},
+      reload: () => this.load(),
+      onFeed: (error) => (this.liveError = error),
+      debounceMs: REFRESH_DEBOUNCE_MS,
     });
-    const stopResync = this.#live.onConnected(() => this.#scheduleRefresh());
+    this.#feed = feed;
     return () => {
-      stopResync();
-      events.unsubscribe();
-      if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+      feed.stop();
     };
   }
 
@@ -141,14 +140,6 @@ export class RefundQueue {
   #succeed(request: RefundRequest, text: string): void {
     this.busy.delete(request.id);
     this.notice = { kind: "success", text };
-    this.#scheduleRefresh(0);
-  }
-
-  #scheduleRefresh(delay = REFRESH_DEBOUNCE_MS): void {
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = null;
-      void this.load();
-    }, delay);
+    this.#feed?.refresh(0);
   }
 }
