@@ -8,7 +8,7 @@ import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { dropDatabase, generate, migrate, recreateDatabase } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
-import { ensurePostgres, ensureRedis, isPortOpen } from "./lib/services.ts";
+import { ensurePostgres, ensureRedis, freePort } from "./lib/services.ts";
 
 const baseDatabaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0";
@@ -34,11 +34,6 @@ function chromiumPath(): string {
   return found;
 }
 
-async function freePort(from: number): Promise<number> {
-  for (let port = from; port < from + 200; port++) if (!(await isPortOpen("127.0.0.1", port))) return port;
-  throw new Error("no free port");
-}
-
 async function endToEnd(): Promise<void> {
   const chromium = chromiumPath();
   const e2eDatabase = new URL(baseDatabaseUrl);
@@ -49,7 +44,7 @@ async function endToEnd(): Promise<void> {
   await recreateDatabase(databaseUrl);
   migrate(databaseUrl);
   // Alert notifications go to the notify sandbox started below (port chosen now, for the seed).
-  const notifyPort = await freePort(4710);
+  const notifyPort = await freePort();
   const notifySandboxUrl = `http://127.0.0.1:${notifyPort}`;
   const db = createPrismaClient(databaseUrl, 2);
   await seed(db);
@@ -59,7 +54,7 @@ async function endToEnd(): Promise<void> {
   step("Building the dashboard");
   run("npm", ["run", "build", "-w", "web"], { quiet: true });
 
-  const port = await freePort(4310);
+  const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = {
     DATABASE_URL: databaseUrl,
@@ -71,11 +66,11 @@ async function endToEnd(): Promise<void> {
     HEARTBEAT_CRON: "*/2 * * * * *",
   };
   // Payments and email: a Stripe sandbox (webhooks to this API) and an SMTP sandbox, on free ports.
-  const stripePort = await freePort(4410);
-  const smtpPort = await freePort(4510);
-  const smtpHttpPort = await freePort(4610);
+  const stripePort = await freePort();
+  const smtpPort = await freePort();
+  const smtpHttpPort = await freePort();
   // The AI scoring sandbox too, so health checks probe a provider a test can take down.
-  const aiPort = await freePort(4810);
+  const aiPort = await freePort();
   const aiSandboxUrl = `http://127.0.0.1:${aiPort}`;
   const payments = {
     STRIPE_API_PORT: String(stripePort),

@@ -11,26 +11,12 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
 import { repoRoot } from "../../scripts/lib/run.ts";
-import { isPortOpen } from "../../scripts/lib/services.ts";
+import { freePort, isPortOpen } from "../../scripts/lib/services.ts";
 import { startSmtpSandbox, type ReceivedEmail, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
 import { startStripeSandbox, type StripeSandbox } from "../../sandbox/src/stripe/server.ts";
 import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "../../worker/src/queue.ts";
 
 export const WEBHOOK_SECRET = "whsec_steward_drills";
-const usedPorts = new Set<number>();
-
-export async function freePort(): Promise<number> {
-  // Random start: two drill runs on one machine rarely race for the same port.
-  const from = 20_000 + Math.floor(Math.random() * 20_000);
-  for (let port = from; port < from + 500; port++) {
-    if (usedPorts.has(port)) continue;
-    if (!(await isPortOpen("127.0.0.1", port, 300))) {
-      usedPorts.add(port);
-      return port;
-    }
-  }
-  throw new Error("no free port");
-}
 
 /** DRILL_TRACE=1 prints each phase as it happens. */
 export function trace(message: string): void {

@@ -12,7 +12,7 @@ import { Queue } from "bullmq";
 import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../../prisma/src/seed.ts";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
 import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
-import { isPortOpen } from "../../scripts/lib/services.ts";
+import { freePort } from "../../scripts/lib/services.ts";
 import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
 import type { BenchRow } from "./table.ts";
 
@@ -31,11 +31,6 @@ interface Operation {
 }
 
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
-
-export async function freePort(from: number): Promise<number> {
-  for (let port = from; port < from + 500; port++) if (!(await isPortOpen("127.0.0.1", port, 300))) return port;
-  throw new Error("no free port");
-}
 
 /** A Steward process (api or worker) run by node itself, so its pid is the one whose memory we read. */
 export function startNodeProcess(entry: string, env: NodeJS.ProcessEnv, label: string): ChildProcess {
@@ -83,7 +78,7 @@ export async function benchLoad(baseDatabaseUrl: string, options: LoadOptions): 
     gid("Review", r.id),
   );
 
-  const port = await freePort(4710);
+  const port = await freePort();
   const env = {
     NODE_ENV: "test",
     LOG_LEVEL: "warn",

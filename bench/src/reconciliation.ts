@@ -10,7 +10,7 @@ import { createReconciliationRun, executeReconciliationRun, SETTLE_MS } from "@s
 import type { Db } from "@steward/db/client";
 import Stripe from "stripe";
 import { startService, stopServices, waitForHttp } from "../../scripts/lib/run.ts";
-import { isPortOpen } from "../../scripts/lib/services.ts";
+import { freePort } from "../../scripts/lib/services.ts";
 import type { BenchRow } from "./table.ts";
 
 const API_KEY = "sk_test_steward_sandbox";
@@ -18,11 +18,6 @@ const SEED_CHUNK = 50_000;
 const KINDS = ["MISSING_IN_DB", "MISSING_IN_STRIPE", "AMOUNT_MISMATCH", "CURRENCY_MISMATCH", "REFUND_MISMATCH"];
 
 const chargeId = (i: number): string => `ch_bench${String(i).padStart(12, "0")}`;
-
-async function freePort(from: number): Promise<number> {
-  for (let port = from; port < from + 200; port++) if (!(await isPortOpen("127.0.0.1", port))) return port;
-  throw new Error("no free port");
-}
 
 /**
  * Samples RSS and heap while `work` runs; returns its wall time and the peaks above the start.
@@ -107,7 +102,7 @@ async function seed(db: Db, sandboxUrl: string, stripe: Stripe, count: number, f
 
 async function benchOne(db: Db, count: number): Promise<BenchRow[]> {
   await db.$executeRawUnsafe(`TRUNCATE "Discrepancy", "ReconciliationRun", "Payment", "Placement" CASCADE`);
-  const port = await freePort(4710);
+  const port = await freePort();
   const sandboxUrl = `http://127.0.0.1:${port}`;
   const sandbox = startService(
     "stripe-bench",

@@ -3,7 +3,7 @@
 // .data/; otherwise explain exactly how to get them.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { commandExists, repoRoot, type Service, step } from "./run.ts";
 
@@ -13,6 +13,32 @@ PostgreSQL 15+ and Redis 7+ are needed. Any of these works:
   • macOS:          brew install postgresql@16 redis
   • Docker:         docker compose up -d      (uses docker-compose.yml in this folder)
 or point DATABASE_URL / REDIS_URL at servers you already run.`;
+
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on, chosen by the OS (listen on 0, then release it): probing a fixed
+ * range raced with other checkouts' runs for the same numbers. Never the same port twice in one
+ * process, so two services started back to back don't get one port.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        const chosen = typeof address === "object" && address !== null ? address.port : 0;
+        server.close(() => resolve(chosen));
+      });
+    });
+    if (port !== 0 && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no free port");
+}
 
 export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
