@@ -14,6 +14,7 @@ import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/datab
 import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
+import { BENCH_RATE_LIMITS } from "./env.ts";
 import type { BenchRow } from "./table.ts";
 
 export interface LoadOptions {
@@ -85,6 +86,7 @@ export async function benchLoad(baseDatabaseUrl: string, options: LoadOptions): 
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
     REDIS_PREFIX: `bench-load-${process.pid}`,
+    ...BENCH_RATE_LIMITS,
     API_PORT: String(port),
   };
   const api = startNodeProcess("api/src/main.ts", env, "api");

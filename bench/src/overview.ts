@@ -13,6 +13,7 @@ import type { Db } from "@steward/db/client";
 import Stripe from "stripe";
 import { buildApp } from "../../api/src/app.ts";
 import { startStripeSandbox } from "../../sandbox/src/stripe/server.ts";
+import { BENCH_RATE_LIMITS } from "./env.ts";
 import type { BenchRow } from "./table.ts";
 
 export interface OverviewScale {
@@ -86,11 +87,13 @@ interface LoadResult {
   p99: number;
   perSecond: number;
   errors: number;
+  firstError?: string;
 }
 
 async function load(url: string, cookie: string, query: string, requests: number, concurrency: number) {
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -104,7 +107,10 @@ async function load(url: string, cookie: string, query: string, requests: number
         });
         const body = (await response.json()) as { errors?: unknown };
         latencies.push(performance.now() - sent);
-        if (response.status !== 200 || body.errors) errors++;
+        if (response.status !== 200 || body.errors) {
+          errors++;
+          firstError ??= `HTTP ${response.status} ${JSON.stringify(body.errors ?? body).slice(0, 200)}`;
+        }
       }
     }),
   );
@@ -112,6 +118,8 @@ async function load(url: string, cookie: string, query: string, requests: number
   latencies.sort((a, b) => a - b);
   const at = (quantile: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * quantile))] ?? 0;
+  // Latencies of failed requests are not a figure of the query: stop rather than print them.
+  if (errors > 0) throw new Error(`overview bench: ${errors} of ${requests} requests failed, first: ${firstError}`);
   return { p50: at(0.5), p99: at(0.99), perSecond: requests / seconds, errors } satisfies LoadResult;
 }
 
@@ -147,6 +155,7 @@ export async function benchOverview(db: Db, databaseUrl: string, scale: Overview
     LOG_LEVEL: "silent",
     DATABASE_URL: databaseUrl,
     REDIS_PREFIX: `bench-overview-${process.pid}`,
+    ...BENCH_RATE_LIMITS,
     API_PORT: "0",
     STRIPE_API_KEY: sandbox.apiKey,
     STRIPE_API_HOST: "127.0.0.1",
