@@ -111,12 +111,19 @@ describe("stripe events", () => {
       data: rows.map((row) => ({ ...row, type: "customer.created", objectId: null, payload: {} })),
     });
     const pages: string[][] = [];
-    const swept = await sweepPendingStripeEvents(stack.db, async (ids) => void pages.push(ids), {
-      olderThanMs: 60_000,
-      maxAttempts: 5,
-      now,
-      pageSize: 2,
-    });
+    const swept = await sweepPendingStripeEvents(
+      stack.db,
+      (ids) => {
+        pages.push(ids);
+        return Promise.resolve();
+      },
+      {
+        olderThanMs: 60_000,
+        maxAttempts: 5,
+        now,
+        pageSize: 2,
+      },
+    );
     const ours = new Set(rows.map((row) => row.id));
     const handed = pages.flat().filter((id) => ours.has(id));
     expect(handed.sort()).toEqual([rows[0]!.id, rows[1]!.id, rows[2]!.id].sort());
@@ -194,7 +201,14 @@ describe("reviews", () => {
     const fresh = await review("Just submitted; its job follows.", { createdAt: new Date() });
 
     const handed: string[] = [];
-    await sweepUnscoredReviews(stack.db, async (ids) => void handed.push(...ids), { olderThanMs: 2 * 60_000 });
+    await sweepUnscoredReviews(
+      stack.db,
+      (ids) => {
+        handed.push(...ids);
+        return Promise.resolve();
+      },
+      { olderThanMs: 2 * 60_000 },
+    );
     expect(handed).toContain(lost.id);
     expect(handed).not.toContain(imported.id);
     expect(handed).not.toContain(fresh.id);
