@@ -1,10 +1,11 @@
 // Data the drills need, recorded the way the product records it: a charge at the Stripe sandbox
 // with its payment and placement (as the webhook path does), refund requests claimed for refund (as
-// approveRefund does before calling Stripe), outbox emails (as a decision's transaction does).
+// approveRefund does before calling Stripe), outbox emails (as a decision's transaction does), a
+// Stripe event stored by the webhook endpoint and not yet processed.
 import { enqueueEmail } from "@steward/core/outbox";
 import { placePurchase } from "@steward/core/placements";
 import { refundIdempotencyKey } from "@steward/core/refunds";
-import type { Db, Payment } from "@steward/db/client";
+import type { Db, Payment, Prisma } from "@steward/db/client";
 import type { StripeSandbox } from "../../sandbox/src/stripe/server.ts";
 
 let counter = 0;
@@ -57,6 +58,35 @@ export async function createPaidPlacement(
     await placePurchase(tx, { businessId: row.id, regionId: row.regionId, paymentId: payment.id, purchasedAt });
     return payment;
   });
+}
+
+/**
+ * A placement charge at the sandbox with its Stripe event stored as POST /webhooks/stripe stores it
+ * (RECEIVED, not yet processed), `receivedAgoMs` in the past (past the event sweep's grace).
+ */
+export async function receivedStripeEvent(
+  db: Db,
+  stripe: StripeSandbox,
+  business: { id: string },
+  receivedAgoMs = 0,
+): Promise<{ eventId: string; chargeId: string }> {
+  const [charge] = stripe.seedCharges(
+    [{ amount: 2200, currency: "aud", metadata: { business_id: business.id }, status: "succeeded" }],
+    { emitEvents: true },
+  );
+  if (!charge) throw new Error("sandbox returned no charge");
+  const event = stripe.state.events.values().find((candidate) => candidate.data.object.id === charge.id);
+  if (!event) throw new Error(`sandbox emitted no event for ${charge.id}`);
+  await db.stripeWebhookEvent.create({
+    data: {
+      id: event.id,
+      type: event.type,
+      objectId: charge.id,
+      payload: JSON.parse(JSON.stringify(event)) as Prisma.InputJsonValue,
+      receivedAt: new Date(Date.now() - receivedAgoMs),
+    },
+  });
+  return { eventId: event.id, chargeId: charge.id };
 }
 
 /**

@@ -5,9 +5,17 @@ import { loadEnv } from "@steward/core/env";
 import { createLogger } from "@steward/core/logger";
 import { hashPassword } from "@steward/core/passwords";
 import { buildApp } from "../../api/src/app.ts";
+import { stripeEventJobFor } from "../../worker/src/queue.ts";
 import { jobCatalog } from "../../worker/src/registry.ts";
 import { deliverAndCheckEmails } from "./kills.ts";
-import { claimedRefund, createBusiness, createPaidPlacement, createRegion, enqueueEmails } from "./fixtures.ts";
+import {
+  claimedRefund,
+  createBusiness,
+  createPaidPlacement,
+  createRegion,
+  enqueueEmails,
+  receivedStripeEvent,
+} from "./fixtures.ts";
 import {
   Checks,
   type DrillResult,
@@ -99,6 +107,27 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
       { jobId: `refund-recovery-${requestId}`, delay: 60_000 },
     );
   const emails = await enqueueEmails(stack.db, 10, "redis");
+  // A Stripe event the webhook stored minutes ago, its job in backoff in Redis (the flush loses it;
+  // PostgreSQL still says RECEIVED), and a placement whose paid time ended, the expiry run due for it
+  // lost with Redis too.
+  const webhook = await receivedStripeEvent(
+    stack.db,
+    stack.stripe,
+    await createBusiness(stack.db, region.id),
+    3 * 60_000,
+  );
+  const eventJob = stripeEventJobFor(webhook.eventId);
+  await stack.queue.add(eventJob.name, eventJob.data, { ...eventJob.opts, delay: 60_000 });
+  const ended = await createPaidPlacement(
+    stack.db,
+    stack.stripe,
+    await createBusiness(stack.db, region.id),
+    new Date(),
+  );
+  await stack.db.placement.update({
+    where: { paymentId: ended.id },
+    data: { featuredUntil: new Date(Date.now() - 60_000) },
+  });
   const workerPid = stack.worker.pid;
   const before = (await stack.queue.getJobSchedulers()).length;
 
@@ -141,6 +170,40 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
       (r) => stack.stripe.state.refunds.values().filter((x) => x.charge === r.payment.stripeChargeId).length === 1,
     ).length,
     ids.length,
+  );
+  await waitUntil(
+    "the stored Stripe event to be processed",
+    async () =>
+      (await stack.db.stripeWebhookEvent.findUnique({ where: { id: webhook.eventId } }))?.status === "PROCESSED",
+    60_000,
+    250,
+  ).catch(() => undefined);
+  const event = await stack.db.stripeWebhookEvent.findUnique({ where: { id: webhook.eventId } });
+  checks.expect(
+    "the Stripe event PostgreSQL held as RECEIVED was processed",
+    event?.status === "PROCESSED",
+    `${event?.status ?? "missing"}, ${event?.attempts ?? 0} attempt(s)`,
+  );
+  const eventPayments = await stack.db.payment.findMany({
+    where: { stripeChargeId: webhook.chargeId },
+    include: { placement: true },
+  });
+  checks.equal(
+    "once: one payment, one placement, one processing for its charge",
+    eventPayments.length +
+      eventPayments.filter((payment) => payment.placement).length +
+      (await stack.db.auditEvent.count({ where: { action: "stripe.webhook_processed", targetId: webhook.eventId } })),
+    3,
+  );
+  await waitUntil(
+    "the ended placement to expire",
+    async () => (await stack.db.placement.findUnique({ where: { paymentId: ended.id } }))?.status === "EXPIRED",
+    30_000,
+    250,
+  ).catch(() => undefined);
+  checks.expect(
+    "the placement whose paid time ended was expired",
+    (await stack.db.placement.findUnique({ where: { paymentId: ended.id } }))?.status === "EXPIRED",
   );
   const emailNote = await deliverAndCheckEmails(stack, checks, emails, 0);
   checks.expect(

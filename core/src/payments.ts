@@ -14,6 +14,7 @@ import { recordAudit } from "./audit.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
+import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 import { z } from "zod";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -282,4 +283,43 @@ export async function processStripeEvent(db: Db, stripe: Stripe, eventId: string
     });
     throw error;
   }
+}
+
+// ───────────────────────────── Sweeping events Redis lost ─────────────────────────────
+
+/** The webhook enqueues right after its insert; younger events are left to that enqueue. */
+export const STRIPE_EVENT_SWEEP_GRACE_MS = 60_000;
+
+/**
+ * Hands back to the queue every stored event not yet processed: RECEIVED (never run, or running)
+ * and FAILED with attempts left (a retry was due). `enqueue` must use the webhook's job id
+ * (`stripe-event-<eventId>`), so an event whose job is still queued or running is not doubled, and
+ * processing is idempotent anyway (one payment per charge, one placement per payment). An event
+ * that failed `maxAttempts` times stays FAILED for an operator to look at.
+ */
+export async function sweepPendingStripeEvents(
+  db: Db,
+  enqueue: EnqueuePending,
+  options: PendingSweepOptions & { maxAttempts: number },
+): Promise<number> {
+  const cutoff = new Date((options.now ?? new Date()).getTime() - options.olderThanMs);
+  return sweepPendingPages(
+    async (after, take) => {
+      const rows = await db.stripeWebhookEvent.findMany({
+        where: {
+          receivedAt: { lt: cutoff },
+          AND: [
+            { OR: [{ status: "RECEIVED" }, { status: "FAILED", attempts: { lt: options.maxAttempts } }] },
+            after ? { OR: [{ receivedAt: { gt: after.at } }, { receivedAt: after.at, id: { gt: after.id } }] } : {},
+          ],
+        },
+        orderBy: [{ receivedAt: "asc" }, { id: "asc" }],
+        select: { id: true, receivedAt: true },
+        take,
+      });
+      return rows.map((row) => ({ id: row.id, at: row.receivedAt }));
+    },
+    enqueue,
+    options.pageSize,
+  );
 }

@@ -7,6 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { EventBus } from "./events.ts";
 import type { Classification } from "./moderation/classifier.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 
 export const MAX_REVIEW_LENGTH = 10_000;
 export const DEFAULT_BULK_APPROVE_THRESHOLD = 0.9;
@@ -270,4 +271,43 @@ export async function reviewQueueStats(db: Db, threshold: number): Promise<Queue
     confidentApprovals: Number(reversal[0]?.approvals ?? 0),
     confidentApprovalsReversed: Number(reversal[0]?.reversed ?? 0),
   };
+}
+
+// ───────────────────────────── Sweeping scores Redis lost ─────────────────────────────
+
+/** submitReview's caller enqueues the scoring right after the insert; younger reviews are left to it. */
+export const REVIEW_SCORING_SWEEP_GRACE_MS = 2 * 60_000;
+
+/**
+ * Hands back to the queue every pending review that was never scored (its score-review job lost
+ * with Redis, or never added because Redis was down when it was submitted). `enqueue` must use
+ * submitReview's job id (`score-review-<reviewId>`), so a review whose job is still queued is not
+ * scored twice at once. Decided reviews are not scored after the fact.
+ */
+export async function sweepUnscoredReviews(
+  db: Db,
+  enqueue: EnqueuePending,
+  options: PendingSweepOptions,
+): Promise<number> {
+  const cutoff = new Date((options.now ?? new Date()).getTime() - options.olderThanMs);
+  return sweepPendingPages(
+    async (after, take) => {
+      const rows = await db.review.findMany({
+        where: {
+          status: "PENDING",
+          aiScoredAt: null,
+          // Rows loaded with a confidence but no scoring time (imports, benchmarks) count as scored.
+          aiConfidence: null,
+          createdAt: { lt: cutoff },
+          ...(after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : {}),
+        },
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        select: { id: true, createdAt: true },
+        take,
+      });
+      return rows.map((row) => ({ id: row.id, at: row.createdAt }));
+    },
+    enqueue,
+    options.pageSize,
+  );
 }

@@ -28,3 +28,28 @@ export interface JobData {
   triggeredById?: string;
   payload?: unknown;
 }
+
+/** A job as Queue.add/addBulk take it. */
+export interface QueuedJob {
+  name: string;
+  data: JobData;
+  opts: { jobId: string };
+}
+
+// The deterministic job ids of per-row work: whoever enqueues (the API right after its insert, or
+// a sweep rebuilding from PostgreSQL) uses the same id, so a job still in Redis is never doubled.
+export function stripeEventJobFor(eventId: string): QueuedJob {
+  return {
+    name: "stripe-event",
+    data: { trigger: "SCHEDULE", payload: { eventId } },
+    opts: { jobId: `stripe-event-${eventId}` },
+  };
+}
+
+export function scoreReviewJobFor(reviewId: string): QueuedJob {
+  return {
+    name: "score-review",
+    data: { trigger: "SCHEDULE", payload: { reviewId } },
+    opts: { jobId: `score-review-${reviewId}` },
+  };
+}

@@ -9,8 +9,10 @@ import { metricsRollupJob } from "./jobs/metricsRollup.ts";
 import { outboxDeliveryJob } from "./jobs/outboxDelivery.ts";
 import { reconciliationJob } from "./jobs/reconciliation.ts";
 import { refundRecoveryJob } from "./jobs/refundRecovery.ts";
+import { reviewScoringSweepJob } from "./jobs/reviewScoringSweep.ts";
 import { scoreReviewJob } from "./jobs/scoreReview.ts";
 import { stripeEventJob } from "./jobs/stripeEvent.ts";
+import { stripeEventSweepJob } from "./jobs/stripeEventSweep.ts";
 import { weeklyCheckupJob } from "./jobs/weeklyCheckup.ts";
 
 export const jobCatalog: readonly JobDefinition[] = [
@@ -18,7 +20,9 @@ export const jobCatalog: readonly JobDefinition[] = [
   featuredExpiryJob,
   jobHealthJob(() => jobCatalog),
   scoreReviewJob,
+  reviewScoringSweepJob,
   stripeEventJob,
+  stripeEventSweepJob,
   refundRecoveryJob,
   outboxDeliveryJob,
   reconciliationJob,

@@ -128,7 +128,15 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       const payload = definition.payload.safeParse(job.data.payload ?? {});
       if (!payload.success) throw new UnrecoverableError(`Invalid payload: ${payload.error.message}`);
       const outcome = await definition.handler(
-        { db, env, events: events.bus, logger: logger.child({ job: job.name, jobRunId }), jobRunId, redis: locks },
+        {
+          db,
+          env,
+          events: events.bus,
+          logger: logger.child({ job: job.name, jobRunId }),
+          jobRunId,
+          redis: locks,
+          queue,
+        },
         payload.data,
       );
       await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });

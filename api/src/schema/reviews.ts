@@ -10,6 +10,7 @@ import {
 } from "@steward/core/reviews";
 import { ConflictError } from "@steward/core/errors";
 import type { Prisma } from "@steward/db/client";
+import { scoreReviewJobFor } from "@steward/worker/queue";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -216,11 +217,8 @@ builder.mutationFields((t) => ({
         body: args.body,
       });
       // Deterministic job id: a retried request never scores the same review twice at once.
-      await jobs.add(
-        "score-review",
-        { trigger: "SCHEDULE", payload: { reviewId: review.id } },
-        { jobId: `score-review-${review.id}` },
-      );
+      const job = scoreReviewJobFor(review.id);
+      await jobs.add(job.name, job.data, job.opts);
       return review;
     },
   }),

@@ -10,7 +10,7 @@ import type { Logger } from "@steward/core/logger";
 import { receiveStripeWebhook } from "@steward/core/payments";
 import { stripeClientFor, stripeSettings } from "@steward/core/stripe";
 import type { Db } from "@steward/db/client";
-import type { JobData } from "@steward/worker/queue";
+import { type JobData, stripeEventJobFor } from "@steward/worker/queue";
 import type { Queue } from "bullmq";
 
 const MAX_BODY_BYTES = 512 * 1024;
@@ -77,11 +77,8 @@ export function createStripeWebhookHandler(
       return reply(res, 200, { received: true, duplicate: true });
     }
     // Deterministic job id: a redelivery while the job is queued or done adds nothing.
-    await jobs.add(
-      "stripe-event",
-      { trigger: "SCHEDULE", payload: { eventId: receipt.eventId } },
-      { jobId: `stripe-event-${receipt.eventId}` },
-    );
+    const job = stripeEventJobFor(receipt.eventId);
+    await jobs.add(job.name, job.data, job.opts);
     return reply(res, 200, { received: true, ...(receipt.kind === "duplicate" ? { duplicate: true } : {}) });
   }
 

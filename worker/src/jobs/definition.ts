@@ -4,8 +4,10 @@ import type { EventBus } from "@steward/core/events";
 import type { JobOutcome } from "@steward/core/jobRuns";
 import type { Logger } from "@steward/core/logger";
 import type { Db } from "@steward/db/client";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
+import type { JobData } from "../queue.ts";
 
 export interface JobContext {
   db: Db;
@@ -15,6 +17,8 @@ export interface JobContext {
   jobRunId: string;
   /** The worker's own Redis connection (health probes, the API's window summaries). */
   redis: Redis;
+  /** The jobs queue, for sweeps that re-enqueue work PostgreSQL still holds as pending. */
+  queue: Queue<JobData>;
 }
 
 export interface JobDefinition<Payload extends z.ZodType = z.ZodType> {

@@ -1,6 +1,7 @@
 // Daily at 02:00 marketplace time: expire placements past featuredUntil, then promote each
 // region's queue FIFO until its slots are full. Idempotent: a second run right after changes
-// nothing, and two runs at once serialize on the regions' row locks.
+// nothing, and two runs at once serialize on the regions' row locks. Also run at once when Redis
+// comes back empty: the day's run may have gone with it, and placements past their end stay shown.
 import { describeChanges, expireAndPromote } from "@steward/core/placements";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
@@ -13,6 +14,7 @@ export const featuredExpiryJob = defineJob({
     tz: process.env.MARKETPLACE_TIME_ZONE ?? "Australia/Melbourne",
     everyMinutes: 24 * 60,
   },
+  runOnRestore: true,
   payload: z.object({}).passthrough(),
   async handler({ db }) {
     const changes = await expireAndPromote(db);

@@ -1,0 +1,228 @@
+// Sweeps that rebuild work from PostgreSQL when Redis lost the job: a Stripe event stored by the
+// real webhook endpoint whose stripe-event job is gone (queue obliterated) is processed exactly
+// once by the stripe-event-sweep job on a real worker; a job still queued is not doubled; a pending
+// review never scored is scored once by review-scoring-sweep.
+import { createLogger } from "@steward/core/logger";
+import { processStripeEvent, receiveStripeWebhook, sweepPendingStripeEvents } from "@steward/core/payments";
+import { stripeClientFor } from "@steward/core/stripe";
+import { sweepUnscoredReviews } from "@steward/core/reviews";
+import { JOBS_QUEUE, connectionFor, stripeEventJobFor, type JobData } from "@steward/worker/queue";
+import { Queue } from "bullmq";
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jobCatalog } from "../../worker/src/registry.ts";
+import { buildWorker, type StewardWorker } from "../../worker/src/worker.ts";
+import {
+  createBusiness,
+  createRegion,
+  type PaymentsStack,
+  startPaymentsStack,
+  WEBHOOK_SECRET,
+} from "./payments-stack.ts";
+
+let stack: PaymentsStack;
+let queue: Queue<JobData>;
+let worker: StewardWorker | null = null;
+let regionId: string;
+const MINUTES_AGO = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+
+beforeAll(async () => {
+  stack = await startPaymentsStack();
+  queue = new Queue<JobData>(JOBS_QUEUE, {
+    prefix: stack.api.env.REDIS_PREFIX,
+    connection: connectionFor(stack.api.env.REDIS_URL),
+  });
+  regionId = (await createRegion(stack.db, 5)).id;
+});
+afterAll(async () => {
+  await worker?.stop();
+  await queue?.close();
+  await stack?.stop();
+});
+
+/**
+ * A placement charge at the sandbox and its signed event, delivered to the real webhook endpoint
+ * (stored and queued), or only stored as the endpoint stores it (so a running worker cannot take
+ * it before the test decides what Redis holds).
+ */
+async function receivedEvent(via: "http" | "store"): Promise<{ eventId: string; chargeId: string }> {
+  const business = await createBusiness(stack.db, regionId);
+  const charge = stack.stripeSandbox.createCharge({
+    amount: 2200,
+    currency: "aud",
+    metadata: { business_id: business.id },
+  });
+  const event = stack.stripeSandbox.state.events.values().find((e) => e.data.object.id === charge.id);
+  if (!event) throw new Error("the sandbox recorded no event for the charge");
+  const payload = JSON.stringify(event);
+  const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+  if (via === "store") {
+    const receipt = await receiveStripeWebhook(stack.db, stripeClientFor(stack.api.env), {
+      rawBody: Buffer.from(payload),
+      signature,
+      secret: WEBHOOK_SECRET,
+    });
+    expect(receipt.kind).toBe("stored");
+    return { eventId: event.id, chargeId: charge.id };
+  }
+  const response = await fetch(`${stack.api.url}/webhooks/stripe`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "stripe-signature": signature },
+    body: payload,
+  });
+  expect(response.status).toBe(200);
+  return { eventId: event.id, chargeId: charge.id };
+}
+
+/** Runs one job by name on the worker and waits for it to complete. */
+async function runJob(name: string): Promise<void> {
+  const job = await queue.add(name, { trigger: "MANUAL" });
+  await expect.poll(() => queue.getJobState(job.id ?? ""), { timeout: 20_000, interval: 100 }).toBe("completed");
+}
+
+async function effectsOf(eventId: string, chargeId: string) {
+  const payments = await stack.db.payment.findMany({
+    where: { stripeChargeId: chargeId },
+    include: { placement: true },
+  });
+  return {
+    event: await stack.db.stripeWebhookEvent.findUniqueOrThrow({ where: { id: eventId } }),
+    payments: payments.length,
+    placements: payments.filter((payment) => payment.placement).length,
+    processedAudits: await stack.db.auditEvent.count({
+      where: { action: "stripe.webhook_processed", targetId: eventId },
+    }),
+  };
+}
+
+describe("stripe events", () => {
+  it("hands back only unprocessed events past the grace period, and FAILED ones with attempts left", async () => {
+    const now = new Date();
+    const at = MINUTES_AGO(5);
+    const rows = [
+      { id: `evt_sw_received_${Date.now()}`, status: "RECEIVED" as const, attempts: 0, receivedAt: at },
+      { id: `evt_sw_running_${Date.now()}`, status: "RECEIVED" as const, attempts: 7, receivedAt: at },
+      { id: `evt_sw_retry_${Date.now()}`, status: "FAILED" as const, attempts: 2, receivedAt: at },
+      { id: `evt_sw_dead_${Date.now()}`, status: "FAILED" as const, attempts: 5, receivedAt: at },
+      { id: `evt_sw_done_${Date.now()}`, status: "PROCESSED" as const, attempts: 1, receivedAt: at },
+      { id: `evt_sw_young_${Date.now()}`, status: "RECEIVED" as const, attempts: 0, receivedAt: now },
+    ];
+    await stack.db.stripeWebhookEvent.createMany({
+      data: rows.map((row) => ({ ...row, type: "customer.created", objectId: null, payload: {} })),
+    });
+    const pages: string[][] = [];
+    const swept = await sweepPendingStripeEvents(
+      stack.db,
+      (ids) => {
+        pages.push(ids);
+        return Promise.resolve();
+      },
+      {
+        olderThanMs: 60_000,
+        maxAttempts: 5,
+        now,
+        pageSize: 2,
+      },
+    );
+    const ours = new Set(rows.map((row) => row.id));
+    const handed = pages.flat().filter((id) => ours.has(id));
+    expect(handed.sort()).toEqual([rows[0]!.id, rows[1]!.id, rows[2]!.id].sort());
+    expect(swept).toBe(pages.flat().length);
+    // Pages of two, walked by (receivedAt, id): every row once.
+    expect(new Set(pages.flat()).size).toBe(pages.flat().length);
+    await stack.db.stripeWebhookEvent.deleteMany({ where: { id: { in: [...ours] } } });
+  });
+
+  it("processes an event whose job Redis lost exactly once, and a second sweep changes nothing", async () => {
+    const { eventId, chargeId } = await receivedEvent("http");
+    expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("waiting");
+    // Redis loses the job; PostgreSQL still says RECEIVED (backdated past the sweep's grace).
+    await queue.obliterate({ force: true });
+    await stack.db.stripeWebhookEvent.update({ where: { id: eventId }, data: { receivedAt: MINUTES_AGO(5) } });
+    expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("unknown");
+
+    worker = buildWorker(stack.api.env, createLogger("sweep-test", "silent"), jobCatalog);
+    await worker.start();
+    await runJob("stripe-event-sweep");
+    await expect
+      .poll(async () => (await effectsOf(eventId, chargeId)).event.status, { timeout: 20_000, interval: 100 })
+      .toBe("PROCESSED");
+    await runJob("stripe-event-sweep");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const effects = await effectsOf(eventId, chargeId);
+    expect(effects).toMatchObject({ payments: 1, placements: 1, processedAudits: 1 });
+    expect(effects.event.attempts).toBe(1);
+    expect(await stack.db.jobRun.count({ where: { queueJobId: `stripe-event-${eventId}`, status: "SUCCEEDED" } })).toBe(
+      1,
+    );
+  });
+
+  it("does not duplicate a job still queued: the sweep leaves it delayed, it then runs once", async () => {
+    if (!worker) throw new Error("the previous test starts the worker");
+    const { eventId, chargeId } = await receivedEvent("store");
+    // Its job is in backoff (delayed) when the sweep comes by.
+    const job = stripeEventJobFor(eventId);
+    await queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
+    await stack.db.stripeWebhookEvent.update({ where: { id: eventId }, data: { receivedAt: MINUTES_AGO(5) } });
+    await runJob("stripe-event-sweep");
+    expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("delayed");
+    const queued = (await queue.getJobs(["waiting", "delayed", "active", "completed"])).filter(
+      (j) => j.name === "stripe-event" && (j.data.payload as { eventId?: string } | undefined)?.eventId === eventId,
+    );
+    expect(queued).toHaveLength(1);
+    expect((await effectsOf(eventId, chargeId)).event).toMatchObject({ status: "RECEIVED", attempts: 0 });
+
+    await (await queue.getJob(`stripe-event-${eventId}`))?.promote();
+    await expect
+      .poll(async () => (await effectsOf(eventId, chargeId)).event.status, { timeout: 20_000, interval: 100 })
+      .toBe("PROCESSED");
+    expect(await effectsOf(eventId, chargeId)).toMatchObject({ payments: 1, placements: 1, processedAudits: 1 });
+  });
+
+  it("processing the same event twice at once records one payment and one placement", async () => {
+    const { eventId, chargeId } = await receivedEvent("store");
+    const stripe = stripeClientFor(stack.api.env);
+    await Promise.all([processStripeEvent(stack.db, stripe, eventId), processStripeEvent(stack.db, stripe, eventId)]);
+    await processStripeEvent(stack.db, stripe, eventId);
+    const effects = await effectsOf(eventId, chargeId);
+    expect(effects).toMatchObject({ payments: 1, placements: 1 });
+    expect(effects.event.status).toBe("PROCESSED");
+  });
+});
+
+describe("reviews", () => {
+  it("scores a pending review whose job Redis lost once; scored and freshly submitted ones are left alone", async () => {
+    if (!worker) throw new Error("the stripe tests start the worker");
+    const business = await createBusiness(stack.db, regionId);
+    const review = (body: string, extra: { createdAt: Date; aiConfidence?: number }) =>
+      stack.db.review.create({ data: { businessId: business.id, rating: 4, body, source: "test", ...extra } });
+    const lost = await review("Lovely trainer, my dog listens now.", { createdAt: MINUTES_AGO(10) });
+    const imported = await review("Imported with a score.", { createdAt: MINUTES_AGO(10), aiConfidence: 0.5 });
+    const fresh = await review("Just submitted; its job follows.", { createdAt: new Date() });
+
+    const handed: string[] = [];
+    await sweepUnscoredReviews(
+      stack.db,
+      (ids) => {
+        handed.push(...ids);
+        return Promise.resolve();
+      },
+      { olderThanMs: 2 * 60_000 },
+    );
+    expect(handed).toContain(lost.id);
+    expect(handed).not.toContain(imported.id);
+    expect(handed).not.toContain(fresh.id);
+
+    await runJob("review-scoring-sweep");
+    await expect
+      .poll(async () => (await stack.db.review.findUniqueOrThrow({ where: { id: lost.id } })).aiScoredAt, {
+        timeout: 20_000,
+        interval: 100,
+      })
+      .not.toBeNull();
+    await runJob("review-scoring-sweep");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await stack.db.reviewScore.count({ where: { reviewId: lost.id } })).toBe(1);
+    expect(await stack.db.reviewScore.count({ where: { reviewId: imported.id } })).toBe(0);
+  });
+});
