@@ -7,8 +7,8 @@
 //      ▼
 //   FAILED (retried with exponential backoff) ──send ok──▶ SENT
 //      └── last attempt, or a permanent SMTP refusal ──▶ DEAD
-// Other outbox kinds (alert notifications) are left to their own deliverers: this one only
-// touches kinds starting with "email.".
+// That bookkeeping is `deliverDue`, shared by every kind family; what differs is the deliverer
+// (SMTP here for kinds starting with "email.", the channel senders for alert notifications).
 import type { Db, DbTx } from "@steward/db/client";
 import { z } from "zod";
 import { systemActor } from "./actor.ts";
@@ -112,7 +112,35 @@ export async function claimDue(
     SELECT id, kind, "dedupKey", payload, attempts FROM claimed ORDER BY "createdAt", id`;
 }
 
-export async function deliverDueEmails(db: Db, sender: EmailSender, options: DeliveryOptions): Promise<DeliveryReport> {
+/** What one send came to. `permanent`: retrying cannot help, so the message is given up on now. */
+export type AttemptResult =
+  | { ok: true; responseCode: number | null }
+  | { ok: false; error: string; responseCode: number | null; permanent: boolean };
+
+/**
+ * One kind family's deliverer (email, alert notifications): how a message is sent and what it
+ * records besides the bookkeeping every family shares (status, backoff, attempt log, DEAD audit).
+ */
+export interface OutboxDeliverer {
+  /** The kinds it owns, e.g. "email.". */
+  kindPrefix: string;
+  /** The audit action when a message is given up on, e.g. "email.dead". */
+  deadAction: string;
+  send(message: Claimed): Promise<AttemptResult>;
+  /** In the transaction that marked the message SENT, when this attempt's claim still held. */
+  onSent?(tx: DbTx, message: Claimed): Promise<void>;
+  /** In the transaction that marked the message DEAD, after the audit entry (`error` as logged). */
+  onDead?(tx: DbTx, message: Claimed, error: string): Promise<void>;
+  /** In the transaction of an attempt that ended the message (SENT or DEAD), after the above. */
+  onSettled?(tx: DbTx, message: Claimed): Promise<void>;
+}
+
+/** Claims due messages of the deliverer's kinds, sends each outside any transaction, records the outcome. */
+export async function deliverDue(
+  db: Db,
+  deliverer: OutboxDeliverer,
+  options: DeliveryOptions,
+): Promise<DeliveryReport> {
   const clock = options.now ?? (() => new Date());
   const batchSize = options.batchSize ?? 20;
   const maxMessages = options.maxMessages ?? 500;
@@ -124,63 +152,43 @@ export async function deliverDueEmails(db: Db, sender: EmailSender, options: Del
       db,
       clock(),
       Math.min(batchSize, maxMessages - handled),
-      EMAIL_KIND_PREFIX,
+      deliverer.kindPrefix,
       options.leaseMs ?? DEFAULT_LEASE_MS,
     );
     if (batch.length === 0) break;
     handled += batch.length;
     for (const message of batch) {
-      const parsed = emailPayload.safeParse(message.payload);
-      let error: { message: string; code: number | null; permanent: boolean } | null = null;
-      let response: string | null = null;
-      if (!parsed.success) {
-        error = { message: `Invalid email payload: ${parsed.error.message}`, code: null, permanent: true };
-      } else {
-        try {
-          const result = await sender.send({
-            ...parsed.data,
-            messageId: `<${message.id}@outbox.steward>`,
-            headers: { "X-Steward-Dedup-Key": message.dedupKey },
-          });
-          response = result.response;
-        } catch (caught) {
-          const code = smtpResponseCode(caught);
-          error = {
-            message: caught instanceof Error ? caught.message : String(caught),
-            code,
-            // 5xx from the server is a permanent refusal (unknown mailbox...): retrying will not help.
-            permanent: code !== null && code >= 500,
-          };
-        }
-      }
+      const result = await deliverer.send(message);
       const now = clock();
       await db.$transaction(async (tx) => {
-        if (error === null) {
-          // Guarded by the attempt we claimed: a deliverer whose lease ran out cannot overwrite.
+        // Guarded by the attempt we claimed: a deliverer whose lease ran out cannot overwrite.
+        const guard = {
+          id: message.id,
+          attempts: message.attempts,
+          status: { in: ["PENDING" as const, "FAILED" as const] },
+        };
+        if (result.ok) {
           const updated = await tx.outboxMessage.updateMany({
-            where: { id: message.id, attempts: message.attempts, status: { in: ["PENDING", "FAILED"] } },
+            where: guard,
             data: { status: "SENT", sentAt: now, lastError: null },
           });
           await tx.deliveryAttempt.create({
-            data: { outboxId: message.id, attempt: message.attempts, ok: true, responseCode: parseCode(response) },
+            data: { outboxId: message.id, attempt: message.attempts, ok: true, responseCode: result.responseCode },
           });
           if (updated.count === 1) {
             report.sent++;
-            await recordAudit(tx, actor, {
-              action: "email.sent",
-              targetType: "OutboxMessage",
-              targetId: message.id,
-              after: { kind: message.kind, to: parsed.success ? parsed.data.to : "", attempt: message.attempts },
-            });
+            await deliverer.onSent?.(tx, message);
           }
+          await deliverer.onSettled?.(tx, message);
           return;
         }
-        const dead = error.permanent || message.attempts >= options.maxAttempts;
+        const dead = result.permanent || message.attempts >= options.maxAttempts;
+        const error = result.error.slice(0, 2000);
         await tx.outboxMessage.updateMany({
-          where: { id: message.id, attempts: message.attempts, status: { in: ["PENDING", "FAILED"] } },
+          where: guard,
           data: {
             status: dead ? "DEAD" : "FAILED",
-            lastError: error.message.slice(0, 2000),
+            lastError: error,
             nextAttemptAt: new Date(now.getTime() + backoffMs(message.attempts)),
           },
         });
@@ -189,24 +197,77 @@ export async function deliverDueEmails(db: Db, sender: EmailSender, options: Del
             outboxId: message.id,
             attempt: message.attempts,
             ok: false,
-            responseCode: error.code,
-            error: error.message.slice(0, 2000),
+            responseCode: result.responseCode,
+            error,
           },
         });
-        if (dead) {
-          report.dead++;
-          await recordAudit(tx, actor, {
-            action: "email.dead",
-            targetType: "OutboxMessage",
-            targetId: message.id,
-            after: { kind: message.kind, attempts: message.attempts },
-            reason: error.message.slice(0, 500),
-          });
-        } else report.retrying++;
+        if (!dead) {
+          report.retrying++;
+          return;
+        }
+        report.dead++;
+        await recordAudit(tx, actor, {
+          action: deliverer.deadAction,
+          targetType: "OutboxMessage",
+          targetId: message.id,
+          after: { kind: message.kind, attempts: message.attempts },
+          reason: error.slice(0, 500),
+        });
+        await deliverer.onDead?.(tx, message, error);
+        await deliverer.onSettled?.(tx, message);
       });
     }
   }
   return report;
+}
+
+/** The email deliverer: SMTP, with the outbox id as Message-ID so a resend is recognisable. */
+function emailDeliverer(sender: EmailSender): OutboxDeliverer {
+  const actor = systemActor("outbox-delivery");
+  return {
+    kindPrefix: EMAIL_KIND_PREFIX,
+    deadAction: "email.dead",
+    async send(message) {
+      const parsed = emailPayload.safeParse(message.payload);
+      if (!parsed.success)
+        return {
+          ok: false,
+          error: `Invalid email payload: ${parsed.error.message}`,
+          responseCode: null,
+          permanent: true,
+        };
+      try {
+        const result = await sender.send({
+          ...parsed.data,
+          messageId: `<${message.id}@outbox.steward>`,
+          headers: { "X-Steward-Dedup-Key": message.dedupKey },
+        });
+        return { ok: true, responseCode: parseCode(result.response) };
+      } catch (caught) {
+        const code = smtpResponseCode(caught);
+        return {
+          ok: false,
+          error: caught instanceof Error ? caught.message : String(caught),
+          responseCode: code,
+          // 5xx from the server is a permanent refusal (unknown mailbox...): retrying will not help.
+          permanent: code !== null && code >= 500,
+        };
+      }
+    },
+    async onSent(tx, message) {
+      const parsed = emailPayload.safeParse(message.payload);
+      await recordAudit(tx, actor, {
+        action: "email.sent",
+        targetType: "OutboxMessage",
+        targetId: message.id,
+        after: { kind: message.kind, to: parsed.success ? parsed.data.to : "", attempt: message.attempts },
+      });
+    },
+  };
+}
+
+export function deliverDueEmails(db: Db, sender: EmailSender, options: DeliveryOptions): Promise<DeliveryReport> {
+  return deliverDue(db, emailDeliverer(sender), options);
 }
 
 function parseCode(response: string | null): number | null {

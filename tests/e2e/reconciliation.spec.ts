@@ -1,7 +1,8 @@
 // Thursday's reconciliation in a real browser against the whole stack (API, worker, the Stripe
 // sandbox started by `npm test`): Stripe holds a charge whose webhook never arrived; the operator
 // runs reconciliation, sees the run finish live with that charge missing in our records, imports
-// it (the business becomes featured or queued), and downloads the run's CSV evidence.
+// it (the business becomes featured or queued), accepts a second one with a note, and downloads
+// the run's CSV evidence.
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { expectSameDocument, markDocument, OPERATOR, signIn, withDb } from "./support.ts";
@@ -34,7 +35,9 @@ async function missedCharge(business: { id: string; regionId: string }): Promise
   return ids[0]!;
 }
 
-test("an operator runs reconciliation, imports a missed charge and downloads the CSV", async ({ page }) => {
+test("an operator runs reconciliation, imports a missed charge, accepts another and downloads the CSV", async ({
+  page,
+}) => {
   const business = await withDb(async (db) => {
     const { rows } = await db.query<{ id: string; name: string; regionId: string }>(
       `SELECT b.id, b.name, b."regionId" FROM "Business" b
@@ -44,6 +47,7 @@ test("an operator runs reconciliation, imports a missed charge and downloads the
     return rows[0]!;
   });
   const chargeId = await missedCharge(business);
+  const acceptedId = await missedCharge(business);
 
   await signIn(page, OPERATOR.email);
   await expect(page.getByRole("heading", { name: `Welcome, ${OPERATOR.name}` })).toBeVisible();
@@ -81,6 +85,27 @@ test("an operator runs reconciliation, imports a missed charge and downloads the
   expect(placement).toHaveLength(1);
   expect(placement[0]).toMatchObject({ businessId: business.id, amountCents: 2200 });
   expect(["ACTIVE", "QUEUED"]).toContain(placement[0]!.status);
+
+  // The other one is accepted as it is: the note is required and kept with the evidence.
+  const note = `Test charge made by hand at Stripe (${Date.now()})`;
+  const other = page.locator(`tbody.discrepancy[data-charge-id="${acceptedId}"]`);
+  await other.getByRole("button", { name: `Accept… ${acceptedId}` }).click();
+  const acceptButton = other.getByRole("button", { name: "Accept difference" });
+  await expect(acceptButton).toBeDisabled();
+  await other.getByLabel(/Why the difference is accepted/).fill(note);
+  await acceptButton.click();
+  await expect(page.getByRole("status").filter({ hasText: `${acceptedId} resolved` })).toBeVisible();
+  await expect(other).toHaveAttribute("data-resolved", "true");
+  await expect(other.getByText(`Note: ${note}`)).toBeVisible();
+  await expect(acceptButton).toHaveCount(0);
+  const accepted = await withDb(async (db) => {
+    const { rows } = await db.query<{ resolution: string; resolutionNote: string }>(
+      `SELECT resolution, "resolutionNote" FROM "Discrepancy" WHERE "stripeChargeId" = $1`,
+      [acceptedId],
+    );
+    return rows;
+  });
+  expect(accepted).toEqual([{ resolution: "ACCEPTED", resolutionNote: note }]);
 
   const [download] = await Promise.all([
     page.waitForEvent("download"),

@@ -309,6 +309,10 @@ describe("retries and the dead state", () => {
     expect(receivers.received()).toHaveLength(9);
     const messages = await database.db.alertEvent.findMany({ where: { alertId: id, kind: "NOTIFIED" } });
     expect(messages.filter((event) => event.message.includes("gave up after 3 attempt(s)"))).toHaveLength(3);
+    const audited = await database.db.auditEvent.count({
+      where: { action: "notification.dead", targetId: { in: rows.map((row) => row.id) } },
+    });
+    expect(audited).toBe(3);
     // Nothing more is sent, however late.
     receivers.ok();
     expect(await deliver(new Date(now.getTime() + 86_400_000))).toEqual({ sent: 0, retrying: 0, dead: 0 });

@@ -45,6 +45,7 @@ export interface LiveFeed {
 /**
  * A page's data kept fresh: re-read (debounced) whenever its subscription delivers and after every
  * reconnect, so nothing published while offline is missed; the feed's own errors go to `onFeed`.
+ * `onEvent` sees each event first and returns false when it applied it in place (no re-read needed).
  */
 export function followLive<Data, Variables extends AnyVariables>(options: {
   client: Client;
@@ -52,7 +53,8 @@ export function followLive<Data, Variables extends AnyVariables>(options: {
   subscription: DocumentInput<Data, Variables>;
   variables: Variables;
   reload: () => Promise<void>;
-  onFeed: (error: string | null) => void;
+  onEvent?: (data: Data) => boolean;
+  onFeed?: (error: string | null) => void;
   debounceMs: number;
 }): LiveFeed {
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -64,10 +66,10 @@ export function followLive<Data, Variables extends AnyVariables>(options: {
     }, delayMs);
   };
   const events = options.client.subscription(options.subscription, options.variables).subscribe((result) => {
-    if (result.error) options.onFeed(errorMessage(result.error));
+    if (result.error) options.onFeed?.(errorMessage(result.error));
     if (result.data) {
-      options.onFeed(null);
-      refresh();
+      options.onFeed?.(null);
+      if (options.onEvent?.(result.data) ?? true) refresh();
     }
   });
   const stopResync = options.live.onConnected(() => refresh());

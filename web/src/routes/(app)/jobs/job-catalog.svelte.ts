@@ -6,7 +6,7 @@ import type { Client, CombinedError } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
 import { graphql, type ResultOf } from "$lib/graphql.ts";
 import { type JobRun, JobRunFields, JobRunRecordedSubscription, mergeJobRuns } from "$lib/job-runs.ts";
-import type { LiveConnection } from "$lib/live.svelte.ts";
+import { followLive, type LiveConnection } from "$lib/live.svelte.ts";
 
 const JobsQuery = graphql(
   `
@@ -90,11 +90,10 @@ export class JobCatalog {
   notice = $state<Notice | null>(null);
 
   readonly #client: Client;
-  readonly #live: LiveConnection | null;
+  readonly #live: LiveConnection;
   #request = 0;
-  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(client: Client, live: LiveConnection | null = null) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
     this.#live = live;
   }
@@ -102,15 +101,17 @@ export class JobCatalog {
   /** Loads the catalog and keeps every job's last run live; returns the function that stops. */
   start(): () => void {
     void this.load();
-    const events = this.#client.subscription(JobRunRecordedSubscription, {}).subscribe((result) => {
-      if (result.data) this.#record(result.data.jobRunRecorded);
+    // An event is applied in place; only a fired schedule (a new next run) is read again.
+    const feed = followLive({
+      client: this.#client,
+      live: this.#live,
+      subscription: JobRunRecordedSubscription,
+      variables: {},
+      reload: () => this.load(),
+      onEvent: (data) => this.#record(data.jobRunRecorded),
+      debounceMs: REFRESH_DEBOUNCE_MS,
     });
-    const stopResync = this.#live?.onConnected(() => this.#scheduleRefresh()) ?? (() => {});
-    return () => {
-      stopResync();
-      events.unsubscribe();
-      if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-    };
+    return () => feed.stop();
   }
 
   async load(): Promise<void> {
@@ -182,22 +183,17 @@ export class JobCatalog {
     return false;
   }
 
-  /** A run started or finished: it is the job's last run now; a fired schedule has a new next run. */
-  #record(run: JobRun): void {
+  /**
+   * A run started or finished: it is the job's last run now. True when a schedule fired, so the
+   * catalog is read again for the new next run.
+   */
+  #record(run: JobRun): boolean {
     let fired = false;
     this.jobs = this.jobs.map((job) => {
       if (job.name !== run.jobName) return job;
       if (job.nextRunAt && new Date(job.nextRunAt).getTime() <= Date.now()) fired = true;
       return { ...job, lastRun: latestRun(job.lastRun, run) };
     });
-    if (fired) this.#scheduleRefresh();
-  }
-
-  #scheduleRefresh(): void {
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = null;
-      void this.load();
-    }, REFRESH_DEBOUNCE_MS);
+    return fired;
   }
 }

@@ -3,8 +3,7 @@
 // one, or the bulk approval at a threshold). Components only render this and call its methods.
 import type { AnyVariables, Client, CombinedError, OperationResult, OperationResultSource } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import type { LiveStatus } from "$lib/live.svelte.ts";
-import type { LiveConnection } from "$lib/live.svelte.ts";
+import { followLive, type LiveConnection, type LiveStatus } from "$lib/live.svelte.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   appendReviews,
@@ -148,7 +147,6 @@ export class ReviewQueue {
   /** Ignores answers to list reads that a newer one replaced. */
   #request = 0;
   #statsRequest = 0;
-  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(client: Client, live: LiveConnection, pageSize = 50) {
     this.#client = client;
@@ -179,31 +177,31 @@ export class ReviewQueue {
     void this.#loadStats();
     void this.#readList(true, "cache-and-network");
 
-    const events = this.#client.subscription(ReviewQueueChangedSubscription, {}).subscribe((result) => {
-      if (result.error) this.liveError = errorMessage(result.error);
-      if (!result.data) return;
-      this.liveError = null;
-      const pushed = result.data.reviewQueueChanged;
-      // The subscription counts at the default threshold; another threshold is read again.
-      if (pushed.threshold === this.threshold) {
-        this.#statsRequest += 1;
-        this.stats = pushed;
-        this.statsError = null;
-      } else void this.#loadStats();
-      this.#scheduleRefresh();
+    const feed = followLive({
+      client: this.#client,
+      live: this.#live,
+      subscription: ReviewQueueChangedSubscription,
+      variables: {},
+      reload: () => this.refresh(),
+      onEvent: (data) => {
+        const pushed = data.reviewQueueChanged;
+        // The subscription counts at the default threshold; another threshold is read again.
+        if (pushed.threshold === this.threshold) {
+          this.#statsRequest += 1;
+          this.stats = pushed;
+          this.statsError = null;
+        } else void this.#loadStats();
+        return true;
+      },
+      onFeed: (error) => (this.liveError = error),
+      debounceMs: REFRESH_DEBOUNCE_MS,
     });
-
-    // Whatever happened while the socket was down: read the counts and the list again.
-    const stopResync = this.#live.onConnected(() => {
-      void this.#loadStats();
-      this.#scheduleRefresh();
-    });
+    // The feed reads the list again after a reconnect; the counts are read again here.
+    const stopStatsResync = this.#live.onConnected(() => void this.#loadStats());
 
     return () => {
-      stopResync();
-      events.unsubscribe();
-      if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-      this.#refreshTimer = null;
+      stopStatsResync();
+      feed.stop();
     };
   }
 
@@ -300,14 +298,6 @@ export class ReviewQueue {
     const shown = new Map(this.reviews.map((review) => [review.id, review]));
     for (const id of this.selected) if (shown.get(id)?.status !== "PENDING") this.selected.delete(id);
     for (const id of this.rowErrors.keys()) if (!shown.has(id)) this.rowErrors.delete(id);
-  }
-
-  #scheduleRefresh(): void {
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = setTimeout(() => {
-      this.#refreshTimer = null;
-      void this.refresh();
-    }, REFRESH_DEBOUNCE_MS);
   }
 
   // ── Counts and threshold ──
