@@ -118,8 +118,9 @@ test("an operator bulk-approves, rejects, reopens, and sees a submitted review a
   await expect(page.locator('[data-stat="auto-eligible"]')).toHaveText("0");
   await expect(confirmation).toHaveCount(0);
 
-  // Reject the oldest pending review as off topic, narrowing the list to its business first.
-  const first = page.locator("tbody.review").first();
+  // Reject the oldest pending review as off topic, narrowing the list to its business first. The
+  // list may still be showing the rows the bulk approval just decided: take the first pending one.
+  const first = page.locator('tbody.review[data-status="PENDING"]').first();
   const globalReviewId = await first.getAttribute("data-review-id");
   expect(globalReviewId).toBeTruthy();
   const reviewId = rawId(globalReviewId ?? "");
