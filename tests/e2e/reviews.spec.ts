@@ -118,18 +118,26 @@ test("an operator bulk-approves, rejects, reopens, and sees a submitted review a
   await expect(page.locator('[data-stat="auto-eligible"]')).toHaveText("0");
   await expect(confirmation).toHaveCount(0);
 
-  // Reject the oldest pending review as off topic, narrowing the list to its business first. The
-  // list may still be showing the rows the bulk approval just decided: take the first pending one.
-  const first = page.locator('tbody.review[data-status="PENDING"]').first();
-  const globalReviewId = await first.getAttribute("data-review-id");
-  expect(globalReviewId).toBeTruthy();
-  const reviewId = rawId(globalReviewId ?? "");
+  // Reject the oldest pending review as off topic, narrowing the list to its business first. Wait
+  // for the list to show the queue as it is after the bulk approval (it refreshes live), then find
+  // the row by its id, so a re-render can't swap it for another.
+  const oldestPendingId = await withDb(async (db) => {
+    const { rows } = await db.query<{ id: string }>(
+      `SELECT id FROM "Review" WHERE status = 'PENDING' ORDER BY "createdAt", id LIMIT 1`,
+    );
+    return rows[0]?.id ?? "";
+  });
+  await expect(page.locator("tbody.review").first()).toHaveAttribute(
+    "data-review-id",
+    globalId("Review", oldestPendingId),
+  );
+  const reviewId = oldestPendingId;
+  const row = reviewRow(page, reviewId);
   const shownName = (text: string) => text.replace(/^Show only reviews of\s*/, "").trim();
-  const businessName = shownName(await first.locator("td.business button").innerText());
-  await first.getByRole("button", { name: /^Show only reviews of / }).click();
+  const businessName = shownName(await row.locator("td.business button").innerText());
+  await row.getByRole("button", { name: /^Show only reviews of / }).click();
   const filters = page.getByRole("form", { name: "Filter reviews" });
   await expect(filters).toContainText(`Business: ${businessName}`);
-  const row = reviewRow(page, reviewId);
   await expect(row).toHaveAttribute("data-status", "PENDING");
   for (const name of await page.locator("tbody.review td.business button").allInnerTexts())
     expect(shownName(name)).toBe(businessName);
