@@ -28,7 +28,6 @@ const drills: [string, () => Promise<DrillResult> | DrillResult][] = [
   ["refund", () => drillKillDuringRefunds(stack, kills)],
   ["expiry", () => drillKillDuringExpiry(stack, kills)],
   ["outbox", () => drillKillDuringOutbox(stack, kills)],
-  // Reconciliation: the job is on another branch; its drill slot is drillKillDuringReconciliation.
   ["reconciliation", () => drillKillDuringReconciliation(stack, kills)],
   ["redis", () => drillRedisRestart(stack)],
   ["stripe", () => drillStripeFaults(stack)],
