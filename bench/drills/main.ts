@@ -32,8 +32,7 @@ const drills: [string, () => Promise<DrillResult> | DrillResult][] = [
   ["redis", () => drillRedisRestart(stack)],
   ["stripe", () => drillStripeFaults(stack)],
   ["smtp", () => drillSmtpDown(stack, { realBackoff: true })],
-  // Slack: the receiver is on another branch; its drill slot is drillSlackDown.
-  ["slack", () => drillSlackDown()],
+  ["slack", () => drillSlackDown(stack, { realBackoff: true })],
   ["postgres", () => drillPostgresRestart()],
 ];
 try {
