@@ -1,9 +1,13 @@
 // The worker killed with SIGKILL in the middle of its work, again and again. BullMQ is
 // at-least-once: a killed worker's job comes back (after its lock lapses) and runs again, so what
 // these drills prove is that every handler is idempotent: every job completes, one Stripe refund
-// per approved request, no slot double-booked, each email delivered once.
+// per approved request, no slot double-booked, each email delivered once, each reconciliation run
+// completed with every discrepancy recorded once.
+import { systemActor } from "@steward/core/actor";
+import { createEventBus } from "@steward/core/events";
+import { startReconciliation } from "@steward/core/reconciliation";
 import { Checks, type DrillResult, type DrillStack, random, sleep, waitUntil } from "./harness.ts";
-import { claimedRefund, createRegion, enqueueEmails } from "./fixtures.ts";
+import { claimedRefund, createBusiness, createRegion, enqueueEmails } from "./fixtures.ts";
 
 async function killAndRestart(stack: DrillStack): Promise<void> {
   await stack.worker.kill();
@@ -317,21 +321,253 @@ export async function drillKillDuringOutbox(stack: DrillStack, kills: number, pe
   };
 }
 
-// ───────────────────────────── Reconciliation (not on this branch) ─────────────────────────────
+// ───────────────────────────── Reconciliation pages ─────────────────────────────
+
+/** Kills per run: BullMQ gives up on a job that stalled more than the worker's limit (5). */
+const KILLS_PER_RUN = 3;
+const RECON_PAGE = 100;
+
+interface SeededRecon {
+  from: Date;
+  to: Date;
+  businessId: string;
+  /** "kind chargeId" of every discrepancy the run must record, and nothing else. */
+  expected: Set<string>;
+  stripeTotals: Record<string, { count: number; amountCents: number; refundedCents: number }>;
+  dbTotals: Record<string, { count: number; amountCents: number; refundedCents: number }>;
+  charges: number;
+}
 
 /**
- * The reconciliation job is being written on another branch. Its drill goes here: start a
- * reconciliation run over several pages of Stripe charges (slow Stripe), SIGKILL the worker mid-page
- * `kills` times, then check the run completed, every discrepancy is recorded once, and no fix
- * (imported charge, created placement) was applied twice.
+ * A day in the past (its own window, so other drills' charges are not in it): `matching` charges
+ * with their payments, and a known set of discrepancies of every kind, spread across the pages.
  */
-export function drillKillDuringReconciliation(_stack: DrillStack, kills: number): DrillResult {
+async function seedReconciliation(stack: DrillStack, matching: number, daysAgo: number): Promise<SeededRecon> {
+  const from = new Date(Math.floor((Date.now() - daysAgo * 86_400_000) / 1000) * 1000);
+  const to = new Date(from.getTime() + 86_400_000);
+  const region = await createRegion(stack.db, 10_000);
+  const business = await createBusiness(stack.db, region.id);
+  const at = (index: number, of: number) =>
+    Math.floor(from.getTime() / 1000) + Math.floor(((index + 0.5) * 86_000) / of);
+  type Kind = "MISSING_IN_DB" | "MISSING_IN_STRIPE" | "AMOUNT_MISMATCH" | "CURRENCY_MISMATCH" | "REFUND_MISMATCH";
+  // Every 40th charge is a discrepancy, cycling through the kinds: several of each, on every page.
+  const kinds: Kind[] = [
+    "MISSING_IN_DB",
+    "MISSING_IN_STRIPE",
+    "AMOUNT_MISMATCH",
+    "CURRENCY_MISMATCH",
+    "REFUND_MISMATCH",
+  ];
+  const expected = new Set<string>();
+  const stripeTotals: SeededRecon["stripeTotals"] = {};
+  const dbTotals: SeededRecon["dbTotals"] = {};
+  const add = (totals: SeededRecon["stripeTotals"], currency: string, amount: number, refunded = 0) => {
+    const total = (totals[currency] ??= { count: 0, amountCents: 0, refundedCents: 0 });
+    total.count++;
+    total.amountCents += amount;
+    total.refundedCents += refunded;
+  };
+  const payments: { stripeChargeId: string; amountCents: number; currency: string; purchasedAt: Date }[] = [];
+  let charges = 0;
+  for (let index = 0; index < matching; index++) {
+    const kind = index % 40 === 7 ? kinds[Math.floor(index / 40) % kinds.length] : undefined;
+    const created = at(index, matching);
+    const amount = 1500 + (index % 7) * 100;
+    const purchasedAt = new Date(created * 1000);
+    if (kind === "MISSING_IN_STRIPE") {
+      const id = `ch_drillmissing${index}${Date.now().toString(36)}`;
+      payments.push({ stripeChargeId: id, amountCents: amount, currency: "aud", purchasedAt });
+      add(dbTotals, "aud", amount);
+      expected.add(`${kind} ${id}`);
+      continue;
+    }
+    const [charge] = stack.stripe.seedCharges([
+      { amount, currency: "aud", created, metadata: { business_id: business.id } },
+    ]);
+    if (!charge) throw new Error("sandbox returned no charge");
+    charges++;
+    let refunded = 0;
+    if (kind === "REFUND_MISMATCH") refunded = stack.stripe.createRefund({ charge: charge.id, amount: 500 }).amount;
+    add(stripeTotals, "aud", amount, refunded);
+    if (kind) expected.add(`${kind} ${charge.id}`);
+    if (kind === "MISSING_IN_DB") continue;
+    const ours = {
+      stripeChargeId: charge.id,
+      amountCents: kind === "AMOUNT_MISMATCH" ? amount + 100 : amount,
+      currency: kind === "CURRENCY_MISMATCH" ? "nzd" : "aud",
+      purchasedAt,
+    };
+    payments.push(ours);
+    add(dbTotals, ours.currency, ours.amountCents);
+  }
+  await stack.db.payment.createMany({
+    data: payments.map((p) => ({ ...p, businessId: business.id, status: "SUCCEEDED" as const })),
+  });
+  return { from, to, businessId: business.id, expected, stripeTotals, dbTotals, charges };
+}
+
+const paymentsSnapshot = async (stack: DrillStack, businessId: string) =>
+  JSON.stringify(
+    await stack.db.payment.findMany({
+      where: { businessId },
+      orderBy: { id: "asc" },
+      select: { id: true, status: true, amountCents: true, currency: true, refundedCents: true, updatedAt: true },
+    }),
+  );
+
+/** Kills the worker while the job lists Stripe's charges: after 0..pages-1 pages, one in flight. */
+async function killMidPage(stack: DrillStack, pages: number): Promise<boolean> {
+  const listed = () => stack.stripe.requests().filter((r) => r.path === "/v1/charges" && r.method === "GET");
+  const before = listed().length;
+  const after = Math.floor(random(0, pages - 1));
+  await waitUntil(
+    "a charges page in flight",
+    () => {
+      const mine = listed().slice(before);
+      return mine.length > after && mine[mine.length - 1]?.status === 0;
+    },
+    60_000,
+    5,
+  );
+  await sleep(random(0, stack.stripe.faults.slowMs * 0.8));
+  const midPage = listed().at(-1)?.status === 0;
+  await killAndRestart(stack);
+  return midPage;
+}
+
+export async function drillKillDuringReconciliation(
+  stack: DrillStack,
+  kills: number,
+  matching = 550,
+): Promise<DrillResult> {
+  const started = Date.now();
+  const checks = new Checks();
+  await ensureWorker(stack);
+  const seeded = await seedReconciliation(stack, matching, 60);
+  const pages = Math.ceil((seeded.charges + 1) / RECON_PAGE);
+  const before = await paymentsSnapshot(stack, seeded.businessId);
+  const operator = systemActor("drill");
+  const bus = createEventBus(stack.redis.url, stack.env.REDIS_PREFIX ?? "drill");
+  const events = bus.bus;
+  let killedMidPage = 0;
+  let killsDone = 0;
+  const runIds: string[] = [];
+  const jobIds: string[] = [];
+  let runMs = 0;
+  // A slow Stripe: a page takes long enough for the kill to land inside it.
+  stack.stripe.faults.set({ slowMs: 250 });
+  try {
+    // As the API does: the run recorded RUNNING, then its job queued; each run killed a few times.
+    while (killsDone < kills) {
+      const run = await startReconciliation(
+        { db: stack.db, events },
+        operator,
+        { from: seeded.from, to: seeded.to },
+        async (runId) => {
+          await stack.queue.add(
+            "payment-reconciliation",
+            { trigger: "MANUAL", payload: { runId } },
+            { jobId: `reconciliation-${runId}` },
+          );
+        },
+      );
+      runIds.push(run.id);
+      jobIds.push(`reconciliation-${run.id}`);
+      for (let kill = 0; kill < KILLS_PER_RUN && killsDone < kills; kill++, killsDone++)
+        if (await killMidPage(stack, pages)) killedMidPage++;
+      const waited = Date.now();
+      await waitUntil(
+        "the killed run to complete",
+        async () => (await stack.db.reconciliationRun.findUnique({ where: { id: run.id } }))?.status === "COMPLETED",
+        120_000,
+        100,
+      ).catch(() => undefined);
+      runMs = Date.now() - waited;
+    }
+    // The schedule's path (no run id): killed right after it recorded its run, the redelivered job
+    // must resume that run, not skip it as "already underway" and leave it RUNNING.
+    const scheduled = await stack.queue.add("payment-reconciliation", { trigger: "SCHEDULE" });
+    const scheduledId = scheduled.id ?? "";
+    jobIds.push(scheduledId);
+    await waitUntil(
+      "the scheduled run to be recorded",
+      async () => (await stack.db.reconciliationRun.count({ where: { status: "RUNNING", trigger: "SCHEDULE" } })) > 0,
+      60_000,
+      5,
+    );
+    const scheduledRun = await stack.db.reconciliationRun.findFirstOrThrow({
+      where: { status: "RUNNING", trigger: "SCHEDULE" },
+    });
+    await killAndRestart(stack);
+    await waitUntil("the scheduled job to finish", () => allCompleted(stack, [scheduledId]), 120_000, 100).catch(
+      () => undefined,
+    );
+    const scheduledAfter = await stack.db.reconciliationRun.findUnique({ where: { id: scheduledRun.id } });
+    checks.expect(
+      "a scheduled run killed mid-run is resumed by its redelivered job (not left RUNNING)",
+      scheduledAfter?.status === "COMPLETED",
+      `${scheduledAfter?.status}`,
+    );
+  } finally {
+    stack.stripe.faults.clear();
+    await bus.close();
+  }
+
+  const states = await jobStates(stack, jobIds);
+  checks.equal(
+    "every reconciliation job completed",
+    [...states.values()].filter((s) => s === "completed").length,
+    jobIds.length,
+  );
+  const runs = await stack.db.reconciliationRun.findMany({ where: { id: { in: runIds } } });
+  checks.equal(
+    "every killed run COMPLETED (resumed, none stuck RUNNING)",
+    runs.filter((r) => r.status === "COMPLETED").length,
+    runIds.length,
+  );
+  checks.equal(
+    "no run left RUNNING to block the next start",
+    await stack.db.reconciliationRun.count({ where: { status: "RUNNING" } }),
+    0,
+  );
+  const recorded = await stack.db.discrepancy.findMany({
+    where: { runId: { in: runIds } },
+    select: { runId: true, kind: true, stripeChargeId: true },
+  });
+  let exact = 0;
+  let extra = 0;
+  for (const runId of runIds) {
+    const mine = recorded.filter((d) => d.runId === runId).map((d) => `${d.kind} ${d.stripeChargeId}`);
+    const set = new Set(mine);
+    if (mine.length === set.size && set.size === seeded.expected.size && [...seeded.expected].every((k) => set.has(k)))
+      exact++;
+    extra += mine.filter((key) => !seeded.expected.has(key)).length;
+  }
+  checks.equal("every run recorded each seeded discrepancy exactly once", exact, runIds.length);
+  checks.equal("no discrepancy recorded that was not seeded", extra, 0);
+  const sameTotals = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  checks.equal(
+    "every run's totals right (both sides, per currency) and all charges compared",
+    runs.filter(
+      (r) =>
+        sameTotals(r.stripeTotals, seeded.stripeTotals) &&
+        sameTotals(r.dbTotals, seeded.dbTotals) &&
+        r.chargesCompared === seeded.charges &&
+        r.discrepancyCount === seeded.expected.size,
+    ).length,
+    runIds.length,
+  );
+  checks.expect("payments unchanged by the runs", (await paymentsSnapshot(stack, seeded.businessId)) === before);
+  checks.equal(
+    "staging emptied (no charges left behind by killed runs)",
+    await stack.db.reconciliationCharge.count({ where: { runId: { in: runIds } } }),
+    0,
+  );
   return {
     name: "worker SIGKILLed mid reconciliation page",
-    runs: `${kills} kills`,
-    checks: [],
-    durationMs: 0,
-    figures:
-      "PENDING: the reconciliation job is not on this branch (drillKillDuringReconciliation in bench/drills/kills.ts)",
+    runs: `${kills} kills + 1, ${runIds.length} runs × ${pages} pages`,
+    checks: checks.list,
+    durationMs: Date.now() - started,
+    figures: `${killedMidPage}/${kills} kills with a page in flight; ${seeded.expected.size} seeded discrepancies per run; last run done ${(runMs / 1000).toFixed(1)} s after its last kill`,
   };
 }

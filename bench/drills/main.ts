@@ -28,13 +28,11 @@ const drills: [string, () => Promise<DrillResult> | DrillResult][] = [
   ["refund", () => drillKillDuringRefunds(stack, kills)],
   ["expiry", () => drillKillDuringExpiry(stack, kills)],
   ["outbox", () => drillKillDuringOutbox(stack, kills)],
-  // Reconciliation: the job is on another branch; its drill slot is drillKillDuringReconciliation.
   ["reconciliation", () => drillKillDuringReconciliation(stack, kills)],
   ["redis", () => drillRedisRestart(stack)],
   ["stripe", () => drillStripeFaults(stack)],
   ["smtp", () => drillSmtpDown(stack, { realBackoff: true })],
-  // Slack: the receiver is on another branch; its drill slot is drillSlackDown.
-  ["slack", () => drillSlackDown()],
+  ["slack", () => drillSlackDown(stack, { realBackoff: true })],
   ["postgres", () => drillPostgresRestart()],
 ];
 try {

@@ -1,10 +1,15 @@
 // Drills where a service Steward depends on misbehaves: Redis restarted and flushed, PostgreSQL
-// restarted, Stripe slow / 429 / 500 (with its 25 requests/s limit on), the SMTP receiver down.
+// restarted, Stripe slow / 429 / 500 (with its 25 requests/s limit on), the SMTP and Slack receivers down.
+import { systemActor } from "@steward/core/actor";
+import { clearAlert, raiseAlert } from "@steward/core/alerts";
 import { createApiToken } from "@steward/core/apiTokens";
 import { loadEnv } from "@steward/core/env";
 import { createLogger } from "@steward/core/logger";
+import { upsertNotificationChannel } from "@steward/core/notificationChannels";
 import { hashPassword } from "@steward/core/passwords";
 import { buildApp } from "../../api/src/app.ts";
+import { type NotifySandbox, type ReceivedNotification, startNotifySandbox } from "../../sandbox/src/notify/server.ts";
+import { freePort } from "../../scripts/lib/services.ts";
 import { stripeEventJobFor } from "../../worker/src/queue.ts";
 import { jobCatalog } from "../../worker/src/registry.ts";
 import { deliverAndCheckEmails } from "./kills.ts";
@@ -550,13 +555,189 @@ export async function drillSmtpDown(stack: DrillStack, options: { realBackoff: b
   };
 }
 
-/** The Slack receiver is being built on another branch (alerts); its drill goes here. */
-export function drillSlackDown(): DrillResult {
+// ───────────────────────────── Slack receiver down ─────────────────────────────
+
+/** The notify sandbox's Slack receiver on a fixed port, so it can go away and come back. */
+async function startDrillSlack() {
+  const port = await freePort();
+  const archived: ReceivedNotification[] = [];
+  let server: NotifySandbox | null = await startNotifySandbox({ port });
   return {
-    name: "Slack receiver down for a while",
-    runs: "-",
-    checks: [],
-    durationMs: 0,
-    figures: "PENDING: the Slack receiver is not on this branch (drillSlackDown in bench/drills/services.ts)",
+    webhookUrl: `http://127.0.0.1:${port}/slack/T0DRILL/B0DRILL/drill-secret`,
+    /** Everything the receiver saw, across restarts, oldest first. */
+    received: () => [...archived, ...(server?.received("slack") ?? [])],
+    /** Gone: connections refused. */
+    async down() {
+      if (!server) return;
+      archived.push(...server.received("slack"));
+      await server.stop();
+      server = null;
+    },
+    /** Back, answering 500 until `ok()`. */
+    async upFailing() {
+      server ??= await startNotifySandbox({ port });
+      server.fail();
+    },
+    ok: () => server?.ok(),
+    stop: async () => {
+      await server?.stop();
+      server = null;
+    },
   };
+}
+
+/** Which alert a Slack message is about (the context line ends with the alert's fingerprint). */
+function slackFingerprint(body: unknown): string | null {
+  const blocks = (body as { blocks?: { type: string; elements?: { text?: string }[] }[] } | null)?.blocks ?? [];
+  const context = blocks.find((block) => block.type === "context")?.elements?.[0]?.text ?? "";
+  return context.split(" · ").at(-1) ?? null;
+}
+
+/**
+ * Alerts raised (and resolved, and raised again) while the Slack receiver is down, then while it
+ * answers 500: deliveries fail, back off and wait (FAILED, never DEAD within the retry budget;
+ * later messages of an alert wait behind its first); once Slack is back each message goes out
+ * once, in order per alert. `realBackoff` waits the real 30 s + 1 min; otherwise "time passes" by
+ * moving the next attempt to now.
+ */
+export async function drillSlackDown(stack: DrillStack, options: { realBackoff: boolean }): Promise<DrillResult> {
+  const started = Date.now();
+  const checks = new Checks();
+  if (!stack.worker.alive) await stack.worker.start();
+  const slack = await startDrillSlack();
+  const tag = `drill.slack.${Date.now().toString(36)}`;
+  const channel = await upsertNotificationChannel(stack.db, systemActor("drill"), {
+    name: `Drill Slack ${tag}`,
+    kind: "SLACK",
+    severities: ["RED", "YELLOW", "GREEN"],
+    url: slack.webhookUrl,
+  });
+  try {
+    await slack.down();
+    // Per alert: fired; fired and resolved; fired, resolved and fired again (reopened).
+    const sequences: string[][] = [];
+    const alerts = 6;
+    for (let index = 0; index < alerts; index++) {
+      const condition = {
+        fingerprint: `${tag}.${index}`,
+        ruleKey: "drill.slack",
+        severity: index % 3 === 0 ? ("RED" as const) : index % 3 === 1 ? ("YELLOW" as const) : ("GREEN" as const),
+        title: `Slack drill alert ${index}`,
+        detail: `Raised while Slack is down (${index})`,
+      };
+      const events = ["Firing"];
+      await raiseAlert(stack.db, condition);
+      if (index % 3 >= 1) {
+        await clearAlert(stack.db, condition.fingerprint, "Drill: condition cleared");
+        events.push("Resolved");
+      }
+      if (index % 3 === 2) {
+        await raiseAlert(stack.db, condition);
+        events.push("Firing");
+      }
+      sequences.push(events);
+    }
+    const mine = { channelId: channel.id, alert: { fingerprint: { startsWith: tag } } };
+    const expectedMessages = sequences.reduce((sum, events) => sum + events.length, 0);
+    checks.equal(
+      "one Slack delivery queued per alert event",
+      await stack.db.outboxMessage.count({ where: mine }),
+      expectedMessages,
+    );
+    const count = (status: "PENDING" | "FAILED" | "SENT" | "DEAD") =>
+      stack.db.outboxMessage.count({ where: { ...mine, status } });
+    const deliverUntil = async (label: string, done: () => Promise<boolean>) =>
+      waitUntil(
+        label,
+        async () => {
+          if (await done()) return true;
+          await stack.queue.add("outbox-delivery", { trigger: "MANUAL" });
+          await sleep(1_000);
+          return false;
+        },
+        options.realBackoff ? 180_000 : 60_000,
+        0,
+      );
+    // Down (connection refused): each alert's first message fails; the rest wait behind it.
+    await deliverUntil("each alert's first Slack message to fail", async () => (await count("FAILED")) === alerts);
+    for (let index = 0; index < 2; index++) {
+      await stack.queue.add("outbox-delivery", { trigger: "MANUAL" });
+      await sleep(700);
+    }
+    checks.equal("while down: each alert's first message FAILED (to retry)", await count("FAILED"), alerts);
+    checks.equal(
+      "while down: later messages wait behind their alert's first",
+      await count("PENDING"),
+      expectedMessages - alerts,
+    );
+    const timePasses = async () => {
+      if (options.realBackoff) {
+        const next = await stack.db.outboxMessage.aggregate({ where: mine, _max: { nextAttemptAt: true } });
+        await sleep(Math.max(0, (next._max.nextAttemptAt?.getTime() ?? Date.now()) - Date.now()));
+      } else {
+        await stack.db.outboxMessage.updateMany({ where: mine, data: { nextAttemptAt: new Date() } });
+      }
+    };
+    // Back, but answering 500: the retry fails again and backs off further.
+    await slack.upFailing();
+    await timePasses();
+    await deliverUntil(
+      "each first message to fail a second time (HTTP 500)",
+      async () =>
+        (await stack.db.outboxMessage.count({ where: { ...mine, status: "FAILED", attempts: 2 } })) === alerts,
+    );
+    checks.equal("none given up (DEAD) while Slack is down or failing", await count("DEAD"), 0);
+    const downFor = Date.now() - started;
+    slack.ok();
+    await timePasses();
+    await deliverUntil("every Slack message SENT", async () => (await count("SENT")) === expectedMessages);
+
+    checks.equal("every Slack message SENT", await count("SENT"), expectedMessages);
+    checks.equal("none DEAD", await count("DEAD"), 0);
+    const delivered = slack
+      .received()
+      .filter((r) => r.status === 200 && (slackFingerprint(r.body) ?? "").startsWith(tag));
+    const refused = slack
+      .received()
+      .filter((r) => r.status === 500 && (slackFingerprint(r.body) ?? "").startsWith(tag));
+    checks.equal("each message reached Slack once (one 200 per message)", delivered.length, expectedMessages);
+    let inOrder = 0;
+    for (let index = 0; index < alerts; index++) {
+      const got = delivered
+        .filter((r) => slackFingerprint(r.body) === `${tag}.${index}`)
+        .map((r) => ((r.body as { text?: string }).text ?? "").split("]")[1]?.trim().split(":")[0] ?? "");
+      if (JSON.stringify(got) === JSON.stringify(sequences[index])) inOrder++;
+    }
+    checks.equal("per alert, Slack got its events once each and in order", inOrder, alerts);
+    const log = await stack.db.deliveryAttempt.findMany({
+      where: { outbox: mine },
+      orderBy: [{ outboxId: "asc" }, { attempt: "asc" }],
+      select: { outboxId: true, ok: true, responseCode: true },
+    });
+    const byMessage = new Map<string, typeof log>();
+    for (const attempt of log) byMessage.set(attempt.outboxId, [...(byMessage.get(attempt.outboxId) ?? []), attempt]);
+    checks.equal(
+      "delivery log: exactly one successful attempt per message, after its failures",
+      [...byMessage.values()].filter((attempts) => attempts.filter((a) => a.ok).length === 1 && attempts.at(-1)?.ok)
+        .length,
+      expectedMessages,
+    );
+    const failed = log.filter((a) => !a.ok);
+    checks.expect(
+      "delivery log records the outage (refused connection) and the 500s",
+      failed.some((a) => a.responseCode === null) && failed.some((a) => a.responseCode === 500),
+      `${failed.length} failed attempts`,
+    );
+    return {
+      name: "Slack receiver down, then 500, for a while",
+      runs: `${alerts} alerts, ${expectedMessages} messages`,
+      checks: checks.list,
+      durationMs: Date.now() - started,
+      figures: `down/failing ${(downFor / 1000).toFixed(1)} s; ${failed.length} failed attempts logged (${refused.length} answered 500), then each sent once, in order (${options.realBackoff ? "real backoff" : "backoff skipped"})`,
+    };
+  } finally {
+    // Later drills' alerts must not queue messages for a receiver that is gone.
+    await stack.db.notificationChannel.update({ where: { id: channel.id }, data: { enabled: false } });
+    await slack.stop();
+  }
 }

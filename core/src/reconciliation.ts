@@ -218,6 +218,15 @@ export async function createReconciliationRun(
   return run;
 }
 
+/**
+ * The run recorded RUNNING, if any. The job resumes it rather than starting another: jobs of this
+ * name run one at a time across workers, so a RUNNING run found by one is not being executed (its
+ * worker was killed mid-run) and would otherwise block every start until it goes stale.
+ */
+export async function runningReconciliationRun(db: Db): Promise<ReconciliationRun | null> {
+  return db.reconciliationRun.findFirst({ where: { status: "RUNNING" }, orderBy: { startedAt: "desc" } });
+}
+
 /** An operator starts a run; `enqueue` hands it to the worker (a run that cannot be queued fails). */
 export async function startReconciliation(
   deps: Pick<ReconciliationDeps, "db" | "events" | "now">,

@@ -1,9 +1,14 @@
 // Fault drills, fast versions (3 kills each; `npm run drills` runs 20): the worker, a real
-// process, SIGKILLed in the middle of a refund, an expiry-and-promotion run and an outbox
-// delivery. Each drill fails if anything was lost or any effect happened twice.
+// process, SIGKILLed in the middle of a refund, an expiry-and-promotion run, an outbox delivery
+// and a reconciliation page. Each drill fails if anything was lost or any effect happened twice.
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { type DrillResult, type DrillStack, startDrillStack } from "../../bench/drills/harness.ts";
-import { drillKillDuringExpiry, drillKillDuringOutbox, drillKillDuringRefunds } from "../../bench/drills/kills.ts";
+import {
+  drillKillDuringExpiry,
+  drillKillDuringOutbox,
+  drillKillDuringReconciliation,
+  drillKillDuringRefunds,
+} from "../../bench/drills/kills.ts";
 import { printDrillTable } from "../../bench/drills/table.ts";
 
 const KILLS = 3;
@@ -35,4 +40,8 @@ it("an expiry-and-promotion run: no slot double-booked, nothing lost, FIFO kept"
 
 it("an outbox delivery: every email delivered, once", async () => {
   expectPassed(await drillKillDuringOutbox(stack, KILLS, 10));
+}, 240_000);
+
+it("a reconciliation page: every killed run resumed and completed, each discrepancy recorded once", async () => {
+  expectPassed(await drillKillDuringReconciliation(stack, KILLS, 350));
 }, 240_000);

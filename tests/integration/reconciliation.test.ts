@@ -453,4 +453,31 @@ describe("starting through the API", () => {
     expect(await fromJobsPage()).toMatchObject({ trigger: "MANUAL", startedById: olive.id, discrepancyCount: 0 });
     expect(await stack.db.reconciliationRun.count()).toBe(runsBefore + 2);
   });
+
+  it("a run left RUNNING by a killed worker is resumed by the next job, not skipped and left blocking starts", async () => {
+    // What a worker SIGKILLed mid-run leaves: the run recorded RUNNING, nobody executing it (the
+    // kill drill found the job's redelivery answering "skipped: already underway" for good).
+    const from = new Date(Date.now() - 90 * DAY);
+    const abandoned = await createReconciliationRun(
+      deps,
+      system,
+      { from, to: new Date(from.getTime() + DAY) },
+      "SCHEDULE",
+    );
+    const runsBefore = await stack.db.reconciliationRun.count();
+    const job = await stack.worker!.queue.add("payment-reconciliation", { trigger: "SCHEDULE" });
+    await expect
+      .poll(async () => (await stack.db.reconciliationRun.findUnique({ where: { id: abandoned.id } }))?.status, {
+        timeout: 20_000,
+      })
+      .toBe("COMPLETED");
+    await expect
+      .poll(
+        async () =>
+          (await stack.db.jobRun.findFirst({ where: { queueJobId: job.id, status: "SUCCEEDED" } }))?.summary ?? "",
+        { timeout: 20_000 },
+      )
+      .toContain(`resumed run ${abandoned.id}`);
+    expect(await stack.db.reconciliationRun.count()).toBe(runsBefore);
+  });
 });

@@ -4,7 +4,11 @@
 // It never changes payments; open discrepancies raise the red reconciliation alert.
 import { type Actor, systemActor } from "@steward/core/actor";
 import { ConflictError } from "@steward/core/errors";
-import { createReconciliationRun, executeReconciliationRun } from "@steward/core/reconciliation";
+import {
+  createReconciliationRun,
+  executeReconciliationRun,
+  runningReconciliationRun,
+} from "@steward/core/reconciliation";
 import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
@@ -21,6 +25,7 @@ export const reconciliationJob = defineJob({
   async handler({ db, env, events, jobRunId }, { runId }) {
     const deps = { db, events, stripe: stripeClientFor(env) };
     let id = runId;
+    let resumed = false;
     if (!id) {
       // Run-now from the Jobs page is recorded as the operator's run.
       const jobRun = await db.jobRun.findUnique({ where: { id: jobRunId }, include: { triggeredBy: true } });
@@ -31,13 +36,19 @@ export const reconciliationJob = defineJob({
       try {
         id = (await createReconciliationRun(deps, actor, {}, jobRun?.trigger === "MANUAL" ? "MANUAL" : "SCHEDULE")).id;
       } catch (error) {
-        if (error instanceof ConflictError) return { summary: "skipped: a reconciliation run is already underway" };
-        throw error;
+        if (!(error instanceof ConflictError)) throw error;
+        // A run left RUNNING by a killed worker (this very job, redelivered after the kill, or an
+        // operator's): skipping would leave it RUNNING and block every start for half an hour.
+        // This job holds the one-at-a-time lock, so nobody else is executing it: resume it.
+        const underway = await runningReconciliationRun(db);
+        if (!underway) throw error;
+        id = underway.id;
+        resumed = true;
       }
     }
     const { run, resumedPages } = await executeReconciliationRun(deps, id);
     return {
-      summary: `${run.chargesCompared} charges compared, ${run.discrepancyCount} discrepanc${run.discrepancyCount === 1 ? "y" : "ies"}${run.inFlightCount ? `, ${run.inFlightCount} in flight` : ""}${resumedPages ? ` (${resumedPages} page(s) retried)` : ""}`,
+      summary: `${resumed ? `resumed run ${run.id}: ` : ""}${run.chargesCompared} charges compared, ${run.discrepancyCount} discrepanc${run.discrepancyCount === 1 ? "y" : "ies"}${run.inFlightCount ? `, ${run.inFlightCount} in flight` : ""}${resumedPages ? ` (${resumedPages} page(s) retried)` : ""}`,
       changes: { runId: run.id, discrepancies: run.discrepancyCount, chargesCompared: run.chargesCompared },
     };
   },
