@@ -104,6 +104,7 @@ async function endToEnd(): Promise<void> {
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
       // Every spec's browser and helpers call from 127.0.0.1; the limits have their own tests.
       RATE_LIMIT_PER_ADDRESS: "100000",
+      WS_CONNECTS_PER_ADDRESS: "100000",
     }),
     startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, ...payments }),
   );

@@ -45,6 +45,13 @@ export const envSchema = z.object({
   /** Requests per window with one API token. */
   RATE_LIMIT_PER_TOKEN: z.coerce.number().int().positive().default(300),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().max(3600).default(60),
+  /**
+   * Websocket upgrades per window from one client address, failed sign-ins included (each is a new
+   * upgrade). The dashboard opens one socket per tab and reconnects at most every few seconds.
+   */
+  WS_CONNECTS_PER_ADDRESS: z.coerce.number().int().positive().default(120),
+  /** Websockets one client address may hold open at once, on each API instance. */
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().default(100),
   /** Operations one websocket may have open at once. */
   WS_MAX_OPERATIONS_PER_CONNECTION: z.coerce.number().int().positive().max(1000).default(20),
   /** Load balancers in front of the API: the client address is taken this many hops from the right of X-Forwarded-For. 0: the socket's address. */
