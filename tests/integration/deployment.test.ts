@@ -1,8 +1,9 @@
 // The documented deployment is well-formed: the development compose file needs no secret; the
-// production one is refused without the PostgreSQL and Redis passwords and validates with them
-// (with Docker's own validator where one is installed), keeps both behind those passwords, runs N
-// stateless APIs behind the web load balancer and M workers on one PostgreSQL and one Redis; every
-// Dockerfile starts an entry point that exists, and the web image's nginx config carries the CSP.
+// production one is refused without the PostgreSQL and Redis passwords or the channel-secret key
+// and validates with them (with Docker's own validator where one is installed), keeps both data
+// stores behind those passwords, runs N stateless APIs behind the web load balancer and M workers
+// on one PostgreSQL and one Redis; every Dockerfile starts an entry point that exists, and the web
+// image's nginx config carries the CSP.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -50,7 +51,11 @@ function readCompose(file: string) {
   return { text, services, required };
 }
 
-const PASSWORDS = { POSTGRES_PASSWORD: "0123456789abcdef", REDIS_PASSWORD: "fedcba9876543210" };
+const PASSWORDS = {
+  POSTGRES_PASSWORD: "0123456789abcdef",
+  REDIS_PASSWORD: "fedcba9876543210",
+  NOTIFY_SECRET_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+};
 
 describe("docker-compose.yml (development services)", () => {
   const dev = readCompose("docker-compose.yml");
@@ -72,8 +77,8 @@ describe("docker-compose.production.yml", () => {
   const production = readCompose("docker-compose.production.yml");
   const { services } = production;
 
-  it("is refused without the PostgreSQL and Redis passwords, and validates with them", () => {
-    expect([...production.required].sort()).toEqual(["POSTGRES_PASSWORD", "REDIS_PASSWORD"]);
+  it("is refused without the PostgreSQL and Redis passwords or NOTIFY_SECRET_KEY, and validates with them", () => {
+    expect([...production.required].sort()).toEqual(["NOTIFY_SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"]);
     const validator = composeValidator();
     // Without either installed, the structural checks here and below still run.
     if (!validator) return;
@@ -116,6 +121,7 @@ describe("docker-compose.production.yml", () => {
     for (const service of [api, worker]) {
       expect(service?.environment?.NODE_ENV).toBe("production");
       expect(service?.environment?.TRUSTED_PROXY_HOPS).toMatch(/\d/);
+      expect(service?.environment?.NOTIFY_SECRET_KEY).toMatch(/^\$\{NOTIFY_SECRET_KEY:\?/);
     }
     // Migrations run only when the operator asks (PRODUCT.md §8), never as part of `up`.
     expect(migrate?.profiles).toEqual(["migrate"]);
