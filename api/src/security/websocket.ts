@@ -29,8 +29,6 @@ export interface ConnectionGate {
    * counted until it closes), or the seconds to put in Retry-After.
    */
   admit(address: string, socket: Duplex): Promise<number | null>;
-  /** Sockets open from `address` on this instance. */
-  openFrom(address: string): number;
 }
 
 /**
@@ -58,7 +56,6 @@ export function createConnectionGate(
       });
       return null;
     },
-    openFrom: (address) => open.get(address) ?? 0,
   };
 }
 
