@@ -11,6 +11,7 @@ import {
   seedMissedChargeInStripeSandbox,
 } from "../prisma/src/seed.ts";
 import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
+import { seedCipher } from "./lib/secrets.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { createDatabaseIfMissing, generate, migrate } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
@@ -64,7 +65,7 @@ try {
   const db = createPrismaClient(env.DATABASE_URL, 2);
   const seeded = await seed(db);
   // One channel of each kind, pointing at the notify sandbox started below.
-  await seedDemoChannels(db, { notifyUrl: notifySandboxUrl, webhookSecret: DEFAULT_WEBHOOK_SECRET });
+  await seedDemoChannels(db, seedCipher(), { notifyUrl: notifySandboxUrl, webhookSecret: DEFAULT_WEBHOOK_SECRET });
   await db.$disconnect();
   if (!seeded.seeded) step("Database already has data; keeping it");
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
 import { mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
 import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
+import { seedCipher } from "./lib/secrets.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { dropDatabase, generate, migrate, recreateDatabase } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
@@ -48,7 +49,7 @@ async function endToEnd(): Promise<void> {
   const notifySandboxUrl = `http://127.0.0.1:${notifyPort}`;
   const db = createPrismaClient(databaseUrl, 2);
   await seed(db);
-  await seedDemoChannels(db, { notifyUrl: notifySandboxUrl, webhookSecret: DEFAULT_WEBHOOK_SECRET });
+  await seedDemoChannels(db, seedCipher(), { notifyUrl: notifySandboxUrl, webhookSecret: DEFAULT_WEBHOOK_SECRET });
   await db.$disconnect();
 
   step("Building the dashboard");
@@ -99,6 +100,7 @@ async function endToEnd(): Promise<void> {
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
       // Every spec's browser and helpers call from 127.0.0.1; the limits have their own tests.
       RATE_LIMIT_PER_ADDRESS: "100000",
+      WS_CONNECTS_PER_ADDRESS: "100000",
     }),
     startService("worker", "npx", ["tsx", "worker/src/main.ts"], { ...env, ...payments }),
   );

@@ -2,6 +2,7 @@
 // and the built dashboard on the same origin. `main.ts` only calls this; tests do too.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { type Actor, ANONYMOUS } from "@steward/core/actor";
 import { publishAlertChangesTo } from "@steward/core/alerts";
@@ -27,7 +28,7 @@ import { createApiMetrics } from "./metrics.ts";
 import { graphqlLimitPlugins } from "./security/graphql-limits.ts";
 import { applySecurityHeaders, dashboardHeaders } from "./security/http-headers.ts";
 import { clientAddress, createRateLimiter } from "./security/rate-limit.ts";
-import { operationsOverCap, refusedSocket } from "./security/websocket.ts";
+import { createConnectionGate, operationsOverCap, refusedSocket, refuseUpgrade } from "./security/websocket.ts";
 import { maskedErrors, UNAVAILABLE_MESSAGE } from "./unavailable.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
@@ -192,7 +193,29 @@ export function buildApp(env: Env, logger: Logger): App {
     serveDashboard(req, res);
   });
 
-  const wsServer = new WebSocketServer({ server, path: "/graphql" });
+  // The upgrade is ours to answer: an address over its connect rate or open-socket cap gets 429
+  // and Retry-After before the handshake, so a flood costs neither a websocket nor a session lookup.
+  const wsServer = new WebSocketServer({ noServer: true, path: "/graphql" });
+  const connectionGate = createConnectionGate(
+    (address) => rateLimiter.limitSocketAddress(address),
+    env.WS_MAX_CONNECTIONS_PER_ADDRESS,
+  );
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Until ws takes the socket over, a client reset must not become an unhandled 'error'.
+    socket.on("error", () => undefined);
+    const address = clientAddress(req, env.TRUSTED_PROXY_HOPS);
+    void connectionGate.admit(address, socket).then(
+      (wait) => {
+        if (wait !== null) return refuseUpgrade(socket, wait);
+        if (socket.destroyed) return;
+        wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit("connection", ws, req));
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "websocket upgrade failed");
+        socket.destroy();
+      },
+    );
+  });
   // A socket lives as long as its session: closed at sign-out (on every API instance, through
   // the bus) and when the session expires, so no event reaches a signed-out browser.
   const socketsBySession = new Map<string, Set<WebSocket>>();

@@ -108,6 +108,9 @@ async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: n
     DATABASE_URL: databaseUrl,
     REDIS_PREFIX: `bench-fanout-${process.pid}`,
     API_PORT: "0",
+    // Every subscriber connects from 127.0.0.1: the per-address socket limits are for attackers.
+    WS_CONNECTS_PER_ADDRESS: String(count * 2),
+    WS_MAX_CONNECTIONS_PER_ADDRESS: String(count * 2),
   });
   const app = buildApp(env, createLogger("bench", "silent"));
   const apiUrl = await app.start();

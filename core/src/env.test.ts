@@ -1,5 +1,6 @@
 // Settings are validated once at boot: a typo must fail fast with a message naming the variable,
 // and everything optional gets a working default.
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadEnv } from "./env.ts";
 
@@ -66,5 +67,15 @@ describe("loadEnv", () => {
     expect(message).toMatch(/REDIS_URL: /);
     expect(message).toMatch(/NODE_ENV: /);
     expect(message).toMatch(/REDIS_PREFIX: /);
+  });
+
+  it("refuses production without NOTIFY_SECRET_KEY, and any key that is not 32 bytes of base64", () => {
+    expect(() => loadEnv({ NODE_ENV: "production" })).toThrow(/NOTIFY_SECRET_KEY: required in production/);
+    const key = randomBytes(32).toString("base64");
+    expect(loadEnv({ NODE_ENV: "production", NOTIFY_SECRET_KEY: key }).NOTIFY_SECRET_KEY).toBe(key);
+    for (const value of [randomBytes(16).toString("base64"), "not base64 at all, not at all!!!!!!!!!!!!!"])
+      expect(() => loadEnv({ NOTIFY_SECRET_KEY: value })).toThrow(/NOTIFY_SECRET_KEY: must be 32 bytes/);
+    // Development and test run without one (the public development key).
+    expect(loadEnv({}).NOTIFY_SECRET_KEY).toBeUndefined();
   });
 });

@@ -45,10 +45,29 @@ export const envSchema = z.object({
   /** Requests per window with one API token. */
   RATE_LIMIT_PER_TOKEN: z.coerce.number().int().positive().default(300),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().max(3600).default(60),
+  /**
+   * Websocket upgrades per window from one client address, failed sign-ins included (each is a new
+   * upgrade). The dashboard opens one socket per tab and reconnects at most every few seconds.
+   */
+  WS_CONNECTS_PER_ADDRESS: z.coerce.number().int().positive().default(120),
+  /** Websockets one client address may hold open at once, on each API instance. */
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().default(100),
   /** Operations one websocket may have open at once. */
   WS_MAX_OPERATIONS_PER_CONNECTION: z.coerce.number().int().positive().max(1000).default(20),
   /** Load balancers in front of the API: the client address is taken this many hops from the right of X-Forwarded-For. 0: the socket's address. */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+
+  // Notification channels
+  /**
+   * 32 bytes, base64 (`openssl rand -base64 32`): encrypts channel secrets at rest. Required in
+   * production; development and test use a fixed public key (core/src/channelSecrets.ts).
+   */
+  NOTIFY_SECRET_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, "base64").length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(value), {
+      error: "must be 32 bytes in base64 (openssl rand -base64 32)",
+    })
+    .optional(),
 
   // Marketplace
   MARKETPLACE_TIME_ZONE: z.string().default("Australia/Melbourne"),
@@ -116,5 +135,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`Invalid environment:\n${problems.join("\n")}`);
   }
+  // Read at boot, not at the first delivery: a production instance without it must not start.
+  if (parsed.data.NODE_ENV === "production" && !parsed.data.NOTIFY_SECRET_KEY)
+    throw new Error("Invalid environment:\n  NOTIFY_SECRET_KEY: required in production (openssl rand -base64 32)");
   return parsed.data;
 }

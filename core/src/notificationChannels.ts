@@ -1,11 +1,13 @@
 // Notification channels, managed by an ADMIN: where alert notifications go (Slack incoming
 // webhook, email over SMTP, PagerDuty Events API v2, a signed ticket webhook) and which
 // severities each takes. Credentials (the Slack webhook URL, the PagerDuty routing key, the HMAC
-// secret) are kept in `secret` and never leave core: callers get `hasSecret` and a redacted URL.
+// secret) are kept in `secret`, encrypted (channelSecrets.ts), and never leave core: callers get
+// `hasSecret` and a redacted URL.
 import type { ChannelKind, Db, NotificationChannel, Severity } from "@steward/db/client";
 import { z } from "zod";
 import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import { ChannelSecretUnreadable, type SecretCipher } from "./channelSecrets.ts";
 import type { EmailSender } from "./email/sender.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
 import { sendAlertEmail } from "./notifications/email.ts";
@@ -136,7 +138,12 @@ function settingsFor(input: ChannelInput, existing: NotificationChannel | null):
   }
 }
 
-export async function upsertNotificationChannel(db: Db, actor: Actor, input: ChannelInput): Promise<ChannelView> {
+export async function upsertNotificationChannel(
+  db: Db,
+  secrets: SecretCipher,
+  actor: Actor,
+  input: ChannelInput,
+): Promise<ChannelView> {
   const name = input.name.trim();
   if (name.length < 2 || name.length > 80) throw new InvalidInputError("The name must be 2 to 80 characters", "name");
   const severities = [...new Set(input.severities)];
@@ -158,7 +165,7 @@ export async function upsertNotificationChannel(db: Db, actor: Actor, input: Cha
       severities,
       enabled: input.enabled ?? existing?.enabled ?? true,
       config: settings.config as object,
-      ...(settings.secret !== undefined ? { secret: settings.secret } : {}),
+      ...(settings.secret !== undefined ? { secret: settings.secret && secrets.seal(settings.secret) } : {}),
     };
     const saved = existing
       ? await tx.notificationChannel.update({ where: { id: existing.id }, data })
@@ -186,6 +193,8 @@ export async function listNotificationChannels(db: Db): Promise<ChannelView[]> {
 
 export interface ChannelSenders {
   email: EmailSender;
+  /** Opens the stored channel secrets. */
+  secrets: SecretCipher;
 }
 
 /** Sends one notification to one channel now. Throws DeliveryFailure when the receiver does not take it. */
@@ -197,19 +206,27 @@ export async function sendToChannel(
 ): Promise<SendOutcome> {
   const config = channel.config as Record<string, unknown>;
   const misconfigured = (what: string) => new DeliveryFailure(`Channel misconfigured: ${what}`, null, true);
+  let secret: string | null;
+  try {
+    secret = channel.secret ? senders.secrets.open(channel.secret) : null;
+  } catch (error) {
+    // Permanent: retrying under the same key cannot succeed.
+    if (error instanceof ChannelSecretUnreadable) throw new DeliveryFailure(error.message, null, true);
+    throw error;
+  }
   switch (channel.kind) {
     case "SLACK":
-      if (!channel.secret) throw misconfigured("no webhook URL");
-      return sendSlack(channel.secret, notification);
+      if (!secret) throw misconfigured("no webhook URL");
+      return sendSlack(secret, notification);
     case "PAGERDUTY": {
       const url = urlConfig.safeParse(config).data?.url;
-      if (!url || !channel.secret) throw misconfigured("no events URL or routing key");
-      return sendPagerDuty(url, channel.secret, notification);
+      if (!url || !secret) throw misconfigured("no events URL or routing key");
+      return sendPagerDuty(url, secret, notification);
     }
     case "WEBHOOK": {
       const url = urlConfig.safeParse(config).data?.url;
-      if (!url || !channel.secret) throw misconfigured("no URL or HMAC secret");
-      return sendWebhook(url, channel.secret, deliveryId, notification);
+      if (!url || !secret) throw misconfigured("no URL or HMAC secret");
+      return sendWebhook(url, secret, deliveryId, notification);
     }
     case "EMAIL": {
       const recipients = emailConfig.safeParse(config).data?.recipients;

@@ -2,6 +2,7 @@
 // operator lifecycle, silences with a reminder, inhibition; and notifications routed by severity
 // through the outbox to real receivers (the notify sandbox over HTTP, the SMTP sandbox over SMTP),
 // each payload as that receiver expects it, with retries, backoff and a dead state.
+import { randomBytes } from "node:crypto";
 import type { Actor } from "@steward/core/actor";
 import {
   acknowledgeAlert,
@@ -13,6 +14,7 @@ import {
   resolveAlert,
   silenceAlert,
 } from "@steward/core/alerts";
+import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { createEmailSender, type EmailSender } from "@steward/core/email/sender";
 import { InvalidInputError, ConflictError } from "@steward/core/errors";
 import { testNotificationChannel, upsertNotificationChannel } from "@steward/core/notificationChannels";
@@ -36,6 +38,8 @@ let email: EmailSender;
 let operator: Actor;
 let admin: Actor;
 let sequence = 0;
+// The development key, as the worker uses it in tests.
+const secrets = channelSecretCipher({});
 
 const condition = (overrides: Partial<AlertCondition> = {}): AlertCondition => {
   const n = ++sequence;
@@ -50,7 +54,7 @@ const condition = (overrides: Partial<AlertCondition> = {}): AlertCondition => {
 };
 
 const deliver = (now?: Date, maxAttempts = 3) =>
-  deliverDueNotifications(database.db, { email }, { maxAttempts, ...(now ? { now: () => now } : {}) });
+  deliverDueNotifications(database.db, { email, secrets }, { maxAttempts, ...(now ? { now: () => now } : {}) });
 
 const timeline = async (alertId: string) =>
   (await database.db.alertEvent.findMany({ where: { alertId }, orderBy: { id: "asc" } })).map((event) => event.kind);
@@ -73,26 +77,26 @@ beforeAll(async () => {
     role: "OPERATOR",
   };
   // PRODUCT.md §5 routing: green → Slack; yellow → email; red → PagerDuty + ticket webhook + Slack.
-  await upsertNotificationChannel(database.db, admin, {
+  await upsertNotificationChannel(database.db, secrets, admin, {
     name: "Slack #ops",
     kind: "SLACK",
     url: `${receivers.url}/slack/T000/B000/XXXXSECRET`,
     severities: ["GREEN", "RED"],
   });
-  await upsertNotificationChannel(database.db, admin, {
+  await upsertNotificationChannel(database.db, secrets, admin, {
     name: "Ops email",
     kind: "EMAIL",
     recipients: ["ops@example.com", "owner@example.com"],
     severities: ["YELLOW"],
   });
-  await upsertNotificationChannel(database.db, admin, {
+  await upsertNotificationChannel(database.db, secrets, admin, {
     name: "PagerDuty",
     kind: "PAGERDUTY",
     url: `${receivers.url}/v2/enqueue`,
     secret: ROUTING_KEY,
     severities: ["RED"],
   });
-  await upsertNotificationChannel(database.db, admin, {
+  await upsertNotificationChannel(database.db, secrets, admin, {
     name: "Tickets",
     kind: "WEBHOOK",
     url: `${receivers.url}/webhook/tickets`,
@@ -257,15 +261,15 @@ describe("channel payloads as their receivers expect them", () => {
 
   it("tests a channel and reports a failing one as a result, not an error", async () => {
     const slack = await database.db.notificationChannel.findUniqueOrThrow({ where: { name: "Slack #ops" } });
-    expect(await testNotificationChannel(database.db, { email }, admin, slack.id)).toMatchObject({
+    expect(await testNotificationChannel(database.db, { email, secrets }, admin, slack.id)).toMatchObject({
       ok: true,
       responseCode: 200,
     });
     receivers.fail(1);
-    const failed = await testNotificationChannel(database.db, { email }, admin, slack.id);
+    const failed = await testNotificationChannel(database.db, { email, secrets }, admin, slack.id);
     expect(failed).toMatchObject({ ok: false, responseCode: 500 });
     expect(failed.message).toMatch(/500/);
-    const broken = await upsertNotificationChannel(database.db, admin, {
+    const broken = await upsertNotificationChannel(database.db, secrets, admin, {
       name: "Nowhere",
       kind: "WEBHOOK",
       url: "http://127.0.0.1:1/hook",
@@ -273,10 +277,42 @@ describe("channel payloads as their receivers expect them", () => {
       severities: ["GREEN"],
       enabled: false,
     });
-    expect(await testNotificationChannel(database.db, { email }, admin, broken.id)).toMatchObject({
+    expect(await testNotificationChannel(database.db, { email, secrets }, admin, broken.id)).toMatchObject({
       ok: false,
       responseCode: null,
     });
+  });
+});
+
+describe("channel secrets at rest", () => {
+  const SLACK_SECRET = "XXXXSECRET";
+
+  it("stores the Slack URL, routing key and HMAC secret encrypted, and delivers with them", async () => {
+    // Every column of every channel row, and the audit trail of their creation, as a dump would show them.
+    const dump = JSON.stringify([
+      await database.db.$queryRaw`SELECT row_to_json(c)::text AS row FROM "NotificationChannel" c`,
+      await database.db.$queryRaw`SELECT row_to_json(a)::text AS row FROM "AuditEvent" a`,
+    ]);
+    for (const secret of [SLACK_SECRET, ROUTING_KEY, WEBHOOK_SECRET]) expect(dump).not.toContain(secret);
+    const stored = await database.db.notificationChannel.findMany({ where: { kind: { not: "EMAIL" } } });
+    expect(stored.length).toBeGreaterThanOrEqual(3);
+    for (const channel of stored) expect(channel.secret).toMatch(/^enc:v1:/);
+
+    const firing = condition();
+    await raiseAlert(database.db, firing);
+    expect(await deliver()).toMatchObject({ sent: 3, dead: 0 });
+    expect(receivers.received("slack")[0]?.path).toBe(`/slack/T000/B000/${SLACK_SECRET}`);
+    expect(receivers.received("pagerduty")[0]?.body).toMatchObject({ routing_key: ROUTING_KEY });
+    expect(receivers.received("webhook")[0]).toMatchObject({ status: 200, signatureValid: true });
+  });
+
+  it("cannot be read under another key: the send fails with a clear message and nothing goes out", async () => {
+    const slack = await database.db.notificationChannel.findUniqueOrThrow({ where: { name: "Slack #ops" } });
+    const otherKey = channelSecretCipher({ NOTIFY_SECRET_KEY: randomBytes(32).toString("base64") });
+    const result = await testNotificationChannel(database.db, { email, secrets: otherKey }, admin, slack.id);
+    expect(result).toMatchObject({ ok: false, responseCode: null });
+    expect(result.message).toMatch(/NOTIFY_SECRET_KEY/);
+    expect(receivers.received()).toHaveLength(0);
   });
 });
 
@@ -464,13 +500,13 @@ describe("channel management", () => {
     ];
     for (const input of bad)
       await expect(
-        upsertNotificationChannel(database.db, admin, { name: "Bad one", severities: ["RED"], ...input }),
+        upsertNotificationChannel(database.db, secrets, admin, { name: "Bad one", severities: ["RED"], ...input }),
       ).rejects.toBeInstanceOf(InvalidInputError);
     expect(await database.db.notificationChannel.count()).toBe(count);
   });
 
   it("keeps secrets out of what it returns and keeps a stored secret when an update leaves it out", async () => {
-    const created = await upsertNotificationChannel(database.db, admin, {
+    const created = await upsertNotificationChannel(database.db, secrets, admin, {
       name: "Second Slack",
       kind: "SLACK",
       url: "https://hooks.slack.com/services/T1/B1/TOPSECRET",
@@ -478,7 +514,7 @@ describe("channel management", () => {
     });
     expect(JSON.stringify(created)).not.toContain("TOPSECRET");
     expect(created).toMatchObject({ target: "https://hooks.slack.com/…", hasSecret: true });
-    const updated = await upsertNotificationChannel(database.db, admin, {
+    const updated = await upsertNotificationChannel(database.db, secrets, admin, {
       id: created.id,
       name: "Second Slack",
       kind: "SLACK",
@@ -487,7 +523,8 @@ describe("channel management", () => {
     });
     expect(updated).toMatchObject({ severities: ["GREEN", "YELLOW"], enabled: false, hasSecret: true });
     const row = await database.db.notificationChannel.findUniqueOrThrow({ where: { id: created.id } });
-    expect(row.secret).toBe("https://hooks.slack.com/services/T1/B1/TOPSECRET");
+    expect(row.secret).not.toContain("TOPSECRET");
+    expect(secrets.open(row.secret!)).toBe("https://hooks.slack.com/services/T1/B1/TOPSECRET");
     const audit = await database.db.auditEvent.findMany({ where: { targetId: created.id } });
     expect(JSON.stringify(audit)).not.toContain("TOPSECRET");
   });

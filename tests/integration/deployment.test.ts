@@ -1,8 +1,10 @@
-// The documented production deployment is well-formed: the compose file validates (with Docker's
-// own validator where one is installed), its production profile runs N stateless APIs behind the
-// web load balancer and M workers on one PostgreSQL and one Redis, every Dockerfile starts an
-// entry point that exists, and the web image's nginx config carries the dashboard's CSP.
-import { execFileSync, spawnSync } from "node:child_process";
+// The documented deployment is well-formed: the development compose file needs no secret; the
+// production one is refused without the PostgreSQL and Redis passwords or the channel-secret key
+// and validates with them (with Docker's own validator where one is installed), keeps both data
+// stores behind those passwords, runs N stateless APIs behind the web load balancer and M workers
+// on one PostgreSQL and one Redis; every Dockerfile starts an entry point that exists, and the web
+// image's nginx config carries the CSP.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +22,7 @@ interface ComposeService {
   deploy?: { replicas?: number };
   depends_on?: Record<string, unknown> | string[];
   command?: string[];
+  ports?: string[];
 }
 
 /** `docker compose` (the plugin) if present, else the standalone docker-compose; null if neither. */
@@ -29,33 +32,96 @@ function composeValidator(): string[] | null {
   return null;
 }
 
-describe("docker-compose.yml", () => {
-  const compose = parse(readFileSync(join(root, "docker-compose.yml"), "utf8"), { merge: true }) as {
-    services: Record<string, ComposeService>;
-  };
+/** Runs the validator's `config -q` with only `variables` set (the caller's own passwords never leak in). */
+function composeConfig(validator: string[], args: string[], variables: Record<string, string>) {
+  const [command, ...prefix] = validator;
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...variables };
+  return spawnSync(command!, [...prefix, ...args, "config", "-q"], { cwd: root, env, encoding: "utf8" });
+}
 
-  it("validates with Docker's compose validator, with and without the production profile", () => {
+function readCompose(file: string) {
+  const text = readFileSync(join(root, file), "utf8");
+  const { services } = parse(text, { merge: true }) as { services: Record<string, ComposeService> };
+  // `${NAME:?message}`: Compose refuses the whole file while NAME is unset or empty (comments aside).
+  const content = text
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("#"))
+    .join("\n");
+  const required = new Set([...content.matchAll(/\$\{(\w+):\?[^}]*\}/g)].map((match) => match[1]));
+  return { text, services, required };
+}
+
+const PASSWORDS = {
+  POSTGRES_PASSWORD: "0123456789abcdef",
+  REDIS_PASSWORD: "fedcba9876543210",
+  NOTIFY_SECRET_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+};
+
+describe("docker-compose.yml (development services)", () => {
+  const dev = readCompose("docker-compose.yml");
+
+  it("needs no secret, so `docker compose up -d` works as it is for the demo", () => {
+    expect(dev.required.size).toBe(0);
+    expect(Object.keys(dev.services).sort()).toEqual(["mailpit", "postgres", "redis"]);
+    // Trust auth only where it is reachable from this machine alone.
+    for (const service of Object.values(dev.services))
+      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
     const validator = composeValidator();
-    // Without either installed, the structural checks below still run.
     if (!validator) return;
-    const [command, ...prefix] = validator;
-    for (const profiles of [[], ["--profile", "production", "--profile", "migrate"]]) {
-      execFileSync(command!, [...prefix, ...profiles, "config", "-q"], { cwd: root, stdio: "pipe" });
+    const result = composeConfig(validator, [], {});
+    expect(result.status, result.stderr).toBe(0);
+  });
+});
+
+describe("docker-compose.production.yml", () => {
+  const production = readCompose("docker-compose.production.yml");
+  const { services } = production;
+
+  it("is refused without the PostgreSQL and Redis passwords or NOTIFY_SECRET_KEY, and validates with them", () => {
+    expect([...production.required].sort()).toEqual(["NOTIFY_SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"]);
+    const validator = composeValidator();
+    // Without either installed, the structural checks here and below still run.
+    if (!validator) return;
+    const args = ["-f", "docker-compose.production.yml", "--profile", "migrate"];
+    for (const missing of Object.keys(PASSWORDS)) {
+      const others = Object.fromEntries(Object.entries(PASSWORDS).filter(([name]) => name !== missing));
+      const refused = composeConfig(validator, args, others);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain(missing);
+      // Set but empty is refused too (`:?`, not `?`).
+      expect(composeConfig(validator, args, { ...others, [missing]: "" }).status).not.toBe(0);
+    }
+    const accepted = composeConfig(validator, args, PASSWORDS);
+    expect(accepted.status, accepted.stderr).toBe(0);
+  });
+
+  it("keeps PostgreSQL and Redis behind those passwords, and the services connect with them", () => {
+    const { postgres, redis } = services;
+    expect(postgres?.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
+    expect(postgres?.environment?.POSTGRES_HOST_AUTH_METHOD).toBe("scram-sha-256");
+    expect(postgres?.environment?.POSTGRES_INITDB_ARGS).toContain("--auth-host=scram-sha-256");
+    const redisCommand = redis?.command ?? [];
+    expect(redisCommand[redisCommand.indexOf("--requirepass") + 1]).toMatch(/^\$\{REDIS_PASSWORD:\?/);
+    // Neither is published on the host: only the containers reach them.
+    for (const service of [postgres, redis]) expect(service?.ports).toBeUndefined();
+    for (const name of ["api", "worker", "migrate"]) {
+      const environment = services[name]?.environment;
+      expect(environment?.DATABASE_URL).toMatch(
+        /^postgresql:\/\/postgres:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:5432\//,
+      );
+      expect(environment?.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]*\}@redis:6379\//);
     }
   });
 
   it("runs several APIs and workers on one PostgreSQL and one Redis, behind the web load balancer", () => {
-    const { api, worker, web, migrate, postgres, redis } = compose.services;
-    expect(postgres?.profiles).toBeUndefined();
-    expect(redis?.profiles).toBeUndefined();
-    for (const service of [api, worker, web]) expect(service?.profiles).toEqual(["production"]);
+    const { api, worker, web, migrate, postgres, redis } = services;
+    for (const service of [postgres, redis, api, worker, web]) expect(service?.profiles).toBeUndefined();
     expect(api?.deploy?.replicas).toBeGreaterThan(1);
     expect(worker?.deploy?.replicas).toBeGreaterThan(1);
     for (const service of [api, worker]) {
       expect(service?.environment?.NODE_ENV).toBe("production");
       expect(service?.environment?.TRUSTED_PROXY_HOPS).toMatch(/\d/);
-      expect(service?.environment?.DATABASE_URL).toContain("@postgres:5432/");
-      expect(service?.environment?.REDIS_URL).toContain("redis://redis:6379");
+      expect(service?.environment?.NOTIFY_SECRET_KEY).toMatch(/^\$\{NOTIFY_SECRET_KEY:\?/);
     }
     // Migrations run only when the operator asks (PRODUCT.md §8), never as part of `up`.
     expect(migrate?.profiles).toEqual(["migrate"]);
@@ -64,7 +130,7 @@ describe("docker-compose.yml", () => {
 
   it("builds every image from a Dockerfile whose entry point exists", () => {
     for (const name of ["api", "worker", "web"]) {
-      const build = compose.services[name]?.build;
+      const build = services[name]?.build;
       expect(build?.context).toBe(".");
       const dockerfile = readFileSync(join(root, build!.dockerfile), "utf8");
       expect(dockerfile).toMatch(/^FROM /m);

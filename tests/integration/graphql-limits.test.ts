@@ -1,6 +1,7 @@
 // Documents that ask for too much are refused before anything runs, over HTTP and graphql-ws:
 // depth, aliases, directives, tokens, cost; batches are refused; production hides the schema
 // (no introspection, no field suggestions). Every operation the dashboard sends still passes.
+import { randomBytes } from "node:crypto";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -20,6 +21,7 @@ beforeAll(async () => {
     NODE_ENV: "production",
     STRIPE_API_KEY: "sk_test_steward_sandbox",
     STRIPE_WEBHOOK_SECRET: "whsec_steward_sandbox",
+    NOTIFY_SECRET_KEY: randomBytes(32).toString("base64"),
   });
   await createOperator(api.database.db, "OPERATOR", "olive@test.example");
   operatorCookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);

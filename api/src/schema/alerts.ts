@@ -1,6 +1,7 @@
 // Alerts (deduplicated by fingerprint, with a timeline and a delivery log), the operator's
 // lifecycle actions, notification channels (ADMIN; secrets never returned) and the live
 // `alertChanged` subscription. Resolvers validate, call core, and map typed domain errors.
+import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { acknowledgeAlert, AlertResolvedError, MAX_SILENCE_MS, resolveAlert, silenceAlert } from "@steward/core/alerts";
 import { createEmailSender } from "@steward/core/email/sender";
 import type { AlertChangedEvent } from "@steward/core/events";
@@ -278,8 +279,8 @@ builder.mutationFields((t) => ({
       }),
       recipients: t.arg.stringList({ required: false, description: "Email: who receives alert emails." }),
     },
-    resolve: (_root, args, { db, actor }) =>
-      upsertNotificationChannel(db, actor, {
+    resolve: (_root, args, { db, env, actor }) =>
+      upsertNotificationChannel(db, channelSecretCipher(env), actor, {
         id: args.id === null || args.id === undefined ? null : String(args.id),
         name: args.name,
         kind: args.kind,
@@ -299,7 +300,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, { db, env, actor }) => {
       const email = createEmailSender(env);
       try {
-        return await testNotificationChannel(db, { email }, actor, String(args.id));
+        return await testNotificationChannel(db, { email, secrets: channelSecretCipher(env) }, actor, String(args.id));
       } finally {
         email.close();
       }

@@ -10,13 +10,20 @@ export interface RateLimiter {
   /** Seconds to wait, or null if the request may go on. */
   limitAddress(address: string): Promise<number | null>;
   limitToken(tokenId: string): Promise<number | null>;
+  /** Websocket upgrades per address: a budget of its own, so sockets and requests don't starve each other. */
+  limitSocketAddress(address: string): Promise<number | null>;
   close(): void;
 }
 
 export function createRateLimiter(
   env: Pick<
     Env,
-    "REDIS_URL" | "REDIS_PREFIX" | "RATE_LIMIT_PER_ADDRESS" | "RATE_LIMIT_PER_TOKEN" | "RATE_LIMIT_WINDOW_SECONDS"
+    | "REDIS_URL"
+    | "REDIS_PREFIX"
+    | "RATE_LIMIT_PER_ADDRESS"
+    | "RATE_LIMIT_PER_TOKEN"
+    | "RATE_LIMIT_WINDOW_SECONDS"
+    | "WS_CONNECTS_PER_ADDRESS"
   >,
   logger: Logger,
 ): RateLimiter {
@@ -33,6 +40,7 @@ export function createRateLimiter(
     });
   const perAddress = limiter("address", env.RATE_LIMIT_PER_ADDRESS);
   const perToken = limiter("token", env.RATE_LIMIT_PER_TOKEN);
+  const socketsPerAddress = limiter("ws-address", env.WS_CONNECTS_PER_ADDRESS);
 
   async function consume(target: RateLimiterRedis, key: string): Promise<number | null> {
     try {
@@ -52,6 +60,7 @@ export function createRateLimiter(
   return {
     limitAddress: (address) => consume(perAddress, address),
     limitToken: (tokenId) => consume(perToken, tokenId),
+    limitSocketAddress: (address) => consume(socketsPerAddress, address),
     close: () => redis.disconnect(),
   };
 }

@@ -1,6 +1,7 @@
 // Delivers due outbox messages: emails over SMTP and alert notifications to their channels
 // (Slack, email, PagerDuty, ticket webhook). Every minute, and right after something is enqueued
 // (the API queues a run). Concurrent runs are safe: rows are claimed with FOR UPDATE SKIP LOCKED.
+import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { createEmailSender } from "@steward/core/email/sender";
 import { deliverDueNotifications, describeNotificationDelivery } from "@steward/core/notifications/deliver";
 import { deliverDueEmails, describeDelivery } from "@steward/core/outbox";
@@ -18,7 +19,11 @@ export const outboxDeliveryJob = defineJob({
     try {
       const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
       const emails = await deliverDueEmails(db, sender, delivery);
-      const notifications = await deliverDueNotifications(db, { email: sender, events }, delivery);
+      const notifications = await deliverDueNotifications(
+        db,
+        { email: sender, secrets: channelSecretCipher(env), events },
+        delivery,
+      );
       return {
         summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
         changes: { emails: { ...emails }, notifications: { ...notifications } },
