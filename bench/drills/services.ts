@@ -3,6 +3,7 @@
 import { systemActor } from "@steward/core/actor";
 import { clearAlert, raiseAlert } from "@steward/core/alerts";
 import { createApiToken } from "@steward/core/apiTokens";
+import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { loadEnv } from "@steward/core/env";
 import { createLogger } from "@steward/core/logger";
 import { upsertNotificationChannel } from "@steward/core/notificationChannels";
@@ -606,7 +607,9 @@ export async function drillSlackDown(stack: DrillStack, options: { realBackoff: 
   if (!stack.worker.alive) await stack.worker.start();
   const slack = await startDrillSlack();
   const tag = `drill.slack.${Date.now().toString(36)}`;
-  const channel = await upsertNotificationChannel(stack.db, systemActor("drill"), {
+  // Encrypted under the key the worker reads from the same environment.
+  const secrets = channelSecretCipher(loadEnv({ ...stack.env, LOG_LEVEL: "silent" }));
+  const channel = await upsertNotificationChannel(stack.db, secrets, systemActor("drill"), {
     name: `Drill Slack ${tag}`,
     kind: "SLACK",
     severities: ["RED", "YELLOW", "GREEN"],
