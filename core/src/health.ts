@@ -395,12 +395,15 @@ export const STALE_AFTER_MS = 5 * MINUTE;
 
 /** Each check's latest result and the overall RAG (the worst of them); the overview reuses it. */
 export async function latestHealth(db: DbTx, now = new Date()): Promise<HealthOverview> {
-  const checks = await Promise.all(
-    checkNames.map(async (check) => ({
-      check,
-      latest: await db.healthCheckResult.findFirst({ where: { check }, orderBy: { checkedAt: "desc" } }),
-    })),
-  );
+  // One round trip for every check's latest row (an index probe each on (check, checkedAt)), not a
+  // query per check: the overview reads this on every request.
+  const latestRows = await db.$queryRaw<HealthCheckResult[]>`
+    SELECT r.* FROM unnest(${[...checkNames]}::text[]) AS wanted(name)
+    CROSS JOIN LATERAL (
+      SELECT * FROM "HealthCheckResult" h WHERE h."check" = wanted.name ORDER BY h."checkedAt" DESC LIMIT 1
+    ) r`;
+  const byCheck = new Map(latestRows.map((row) => [row.check, row]));
+  const checks = checkNames.map((check) => ({ check, latest: byCheck.get(check) ?? null }));
   const known = checks.flatMap((entry) => (entry.latest ? [entry.latest] : []));
   const checkedAt = known.reduce<Date | null>(
     (latest, result) => (latest === null || result.checkedAt > latest ? result.checkedAt : latest),

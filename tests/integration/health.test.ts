@@ -316,6 +316,35 @@ describe("API: health status, rules and flags", () => {
     expect(["YELLOW", "RED"]).toContain(later.overall);
   });
 
+  it("latestHealth takes each check's newest result, whatever order the rows were written in", async () => {
+    const before = await latestHealth(db);
+    // Later than anything the other tests wrote (some run the checks at simulated future times).
+    const newest = new Date(Math.max(Date.now(), before.checkedAt?.getTime() ?? 0) + 10 * MINUTE);
+    // Written newest first, so a query that took the first row it met would answer the older one.
+    await db.healthCheckResult.create({
+      data: { check: "redis", ok: false, status: "RED", detail: "newest: refused", checkedAt: newest },
+    });
+    await db.healthCheckResult.create({
+      data: {
+        check: "redis",
+        ok: true,
+        status: "GREEN",
+        detail: "older",
+        checkedAt: new Date(newest.getTime() - MINUTE),
+      },
+    });
+    const after = await latestHealth(db, newest);
+    expect(after.checks.find((check) => check.check === "redis")?.latest).toMatchObject({
+      ok: false,
+      detail: "newest: refused",
+    });
+    expect(after.overall).toBe("RED");
+    // Every other check still answers its own latest row.
+    for (const { check, latest } of before.checks.filter((entry) => entry.check !== "redis"))
+      expect(after.checks.find((entry) => entry.check === check)?.latest?.id).toBe(latest?.id);
+    await db.healthCheckResult.deleteMany({ where: { checkedAt: { gte: new Date(newest.getTime() - MINUTE) } } });
+  });
+
   it("updateAlertRule: ADMIN only; bad values, unknown thresholds and unknown rules are refused and change nothing", async () => {
     const update = (ruleKey: string, thresholds: { name: string; value: number }[], cookie = adminCookie) =>
       api.graphql<{
