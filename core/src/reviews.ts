@@ -59,10 +59,17 @@ export async function recordReviewScore(
   reviewId: string,
   classifier: string,
   classification: Pick<Classification, "confidence" | "signals">,
-): Promise<void> {
-  await db.$transaction(async (tx) => {
+): Promise<"RECORDED" | "ALREADY_SCORED"> {
+  const outcome = await db.$transaction(async (tx) => {
     const review = await tx.review.findUnique({ where: { id: reviewId }, select: { id: true } });
     if (!review) throw new NotFoundError("Review", reviewId);
+    // Only an unscored review takes a score: a scoring job delivered twice (BullMQ is at least
+    // once) or re-queued by the sweep must not add a second score. The guarded update decides.
+    const { count } = await tx.review.updateMany({
+      where: { id: reviewId, aiScoredAt: null },
+      data: { aiConfidence: classification.confidence, aiProvider: classifier, aiScoredAt: new Date() },
+    });
+    if (count === 0) return "ALREADY_SCORED" as const;
     await tx.reviewScore.create({
       data: {
         reviewId,
@@ -71,12 +78,10 @@ export async function recordReviewScore(
         signals: classification.signals.map((signal) => ({ ...signal })),
       },
     });
-    await tx.review.update({
-      where: { id: reviewId },
-      data: { aiConfidence: classification.confidence, aiProvider: classifier, aiScoredAt: new Date() },
-    });
+    return "RECORDED" as const;
   });
-  events.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "SCORED" });
+  if (outcome === "RECORDED") events.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "SCORED" });
+  return outcome;
 }
 
 export type Decision = { action: "APPROVE" } | { action: "REJECT"; reason: RejectionReason; note?: string | null };

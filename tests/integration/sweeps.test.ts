@@ -2,10 +2,11 @@
 // real webhook endpoint whose stripe-event job is gone (queue obliterated) is processed exactly
 // once by the stripe-event-sweep job on a real worker; a job still queued is not doubled; a pending
 // review never scored is scored once by review-scoring-sweep.
+import { createEventBus } from "@steward/core/events";
 import { createLogger } from "@steward/core/logger";
 import { processStripeEvent, receiveStripeWebhook, sweepPendingStripeEvents } from "@steward/core/payments";
 import { stripeClientFor } from "@steward/core/stripe";
-import { sweepUnscoredReviews } from "@steward/core/reviews";
+import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
 import { JOBS_QUEUE, connectionFor, stripeEventJobFor, type JobData } from "@steward/worker/queue";
 import { Queue } from "bullmq";
 import Stripe from "stripe";
@@ -224,5 +225,43 @@ describe("reviews", () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await stack.db.reviewScore.count({ where: { reviewId: lost.id } })).toBe(1);
     expect(await stack.db.reviewScore.count({ where: { reviewId: imported.id } })).toBe(0);
+  });
+
+  it("a scoring job delivered twice (at least once) gives one score, also when both run at once", async () => {
+    if (!worker) throw new Error("the stripe tests start the worker");
+    const business = await createBusiness(stack.db, regionId);
+    const review = await stack.db.review.create({
+      data: { businessId: business.id, rating: 5, body: "Patient and kind with our rescue dog.", source: "test" },
+    });
+    // Two deliveries of one job (a redelivery after a stall gets the same payload, not the same id).
+    const jobs = await Promise.all(
+      ["a", "b"].map((copy) =>
+        queue.add(
+          "score-review",
+          { trigger: "SCHEDULE", payload: { reviewId: review.id } },
+          { jobId: `dup-${copy}-${review.id}` },
+        ),
+      ),
+    );
+    for (const job of jobs)
+      await expect.poll(() => queue.getJobState(job.id ?? ""), { timeout: 20_000, interval: 100 }).toBe("completed");
+    expect(await stack.db.reviewScore.count({ where: { reviewId: review.id } })).toBe(1);
+
+    // Both recording at once: the guarded update lets exactly one through.
+    const again = await stack.db.review.create({
+      data: { businessId: business.id, rating: 4, body: "Great recall training.", source: "test" },
+    });
+    const events = createEventBus(stack.api.env.REDIS_URL, stack.api.env.REDIS_PREFIX);
+    const outcomes = await Promise.all(
+      [0.91, 0.42].map((confidence) =>
+        recordReviewScore(stack.db, events.bus, again.id, "deterministic", { confidence, signals: [] }),
+      ),
+    ).finally(() => events.close());
+    expect(outcomes.sort()).toEqual(["ALREADY_SCORED", "RECORDED"]);
+    const scores = await stack.db.reviewScore.findMany({ where: { reviewId: again.id } });
+    expect(scores).toHaveLength(1);
+    expect((await stack.db.review.findUniqueOrThrow({ where: { id: again.id } })).aiConfidence).toBe(
+      scores[0]?.confidence,
+    );
   });
 });
