@@ -93,9 +93,10 @@ process.on("message", (command: ClientsCommand) => {
     got = 0;
     report({ type: "armed", tag: command.tag });
   } else {
-    void Promise.all(clients.map((client) => client.dispose())).then(() => {
+    void (async () => {
+      for (const client of clients) await client.dispose();
       for (const socket of sockets) socket.terminate();
       process.exit(0);
-    });
+    })();
   }
 });
