@@ -2,7 +2,7 @@
 //
 //   start   ─▶ a RUNNING run for a period (default the last 7 days), audited; the worker executes it
 //   execute ─▶ Stripe's charges for the period (plus a margin) stream through the SDK's
-//              auto-pagination into an UNLOGGED staging table, 5,000 rows per insert, while the next
+//              auto-pagination into an UNLOGGED staging table, 1,000 rows per insert, while the next
 //              pages download; one SQL join then compares them with our payments by charge id and
 //              records totals per currency and each discrepancy. Memory stays flat whatever the size.
 //   resolve ─▶ an operator fixes one discrepancy (import the missed charge, mark ours failed or
@@ -45,7 +45,7 @@ export const ALERT_FINGERPRINT = "reconciliation.mismatch";
 
 const DAY_MS = 86_400_000;
 const PAGE_SIZE = 100;
-const STAGE_BATCH = 5_000;
+const STAGE_BATCH = 1_000;
 const PROGRESS_EVERY_MS = 500;
 /** How many times a run resumes its listing after Stripe failed beyond the SDK's own retries. */
 const MAX_PAGE_RESUMES = 6;
@@ -388,16 +388,16 @@ async function stageStripeCharges(
 }
 
 async function stageRows(db: Db, runId: string, rows: readonly StagedCharge[]): Promise<void> {
-  // One JSON parameter rather than eight arrays: Prisma converts each array element on its way to
-  // the driver, on the same thread that parses Stripe's pages; one string is cheaper to hand over.
   await db.$executeRaw`
     INSERT INTO "ReconciliationCharge"
       ("runId", "chargeId", "amountCents", "refundedCents", currency, status, refunded, "chargedAt", "inPeriod")
-    SELECT ${runId}::uuid, id, amount, "refundedCents", currency, status, refunded,
-           to_timestamp(created) AT TIME ZONE 'UTC', "inPeriod"
-      FROM json_to_recordset(${JSON.stringify(rows)}::json)
-        AS t(id text, amount int, "refundedCents" int, currency text, status text, refunded bool, created bigint,
-             "inPeriod" bool)
+    SELECT ${runId}::uuid, id, amount, refunded_cents, currency, status, refunded,
+           to_timestamp(created) AT TIME ZONE 'UTC', in_period
+      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.amount)}::int[],
+                  ${rows.map((r) => r.refundedCents)}::int[], ${rows.map((r) => r.currency)}::text[],
+                  ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.refunded)}::bool[],
+                  ${rows.map((r) => r.created)}::bigint[], ${rows.map((r) => r.inPeriod)}::bool[])
+        AS t(id, amount, refunded_cents, currency, status, refunded, created, in_period)
     ON CONFLICT DO NOTHING`;
 }
 
