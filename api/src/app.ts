@@ -30,6 +30,7 @@ import { applySecurityHeaders, dashboardHeaders } from "./security/http-headers.
 import { clientAddress, createRateLimiter } from "./security/rate-limit.ts";
 import { createConnectionGate, operationsOverCap, refusedSocket, refuseUpgrade } from "./security/websocket.ts";
 import { maskedErrors, UNAVAILABLE_MESSAGE } from "./unavailable.ts";
+import { sharedSubscriptionExecution } from "./shared-subscriptions.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
 
 interface ServerContext {
@@ -99,6 +100,15 @@ export function buildApp(env: Env, logger: Logger): App {
       setCookies,
       metrics.plugin,
       ...graphqlLimitPlugins(env),
+      // What a subscriber may see depends on its role or token scopes only (the schema's auth
+      // scopes): subscribers alike share each event's result.
+      sharedSubscriptionExecution<Context>(({ actor }) =>
+        actor.kind === "OPERATOR"
+          ? `operator:${actor.role}`
+          : actor.kind === "API_TOKEN"
+            ? `token:${[...actor.scopes].sort().join(" ")}`
+            : null,
+      ),
     ],
     // One operation per request: a batch would multiply every limit above by its length.
     batching: false,

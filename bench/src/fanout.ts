@@ -2,17 +2,21 @@
 // raised by core in this process (as the worker would) and published through Redis. Measured:
 // from the publish to each subscriber receiving the event (p50, p99, and the last subscriber),
 // beside a bare `ws` broadcast of the same payload to the same number of sockets in the same run.
+// The subscribers run in a child process (fanout-clients.ts) for both, so they do not share the
+// measured server's event loop; publish and receipt instants are on the shared clock `now()`.
+import { fork } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { raiseAlert } from "@steward/core/alerts";
 import { loadEnv } from "@steward/core/env";
 import { createEventBus, type EventBus } from "@steward/core/events";
 import { createLogger } from "@steward/core/logger";
 import { hashPassword } from "@steward/core/passwords";
 import type { Db } from "@steward/db/client";
-import { type Client, createClient } from "graphql-ws";
-import WebSocket, { WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import { buildApp } from "../../api/src/app.ts";
+import type { ClientsCommand, ClientsReport } from "./fanout-clients.ts";
 import type { BenchRow } from "./table.ts";
 
 const PASSWORD = "bench-fanout-password";
@@ -55,51 +59,62 @@ async function signInCookie(apiUrl: string, db: Db): Promise<string> {
   return cookie;
 }
 
-/**
- * Opens `count` graphql-ws subscribers, 100 at a time (2,000 simultaneous upgrades overflow the
- * listen backlog and get reset); `onEvent(index)` is called on each event a subscriber gets.
- */
-async function subscribers(
-  apiUrl: string,
-  cookie: string,
-  count: number,
-  onEvent: (index: number) => void,
-): Promise<Client[]> {
-  class CookieWebSocket extends WebSocket {
-    constructor(address: string | URL, protocols?: string | string[]) {
-      super(address, protocols, { headers: { cookie } });
-    }
-  }
-  const clients: Client[] = [];
-  for (let start = 0; start < count; start += 100) {
-    const batch = Array.from({ length: Math.min(100, count - start) }, (_, offset) => {
-      const index = start + offset;
-      const client = createClient({
-        url: `${apiUrl.replace(/^http/, "ws")}/graphql`,
-        webSocketImpl: CookieWebSocket,
-        retryAttempts: 5,
-        lazy: false,
-      });
-      const connected = new Promise<void>((resolve) => client.on("connected", () => resolve()));
-      client.subscribe(
-        { query: SUBSCRIPTION },
-        { next: () => onEvent(index), error: () => undefined, complete: () => undefined },
-      );
-      clients.push(client);
-      return connected;
-    });
-    await Promise.all(batch);
-  }
-  return clients;
+/** The subscribers' child process (fanout-clients.ts), driven over IPC. */
+interface Clients {
+  send(command: ClientsCommand): void;
+  /** The next report matching `match`, or a rejection after `timeoutMs`. */
+  next<T extends ClientsReport["type"]>(
+    type: T,
+    timeoutMs: number,
+    match?: (report: Extract<ClientsReport, { type: T }>) => boolean,
+  ): Promise<Extract<ClientsReport, { type: T }>>;
+  close(): Promise<void>;
 }
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`fan-out bench: ${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+function forkClients(): Clients {
+  const child = fork(fileURLToPath(new URL("./fanout-clients.ts", import.meta.url)), [], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const waiters = new Set<(report: ClientsReport) => boolean>();
+  child.on("message", (report: ClientsReport) => {
+    for (const waiter of waiters) if (waiter(report)) waiters.delete(waiter);
+  });
+  return {
+    send: (command) => child.send(command),
+    next(type, timeoutMs, match) {
+      type Wanted = Extract<ClientsReport, { type: typeof type }>;
+      return new Promise<Wanted>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`fan-out bench: no ${type} from the subscribers within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const waiter = (report: ClientsReport): boolean => {
+          if (report.type === "failed") {
+            clearTimeout(timer);
+            reject(new Error(`fan-out bench: subscribers failed: ${report.message}`));
+            return true;
+          }
+          if (report.type !== type || (match && !match(report as Wanted))) return false;
+          clearTimeout(timer);
+          resolve(report as Wanted);
+          return true;
+        };
+        waiters.add(waiter);
+      });
+    },
+    async close() {
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      if (child.connected) child.send({ type: "close" } satisfies ClientsCommand);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
+
+/** The shared clock the child stamps receipts with. */
+const now = (): number => performance.timeOrigin + performance.now();
 
 async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: number) {
   const env = loadEnv({
@@ -120,20 +135,24 @@ async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: n
   const timedBus: EventBus = {
     ...publisher.bus,
     publish(routingKey, ...args) {
-      publishedAt = performance.now();
+      publishedAt = now();
       publisher.bus.publish(routingKey, ...args);
     },
   };
-
-  let received: number[] = [];
-  const clients = await subscribers(apiUrl, await signInCookie(apiUrl, db), count, (index) => {
-    received[index] = performance.now();
-  });
+  const clients = forkClients();
   try {
+    clients.send({
+      type: "connect",
+      mode: "graphql",
+      url: `${apiUrl.replace(/^http/, "ws")}/graphql`,
+      cookie: await signInCookie(apiUrl, db),
+      count,
+      query: SUBSCRIPTION,
+    });
+    await clients.next("connected", 300_000);
     const results: Round[] = [];
     // Round 0 warms up and proves every subscriber is listening.
     for (let round = 0; round <= rounds; round++) {
-      received = new Array<number>(count);
       const fingerprint = `bench.fanout:${round}`;
       const condition = {
         fingerprint,
@@ -142,64 +161,58 @@ async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: n
         title: "Fan-out",
         detail: `round ${round}`,
       };
-      const done = () => received.filter((value) => value !== undefined).length === count;
+      clients.send({ type: "arm", tag: fingerprint });
+      await clients.next("armed", 30_000, (report) => report.tag === fingerprint);
+      const complete = clients.next("complete", round === 0 ? 120_000 : 60_000, (report) => report.tag === fingerprint);
       if (round === 0) {
-        // Subscribers connect asynchronously: repeat the warm-up until all of them got one.
-        const started = Date.now();
-        while (!done()) {
+        // Subscriptions start asynchronously: repeat the warm-up event until all of them got it.
+        let warm = false;
+        void complete.then(() => (warm = true)).catch(() => undefined);
+        while (!warm) {
           await raiseAlert(db, condition, new Date(), { events: timedBus });
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          if (Date.now() - started > 120_000) throw new Error("fan-out bench: subscribers did not all connect");
+          await Promise.race([complete, new Promise((resolve) => setTimeout(resolve, 500))]);
         }
+        await complete;
         continue;
       }
       await raiseAlert(db, condition, new Date(), { events: timedBus });
-      await until(done, 60_000, `round ${round} reaching all ${count} subscribers`);
-      results.push({ latencies: received.map((at) => at - publishedAt) });
+      const { times } = await complete;
+      results.push({ latencies: times.map((at) => at - publishedAt) });
     }
     return summarise(results);
   } finally {
-    for (const client of clients) await client.dispose();
+    await clients.close();
     await publisher.close();
     await app.stop();
   }
 }
 
-async function bareBroadcast(count: number, rounds: number, payload: string) {
+/** The same payload (with the round's fingerprint) sent by a bare `ws` server to every socket. */
+async function bareBroadcast(count: number, rounds: number, payloadOf: (fingerprint: string) => string) {
   const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const port = (server.address() as AddressInfo).port;
-  let received: number[] = [];
-  const sockets: WebSocket[] = [];
-  // Connected 100 at a time, as the subscribers are.
-  for (let start = 0; start < count; start += 100) {
-    const batch = Array.from(
-      { length: Math.min(100, count - start) },
-      (_, offset) =>
-        new Promise<WebSocket>((resolve, reject) => {
-          const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-          socket.on("message", () => {
-            received[start + offset] = performance.now();
-          });
-          socket.once("open", () => resolve(socket));
-          socket.once("error", reject);
-        }),
-    );
-    sockets.push(...(await Promise.all(batch)));
-  }
-  await until(() => server.clients.size === count, 30_000, "bare sockets connecting");
+  const clients = forkClients();
   try {
+    clients.send({ type: "connect", mode: "bare", url: `ws://127.0.0.1:${port}`, count });
+    await clients.next("connected", 300_000);
+    if (server.clients.size !== count)
+      throw new Error(`fan-out bench: ${server.clients.size} bare sockets of ${count}`);
     const results: Round[] = [];
     for (let round = 0; round <= rounds; round++) {
-      received = new Array<number>(count);
-      const sentAt = performance.now();
+      const fingerprint = `bench.fanout:${round}`;
+      clients.send({ type: "arm", tag: fingerprint });
+      await clients.next("armed", 30_000, (report) => report.tag === fingerprint);
+      const complete = clients.next("complete", 30_000, (report) => report.tag === fingerprint);
+      const sentAt = now();
+      const payload = payloadOf(fingerprint);
       for (const client of server.clients) client.send(payload);
-      await until(() => received.filter((value) => value !== undefined).length === count, 30_000, "bare broadcast");
-      if (round > 0) results.push({ latencies: received.map((at) => at - sentAt) });
+      const { times } = await complete;
+      if (round > 0) results.push({ latencies: times.map((at) => at - sentAt) });
     }
     return summarise(results);
   } finally {
-    for (const socket of sockets) socket.terminate();
+    await clients.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
@@ -208,20 +221,21 @@ export async function benchFanout(db: Db, databaseUrl: string, subscriberCount: 
   const rounds = 10;
   const alerts = await alertFanout(db, databaseUrl, subscriberCount, rounds);
   // The same bytes a graphql-ws subscriber receives for one alertChanged event.
-  const payload = JSON.stringify({
-    id: "00000000-0000-0000-0000-000000000000",
-    type: "next",
-    payload: {
-      data: {
-        alertChanged: {
-          id: "QWxlcnQ6MDE5YmJmMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw",
-          fingerprint: "bench.fanout:1",
-          status: "FIRING",
-          count: 1,
+  const payload = (fingerprint: string) =>
+    JSON.stringify({
+      id: "00000000-0000-0000-0000-000000000000",
+      type: "next",
+      payload: {
+        data: {
+          alertChanged: {
+            id: "QWxlcnQ6MDE5YmJmMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw",
+            fingerprint,
+            status: "FIRING",
+            count: 1,
+          },
         },
       },
-    },
-  });
+    });
   const bare = await bareBroadcast(subscriberCount, rounds, payload);
   const label = `alertChanged to ${subscriberCount.toLocaleString("en")} subscribers (worker publish → Redis → API → ws)`;
   return [
