@@ -100,13 +100,14 @@ export function buildApp(env: Env, logger: Logger): App {
       setCookies,
       metrics.plugin,
       ...graphqlLimitPlugins(env),
-      // What a subscriber may see depends on its role or token scopes only (the schema's auth
-      // scopes): subscribers alike share each event's result.
+      // One account's subscribers (an operator's tabs, a token's connections) share each event's
+      // result. Keyed by the account, not only its role: a field that one day reads who is asking
+      // can then never hand one operator's answer to another.
       sharedSubscriptionExecution<Context>(({ actor }) =>
         actor.kind === "OPERATOR"
-          ? `operator:${actor.role}`
+          ? `operator:${actor.id}:${actor.role}`
           : actor.kind === "API_TOKEN"
-            ? `token:${[...actor.scopes].sort().join(" ")}`
+            ? `token:${actor.id}:${[...actor.scopes].sort().join(" ")}`
             : null,
       ),
     ],
