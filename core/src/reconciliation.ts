@@ -39,8 +39,13 @@ export const MAX_PERIOD_DAYS = 366;
 export const SETTLE_MS = 10 * 60_000;
 /** How far outside the period Stripe is listed too, to match our rows near the edges. */
 export const EDGE_MARGIN_SECONDS = 3_600;
-/** A RUNNING run without progress for this long died with its worker. */
-export const STALE_RUN_MS = 30 * 60_000;
+/**
+ * A RUNNING run whose heartbeat is older than this lost its executor (worker killed, job lost
+ * with Redis, or given up by BullMQ after too many stalls): the sweep queues it again, and a new
+ * start marks it abandoned. Pages take well under a second and the longest silent step (the
+ * comparison of a million charges) some seconds, so a live run always beats well within it.
+ */
+export const STALE_RUN_MS = 2 * 60_000;
 export const ALERT_FINGERPRINT = "reconciliation.mismatch";
 
 const DAY_MS = 86_400_000;
@@ -190,13 +195,16 @@ export async function createReconciliationRun(
       where: { status: "RUNNING" },
       orderBy: { startedAt: "desc" },
     });
-    if (running && now.getTime() - running.startedAt.getTime() < STALE_RUN_MS)
+    if (running && !isStale(running, now))
       throw new ConflictError("A reconciliation run is already underway; wait for it to finish");
     if (running) {
-      await tx.reconciliationRun.updateMany({
-        where: { status: "RUNNING", startedAt: { lte: new Date(now.getTime() - STALE_RUN_MS) } },
+      // Compare-and-set on the heartbeat read: a run the sweep (or a worker) just claimed is live.
+      const abandoned = await tx.reconciliationRun.updateMany({
+        where: { id: running.id, status: "RUNNING", progressAt: running.progressAt },
         data: { status: "FAILED", finishedAt: now, error: "Abandoned: its worker stopped before it finished" },
       });
+      if (abandoned.count === 0)
+        throw new ConflictError("A reconciliation run is already underway; wait for it to finish");
     }
     const created = await tx.reconciliationRun.create({
       data: {
@@ -218,13 +226,59 @@ export async function createReconciliationRun(
   return run;
 }
 
+const isStale = (run: Pick<ReconciliationRun, "progressAt">, now: Date): boolean =>
+  now.getTime() - run.progressAt.getTime() >= STALE_RUN_MS;
+
 /**
- * The run recorded RUNNING, if any. The job resumes it rather than starting another: jobs of this
- * name run one at a time across workers, so a RUNNING run found by one is not being executed (its
- * worker was killed mid-run) and would otherwise block every start until it goes stale.
+ * The RUNNING run a job without a run id may resume instead of starting another, if nobody else
+ * can be executing it: never picked up (its own job still queued resumes it harmlessly after),
+ * picked up by an earlier attempt of this same job (BullMQ redelivers only once that attempt's
+ * lock expired: its worker died), or with a stale heartbeat. A live run elsewhere (a handler still
+ * executing after Redis was flushed, which took the one-at-a-time lock with it) is left alone.
  */
-export async function runningReconciliationRun(db: Db): Promise<ReconciliationRun | null> {
-  return db.reconciliationRun.findFirst({ where: { status: "RUNNING" }, orderBy: { startedAt: "desc" } });
+export async function resumableReconciliationRun(
+  db: Db,
+  jobId: string,
+  now: Date = new Date(),
+): Promise<ReconciliationRun | null> {
+  const running = await db.reconciliationRun.findFirst({
+    where: { status: "RUNNING" },
+    orderBy: { startedAt: "desc" },
+  });
+  if (!running) return null;
+  return running.jobId === null || running.jobId === jobId || isStale(running, now) ? running : null;
+}
+
+/** The job id a run is queued under, by the API and by the sweep alike (so never queued twice). */
+export const reconciliationJobId = (runId: string): string => `reconciliation-${runId}`;
+
+/**
+ * Hands every RUNNING run whose heartbeat is older than `olderThanMs` to `enqueue` (which queues
+ * it under reconciliationJobId, whose job resumes it). Each is claimed first by a compare-and-set
+ * on the heartbeat read, so of two sweeps at once only one queues it, and a run that beat in the
+ * meantime (live after all) is left alone. Returns the ids handed over.
+ */
+export async function sweepStalledReconciliationRuns(
+  db: Db,
+  enqueue: (runIds: string[]) => Promise<void>,
+  options: { olderThanMs?: number; now?: Date } = {},
+): Promise<string[]> {
+  const now = options.now ?? new Date();
+  const stalled = await db.reconciliationRun.findMany({
+    where: { status: "RUNNING", progressAt: { lt: new Date(now.getTime() - (options.olderThanMs ?? STALE_RUN_MS)) } },
+    select: { id: true, progressAt: true },
+    orderBy: { progressAt: "asc" },
+  });
+  const claimed: string[] = [];
+  for (const run of stalled) {
+    const { count } = await db.reconciliationRun.updateMany({
+      where: { id: run.id, status: "RUNNING", progressAt: run.progressAt },
+      data: { progressAt: now },
+    });
+    if (count === 1) claimed.push(run.id);
+  }
+  if (claimed.length > 0) await enqueue(claimed);
+  return claimed;
 }
 
 /** An operator starts a run; `enqueue` hands it to the worker (a run that cannot be queued fails). */
@@ -262,6 +316,34 @@ export interface RunOutcome {
   run: ReconciliationRun;
   /** Stripe list requests that failed and were retried from the last charge read (not from the start). */
   resumedPages: number;
+  /**
+   * Another execution took the run over (its heartbeat moved under this one), or another run is
+   * underway: this one stopped without changing the run. Never set on a run this one completed.
+   */
+  superseded?: boolean;
+}
+
+/** Thrown inside an execution whose run was taken over; caught by executeReconciliationRun. */
+class SupersededError extends Error {}
+
+/**
+ * One execution's hold on its run: every write it makes compares-and-sets the heartbeat it last
+ * wrote, so once another execution (or the sweep) has moved it, this one stops at its next beat
+ * instead of running the same run twice at once.
+ */
+interface Claim {
+  runId: string;
+  beatAt: Date;
+}
+
+async function beat(db: DbTx, claim: Claim, data: Prisma.ReconciliationRunUpdateManyMutationInput = {}): Promise<void> {
+  const at = new Date(Math.max(Date.now(), claim.beatAt.getTime() + 1));
+  const { count } = await db.reconciliationRun.updateMany({
+    where: { id: claim.runId, status: "RUNNING", progressAt: claim.beatAt },
+    data: { ...data, progressAt: at },
+  });
+  if (count === 0) throw new SupersededError(`Reconciliation run ${claim.runId} was taken over by another execution`);
+  claim.beatAt = at;
 }
 
 interface StagedCharge {
@@ -276,33 +358,65 @@ interface StagedCharge {
 }
 
 /**
- * Executes a RUNNING (or previously FAILED, when the job retries) run to completion. A COMPLETED
- * run is returned as it is, so a redelivered job changes nothing.
+ * Executes a RUNNING (or previously FAILED, when the job retries) run to completion, taking it over
+ * from any earlier execution (which stops at its next heartbeat). A COMPLETED run is returned as
+ * it is, so a redelivered job changes nothing; a FAILED run is not revived while another run is
+ * RUNNING (one run at a time). `jobId` is the BullMQ job executing it, recorded for its redelivery.
  */
-export async function executeReconciliationRun(deps: ReconciliationDeps, runId: string): Promise<RunOutcome> {
+export async function executeReconciliationRun(
+  deps: ReconciliationDeps,
+  runId: string,
+  jobId: string | null = null,
+): Promise<RunOutcome> {
   const { db } = deps;
-  const existing = await db.reconciliationRun.findUnique({ where: { id: runId } });
-  if (!existing) throw new NotFoundError("ReconciliationRun", runId);
-  if (existing.status === "COMPLETED") return { run: existing, resumedPages: 0 };
-  let run = await db.reconciliationRun.update({
-    where: { id: runId },
-    data: { status: "RUNNING", error: null, finishedAt: null, chargesCompared: 0 },
+  const claimed = await db.$transaction(async (tx) => {
+    // Serialised with starts, so a revived FAILED run and a new start cannot both be RUNNING.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('reconciliation.start'))`;
+    const existing = await tx.reconciliationRun.findUnique({ where: { id: runId } });
+    if (!existing) throw new NotFoundError("ReconciliationRun", runId);
+    if (existing.status === "COMPLETED") return { run: existing, claim: null };
+    if (existing.status === "FAILED") {
+      const other = await tx.reconciliationRun.count({ where: { status: "RUNNING", id: { not: runId } } });
+      if (other > 0) return { run: existing, claim: null };
+    }
+    const beatAt = new Date(Math.max(Date.now(), existing.progressAt.getTime() + 1));
+    // Compare-and-set on what was read: an execution finishing right now holds the row until it
+    // commits, and its COMPLETED run must not be reopened.
+    const { count } = await tx.reconciliationRun.updateMany({
+      where: { id: runId, status: existing.status, progressAt: existing.progressAt },
+      data: { status: "RUNNING", error: null, finishedAt: null, chargesCompared: 0, progressAt: beatAt, jobId },
+    });
+    const run = await tx.reconciliationRun.findUniqueOrThrow({ where: { id: runId } });
+    if (count === 0) return { run, claim: null };
+    return { run, claim: { runId, beatAt } satisfies Claim };
   });
+  if (!claimed.claim) return { run: claimed.run, resumedPages: 0, superseded: claimed.run.status !== "COMPLETED" };
+  const claim = claimed.claim;
+  let run = claimed.run;
   await db.reconciliationCharge.deleteMany({ where: { runId } });
   try {
-    const staged = await stageStripeCharges(deps, run);
-    run = await compareAndFinish(deps, run, staged.inPeriod);
+    const staged = await stageStripeCharges(deps, run, (data) => beat(db, claim, data));
+    run = await compareAndFinish(deps, run, staged.inPeriod, claim);
     await settleAlert(db, run.id, systemActor("reconciliation"));
     publish(deps.events, run);
     return { run, resumedPages: staged.resumes };
   } catch (error) {
+    // Taken over: the run and its staged charges now belong to the other execution.
+    if (error instanceof SupersededError)
+      return {
+        run: await db.reconciliationRun.findUniqueOrThrow({ where: { id: runId } }),
+        resumedPages: 0,
+        superseded: true,
+      };
     const message = error instanceof Error ? error.message : String(error);
-    await db.reconciliationCharge.deleteMany({ where: { runId } }).catch(() => undefined);
-    const failed = await db.reconciliationRun.update({
-      where: { id: runId },
+    const { count } = await db.reconciliationRun.updateMany({
+      where: { id: runId, status: "RUNNING", progressAt: claim.beatAt },
       data: { status: "FAILED", finishedAt: new Date(), error: message.slice(0, 2000) },
     });
-    publish(deps.events, failed);
+    if (count === 1) {
+      await db.reconciliationCharge.deleteMany({ where: { runId } }).catch(() => undefined);
+      publish(deps.events, await db.reconciliationRun.findUniqueOrThrow({ where: { id: runId } }));
+    }
     throw error;
   }
 }
@@ -315,6 +429,7 @@ export async function executeReconciliationRun(deps: ReconciliationDeps, runId: 
 async function stageStripeCharges(
   deps: ReconciliationDeps,
   run: ReconciliationRun,
+  heartbeat: (data: { chargesCompared: number }) => Promise<void>,
 ): Promise<{ inPeriod: number; resumes: number }> {
   const { db, stripe } = deps;
   const startSec = run.periodStart.getTime() / 1000;
@@ -350,7 +465,7 @@ async function stageStripeCharges(
     pending = pending
       .then(async () => {
         if (failure.error) return;
-        await db.reconciliationRun.update({ where: { id: run.id }, data: { chargesCompared } });
+        await heartbeat({ chargesCompared });
         publish(deps.events, { id: run.id, status: "RUNNING", chargesCompared });
       })
       .catch(failed);
@@ -417,11 +532,15 @@ async function compareAndFinish(
   deps: ReconciliationDeps,
   run: ReconciliationRun,
   stripeCharges: number,
+  claim: Claim,
 ): Promise<ReconciliationRun> {
   const { start, end } = { start: run.periodStart, end: run.periodEnd };
   const inFlightSince = new Date(clock(deps).getTime() - 3_600_000);
   const completed = await deps.db.$transaction(
     async (tx) => {
+      // Still ours, and locked until this commits: a takeover (its claim waits on the row) then
+      // finds the run COMPLETED, so the discrepancies are recorded by one execution only.
+      await beat(tx, claim);
       // The planner's row estimates for this query are far too high (it cannot see that at most a
       // few kinds match per charge), which would make it spend seconds JIT-compiling a plan that
       // runs in milliseconds; fresh statistics and enough memory keep the joins hashed in memory.

@@ -1,13 +1,26 @@
 // Sweeps that rebuild work from PostgreSQL when Redis lost the job: a Stripe event stored by the
 // real webhook endpoint whose stripe-event job is gone (queue obliterated) is processed exactly
 // once by the stripe-event-sweep job on a real worker; a job still queued is not doubled; a pending
-// review never scored is scored once by review-scoring-sweep.
-import { createEventBus } from "@steward/core/events";
+// review never scored is scored once by review-scoring-sweep; a reconciliation run whose job was
+// lost is resumed by reconciliation-sweep and completes once, while a live one is never touched.
+import { createEventBus, type EventBusHandle } from "@steward/core/events";
 import { createLogger } from "@steward/core/logger";
 import { processStripeEvent, receiveStripeWebhook, sweepPendingStripeEvents } from "@steward/core/payments";
+import {
+  createReconciliationRun,
+  executeReconciliationRun,
+  reconciliationJobId,
+  sweepStalledReconciliationRuns,
+} from "@steward/core/reconciliation";
 import { stripeClientFor } from "@steward/core/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
-import { JOBS_QUEUE, connectionFor, stripeEventJobFor, type JobData } from "@steward/worker/queue";
+import {
+  JOBS_QUEUE,
+  connectionFor,
+  reconciliationJobFor,
+  stripeEventJobFor,
+  type JobData,
+} from "@steward/worker/queue";
 import { Queue } from "bullmq";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -263,5 +276,170 @@ describe("reviews", () => {
     expect((await stack.db.review.findUniqueOrThrow({ where: { id: again.id } })).aiConfidence).toBe(
       scores[0]?.confidence,
     );
+  });
+});
+
+describe("reconciliation runs", () => {
+  const DAY = 86_400_000;
+  const system = { kind: "SYSTEM", label: "sweep-test" } as const;
+  let bus: EventBusHandle;
+  beforeAll(() => {
+    bus = createEventBus(stack.api.env.REDIS_URL, stack.api.env.REDIS_PREFIX);
+  });
+  afterAll(async () => {
+    await bus?.close();
+  });
+  const deps = () => ({ db: stack.db, events: bus.bus, stripe: stripeClientFor(stack.api.env) });
+
+  /** A day of its own far in the past with one charge only Stripe has (one MISSING_IN_DB). */
+  async function windowWithOneDiscrepancy(daysAgo: number): Promise<{ from: Date; to: Date }> {
+    const business = await createBusiness(stack.db, regionId);
+    const from = new Date(Date.now() - daysAgo * DAY);
+    stack.stripeSandbox.seedCharges([
+      {
+        amount: 4100,
+        currency: "aud",
+        created: Math.floor(from.getTime() / 1000) + 3_600,
+        metadata: { business_id: business.id },
+      },
+    ]);
+    return { from, to: new Date(from.getTime() + DAY) };
+  }
+  const backdateHeartbeat = (id: string, minutes: number) =>
+    stack.db.reconciliationRun.update({ where: { id }, data: { progressAt: MINUTES_AGO(minutes) } });
+
+  it("resumes a run whose job was obliterated exactly once; a run with a fresh heartbeat is never touched", async () => {
+    if (!worker) throw new Error("the stripe tests start the worker");
+    const lost = await createReconciliationRun(deps(), system, await windowWithOneDiscrepancy(200), "MANUAL");
+    // Its job queued (delayed, so the running worker cannot take it first), then lost with Redis.
+    const job = reconciliationJobFor(lost.id);
+    await queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
+    await queue.obliterate({ force: true });
+    expect(await queue.getJobState(reconciliationJobId(lost.id))).toBe("unknown");
+    // Silent for 90 s: past this sweep's threshold, not yet past the worker's own (2 min) sweeps'.
+    await stack.db.reconciliationRun.update({
+      where: { id: lost.id },
+      data: { progressAt: new Date(Date.now() - 90_000) },
+    });
+
+    // A live run (a handler still beating somewhere) alongside: the sweep must leave it alone.
+    const live = await stack.db.reconciliationRun.create({
+      data: {
+        periodStart: new Date(Date.now() - 210 * DAY),
+        periodEnd: new Date(Date.now() - 209 * DAY),
+        trigger: "SCHEDULE",
+        progressAt: new Date(Date.now() - 30_000),
+        jobId: "live-elsewhere",
+      },
+    });
+    const handed: string[] = [];
+    const sweepOnce = () =>
+      sweepStalledReconciliationRuns(
+        stack.db,
+        (ids) => {
+          handed.push(...ids);
+          return Promise.resolve();
+        },
+        { olderThanMs: 60_000 },
+      );
+    expect(await sweepOnce()).toEqual([lost.id]);
+    // Claimed by that sweep (heartbeat moved): a second sweep right after hands nothing over.
+    expect(await sweepOnce()).toEqual([]);
+    expect(handed).toEqual([lost.id]);
+    // Now past the worker's threshold: its sweep (this one, or its own every minute) resumes it.
+    await backdateHeartbeat(lost.id, 5);
+
+    await runJob("reconciliation-sweep");
+    await expect
+      .poll(async () => (await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: lost.id } })).status, {
+        timeout: 20_000,
+        interval: 100,
+      })
+      .toBe("COMPLETED");
+    await runJob("reconciliation-sweep");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await stack.db.discrepancy.count({ where: { runId: lost.id } })).toBe(1);
+    expect(await stack.db.auditEvent.count({ where: { action: "reconciliation.completed", targetId: lost.id } })).toBe(
+      1,
+    );
+    expect(
+      await stack.db.jobRun.count({ where: { queueJobId: reconciliationJobId(lost.id), status: "SUCCEEDED" } }),
+    ).toBe(1);
+    const untouched = await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: live.id } });
+    expect(untouched).toMatchObject({ status: "RUNNING", progressAt: live.progressAt, jobId: "live-elsewhere" });
+    expect(await queue.getJobState(reconciliationJobId(live.id))).toBe("unknown");
+
+    // Nor does the scheduled job take it over (after a flush its one-at-a-time lock proves nothing).
+    const scheduled = await queue.add("payment-reconciliation", { trigger: "SCHEDULE" });
+    await expect
+      .poll(() => queue.getJobState(scheduled.id ?? ""), { timeout: 20_000, interval: 100 })
+      .toBe("completed");
+    expect((await stack.db.jobRun.findFirst({ where: { queueJobId: scheduled.id } }))?.summary).toContain("skipped");
+    expect(await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: live.id } })).toMatchObject({
+      status: "RUNNING",
+      progressAt: live.progressAt,
+    });
+    await stack.db.reconciliationRun.delete({ where: { id: live.id } });
+  });
+
+  it("two executions of one run at once (an orphaned handler and its replacement) record it once", async () => {
+    const run = await createReconciliationRun(deps(), system, await windowWithOneDiscrepancy(220), "MANUAL");
+    // A slow Stripe keeps the first listing when the second execution takes the run over.
+    stack.stripeSandbox.faults.set({ slowMs: 400 });
+    const orphan = executeReconciliationRun(deps(), run.id, "orphan");
+    await expect
+      .poll(async () => (await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: run.id } })).jobId)
+      .toBe("orphan");
+    const replacement = executeReconciliationRun(deps(), run.id, "replacement");
+    const outcomes = await Promise.all([orphan, replacement]).finally(() => stack.stripeSandbox.faults.clear());
+    expect(outcomes.map((outcome) => outcome.superseded ?? false)).toEqual([true, false]);
+    expect(await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({
+      status: "COMPLETED",
+      discrepancyCount: 1,
+    });
+    expect(await stack.db.discrepancy.count({ where: { runId: run.id } })).toBe(1);
+    expect(await stack.db.auditEvent.count({ where: { action: "reconciliation.completed", targetId: run.id } })).toBe(
+      1,
+    );
+  });
+
+  it("a start is refused while a run is live, and goes ahead minutes (not half an hour) after its job was lost", async () => {
+    const START = `mutation ($from: DateTime, $to: DateTime) {
+      startReconciliation(from: $from, to: $to) { __typename ... on MutationStartReconciliationSuccess { data { id } } }
+    }`;
+    // No worker from here on: its every-minute sweep would resume the run before the start comes.
+    await worker?.stop();
+    worker = null;
+    const window = await windowWithOneDiscrepancy(230);
+    const stuck = await createReconciliationRun(deps(), system, window, "MANUAL");
+    const start = async () =>
+      (
+        await stack.api.graphql<{ startReconciliation: { __typename: string; data?: { id: string } } }>(
+          START,
+          { from: window.from.toISOString(), to: window.to.toISOString() },
+          { cookie: stack.operatorCookie },
+        )
+      ).data?.startReconciliation;
+    expect((await start())?.__typename).toBe("ConflictError");
+    expect(await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: stuck.id } })).toMatchObject({
+      status: "RUNNING",
+    });
+    // Its job lost 3 minutes ago: the heartbeat stopped then (it used to block for 30 minutes).
+    await backdateHeartbeat(stuck.id, 3);
+    const started = await start();
+    expect(started?.__typename).toBe("MutationStartReconciliationSuccess");
+    expect(await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: stuck.id } })).toMatchObject({
+      status: "FAILED",
+      error: "Abandoned: its worker stopped before it finished",
+    });
+    // The mutation answers a global id ("ReconciliationRun:<uuid>", base64).
+    const newId =
+      Buffer.from(started?.data?.id ?? "", "base64")
+        .toString()
+        .split(":")[1] ?? "";
+    expect(await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: newId } })).toMatchObject({
+      status: "RUNNING",
+    });
+    expect(await queue.getJobState(reconciliationJobId(newId))).toBe("waiting");
   });
 });

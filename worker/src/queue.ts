@@ -1,5 +1,6 @@
 // Queue names and connection options shared by the worker and by whoever enqueues (the API's
 // run-now). Keys live under the stack's prefix so stacks can share one Redis.
+import { reconciliationJobId } from "@steward/core/reconciliation";
 import type { ConnectionOptions, DefaultJobOptions } from "bullmq";
 
 export const JOBS_QUEUE = "jobs";
@@ -51,5 +52,13 @@ export function scoreReviewJobFor(reviewId: string): QueuedJob {
     name: "score-review",
     data: { trigger: "SCHEDULE", payload: { reviewId } },
     opts: { jobId: `score-review-${reviewId}` },
+  };
+}
+
+export function reconciliationJobFor(runId: string): QueuedJob {
+  return {
+    name: "payment-reconciliation",
+    data: { trigger: "SCHEDULE", payload: { runId } },
+    opts: { jobId: reconciliationJobId(runId) },
   };
 }

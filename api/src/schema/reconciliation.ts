@@ -7,6 +7,7 @@ import {
   FixNotApplicableError,
   openDiscrepancyCount,
   resolveDiscrepancy,
+  reconciliationJobId,
   startReconciliation,
   StripeDisagreesError,
   StripeUnavailableError,
@@ -218,7 +219,7 @@ builder.mutationFields((t) => ({
         await context.jobs.add(
           RECONCILIATION_JOB,
           { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}), payload: { runId } },
-          { jobId: `reconciliation-${runId}` },
+          { jobId: reconciliationJobId(runId) },
         );
       }),
   }),
