@@ -23,7 +23,7 @@ export const reconciliationJob = defineJob({
   },
   payload: z.object({ runId: z.string().uuid().optional() }).passthrough(),
   async handler({ db, env, events, jobRunId }, { runId }) {
-    const deps = { db, events, stripe: stripeClientFor(env) };
+    const deps = { db, databaseUrl: env.DATABASE_URL, events, stripe: stripeClientFor(env) };
     let id = runId;
     let resumed = false;
     if (!id) {
