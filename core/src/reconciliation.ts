@@ -341,14 +341,17 @@ async function stageStripeCharges(
     let lastProgress = Date.now();
     // Hands the rows read so far to the COPY; while PostgreSQL is behind, waits for the stream to
     // drain (bounded memory), otherwise returns at once so the next pages download meanwhile.
-    const flush = async (): Promise<void> => {
+    const rethrow = (): void => {
       if (failure.error) throw failure.error;
+    };
+    const flush = async (): Promise<void> => {
+      rethrow();
       if (chunkRows === 0) return;
       const more = copy.write(chunk);
       chunk = "";
       chunkRows = 0;
       if (!more) await once(copy, "drain");
-      if (failure.error) throw failure.error;
+      rethrow();
     };
     // Progress (throttled): how many of the period's charges have been read. Queued rather than
     // awaited, so the listing does not stall on it; in order, so the published counts only grow,
@@ -421,7 +424,7 @@ function copyInt(value: number, field: string): string {
 }
 
 /** One staged charge as a line of COPY text (runId already escaped); chargedAt in UTC, as Prisma stores it. */
-function stagedLine(runId: string, charge: Stripe.Charge, inPeriod: boolean): string {
+export function stagedLine(runId: string, charge: Stripe.Charge, inPeriod: boolean): string {
   const amount = copyInt(charge.amount, "amount");
   const refunded = copyInt(charge.amount_refunded, "amount_refunded");
   const chargedAt = new Date(Number(copyInt(charge.created, "created")) * 1000).toISOString();
