@@ -456,18 +456,17 @@ async function compareAndFinish(
       await tx.$executeRawUnsafe(`ANALYZE "ReconciliationCharge"`);
       const [counts] = await tx.$queryRawUnsafe<{ discrepancies: number; in_flight: number }[]>(
         `WITH s AS NOT MATERIALIZED (SELECT * FROM "ReconciliationCharge" WHERE "runId" = $1::uuid),
+        -- Each charge of the period with our payment for it (if any), and each payment of the period
+        -- without a charge of the period (with its charge from the margin, if any): one full join,
+        -- so each side is scanned and hashed once.
         pairs AS (
-          SELECT s."chargeId" AS charge_id, s."amountCents" AS s_amount, s.currency AS s_currency, s.status AS s_status,
-                 s.refunded AS s_refunded, s."refundedCents" AS s_refunded_cents, s."chargedAt" AS s_at,
+          SELECT coalesce(s."chargeId", p."stripeChargeId") AS charge_id, s."amountCents" AS s_amount,
+                 s.currency AS s_currency, s.status AS s_status, s.refunded AS s_refunded,
+                 s."refundedCents" AS s_refunded_cents, s."chargedAt" AS s_at,
                  p.id AS p_id, p."amountCents" AS p_amount, lower(p.currency) AS p_currency, p.status::text AS p_status,
                  p."refundedCents" AS p_refunded_cents, p."purchasedAt" AS p_at
-            FROM s LEFT JOIN "Payment" p ON p."stripeChargeId" = s."chargeId"
-           WHERE s."inPeriod"
-          UNION ALL
-          SELECT p."stripeChargeId", s."amountCents", s.currency, s.status, s.refunded, s."refundedCents", s."chargedAt",
-                 p.id, p."amountCents", lower(p.currency), p.status::text, p."refundedCents", p."purchasedAt"
-            FROM "Payment" p LEFT JOIN s ON s."chargeId" = p."stripeChargeId"
-           WHERE p."purchasedAt" >= $2 AND p."purchasedAt" < $3 AND s."inPeriod" IS NOT TRUE
+            FROM s FULL JOIN "Payment" p ON p."stripeChargeId" = s."chargeId"
+           WHERE s."inPeriod" OR (s."inPeriod" IS NOT TRUE AND p."purchasedAt" >= $2 AND p."purchasedAt" < $3)
         ),
         found AS (
           SELECT pairs.*, k.kind FROM pairs CROSS JOIN LATERAL (
