@@ -100,7 +100,7 @@ async function seed(db: Db, sandboxUrl: string, stripe: Stripe, count: number, f
   await db.$executeRawUnsafe(`ANALYZE "Payment"`);
 }
 
-async function benchOne(db: Db, count: number): Promise<BenchRow[]> {
+async function benchOne(db: Db, databaseUrl: string, count: number): Promise<BenchRow[]> {
   await db.$executeRawUnsafe(`TRUNCATE "Discrepancy", "ReconciliationRun", "Payment", "Placement" CASCADE`);
   const port = await freePort();
   const sandboxUrl = `http://127.0.0.1:${port}`;
@@ -133,7 +133,7 @@ async function benchOne(db: Db, count: number): Promise<BenchRow[]> {
       }
       return seen;
     });
-    const deps = { db, events: bus.bus, stripe };
+    const deps = { db, databaseUrl, events: bus.bus, stripe };
     const run = await measured(async () => {
       const created = await createReconciliationRun(
         deps,
@@ -182,8 +182,8 @@ async function benchOne(db: Db, count: number): Promise<BenchRow[]> {
   }
 }
 
-export async function benchReconciliation(db: Db, sizes: readonly number[]): Promise<BenchRow[]> {
+export async function benchReconciliation(db: Db, databaseUrl: string, sizes: readonly number[]): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const size of sizes) rows.push(...(await benchOne(db, size)));
+  for (const size of sizes) rows.push(...(await benchOne(db, databaseUrl, size)));
   return rows;
 }

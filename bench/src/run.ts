@@ -62,7 +62,7 @@ try {
     ...(wanted("webhooks") ? await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents) : []),
     ...(wanted("reviews") ? await benchReviews(db, scales[scaleArg]) : []),
     ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
-    ...(wanted("reconciliation") ? await benchReconciliation(db, scales[scaleArg].reconciliation) : []),
+    ...(wanted("reconciliation") ? await benchReconciliation(db, url.toString(), scales[scaleArg].reconciliation) : []),
     ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
     ...(wanted("fanout") ? await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers) : []),
     // Its own seeded database and API/worker processes; the figures above are not disturbed.

@@ -1,7 +1,8 @@
 // The pure rules of reconciliation: which period a run compares, and how evidence is written as CSV.
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "./errors.ts";
-import { csvLine, reconciliationPeriod, SETTLE_MS } from "./reconciliation.ts";
+import { csvLine, reconciliationPeriod, SETTLE_MS, stagedLine } from "./reconciliation.ts";
+import type { Stripe } from "./stripe.ts";
 
 const now = new Date("2026-12-01T09:30:15.250Z");
 const DAY = 86_400_000;
@@ -54,5 +55,37 @@ describe("csvLine", () => {
       'a,2200,,"say ""hi"", then","two\nlines"\r\n',
     );
     expect(csvLine(["=HYPERLINK(1)", "+1", "-2", "@x"])).toBe("'=HYPERLINK(1),'+1,'-2,'@x\r\n");
+  });
+});
+
+describe("stagedLine (the staging COPY's text format)", () => {
+  const charge = (overrides: Partial<Stripe.Charge>): Stripe.Charge =>
+    ({
+      id: "ch_1",
+      amount: 2200,
+      amount_refunded: 500,
+      currency: "AUD",
+      status: "succeeded",
+      refunded: false,
+      created: 1_764_581_415,
+      ...overrides,
+    }) as Stripe.Charge;
+  const runId = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+
+  it("writes one tab-separated line per charge: UTC time, t/f booleans, lower-case currency", () => {
+    expect(stagedLine(runId, charge({}), true)).toBe(
+      `${runId}\tch_1\t2200\t500\taud\tsucceeded\tf\t2025-12-01T09:30:15.000Z\tt\n`,
+    );
+  });
+
+  it("escapes backslash, tab, newline and carriage return, so a value never shifts a column or a row", () => {
+    const line = stagedLine(runId, charge({ id: "ch_a\tb\\c\nd\re", refunded: true }), false);
+    expect(line.split("\t")[1]).toBe("ch_a\\tb\\\\c\\nd\\re");
+    expect(line.split("\t")).toHaveLength(9);
+    expect(line.slice(0, -1)).not.toMatch(/[\n\r]/);
+  });
+
+  it("refuses an amount that is not an integer rather than staging a wrong one", () => {
+    expect(() => stagedLine(runId, charge({ amount: 12.5 }), true)).toThrow(/amount is not an integer/);
   });
 });

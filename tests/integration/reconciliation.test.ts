@@ -127,7 +127,13 @@ async function discrepanciesOf(runId: string) {
 beforeAll(async () => {
   stack = await startPaymentsStack({ worker: true, env: { STRIPE_TIMEOUT_MS: "3000" } });
   bus = createEventBus(stack.api.env.REDIS_URL, stack.api.env.REDIS_PREFIX);
-  deps = { db: stack.db, events: bus.bus, stripe: stripeClientFor(stack.api.env), sleep: () => Promise.resolve() };
+  deps = {
+    db: stack.db,
+    databaseUrl: stack.api.env.DATABASE_URL,
+    events: bus.bus,
+    stripe: stripeClientFor(stack.api.env),
+    sleep: () => Promise.resolve(),
+  };
   regionId = (await createRegion(stack.db, 5)).id;
 });
 afterAll(async () => {

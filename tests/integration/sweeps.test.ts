@@ -289,7 +289,12 @@ describe("reconciliation runs", () => {
   afterAll(async () => {
     await bus?.close();
   });
-  const deps = () => ({ db: stack.db, events: bus.bus, stripe: stripeClientFor(stack.api.env) });
+  const deps = () => ({
+    db: stack.db,
+    databaseUrl: stack.api.env.DATABASE_URL,
+    events: bus.bus,
+    stripe: stripeClientFor(stack.api.env),
+  });
 
   /** A day of its own far in the past with one charge only Stripe has (one MISSING_IN_DB). */
   async function windowWithOneDiscrepancy(daysAgo: number): Promise<{ from: Date; to: Date }> {

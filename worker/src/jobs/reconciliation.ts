@@ -23,7 +23,7 @@ export const reconciliationJob = defineJob({
   },
   payload: z.object({ runId: z.string().uuid().optional() }).passthrough(),
   async handler({ db, env, events, jobRunId }, { runId }) {
-    const deps = { db, events, stripe: stripeClientFor(env) };
+    const deps = { db, databaseUrl: env.DATABASE_URL, events, stripe: stripeClientFor(env) };
     const jobRun = await db.jobRun.findUnique({ where: { id: jobRunId }, include: { triggeredBy: true } });
     // Recorded on the run, so this job's redelivery (its worker killed) knows the run as its own.
     const queueJobId = jobRun?.queueJobId ?? null;
