@@ -391,7 +391,7 @@ export async function executeReconciliationRun(
   let run = claimed.run;
   await db.reconciliationCharge.deleteMany({ where: { runId } });
   try {
-    const staged = await stageStripeCharges(deps, run, (data) => beat(db, claim, data));
+    const staged = await stageStripeCharges(deps, run, claim);
     run = await compareAndFinish(deps, run, staged.inPeriod, claim);
     await settleAlert(db, run.id, systemActor("reconciliation"));
     publish(deps.events, run);
@@ -423,15 +423,16 @@ export async function executeReconciliationRun(
  * already read, so a fault costs one page, not the run.
  *
  * The rows go through one COPY FROM STDIN on a connection of the run's own: Prisma preparing each
- * staged row cost more CPU on this thread than parsing Stripe's pages. The COPY is one statement,
- * so a run that fails or is killed stages nothing; it stays open across a resumed page.
+ * staged row cost more CPU on this thread than parsing Stripe's pages. The COPY is one transaction,
+ * committed only while this execution still holds the run, so a run that fails, is killed or is
+ * taken over stages nothing; it stays open across a resumed page.
  */
 async function stageStripeCharges(
   deps: ReconciliationDeps,
   run: ReconciliationRun,
-  heartbeat: (data: { chargesCompared: number }) => Promise<void>,
+  claim: Claim,
 ): Promise<{ inPeriod: number; resumes: number }> {
-  const { stripe } = deps;
+  const { db, stripe } = deps;
   const startSec = run.periodStart.getTime() / 1000;
   const endSec = run.periodEnd.getTime() / 1000;
   const listTo = Math.min(endSec + EDGE_MARGIN_SECONDS, Math.floor(clock(deps).getTime() / 1000) + 1);
@@ -446,6 +447,9 @@ async function stageStripeCharges(
   client.on("error", failed);
   await client.connect();
   try {
+    // The COPY commits only while this execution still holds the run (checked under the run's row
+    // lock just before COMMIT): an orphaned execution's rows never land beside its replacement's.
+    await client.query("BEGIN");
     const copy = client.query(copyFrom(STAGE_COPY));
     copy.on("error", failed);
     const runId = copyText(run.id);
@@ -479,7 +483,7 @@ async function stageStripeCharges(
         .then(async () => {
           if (failure.error) return;
           // The heartbeat: a compare-and-set that fails once another execution took the run over.
-          await heartbeat({ chargesCompared });
+          await beat(db, claim, { chargesCompared });
           publish(deps.events, { id: run.id, status: "RUNNING", chargesCompared });
         })
         .catch(failed);
@@ -515,9 +519,17 @@ async function stageStripeCharges(
     await finished(copy);
     await pending;
     if (failure.error) throw failure.error;
+    const held = await client.query(
+      `SELECT 1 FROM "ReconciliationRun" WHERE id = $1 AND status = 'RUNNING' AND "progressAt" = ($2::timestamptz AT TIME ZONE 'UTC') FOR UPDATE`,
+      // Prisma keeps timestamps as UTC without a zone; compare in UTC whatever the session's zone.
+      [run.id, claim.beatAt.toISOString()],
+    );
+    if (held.rowCount !== 1)
+      throw new SupersededError(`Reconciliation run ${run.id} was taken over by another execution`);
+    await client.query("COMMIT");
     return { inPeriod, resumes };
   } finally {
-    // Ending the connection mid-COPY makes PostgreSQL roll the COPY back: nothing half-staged.
+    // Ending the connection before COMMIT rolls the COPY back: nothing half-staged.
     await client.end().catch(() => undefined);
   }
 }
