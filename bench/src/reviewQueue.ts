@@ -2,6 +2,7 @@
 // arrival rate (open loop, latency counted from when each request was due) against an API in its
 // own process, mostly first pages and some pages deep in the queue through real `after` cursors.
 // Floor, same run, same rate and mix: the bare keyset page query through a pg pool.
+import { Agent, request } from "node:http";
 import { performance } from "node:perf_hooks";
 import { encodeBase64, encodeCursorChunk } from "@pothos/core";
 import { hashPassword } from "@steward/core/passwords";
@@ -98,6 +99,7 @@ export async function benchReviewQueue(
   const api = startNodeProcess("api/src/main.ts", env, "api");
   const apiUrl = `http://127.0.0.1:${port}`;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const agents: Agent[] = [];
   try {
     await waitForHttp(`${apiUrl}/readyz`);
     const login = await fetch(`${apiUrl}/graphql`, {
@@ -111,15 +113,38 @@ export async function benchReviewQueue(
     const cookie = login.headers.get("set-cookie")?.split(";")[0];
     if (!cookie) throw new Error(`queue bench: operator login failed: HTTP ${login.status}`);
 
-    const page = async (after: string | null): Promise<{ status: number; page?: Page; errors?: unknown }> => {
-      const response = await fetch(`${apiUrl}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", cookie },
-        body: JSON.stringify({ query: REVIEWS_QUERY, variables: { first: PAGE_SIZE, after } }),
+    // A fixed set of keep-alive connections, as autocannon uses: past it, requests wait for a socket
+    // (still timed from when they were due) instead of opening thousands that time out connecting.
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    agents.push(agent);
+    const page = (after: string | null): Promise<{ status: number; page?: Page; errors?: unknown }> =>
+      new Promise((resolve, reject) => {
+        const payload = JSON.stringify({ query: REVIEWS_QUERY, variables: { first: PAGE_SIZE, after } });
+        const req = request(
+          `${apiUrl}/graphql`,
+          {
+            method: "POST",
+            agent,
+            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), cookie },
+          },
+          (response) => {
+            let text = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => (text += chunk));
+            response.on("end", () => {
+              try {
+                const body = JSON.parse(text) as { data?: { reviews: Page }; errors?: unknown };
+                resolve({ status: response.statusCode ?? 0, page: body.data?.reviews, errors: body.errors });
+              } catch (error) {
+                reject(error instanceof Error ? error : new Error(String(error)));
+              }
+            });
+            response.on("error", reject);
+          },
+        );
+        req.on("error", reject);
+        req.end(payload);
       });
-      const body = (await response.json()) as { data?: { reviews: Page }; errors?: unknown };
-      return { status: response.status, page: body.data?.reviews, errors: body.errors };
-    };
 
     // Shallow cursors: the real endCursors of the first pages, as an operator paging on gets them.
     const shallow: string[] = [];
@@ -266,6 +291,7 @@ export async function benchReviewQueue(
       },
     ];
   } finally {
+    for (const agent of agents) agent.destroy();
     await pool.end();
     await stopNodeProcess(api);
   }
