@@ -47,6 +47,19 @@ export function startNodeProcess(entry: string, env: NodeJS.ProcessEnv, label: s
   return child;
 }
 
+/** SIGTERM, then SIGKILL after 8 s; resolves once the process has exited. */
+export function stopNodeProcess(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
 /** Resident set size of a process, in MiB (Linux /proc). */
 export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -54,8 +67,30 @@ export function rssMiB(pid: number): number {
   return kib / 1024;
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+}
+
+/**
+ * Open loop at a fixed rate: `send(i, due)` for request i is started at start + i/rate whatever
+ * the earlier answers are doing; resolves when every answer is in. Callers count latency from `due`.
+ */
+export async function openLoop(
+  rate: number,
+  seconds: number,
+  send: (index: number, due: number) => Promise<void>,
+): Promise<{ total: number; elapsedSeconds: number }> {
+  const total = Math.round(seconds * rate);
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(send(i, due));
+  }
+  await Promise.all(inFlight);
+  return { total, elapsedSeconds: (performance.now() - start) / 1000 };
 }
 
 export async function benchLoad(baseDatabaseUrl: string, options: LoadOptions): Promise<BenchRow[]> {
@@ -241,17 +276,7 @@ export async function benchLoad(baseDatabaseUrl: string, options: LoadOptions): 
     }
     /** Fires requests at the fixed rate for `seconds`; resolves when every answer is in. */
     async function drive(seconds: number, measured: boolean): Promise<number> {
-      const total = Math.round(seconds * options.rate);
-      const start = performance.now();
-      const inFlight: Promise<void>[] = [];
-      for (let i = 0; i < total; i++) {
-        const due = start + (i * 1000) / options.rate;
-        const wait = due - performance.now();
-        if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-        inFlight.push(send(choose(), due, measured));
-      }
-      await Promise.all(inFlight);
-      return total;
+      return (await openLoop(options.rate, seconds, (_i, due) => send(choose(), due, measured))).total;
     }
 
     await drive(3, false); // warm-up: JIT, connection pools, the session cache
@@ -294,20 +319,7 @@ export async function benchLoad(baseDatabaseUrl: string, options: LoadOptions): 
       },
     ];
   } finally {
-    for (const child of [api, worker]) child.kill("SIGTERM");
-    await Promise.all(
-      [api, worker].map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill("SIGKILL"), 8000);
-            child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-          }),
-      ),
-    );
+    await Promise.all([api, worker].map(stopNodeProcess));
     // Leave nothing of this run's queue behind in the shared Redis.
     const queue = new Queue(JOBS_QUEUE, { prefix: env.REDIS_PREFIX, connection: connectionFor(env.REDIS_URL) });
     await queue.obliterate({ force: true });

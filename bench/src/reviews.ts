@@ -1,4 +1,4 @@
-// Review moderation at scale: the queue's pages from an index (keyset, no OFFSET), bulk approval
+// Review moderation at scale: the queue's pages over GraphQL under load (reviewQueue.ts), bulk approval
 // of 10,000 reviews against a bare SQL UPDATE of the same rows, and classifier throughput.
 import { performance } from "node:perf_hooks";
 import { systemActor } from "@steward/core/actor";
@@ -6,6 +6,7 @@ import type { EventBus } from "@steward/core/events";
 import { classifyReview } from "@steward/core/moderation/classifier";
 import { bulkApproveReviews } from "@steward/core/reviews";
 import type { Db } from "@steward/db/client";
+import { benchReviewQueue, type QueueLoadOptions } from "./reviewQueue.ts";
 import type { BenchRow } from "./table.ts";
 
 const silentBus = { publish: () => undefined } as unknown as EventBus;
@@ -26,7 +27,11 @@ async function resetEligible(db: Db, eligible: number): Promise<void> {
   await db.$executeRawUnsafe(`VACUUM ANALYZE "Review"`);
 }
 
-export async function benchReviews(db: Db, scale: { reviews: number; bulk: number }): Promise<BenchRow[]> {
+export async function benchReviews(
+  db: Db,
+  databaseUrl: string,
+  scale: { reviews: number; bulk: number; queue: QueueLoadOptions },
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const region = await db.region.create({ data: { slug: `bench-${Date.now()}`, name: "Bench" } });
   const business = await db.business.create({
@@ -40,34 +45,8 @@ export async function benchReviews(db: Db, scale: { reviews: number; bulk: numbe
   );
   await resetEligible(db, scale.bulk);
 
-  // Queue pages: first page, then a page deep into the queue via its cursor (keyset).
-  const firstPage = await time(() =>
-    db.review.findMany({ where: { status: "PENDING" }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: 50 }),
-  );
-  const deepCursor = await db.$queryRawUnsafe<{ id: string }[]>(
-    `SELECT id FROM "Review" WHERE status = 'PENDING' ORDER BY "createdAt", id OFFSET ${Math.floor(scale.reviews / 2)} LIMIT 1`,
-  );
-  const laterPage = await time(() =>
-    db.review.findMany({
-      where: { status: "PENDING" },
-      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-      cursor: { id: deepCursor[0]!.id },
-      skip: 1,
-      take: 50,
-    }),
-  );
-  const plan = await db.$queryRawUnsafe<{ "QUERY PLAN": string }[]>(
-    `EXPLAIN SELECT * FROM "Review" WHERE status = 'PENDING' AND ("createdAt", id) > (now() - interval '1 day', '${deepCursor[0]!.id}') ORDER BY "createdAt", id LIMIT 50`,
-  );
-  const usesIndex =
-    plan.some((line) => /Index/.test(line["QUERY PLAN"])) && !plan.some((line) => /Seq Scan/.test(line["QUERY PLAN"]));
-  rows.push({ name: `reviews queue first page (of ${scale.reviews})`, value: firstPage.ms, unit: "ms" });
-  rows.push({
-    name: "reviews queue later page (keyset cursor)",
-    value: laterPage.ms,
-    unit: "ms",
-    note: usesIndex ? "keyset SQL plan: index scan" : "keyset SQL plan: NOT from an index",
-  });
+  // The queue's pages over the real API at a fixed rate, beside bare SQL keyset pages.
+  rows.push(...(await benchReviewQueue(db, databaseUrl, scale.reviews, scale.queue)));
 
   const bulk = await time(() => bulkApproveReviews(db, silentBus, systemActor("bench"), 0.9));
   await resetEligible(db, scale.bulk);

@@ -20,6 +20,7 @@ const scales = {
   small: {
     reviews: 100_000,
     bulk: 10_000,
+    queue: { rate: 100, seconds: 5 },
     webhookEvents: 2_000,
     fanoutSubscribers: 200,
     placements: { regions: 1_000, active: 5_000, queued: 20_000 },
@@ -30,6 +31,7 @@ const scales = {
   full: {
     reviews: 1_000_000,
     bulk: 10_000,
+    queue: { rate: 500, seconds: 10 },
     webhookEvents: 20_000,
     fanoutSubscribers: 2_000,
     placements: { regions: 10_000, active: 50_000, queued: 200_000 },
@@ -60,7 +62,7 @@ try {
   );
   const rows = [
     ...(wanted("webhooks") ? await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents) : []),
-    ...(wanted("reviews") ? await benchReviews(db, scales[scaleArg]) : []),
+    ...(wanted("reviews") ? await benchReviews(db, url.toString(), scales[scaleArg]) : []),
     ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
     ...(wanted("reconciliation") ? await benchReconciliation(db, url.toString(), scales[scaleArg].reconciliation) : []),
     ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),

@@ -1,6 +1,6 @@
 // Review moderation: submission, scoring results, decisions (with optimistic concurrency so two
 // operators never both decide the same review), reversal, bulk approval, and queue statistics.
-import type { Db, DbTx, RejectionReason, Review, ReviewStatus } from "@steward/db/client";
+import type { Db, DbTx, Prisma, RejectionReason, Review, ReviewStatus } from "@steward/db/client";
 import { type Actor, actorId, actorKind, actorLabel } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
@@ -239,6 +239,46 @@ export async function bulkApproveReviews(db: Db, events: EventBus, actor: Actor,
   if (approved.length > 0)
     events.publish("reviewQueueChanged", { reviewIds: approved.slice(0, 100).map((row) => row.id), change: "DECIDED" });
   return approved.length;
+}
+
+/** What a Relay connection asks of one queue page: Prisma's cursor window plus the selection. */
+export interface QueuePageQuery {
+  include?: Prisma.ReviewInclude;
+  cursor?: Prisma.ReviewWhereUniqueInput;
+  skip?: number;
+  /** Negative when paging backwards (`before`/`last`). */
+  take?: number;
+}
+
+/**
+ * One page of the moderation queue, oldest first by (createdAt, id). Prisma turns `cursor` into
+ * sub-selects joined by OR, which PostgreSQL cannot use as an index bound, so a page deep in a 1M
+ * queue walked every pending row before the cursor (100 ms). Instead the cursor row's own
+ * (createdAt, id) becomes a keyset condition whose `createdAt >=` part starts the range scan of
+ * `Review(status, createdAt, id)` at the cursor. Cursors stay review ids, so the API is unchanged.
+ */
+export async function reviewQueuePage(
+  db: Db,
+  query: QueuePageQuery,
+  where: Prisma.ReviewWhereInput,
+): Promise<Review[]> {
+  const orderBy: Prisma.ReviewOrderByWithRelationInput[] = [{ createdAt: "asc" }, { id: "asc" }];
+  const { cursor, skip: _skip, ...rest } = query;
+  const cursorId = cursor?.id;
+  const at = cursorId ? await db.review.findUnique({ where: { id: cursorId }, select: { createdAt: true } }) : null;
+  // No cursor, or one naming no review: Prisma's own handling (an unknown cursor yields an empty page).
+  if (!cursorId || !at) return db.review.findMany({ ...query, where, orderBy });
+  const forward = (rest.take ?? 0) >= 0;
+  const keyset: Prisma.ReviewWhereInput = forward
+    ? {
+        createdAt: { gte: at.createdAt },
+        OR: [{ createdAt: { gt: at.createdAt } }, { id: { gt: cursorId } }],
+      }
+    : {
+        createdAt: { lte: at.createdAt },
+        OR: [{ createdAt: { lt: at.createdAt } }, { id: { lt: cursorId } }],
+      };
+  return db.review.findMany({ ...rest, where: { AND: [where, keyset] }, orderBy });
 }
 
 export interface QueueStats {

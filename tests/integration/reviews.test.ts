@@ -263,3 +263,91 @@ describe("bulk approval and publishing", () => {
     expect(await api.database.db.review.count({ where: { id: { in: ids }, status: "PENDING" } })).toBe(2);
   });
 });
+
+describe("the queue's pages", () => {
+  const PAGE = `query ($first: Int, $last: Int, $after: String, $before: String, $filter: ReviewFilter) {
+    reviews(first: $first, last: $last, after: $after, before: $before, filter: $filter) {
+      edges { node { id } }
+      pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
+    }
+  }`;
+  interface Page {
+    reviews: {
+      edges: { node: { id: string } }[];
+      pageInfo: {
+        hasNextPage: boolean;
+        hasPreviousPage: boolean;
+        endCursor: string | null;
+        startCursor: string | null;
+      };
+    };
+  }
+  const rawId = (id: string) => Buffer.from(id, "base64").toString().split(":")[1]!;
+
+  it("pages oldest first by (createdAt, id) through ties, forwards and backwards, without gaps or repeats", async () => {
+    const { db } = api.database;
+    const business = await db.business.create({
+      data: { regionId: (await db.region.findFirstOrThrow()).id, name: "Paging Dogs", email: "p@example.com" },
+    });
+    const filter = { businessId: globalId("Business", business.id) };
+    // Three reviews share each timestamp, so the id must break the tie exactly where a page ends.
+    const base = Date.UTC(2026, 0, 1);
+    const created = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        db.review.create({
+          data: {
+            businessId: business.id,
+            rating: 4,
+            body: `Paging review ${index}`,
+            source: "test",
+            createdAt: new Date(base + Math.floor(index / 3) * 1000),
+          },
+        }),
+      ),
+    );
+    // One decided review in the middle is not in the pending queue.
+    await db.review.update({ where: { id: created[5]!.id }, data: { status: "APPROVED" } });
+    const expected = created
+      .filter((review) => review.id !== created[5]!.id)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+      .map((review) => review.id);
+
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const result: { data?: Page | null; errors?: unknown } = await api.graphql<Page>(
+        PAGE,
+        { first: 4, after, filter },
+        { cookie: operatorCookie },
+      );
+      expect(result.errors).toBeUndefined();
+      seen.push(...result.data!.reviews.edges.map((edge) => rawId(edge.node.id)));
+      if (!result.data!.reviews.pageInfo.hasNextPage) break;
+      after = result.data!.reviews.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(expected);
+
+    // Backwards from the 8th: the three before it, in queue order.
+    const eighth = Buffer.from(`GPC:S:${expected[7]}`).toString("base64");
+    const before = await api.graphql<Page>(PAGE, { last: 3, before: eighth, filter }, { cookie: operatorCookie });
+    expect(before.data!.reviews.edges.map((edge) => rawId(edge.node.id))).toEqual(expected.slice(4, 7));
+    expect(before.data!.reviews.pageInfo.hasPreviousPage).toBe(true);
+
+    // A cursor at the decided review still marks its place in the queue.
+    const decided = Buffer.from(`GPC:S:${created[5]!.id}`).toString("base64");
+    const fromDecided = await api.graphql<Page>(
+      PAGE,
+      { first: 50, after: decided, filter },
+      { cookie: operatorCookie },
+    );
+    const position = created.findIndex((review) => review.id === created[5]!.id);
+    const later = expected.filter((id) => {
+      const review = created.find((r) => r.id === id)!;
+      const mark = created[position]!;
+      return (
+        review.createdAt > mark.createdAt || (review.createdAt.getTime() === mark.createdAt.getTime() && id > mark.id)
+      );
+    });
+    expect(fromDecided.data!.reviews.edges.map((edge) => rawId(edge.node.id))).toEqual(later);
+  });
+});

@@ -5,6 +5,7 @@ import {
   DEFAULT_BULK_APPROVE_THRESHOLD,
   MAX_REVIEW_LENGTH,
   reopenReview,
+  reviewQueuePage,
   reviewQueueStats,
   submitReview,
 } from "@steward/core/reviews";
@@ -156,7 +157,7 @@ builder.queryFields((t) => ({
         ...(filter?.businessId ? { businessId: filter.businessId.id } : {}),
         ...(filter?.regionId ? { business: { regionId: String(filter.regionId) } } : {}),
       };
-      return db.review.findMany({ ...query, where, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+      return reviewQueuePage(db, query, where);
     },
   }),
   review: t.prismaField({
