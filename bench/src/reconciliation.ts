@@ -147,6 +147,11 @@ async function benchOne(db: Db, databaseUrl: string, count: number): Promise<Ben
     const counts = KINDS.map((kind) => `${byKind.find((row) => row.kind === kind)?._count ?? 0}`).join("/");
     const expected = KINDS.map(() => String(count / 100)).join("/");
     const size = count.toLocaleString("en-US");
+    // A run that misses a seeded discrepancy (or invents one) has no time worth printing.
+    if (counts !== expected) {
+      console.error(`reconciliation bench: found ${counts}, expected ${expected}`);
+      process.exitCode = 1;
+    }
     return [
       {
         name: `reconcile ${size} charges vs ${size} payments (1 % of each kind seeded; found ${counts}, expected ${expected})`,
@@ -154,7 +159,7 @@ async function benchOne(db: Db, databaseUrl: string, count: number): Promise<Ben
         unit: "ms",
         floor: floor.ms,
         floorName: `SDK paging through ${floor.result.toLocaleString("en-US")} charges`,
-        note: `seeded in ${(seedMs / 1000).toFixed(0)} s`,
+        note: counts === expected ? `seeded in ${(seedMs / 1000).toFixed(0)} s` : "FAILED: discrepancies differ",
       },
       {
         name: `reconcile ${size}: peak heap above start`,
