@@ -135,7 +135,7 @@ const OVERVIEW = `query {
       computedAt
       revenue { currency mtd { netCents change } wtd { netCents change } ltm { netCents change } projectedMonthEndCents daily { day value } }
       featuredAdoption { rate }
-      queueBacklog { total regions { name queued } }
+      queueBacklog { total regions(first: 5) { name queued } }
       refundRate { rate }
       searchVolume { averagePerDay change daily { day value } }
       aiProvider { costThisMonthCents }

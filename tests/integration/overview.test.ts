@@ -315,6 +315,25 @@ describe("the overview query", () => {
     expect(overview.metrics.revenue[0]!.daily).toHaveLength(7);
   });
 
+  it("keeps the longest queues when asked for the first regions, and refuses a count below one", async () => {
+    const BACKLOG = `query ($first: Int) { overview { metrics { queueBacklog { total regions(first: $first) { regionId queued } } } } }`;
+    type Backlog = {
+      overview: { metrics: { queueBacklog: { total: number; regions: { regionId: string; queued: number }[] } } };
+    };
+    const one = await stack.api.graphql<Backlog>(BACKLOG, { first: 1 }, { cookie: stack.viewerCookie });
+    expect(one.errors).toBeUndefined();
+    expect(one.data!.overview.metrics.queueBacklog.total).toBe(3);
+    expect(one.data!.overview.metrics.queueBacklog.regions).toEqual([{ regionId: ids.north, queued: 2 }]);
+    const all = await stack.api.graphql<Backlog>(BACKLOG, {}, { cookie: stack.viewerCookie });
+    expect(all.data!.overview.metrics.queueBacklog.regions.map((region) => region.regionId)).toEqual([
+      ids.north,
+      ids.south,
+    ]);
+    const zero = await stack.api.graphql<Backlog>(BACKLOG, { first: 0 }, { cookie: stack.viewerCookie });
+    expect(zero.errors?.length).toBeGreaterThan(0);
+    expect(zero.data?.overview ?? null).toBeNull();
+  });
+
   it("is for signed-in operators only", async () => {
     const anonymous = await stack.api.graphql(OVERVIEW);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");

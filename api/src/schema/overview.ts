@@ -108,7 +108,13 @@ const FeaturedAdoptionType = builder.objectRef<Metrics["featuredAdoption"]>("Fea
 const QueueBacklogType = builder.objectRef<Metrics["queueBacklog"]>("QueueBacklog").implement({
   fields: (t) => ({
     total: t.exposeInt("total"),
-    regions: t.field({ type: [RegionBacklogType], description: "Longest queue first.", resolve: (q) => q.regions }),
+    regions: t.field({
+      type: [RegionBacklogType],
+      description: "Longest queue first; `first` keeps only that many (every region when omitted).",
+      args: { first: t.arg.int({ required: false, validate: z.number().int().min(1).max(10_000).nullish() }) },
+      // A marketplace of hundreds of regions: the overview shows the few longest queues.
+      resolve: (q, args) => (args.first ? q.regions.slice(0, args.first) : q.regions),
+    }),
   }),
 });
 

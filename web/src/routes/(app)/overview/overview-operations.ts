@@ -78,7 +78,7 @@ export const OverviewQuery = graphql(`
         }
         queueBacklog {
           total
-          regions {
+          regions(first: 5) {
             regionId
             name
             queued
