@@ -45,6 +45,8 @@ export function createConnectionGate(
     async admit(address, socket) {
       const wait = await limitSocketAddress(address);
       if (wait !== null) return wait;
+      // Reset while Redis answered: its close has fired already, so counting it would hold the slot forever.
+      if (socket.destroyed) return null;
       const current = open.get(address) ?? 0;
       if (current >= maxOpenPerAddress) return OPEN_SOCKETS_RETRY_AFTER_SECONDS;
       // Counted on the TCP socket, whose close fires however the upgrade or the websocket ends.
