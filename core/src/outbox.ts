@@ -184,7 +184,7 @@ export async function deliverDue(
         }
         const dead = result.permanent || message.attempts >= options.maxAttempts;
         const error = result.error.slice(0, 2000);
-        await tx.outboxMessage.updateMany({
+        const settled = await tx.outboxMessage.updateMany({
           where: guard,
           data: {
             status: dead ? "DEAD" : "FAILED",
@@ -201,6 +201,9 @@ export async function deliverDue(
             error,
           },
         });
+        // Another deliverer settled it after this one's lease ran out: its attempt is logged, but the
+        // give-up (audit, timeline, live event) belongs to whoever moved the row.
+        if (settled.count === 0) return;
         if (!dead) {
           report.retrying++;
           return;
