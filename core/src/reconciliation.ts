@@ -268,16 +268,24 @@ export const reconciliationJobId = (runId: string): string => `reconciliation-${
 export async function sweepStalledReconciliationRuns(
   db: Db,
   enqueue: (runIds: string[]) => Promise<void>,
-  options: { olderThanMs?: number; now?: Date } = {},
+  options: {
+    olderThanMs?: number;
+    now?: Date;
+    /** True while the run's recorded job is still being worked on (silent, not lost): left alone. */
+    jobIsActive?: (jobId: string) => Promise<boolean>;
+  } = {},
 ): Promise<string[]> {
   const now = options.now ?? new Date();
   const stalled = await db.reconciliationRun.findMany({
     where: { status: "RUNNING", progressAt: { lt: new Date(now.getTime() - (options.olderThanMs ?? STALE_RUN_MS)) } },
-    select: { id: true, progressAt: true },
+    select: { id: true, progressAt: true, jobId: true },
     orderBy: { progressAt: "asc" },
   });
   const claimed: string[] = [];
   for (const run of stalled) {
+    // Taking over a run whose job is still active would stop that execution at its next beat while
+    // the re-queue is ignored (same job id): nobody would run it until the next sweep.
+    if (run.jobId && (await options.jobIsActive?.(run.jobId))) continue;
     const { count } = await db.reconciliationRun.updateMany({
       where: { id: run.id, status: "RUNNING", progressAt: run.progressAt },
       data: { progressAt: now },
@@ -443,6 +451,9 @@ async function stageStripeCharges(
   const failed = (error: unknown): void => {
     failure.error ??= error instanceof Error ? error : new Error(String(error));
   };
+  // The queued heartbeats; settled before returning either way, so the claim's heartbeat in memory
+  // is the one in the row when the caller marks the run FAILED.
+  let pending: Promise<void> = Promise.resolve();
   const client = new pg.Client(databaseConnectionOptions(deps.databaseUrl));
   client.on("error", failed);
   await client.connect();
@@ -455,7 +466,6 @@ async function stageStripeCharges(
     const runId = copyText(run.id);
     let chunk = "";
     let chunkRows = 0;
-    let pending: Promise<void> = Promise.resolve();
     let inPeriod = 0;
     let lastProgress = Date.now();
     // Hands the rows read so far to the COPY; while PostgreSQL is behind, waits for the stream to
@@ -529,6 +539,7 @@ async function stageStripeCharges(
     await client.query("COMMIT");
     return { inPeriod, resumes };
   } finally {
+    await pending.catch(() => undefined);
     // Ending the connection before COMMIT rolls the COPY back: nothing half-staged.
     await client.end().catch(() => undefined);
   }

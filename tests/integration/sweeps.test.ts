@@ -387,6 +387,29 @@ describe("reconciliation runs", () => {
     await stack.db.reconciliationRun.delete({ where: { id: live.id } });
   });
 
+  it("leaves a silent run alone while its recorded job is still active, and takes it once the job is gone", async () => {
+    const run = await createReconciliationRun(deps(), system, await windowWithOneDiscrepancy(225), "MANUAL");
+    // Silent for 30 s, swept here at 10 s: the worker's own sweep (2 minutes) leaves it to this test.
+    const silentSince = new Date(Date.now() - 30_000);
+    await stack.db.reconciliationRun.update({
+      where: { id: run.id },
+      data: { progressAt: silentSince, jobId: "busy-job" },
+    });
+    const handed: string[] = [];
+    const enqueue = (ids: string[]) => Promise.resolve(void handed.push(...ids));
+    const active = new Set(["busy-job"]);
+    const jobIsActive = (jobId: string) => Promise.resolve(active.has(jobId));
+    const sweep = () => sweepStalledReconciliationRuns(stack.db, enqueue, { jobIsActive, olderThanMs: 10_000 });
+    expect(await sweep()).not.toContain(run.id);
+    expect((await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: run.id } })).progressAt).toEqual(
+      silentSince,
+    );
+    active.clear();
+    expect(await sweep()).toContain(run.id);
+    expect(handed.filter((id) => id === run.id)).toHaveLength(1);
+    await stack.db.reconciliationRun.update({ where: { id: run.id }, data: { status: "FAILED" } });
+  });
+
   it("two executions of one run at once (an orphaned handler and its replacement) record it once", async () => {
     const run = await createReconciliationRun(deps(), system, await windowWithOneDiscrepancy(220), "MANUAL");
     // A slow Stripe keeps the first listing when the second execution takes the run over.

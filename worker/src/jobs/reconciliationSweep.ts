@@ -14,17 +14,23 @@ export const reconciliationSweepJob = defineJob({
   runOnRestore: true,
   payload: z.object({}).passthrough(),
   async handler({ db, queue }) {
-    const swept = await sweepStalledReconciliationRuns(db, async (runIds) => {
-      for (const runId of runIds) {
-        const job = reconciliationJobFor(runId);
-        // A job BullMQ gave up on (stalled too often) or finished keeps its id, and adding under
-        // it again would be ignored; one still waiting, delayed or active is left as it is.
-        const existing = await queue.getJob(job.opts.jobId);
-        const state = existing ? await existing.getState() : null;
-        if (existing && (state === "failed" || state === "completed")) await existing.remove();
-        await queue.add(job.name, job.data, job.opts);
-      }
-    });
+    const swept = await sweepStalledReconciliationRuns(
+      db,
+      async (runIds) => {
+        for (const runId of runIds) {
+          const job = reconciliationJobFor(runId);
+          // A job BullMQ gave up on (stalled too often) or finished keeps its id, and adding under
+          // it again would be ignored; one still waiting, delayed or active is left as it is.
+          const existing = await queue.getJob(job.opts.jobId);
+          const state = existing ? await existing.getState() : null;
+          if (existing && (state === "failed" || state === "completed")) await existing.remove();
+          await queue.add(job.name, job.data, job.opts);
+        }
+      },
+      {
+        jobIsActive: async (jobId) => (await (await queue.getJob(jobId))?.getState()) === "active",
+      },
+    );
     return {
       summary: swept.length === 0 ? "no reconciliation run left without its job" : `resumed run(s) ${swept.join(", ")}`,
       changes: { swept: swept.length, runIds: swept },
