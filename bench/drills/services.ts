@@ -11,6 +11,7 @@ import { hashPassword } from "@steward/core/passwords";
 import { buildApp } from "../../api/src/app.ts";
 import { type NotifySandbox, type ReceivedNotification, startNotifySandbox } from "../../sandbox/src/notify/server.ts";
 import { freePort } from "../../scripts/lib/services.ts";
+import { signIn } from "../src/api.ts";
 import { stripeEventJobFor } from "../../worker/src/queue.ts";
 import { jobCatalog } from "../../worker/src/registry.ts";
 import { deliverAndCheckEmails } from "./kills.ts";
@@ -79,16 +80,7 @@ async function startDrillApi(stack: DrillStack): Promise<DrillApi> {
     const body = (await response.json()) as { data?: Record<string, unknown>; errors?: never };
     return { status: response.status, data: body.data, errors: body.errors };
   };
-  const login = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }`,
-      variables: { email, password: PASSWORD },
-    }),
-  });
-  const operatorCookie = login.headers.get("set-cookie")?.split(";")[0];
-  if (!operatorCookie) throw new Error("drill operator could not sign in");
+  const operatorCookie = await signIn(url, email, PASSWORD);
   return { url, graphql, operatorCookie, integrationToken: token, stop: () => app.stop() };
 }
 

@@ -17,6 +17,7 @@ import type { Db } from "@steward/db/client";
 import { WebSocketServer } from "ws";
 import { buildApp } from "../../api/src/app.ts";
 import type { ClientsCommand, ClientsReport } from "./fanout-clients.ts";
+import { signIn } from "./api.ts";
 import type { BenchRow } from "./table.ts";
 
 const PASSWORD = "bench-fanout-password";
@@ -45,18 +46,7 @@ async function signInCookie(apiUrl: string, db: Db): Promise<string> {
       passwordHash: await hashPassword(PASSWORD),
     },
   });
-  const response = await fetch(`${apiUrl}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query:
-        "mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }",
-      variables: { email: "bench-fanout@steward.test", password: PASSWORD },
-    }),
-  });
-  const cookie = response.headers.get("set-cookie")?.split(";")[0];
-  if (!cookie) throw new Error("fan-out bench: login failed");
-  return cookie;
+  return signIn(apiUrl, "bench-fanout@steward.test", PASSWORD);
 }
 
 /** The subscribers' child process (fanout-clients.ts), driven over IPC. */

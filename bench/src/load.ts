@@ -14,7 +14,7 @@ import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/datab
 import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
-import { BENCH_RATE_LIMITS } from "./env.ts";
+import { benchProcessEnv, signIn } from "./api.ts";
 import type { BenchRow } from "./table.ts";
 
 export interface LoadOptions {
@@ -115,30 +115,13 @@ export async function benchLoad(baseDatabaseUrl: string, options: LoadOptions): 
   );
 
   const port = await freePort();
-  const env = {
-    NODE_ENV: "test",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
-    REDIS_PREFIX: `bench-load-${process.pid}`,
-    ...BENCH_RATE_LIMITS,
-    API_PORT: String(port),
-  };
+  const env = benchProcessEnv(databaseUrl, "load", port);
   const api = startNodeProcess("api/src/main.ts", env, "api");
   const worker = startNodeProcess("worker/src/main.ts", env, "worker");
   const apiUrl = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${apiUrl}/readyz`);
-    const login = await fetch(`${apiUrl}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        query: `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }`,
-        variables: { email: DEMO_OPERATORS[1].email, password: DEMO_PASSWORD },
-      }),
-    });
-    const cookie = login.headers.get("set-cookie")?.split(";")[0];
-    if (!cookie) throw new Error(`operator login failed: HTTP ${login.status}`);
+    const cookie = await signIn(apiUrl, DEMO_OPERATORS[1].email, DEMO_PASSWORD);
 
     let submitted = 0;
     const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;

@@ -13,6 +13,7 @@ import type { Db } from "@steward/db/client";
 import Stripe from "stripe";
 import { buildApp } from "../../api/src/app.ts";
 import { startStripeSandbox } from "../../sandbox/src/stripe/server.ts";
+import { signIn } from "./api.ts";
 import { BENCH_RATE_LIMITS } from "./env.ts";
 import type { BenchRow } from "./table.ts";
 
@@ -185,14 +186,7 @@ export async function benchOverview(db: Db, databaseUrl: string, scale: Overview
   const app = buildApp(env, createLogger("bench", "silent"));
   const url = await app.start();
   try {
-    const login = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        query: `mutation { login(email: "bench@steward.test", password: "${PASSWORD}") { __typename } }`,
-      }),
-    });
-    const cookie = login.headers.get("set-cookie")?.split(";")[0] ?? "";
+    const cookie = await signIn(url, "bench@steward.test", PASSWORD);
     // Warm both paths, then measure them back to back.
     await load(url, cookie, OVERVIEW, 20, 4);
     await load(url, cookie, TRIVIAL, 20, 4);

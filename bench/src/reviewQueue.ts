@@ -10,7 +10,7 @@ import type { Db } from "@steward/db/client";
 import pg from "pg";
 import { freePort } from "../../scripts/lib/services.ts";
 import { waitForHttp } from "../../scripts/lib/run.ts";
-import { BENCH_RATE_LIMITS } from "./env.ts";
+import { benchProcessEnv, signIn } from "./api.ts";
 import { openLoop, quantile, startNodeProcess, stopNodeProcess } from "./load.ts";
 import type { BenchRow } from "./table.ts";
 
@@ -87,31 +87,14 @@ export async function benchReviewQueue(
   }
 
   const port = await freePort();
-  const env = {
-    NODE_ENV: "test",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/0",
-    REDIS_PREFIX: `bench-queue-${process.pid}`,
-    ...BENCH_RATE_LIMITS,
-    API_PORT: String(port),
-  };
+  const env = benchProcessEnv(databaseUrl, "queue", port);
   const api = startNodeProcess("api/src/main.ts", env, "api");
   const apiUrl = `http://127.0.0.1:${port}`;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
   const agents: Agent[] = [];
   try {
     await waitForHttp(`${apiUrl}/readyz`);
-    const login = await fetch(`${apiUrl}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        query: `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }`,
-        variables: { email: "queue-bench@steward.test", password: PASSWORD },
-      }),
-    });
-    const cookie = login.headers.get("set-cookie")?.split(";")[0];
-    if (!cookie) throw new Error(`queue bench: operator login failed: HTTP ${login.status}`);
+    const cookie = await signIn(apiUrl, "queue-bench@steward.test", PASSWORD);
 
     // A fixed set of keep-alive connections, as autocannon uses: past it, requests wait for a socket
     // (still timed from when they were due) instead of opening thousands that time out connecting.
