@@ -17,11 +17,12 @@ import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
 import {
   JOBS_QUEUE,
   connectionFor,
+  isJobActive,
   reconciliationJobFor,
   stripeEventJobFor,
   type JobData,
 } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobCatalog } from "../../worker/src/registry.ts";
@@ -389,25 +390,43 @@ describe("reconciliation runs", () => {
 
   it("leaves a silent run alone while its recorded job is still active, and takes it once the job is gone", async () => {
     const run = await createReconciliationRun(deps(), system, await windowWithOneDiscrepancy(225), "MANUAL");
+    // A real job held by a real (manual) BullMQ worker, on a queue of its own so the test stack's
+    // worker can't take it: active, as the silent execution's job would be.
+    const connection = connectionFor(stack.api.env.REDIS_URL);
+    const prefix = `${stack.api.env.REDIS_PREFIX}-busy`;
+    const busyQueue = new Queue("busy", { prefix, connection });
+    const holder = new Worker("busy", null, { prefix, connection });
+    const busy = await busyQueue.add("payment-reconciliation", { runId: run.id }, { jobId: `busy-${run.id}` });
+    const held = await holder.getNextJob("test-token");
+    expect(held?.id).toBe(busy.id);
     // Silent for 30 s, swept here at 10 s: the worker's own sweep (2 minutes) leaves it to this test.
     const silentSince = new Date(Date.now() - 30_000);
     await stack.db.reconciliationRun.update({
       where: { id: run.id },
-      data: { progressAt: silentSince, jobId: "busy-job" },
+      data: { progressAt: silentSince, jobId: busy.id },
     });
     const handed: string[] = [];
     const enqueue = (ids: string[]) => Promise.resolve(void handed.push(...ids));
-    const active = new Set(["busy-job"]);
-    const jobIsActive = (jobId: string) => Promise.resolve(active.has(jobId));
-    const sweep = () => sweepStalledReconciliationRuns(stack.db, enqueue, { jobIsActive, olderThanMs: 10_000 });
-    expect(await sweep()).not.toContain(run.id);
-    expect((await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: run.id } })).progressAt).toEqual(
-      silentSince,
-    );
-    active.clear();
-    expect(await sweep()).toContain(run.id);
-    expect(handed.filter((id) => id === run.id)).toHaveLength(1);
-    await stack.db.reconciliationRun.update({ where: { id: run.id }, data: { status: "FAILED" } });
+    const sweep = () =>
+      sweepStalledReconciliationRuns(stack.db, enqueue, {
+        jobIsActive: (jobId) => isJobActive(busyQueue, jobId),
+        olderThanMs: 10_000,
+      });
+    try {
+      expect(await sweep()).not.toContain(run.id);
+      expect((await stack.db.reconciliationRun.findUniqueOrThrow({ where: { id: run.id } })).progressAt).toEqual(
+        silentSince,
+      );
+      // The job ends (its worker gave up on it); the run, still silent, is taken once.
+      await held?.moveToFailed(new Error("stalled too often"), "test-token", false);
+      expect(await sweep()).toContain(run.id);
+      expect(handed.filter((id) => id === run.id)).toHaveLength(1);
+    } finally {
+      await holder.close();
+      await busyQueue.obliterate({ force: true });
+      await busyQueue.close();
+      await stack.db.reconciliationRun.update({ where: { id: run.id }, data: { status: "FAILED" } });
+    }
   });
 
   it("two executions of one run at once (an orphaned handler and its replacement) record it once", async () => {

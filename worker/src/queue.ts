@@ -1,7 +1,7 @@
 // Queue names and connection options shared by the worker and by whoever enqueues (the API's
 // run-now). Keys live under the stack's prefix so stacks can share one Redis.
 import { reconciliationJobId } from "@steward/core/reconciliation";
-import type { ConnectionOptions, DefaultJobOptions } from "bullmq";
+import type { ConnectionOptions, DefaultJobOptions, Queue } from "bullmq";
 
 export const JOBS_QUEUE = "jobs";
 
@@ -61,4 +61,10 @@ export function reconciliationJobFor(runId: string): QueuedJob {
     data: { trigger: "SCHEDULE", payload: { runId } },
     opts: { jobId: reconciliationJobId(runId) },
   };
+}
+
+/** Whether the job with this id is being worked on now (a worker holds it), as BullMQ sees it. */
+export async function isJobActive(queue: Queue, jobId: string): Promise<boolean> {
+  const job = await queue.getJob(jobId);
+  return (await job?.getState()) === "active";
 }

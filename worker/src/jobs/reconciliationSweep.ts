@@ -4,7 +4,7 @@
 // A live run (heartbeat fresh) is never touched.
 import { sweepStalledReconciliationRuns } from "@steward/core/reconciliation";
 import { z } from "zod";
-import { reconciliationJobFor } from "../queue.ts";
+import { isJobActive, reconciliationJobFor } from "../queue.ts";
 import { defineJob } from "./definition.ts";
 
 export const reconciliationSweepJob = defineJob({
@@ -28,7 +28,7 @@ export const reconciliationSweepJob = defineJob({
         }
       },
       {
-        jobIsActive: async (jobId) => (await (await queue.getJob(jobId))?.getState()) === "active",
+        jobIsActive: (jobId) => isJobActive(queue, jobId),
       },
     );
     return {
