@@ -27,20 +27,25 @@ export async function createBusiness(db: Db, regionId: string): Promise<{ id: st
   });
 }
 
+/**
+ * A placement charge at the Stripe sandbox and the matching payment, with its placement when the
+ * payment succeeded (as the webhook path records them).
+ */
 export async function createPaidPlacement(
   db: Db,
   stripe: StripeSandbox,
   business: { id: string },
   purchasedAt: Date,
+  options: { amount?: number; currency?: string; status?: "SUCCEEDED" | "FAILED" } = {},
 ): Promise<Payment> {
   const row = await db.business.findUniqueOrThrow({ where: { id: business.id } });
   const [charge] = stripe.seedCharges([
     {
-      amount: 2200,
-      currency: "aud",
+      amount: options.amount ?? 2200,
+      currency: options.currency ?? "aud",
       created: Math.floor(purchasedAt.getTime() / 1000),
       metadata: { business_id: row.id },
-      status: "succeeded",
+      status: options.status === "FAILED" ? "failed" : "succeeded",
     },
   ]);
   if (!charge) throw new Error("sandbox returned no charge");
@@ -51,11 +56,12 @@ export async function createPaidPlacement(
         businessId: row.id,
         amountCents: charge.amount,
         currency: charge.currency,
-        status: "SUCCEEDED",
+        status: options.status ?? "SUCCEEDED",
         purchasedAt,
       },
     });
-    await placePurchase(tx, { businessId: row.id, regionId: row.regionId, paymentId: payment.id, purchasedAt });
+    if (payment.status === "SUCCEEDED")
+      await placePurchase(tx, { businessId: row.id, regionId: row.regionId, paymentId: payment.id, purchasedAt });
     return payment;
   });
 }

@@ -3,11 +3,11 @@
 // when asked, a real worker. Plus the few fixtures payments tests share.
 import { createApiToken } from "@steward/core/apiTokens";
 import { createLogger } from "@steward/core/logger";
-import { placePurchase } from "@steward/core/placements";
 import type { Db, Payment } from "@steward/db/client";
 import { connectionFor, JOBS_QUEUE } from "@steward/worker/queue";
 import { Queue } from "bullmq";
 import Stripe from "stripe";
+import { createPaidPlacement as paidPlacement } from "../../bench/drills/fixtures.ts";
 import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
 import { startStripeSandbox, type StripeSandbox } from "../../sandbox/src/stripe/server.ts";
 import { jobCatalog } from "../../worker/src/registry.ts";
@@ -131,39 +131,13 @@ export async function createBusiness(
  * A paid featured placement as the webhook path would have recorded it: a charge at the Stripe
  * sandbox and the matching payment + placement in our database.
  */
-export async function createPaidPlacement(
+export function createPaidPlacement(
   stack: Pick<PaymentsStack, "db" | "stripeSandbox">,
-  business: { id: string; regionId?: string },
+  business: { id: string },
   purchasedAt: Date,
   options: { amount?: number; currency?: string; status?: "SUCCEEDED" | "FAILED" } = {},
 ): Promise<Payment> {
-  const { db, stripeSandbox } = stack;
-  const row = await db.business.findUniqueOrThrow({ where: { id: business.id } });
-  const charge = stripeSandbox.seedCharges([
-    {
-      amount: options.amount ?? 2200,
-      currency: options.currency ?? "aud",
-      created: Math.floor(purchasedAt.getTime() / 1000),
-      metadata: { business_id: row.id },
-      status: options.status === "FAILED" ? "failed" : "succeeded",
-    },
-  ])[0];
-  if (!charge) throw new Error("sandbox returned no charge");
-  return db.$transaction(async (tx) => {
-    const payment = await tx.payment.create({
-      data: {
-        stripeChargeId: charge.id,
-        businessId: row.id,
-        amountCents: charge.amount,
-        currency: charge.currency,
-        status: options.status ?? "SUCCEEDED",
-        purchasedAt,
-      },
-    });
-    if (payment.status === "SUCCEEDED")
-      await placePurchase(tx, { businessId: row.id, regionId: row.regionId, paymentId: payment.id, purchasedAt });
-    return payment;
-  });
+  return paidPlacement(stack.db, stack.stripeSandbox, business, purchasedAt, options);
 }
 
 /** POST /v1/refunds requests the sandbox received for a charge, and the refunds it holds for it. */
