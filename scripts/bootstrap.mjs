@@ -32,5 +32,13 @@ if (stale) {
 }
 
 const tsx = join(root, "node_modules", ".bin", "tsx");
-const result = spawnSync(tsx, [join(root, "scripts", `${command}.ts`), ...rest], { cwd: root, stdio: "inherit" });
-process.exit(result.status ?? 1);
+function runScript(name, args) {
+  const result = spawnSync(tsx, [join(root, "scripts", `${name}.ts`), ...args], { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+// Generated code (the Prisma client above all) must exist before any script that imports it is
+// loaded, so it is generated in its own process first: on a fresh clone there is none yet.
+if (command !== "generate") runScript("generate", []);
+runScript(command, rest);
+process.exit(0);

@@ -13,7 +13,7 @@ import {
 import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
 import { seedCipher } from "./lib/secrets.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
-import { createDatabaseIfMissing, generate, migrate } from "./lib/database.ts";
+import { createDatabaseIfMissing, migrate } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
 import { ensurePostgres, ensureRedis } from "./lib/services.ts";
 
@@ -53,9 +53,6 @@ process.on("SIGTERM", () => void shutdown(0));
 try {
   step("Checking PostgreSQL and Redis");
   services.push(...(await ensurePostgres(env.DATABASE_URL)), ...(await ensureRedis(env.REDIS_URL)));
-
-  step("Generating code");
-  generate();
 
   step("Applying migrations");
   await createDatabaseIfMissing(env.DATABASE_URL);

@@ -7,7 +7,7 @@ import { mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
 import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
 import { seedCipher } from "./lib/secrets.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
-import { dropDatabase, generate, migrate, recreateDatabase } from "./lib/database.ts";
+import { dropDatabase, migrate, recreateDatabase } from "./lib/database.ts";
 import { repoRoot, run, type Service, startService, step, stopServices, waitForHttp } from "./lib/run.ts";
 import { ensurePostgres, ensureRedis, freePort } from "./lib/services.ts";
 
@@ -137,8 +137,6 @@ let exitCode = 0;
 try {
   step("Checking PostgreSQL and Redis");
   services.push(...(await ensurePostgres(baseDatabaseUrl)), ...(await ensureRedis(redisUrl)));
-  step("Generating code");
-  generate();
   if (only !== "e2e") {
     step("Running unit and integration tests");
     run("npx", ["vitest", "run", ...filters], { env: { DATABASE_URL: baseDatabaseUrl, REDIS_URL: redisUrl } });
