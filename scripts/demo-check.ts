@@ -31,7 +31,10 @@ step(`Starting npm run demo on a new database (${base.pathname.slice(1)})`);
 const demo = spawn("npm", ["run", "demo"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
 let output = "";
 const banner = new Promise<void>((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`no "Steward is running" within ${startTimeoutMs} ms`)), startTimeoutMs);
+  const timer = setTimeout(
+    () => reject(new Error(`no "Steward is running" within ${startTimeoutMs} ms`)),
+    startTimeoutMs,
+  );
   for (const stream of [demo.stdout, demo.stderr]) {
     stream.setEncoding("utf8");
     stream.on("data", (chunk: string) => {
