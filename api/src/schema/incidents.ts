@@ -25,6 +25,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { AlertNode } from "./alerts.ts";
 import { commonMutationErrors } from "./errors.ts";
+import { kickOutbox } from "./payments.ts";
 import { BusinessNode } from "./reviews.ts";
 
 export const IncidentSeverityEnum = builder.enumType("IncidentSeverity", {
@@ -330,14 +331,18 @@ builder.mutationFields((t) => ({
       template: t.arg({ type: IncidentTemplateEnum }),
       businessIds: t.arg.globalIDList({ for: BusinessNode }),
     },
-    resolve: (_root, args, { db, actor, env }) =>
-      sendIncidentCommunication(
-        db,
-        actor,
+    resolve: async (_root, args, context) => {
+      const result = await sendIncidentCommunication(
+        context.db,
+        context.actor,
         args.incidentId.id,
         args.template,
         args.businessIds.map((id) => id.id),
-        { timeZone: env.MARKETPLACE_TIME_ZONE },
-      ),
+        { timeZone: context.env.MARKETPLACE_TIME_ZONE },
+      );
+      // Delivered now rather than at the outbox's next scheduled run (best effort).
+      if (result.sent > 0) await kickOutbox(context, `incident-${args.incidentId.id}-${args.template}-${Date.now()}`);
+      return result;
+    },
   }),
 }));

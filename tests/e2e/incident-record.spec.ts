@@ -46,7 +46,11 @@ test("red alerts of one cause become an incident with a record, a message to a b
     detail: "Payments failing at checkout",
   }));
   for (const alert of alerts) await raiseAlert(db, alert, new Date(), { events: bus.bus });
-  const business = await db.business.findFirstOrThrow({ orderBy: { name: "asc" } });
+  // A business of its own, so no other spec's emails to seeded businesses are disturbed.
+  const region = await db.region.findFirstOrThrow({ orderBy: { name: "asc" } });
+  const business = await db.business.create({
+    data: { regionId: region.id, name: `Incident Test Cafe ${run}`, email: `incident-${run}@biz.example` },
+  });
 
   await signIn(page, OPERATOR.email);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Alerts" }).click();
@@ -59,6 +63,7 @@ test("red alerts of one cause become an incident with a record, a message to a b
   await expect(page).toHaveURL(/\/incidents\?id=/);
   const record = page.locator("section[data-incident-id]");
   await expect(record.getByRole("heading", { level: 2 })).toContainText(`${alerts[0]!.title} (+1 related)`);
+  await expect(record).toContainText("respond within 24 hours");
   await expect(record.getByRole("table").first().locator("tbody tr")).toHaveCount(2);
 
   await record
@@ -99,5 +104,7 @@ test("red alerts of one cause become an incident with a record, a message to a b
   await record.getByRole("button", { name: "Resolve incident" }).click();
   await expect(page.getByRole("status")).toContainText("Resolved");
   await expect(page.locator("tr[data-incident-id]", { hasText: alerts[0]!.title })).toContainText("Resolved");
+  await expect(record.getByText(/^Resolved · opened/)).toBeVisible();
+  await expect(record.getByRole("button", { name: "Resolve incident" })).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath("incident.png"), fullPage: true });
 });
