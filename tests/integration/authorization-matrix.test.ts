@@ -50,12 +50,12 @@ const nodeTypes = Object.values(schema.getTypeMap())
 
 /**
  * The Node type an ID argument refers to, so its global id decodes (a wrong type is refused
- * before authorization runs): `businessId` → Business; `id` → the node the field returns (a
+ * before authorization runs): `businessId` / `businessIds` → Business; `id` → the node the field returns (a
  * mutation's `…Success.data`), a plain uuid for other objects (Region), else the node type its
  * name contains (revokeApiToken → ApiToken).
  */
 function nodeTypeOf(field: GraphQLField<unknown, unknown>, argumentName: string): string | null {
-  const named = argumentName.match(/^(\w+)Id$/)?.[1];
+  const named = argumentName.match(/^(\w+?)Ids?$/)?.[1];
   if (named) {
     const type = nodeTypes.find((candidate) => candidate.toLowerCase() === named.toLowerCase());
     return type ?? null;

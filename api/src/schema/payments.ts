@@ -256,7 +256,7 @@ function refundDeps(context: Context) {
 }
 
 /** Delivers the email just queued without waiting for the next scheduled run (best effort). */
-async function kickOutbox(context: Context, dedupKey: string): Promise<void> {
+export async function kickOutbox(context: Context, dedupKey: string): Promise<void> {
   await context.jobs
     .add("outbox-delivery", { trigger: "SCHEDULE" }, { jobId: `outbox-delivery-${dedupKey}` })
     .catch(() => undefined);

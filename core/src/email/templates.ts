@@ -18,9 +18,9 @@ export interface RefundEmailFacts {
   signature?: string;
 }
 
-const DEFAULT_SIGNATURE = "The marketplace team";
+export const DEFAULT_SIGNATURE = "The marketplace team";
 
-function layout(title: string, paragraphs: readonly string[], signature: string): string {
+export function layout(title: string, paragraphs: readonly string[], signature: string): string {
   const body = paragraphs.map((paragraph) => `<p style="margin:0 0 16px">${paragraph}</p>`).join("\n      ");
   return `<!doctype html>
 <html lang="en">

@@ -48,6 +48,18 @@ export const AlertDetailQuery = graphql(
     query AlertDetail($id: ID!) {
       alert(id: $id) {
         ...AlertFields
+        incidentSeverity
+        ruleIncidentSeverity
+        incidentSeverityOverridden
+        timeToAcknowledgeSeconds
+        timeToResolveSeconds
+        respondBy
+        responseOverdue
+        incident {
+          id
+          title
+          status
+        }
         timeline {
           id
           kind
@@ -124,6 +136,33 @@ export const ResolveAlertMutation = graphql(`
   }
 `);
 
+export const SetAlertIncidentSeverityMutation = graphql(`
+  mutation SetAlertIncidentSeverity($id: ID!, $severity: IncidentSeverity) {
+    setAlertIncidentSeverity(id: $id, severity: $severity) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const OpenIncidentMutation = graphql(`
+  mutation OpenIncident($alertIds: [ID!]!) {
+    openIncident(alertIds: $alertIds) {
+      __typename
+      ... on MutationOpenIncidentSuccess {
+        data {
+          id
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
 export const AlertChangedSubscription = graphql(`
   subscription AlertChanged {
     alertChanged {
@@ -136,3 +175,4 @@ export const AlertChangedSubscription = graphql(`
 export type Alert = ResultOf<typeof AlertFields>;
 export type AlertDetail = NonNullable<ResultOf<typeof AlertDetailQuery>["alert"]>;
 export type Severity = Alert["severity"];
+export type IncidentSeverity = AlertDetail["incidentSeverity"];

@@ -12,7 +12,10 @@ import {
   type AlertDetail,
   AlertDetailQuery,
   AlertsQuery,
+  type IncidentSeverity,
+  OpenIncidentMutation,
   ResolveAlertMutation,
+  SetAlertIncidentSeverityMutation,
   SilenceAlertMutation,
 } from "./alert-operations.ts";
 
@@ -128,6 +131,42 @@ export class AlertBoard {
       (data) => data?.resolveAlert,
       `Resolved “${alert.title}”.`,
     );
+  }
+
+  /** Override the alert's P0–P3 level (null: back to the rule's). */
+  setIncidentSeverity(alert: Alert, severity: IncidentSeverity | null): Promise<boolean> {
+    return this.#act(
+      alert,
+      async () => await this.#client.mutation(SetAlertIncidentSeverityMutation, { id: alert.id, severity }).toPromise(),
+      (data) => data?.setAlertIncidentSeverity,
+      severity ? `“${alert.title}” is now ${severity}.` : `“${alert.title}” is back to its rule's level.`,
+    );
+  }
+
+  /** Open red alerts of the same rule as this one: one cause (e.g. the backlog of many regions). */
+  sameCause(alert: Alert): Alert[] {
+    return this.open.filter(
+      (other) => other.ruleKey === alert.ruleKey && (other.id === alert.id || other.severity === "RED"),
+    );
+  }
+
+  /** Opens an incident from this alert and its open red siblings of the same rule; returns its id. */
+  async openIncident(alert: Alert): Promise<string | null> {
+    const alertIds = this.sameCause(alert).map((other) => other.id);
+    if (!alertIds.includes(alert.id)) alertIds.push(alert.id);
+    let incidentId: string | null = null;
+    const opened = await this.#act(
+      alert,
+      async () => {
+        const result = await this.#client.mutation(OpenIncidentMutation, { alertIds }).toPromise();
+        const payload = result.data?.openIncident;
+        if (payload?.__typename === "MutationOpenIncidentSuccess") incidentId = payload.data.id;
+        return result;
+      },
+      (data) => data?.openIncident,
+      `Opened an incident for “${alert.title}”${alertIds.length > 1 ? ` and ${alertIds.length - 1} related alert(s)` : ""}.`,
+    );
+    return opened ? incidentId : null;
   }
 
   async #act<Data>(
