@@ -241,11 +241,7 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
       if (!after) throw new Error(`floor bench: the API answered no queue page: ${JSON.stringify(body)}`);
       shallow.push(after);
     }
-    const queueCursors: (string | null)[] = [
-      ...Array<null>(7).fill(null),
-      shallow[0]!,
-      ...deepIds.map(cursorFor),
-    ];
+    const queueCursors: (string | null)[] = [...Array<null>(7).fill(null), shallow[0]!, ...deepIds.map(cursorFor)];
     const graphqlBody = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
     const operations: { name: string; target: number; auth: "cookie" | "bearer" | "webhook"; bodies: string[] }[] = [
       {
@@ -280,6 +276,31 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
       },
       { name: "Stripe webhook (signed charge.succeeded, new event each)", target: 0.5, auth: "webhook", bodies: [] },
     ];
+
+    // The comparison only means something if both answer the same: each read document's first
+    // request must give the same data from both (node ids, cursors, dates and relations included).
+    const answersDiffer: string[] = [];
+    for (const operation of operations.filter((op) => op.auth === "cookie" || op.name.startsWith("publishedReviews"))) {
+      const answer = async (baseUrl: string, headers: Record<string, string>) => {
+        const response = await fetch(`${baseUrl}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: operation.bodies.at(-1)!,
+        });
+        return JSON.stringify(await response.json());
+      };
+      const auth: Record<string, string> =
+        operation.auth === "cookie" ? { cookie } : { authorization: `Bearer ${token}` };
+      const [steward, bare] = await Promise.all([answer(apiUrl, auth), answer(floorUrl, {})]);
+      if (steward !== bare) {
+        const at = [...steward].findIndex((char, index) => char !== bare[index]);
+        answersDiffer.push(operation.name);
+        console.error(
+          `floor bench: the floor answers ${operation.name} differently at ${at}:\n  API:   …${steward.slice(Math.max(0, at - 80), at + 80)}\n  floor: …${bare.slice(Math.max(0, at - 80), at + 80)}`,
+        );
+        process.exitCode = 1;
+      }
+    }
 
     const rows: BenchRow[] = [];
     for (const operation of operations) {
@@ -326,7 +347,7 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
           unit: "req/s",
           floor: bare!.perSecond,
           floorName: "bare Yoga + Pothos + pg",
-          note: `target ≥ ${operation.target}× ${ratio >= operation.target ? "met" : "MISSED"}; spread ${steward!.spread} vs ${bare!.spread}; errors ${steward!.errors + bare!.errors}`,
+          note: `target ≥ ${operation.target}× ${ratio >= operation.target ? "met" : "MISSED"}; spread ${steward!.spread} vs ${bare!.spread}; errors ${steward!.errors + bare!.errors}${answersDiffer.includes(operation.name) ? "; ANSWERS DIFFER" : ""}`,
         },
         {
           name: `${operation.name}: p50 / p99`,

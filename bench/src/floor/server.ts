@@ -105,9 +105,7 @@ const REVIEW_JOINS = `FROM "Review" r
 
 /** The queue page, oldest first, keyset after the cursor's (createdAt, id): one statement. */
 async function reviewQueuePage(status: string, first: number, after: string | null): Promise<Page<ReviewRow>> {
-  const keyset = after
-    ? `AND r."createdAt" >= c."createdAt" AND (r."createdAt" > c."createdAt" OR r.id > c.id)`
-    : "";
+  const keyset = after ? `AND r."createdAt" >= c."createdAt" AND (r."createdAt" > c."createdAt" OR r.id > c.id)` : "";
   const cursor = after ? `, (SELECT id, "createdAt" FROM "Review" WHERE id = $3::uuid) c` : "";
   const result = await pool.query<ReviewRow>(
     `SELECT ${REVIEW_COLUMNS} ${REVIEW_JOINS}${cursor}
@@ -286,21 +284,25 @@ const RefundRequest = builder.objectRef<RefundRow>("RefundRequest").implement({
       }),
       resolve: (request) => request.business,
     }),
-    eligibility: t.field({ type: Eligibility, resolve: (request) => refundEligibility(request.purchasedAt, new Date()) }),
+    eligibility: t.field({
+      type: Eligibility,
+      resolve: (request) => refundEligibility(request.purchasedAt, new Date()),
+    }),
   }),
 });
 
-const PageInfo = builder
-  .objectRef<{ hasNextPage: boolean; endCursor: string | null }>("PageInfo")
-  .implement({
-    fields: (t) => ({
-      hasNextPage: t.exposeBoolean("hasNextPage"),
-      endCursor: t.exposeString("endCursor", { nullable: true }),
-    }),
-  });
+const PageInfo = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>("PageInfo").implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean("hasNextPage"),
+    endCursor: t.exposeString("endCursor", { nullable: true }),
+  }),
+});
 
 /** A relay connection over one page of rows (edges, cursors, pageInfo), as Pothos' relay plugin answers. */
-function connection<T extends { id: string }>(name: string, node: ObjectRef<PothosSchemaTypes.ExtendDefaultTypes<FloorTypes>, T>) {
+function connection<T extends { id: string }>(
+  name: string,
+  node: ObjectRef<PothosSchemaTypes.ExtendDefaultTypes<FloorTypes>, T>,
+) {
   const Edge = builder.objectRef<T>(`${name}Edge`).implement({
     fields: (t) => ({
       cursor: t.string({ resolve: (row) => cursorOf(row.id) }),
@@ -396,7 +398,12 @@ builder.mutationType({
   }),
 });
 
-const yoga = createYoga({ schema: builder.toSchema(), graphqlEndpoint: "/graphql", logging: false, maskedErrors: false });
+const yoga = createYoga({
+  schema: builder.toSchema(),
+  graphqlEndpoint: "/graphql",
+  logging: false,
+  maskedErrors: false,
+});
 
 // ───────────────────────────── The webhook endpoint, by hand ─────────────────────────────
 
