@@ -33,9 +33,21 @@ interface Operation {
 
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
 
-/** A Steward process (api or worker) run by node itself, so its pid is the one whose memory we read. */
-export function startNodeProcess(entry: string, env: NodeJS.ProcessEnv, label: string): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+/**
+ * A Steward process (api or worker) run by node itself, so its pid is the one whose memory we read;
+ * `cpus` pins it to those cores with taskset (which execs node, so the pid is still node's).
+ */
+export function startNodeProcess(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  label: string,
+  options: { cpus?: string } = {},
+): ChildProcess {
+  const args = ["--import", "tsx", entry];
+  const [command, commandArgs] = options.cpus
+    ? ["taskset", ["-c", options.cpus, process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],

@@ -58,7 +58,10 @@ export async function revokeApiToken(db: Db, actor: OperatorActor, tokenId: stri
 }
 
 export async function actorForApiToken(db: Db, token: string): Promise<ApiTokenActor | null> {
-  const row = await db.apiToken.findUnique({ where: { tokenHash: hashSecret(token) } });
+  const row = await db.apiToken.findUnique({
+    where: { tokenHash: hashSecret(token) },
+    select: { id: true, name: true, scopes: true, lastUsedAt: true, revokedAt: true },
+  });
   if (!row || row.revokedAt) return null;
   // Best effort and at most once a minute: a write per request would sit on the hot path.
   const now = new Date();

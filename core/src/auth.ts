@@ -1,5 +1,5 @@
 // Operator login, sessions and their rate limits.
-import type { Db } from "@steward/db/client";
+import type { Db, Role } from "@steward/db/client";
 import type { OperatorActor } from "./actor.ts";
 import { ANONYMOUS } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
@@ -125,20 +125,33 @@ async function recordFailure(db: Db, email: string, ip: string, reason: string):
 
 /** The operator behind a session cookie, or null if it is unknown, expired, revoked or disabled. */
 export async function operatorForSession(db: Db, sessionToken: string): Promise<OperatorActor | null> {
-  const session = await db.session.findUnique({
-    where: { tokenHash: hashSecret(sessionToken) },
-    include: { operator: true },
-  });
-  if (!session || session.revokedAt || session.expiresAt <= new Date() || session.operator.disabledAt) return null;
+  // Every request asks this: one statement, and only the columns an actor needs (never passwordHash).
+  const [session] = await db.$queryRaw<SessionRow[]>`
+    SELECT s.id, s."expiresAt", s."revokedAt", o.id AS "operatorId", o.email, o.name, o.role::text AS role,
+           o."disabledAt"
+      FROM "Session" s JOIN "Operator" o ON o.id = s."operatorId"
+     WHERE s."tokenHash" = ${hashSecret(sessionToken)}`;
+  if (!session || session.revokedAt || session.expiresAt <= new Date() || session.disabledAt) return null;
   return {
     kind: "OPERATOR",
-    id: session.operator.id,
-    email: session.operator.email,
-    name: session.operator.name,
-    role: session.operator.role,
+    id: session.operatorId,
+    email: session.email,
+    name: session.name,
+    role: session.role,
     sessionId: session.id,
     sessionExpiresAt: session.expiresAt,
   };
+}
+
+interface SessionRow {
+  id: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  operatorId: string;
+  email: string;
+  name: string;
+  role: Role;
+  disabledAt: Date | null;
 }
 
 /**

@@ -1,0 +1,399 @@
+// `--only floor`: each hot operation through Steward's API beside the bare floor server
+// (floor/server.ts: same graphql-yoga, Pothos and pg, one hand-written statement per page, no auth)
+// in the same run, on the same data. Closed loop, 32 keep-alive connections from a load generator
+// in its own process (floor/loadgen.ts); the server under test pinned to one core and the load
+// generator to the other with `taskset` where the machine has two; rounds alternate API and floor
+// and the median of three is reported, with the server's CPU per request read from /proc.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeBase64, encodeCursorChunk } from "@pothos/core";
+import { createApiToken } from "@steward/core/apiTokens";
+import { hashPassword } from "@steward/core/passwords";
+import type { Db } from "@steward/db/client";
+import { Queue } from "bullmq";
+import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
+import { freePort } from "../../scripts/lib/services.ts";
+import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
+import { benchProcessEnv, signIn } from "./api.ts";
+import type { LoadgenConfig, LoadgenRequest, LoadgenResult } from "./floor/loadgen.ts";
+import { startNodeProcess, stopNodeProcess } from "./load.ts";
+import type { BenchRow } from "./table.ts";
+
+export interface FloorOptions {
+  reviews: number;
+  seconds: number;
+  rounds: number;
+  connections: number;
+}
+
+const PAGE_SIZE = 50; // the dashboard's page (web/src/routes/(app)/reviews/reviews.svelte.ts)
+const PASSWORD = "bench-floor-password";
+const WEBHOOK_SECRET = "whsec_steward_sandbox";
+const PUBLISHED = 500;
+const REFUND_REQUESTS = 200;
+
+// The dashboard's documents as the browser sends them (review-operations.ts, refund-operations.ts,
+// fragments inlined); the integration ones as an integration would write them.
+const REVIEWS = `query Reviews($first: Int!, $after: String, $filter: ReviewFilter) {
+  reviews(first: $first, after: $after, filter: $filter) {
+    edges { node {
+      id rating body source status aiConfidence aiProvider rejectionReason moderatorNote decidedAt version createdAt
+      moderator { name email }
+      business { id name region { id name slug } }
+      scores { classifier confidence signals createdAt }
+      decisions { action reason note bulk createdAt actor { name } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const REFUND_REQUESTS_DOCUMENT = `query RefundRequests($filter: RefundRequestFilter, $first: Int!) {
+  refundRequests(filter: $filter, first: $first) {
+    edges { node {
+      id status reason amountCents currency purchasedAt createdAt decidedAt denialNote stripeRefundId failureMessage
+      decidedBy { name }
+      business { id name }
+      eligibility { eligible daysElapsed hoursLeft expiresSoon closesAt }
+    } }
+    pageInfo { hasNextPage }
+  }
+}`;
+const PUBLISHED_REVIEWS = `query PublishedReviews($businessId: ID!, $first: Int!, $after: String) {
+  publishedReviews(businessId: $businessId, first: $first, after: $after) {
+    edges { node { id rating body createdAt business { id name } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const SUBMIT_REVIEW = `mutation SubmitReview($businessId: ID!, $rating: Int!, $body: String!) {
+  submitReview(businessId: $businessId, rating: $rating, body: $body) {
+    __typename
+    ... on MutationSubmitReviewSuccess { data { id status } }
+    ... on Error { message }
+  }
+}`;
+
+const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
+/** Pothos' cursor for a review id (the bytes the API hands out as `endCursor`). */
+const cursorFor = (id: string) => encodeBase64(`GPC:${encodeCursorChunk(id)}`);
+
+/** utime + stime of a process, in ms (Linux /proc; fields 14 and 15, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Two cores and util-linux's taskset: the server gets core 0, the load generator core 1. */
+const twoCores = cpus().length >= 2 && spawnSync("taskset", ["-V"]).status === 0;
+
+function runLoadgen(config: LoadgenConfig, dir: string): Promise<LoadgenResult> {
+  const file = join(dir, `loadgen-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const args = ["--import", "tsx", "bench/src/floor/loadgen.ts", file];
+  const child = twoCores
+    ? spawn("taskset", ["-c", "1", process.execPath, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] })
+    : spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    child.on("exit", (code) => {
+      rmSync(file, { force: true });
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      resolve(JSON.parse(output.trim().split("\n").at(-1)!) as LoadgenResult);
+    });
+  });
+}
+
+interface Side {
+  name: string;
+  pid: number;
+  baseUrl: string;
+  load: Omit<LoadgenConfig, "baseUrl" | "seconds" | "connections">;
+}
+
+interface Round extends LoadgenResult {
+  perSecond: number;
+  cpuPerRequest: number;
+}
+
+async function round(side: Side, seconds: number, connections: number, dir: string): Promise<Round> {
+  const before = cpuMs(side.pid);
+  const result = await runLoadgen({ ...side.load, baseUrl: side.baseUrl, seconds, connections }, dir);
+  const cpu = cpuMs(side.pid) - before;
+  if (result.errors > 0) {
+    console.error(`floor bench: ${side.name}: ${result.errors} errors, first: ${result.firstError}`);
+    process.exitCode = 1;
+  }
+  return { ...result, perSecond: result.requests / result.seconds, cpuPerRequest: cpu / Math.max(1, result.requests) };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+async function seedFloorData(db: Db, reviews: number): Promise<{ operatorEmail: string; businessIds: string[] }> {
+  const operatorEmail = "floor-bench@steward.test";
+  const operator = await db.operator.create({
+    data: { email: operatorEmail, name: "Floor bench", role: "OPERATOR", passwordHash: await hashPassword(PASSWORD) },
+  });
+  const region = await db.region.create({ data: { slug: `floor-${Date.now()}`, name: "Floor" } });
+  await db.$executeRawUnsafe(
+    `INSERT INTO "Business" (id, "regionId", name, email)
+     SELECT gen_random_uuid(), '${region.id}', 'Floor Dog School ' || g, 'floor' || g || '@example.com'
+       FROM generate_series(1, 20) g`,
+  );
+  const businessIds = (await db.business.findMany({ where: { regionId: region.id }, select: { id: true } })).map(
+    (b) => b.id,
+  );
+  const list = `ARRAY[${businessIds.map((id) => `'${id}'::uuid`).join(",")}]`;
+  // Pending reviews across the businesses, a classifier score each, and a moderator's reopen on every
+  // tenth (so the page's moderator, scores and decisions all have rows).
+  await db.$executeRawUnsafe(
+    `INSERT INTO "Review" (id, "businessId", rating, body, source, status, "aiConfidence", "aiProvider", "createdAt")
+     SELECT gen_random_uuid(), (${list})[1 + g % 20], 1 + g % 5, 'Floor review ' || g || ': a calmer dog and a clear trainer.',
+            'bench', 'PENDING', 0.5, 'deterministic', now() - (g || ' seconds')::interval
+       FROM generate_series(1, ${reviews}) g`,
+  );
+  await db.$executeRawUnsafe(
+    `INSERT INTO "ReviewScore" (id, "reviewId", classifier, confidence, signals, "createdAt")
+     SELECT gen_random_uuid(), id, 'deterministic', 0.5, '["length"]', "createdAt" FROM "Review"`,
+  );
+  await db.$executeRawUnsafe(
+    `WITH tenth AS (SELECT id FROM "Review" WHERE rating = 3 AND random() < 0.5)
+     INSERT INTO "ReviewDecision" (id, "reviewId", action, note, "actorId", "createdAt")
+     SELECT gen_random_uuid(), id, 'REOPEN', 'Second look', '${operator.id}', now() FROM tenth`,
+  );
+  await db.$executeRawUnsafe(
+    `UPDATE "Review" SET "moderatorId" = '${operator.id}', "moderatorNote" = 'Second look'
+      WHERE id IN (SELECT "reviewId" FROM "ReviewDecision")`,
+  );
+  // A page of published reviews (and more) for the first business.
+  await db.$executeRawUnsafe(
+    `INSERT INTO "Review" (id, "businessId", rating, body, source, status, "decidedAt", "createdAt")
+     SELECT gen_random_uuid(), '${businessIds[0]}', 1 + g % 5, 'Published review ' || g, 'bench', 'APPROVED', now(), now()
+       FROM generate_series(1, ${PUBLISHED}) g`,
+  );
+  // Pending refund requests on payments of the last two days.
+  await db.$executeRawUnsafe(
+    `WITH paid AS (
+       INSERT INTO "Payment" (id, "stripeChargeId", "businessId", "amountCents", currency, status, "purchasedAt", "updatedAt")
+       SELECT gen_random_uuid(), 'ch_floor_' || g, (${list})[1 + g % 20], 2200, 'aud', 'SUCCEEDED',
+              now() - (g * 10 || ' minutes')::interval, now()
+         FROM generate_series(1, ${REFUND_REQUESTS}) g
+       RETURNING id, "businessId")
+     INSERT INTO "RefundRequest" (id, "paymentId", "businessId", reason, "requestedBy", status, "idempotencyKey")
+     SELECT gen_random_uuid(), id, "businessId", 'Class cancelled', 'owner@example.com', 'PENDING', 'floor-' || id FROM paid`,
+  );
+  await db.$executeRawUnsafe(`VACUUM ANALYZE`);
+  return { operatorEmail, businessIds };
+}
+
+export async function benchFloor(db: Db, databaseUrl: string, options: FloorOptions): Promise<BenchRow[]> {
+  const load = loadavg();
+  const { operatorEmail, businessIds } = await seedFloorData(db, options.reviews);
+  const operator = await db.operator.findUniqueOrThrow({ where: { email: operatorEmail } });
+  const token = (
+    await createApiToken(
+      db,
+      { kind: "OPERATOR", id: operator.id, email: operator.email, name: operator.name, role: "ADMIN" },
+      { name: "floor bench", scopes: ["read", "reviews:write"] },
+    )
+  ).token;
+  const deepIds: string[] = [];
+  for (const fraction of [0.5, 0.75]) {
+    const [row] = await db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT id FROM "Review" WHERE status = 'PENDING' ORDER BY "createdAt", id OFFSET ${Math.floor(options.reviews * fraction)} LIMIT 1`,
+    );
+    deepIds.push(row!.id);
+  }
+
+  const apiPort = await freePort();
+  const floorPort = await freePort();
+  const apiEnv = { ...benchProcessEnv(databaseUrl, "floor-api", apiPort), STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
+  const floorEnv = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: apiEnv.REDIS_URL,
+    REDIS_PREFIX: `bench-floor-${process.pid}`,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    FLOOR_PORT: String(floorPort),
+  };
+  const pin = twoCores ? { cpus: "0" } : {};
+  const api = startNodeProcess("api/src/main.ts", apiEnv, "api", pin);
+  const floor = startNodeProcess("bench/src/floor/server.ts", floorEnv, "floor", pin);
+  const dir = mkdtempSync(join(tmpdir(), "steward-floor-"));
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  try {
+    await Promise.all([waitForHttp(`${apiUrl}/readyz`), waitForHttp(`${floorUrl}/readyz`)]);
+    const cookie = await signIn(apiUrl, operatorEmail, PASSWORD);
+
+    // The bench's cursor mix (reviewQueue.ts): 70 % first pages, 10 % the next pages, 20 % deep.
+    const shallow: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${apiUrl}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie },
+        body: JSON.stringify({ query: REVIEWS, variables: { first: PAGE_SIZE, after } }),
+      });
+      const body = (await response.json()) as { data?: { reviews: { pageInfo: { endCursor: string } } } };
+      after = body.data?.reviews.pageInfo.endCursor ?? null;
+      if (!after) throw new Error(`floor bench: the API answered no queue page: ${JSON.stringify(body)}`);
+      shallow.push(after);
+    }
+    const queueCursors: (string | null)[] = [...Array<null>(7).fill(null), shallow[0]!, ...deepIds.map(cursorFor)];
+    const graphqlBody = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
+    const operations: {
+      name: string;
+      target: number;
+      auth: "cookie" | "bearer" | "webhook";
+      bodies: string[];
+      floorName?: string;
+    }[] = [
+      {
+        name: `review queue page (Reviews document, ${PAGE_SIZE} rows, 70 % first / 30 % after a cursor)`,
+        target: 0.65,
+        auth: "cookie",
+        bodies: queueCursors.map((cursor) => graphqlBody(REVIEWS, { first: PAGE_SIZE, after: cursor })),
+      },
+      {
+        name: `refund list (RefundRequests document, ${PAGE_SIZE} pending)`,
+        target: 0.65,
+        auth: "cookie",
+        bodies: [graphqlBody(REFUND_REQUESTS_DOCUMENT, { first: PAGE_SIZE })],
+      },
+      {
+        name: `publishedReviews (integration, ${PAGE_SIZE} rows)`,
+        target: 0.65,
+        auth: "bearer",
+        bodies: [graphqlBody(PUBLISHED_REVIEWS, { businessId: gid("Business", businessIds[0]!), first: PAGE_SIZE })],
+      },
+      {
+        name: "submitReview (integration; review + audit + score job)",
+        target: 0.65,
+        auth: "bearer",
+        bodies: businessIds.map((id, index) =>
+          graphqlBody(SUBMIT_REVIEW, {
+            businessId: gid("Business", id),
+            rating: 1 + (index % 5),
+            body: `Floor bench review ${index}: patient trainer, our dog now walks on a loose lead.`,
+          }),
+        ),
+      },
+      {
+        name: "Stripe webhook (signed charge.succeeded, new event each)",
+        target: 0.5,
+        auth: "webhook",
+        bodies: [],
+        floorName: "hand-written HMAC check + INSERT … ON CONFLICT + the same BullMQ add",
+      },
+    ];
+
+    // The comparison only means something if both answer the same: each read document's first
+    // request must give the same data from both (node ids, cursors, dates and relations included).
+    const answersDiffer: string[] = [];
+    for (const operation of operations.filter((op) => op.auth === "cookie" || op.name.startsWith("publishedReviews"))) {
+      const answer = async (baseUrl: string, headers: Record<string, string>) => {
+        const response = await fetch(`${baseUrl}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: operation.bodies.at(-1)!,
+        });
+        return JSON.stringify(await response.json());
+      };
+      const auth: Record<string, string> =
+        operation.auth === "cookie" ? { cookie } : { authorization: `Bearer ${token}` };
+      const [steward, bare] = await Promise.all([answer(apiUrl, auth), answer(floorUrl, {})]);
+      if (steward !== bare) {
+        const at = [...steward].findIndex((char, index) => char !== bare[index]);
+        answersDiffer.push(operation.name);
+        console.error(
+          `floor bench: the floor answers ${operation.name} differently at ${at}:\n  API:   …${steward.slice(Math.max(0, at - 80), at + 80)}\n  floor: …${bare.slice(Math.max(0, at - 80), at + 80)}`,
+        );
+        process.exitCode = 1;
+      }
+    }
+
+    const rows: BenchRow[] = [];
+    for (const operation of operations) {
+      const sides: Side[] = [api.pid!, floor.pid!].map((pid, index) => {
+        const steward = index === 0;
+        const baseUrl = steward ? apiUrl : floorUrl;
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (steward && operation.auth === "cookie") headers.cookie = cookie;
+        if (steward && operation.auth === "bearer") headers.authorization = `Bearer ${token}`;
+        const requests: LoadgenRequest[] = operation.bodies.map((body) => ({ path: "/graphql", headers, body }));
+        return {
+          name: `${steward ? "Steward" : "floor"}: ${operation.name}`,
+          pid,
+          baseUrl,
+          load:
+            operation.auth === "webhook"
+              ? {
+                  webhook: { path: "/webhooks/stripe", secret: WEBHOOK_SECRET, label: `${steward ? "api" : "floor"}` },
+                }
+              : { requests },
+        };
+      });
+      // Warm-up (JIT, pools, caches), then rounds alternating API and floor.
+      for (const side of sides) await round(side, Math.min(2, options.seconds), options.connections, dir);
+      const results: [Round[], Round[]] = [[], []];
+      for (let r = 0; r < options.rounds; r++) {
+        for (const [index, side] of sides.entries()) {
+          results[index]!.push(await round(side, options.seconds, options.connections, dir));
+        }
+      }
+      const [steward, bare] = results.map((runs) => ({
+        perSecond: median(runs.map((run) => run.perSecond)),
+        p50: median(runs.map((run) => run.p50)),
+        p99: median(runs.map((run) => run.p99)),
+        cpu: median(runs.map((run) => run.cpuPerRequest)),
+        spread: `${Math.round(Math.min(...runs.map((run) => run.perSecond)))}–${Math.round(Math.max(...runs.map((run) => run.perSecond)))}`,
+        errors: runs.reduce((sum, run) => sum + run.errors, 0),
+      }));
+      const ratio = steward!.perSecond / bare!.perSecond;
+      rows.push(
+        {
+          name: `${operation.name}: throughput vs the floor`,
+          value: steward!.perSecond,
+          unit: "req/s",
+          floor: bare!.perSecond,
+          floorName: operation.floorName ?? "bare Yoga + Pothos + pg, one statement",
+          note: `target ≥ ${operation.target}× ${ratio >= operation.target ? "met" : "MISSED"}; spread ${steward!.spread} vs ${bare!.spread}; errors ${steward!.errors + bare!.errors}${answersDiffer.includes(operation.name) ? "; ANSWERS DIFFER" : ""}`,
+        },
+        {
+          name: `${operation.name}: p50 / p99`,
+          value: steward!.p50,
+          unit: "ms",
+          floor: bare!.p50,
+          floorName: "floor p50",
+          note: `p99 ${steward!.p99.toFixed(1)} ms vs ${bare!.p99.toFixed(1)} ms`,
+        },
+        {
+          name: `${operation.name}: server CPU per request`,
+          value: steward!.cpu,
+          unit: "ms",
+          floor: bare!.cpu,
+          floorName: "floor",
+        },
+      );
+    }
+    rows.push({
+      name: `floor comparison setup: ${options.connections} connections, closed loop, median of ${options.rounds} × ${options.seconds} s rounds`,
+      value: load[0] ?? 0,
+      unit: "load avg (1 min) at start",
+      note: twoCores
+        ? "server on core 0, load generator on core 1 (taskset)"
+        : "NOT pinned: one core or no taskset; server and load generator share the CPU",
+    });
+    return rows;
+  } finally {
+    await Promise.all([api, floor].map(stopNodeProcess));
+    rmSync(dir, { recursive: true, force: true });
+    for (const prefix of [apiEnv.REDIS_PREFIX, floorEnv.REDIS_PREFIX]) {
+      const queue = new Queue(JOBS_QUEUE, { prefix, connection: connectionFor(apiEnv.REDIS_URL) });
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  }
+}

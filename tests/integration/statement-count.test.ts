@@ -1,0 +1,199 @@
+// How many SQL statements each dashboard and integration operation sends, session or token lookup
+// included, counted where every statement leaves the process: pg's Client#query (Prisma's pg
+// adapter sends each statement through it, pooled or in a transaction). The ceilings below are
+// what the API sends today; an N+1 (a statement per row) or a new lookup per request fails here.
+// Measured on demo data (prisma/src/seed.ts), so every relation a document asks for has rows.
+import { createApiToken } from "@steward/core/apiTokens";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../../prisma/src/seed.ts";
+import { startTestApi, type TestApi } from "../support/api.ts";
+import { dashboardOperations } from "../support/dashboard-documents.ts";
+
+/**
+ * Ceilings, statements per request (the request's own session/token lookup included):
+ *
+ * | operation                                 | auth   | statements | of which                                              |
+ * |-------------------------------------------|--------|------------|-------------------------------------------------------|
+ * | `{ __typename }` (the session alone)      | cookie | 1          | session 1 (Session ⋈ Operator, only the actor's columns) |
+ * | Me                                        | cookie | 2          | session 1, operator 1                                 |
+ * | Reviews, first page of 50                 | cookie | 2          | session 1, the page with its relations 1 (joined)     |
+ * | Reviews, page after a cursor              | cookie | 3          | session 1, cursor row 1, the page 1                   |
+ * | ReviewQueueStats                          | cookie | 5          | session 1, counts 4                                   |
+ * | BulkApprovableCount                       | cookie | 2          | session 1, count 1                                    |
+ * | RefundRequests, 50 pending                | cookie | 2          | session 1, rows with payment/decidedBy/business 1     |
+ * | Overview                                  | cookie | 7          | session 1, the overview's reads 6                 |
+ * | publishedReviews, 50 (integration)        | bearer | 2          | token 1, rows with their business 1                   |
+ * | submitReview                              | bearer | 6          | token 1, BEGIN, business, review, audit, COMMIT       |
+ * | queuePosition                             | bearer | 3          | token 1, business 1, placements 1                     |
+ *
+ * Pages read their relations in the same statement (Prisma's relationJoins, prisma/schema.prisma):
+ * before it, the first Reviews page took 9 statements, RefundRequests 6, publishedReviews 3.
+ *
+ * Lower a ceiling when a change sends fewer statements; raising one needs a reason in review.
+ */
+const CEILINGS = {
+  "{ __typename }": 1,
+  Me: 2,
+  "Reviews (first page)": 2,
+  "Reviews (after a cursor)": 3,
+  ReviewQueueStats: 5,
+  BulkApprovableCount: 2,
+  RefundRequests: 2,
+  Overview: 7,
+  publishedReviews: 2,
+  submitReview: 6,
+  queuePosition: 3,
+} as const;
+
+type OperationName = keyof typeof CEILINGS;
+
+let api: TestApi;
+let cookie: string;
+let bearer: string;
+let businessId: string;
+const counted = { database: "", statements: [] as string[] };
+
+/** Every statement a pg Client in this process sends to the API's database, while `counted.database` is set. */
+function installCounter(): () => void {
+  const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = prototype.query;
+  prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (counted.database && this.database === counted.database) {
+      const first = args[0];
+      const text = typeof first === "string" ? first : (first as { text?: string } | undefined)?.text;
+      counted.statements.push(text ?? "(unknown)");
+    }
+    return original.apply(this, args);
+  };
+  return () => {
+    prototype.query = original;
+  };
+}
+
+let uninstall: () => void;
+
+const dashboard = new Map(dashboardOperations().map((operation) => [operation.name, operation.source]));
+const documentOf = (name: string) => {
+  const source = dashboard.get(name);
+  if (!source) throw new Error(`The dashboard has no operation ${name}`);
+  return source;
+};
+
+const PUBLISHED_REVIEWS = `query PublishedReviews($businessId: ID!, $first: Int!, $after: String) {
+  publishedReviews(businessId: $businessId, first: $first, after: $after) {
+    edges { node { id rating body createdAt business { id name } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const SUBMIT_REVIEW = `mutation SubmitReview($businessId: ID!, $rating: Int!, $body: String!) {
+  submitReview(businessId: $businessId, rating: $rating, body: $body) {
+    __typename
+    ... on MutationSubmitReviewSuccess { data { id status } }
+    ... on Error { message }
+  }
+}`;
+const QUEUE_POSITION = `query QueuePosition($businessId: ID!) {
+  queuePosition(businessId: $businessId) {
+    __typename
+    ... on QueryQueuePositionSuccess { data { status position } }
+  }
+}`;
+
+/** Sends one request and returns the statements it caused, the ones it left running included. */
+async function statementsOf(
+  query: string,
+  variables: Record<string, unknown>,
+  auth: { cookie?: string; bearer?: string },
+): Promise<{ count: number; statements: string[]; data: Record<string, unknown> | undefined }> {
+  counted.statements = [];
+  counted.database = new URL(api.database.url).pathname.slice(1);
+  const result = await api.graphql(query, variables, auth);
+  // A fire-and-forget statement of this request (a token's lastUsedAt) still counts.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  counted.database = "";
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  expect(result.status).toBe(200);
+  return { count: counted.statements.length, statements: counted.statements, data: result.data };
+}
+
+const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
+
+beforeAll(async () => {
+  api = await startTestApi();
+  const db = api.database.db;
+  await seed(db);
+  const admin = await db.operator.findFirstOrThrow({ where: { role: "ADMIN" } });
+  const actor = { kind: "OPERATOR" as const, id: admin.id, email: admin.email, name: admin.name, role: admin.role };
+  bearer = (await createApiToken(db, actor, { name: "statement count", scopes: ["read", "reviews:write"] })).token;
+  // The demo publishes nothing yet: a business with a page of published reviews (and one more).
+  const business = await db.business.findFirstOrThrow({ orderBy: { name: "asc" } });
+  await db.review.createMany({
+    data: Array.from({ length: 51 }, (_, index) => ({
+      businessId: business.id,
+      rating: 1 + (index % 5),
+      body: `Published review ${index}: a calmer dog and a clear trainer.`,
+      source: "integration",
+      status: "APPROVED" as const,
+      decidedAt: new Date(),
+    })),
+  });
+  businessId = gid("Business", business.id);
+  cookie = await api.loginCookie(DEMO_OPERATORS[1].email, DEMO_PASSWORD);
+  uninstall = installCounter();
+}, 120_000);
+
+afterAll(async () => {
+  uninstall?.();
+  await api?.stop();
+});
+
+type Request = { query: string; variables: Record<string, unknown>; auth: { cookie?: string; bearer?: string } };
+
+const requests: Record<OperationName, () => Promise<Request>> = {
+  "{ __typename }": () => Promise.resolve({ query: "{ __typename }", variables: {}, auth: { cookie } }),
+  Me: () => Promise.resolve({ query: documentOf("Me"), variables: {}, auth: { cookie } }),
+  "Reviews (first page)": () =>
+    Promise.resolve({ query: documentOf("Reviews"), variables: { first: 50 }, auth: { cookie } }),
+  "Reviews (after a cursor)": async () => {
+    const first = await api.graphql<{ reviews: { pageInfo: { endCursor: string } } }>(
+      documentOf("Reviews"),
+      { first: 5 },
+      { cookie },
+    );
+    return {
+      query: documentOf("Reviews"),
+      variables: { first: 50, after: first.data!.reviews.pageInfo.endCursor },
+      auth: { cookie },
+    };
+  },
+  ReviewQueueStats: () => Promise.resolve({ query: documentOf("ReviewQueueStats"), variables: {}, auth: { cookie } }),
+  BulkApprovableCount: () =>
+    Promise.resolve({ query: documentOf("BulkApprovableCount"), variables: {}, auth: { cookie } }),
+  RefundRequests: () =>
+    Promise.resolve({ query: documentOf("RefundRequests"), variables: { first: 50 }, auth: { cookie } }),
+  Overview: () => Promise.resolve({ query: documentOf("Overview"), variables: {}, auth: { cookie } }),
+  publishedReviews: () =>
+    Promise.resolve({ query: PUBLISHED_REVIEWS, variables: { businessId, first: 50 }, auth: { bearer } }),
+  submitReview: () =>
+    Promise.resolve({
+      query: SUBMIT_REVIEW,
+      variables: { businessId, rating: 5, body: "Counted statements, and a calmer dog at the end of it." },
+      auth: { bearer },
+    }),
+  queuePosition: () => Promise.resolve({ query: QUEUE_POSITION, variables: { businessId }, auth: { bearer } }),
+};
+
+describe("SQL statements per request", () => {
+  for (const name of Object.keys(CEILINGS) as OperationName[]) {
+    it(`${name}: at most ${CEILINGS[name]}`, async () => {
+      const request = await requests[name]();
+      // Once unmeasured: the first use of a token also records its lastUsedAt (once a minute).
+      await statementsOf(request.query, request.variables, request.auth);
+      const measured = await statementsOf(request.query, request.variables, request.auth);
+      // Zero would mean the counter missed the API's statements, not a fast API.
+      expect(measured.count).toBeGreaterThan(0);
+      expect(measured.count, measured.statements.join("\n")).toBeLessThanOrEqual(CEILINGS[name]);
+    });
+  }
+});
