@@ -20,6 +20,8 @@ export const FIRST_ADMIN_LINK_TTL_MS = 24 * 3_600_000;
 /** The dashboard page that takes a link's token (in the fragment, so it never reaches a server log). */
 export const SET_PASSWORD_PATH = "/set-password";
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Any constant: the key of the advisory lock serialising changes to who is an active ADMIN. */
 const ADMINS_LOCK_KEY = 7_311_906;
 
@@ -290,6 +292,7 @@ export async function inviteOperator(
 /** An ADMIN withdraws an invitation that was not accepted yet. */
 export async function revokeInvite(db: Db, actor: Actor, linkId: string, now = new Date()): Promise<void> {
   assertOperatorCan(actor, "administer");
+  if (!UUID.test(linkId)) throw new NotFoundError("OperatorInvite", linkId);
   await db.$transaction(async (tx) => {
     const link = await tx.operatorLink.findUnique({ where: { id: linkId } });
     if (!link || link.purpose !== "INVITE") throw new NotFoundError("OperatorInvite", linkId);
