@@ -97,6 +97,8 @@ async function endToEnd(): Promise<void> {
       ...env,
       ...payments,
       API_PORT: String(port),
+      // Invitation and password links in emails point here.
+      PUBLIC_URL: baseUrl,
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
       // Every spec's browser and helpers call from 127.0.0.1; the limits have their own tests.
       RATE_LIMIT_PER_ADDRESS: "100000",

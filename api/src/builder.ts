@@ -28,6 +28,8 @@ export const builder = new SchemaBuilder<{
     admin: boolean;
     /** An integration's API token with this scope. */
     token: ApiTokenScope;
+    /** An integration's API token with any of these scopes. */
+    anyToken: readonly ApiTokenScope[];
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -48,6 +50,7 @@ export const builder = new SchemaBuilder<{
         operator: role !== null && roleCan(role, "operate"),
         admin: role !== null && roleCan(role, "administer"),
         token: (scope) => tokenHasScope(actor, scope),
+        anyToken: (scopes) => scopes.some((scope) => tokenHasScope(actor, scope)),
       };
     },
     unauthorizedError: (_parent, context) =>

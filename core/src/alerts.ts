@@ -10,9 +10,10 @@
 import type { Alert, Db, DbTx, Severity } from "@steward/db/client";
 import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { ConflictError, DomainError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { AlertChangedEvent, EventBus } from "./events.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
+import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 
 export interface AlertCondition {
   fingerprint: string;
@@ -304,6 +305,13 @@ function requireAlertId(alertId: string): void {
   if (!isUuid(alertId)) throw new NotFoundError("Alert", alertId);
 }
 
+/** Who may take or close an alert: an OPERATOR or ADMIN, an on-call tool's alerts:write token, the system. */
+function assertMayHandleAlert(actor: Actor): void {
+  if (actor.kind !== "API_TOKEN") return assertOperatorCan(actor, "operate");
+  if (!tokenHasScope(actor, "alerts:write"))
+    throw new ForbiddenActionError("This token needs the 'alerts:write' scope");
+}
+
 /** An operator takes the alert: it stays open, PagerDuty stops escalating. */
 export async function acknowledgeAlert(
   deps: AlertDeps,
@@ -311,6 +319,7 @@ export async function acknowledgeAlert(
   alertId: string,
   now = new Date(),
 ): Promise<Alert> {
+  assertMayHandleAlert(actor);
   requireAlertId(alertId);
   const alert = await deps.db.$transaction(async (tx) => {
     const current = await lockedAlert(tx, alertId);
@@ -402,6 +411,7 @@ export async function resolveAlert(
   note: string,
   now = new Date(),
 ): Promise<Alert> {
+  assertMayHandleAlert(actor);
   requireAlertId(alertId);
   const cleanNote = note.trim();
   if (cleanNote.length < 3) throw new InvalidInputError("Say what was done (at least 3 characters)", "note");

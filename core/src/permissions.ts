@@ -19,7 +19,17 @@ export function roleCan(role: Role, capability: Capability): boolean {
   return (capabilities[capability] as readonly Role[]).includes(role);
 }
 
-export const apiTokenScopes = ["read", "reviews:write", "refunds:write", "searches:write"] as const;
+export const apiTokenScopes = [
+  "read",
+  "reviews:write",
+  "refunds:write",
+  "searches:write",
+  // On-call tools: alerts and health (alerts:write also reads them, to act on what it sees), and the
+  // marketplace metrics.
+  "alerts:read",
+  "alerts:write",
+  "metrics:read",
+] as const;
 export type ApiTokenScope = (typeof apiTokenScopes)[number];
 
 export function tokenHasScope(actor: Actor, scope: ApiTokenScope): boolean {

@@ -46,6 +46,9 @@ builder.objectType(AlertResolvedError, {
 
 // ───────────────────────────── Types ─────────────────────────────
 
+/** Operators, and on-call tools with an alerts token (alerts:write reads what it acts on). */
+const alertReaders = { $any: { viewer: true, anyToken: ["alerts:read", "alerts:write"] } } as const;
+
 builder.prismaObject("AlertEvent", {
   description: "One entry of an alert's timeline.",
   fields: (t) => ({
@@ -104,7 +107,7 @@ builder.prismaObject("OutboxMessage", {
 
 export const AlertNode = builder.prismaNode("Alert", {
   id: { field: "id" },
-  authScopes: { viewer: true },
+  authScopes: alertReaders,
   fields: (t) => ({
     fingerprint: t.exposeString("fingerprint", {
       description: "Stable identity of the condition (PagerDuty dedup_key).",
@@ -173,7 +176,7 @@ builder.queryFields((t) => ({
     cursor: "id",
     maxSize: 200,
     description: "Alerts by severity (red first), then most recently seen. Default: open ones.",
-    authScopes: { viewer: true },
+    authScopes: alertReaders,
     args: { filter: t.arg({ type: AlertFilter, required: false }) },
     resolve: (query, _root, args, { db }) => {
       const status = args.filter?.status?.length ? args.filter.status : (["FIRING", "ACKNOWLEDGED"] as const);
@@ -191,7 +194,7 @@ builder.queryFields((t) => ({
   alert: t.prismaField({
     type: "Alert",
     nullable: true,
-    authScopes: { viewer: true },
+    authScopes: alertReaders,
     args: { id: t.arg.globalID({ for: AlertNode }) },
     resolve: (query, _root, args, { db }) => db.alert.findUnique({ ...query, where: { id: args.id.id } }),
   }),
@@ -217,7 +220,7 @@ builder.mutationFields((t) => ({
   acknowledgeAlert: t.field({
     type: AlertNode,
     description: "Take the alert: it stays open, PagerDuty stops escalating.",
-    authScopes: { operator: true },
+    authScopes: { $any: { operator: true, token: "alerts:write" } },
     errors: { types: alertErrors },
     args: { id: t.arg.globalID({ for: AlertNode }) },
     resolve: async (_root, args, context) => {
@@ -242,7 +245,7 @@ builder.mutationFields((t) => ({
   resolveAlert: t.field({
     type: AlertNode,
     description: "Close the alert with a note (what was done). It reopens if the condition returns.",
-    authScopes: { operator: true },
+    authScopes: { $any: { operator: true, token: "alerts:write" } },
     errors: { types: alertErrors },
     args: {
       id: t.arg.globalID({ for: AlertNode }),
@@ -333,7 +336,7 @@ builder.subscriptionFields((t) => ({
     type: "Alert",
     description:
       "An alert opened, changed, was acted on, resolved, or its delivery log changed (from any API instance or worker).",
-    authScopes: { viewer: true },
+    authScopes: alertReaders,
     subscribe: (_root, _args, { events }) => events.subscribe("alertChanged"),
     resolve: (query, event: AlertChangedEvent, _args, { db }) =>
       readOncePerEvent(event, query, () => db.alert.findUniqueOrThrow({ ...query, where: { id: event.alertId } })),

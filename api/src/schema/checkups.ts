@@ -26,7 +26,8 @@ const FindingType = builder.objectRef<CheckupFinding>("CheckupFinding").implemen
 export const WeeklyCheckupNode = builder.prismaNode("CheckupReport", {
   name: "WeeklyCheckup",
   id: { field: "id" },
-  authScopes: { viewer: true },
+  // Reachable from `overview.lastCheckup`, which metrics tokens read.
+  authScopes: { $any: { viewer: true, token: "metrics:read" } },
   fields: (t) => ({
     overall: t.expose("overall", { type: SeverityEnum }),
     summary: t.exposeString("summary"),

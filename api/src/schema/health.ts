@@ -170,11 +170,14 @@ const FeatureFlagType = builder.objectRef<FlagState>("FeatureFlag").implement({
   }),
 });
 
+/** On-call state: alert tools and metrics tools both read the current health. */
+const healthReaders = { $any: { viewer: true, anyToken: ["alerts:read", "alerts:write", "metrics:read"] } } as const;
+
 builder.queryFields((t) => ({
   healthStatus: t.field({
     type: HealthStatusType,
     description: "Overall red/yellow/green and each check with its latest result.",
-    authScopes: { viewer: true },
+    authScopes: healthReaders,
     resolve: (_root, _args, { db }) => latestHealth(db),
   }),
   healthHistory: t.field({
@@ -249,7 +252,7 @@ builder.subscriptionFields((t) => ({
   healthChanged: t.field({
     type: HealthStatusType,
     description: "A health-checks run finished (on any worker): the status as it is now.",
-    authScopes: { viewer: true },
+    authScopes: healthReaders,
     subscribe: (_root, _args, { events }) => events.subscribe("healthChanged"),
     resolve: (_event, _args, { db }) => latestHealth(db),
   }),

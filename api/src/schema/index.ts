@@ -14,5 +14,6 @@ import "./overview.ts";
 import "./checkups.ts";
 import "./businesses.ts";
 import "./incidents.ts";
+import "./operators.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -253,16 +253,19 @@ const OverviewType = builder.objectRef<Overview>("Overview").implement({
   }),
 });
 
+/** Operators, and dashboards or on-call tools with a metrics token. */
+const metricsReaders = { $any: { viewer: true, token: "metrics:read" } } as const;
+
 builder.queryFields((t) => ({
   metrics: t.field({
     type: MetricsType,
-    authScopes: { viewer: true },
+    authScopes: metricsReaders,
     args: { window: t.arg({ type: MetricsWindowEnum, required: false, description: "Default LAST_30_DAYS." }) },
     resolve: async (_root, args, context) => withWindow(await currentMetrics(metricsDeps(context)), args.window ?? 30),
   }),
   overview: t.field({
     type: OverviewType,
-    authScopes: { viewer: true },
+    authScopes: metricsReaders,
     args: { window: t.arg({ type: MetricsWindowEnum, required: false, description: "Default LAST_30_DAYS." }) },
     resolve: async (_root, args, context) => {
       const overview = await loadOverview(metricsDeps(context));
@@ -275,7 +278,7 @@ builder.subscriptionFields((t) => ({
   metricsUpdated: t.field({
     type: MetricsType,
     description: "Fresh metrics, each time the rollup stores them (every minute, and after payments).",
-    authScopes: { viewer: true },
+    authScopes: metricsReaders,
     args: { window: t.arg({ type: MetricsWindowEnum, required: false }) },
     subscribe: (_root, _args, { events }) => events.subscribe("metricsUpdated"),
     resolve: async (_event, args, context) => withWindow(await currentMetrics(metricsDeps(context)), args.window ?? 30),

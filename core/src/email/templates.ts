@@ -99,3 +99,77 @@ export function refundDeniedEmail(
   );
   return { subject, text, html };
 }
+
+export interface OperatorLinkEmailFacts {
+  /** The one-time link (its token is in the fragment, so it never reaches a server log). */
+  url: string;
+  expiresAt: Date;
+  /** Marketplace time zone, for the expiry. */
+  timeZone: string;
+  signature?: string;
+}
+
+function formatExpiry(expiresAt: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-AU", { dateStyle: "medium", timeStyle: "short", timeZone }).format(expiresAt);
+}
+
+export function operatorInviteEmail(
+  facts: OperatorLinkEmailFacts & { inviterName: string; role: "ADMIN" | "OPERATOR" | "VIEWER" },
+): RenderedEmail {
+  const signature = facts.signature ?? "Steward";
+  const expires = formatExpiry(facts.expiresAt, facts.timeZone);
+  const role = facts.role.charAt(0) + facts.role.slice(1).toLowerCase();
+  const subject = `${facts.inviterName} invited you to Steward`;
+  const text = [
+    "Hello,",
+    "",
+    `${facts.inviterName} invited you to the marketplace's Steward console as ${role === "Admin" ? "an" : "a"} ${role}.`,
+    "Choose your name and password here (the link works once):",
+    "",
+    facts.url,
+    "",
+    `The link expires on ${expires}. If you did not expect this invitation, ignore this email.`,
+    "",
+    signature,
+    "",
+  ].join("\n");
+  const html = layout(
+    subject,
+    [
+      "Hello,",
+      `${escapeHtml(facts.inviterName)} invited you to the marketplace's Steward console as ${role === "Admin" ? "an" : "a"} <strong>${escapeHtml(role)}</strong>.`,
+      `<a href="${escapeHtml(facts.url)}">Accept the invitation</a> and choose your name and password (the link works once).`,
+      `The link expires on ${escapeHtml(expires)}. If you did not expect this invitation, ignore this email.`,
+    ],
+    signature,
+  );
+  return { subject, text, html };
+}
+
+export function passwordResetEmail(facts: OperatorLinkEmailFacts & { name: string }): RenderedEmail {
+  const signature = facts.signature ?? "Steward";
+  const expires = formatExpiry(facts.expiresAt, facts.timeZone);
+  const subject = "Choose a new Steward password";
+  const text = [
+    `Hi ${facts.name},`,
+    "",
+    "An administrator sent you a link to choose a new Steward password (it works once):",
+    "",
+    facts.url,
+    "",
+    `The link expires on ${expires}. Your current password keeps working until you choose a new one; then every open session ends.`,
+    "",
+    signature,
+    "",
+  ].join("\n");
+  const html = layout(
+    subject,
+    [
+      `Hi ${escapeHtml(facts.name)},`,
+      `An administrator sent you a link to choose a new Steward password: <a href="${escapeHtml(facts.url)}">choose a new password</a> (it works once).`,
+      `The link expires on ${escapeHtml(expires)}. Your current password keeps working until you choose a new one; then every open session ends.`,
+    ],
+    signature,
+  );
+  return { subject, text, html };
+}

@@ -12,7 +12,15 @@ export interface UrqlClientOptions {
   onSocketState?: (state: SocketState) => void;
   /** Called when the API says the caller is not signed in (expired or revoked session). */
   onUnauthenticated?: () => void;
+  /**
+   * Called when the API closed the socket because its session ended (signed out elsewhere, ended by
+   * an ADMIN, the operator disabled, expired): the page should ask who is signed in now.
+   */
+  onSessionEnded?: () => void;
 }
+
+/** The API's close code when the socket's session ends (api/src/app.ts). */
+const SESSION_ENDED_CLOSE_CODE = 4401;
 
 export interface DashboardClient {
   client: Client;
@@ -21,7 +29,7 @@ export interface DashboardClient {
 }
 
 export function createUrqlClient(options: UrqlClientOptions = {}): DashboardClient {
-  const { onSocketState, onUnauthenticated } = options;
+  const { onSocketState, onUnauthenticated, onSessionEnded } = options;
   const wsClient: WsClient = createWsClient({
     url: () => `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/graphql`,
     lazy: true,
@@ -33,7 +41,10 @@ export function createUrqlClient(options: UrqlClientOptions = {}): DashboardClie
     on: {
       connecting: () => onSocketState?.("connecting"),
       connected: () => onSocketState?.("connected"),
-      closed: () => onSocketState?.("closed"),
+      closed: (event) => {
+        onSocketState?.("closed");
+        if ((event as { code?: unknown } | undefined)?.code === SESSION_ENDED_CLOSE_CODE) onSessionEnded?.();
+      },
     },
   });
 

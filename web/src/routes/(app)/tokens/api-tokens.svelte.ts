@@ -62,6 +62,9 @@ export const scopeChoices: { value: Scope; label: string }[] = [
   { value: "REVIEWS_WRITE", label: "reviews:write" },
   { value: "REFUNDS_WRITE", label: "refunds:write" },
   { value: "SEARCHES_WRITE", label: "searches:write" },
+  { value: "ALERTS_READ", label: "alerts:read" },
+  { value: "ALERTS_WRITE", label: "alerts:write" },
+  { value: "METRICS_READ", label: "metrics:read" },
 ];
 
 export class ApiTokens {
