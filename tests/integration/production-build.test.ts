@@ -4,7 +4,8 @@
 // compiled API and worker started with `npm start` (NODE_ENV=production), and a real nginx running
 // the web image's config, rendered for free ports, serving the built dashboard in front of the API.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { EXPORT_COLUMNS } from "@steward/core/reconciliation";
@@ -43,9 +44,11 @@ function nginxBinary(): string {
 function nginxConfForTest(dir: string, listenPort: number, apiPort: number): string {
   const dist = join(repoRoot, "web", "build");
   const production = renderNginxConf(dist, readFileSync(join(repoRoot, "web", "nginx.conf.template"), "utf8"));
+  // A copy, as the image has one: nginx's unprivileged workers may not reach into the checkout.
+  cpSync(dist, join(dir, "html"), { recursive: true });
   const replacements: [string, string][] = [
     ["listen 8080;", `listen 127.0.0.1:${listenPort};`],
-    ["root /usr/share/nginx/html;", `root ${dist};`],
+    ["root /usr/share/nginx/html;", `root ${dir}/html;`],
     ["set $api http://api:4000;", `set $api http://127.0.0.1:${apiPort};`],
     [
       "http {",
@@ -220,12 +223,13 @@ beforeAll(async () => {
 }, 10 * 60_000);
 
 afterAll(async () => {
-  for (const client of clients) await client.dispose();
   await stopServices(services);
+  for (const client of clients) await client.dispose();
   await db?.$disconnect();
   if (databaseUrl) await dropDatabase(databaseUrl);
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-}, 60_000);
+  // Some 11,000 files of node_modules: removing them took half a minute on a busy disk here.
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+}, 5 * 60_000);
 
 describe("the production runtime", () => {
   it("holds compiled JavaScript and production dependencies only: no TypeScript sources, no tsx", () => {
