@@ -10,6 +10,7 @@ export default tseslint.config(
       "**/generated/**",
       "web/.svelte-kit/**",
       "web/build/**",
+      "**/dist/**",
       "**/*.svelte",
       "**/*.js",
       "**/*.mjs",

@@ -2,8 +2,8 @@
 // production one is refused without the PostgreSQL and Redis passwords or the channel-secret key
 // and validates with them (with Docker's own validator where one is installed), keeps both data
 // stores behind those passwords, runs N stateless APIs behind the web load balancer and M workers
-// on one PostgreSQL and one Redis; every Dockerfile starts an entry point that exists, and the web
-// image's nginx config carries the CSP.
+// on one PostgreSQL and one Redis; every Dockerfile starts a compiled entry point (the one `npm start`
+// runs), and the web image's nginx config carries the CSP and forwards /exports/ to the API.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +14,12 @@ import { parse } from "yaml";
 import { renderNginxConf } from "../../scripts/dashboard-nginx-conf.ts";
 
 const root = join(import.meta.dirname, "../..");
+
+interface PackageJson {
+  workspaces?: string[];
+  scripts?: Record<string, string>;
+  exports?: Record<string, string | Record<string, string>>;
+}
 
 interface ComposeService {
   profiles?: string[];
@@ -132,11 +138,43 @@ describe("docker-compose.production.yml", () => {
     for (const name of ["api", "worker", "web"]) {
       const build = services[name]?.build;
       expect(build?.context).toBe(".");
-      const dockerfile = readFileSync(join(root, build!.dockerfile), "utf8");
+      const dockerfile = readFileSync(join(root, build!.dockerfile), "utf8")
+        .split("\n")
+        .filter((line) => !line.trimStart().startsWith("#"))
+        .join("\n");
       expect(dockerfile).toMatch(/^FROM /m);
-      const entry = dockerfile.match(/CMD \["node", "--import", "tsx", "([^"]+)"\]/)?.[1];
-      if (name !== "web") expect(entry && existsSync(join(root, entry))).toBe(true);
       expect(dockerfile).not.toMatch(/prisma migrate|migrate:deploy/);
+      if (name === "web") continue;
+      // The runtime stage runs the compiled entry point `npm start` runs, from the assembled runtime.
+      const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+      expect(runtimeStage).not.toMatch(/tsx|\.ts\b/);
+      expect(runtimeStage).toContain("COPY --from=build --chown=node:node /runtime /app");
+      expect(dockerfile).toContain(`scripts/production-runtime.ts /runtime ${name}`);
+      const entry = runtimeStage.match(
+        /CMD \["node", "--conditions=steward-dist", "--enable-source-maps", "([^"]+)"\]/,
+      )?.[1];
+      expect(entry).toBe(`${name}/dist/main.js`);
+      expect(existsSync(join(root, name, "src", "main.ts"))).toBe(true);
+      const start = (JSON.parse(readFileSync(join(root, name, "package.json"), "utf8")) as PackageJson).scripts?.start;
+      expect(start).toBe("NODE_ENV=production node --conditions=steward-dist --enable-source-maps dist/main.js");
+    }
+  });
+});
+
+describe("the compiled packages", () => {
+  // In production Node picks `steward-dist` (compiled dist/); TypeScript, tsx and Vitest the sources.
+  it("map every exported TypeScript source to its compiled file, so new exports work in the images too", () => {
+    const folders = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as PackageJson).workspaces ?? [];
+    for (const folder of folders) {
+      const manifest = JSON.parse(readFileSync(join(root, folder, "package.json"), "utf8")) as PackageJson;
+      const built = manifest.scripts?.build?.includes("tsconfig.build.json") ?? false;
+      for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+        const source = typeof target === "string" ? target : target.default;
+        if (!built || !source?.endsWith(".ts")) continue;
+        expect(typeof target, `${folder} exports ${subpath}`).toBe("object");
+        const compiled = (target as Record<string, string>)["steward-dist"];
+        expect(compiled, `${folder} exports ${subpath}`).toMatch(/^\.\/dist\/.*\.js$/);
+      }
     }
   });
 });
@@ -152,6 +190,8 @@ describe("the web image's nginx config", () => {
       expect(conf).toContain(`script-src 'self' 'sha256-${hash}'`);
       expect(conf).not.toContain("__CSP__");
       expect(conf).toMatch(/location = \/graphql \{[^}]*proxy_set_header Upgrade \$http_upgrade/);
+      // Downloads are the API's (tests/integration/production-build.test.ts runs them through nginx).
+      expect(conf).toMatch(/location \/exports\/ \{\s*proxy_pass \$api;/);
       expect(conf).toContain("resolver 127.0.0.11");
       expect(conf).toContain("X-Forwarded-For $proxy_add_x_forwarded_for");
     } finally {
