@@ -1,7 +1,9 @@
 // Deterministic demo data: the same ids-free content on every run (a seeded PRNG, fixed names),
 // anchored to "now" so the demo always looks current. Safe to re-run: it only seeds an empty DB.
+import { classifyReview } from "@steward/core/moderation/classifier";
 import { hashPassword } from "@steward/core/passwords";
 import { placePurchase } from "@steward/core/placements";
+import { suggestionFor } from "@steward/core/reviews";
 import { createPrismaClient, type Db } from "./client.ts";
 
 export const DEMO_PASSWORD = "steward-demo-2026";
@@ -89,7 +91,10 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
     data: Array.from({ length: 120 }, (_, index) => {
       const body = pick(REVIEW_BODIES);
       const looksBad = /spam|scam|plumber/i.test(body);
+      // Low-confidence reviews carry the classifier's suggested reason and its signals, as a scored submission does.
+      const suggestion = looksBad ? suggestionFor({ confidence: 0, signals: classifyReview({ body, rating: 1 }).signals }) : null;
       return {
+        ...(suggestion ? { suggestedReason: suggestion.reason, suggestedSignals: suggestion.signals } : {}),
         businessId: pick(businesses).id,
         rating: looksBad ? 1 : 3 + Math.floor(random() * 3),
         body,
