@@ -13,7 +13,12 @@ export const MAX_REVIEW_LENGTH = 10_000;
 export const DEFAULT_BULK_APPROVE_THRESHOLD = 0.9;
 /** Reviews scored below this carry a suggested rejection reason (above it, a signal is only a nuance). */
 export const SUGGESTION_BELOW_CONFIDENCE = 0.5;
-export const REJECTION_REASONS = ["SPAM", "PROFANITY", "OFF_TOPIC", "OTHER"] as const satisfies readonly RejectionReason[];
+export const REJECTION_REASONS = [
+  "SPAM",
+  "PROFANITY",
+  "OFF_TOPIC",
+  "OTHER",
+] as const satisfies readonly RejectionReason[];
 
 export interface Suggestion {
   reason: RejectionReason;

@@ -92,7 +92,9 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
       const body = pick(REVIEW_BODIES);
       const looksBad = /spam|scam|plumber/i.test(body);
       // Low-confidence reviews carry the classifier's suggested reason and its signals, as a scored submission does.
-      const suggestion = looksBad ? suggestionFor({ confidence: 0, signals: classifyReview({ body, rating: 1 }).signals }) : null;
+      const suggestion = looksBad
+        ? suggestionFor({ confidence: 0, signals: classifyReview({ body, rating: 1 }).signals })
+        : null;
       return {
         ...(suggestion ? { suggestedReason: suggestion.reason, suggestedSignals: suggestion.signals } : {}),
         businessId: pick(businesses).id,

@@ -222,7 +222,9 @@ type BulkDecisionArgs = {
 function toBulk(input: BulkDecisionArgs): { target: BulkTarget; decision: BulkDecision } {
   if ((input.ids == null) === (input.filter == null))
     throw new InvalidInputError("Give either the reviews' ids or a filter", "ids");
-  const target: BulkTarget = input.ids ? { ids: input.ids.map((id) => id.id) } : { filter: toReviewQuery(input.filter) };
+  const target: BulkTarget = input.ids
+    ? { ids: input.ids.map((id) => id.id) }
+    : { filter: toReviewQuery(input.filter) };
   if (input.action === "REOPEN") throw new InvalidInputError("Reopen reviews one by one, with a reason", "action");
   if (input.action === "APPROVE") return { target, decision: { action: "APPROVE" } };
   if (!input.reason) throw new InvalidInputError("Choose a reason (or SUGGESTED) to reject", "reason");
@@ -277,7 +279,7 @@ builder.queryFields((t) => ({
       reviewQueuePage(db, query, reviewWhere(toReviewQuery(args.filter)), args.sort ?? "OLDEST"),
   }),
   reviewCount: t.int({
-    description: "How many reviews match the filter (the queue's \"N of M\").",
+    description: 'How many reviews match the filter (the queue\'s "N of M").',
     authScopes: { viewer: true },
     args: { filter: t.arg({ type: ReviewFilter, required: false }) },
     resolve: (_root, args, { db }) => countReviews(db, toReviewQuery(args.filter)),
