@@ -11,8 +11,10 @@ import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from
 
 export const MAX_REVIEW_LENGTH = 10_000;
 export const DEFAULT_BULK_APPROVE_THRESHOLD = 0.9;
-/** Reviews scored below this carry a suggested rejection reason (above it, a signal is only a nuance). */
+/** Reviews scored below this carry a suggested rejection reason, whatever their signals. */
 export const SUGGESTION_BELOW_CONFIDENCE = 0.5;
+/** A signal this heavy (a link, spam, profanity, off-topic: content, not form) suggests a rejection on its own. */
+export const SUGGESTING_SIGNAL_WEIGHT = 0.3;
 export const REJECTION_REASONS = [
   "SPAM",
   "PROFANITY",
@@ -26,9 +28,13 @@ export interface Suggestion {
   signals: string[];
 }
 
-/** What the classifier suggests for a low-confidence review: the reason its strongest signal names. */
+/**
+ * What the classifier suggests for a low-confidence review: the reason its strongest signal names.
+ * A short or shouting review that is otherwise fine gets none (form is not a reason to reject).
+ */
 export function suggestionFor(classification: { confidence: number; signals: readonly Signal[] }): Suggestion | null {
-  if (classification.confidence >= SUGGESTION_BELOW_CONFIDENCE) return null;
+  const strongest = Math.max(0, ...classification.signals.map((signal) => signal.weight));
+  if (classification.confidence >= SUGGESTION_BELOW_CONFIDENCE && strongest < SUGGESTING_SIGNAL_WEIGHT) return null;
   const reason = reasonFor(classification.signals) ?? "OTHER";
   const signals = [...classification.signals]
     .sort((a, b) => b.weight - a.weight)
@@ -442,23 +448,23 @@ export async function decideReviewsInBulk(
     WITH decided AS (
       UPDATE "Review"
          SET status = ${status}::"ReviewStatus", "moderatorId" = ${moderatorId}::uuid, "decidedAt" = now(),
-             "rejectionReason" = CASE WHEN ${asSuggested} THEN "suggestedReason" ELSE ${fixedReason}::"RejectionReason" END,
-             "moderatorNote" = ${note}, version = version + 1
+             "rejectionReason" = CASE WHEN ${asSuggested}::boolean THEN "suggestedReason" ELSE ${fixedReason}::"RejectionReason" END,
+             "moderatorNote" = ${note}::text, version = version + 1
        WHERE id = ANY(${ids}::uuid[]) AND status = 'PENDING'
-         AND (NOT ${asSuggested} OR "suggestedReason" IS NOT NULL)
+         AND (NOT ${asSuggested}::boolean OR "suggestedReason" IS NOT NULL)
    RETURNING id, "aiConfidence", "rejectionReason", "suggestedReason"
     ), decisions AS (
       INSERT INTO "ReviewDecision" (id, "reviewId", action, reason, note, confidence, bulk, "suggestedReason", "actorId", "createdAt")
-      SELECT uuid_generate_v7(), id, ${decision.action}::"ReviewDecisionAction", "rejectionReason", ${note}, "aiConfidence", true,
+      SELECT uuid_generate_v7(), id, ${decision.action}::"ReviewDecisionAction", "rejectionReason", ${note}::text, "aiConfidence", true,
              "suggestedReason", ${moderatorId}::uuid, now() FROM decided
     ), audit AS (
       INSERT INTO "AuditEvent" (id, "actorKind", "actorId", "actorLabel", action, "targetType", "targetId", before, after, reason, "createdAt")
-      SELECT uuid_generate_v7(), ${actorKind(actor)}::"ActorKind", ${moderatorId}, ${actorLabel(actor)},
-             ${decision.action === "APPROVE" ? "review.approve" : "review.reject"}, 'Review', id::text,
+      SELECT uuid_generate_v7(), ${actorKind(actor)}::"ActorKind", ${moderatorId}::text, ${actorLabel(actor)}::text,
+             ${decision.action === "APPROVE" ? "review.approve" : "review.reject"}::text, 'Review', id::text,
              jsonb_strip_nulls(jsonb_build_object('status', 'PENDING', 'suggestedReason', "suggestedReason")),
              jsonb_strip_nulls(jsonb_build_object('status', ${status}::text, 'reason', "rejectionReason", 'bulk', true,
-                                                  'asSuggested', ${asSuggested})),
-             ${note}, now()
+                                                  'asSuggested', ${asSuggested}::boolean)),
+             ${note}::text, now()
         FROM decided
     )
     SELECT id::text AS id, "rejectionReason"::text AS reason FROM decided`;
