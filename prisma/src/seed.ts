@@ -22,6 +22,20 @@ const REGIONS = [
   ["darebin", "City of Darebin"],
 ] as const;
 
+/** A region with a single slot, so the demo shows a queue (its second buyer waits for the first to end). */
+const DEMO_SLOTS: Partial<Record<(typeof REGIONS)[number][0], number>> = { darebin: 1 };
+
+/** An open alert, so the overview and the Alerts page show one at work from the start. */
+export const DEMO_ALERT = {
+  fingerprint: "demo:refund-request-past-window",
+  ruleKey: "demo",
+  severity: "YELLOW",
+  status: "FIRING",
+  title: "A refund request is past the 3-day window",
+  detail:
+    "A business asked for a refund 4 days after buying. The rule is hard: deny it from the Refunds page (the email states the purchase date and the days elapsed), then acknowledge this alert.",
+} as const;
+
 const BUSINESS_WORDS = [
   "Pawsitive",
   "Good Dog",
@@ -69,7 +83,8 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
   }
 
   const regions: { id: string; name: string }[] = [];
-  for (const [slug, name] of REGIONS) regions.push(await db.region.create({ data: { slug, name } }));
+  for (const [slug, name] of REGIONS)
+    regions.push(await db.region.create({ data: { slug, name, featuredSlots: DEMO_SLOTS[slug] ?? 5 } }));
 
   const businesses: { id: string }[] = [];
   for (let index = 0; index < 60; index++) {
@@ -117,6 +132,7 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
 
   await seedPayments(db, businesses, now);
   await seedSearches(db, now);
+  await db.alert.create({ data: { ...DEMO_ALERT, firstSeenAt: hoursAgo(3), lastSeenAt: hoursAgo(1) } });
 
   return { seeded: true };
 }
