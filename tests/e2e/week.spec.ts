@@ -7,7 +7,7 @@
 // It reads what is pending from the database first (other specs share it), so it does the week
 // that is there: the main seed's, or what the specs before it left.
 import { expect, type Locator, type Page, test } from "@playwright/test";
-import { globalId, OPERATOR, signIn, withDb } from "./support.ts";
+import { globalId, OPERATOR, withDb } from "./support.ts";
 
 const MAX_ACTIONS = 40;
 const EXPIRY_JOB = "featured-expiry-and-promotion";
