@@ -34,12 +34,12 @@ async function statusOf(id: string): Promise<{ status: string; rejectionReason: 
 
 test("an operator triages reviews with the keyboard, and the screen reader hears each step", async ({ page }) => {
   const word = `kbtriage${Date.now()}`;
-  const [plumber, good, third] = await addReviews(word, [
+  const [plumber, good, third] = (await addReviews(word, [
     "Anyone know a plumber? Nothing about dogs here.",
     "Our puppy walks on a loose lead now, patient trainer.",
     "Recall training at the park worked well for our kelpie.",
-  ]);
-  const row = (id: string) => page.locator(`tbody.review[data-review-id="${globalId("Review", id!)}"]`);
+  ])) as [string, string, string];
+  const row = (id: string) => page.locator(`tbody.review[data-review-id="${globalId("Review", id)}"]`);
   const announcement = page.getByTestId("triage-announcement");
 
   await signIn(page, OPERATOR.email);
@@ -81,11 +81,11 @@ test("an operator triages reviews with the keyboard, and the screen reader hears
   await expect(row(plumber)).toHaveCount(0);
   await expect(row(good)).toBeFocused();
   await expect(announcement).toContainText("Rejected (Off topic)");
-  expect(await statusOf(plumber!)).toEqual({ status: "REJECTED", rejectionReason: "OFF_TOPIC" });
+  expect(await statusOf(plumber)).toEqual({ status: "REJECTED", rejectionReason: "OFF_TOPIC" });
 
   await page.keyboard.press("a");
   await expect(row(good)).toHaveCount(0);
   await expect(row(third)).toBeFocused();
-  expect(await statusOf(good!)).toEqual({ status: "APPROVED", rejectionReason: null });
-  expect((await statusOf(third!)).status).toBe("PENDING");
+  expect(await statusOf(good)).toEqual({ status: "APPROVED", rejectionReason: null });
+  expect((await statusOf(third)).status).toBe("PENDING");
 });
