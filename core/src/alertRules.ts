@@ -5,7 +5,7 @@
 //
 // Every threshold is strict, as the product states them: "> 3 failures", "queue > 10",
 // "rate > 15 %", "down > 30 min" fire just above the number and never at it.
-import type { Db, Severity } from "@steward/db/client";
+import type { Db, DbTx, Severity } from "@steward/db/client";
 import { z } from "zod";
 import type { Actor } from "./actor.ts";
 import type { AlertCondition } from "./alerts.ts";
@@ -465,7 +465,7 @@ function actorIdOf(actor: Actor): string | null {
 
 /** Enabled rules with their thresholds in force, for the evaluation. */
 export async function activeRules(
-  db: Db,
+  db: DbTx,
 ): Promise<{ rule: HealthRule; enabled: boolean; thresholds: Record<string, number> }[]> {
   const settings = new Map((await db.alertRuleSetting.findMany()).map((row) => [row.ruleKey, row]));
   return healthRules.map((rule) => ({

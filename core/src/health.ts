@@ -123,7 +123,11 @@ async function queueBacklog(db: Db): Promise<HealthSnapshot["queueBacklog"]> {
 }
 
 /** Playbook 5: purchases of the window, how many were refunded, and the refunds' pattern. */
-export async function refundRateOverWindow(db: Db, windowDays: number, now: Date): Promise<HealthSnapshot["refunds"]> {
+export async function refundRateOverWindow(
+  db: DbTx,
+  windowDays: number,
+  now: Date,
+): Promise<HealthSnapshot["refunds"]> {
   const since = new Date(now.getTime() - windowDays * DAY);
   const purchases = await db.payment.findMany({
     where: { purchasedAt: { gte: since, lte: now }, status: { in: ["SUCCEEDED", "REFUNDED", "PARTIALLY_REFUNDED"] } },
@@ -417,21 +421,33 @@ export async function latestHealth(db: DbTx, now = new Date()): Promise<HealthOv
 /** A check's latest state in the overview's words: a check that never ran is UNKNOWN. */
 export interface HealthState {
   check: string;
-  state: "OK" | "FAILING" | "UNKNOWN";
+  /** CHECKING: no result yet, in the first minute (the overview); UNKNOWN: none after that. */
+  state: "OK" | "FAILING" | "UNKNOWN" | "CHECKING";
   checkedAt: string | null;
   latencyMs: number | null;
   detail: string | null;
 }
 
-export async function healthStates(db: DbTx): Promise<HealthState[]> {
-  const { checks } = await latestHealth(db);
+/** A check with no result reads CHECKING while the oldest result is younger than this (a system's first minute). */
+export const CHECKING_GRACE_MS = 60_000;
+
+export function healthStatesOf(checks: HealthOverview["checks"], now = new Date()): HealthState[] {
+  const oldest = checks.reduce<number | null>((min, { latest }) => {
+    const at = latest?.checkedAt.getTime() ?? null;
+    return at === null ? min : min === null ? at : Math.min(min, at);
+  }, null);
+  const starting = oldest === null || now.getTime() - oldest < CHECKING_GRACE_MS;
   return checks.map(({ check, latest }) => ({
     check,
-    state: latest === null ? "UNKNOWN" : latest.ok ? "OK" : "FAILING",
+    state: latest === null ? (starting ? "CHECKING" : "UNKNOWN") : latest.ok ? "OK" : "FAILING",
     checkedAt: latest?.checkedAt.toISOString() ?? null,
     latencyMs: latest?.latencyMs ?? null,
     detail: latest?.detail ?? null,
   }));
+}
+
+export async function healthStates(db: DbTx, now = new Date()): Promise<HealthState[]> {
+  return healthStatesOf((await latestHealth(db, now)).checks, now);
 }
 
 export const healthWindows = { LAST_HOUR: 60 * MINUTE, LAST_DAY: DAY, LAST_WEEK: 7 * DAY } as const;

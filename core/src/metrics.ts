@@ -14,7 +14,8 @@
 //   same weekdays of last week; MTD = the 1st..today, compared with the same days of last month;
 //   LTM = the 365 days to today, compared with the 365 before. Month-end projection = MTD ÷ days
 //   so far × days in the month.
-// - Refund rate (30 days) = refunded ÷ succeeded payments purchased in the last 30 days.
+// - Refund rate = refunded ÷ succeeded payments purchased in the refund-rate alert rule's window
+//   (7 days by default), computed as the rule computes it, so the card and the alert agree.
 // - AI cost is an estimate: provider-scored reviews this month × AI_COST_PER_CALL_CENTS.
 import type { Db, DbTx } from "@steward/db/client";
 import {
@@ -31,11 +32,8 @@ import {
 } from "./calendar.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
-import { type HealthState, healthStates } from "./health.ts";
-
-export const REFUND_RATE_WINDOW_DAYS = 30;
-/** PRODUCT.md §5: refund rate above this is a yellow alert (checked here as KPI drift too). */
-export const REFUND_RATE_THRESHOLD = 0.15;
+import { type HealthState, healthStates, refundRateOverWindow } from "./health.ts";
+import { activeRules, effectiveThresholds, refundRateRule } from "./alertRules.ts";
 /** Longest trend series kept in the snapshot; `metrics(window)` slices it. */
 export const SERIES_DAYS = 90;
 /** Payments whose transaction committed up to this long after their updatedAt are still folded in. */
@@ -209,6 +207,23 @@ async function searchMetrics(tx: DbTx, today: Day): Promise<Metrics["searchVolum
   };
 }
 
+/**
+ * The refund rate exactly as its alert rule computes it (the rule's window and threshold, as
+ * configured, over the same purchases), so the card and the alert never disagree.
+ */
+async function refundRateAsAlerted(tx: DbTx, now: Date): Promise<Metrics["refundRate"]> {
+  const configured = (await activeRules(tx)).find((entry) => entry.rule.key === refundRateRule.key);
+  const thresholds = effectiveThresholds(refundRateRule, configured?.thresholds);
+  const refunds = await refundRateOverWindow(tx, thresholds.windowDays, now);
+  return {
+    windowDays: thresholds.windowDays,
+    payments: refunds.purchases,
+    refunded: refunds.refunded,
+    rate: refunds.purchases === 0 ? 0 : refunds.refunded / refunds.purchases,
+    threshold: thresholds.maxRatePercent / 100,
+  };
+}
+
 /** Computes every metric from the rollup tables and a few indexed counts. */
 export async function computeMetrics(tx: DbTx, settings: MetricsSettings, now: Date): Promise<Metrics> {
   const { timeZone } = settings;
@@ -217,9 +232,7 @@ export async function computeMetrics(tx: DbTx, settings: MetricsSettings, now: D
   const [revenue, searchVolume, refunds, adoption, regions, aiCalls, jobs, health] = await Promise.all([
     revenueMetrics(tx, today),
     searchMetrics(tx, today),
-    tx.$queryRaw<{ payments: number; refunded: number }[]>`
-      SELECT coalesce(sum(payments), 0)::int AS payments, coalesce(sum(refunded), 0)::int AS refunded
-        FROM "RevenueDaily" WHERE day BETWEEN ${addDays(today, 1 - REFUND_RATE_WINDOW_DAYS)}::date AND ${today}::date`,
+    refundRateAsAlerted(tx, now),
     tx.$queryRaw<{ featured: number; businesses: number }[]>`
       SELECT (SELECT count(DISTINCT "businessId") FROM "Placement" WHERE status = 'ACTIVE')::int AS featured,
              (SELECT count(*) FROM "Business")::int AS businesses`,
@@ -240,7 +253,6 @@ export async function computeMetrics(tx: DbTx, settings: MetricsSettings, now: D
        ORDER BY "jobName", "startedAt" DESC`,
     healthStates(tx),
   ]);
-  const refundRow = refunds[0] ?? { payments: 0, refunded: 0 };
   const adoptionRow = adoption[0] ?? { featured: 0, businesses: 0 };
   const calls = aiCalls[0]?.calls ?? 0;
   const healthOf = (check: string) => health.find((state) => state.check === check) ?? unknownHealth(check);
@@ -256,13 +268,7 @@ export async function computeMetrics(tx: DbTx, settings: MetricsSettings, now: D
       target: settings.featuredAdoptionTarget,
     },
     queueBacklog: { total: regions.reduce((total, region) => total + region.queued, 0), regions },
-    refundRate: {
-      windowDays: REFUND_RATE_WINDOW_DAYS,
-      payments: refundRow.payments,
-      refunded: refundRow.refunded,
-      rate: refundRow.payments === 0 ? 0 : refundRow.refunded / refundRow.payments,
-      threshold: REFUND_RATE_THRESHOLD,
-    },
+    refundRate: refunds,
     searchVolume,
     aiProvider: {
       mode: settings.aiMode,

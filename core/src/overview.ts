@@ -3,10 +3,12 @@
 // estimated time, the last alerts, health, and the last weekly checkup. The Monday check is this
 // one screen. Metrics come from the rollup's snapshot; the rest are small indexed reads.
 import type { Alert, CheckupReport, DbTx, Severity } from "@steward/db/client";
-import { type HealthState, healthStates } from "./health.ts";
+import { type HealthState, healthStatesOf, latestHealth, worst } from "./health.ts";
+import type { JobHealth, ScheduledJob } from "./jobHealth.ts";
+import { classifyLateness } from "./jobHealth.ts";
 import { currentMetrics, type Metrics, type MetricsDeps } from "./metrics.ts";
 
-export type PendingTaskKind = "REFUNDS" | "RECONCILIATION" | "DISPUTES" | "REVIEWS";
+export type PendingTaskKind = "ALERTS" | "REFUNDS" | "RECONCILIATION" | "DISPUTES" | "JOBS" | "REVIEWS";
 
 export interface PendingTask {
   kind: PendingTaskKind;
@@ -24,6 +26,8 @@ export interface PendingTask {
 // Refunds have the hard 3-day deadline; reconciliation gaps are money; disputes are people
 // waiting; reviews can wait for the Thursday batch.
 const TASKS: Record<PendingTaskKind, Omit<PendingTask, "count" | "estimatedMinutes">> = {
+  ALERTS: { kind: "ALERTS", label: "Open alerts", minutesEach: 5, priority: 1, href: "/alerts" },
+  JOBS: { kind: "JOBS", label: "Jobs due or never run", minutesEach: 5, priority: 3, href: "/jobs" },
   REFUNDS: { kind: "REFUNDS", label: "Refund requests", minutesEach: 10, priority: 1, href: "/refunds" },
   RECONCILIATION: {
     kind: "RECONCILIATION",
@@ -47,14 +51,22 @@ export function sortTasks(tasks: PendingTask[]): PendingTask[] {
   return [...tasks].sort((a, b) => Number(b.count > 0) - Number(a.count > 0) || a.priority - b.priority);
 }
 
-export async function pendingTasks(db: DbTx): Promise<PendingTask[]> {
-  // The four counts in one round trip (each an index-only count): the overview asks on every request.
-  const [row] = await db.$queryRaw<Record<PendingTaskKind, number>[]>`
-    SELECT (SELECT count(*) FROM "RefundRequest" WHERE status = 'PENDING')::int AS "REFUNDS",
+/**
+ * The work waiting, by priority. `jobsDue` is how many scheduled jobs are late or never ran
+ * (see jobsNeedingAttention); open alerts are work too, until acknowledged or resolved.
+ */
+export async function pendingTasks(db: DbTx, jobsDue = 0): Promise<PendingTask[]> {
+  // The counts in one round trip (each an index-only count): the overview asks on every request.
+  const [row] = await db.$queryRaw<Omit<Record<PendingTaskKind, number>, "JOBS">[]>`
+    SELECT (SELECT count(*) FROM "Alert" WHERE status = 'FIRING')::int AS "ALERTS",
+           (SELECT count(*) FROM "RefundRequest" WHERE status = 'PENDING')::int AS "REFUNDS",
            (SELECT count(*) FROM "Discrepancy" WHERE resolution IS NULL)::int AS "RECONCILIATION",
            (SELECT count(*) FROM "Business" WHERE status = 'FLAGGED_FOR_REVIEW')::int AS "DISPUTES",
            (SELECT count(*) FROM "Review" WHERE status = 'PENDING')::int AS "REVIEWS"`;
-  const counts: Record<PendingTaskKind, number> = row ?? { REFUNDS: 0, RECONCILIATION: 0, DISPUTES: 0, REVIEWS: 0 };
+  const counts: Record<PendingTaskKind, number> = {
+    ...(row ?? { ALERTS: 0, REFUNDS: 0, RECONCILIATION: 0, DISPUTES: 0, REVIEWS: 0 }),
+    JOBS: jobsDue,
+  };
   return sortTasks(
     Object.values(TASKS).map((task) => ({
       ...task,
@@ -74,15 +86,38 @@ export async function openAlerts(db: DbTx, limit = 20): Promise<Alert[]> {
   });
 }
 
-/** The worst severity among open alerts; GREEN when none is open. */
-export function overallStatus(alerts: readonly Pick<Alert, "severity">[]): Severity {
-  if (alerts.some((alert) => alert.severity === "RED")) return "RED";
-  if (alerts.some((alert) => alert.severity === "YELLOW")) return "YELLOW";
-  return "GREEN";
+/** The worst severity among open alerts and the checks' latest results; GREEN when all is well. */
+export function overallStatus(alerts: readonly Pick<Alert, "severity">[], checks: readonly Severity[] = []): Severity {
+  return worst([...alerts.map((alert) => alert.severity), ...checks]);
+}
+
+/** Scheduled jobs that are late (yellow/red) or have never run: read-only, unlike checkMissedRuns. */
+export async function jobsNeedingAttention(
+  db: DbTx,
+  jobs: readonly ScheduledJob[],
+  now = new Date(),
+): Promise<JobHealth[]> {
+  if (jobs.length === 0) return [];
+  const rows = await db.jobRun.groupBy({
+    by: ["jobName"],
+    where: { jobName: { in: jobs.map((job) => job.name) }, status: "SUCCEEDED" },
+    _max: { finishedAt: true },
+  });
+  const lastSuccess = new Map(rows.map((row) => [row.jobName, row._max.finishedAt]));
+  return jobs.flatMap((job): JobHealth[] => {
+    const at = lastSuccess.get(job.name) ?? null;
+    const state = at ? classifyLateness(job.periodMinutes, (now.getTime() - at.getTime()) / 60_000) : "NEVER_RAN";
+    return state === "OK" ? [] : [{ name: job.name, lastSuccessAt: at, state }];
+  });
 }
 
 export interface Overview {
+  /** The worst of the open alerts and the failing checks (never Green over a red card). */
   status: Severity;
+  /** What makes the status what it is: "2 open alerts (1 red)", "failing: ai_provider". */
+  statusCauses: string[];
+  /** Scheduled jobs late or never run. */
+  jobsDue: JobHealth[];
   openAlerts: Alert[];
   /** The last alerts seen, whatever their status (the activity log). */
   recentAlerts: Alert[];
@@ -92,18 +127,39 @@ export interface Overview {
   lastCheckup: CheckupReport | null;
 }
 
-export async function loadOverview(deps: MetricsDeps): Promise<Overview> {
+export interface OverviewOptions {
+  /** The worker's scheduled jobs, to count the ones due or never run. */
+  scheduledJobs?: readonly ScheduledJob[];
+  now?: Date;
+}
+
+export async function loadOverview(deps: MetricsDeps, options: OverviewOptions = {}): Promise<Overview> {
   const { db } = deps;
-  const [metrics, open, recentAlerts, tasks, health, lastCheckup] = await Promise.all([
+  const now = options.now ?? new Date();
+  const [metrics, open, recentAlerts, jobsDue, latest, lastCheckup] = await Promise.all([
     currentMetrics(deps),
     openAlerts(db),
     db.alert.findMany({ orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }], take: 5 }),
-    pendingTasks(db),
-    healthStates(db),
+    jobsNeedingAttention(db, options.scheduledJobs ?? [], now),
+    latestHealth(db, now),
     db.checkupReport.findFirst({ orderBy: { createdAt: "desc" } }),
   ]);
+  const tasks = await pendingTasks(db, jobsDue.length);
+  const health = healthStatesOf(latest.checks, now);
+  const failing = latest.checks.filter(({ latest: result }) => result && !result.ok);
+  const checkSeverities = failing.map(({ latest: result }) => (result!.status === "GREEN" ? "YELLOW" : result!.status));
+  const red = open.filter((alert) => alert.severity === "RED").length;
+  const statusCauses = [
+    ...(open.length > 0
+      ? [`${open.length} open alert${open.length === 1 ? "" : "s"}${red > 0 ? ` (${red} red)` : ""}`]
+      : []),
+    ...(failing.length > 0 ? [`failing: ${failing.map(({ check }) => check).join(", ")}`] : []),
+    ...(jobsDue.length > 0 ? [`jobs due or never run: ${jobsDue.map((job) => job.name).join(", ")}`] : []),
+  ];
   return {
-    status: overallStatus(open),
+    status: overallStatus(open, checkSeverities),
+    statusCauses,
+    jobsDue,
     openAlerts: open,
     recentAlerts,
     metrics,

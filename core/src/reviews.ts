@@ -5,12 +5,42 @@ import { type Actor, actorId, actorKind, actorLabel } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { EventBus } from "./events.ts";
-import type { Classification } from "./moderation/classifier.ts";
+import { type Classification, reasonFor, type Signal } from "./moderation/classifier.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 
 export const MAX_REVIEW_LENGTH = 10_000;
 export const DEFAULT_BULK_APPROVE_THRESHOLD = 0.9;
+/** Reviews scored below this carry a suggested rejection reason, whatever their signals. */
+export const SUGGESTION_BELOW_CONFIDENCE = 0.5;
+/** A signal this heavy (a link, spam, profanity, off-topic: content, not form) suggests a rejection on its own. */
+export const SUGGESTING_SIGNAL_WEIGHT = 0.3;
+export const REJECTION_REASONS = [
+  "SPAM",
+  "PROFANITY",
+  "OFF_TOPIC",
+  "OTHER",
+] as const satisfies readonly RejectionReason[];
+
+export interface Suggestion {
+  reason: RejectionReason;
+  /** The signals behind it, strongest first, as "KIND: detail". */
+  signals: string[];
+}
+
+/**
+ * What the classifier suggests for a low-confidence review: the reason its strongest signal names.
+ * A short or shouting review that is otherwise fine gets none (form is not a reason to reject).
+ */
+export function suggestionFor(classification: { confidence: number; signals: readonly Signal[] }): Suggestion | null {
+  const strongest = Math.max(0, ...classification.signals.map((signal) => signal.weight));
+  if (classification.confidence >= SUGGESTION_BELOW_CONFIDENCE && strongest < SUGGESTING_SIGNAL_WEIGHT) return null;
+  const reason = reasonFor(classification.signals) ?? "OTHER";
+  const signals = [...classification.signals]
+    .sort((a, b) => b.weight - a.weight)
+    .map((signal) => `${signal.kind}: ${signal.detail}`);
+  return { reason, signals };
+}
 
 export interface ReviewSubmission {
   businessId: string;
@@ -65,9 +95,16 @@ export async function recordReviewScore(
     if (!review) throw new NotFoundError("Review", reviewId);
     // Only an unscored review takes a score: a scoring job delivered twice (BullMQ is at least
     // once) or re-queued by the sweep must not add a second score. The guarded update decides.
+    const suggestion = suggestionFor(classification);
     const { count } = await tx.review.updateMany({
       where: { id: reviewId, aiScoredAt: null },
-      data: { aiConfidence: classification.confidence, aiProvider: classifier, aiScoredAt: new Date() },
+      data: {
+        aiConfidence: classification.confidence,
+        aiProvider: classifier,
+        aiScoredAt: new Date(),
+        suggestedReason: suggestion?.reason ?? null,
+        suggestedSignals: suggestion?.signals ?? [],
+      },
     });
     if (count === 0) return "ALREADY_SCORED" as const;
     await tx.reviewScore.create({
@@ -123,6 +160,7 @@ export async function decideReview(
         reason: decision.action === "REJECT" ? decision.reason : null,
         note,
         confidence: row.aiConfidence,
+        suggestedReason: row.suggestedReason,
         actorId: actorId(actor),
       },
     });
@@ -130,7 +168,7 @@ export async function decideReview(
       action: decision.action === "APPROVE" ? "review.approve" : "review.reject",
       targetType: "Review",
       targetId: reviewId,
-      before: { status: "PENDING" },
+      before: { status: "PENDING", ...(row.suggestedReason ? { suggestedReason: row.suggestedReason } : {}) },
       after: { status, ...(decision.action === "REJECT" ? { reason: decision.reason } : {}) },
       ...(note ? { reason: note } : {}),
     });
@@ -223,10 +261,10 @@ export async function bulkApproveReviews(db: Db, events: EventBus, actor: Actor,
          SET status = 'APPROVED', "moderatorId" = ${moderatorId}::uuid, "decidedAt" = now(),
              "rejectionReason" = NULL, "moderatorNote" = NULL, version = version + 1
        WHERE status = 'PENDING' AND "aiConfidence" >= ${threshold}
-   RETURNING id, "aiConfidence"
+   RETURNING id, "aiConfidence", "suggestedReason"
     ), decisions AS (
-      INSERT INTO "ReviewDecision" (id, "reviewId", action, confidence, bulk, "actorId", "createdAt")
-      SELECT uuid_generate_v7(), id, 'APPROVE', "aiConfidence", true, ${moderatorId}::uuid, now() FROM approved
+      INSERT INTO "ReviewDecision" (id, "reviewId", action, confidence, bulk, "suggestedReason", "actorId", "createdAt")
+      SELECT uuid_generate_v7(), id, 'APPROVE', "aiConfidence", true, "suggestedReason", ${moderatorId}::uuid, now() FROM approved
     ), audit AS (
       INSERT INTO "AuditEvent" (id, "actorKind", "actorId", "actorLabel", action, "targetType", "targetId", before, after, "createdAt")
       SELECT uuid_generate_v7(), ${actorKind(actor)}::"ActorKind", ${moderatorId}, ${actorLabel(actor)}, 'review.approve', 'Review',
@@ -239,6 +277,227 @@ export async function bulkApproveReviews(db: Db, events: EventBus, actor: Actor,
   if (approved.length > 0)
     events.publish("reviewQueueChanged", { reviewIds: approved.slice(0, 100).map((row) => row.id), change: "DECIDED" });
   return approved.length;
+}
+
+// ───────────────────────────── Finding reviews, and deciding many at once ─────────────────────────────
+
+export interface ReviewQuery {
+  status?: ReviewStatus | null;
+  minConfidence?: number | null;
+  maxConfidence?: number | null;
+  regionId?: string | null;
+  businessId?: string | null;
+  /** Words in the review's body or its business's name (trigram-indexed ILIKE). */
+  search?: string | null;
+  /** Only reviews the classifier suggests rejecting (for any reason). */
+  suggestedOnly?: boolean | null;
+}
+
+export const MAX_SEARCH_LENGTH = 200;
+
+export type ReviewSort = "OLDEST" | "NEWEST" | "CONFIDENCE_ASC" | "CONFIDENCE_DESC" | "RATING_ASC" | "RATING_DESC";
+
+const REVIEW_SORTS: Record<ReviewSort, Prisma.ReviewOrderByWithRelationInput[]> = {
+  OLDEST: [{ createdAt: "asc" }, { id: "asc" }],
+  NEWEST: [{ createdAt: "desc" }, { id: "desc" }],
+  CONFIDENCE_ASC: [{ aiConfidence: { sort: "asc", nulls: "last" } }, { id: "asc" }],
+  CONFIDENCE_DESC: [{ aiConfidence: { sort: "desc", nulls: "last" } }, { id: "asc" }],
+  RATING_ASC: [{ rating: "asc" }, { createdAt: "asc" }, { id: "asc" }],
+  RATING_DESC: [{ rating: "desc" }, { createdAt: "asc" }, { id: "asc" }],
+};
+
+/** The one translation of a queue filter into a query: the list, its count and bulk decisions agree. */
+export function reviewWhere(filter: ReviewQuery | null | undefined): Prisma.ReviewWhereInput {
+  const search = filter?.search?.trim() ?? "";
+  if (search.length > MAX_SEARCH_LENGTH)
+    throw new InvalidInputError(`Search for at most ${MAX_SEARCH_LENGTH} characters`, "search");
+  const { minConfidence, maxConfidence } = filter ?? {};
+  if (minConfidence != null && maxConfidence != null && minConfidence > maxConfidence)
+    throw new InvalidInputError("The minimum confidence is above the maximum", "minConfidence");
+  return {
+    status: filter?.status ?? "PENDING",
+    ...(minConfidence != null || maxConfidence != null
+      ? {
+          aiConfidence: {
+            ...(minConfidence != null ? { gte: minConfidence } : {}),
+            ...(maxConfidence != null ? { lte: maxConfidence } : {}),
+          },
+        }
+      : {}),
+    ...(filter?.businessId ? { businessId: filter.businessId } : {}),
+    ...(filter?.regionId ? { business: { regionId: filter.regionId } } : {}),
+    ...(filter?.suggestedOnly ? { suggestedReason: { not: null } } : {}),
+    ...(search
+      ? {
+          OR: [
+            { body: { contains: search, mode: "insensitive" } },
+            { business: { name: { contains: search, mode: "insensitive" } } },
+          ],
+        }
+      : {}),
+  };
+}
+
+/** How many reviews match a filter (the list shows "N of M" instead of an endless "Load more"). */
+export function countReviews(db: Db, filter: ReviewQuery | null | undefined): Promise<number> {
+  return db.review.count({ where: reviewWhere(filter) });
+}
+
+/** Which reviews a bulk decision acts on: chosen ones, or every pending review matching a filter. */
+export type BulkTarget = { ids: readonly string[] } | { filter: ReviewQuery };
+
+/** A reason, or each review's own suggested reason. */
+export type BulkRejection = RejectionReason | "SUGGESTED";
+export type BulkDecision = { action: "APPROVE" } | { action: "REJECT"; reason: BulkRejection; note?: string | null };
+
+export interface BulkPreview {
+  /** Pending reviews the decision would take. */
+  total: number;
+  /** Rejections per reason (all zero for an approval). */
+  byReason: Record<RejectionReason, number>;
+  /** Targeted pending reviews left alone: "reject the suggested" skips those without a suggestion. */
+  skipped: number;
+}
+
+export const MAX_BULK_IDS = 1000;
+export const MAX_BULK_BATCH = 500;
+
+function targetWhere(target: BulkTarget): Prisma.ReviewWhereInput {
+  if ("ids" in target) {
+    if (target.ids.length === 0) throw new InvalidInputError("Choose at least one review", "ids");
+    if (target.ids.length > MAX_BULK_IDS)
+      throw new InvalidInputError(`Choose at most ${MAX_BULK_IDS} reviews, or act on the filter`, "ids");
+    return { id: { in: [...target.ids] }, status: "PENDING" };
+  }
+  // Only pending reviews are decided, whatever status the filter shows.
+  return { ...reviewWhere({ ...target.filter, status: "PENDING" }) };
+}
+
+function decisionWhere(target: BulkTarget, decision: BulkDecision): Prisma.ReviewWhereInput {
+  const where = targetWhere(target);
+  return decision.action === "REJECT" && decision.reason === "SUGGESTED"
+    ? { AND: [where, { suggestedReason: { not: null } }] }
+    : where;
+}
+
+/** What a bulk decision would do, counted per reason, for the operator to confirm first. */
+export async function previewBulkDecision(db: Db, target: BulkTarget, decision: BulkDecision): Promise<BulkPreview> {
+  const byReason: Record<RejectionReason, number> = { SPAM: 0, PROFANITY: 0, OFF_TOPIC: 0, OTHER: 0 };
+  const [targeted, taken] = await Promise.all([
+    db.review.count({ where: targetWhere(target) }),
+    decision.action === "REJECT" && decision.reason === "SUGGESTED"
+      ? db.review.groupBy({ by: ["suggestedReason"], where: decisionWhere(target, decision), _count: { _all: true } })
+      : null,
+  ]);
+  if (decision.action === "APPROVE") return { total: targeted, byReason, skipped: 0 };
+  if (!taken) {
+    byReason[decision.reason as RejectionReason] = targeted;
+    return { total: targeted, byReason, skipped: 0 };
+  }
+  let total = 0;
+  for (const row of taken)
+    if (row.suggestedReason) {
+      byReason[row.suggestedReason] = row._count._all;
+      total += row._count._all;
+    }
+  return { total, byReason, skipped: targeted - total };
+}
+
+export interface BulkOutcome {
+  decided: number;
+  byReason: Record<RejectionReason, number>;
+  /** Pending reviews still matching after this batch (0 when done). */
+  remaining: number;
+}
+
+/**
+ * Decides up to `limit` matching pending reviews (oldest first) in one statement, with one
+ * decision row and one audit event per review; each rejected "as suggested" gets its own
+ * suggested reason. The dashboard calls it batch after batch to show progress on a large set;
+ * a review someone decided meanwhile is simply no longer pending and is skipped.
+ */
+export async function decideReviewsInBulk(
+  db: Db,
+  events: EventBus,
+  actor: Actor,
+  target: BulkTarget,
+  decision: BulkDecision,
+  limit = MAX_BULK_BATCH,
+): Promise<BulkOutcome> {
+  assertOperatorCan(actor, "operate");
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BULK_BATCH)
+    throw new InvalidInputError(`A batch decides 1 to ${MAX_BULK_BATCH} reviews`, "limit");
+  const note = decision.action === "REJECT" ? decision.note?.trim() || null : null;
+  if (note && note.length > 2000) throw new InvalidInputError("The note is longer than 2000 characters", "note");
+  const where = decisionWhere(target, decision);
+  const chosen = await db.review.findMany({
+    where,
+    select: { id: true },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    take: limit,
+  });
+  const ids = chosen.map((row) => row.id);
+  const moderatorId = actorId(actor);
+  const status: ReviewStatus = decision.action === "APPROVE" ? "APPROVED" : "REJECTED";
+  const fixedReason = decision.action === "REJECT" && decision.reason !== "SUGGESTED" ? decision.reason : null;
+  const asSuggested = decision.action === "REJECT" && decision.reason === "SUGGESTED";
+  const decided =
+    ids.length === 0
+      ? []
+      : await db.$queryRaw<{ id: string; reason: RejectionReason | null }[]>`
+    WITH decided AS (
+      UPDATE "Review"
+         SET status = ${status}::"ReviewStatus", "moderatorId" = ${moderatorId}::uuid, "decidedAt" = now(),
+             "rejectionReason" = CASE WHEN ${asSuggested}::boolean THEN "suggestedReason" ELSE ${fixedReason}::"RejectionReason" END,
+             "moderatorNote" = ${note}::text, version = version + 1
+       WHERE id = ANY(${ids}::uuid[]) AND status = 'PENDING'
+         AND (NOT ${asSuggested}::boolean OR "suggestedReason" IS NOT NULL)
+   RETURNING id, "aiConfidence", "rejectionReason", "suggestedReason"
+    ), decisions AS (
+      INSERT INTO "ReviewDecision" (id, "reviewId", action, reason, note, confidence, bulk, "suggestedReason", "actorId", "createdAt")
+      SELECT uuid_generate_v7(), id, ${decision.action}::"ReviewDecisionAction", "rejectionReason", ${note}::text, "aiConfidence", true,
+             "suggestedReason", ${moderatorId}::uuid, now() FROM decided
+    ), audit AS (
+      INSERT INTO "AuditEvent" (id, "actorKind", "actorId", "actorLabel", action, "targetType", "targetId", before, after, reason, "createdAt")
+      SELECT uuid_generate_v7(), ${actorKind(actor)}::"ActorKind", ${moderatorId}::text, ${actorLabel(actor)}::text,
+             ${decision.action === "APPROVE" ? "review.approve" : "review.reject"}::text, 'Review', id::text,
+             jsonb_strip_nulls(jsonb_build_object('status', 'PENDING', 'suggestedReason', "suggestedReason")),
+             jsonb_strip_nulls(jsonb_build_object('status', ${status}::text, 'reason', "rejectionReason", 'bulk', true,
+                                                  'asSuggested', ${asSuggested}::boolean)),
+             ${note}::text, now()
+        FROM decided
+    )
+    SELECT id::text AS id, "rejectionReason"::text AS reason FROM decided`;
+  const byReason: Record<RejectionReason, number> = { SPAM: 0, PROFANITY: 0, OFF_TOPIC: 0, OTHER: 0 };
+  for (const row of decided) if (row.reason) byReason[row.reason] += 1;
+  if (decided.length > 0)
+    events.publish("reviewQueueChanged", { reviewIds: decided.slice(0, 100).map((row) => row.id), change: "DECIDED" });
+  const remaining = await db.review.count({ where });
+  return { decided: decided.length, byReason, remaining };
+}
+
+export interface SuggestionOverrides {
+  reason: RejectionReason;
+  /** Decisions on reviews that carried this suggestion. */
+  decisions: number;
+  /** Of those, approvals, rejections for another reason, and rejections later reopened. */
+  overridden: number;
+}
+
+/** How often operators disagree with the classifier's suggestions, per suggested reason. */
+export async function suggestionOverrides(db: Db): Promise<SuggestionOverrides[]> {
+  const rows = await db.$queryRaw<{ reason: RejectionReason; decisions: bigint; overridden: bigint }[]>`
+    SELECT d."suggestedReason"::text AS reason, count(*) AS decisions,
+           count(*) FILTER (WHERE d.action = 'APPROVE' OR d.reason <> d."suggestedReason" OR EXISTS (
+             SELECT 1 FROM "ReviewDecision" later
+              WHERE later."reviewId" = d."reviewId" AND later.action = 'REOPEN' AND later."createdAt" > d."createdAt")) AS overridden
+      FROM "ReviewDecision" d
+     WHERE d.action IN ('APPROVE', 'REJECT') AND d."suggestedReason" IS NOT NULL
+     GROUP BY d."suggestedReason"`;
+  return REJECTION_REASONS.map((reason) => {
+    const row = rows.find((candidate) => candidate.reason === reason);
+    return { reason, decisions: Number(row?.decisions ?? 0), overridden: Number(row?.overridden ?? 0) };
+  });
 }
 
 /** What a Relay connection asks of one queue page: Prisma's cursor window plus the selection. */
@@ -261,7 +520,10 @@ export async function reviewQueuePage(
   db: Db,
   query: QueuePageQuery,
   where: Prisma.ReviewWhereInput,
+  sort: ReviewSort = "OLDEST",
 ): Promise<Review[]> {
+  // Other orders page with Prisma's own cursor (the queue a sort is asked for is a filtered one).
+  if (sort !== "OLDEST") return db.review.findMany({ ...query, where, orderBy: REVIEW_SORTS[sort] });
   const orderBy: Prisma.ReviewOrderByWithRelationInput[] = [{ createdAt: "asc" }, { id: "asc" }];
   const { cursor, skip: _skip, ...rest } = query;
   const cursorId = cursor?.id;

@@ -1,7 +1,9 @@
 // Deterministic demo data: the same ids-free content on every run (a seeded PRNG, fixed names),
 // anchored to "now" so the demo always looks current. Safe to re-run: it only seeds an empty DB.
+import { classifyReview } from "@steward/core/moderation/classifier";
 import { hashPassword } from "@steward/core/passwords";
 import { placePurchase } from "@steward/core/placements";
+import { suggestionFor } from "@steward/core/reviews";
 import { createPrismaClient, type Db } from "./client.ts";
 
 export const DEMO_PASSWORD = "steward-demo-2026";
@@ -19,6 +21,20 @@ const REGIONS = [
   ["boroondara", "City of Boroondara"],
   ["darebin", "City of Darebin"],
 ] as const;
+
+/** A region with a single slot, so the demo shows a queue (its second buyer waits for the first to end). */
+const DEMO_SLOTS: Partial<Record<(typeof REGIONS)[number][0], number>> = { darebin: 1 };
+
+/** An open alert, so the overview and the Alerts page show one at work from the start. */
+export const DEMO_ALERT = {
+  fingerprint: "demo:refund-request-past-window",
+  ruleKey: "demo",
+  severity: "YELLOW",
+  status: "FIRING",
+  title: "A refund request is past the 3-day window",
+  detail:
+    "A business asked for a refund 4 days after buying. The rule is hard: deny it from the Refunds page (the email states the purchase date and the days elapsed), then acknowledge this alert.",
+} as const;
 
 const BUSINESS_WORDS = [
   "Pawsitive",
@@ -67,7 +83,8 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
   }
 
   const regions: { id: string; name: string }[] = [];
-  for (const [slug, name] of REGIONS) regions.push(await db.region.create({ data: { slug, name } }));
+  for (const [slug, name] of REGIONS)
+    regions.push(await db.region.create({ data: { slug, name, featuredSlots: DEMO_SLOTS[slug] ?? 5 } }));
 
   const businesses: { id: string }[] = [];
   for (let index = 0; index < 60; index++) {
@@ -89,7 +106,12 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
     data: Array.from({ length: 120 }, (_, index) => {
       const body = pick(REVIEW_BODIES);
       const looksBad = /spam|scam|plumber/i.test(body);
+      // Low-confidence reviews carry the classifier's suggested reason and its signals, as a scored submission does.
+      const suggestion = looksBad
+        ? suggestionFor({ confidence: 0, signals: classifyReview({ body, rating: 1 }).signals })
+        : null;
       return {
+        ...(suggestion ? { suggestedReason: suggestion.reason, suggestedSignals: suggestion.signals } : {}),
         businessId: pick(businesses).id,
         rating: looksBad ? 1 : 3 + Math.floor(random() * 3),
         body,
@@ -110,6 +132,7 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
 
   await seedPayments(db, businesses, now);
   await seedSearches(db, now);
+  await db.alert.create({ data: { ...DEMO_ALERT, firstSeenAt: hoursAgo(3), lastSeenAt: hoursAgo(1) } });
 
   return { seeded: true };
 }

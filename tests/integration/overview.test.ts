@@ -163,10 +163,10 @@ describe("metrics on a fixed data set", () => {
     expect(aud.daily.find((day) => day.day === "2026-03-01")?.value).toBe(4400);
   });
 
-  it("computes the 30-day refund rate over every currency, counting partial refunds", () => {
-    // Purchased 17 Feb–18 Mar and succeeded: 9 (the failed one and 10 Feb excluded); 2 refunded.
-    expect(metrics.refundRate).toMatchObject({ windowDays: 30, payments: 9, refunded: 2, threshold: 0.15 });
-    expect(metrics.refundRate.rate).toBeCloseTo(2 / 9, 10);
+  it("computes the refund rate as its alert does: the rule's 7-day window and threshold, every currency, partial refunds", () => {
+    // Purchased in the 7 days before NOW and succeeded: 5 (the failed one excluded); 2 refunded.
+    expect(metrics.refundRate).toMatchObject({ windowDays: 7, payments: 5, refunded: 2, threshold: 0.15 });
+    expect(metrics.refundRate.rate).toBeCloseTo(2 / 5, 10);
   });
 
   it("computes featured adoption, queue backlog per region, and AI cost this month", () => {
@@ -302,8 +302,11 @@ describe("the overview query", () => {
     ]);
     expect(overview.recentAlerts).toHaveLength(4);
     // The review created in beforeAll is pending too: 4 reviews.
+    // Firing alerts are work (the acknowledged one is being handled); so are jobs that never ran.
     expect(overview.pendingTasks).toEqual([
+      { kind: "ALERTS", count: 2, estimatedMinutes: 10, priority: 1, href: "/alerts" },
       { kind: "REFUNDS", count: 1, estimatedMinutes: 10, priority: 1, href: "/refunds" },
+      { kind: "JOBS", count: 6, estimatedMinutes: 30, priority: 3, href: "/jobs" },
       { kind: "DISPUTES", count: 1, estimatedMinutes: 15, priority: 3, href: "/placements" },
       { kind: "REVIEWS", count: 4, estimatedMinutes: 6, priority: 4, href: "/reviews" },
       { kind: "RECONCILIATION", count: 0, estimatedMinutes: 0, priority: 2, href: "/reconciliation" },
@@ -313,6 +316,42 @@ describe("the overview query", () => {
     // The snapshot was computed for March: far older than a minute, so the overview recomputed it now.
     expect(Date.now() - Date.parse(overview.metrics.computedAt)).toBeLessThan(60_000);
     expect(overview.metrics.revenue[0]!.daily).toHaveLength(7);
+  });
+
+  it("is never Green over a failing check: the banner takes the worst of open alerts and checks, and says why", async () => {
+    const STATUS = `{ overview { status statusCauses jobsDue { name state } health { check state } } }`;
+    type StatusAnswer = {
+      overview: {
+        status: string;
+        statusCauses: string[];
+        jobsDue: { name: string; state: string }[];
+        health: { check: string; state: string }[];
+      };
+    };
+    const savedAlerts = await stack.db.alert.findMany({ where: { status: { not: "RESOLVED" } }, select: { id: true } });
+    await stack.db.alert.updateMany({
+      where: { id: { in: savedAlerts.map((alert) => alert.id) } },
+      data: { status: "RESOLVED" },
+    });
+    try {
+      // No open alert, but the AI provider's latest probe failed (the rules made it yellow).
+      await stack.db.healthCheckResult.create({
+        data: { check: "ai_provider", ok: false, detail: "HTTP 503", status: "YELLOW", checkedAt: new Date() },
+      });
+      const result = await stack.api.graphql<StatusAnswer>(STATUS, {}, { cookie: stack.viewerCookie });
+      expect(result.errors).toBeUndefined();
+      const overview = result.data!.overview;
+      expect(overview.status).toBe("YELLOW");
+      expect(overview.statusCauses).toContainEqual(expect.stringMatching(/^failing: .*ai_provider/));
+      // The scheduled jobs never ran here: named, so the Jobs card cannot say "All passing".
+      expect(overview.jobsDue.map((job) => job.state)).toContain("NEVER_RAN");
+      expect(overview.health.find((check) => check.check === "ai_provider")?.state).toBe("FAILING");
+    } finally {
+      await stack.db.alert.updateMany({
+        where: { id: { in: savedAlerts.map((alert) => alert.id) } },
+        data: { status: "FIRING" },
+      });
+    }
   });
 
   it("keeps the longest queues when asked for the first regions, and refuses a count below one", async () => {

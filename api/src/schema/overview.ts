@@ -15,6 +15,7 @@ import {
 } from "@steward/core/metrics";
 import { loadOverview, type Overview, type PendingTask } from "@steward/core/overview";
 import { recordSearch } from "@steward/core/searches";
+import { jobCatalog } from "@steward/worker/registry";
 import type { Alert } from "@steward/db/client";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -22,6 +23,11 @@ import type { Context } from "../context.ts";
 import { WeeklyCheckupNode } from "./checkups.ts";
 import { commonMutationErrors } from "./errors.ts";
 import { SeverityEnum } from "./severity.ts";
+
+/** The worker's scheduled jobs with a period: the overview counts those due or never run. */
+const scheduledJobs = jobCatalog.flatMap((job) =>
+  job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
+);
 
 const metricsDeps = (context: Context) => ({
   db: context.db,
@@ -61,10 +67,13 @@ const RevenueType = builder.objectRef<RevenueMetric>("RevenueMetric").implement(
   }),
 });
 
-const HealthStateEnum = builder.enumType("HealthState", { values: ["OK", "FAILING", "UNKNOWN"] as const });
+const HealthStateEnum = builder.enumType("HealthState", {
+  values: ["OK", "FAILING", "UNKNOWN", "CHECKING"] as const,
+});
 
 const HealthCheckType = builder.objectRef<HealthState>("HealthCheckState").implement({
-  description: "The latest result of one health check (UNKNOWN when it never ran).",
+  description:
+    "The latest result of one health check (CHECKING when it has not run yet in the first minute, UNKNOWN after).",
   fields: (t) => ({
     check: t.exposeString("check"),
     state: t.expose("state", { type: HealthStateEnum }),
@@ -213,7 +222,7 @@ const OverviewAlertType = builder.objectRef<Alert>("OverviewAlert").implement({
 });
 
 const PendingTaskKindEnum = builder.enumType("PendingTaskKind", {
-  values: ["REFUNDS", "RECONCILIATION", "DISPUTES", "REVIEWS"] as const,
+  values: ["ALERTS", "REFUNDS", "RECONCILIATION", "DISPUTES", "JOBS", "REVIEWS"] as const,
 });
 
 const PendingTaskType = builder.objectRef<PendingTask>("PendingTask").implement({
@@ -228,10 +237,26 @@ const PendingTaskType = builder.objectRef<PendingTask>("PendingTask").implement(
   }),
 });
 
+const JobDueType = builder.objectRef<Overview["jobsDue"][number]>("JobDue").implement({
+  description: "A scheduled job that is late (YELLOW, RED) or has never run (NEVER_RAN).",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    state: t.exposeString("state"),
+    lastSuccessAt: t.expose("lastSuccessAt", { type: "DateTime", nullable: true }),
+  }),
+});
+
 const OverviewType = builder.objectRef<Overview>("Overview").implement({
   description: "Everything the Monday check needs, in one query.",
   fields: (t) => ({
-    status: t.expose("status", { type: SeverityEnum, description: "The worst open alert; GREEN when none." }),
+    status: t.expose("status", {
+      type: SeverityEnum,
+      description: "The worst of the open alerts and the failing checks; GREEN when there are none.",
+    }),
+    jobsDue: t.field({ type: [JobDueType], resolve: (overview) => overview.jobsDue }),
+    statusCauses: t.exposeStringList("statusCauses", {
+      description: 'What makes the status what it is, e.g. "2 open alerts (1 red)", "failing: ai_provider".',
+    }),
     openAlerts: t.field({
       type: [OverviewAlertType],
       description: "Firing or acknowledged, red first, then the most recently seen.",
@@ -268,7 +293,7 @@ builder.queryFields((t) => ({
     authScopes: metricsReaders,
     args: { window: t.arg({ type: MetricsWindowEnum, required: false, description: "Default LAST_30_DAYS." }) },
     resolve: async (_root, args, context) => {
-      const overview = await loadOverview(metricsDeps(context));
+      const overview = await loadOverview(metricsDeps(context), { scheduledJobs });
       return { ...overview, metrics: withWindow(overview.metrics, args.window ?? 30) };
     },
   }),

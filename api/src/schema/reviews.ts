@@ -1,16 +1,27 @@
 import {
+  type BulkDecision,
+  type BulkTarget,
   bulkApproveReviews,
   countBulkEligible,
+  countReviews,
   decideReview,
+  decideReviewsInBulk,
   DEFAULT_BULK_APPROVE_THRESHOLD,
+  MAX_BULK_BATCH,
+  MAX_BULK_IDS,
   MAX_REVIEW_LENGTH,
+  MAX_SEARCH_LENGTH,
+  previewBulkDecision,
   reopenReview,
+  type ReviewQuery,
   reviewQueuePage,
   reviewQueueStats,
+  reviewWhere,
   submitReview,
+  suggestionOverrides,
+  type SuggestionOverrides,
 } from "@steward/core/reviews";
-import { ConflictError } from "@steward/core/errors";
-import type { Prisma } from "@steward/db/client";
+import { ConflictError, InvalidInputError } from "@steward/core/errors";
 import { scoreReviewJobFor } from "@steward/worker/queue";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -22,6 +33,13 @@ const RejectionReasonEnum = builder.enumType("RejectionReason", {
 });
 const DecisionActionEnum = builder.enumType("ReviewDecisionAction", {
   values: ["APPROVE", "REJECT", "REOPEN"] as const,
+});
+const ReviewSortEnum = builder.enumType("ReviewSort", {
+  values: ["OLDEST", "NEWEST", "CONFIDENCE_ASC", "CONFIDENCE_DESC", "RATING_ASC", "RATING_DESC"] as const,
+});
+const BulkRejectionEnum = builder.enumType("BulkRejectionReason", {
+  description: "A rejection reason, or SUGGESTED: each review's own suggested reason.",
+  values: ["SPAM", "PROFANITY", "OFF_TOPIC", "OTHER", "SUGGESTED"] as const,
 });
 
 builder.prismaObject("Region", {
@@ -58,6 +76,14 @@ const ReviewNode = builder.prismaNode("Review", {
     aiConfidence: t.exposeFloat("aiConfidence", { nullable: true }),
     aiProvider: t.exposeString("aiProvider", { nullable: true, description: "Which classifier produced the score." }),
     rejectionReason: t.expose("rejectionReason", { type: RejectionReasonEnum, nullable: true }),
+    suggestedReason: t.expose("suggestedReason", {
+      type: RejectionReasonEnum,
+      nullable: true,
+      description: "For a low-confidence review: the rejection reason the classifier's signals point at.",
+    }),
+    suggestedSignals: t.exposeStringList("suggestedSignals", {
+      description: "The signals behind the suggestion, strongest first.",
+    }),
     moderatorNote: t.exposeString("moderatorNote", { nullable: true }),
     moderator: t.relation("moderator", { nullable: true }),
     decidedAt: t.expose("decidedAt", { type: "DateTime", nullable: true }),
@@ -83,6 +109,7 @@ builder.prismaObject("ReviewDecision", {
     reason: t.expose("reason", { type: RejectionReasonEnum, nullable: true }),
     note: t.exposeString("note", { nullable: true }),
     bulk: t.exposeBoolean("bulk"),
+    suggestedReason: t.expose("suggestedReason", { type: RejectionReasonEnum, nullable: true }),
     actor: t.relation("actor", { nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
@@ -96,7 +123,19 @@ interface QueueStatsShape {
   rejectedByReason: Record<string, number>;
   confidentApprovals: number;
   confidentApprovalsReversed: number;
+  suggestionOverrides: SuggestionOverrides[];
 }
+
+const SuggestionOverridesRef = builder.objectRef<SuggestionOverrides>("SuggestionOverrides").implement({
+  description: "How often operators decided otherwise than the classifier suggested, for one suggested reason.",
+  fields: (t) => ({
+    reason: t.field({ type: RejectionReasonEnum, resolve: (row) => row.reason }),
+    decisions: t.exposeInt("decisions"),
+    overridden: t.exposeInt("overridden", {
+      description: "Approved, rejected for another reason, or rejected as suggested and later reopened.",
+    }),
+  }),
+});
 
 const RejectedCount = builder.objectRef<{ reason: string; count: number }>("RejectedCount").implement({
   fields: (t) => ({
@@ -119,6 +158,7 @@ const ReviewQueueStats = builder.objectRef<QueueStatsShape>("ReviewQueueStats").
     confidentApprovalsReversed: t.exposeInt("confidentApprovalsReversed", {
       description: "Approvals at ≥ threshold later reopened: how often the threshold was wrong.",
     }),
+    suggestionOverrides: t.field({ type: [SuggestionOverridesRef], resolve: (stats) => stats.suggestionOverrides }),
   }),
 });
 
@@ -129,8 +169,98 @@ const ReviewFilter = builder.inputType("ReviewFilter", {
     maxConfidence: t.float({ required: false, validate: z.number().min(0).max(1) }),
     regionId: t.id({ required: false }),
     businessId: t.globalID({ required: false, for: BusinessNode }),
+    search: t.string({
+      required: false,
+      description: "Words in the review's text or its business's name.",
+      validate: z.string().max(MAX_SEARCH_LENGTH).nullish(),
+    }),
+    suggestedOnly: t.boolean({ required: false, description: "Only reviews with a suggested rejection reason." }),
   }),
 });
+
+type ReviewFilterArgs = {
+  status?: "PENDING" | "APPROVED" | "REJECTED" | null;
+  minConfidence?: number | null;
+  maxConfidence?: number | null;
+  regionId?: string | number | null;
+  businessId?: { id: string } | null;
+  search?: string | null;
+  suggestedOnly?: boolean | null;
+};
+
+function toReviewQuery(filter: ReviewFilterArgs | null | undefined): ReviewQuery {
+  return {
+    status: filter?.status ?? null,
+    minConfidence: filter?.minConfidence ?? null,
+    maxConfidence: filter?.maxConfidence ?? null,
+    regionId: filter?.regionId != null ? String(filter.regionId) : null,
+    businessId: filter?.businessId?.id ?? null,
+    search: filter?.search ?? null,
+    suggestedOnly: filter?.suggestedOnly ?? null,
+  };
+}
+
+const BulkDecisionInput = builder.inputType("BulkReviewDecisionInput", {
+  description: "Chosen reviews (ids) or every pending review matching a filter, and what to decide.",
+  fields: (t) => ({
+    ids: t.globalIDList({ required: false, for: ReviewNode, validate: z.array(z.unknown()).max(MAX_BULK_IDS) }),
+    filter: t.field({ type: ReviewFilter, required: false }),
+    action: t.field({ type: DecisionActionEnum }),
+    reason: t.field({ type: BulkRejectionEnum, required: false, description: "Required to reject." }),
+    note: t.string({ required: false, validate: z.string().max(2000).nullish() }),
+  }),
+});
+
+type BulkDecisionArgs = {
+  ids?: { id: string }[] | null;
+  filter?: ReviewFilterArgs | null;
+  action: "APPROVE" | "REJECT" | "REOPEN";
+  reason?: "SPAM" | "PROFANITY" | "OFF_TOPIC" | "OTHER" | "SUGGESTED" | null;
+  note?: string | null;
+};
+
+function toBulk(input: BulkDecisionArgs): { target: BulkTarget; decision: BulkDecision } {
+  if ((input.ids == null) === (input.filter == null))
+    throw new InvalidInputError("Give either the reviews' ids or a filter", "ids");
+  const target: BulkTarget = input.ids
+    ? { ids: input.ids.map((id) => id.id) }
+    : { filter: toReviewQuery(input.filter) };
+  if (input.action === "REOPEN") throw new InvalidInputError("Reopen reviews one by one, with a reason", "action");
+  if (input.action === "APPROVE") return { target, decision: { action: "APPROVE" } };
+  if (!input.reason) throw new InvalidInputError("Choose a reason (or SUGGESTED) to reject", "reason");
+  return { target, decision: { action: "REJECT", reason: input.reason, note: input.note } };
+}
+
+const ReasonCount = builder.objectRef<{ reason: string; count: number }>("ReasonCount").implement({
+  fields: (t) => ({
+    reason: t.field({ type: RejectionReasonEnum, resolve: (row) => row.reason as "SPAM" }),
+    count: t.exposeInt("count"),
+  }),
+});
+
+function reasonCounts(byReason: Record<string, number>): { reason: string; count: number }[] {
+  return Object.entries(byReason).map(([reason, count]) => ({ reason, count }));
+}
+
+const BulkDecisionPreviewRef = builder
+  .objectRef<{ total: number; byReason: Record<string, number>; skipped: number }>("BulkReviewDecisionPreview")
+  .implement({
+    fields: (t) => ({
+      total: t.exposeInt("total", { description: "Pending reviews the decision would take." }),
+      byReason: t.field({ type: [ReasonCount], resolve: (preview) => reasonCounts(preview.byReason) }),
+      skipped: t.exposeInt("skipped", { description: "Targeted reviews left alone (no suggestion to follow)." }),
+    }),
+  });
+
+const BulkDecisionOutcomeRef = builder
+  .objectRef<{ decided: number; byReason: Record<string, number>; remaining: number }>("BulkReviewDecisionOutcome")
+  .implement({
+    fields: (t) => ({
+      decided: t.exposeInt("decided"),
+      byReason: t.field({ type: [ReasonCount], resolve: (outcome) => reasonCounts(outcome.byReason) }),
+      remaining: t.exposeInt("remaining", { description: "Still to decide: call again with the same input." }),
+    }),
+  });
 
 const thresholdArg = z.number().min(0.5).max(1);
 
@@ -141,23 +271,27 @@ builder.queryFields((t) => ({
     maxSize: 100,
     description: "The moderation queue: oldest first. Defaults to pending reviews.",
     authScopes: { viewer: true },
+    args: {
+      filter: t.arg({ type: ReviewFilter, required: false }),
+      sort: t.arg({ type: ReviewSortEnum, required: false, description: "Default: oldest first." }),
+    },
+    resolve: (query, _root, args, { db }) =>
+      reviewQueuePage(db, query, reviewWhere(toReviewQuery(args.filter)), args.sort ?? "OLDEST"),
+  }),
+  reviewCount: t.int({
+    description: 'How many reviews match the filter (the queue\'s "N of M").',
+    authScopes: { viewer: true },
     args: { filter: t.arg({ type: ReviewFilter, required: false }) },
-    resolve: (query, _root, args, { db }) => {
-      const filter = args.filter;
-      const where: Prisma.ReviewWhereInput = {
-        status: filter?.status ?? "PENDING",
-        ...(filter?.minConfidence != null || filter?.maxConfidence != null
-          ? {
-              aiConfidence: {
-                ...(filter?.minConfidence != null ? { gte: filter.minConfidence } : {}),
-                ...(filter?.maxConfidence != null ? { lte: filter.maxConfidence } : {}),
-              },
-            }
-          : {}),
-        ...(filter?.businessId ? { businessId: filter.businessId.id } : {}),
-        ...(filter?.regionId ? { business: { regionId: String(filter.regionId) } } : {}),
-      };
-      return reviewQueuePage(db, query, where);
+    resolve: (_root, args, { db }) => countReviews(db, toReviewQuery(args.filter)),
+  }),
+  bulkReviewDecisionPreview: t.field({
+    type: BulkDecisionPreviewRef,
+    description: "What decideReviewsInBulk would do with this input, counted per reason (to confirm first).",
+    authScopes: { viewer: true },
+    args: { input: t.arg({ type: BulkDecisionInput }) },
+    resolve: (_root, args, { db }) => {
+      const { target, decision } = toBulk(args.input);
+      return previewBulkDecision(db, target, decision);
     },
   }),
   review: t.prismaField({
@@ -187,7 +321,8 @@ builder.queryFields((t) => ({
     args: { threshold: t.arg.float({ required: false, validate: thresholdArg.nullish() }) },
     resolve: async (_root, args, { db }) => {
       const threshold = args.threshold ?? DEFAULT_BULK_APPROVE_THRESHOLD;
-      return { threshold, ...(await reviewQueueStats(db, threshold)) };
+      const [stats, overrides] = await Promise.all([reviewQueueStats(db, threshold), suggestionOverrides(db)]);
+      return { threshold, ...stats, suggestionOverrides: overrides };
     },
   }),
   bulkApprovableCount: t.int({
@@ -262,6 +397,22 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, { db, events, actor }) => reopenReview(db, events, actor, args.id.id, args.reason),
   }),
+  decideReviewsInBulk: t.field({
+    type: BulkDecisionOutcomeRef,
+    description:
+      "Approve or reject chosen reviews, or every pending one matching a filter, up to `limit` per call (oldest first). " +
+      "reason SUGGESTED rejects each review with its own suggested reason. Audited per review; reversible with reopenReview.",
+    authScopes: { operator: true },
+    errors: { types: reviewErrors },
+    args: {
+      input: t.arg({ type: BulkDecisionInput }),
+      limit: t.arg.int({ required: false, validate: z.number().int().min(1).max(MAX_BULK_BATCH).nullish() }),
+    },
+    resolve: (_root, args, { db, events, actor }) => {
+      const { target, decision } = toBulk(args.input);
+      return decideReviewsInBulk(db, events, actor, target, decision, args.limit ?? MAX_BULK_BATCH);
+    },
+  }),
   bulkApproveReviews: t.int({
     description: "Approve every pending review with confidence ≥ threshold (default 0.90). Returns how many.",
     authScopes: { operator: true },
@@ -281,6 +432,7 @@ builder.subscriptionFields((t) => ({
     resolve: async (_event, _args, { db }) => ({
       threshold: DEFAULT_BULK_APPROVE_THRESHOLD,
       ...(await reviewQueueStats(db, DEFAULT_BULK_APPROVE_THRESHOLD)),
+      suggestionOverrides: await suggestionOverrides(db),
     }),
   }),
 }));

@@ -152,7 +152,8 @@ export function classifyReview(
   return { confidence: Math.round(confidence * 1000) / 1000, signals, suggestedReason: reasonFor(signals) };
 }
 
-function reasonFor(signals: readonly Signal[]): Classification["suggestedReason"] {
+/** The rejection reason the strongest signal points at (null without signals). */
+export function reasonFor(signals: readonly Signal[]): Classification["suggestedReason"] {
   const strongest = [...signals].sort((a, b) => b.weight - a.weight)[0];
   if (!strongest) return null;
   switch (strongest.kind) {

@@ -13,8 +13,9 @@ export function formatMoney(cents: number, currency: string): string {
   return format.format(cents / 100).replace(/\u00a0/g, " ");
 }
 
+/** One decimal, as the refund-rate alert words it ("22.2 %"), so a card and its alert agree. */
 export function formatPercent(rate: number): string {
-  return `${(rate * 100).toFixed(rate < 0.1 ? 1 : 0)} %`;
+  return `${(rate * 100).toFixed(1)} %`;
 }
 
 /** "↑ 12 %" / "↓ 5 %" / "no earlier data". */
@@ -40,4 +41,9 @@ export function formatWork(minutes: number): string {
 
 export const severityLabels: Record<Severity, string> = { RED: "Red", YELLOW: "Yellow", GREEN: "Green" };
 
-export const healthLabels: Record<HealthState, string> = { OK: "healthy", FAILING: "failing", UNKNOWN: "unknown" };
+export const healthLabels: Record<HealthState, string> = {
+  OK: "healthy",
+  FAILING: "failing",
+  UNKNOWN: "unknown",
+  CHECKING: "checking…",
+};

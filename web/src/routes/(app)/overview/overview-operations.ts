@@ -6,6 +6,12 @@ export const OverviewQuery = graphql(`
   query Overview($window: MetricsWindow) {
     overview(window: $window) {
       status
+      statusCauses
+      jobsDue {
+        name
+        state
+        lastSuccessAt
+      }
       openAlerts {
         id
         severity

@@ -1,6 +1,13 @@
 // Pure rules and wording for the Reviews page: labels, the filter form → ReviewFilter, the
 // threshold, confidence levels and the classifier's signals. No state, no network.
-import type { DecisionAction, RejectionReason, Review, ReviewFilter, ReviewStatus } from "./review-operations.ts";
+import type {
+  DecisionAction,
+  RejectionReason,
+  Review,
+  ReviewFilter,
+  ReviewSort,
+  ReviewStatus,
+} from "./review-operations.ts";
 
 export const DEFAULT_THRESHOLD = 0.9;
 export const MIN_THRESHOLD = 0.5;
@@ -54,6 +61,10 @@ export interface FilterForm {
   /** Raw region UUID (Region.id), or "" for every region. */
   regionId: string;
   business: BusinessChoice | null;
+  /** Words in the review or its business's name. */
+  search: string;
+  /** Only reviews with a suggested rejection reason. */
+  suggestedOnly: boolean;
 }
 
 export const defaultFilter = (): FilterForm => ({
@@ -62,7 +73,32 @@ export const defaultFilter = (): FilterForm => ({
   maxConfidence: null,
   regionId: "",
   business: null,
+  search: "",
+  suggestedOnly: false,
 });
+
+export const sortChoices: { value: ReviewSort; label: string }[] = [
+  { value: "OLDEST", label: "Oldest first" },
+  { value: "NEWEST", label: "Newest first" },
+  { value: "CONFIDENCE_ASC", label: "Lowest confidence" },
+  { value: "CONFIDENCE_DESC", label: "Highest confidence" },
+  { value: "RATING_ASC", label: "Lowest rating" },
+  { value: "RATING_DESC", label: "Highest rating" },
+];
+
+/** "Spam 20, Off topic 14": the per-reason counts of a preview or an outcome, zeros left out. */
+export function describeReasonCounts(rows: readonly { reason: RejectionReason; count: number }[]): string {
+  return rows
+    .filter((row) => row.count > 0)
+    .map((row) => `${reasonLabels[row.reason]} ${row.count}`)
+    .join(", ");
+}
+
+/** "3 of 40 (8 %)": how often a suggestion was overridden. */
+export function describeOverrides(row: { decisions: number; overridden: number }): string {
+  if (row.decisions === 0) return "no decisions yet";
+  return `${row.overridden} of ${row.decisions} (${Math.round((100 * row.overridden) / row.decisions)} %)`;
+}
 
 export type FilterCheck = { ok: true; filter: ReviewFilter } | { ok: false; message: string };
 
@@ -85,6 +121,10 @@ export function toReviewFilter(form: FilterForm): FilterCheck {
   }
   if (form.regionId) filter.regionId = form.regionId;
   if (form.business) filter.businessId = form.business.id;
+  const search = form.search.trim();
+  if (search.length > 200) return { ok: false, message: "Search for at most 200 characters." };
+  if (search) filter.search = search;
+  if (form.suggestedOnly) filter.suggestedOnly = true;
   return { ok: true, filter };
 }
 

@@ -12,6 +12,8 @@ export const ReviewFields = graphql(`
     aiConfidence
     aiProvider
     rejectionReason
+    suggestedReason
+    suggestedSignals
     moderatorNote
     decidedAt
     version
@@ -60,13 +62,19 @@ export const QueueStatsFields = graphql(`
     }
     confidentApprovals
     confidentApprovalsReversed
+    suggestionOverrides {
+      reason
+      decisions
+      overridden
+    }
   }
 `);
 
 export const ReviewsQuery = graphql(
   `
-    query Reviews($first: Int!, $after: String, $filter: ReviewFilter) {
-      reviews(first: $first, after: $after, filter: $filter) {
+    query Reviews($first: Int!, $after: String, $filter: ReviewFilter, $sort: ReviewSort) {
+      reviewCount(filter: $filter)
+      reviews(first: $first, after: $after, filter: $filter, sort: $sort) {
         edges {
           node {
             ...ReviewFields
@@ -178,9 +186,46 @@ export const BulkApproveReviewsMutation = graphql(`
   }
 `);
 
+export const BulkReviewDecisionPreviewQuery = graphql(`
+  query BulkReviewDecisionPreview($input: BulkReviewDecisionInput!) {
+    bulkReviewDecisionPreview(input: $input) {
+      total
+      skipped
+      byReason {
+        reason
+        count
+      }
+    }
+  }
+`);
+
+export const DecideReviewsInBulkMutation = graphql(`
+  mutation DecideReviewsInBulk($input: BulkReviewDecisionInput!, $limit: Int) {
+    decideReviewsInBulk(input: $input, limit: $limit) {
+      __typename
+      ... on MutationDecideReviewsInBulkSuccess {
+        data {
+          decided
+          remaining
+          byReason {
+            reason
+            count
+          }
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
 export type Review = ResultOf<typeof ReviewFields>;
 export type QueueStats = ResultOf<typeof QueueStatsFields>;
 export type ReviewFilter = NonNullable<VariablesOf<typeof ReviewsQuery>["filter"]>;
 export type ReviewStatus = Review["status"];
 export type RejectionReason = VariablesOf<typeof RejectReviewMutation>["reason"];
+export type BulkDecisionInput = VariablesOf<typeof DecideReviewsInBulkMutation>["input"];
+export type BulkPreview = ResultOf<typeof BulkReviewDecisionPreviewQuery>["bulkReviewDecisionPreview"];
+export type ReviewSort = NonNullable<VariablesOf<typeof ReviewsQuery>["sort"]>;
 export type DecisionAction = Review["decisions"][number]["action"];

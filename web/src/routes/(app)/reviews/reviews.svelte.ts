@@ -8,6 +8,7 @@ import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   appendReviews,
   checkThreshold,
+  describeReasonCounts,
   DEFAULT_THRESHOLD,
   defaultFilter,
   type BusinessChoice,
@@ -24,6 +25,10 @@ import {
   ApproveReviewMutation,
   BulkApprovableCountQuery,
   BulkApproveReviewsMutation,
+  type BulkDecisionInput,
+  type BulkPreview,
+  BulkReviewDecisionPreviewQuery,
+  DecideReviewsInBulkMutation,
   type QueueStats,
   type RejectionReason,
   RejectReviewMutation,
@@ -33,8 +38,10 @@ import {
   ReviewQueueChangedSubscription,
   ReviewQueueStatsQuery,
   ReviewsQuery,
+  type ReviewSort,
   type ReviewStatus,
 } from "./review-operations.ts";
+import { triageCommand } from "./triage-keys.ts";
 
 /** The outcome of the last action, shown next to where it was taken (the bulk panel or the queue). */
 export type Notice = { kind: "error" | "success"; text: string; scope: "bulk" | "queue" };
@@ -58,6 +65,20 @@ export type BulkState =
   | { phase: "approving"; threshold: number; count: number };
 
 type Outcome = { ok: true } | { ok: false; message: string };
+
+/** What a server-side bulk decision does, in the words of its confirmation. */
+export type BulkChoice =
+  { kind: "approve" } | { kind: "reject"; reason: RejectionReason } | { kind: "reject-suggested" };
+
+/** A decision on many reviews at once (the selection, every match, or the suggested ones): preview, confirm, progress. */
+export type ManyState =
+  | { phase: "idle" }
+  | { phase: "previewing"; choice: BulkChoice }
+  | { phase: "confirm"; choice: BulkChoice; input: BulkDecisionInput; preview: BulkPreview; scope: string }
+  | { phase: "running"; choice: BulkChoice; done: number; total: number };
+
+/** Reviews decided per call of decideReviewsInBulk: small enough to show progress on a large set. */
+const BULK_BATCH = 100;
 
 const NO_ANSWER = "The API returned no answer. Try again.";
 /** The API serves at most this many reviews per page. */
@@ -139,6 +160,22 @@ export class ReviewQueue {
   report = $state<BatchReport | null>(null);
   batchRunning = $state(false);
 
+  // Finding things: the order, how many match, "select all N matching".
+  sort = $state<ReviewSort>("OLDEST");
+  /** Reviews matching the applied filter (all pages), null until counted. */
+  total = $state<number | null>(null);
+  /** Every review matching the filter is selected, not only the rows loaded. */
+  allMatching = $state(false);
+  many = $state<ManyState>({ phase: "idle" });
+
+  // Keyboard triage.
+  /** The review the keyboard acts on. */
+  currentId = $state<string | null>(null);
+  choosingReason = $state(false);
+  showHelp = $state(false);
+  /** What the keyboard just did, read out by the aria-live region. */
+  announcement = $state("");
+
   readonly #client: Client;
   readonly #live: LiveConnection;
   readonly #pageSize: number;
@@ -161,6 +198,11 @@ export class ReviewQueue {
   /** Pending reviews shown that can be selected. */
   get selectable(): Review[] {
     return this.reviews.filter((review) => review.status === "PENDING");
+  }
+
+  /** How many reviews the selection holds: every match when "all N matching" is on. */
+  get selectionCount(): number {
+    return this.allMatching ? (this.total ?? 0) : this.selectedReviews.length;
   }
 
   get selectedReviews(): Review[] {
@@ -218,12 +260,19 @@ export class ReviewQueue {
     this.#filter = check.filter;
     this.applied = { ...this.form, business: this.form.business ? { ...this.form.business } : null };
     this.selected.clear();
+    this.allMatching = false;
     this.rowErrors.clear();
     this.reviews = [];
     this.hasMore = false;
+    this.total = null;
     this.#cursor = null;
     void this.#readList(true, "cache-and-network");
     return true;
+  }
+
+  setSort(sort: ReviewSort): void {
+    this.sort = sort;
+    this.apply();
   }
 
   setStatus(status: ReviewStatus): void {
@@ -262,7 +311,11 @@ export class ReviewQueue {
     else this.loadingMore = true;
     const first = replace ? Math.min(MAX_PAGE, Math.max(this.#pageSize, this.reviews.length)) : this.#pageSize;
     const after = replace ? null : this.#cursor;
-    const source = this.#client.query(ReviewsQuery, { first, after, filter: this.#filter }, { requestPolicy });
+    const source = this.#client.query(
+      ReviewsQuery,
+      { first, after, filter: this.#filter, sort: this.sort },
+      { requestPolicy },
+    );
     await untilFresh(source, (result) => {
       if (request !== this.#request) return;
       if (!result.stale) {
@@ -278,6 +331,7 @@ export class ReviewQueue {
       const connection = result.data?.reviews;
       if (!connection) return;
       this.error = null;
+      this.total = result.data?.reviewCount ?? null;
       const page = connection.edges.map((edge) => edge.node);
       this.reviews = replace ? appendReviews([], page) : appendReviews(this.reviews, page);
       this.regions = mergeRegions(this.regions, page);
@@ -434,13 +488,161 @@ export class ReviewQueue {
   // ── The selected reviews, one by one ──
 
   toggle(id: string, on: boolean): void {
+    this.allMatching = false;
     if (on) this.selected.add(id);
     else this.selected.delete(id);
   }
 
   toggleAll(on: boolean): void {
+    this.allMatching = false;
     if (!on) this.selected.clear();
     else for (const review of this.selectable) this.selected.add(review.id);
+  }
+
+  /** Selects every pending review matching the filter, on every page. */
+  selectAllMatching(): void {
+    for (const review of this.selectable) this.selected.add(review.id);
+    this.allMatching = true;
+  }
+
+  // ── Many reviews at once, on the server: preview per reason, confirm, then batches with progress ──
+
+  /** What a bulk decision acts on: every match, the selected rows, or (with no selection) the filter. */
+  #bulkTarget(): { input: Pick<BulkDecisionInput, "ids" | "filter">; scope: string } {
+    if (this.allMatching)
+      return { input: { filter: { ...this.#filter, status: "PENDING" } }, scope: "matching the filter" };
+    const ids = this.selectedReviews.map((review) => review.id);
+    if (ids.length > 0) return { input: { ids }, scope: "selected" };
+    return { input: { filter: { ...this.#filter, status: "PENDING" } }, scope: "matching the filter" };
+  }
+
+  async prepareMany(choice: BulkChoice): Promise<void> {
+    const { input: target, scope } = this.#bulkTarget();
+    const input: BulkDecisionInput =
+      choice.kind === "approve"
+        ? { ...target, action: "APPROVE" }
+        : { ...target, action: "REJECT", reason: choice.kind === "reject" ? choice.reason : "SUGGESTED" };
+    this.notice = null;
+    this.report = null;
+    this.many = { phase: "previewing", choice };
+    const result = await this.#client
+      .query(BulkReviewDecisionPreviewQuery, { input }, { requestPolicy: "network-only" })
+      .toPromise();
+    if (this.many.phase !== "previewing") return;
+    const preview = result.data?.bulkReviewDecisionPreview;
+    if (result.error || !preview) {
+      this.many = { phase: "idle" };
+      this.notice = { kind: "error", text: result.error ? errorMessage(result.error) : NO_ANSWER, scope: "queue" };
+      return;
+    }
+    this.many = { phase: "confirm", choice, input, preview, scope };
+  }
+
+  cancelMany(): void {
+    if (this.many.phase !== "running") this.many = { phase: "idle" };
+  }
+
+  async confirmMany(): Promise<void> {
+    if (this.many.phase !== "confirm") return;
+    const { choice, input, preview } = this.many;
+    const byReason: Record<RejectionReason, number> = { SPAM: 0, PROFANITY: 0, OFF_TOPIC: 0, OTHER: 0 };
+    let done = 0;
+    let failure: string | null = null;
+    this.many = { phase: "running", choice, done, total: preview.total };
+    // Batch after batch until nothing matching is left (or a batch decides nothing: someone else did them).
+    for (;;) {
+      const result = await this.#client.mutation(DecideReviewsInBulkMutation, { input, limit: BULK_BATCH }).toPromise();
+      const payload = result.data?.decideReviewsInBulk;
+      const outcome = toOutcome(result.error, payload);
+      if (!outcome.ok) {
+        failure = outcome.message;
+        break;
+      }
+      if (payload?.__typename !== "MutationDecideReviewsInBulkSuccess") break;
+      done += payload.data.decided;
+      for (const row of payload.data.byReason) byReason[row.reason] += row.count;
+      this.many = { phase: "running", choice, done, total: Math.max(preview.total, done + payload.data.remaining) };
+      // A list of ids is done in one call; a filter until nothing matching is left.
+      if (input.ids || payload.data.remaining === 0 || payload.data.decided === 0) break;
+    }
+    this.many = { phase: "idle" };
+    this.selected.clear();
+    this.allMatching = false;
+    const reasons = describeReasonCounts(
+      (Object.keys(byReason) as RejectionReason[]).map((reason) => ({ reason, count: byReason[reason] })),
+    );
+    const verb = choice.kind === "approve" ? "Approved" : "Rejected";
+    const text = `${verb} ${pluralReviews(done)}${reasons ? ` (${reasons})` : ""}`;
+    this.notice = failure
+      ? { kind: "error", text: `${text}; then: ${failure}`, scope: "queue" }
+      : { kind: "success", text, scope: "queue" };
+    this.announcement = this.notice.text;
+    await this.#afterDecision();
+  }
+
+  // ── Keyboard triage ──
+
+  get current(): Review | null {
+    return this.reviews.find((review) => review.id === this.currentId) ?? null;
+  }
+
+  /** Makes a review the keyboard's current one and says which it is. */
+  focusReview(id: string | null): void {
+    this.currentId = id;
+    const review = this.current;
+    if (!review) return;
+    const position = this.reviews.indexOf(review) + 1;
+    const suggestion = review.suggestedReason ? `, suggested ${reasonLabels[review.suggestedReason]}` : "";
+    this.announcement = `Review ${position} of ${this.reviews.length}: ${reviewLabel(review)}${suggestion}`;
+  }
+
+  /** Runs the command for a key; true when the key was the page's (the caller prevents its default). */
+  async handleKey(key: string): Promise<boolean> {
+    const command = triageCommand(key, this.choosingReason);
+    if (!command) return false;
+    if (command.kind === "help") {
+      this.showHelp = !this.showHelp;
+      return true;
+    }
+    if (command.kind === "cancel") {
+      this.choosingReason = false;
+      this.showHelp = false;
+      return true;
+    }
+    if (command.kind === "move") {
+      const index = this.reviews.findIndex((review) => review.id === this.currentId);
+      const next = index < 0 ? 0 : Math.min(this.reviews.length - 1, Math.max(0, index + command.by));
+      this.focusReview(this.reviews[next]?.id ?? null);
+      return true;
+    }
+    const review = this.current ?? this.reviews[0] ?? null;
+    if (!review) return true;
+    if (command.kind === "select") {
+      if (review.status === "PENDING") this.toggle(review.id, !this.selected.has(review.id));
+      this.announcement = `${this.selected.has(review.id) ? "Selected" : "Unselected"}: ${reviewLabel(review)}`;
+      return true;
+    }
+    if (review.status !== "PENDING") {
+      this.announcement = "This review is already decided; reopen it from its row.";
+      return true;
+    }
+    if (command.kind === "choose-reason") {
+      this.choosingReason = true;
+      this.announcement = "Reject: press 1 Spam, 2 Profanity, 3 Off topic, 4 Other, or Escape";
+      return true;
+    }
+    this.choosingReason = false;
+    const index = this.reviews.indexOf(review);
+    const ok = command.kind === "approve" ? await this.approve(review) : await this.reject(review, command.reason, "");
+    if (ok) {
+      // Focus moves on to the next pending review (the decided one left the pending list).
+      const after = this.reviews
+        .slice(index)
+        .find((candidate) => candidate.status === "PENDING" && candidate.id !== review.id);
+      this.focusReview(after?.id ?? this.selectable[0]?.id ?? null);
+      if (this.notice) this.announcement = `${this.notice.text}. ${this.announcement}`;
+    } else if (this.notice) this.announcement = this.notice.text;
+    return true;
   }
 
   approveSelected(): Promise<void> {
