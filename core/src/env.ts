@@ -97,6 +97,13 @@ export const envSchema = z.object({
    * one-at-a-time lock of a scheduled job are taken over after this long.
    */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /**
+   * The API's watchdog (core/src/watchdog.ts): the worker's heartbeat or health checks silent
+   * this long raise the red `worker.silent` alert, delivered by the API itself.
+   */
+  WATCHDOG_STALE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  /** How often each API instance looks (they take turns through a PostgreSQL advisory lock). */
+  WATCHDOG_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** How often the worker checks that its schedules are still in Redis (a flush or a new Redis loses them). */
   WORKER_SCHEDULE_CHECK_MS: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
 
