@@ -7,6 +7,7 @@ import { benchLoad } from "./load.ts";
 import { benchOverview } from "./overview.ts";
 import { benchPlacements } from "./placements.ts";
 import { benchReconciliation } from "./reconciliation.ts";
+import { benchRetention } from "./retention.ts";
 import { benchReviews } from "./reviews.ts";
 import { benchWebhooks } from "./webhooks.ts";
 import { printTable, writeResults } from "./table.ts";
@@ -27,6 +28,7 @@ const scales = {
     load: { seconds: 10, rate: 25 },
     overview: { payments: 50_000, reviews: 50_000, searches: 250_000, businesses: 2_000, regions: 100, requests: 300 },
     reconciliation: [10_000],
+    retentionJobRuns: 100_000,
   },
   full: {
     reviews: 1_000_000,
@@ -45,9 +47,10 @@ const scales = {
       requests: 1_000,
     },
     reconciliation: [100_000, 1_000_000],
+    retentionJobRuns: 1_000_000,
   },
 } as const;
-// `--only overview` (or webhooks, reviews, placements, reconciliation, fanout, load) runs one benchmark.
+// `--only overview` (or webhooks, reviews, placements, reconciliation, retention, fanout, load) runs one benchmark.
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const wanted = (name: string) => only === undefined || only === name;
 
@@ -66,6 +69,7 @@ try {
     ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
     ...(wanted("reconciliation") ? await benchReconciliation(db, url.toString(), scales[scaleArg].reconciliation) : []),
     ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
+    ...(wanted("retention") ? await benchRetention(db, scales[scaleArg].retentionJobRuns) : []),
     ...(wanted("fanout") ? await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers) : []),
     // Its own seeded database and API/worker processes; the figures above are not disturbed.
     ...(wanted("load") ? await benchLoad(url.toString(), scales[scaleArg].load) : []),

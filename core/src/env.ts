@@ -107,6 +107,18 @@ export const envSchema = z.object({
   /** How often the worker checks that its schedules are still in Redis (a flush or a new Redis loses them). */
   WORKER_SCHEDULE_CHECK_MS: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
 
+  // Data retention (core/src/retention.ts): days kept per table, 0 keeps forever. Financial
+  // records and the audit log are never removed.
+  RETENTION_CRON: z.string().default("15 3 * * *"),
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(100).max(100_000).default(5000),
+  RETENTION_JOB_RUNS_DAYS: z.coerce.number().int().min(0).default(90),
+  RETENTION_SESSIONS_DAYS: z.coerce.number().int().min(0).default(30),
+  RETENTION_LOGIN_ATTEMPTS_DAYS: z.coerce.number().int().min(0).default(90),
+  RETENTION_OUTBOX_MESSAGES_DAYS: z.coerce.number().int().min(0).default(90),
+  RETENTION_SEARCH_EVENTS_DAYS: z.coerce.number().int().min(0).default(400),
+  RETENTION_HEALTH_RESULTS_DAYS: z.coerce.number().int().min(0).default(30),
+  RETENTION_WEBHOOK_PAYLOADS_DAYS: z.coerce.number().int().min(0).default(90),
+
   // Stripe (the real SDK; dev and test default to the local sandbox, production to api.stripe.com)
   /** Required in production; dev/test default to the sandbox's key. */
   STRIPE_API_KEY: z.string().min(1).optional(),
