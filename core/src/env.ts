@@ -119,6 +119,16 @@ export const envSchema = z.object({
   RETENTION_HEALTH_RESULTS_DAYS: z.coerce.number().int().min(0).default(30),
   RETENTION_WEBHOOK_PAYLOADS_DAYS: z.coerce.number().int().min(0).default(90),
 
+  // Backups (core/src/backups.ts): pg_dump -Fc archives, read back whole, restored monthly to check.
+  BACKUP_DIR: z.string().min(1).default("backups"),
+  /** Archives kept in BACKUP_DIR (the newest ones). */
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(14),
+  BACKUP_CRON: z.string().default("0 2 * * *"),
+  /** The restore into a scratch database: monthly. */
+  BACKUP_VERIFY_CRON: z.string().default("0 4 1 * *"),
+  /** Where pg_dump and pg_restore are; unset: the server's major version under /usr/lib/postgresql, else PATH. */
+  PG_BIN_DIR: z.string().min(1).optional(),
+
   // Stripe (the real SDK; dev and test default to the local sandbox, production to api.stripe.com)
   /** Required in production; dev/test default to the sandbox's key. */
   STRIPE_API_KEY: z.string().min(1).optional(),
