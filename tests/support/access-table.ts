@@ -17,6 +17,7 @@ export const accessTable: Record<string, Access> = {
   "Query.alert": { roles: "viewer" },
   "Query.alertRules": { roles: "viewer" },
   "Query.alerts": { roles: "viewer" },
+  "Query.backups": { roles: "viewer" },
   "Query.apiTokens": { roles: "admin" },
   "Query.auditEvents": { roles: "operator" },
   "Query.bulkApprovableCount": { roles: "viewer" },
