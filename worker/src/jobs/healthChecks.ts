@@ -3,6 +3,7 @@
 // time series), evaluate the alert rules, let the AI failover automation act, publish healthChanged.
 import { checkBackupFreshness } from "@steward/core/backups";
 import { pruneHealthResults, runHealthChecks } from "@steward/core/health";
+import { checkOperatingSignals } from "@steward/core/signals";
 import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
@@ -18,6 +19,14 @@ export const healthChecksJob = defineJob({
     const pruned = await pruneHealthResults(db, now);
     // The newest verified backup older than 26 h is red (core/src/backups.ts).
     const backups = await checkBackupFreshness(db, now);
+    // Webhook success rate, Redis, AI spend against budget, login success rate (core/src/signals.ts).
+    const redisProbe = run.results.find((result) => result.check === "redis");
+    const signals = await checkOperatingSignals(
+      db,
+      env,
+      { ok: redisProbe?.ok ?? false, detail: redisProbe?.detail ?? "not probed" },
+      now,
+    );
     const notGreen = run.results.filter((result) => result.status !== "GREEN");
     return {
       summary:
@@ -30,6 +39,7 @@ export const healthChecksJob = defineJob({
         failover: run.failover.decision.action,
         pruned,
         backupStale: backups.stale,
+        signals: signals.filter((signal) => signal.severity !== "GREEN").map((signal) => signal.key),
       },
     };
   },
