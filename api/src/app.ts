@@ -32,6 +32,7 @@ import { createConnectionGate, operationsOverCap, refusedSocket, refuseUpgrade }
 import { maskedErrors, UNAVAILABLE_MESSAGE } from "./unavailable.ts";
 import { sharedSubscriptionExecution } from "./shared-subscriptions.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
+import { startWatchdog, type Watchdog } from "./watchdog.ts";
 
 interface ServerContext {
   req: IncomingMessage;
@@ -347,14 +348,18 @@ export function buildApp(env: Env, logger: Logger): App {
     return enveloped;
   }
 
+  let watchdog: Watchdog | null = null;
   return {
     db,
     async start() {
       await new Promise<void>((resolve) => server.listen(env.API_PORT, env.API_HOST, resolve));
+      watchdog ??= startWatchdog(env, logger);
       const address = server.address() as AddressInfo;
       return `http://${env.API_HOST}:${address.port}`;
     },
     async stop() {
+      await watchdog?.stop();
+      watchdog = null;
       await sessionEnded.return?.();
       await wsHandler.dispose();
       await new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@ import { benchLoad } from "./load.ts";
 import { benchOverview } from "./overview.ts";
 import { benchPlacements } from "./placements.ts";
 import { benchReconciliation } from "./reconciliation.ts";
+import { benchRetention } from "./retention.ts";
 import { benchReviews } from "./reviews.ts";
 import { benchWebhooks } from "./webhooks.ts";
 import { printTable, writeResults } from "./table.ts";
@@ -29,6 +30,7 @@ const scales = {
     overview: { payments: 50_000, reviews: 50_000, searches: 250_000, businesses: 2_000, regions: 100, requests: 300 },
     reconciliation: [10_000],
     floor: { reviews: 10_000, seconds: 1, rounds: 3, connections: 32 },
+    retentionJobRuns: 100_000,
   },
   full: {
     reviews: 1_000_000,
@@ -48,9 +50,10 @@ const scales = {
     },
     reconciliation: [100_000, 1_000_000],
     floor: { reviews: 100_000, seconds: 10, rounds: 3, connections: 32 },
+    retentionJobRuns: 1_000_000,
   },
 } as const;
-// `--only overview` (or webhooks, reviews, placements, reconciliation, fanout, load, floor) runs one benchmark.
+// `--only overview` (or webhooks, reviews, placements, reconciliation, retention, fanout, load, floor) runs one benchmark.
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const wanted = (name: string) => only === undefined || only === name;
 
@@ -71,6 +74,7 @@ try {
     ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
     // Each hot operation beside a bare Yoga + Pothos + pg server (floor.ts), pinned cores, closed loop.
     ...(wanted("floor") ? await benchFloor(db, url.toString(), scales[scaleArg].floor) : []),
+    ...(wanted("retention") ? await benchRetention(db, scales[scaleArg].retentionJobRuns) : []),
     ...(wanted("fanout") ? await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers) : []),
     // Its own seeded database and API/worker processes; the figures above are not disturbed.
     ...(wanted("load") ? await benchLoad(url.toString(), scales[scaleArg].load) : []),

@@ -97,8 +97,37 @@ export const envSchema = z.object({
    * one-at-a-time lock of a scheduled job are taken over after this long.
    */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /**
+   * The API's watchdog (core/src/watchdog.ts): the worker's heartbeat or health checks silent
+   * this long raise the red `worker.silent` alert, delivered by the API itself.
+   */
+  WATCHDOG_STALE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  /** How often each API instance looks (they take turns through a PostgreSQL advisory lock). */
+  WATCHDOG_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** How often the worker checks that its schedules are still in Redis (a flush or a new Redis loses them). */
   WORKER_SCHEDULE_CHECK_MS: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
+
+  // Data retention (core/src/retention.ts): days kept per table, 0 keeps forever. Financial
+  // records and the audit log are never removed.
+  RETENTION_CRON: z.string().default("15 3 * * *"),
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(100).max(100_000).default(5000),
+  RETENTION_JOB_RUNS_DAYS: z.coerce.number().int().min(0).default(90),
+  RETENTION_SESSIONS_DAYS: z.coerce.number().int().min(0).default(30),
+  RETENTION_LOGIN_ATTEMPTS_DAYS: z.coerce.number().int().min(0).default(90),
+  RETENTION_OUTBOX_MESSAGES_DAYS: z.coerce.number().int().min(0).default(90),
+  RETENTION_SEARCH_EVENTS_DAYS: z.coerce.number().int().min(0).default(400),
+  RETENTION_HEALTH_RESULTS_DAYS: z.coerce.number().int().min(0).default(30),
+  RETENTION_WEBHOOK_PAYLOADS_DAYS: z.coerce.number().int().min(0).default(90),
+
+  // Backups (core/src/backups.ts): pg_dump -Fc archives, read back whole, restored monthly to check.
+  BACKUP_DIR: z.string().min(1).default("backups"),
+  /** Archives kept in BACKUP_DIR (the newest ones). */
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(14),
+  BACKUP_CRON: z.string().default("0 2 * * *"),
+  /** The restore into a scratch database: monthly. */
+  BACKUP_VERIFY_CRON: z.string().default("0 4 1 * *"),
+  /** Where pg_dump and pg_restore are; unset: the server's major version under /usr/lib/postgresql, else PATH. */
+  PG_BIN_DIR: z.string().min(1).optional(),
 
   // Stripe (the real SDK; dev and test default to the local sandbox, production to api.stripe.com)
   /** Required in production; dev/test default to the sandbox's key. */

@@ -26,7 +26,17 @@ export function classifyLateness(periodMinutes: number, minutesSinceSuccess: num
   return "OK";
 }
 
-export async function checkMissedRuns(db: Db, jobs: readonly ScheduledJob[], now = new Date()): Promise<JobHealth[]> {
+/**
+ * `watchingSince`: since when the schedules have been in place (the worker's start). A job that has
+ * never succeeded is late once a period (plus grace) has passed since then, or since its first
+ * attempt if that is older: so a job that never once succeeds alerts after its first missed period.
+ */
+export async function checkMissedRuns(
+  db: Db,
+  jobs: readonly ScheduledJob[],
+  now = new Date(),
+  watchingSince?: Date,
+): Promise<JobHealth[]> {
   const results: JobHealth[] = [];
   for (const job of jobs) {
     const last = await db.jobRun.findFirst({
@@ -35,10 +45,13 @@ export async function checkMissedRuns(db: Db, jobs: readonly ScheduledJob[], now
       select: { finishedAt: true },
     });
     const lastSuccessAt = last?.finishedAt ?? null;
-    // A job that never succeeded is not "missed" until it has had one period to run.
-    const state = lastSuccessAt
-      ? classifyLateness(job.periodMinutes, (now.getTime() - lastSuccessAt.getTime()) / 60_000)
-      : "NEVER_RAN";
+    const expectedSince = lastSuccessAt ? null : await neverSucceededSince(db, job.name, watchingSince);
+    const reference = lastSuccessAt ?? expectedSince;
+    const lateness = reference
+      ? classifyLateness(job.periodMinutes, (now.getTime() - reference.getTime()) / 60_000)
+      : "OK";
+    // Not yet late and never succeeded: still within its first period.
+    const state = !lastSuccessAt && lateness === "OK" ? "NEVER_RAN" : lateness;
     const fingerprint = `job-missed:${job.name}`;
     if (state === "YELLOW" || state === "RED") {
       await raiseAlert(
@@ -47,8 +60,12 @@ export async function checkMissedRuns(db: Db, jobs: readonly ScheduledJob[], now
           fingerprint,
           ruleKey: "job-missed-run",
           severity: state,
-          title: `Job ${job.name} has not succeeded on schedule`,
-          detail: `Last success ${lastSuccessAt!.toISOString()}; expected every ${job.periodMinutes} minutes`,
+          title: lastSuccessAt
+            ? `Job ${job.name} has not succeeded on schedule`
+            : `Job ${job.name} has never succeeded`,
+          detail: lastSuccessAt
+            ? `Last success ${lastSuccessAt.toISOString()}; expected every ${job.periodMinutes} minutes`
+            : `No successful run since ${reference!.toISOString()}; expected every ${job.periodMinutes} minutes`,
           labels: { job: job.name },
         },
         now,
@@ -59,6 +76,18 @@ export async function checkMissedRuns(db: Db, jobs: readonly ScheduledJob[], now
     results.push({ name: job.name, lastSuccessAt, state });
   }
   return results;
+}
+
+/** The earlier of the job's first attempt and `watchingSince`; null when neither is known. */
+async function neverSucceededSince(db: Db, jobName: string, watchingSince: Date | undefined): Promise<Date | null> {
+  const first = await db.jobRun.findFirst({
+    where: { jobName },
+    orderBy: { startedAt: "asc" },
+    select: { startedAt: true },
+  });
+  const candidates = [first?.startedAt, watchingSince].filter((date): date is Date => date !== undefined);
+  if (candidates.length === 0) return null;
+  return new Date(Math.min(...candidates.map((date) => date.getTime())));
 }
 
 export async function recordJobExhausted(db: Db, jobName: string, attempts: number, error: string): Promise<void> {

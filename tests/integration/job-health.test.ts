@@ -93,6 +93,45 @@ describe("missed runs of the daily job", () => {
   });
 });
 
+describe("a job that has never succeeded", () => {
+  it("is quiet within its first period, alerts once the first period is missed, red after two", async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const hourly = [{ name: "never-succeeds", periodMinutes: 60 }];
+      const fingerprint = "job-missed:never-succeeds";
+      const scheduledAt = new Date(now.getTime() - 50 * 60_000);
+      expect((await checkMissedRuns(fresh.db, hourly, now, scheduledAt))[0]?.state).toBe("NEVER_RAN");
+      expect(await fresh.db.alert.count()).toBe(0);
+
+      // One period and its grace (6 min) after the schedule was put in place: missed.
+      const late = new Date(scheduledAt.getTime() + 67 * 60_000);
+      expect((await checkMissedRuns(fresh.db, hourly, late, scheduledAt))[0]?.state).toBe("YELLOW");
+      const alert = await fresh.db.alert.findUniqueOrThrow({ where: { fingerprint } });
+      expect(alert).toMatchObject({
+        severity: "YELLOW",
+        status: "FIRING",
+        title: "Job never-succeeds has never succeeded",
+      });
+
+      // A failed first attempt older than the worker's start counts from that attempt.
+      await fresh.db.jobRun.create({
+        data: {
+          jobName: "never-succeeds",
+          queueJobId: "q-failed",
+          trigger: "SCHEDULE",
+          attempt: 1,
+          status: "FAILED",
+          startedAt: new Date(scheduledAt.getTime() - 3 * HOUR),
+          finishedAt: new Date(scheduledAt.getTime() - 3 * HOUR),
+        },
+      });
+      expect((await checkMissedRuns(fresh.db, hourly, late, scheduledAt))[0]?.state).toBe("RED");
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
+
 describe("the worker", () => {
   it("raises a red alert when a job fails all its attempts, and clears it when the job next succeeds", async () => {
     const env = testEnv(database.url);

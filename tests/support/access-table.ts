@@ -17,6 +17,7 @@ export const accessTable: Record<string, Access> = {
   "Query.alert": { roles: "viewer", tokens: ["alerts:read", "alerts:write"] },
   "Query.alertRules": { roles: "viewer" },
   "Query.alerts": { roles: "viewer", tokens: ["alerts:read", "alerts:write"] },
+  "Query.backups": { roles: "viewer" },
   "Query.apiTokens": { roles: "admin" },
   "Query.auditEvents": { roles: "operator" },
   "Query.bulkApprovableCount": { roles: "viewer" },

@@ -1,5 +1,7 @@
 // The job catalog: one file per job under jobs/, listed once here.
 import { alertRemindersJob } from "./jobs/alertReminders.ts";
+import { backupJob, backupRestoreVerifyJob } from "./jobs/backup.ts";
+import { dataRetentionJob } from "./jobs/dataRetention.ts";
 import type { JobDefinition } from "./jobs/definition.ts";
 import { featuredExpiryJob } from "./jobs/featuredExpiry.ts";
 import { healthChecksJob } from "./jobs/healthChecks.ts";
@@ -32,6 +34,9 @@ export const jobCatalog: readonly JobDefinition[] = [
   healthChecksJob,
   metricsRollupJob,
   weeklyCheckupJob,
+  dataRetentionJob,
+  backupJob,
+  backupRestoreVerifyJob,
 ];
 
 /** Refuses a catalog with a job listed twice or without a handler: the worker must not start. */

@@ -10,6 +10,7 @@ import "./placements.ts";
 import "./reconciliation.ts";
 import "./alerts.ts";
 import "./health.ts";
+import "./backups.ts";
 import "./overview.ts";
 import "./checkups.ts";
 import "./businesses.ts";

@@ -15,7 +15,9 @@ export function jobHealthJob(catalog: () => readonly JobDefinition[]) {
       const watched = catalog().flatMap((job) =>
         job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
       );
-      const health = await checkMissedRuns(db, watched);
+      // The schedules were put in place when this worker started.
+      const workerStartedAt = new Date(Date.now() - process.uptime() * 1000);
+      const health = await checkMissedRuns(db, watched, new Date(), workerStartedAt);
       const late = health.filter((job) => job.state === "YELLOW" || job.state === "RED");
       return {
         summary:

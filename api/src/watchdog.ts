@@ -1,0 +1,51 @@
+// Runs the watchdog (core/src/watchdog.ts) in this API instance: a tick every
+// WATCHDOG_INTERVAL_SECONDS on a connection of its own (the advisory lock is per session), with
+// channel senders of its own, so it works with the worker and Redis both gone.
+import { channelSecretCipher } from "@steward/core/channelSecrets";
+import { createEmailSender } from "@steward/core/email/sender";
+import type { Env } from "@steward/core/env";
+import type { Logger } from "@steward/core/logger";
+import { watchdogTick } from "@steward/core/watchdog";
+import { createPrismaClient } from "@steward/db/client";
+
+export interface Watchdog {
+  stop(): Promise<void>;
+}
+
+export function startWatchdog(env: Env, logger: Logger): Watchdog {
+  const db = createPrismaClient(env.DATABASE_URL, 1);
+  const email = createEmailSender(env);
+  const deps = { email, secrets: channelSecretCipher(env) };
+  const options = { staleSeconds: env.WATCHDOG_STALE_SECONDS, watchingSince: new Date() };
+  const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
+  let running: Promise<void> | null = null;
+  let lastVerdict: string | undefined;
+  const tick = () => {
+    if (running) return; // a slow delivery is still going: skip rather than pile up
+    running = watchdogTick(db, options, { deps, options: delivery })
+      .then((outcome) => {
+        if (outcome.ran && outcome.verdict !== lastVerdict) {
+          const fields = { verdict: outcome.verdict, delivered: outcome.delivered };
+          if (outcome.verdict === "SILENT") logger.error(fields, "watchdog: the worker is silent");
+          else logger.info(fields, "watchdog: the worker is alive");
+          lastVerdict = outcome.verdict;
+        }
+      })
+      .catch((error: unknown) =>
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, "watchdog tick failed"),
+      )
+      .finally(() => {
+        running = null;
+      });
+  };
+  const timer = setInterval(tick, env.WATCHDOG_INTERVAL_SECONDS * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      email.close();
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,277 @@
+// Backups that are verified. The `backup` job dumps the database with PostgreSQL's own
+// `pg_dump -Fc` into BACKUP_DIR and reads the archive back whole with `pg_restore --list` (then it
+// counts as verified). The dump runs on a snapshot exported from a REPEATABLE READ transaction in
+// which the money tables were counted, so the counts stored with the backup are exactly what the
+// archive holds. The monthly `backup-restore-verify` job restores the newest backup into a scratch
+// database with `pg_restore` and compares those counts. Health checks raise a red alert when the
+// newest verified backup is older than 26 hours, and another when a restore did not match.
+// The binaries are the ones matching the server's major version (a newer pg_dump refuses nothing,
+// an older one refuses a newer server): PG_BIN_DIR, else /usr/lib/postgresql/<major>/bin, else PATH.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { type Backup, createPrismaClient, databaseConnectionOptions, type Db, Prisma } from "@steward/db/client";
+import { clearAlert, raiseAlert } from "./alerts.ts";
+
+const run = promisify(execFile);
+
+/** The tables whose rows are money: a restore must bring back every one of them. */
+export const MONEY_TABLES = ["Payment", "RefundRequest", "Placement", "ReconciliationRun", "Discrepancy"] as const;
+export type MoneyCounts = Record<(typeof MONEY_TABLES)[number], number>;
+
+export const BACKUP_STALE_RULE_KEY = "backup.stale";
+export const BACKUP_RESTORE_RULE_KEY = "backup.restore_failed";
+/** The newest verified backup may be this old before the red alert (a daily job with 2 h to spare). */
+export const BACKUP_MAX_AGE_HOURS = 26;
+const HOUR = 3_600_000;
+
+export interface BackupSettings {
+  databaseUrl: string;
+  backupDir: string;
+  /** Archives kept in BACKUP_DIR; older ones are deleted after a successful backup. */
+  keep: number;
+  /** Where pg_dump/pg_restore live (PG_BIN_DIR); found from the server's version when unset. */
+  binDir?: string;
+}
+
+/** libpq's settings from the URL, as environment (the password never appears in `ps`). */
+function libpqEnv(databaseUrl: string): NodeJS.ProcessEnv {
+  const options = databaseConnectionOptions(databaseUrl);
+  return {
+    ...process.env,
+    PGHOST: options.host,
+    PGPORT: String(options.port),
+    PGUSER: options.user,
+    PGDATABASE: options.database,
+    ...(options.password ? { PGPASSWORD: options.password } : {}),
+  };
+}
+
+/** The directory of pg_dump/pg_restore matching the server's major version. */
+export async function postgresBinDir(db: Db, configured?: string): Promise<string | null> {
+  if (configured) return configured;
+  const [row] = await db.$queryRaw<{ version: string }[]>`SELECT current_setting('server_version_num') AS version`;
+  const major = row ? Math.floor(Number(row.version) / 10_000) : null;
+  const debian = major ? `/usr/lib/postgresql/${major}/bin` : null;
+  if (debian && existsSync(join(debian, "pg_dump"))) return debian;
+  return null; // on PATH
+}
+
+const binary = (dir: string | null, name: string) => (dir ? join(dir, name) : name);
+
+async function countMoneyTables(db: Prisma.TransactionClient | Db): Promise<MoneyCounts> {
+  const counts = {} as MoneyCounts;
+  for (const table of MONEY_TABLES) {
+    const [row] = await db.$queryRaw<
+      { count: number }[]
+    >`SELECT count(*)::int AS count FROM ${Prisma.raw(`"${table}"`)}`;
+    counts[table] = row?.count ?? 0;
+  }
+  return counts;
+}
+
+export interface BackupView {
+  id: string;
+  fileName: string;
+  status: Backup["status"];
+  sizeBytes: number | null;
+  durationMs: number | null;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+  verifiedAt: Date | null;
+  restoredAt: Date | null;
+  restoreOk: boolean | null;
+  restoreDetail: string | null;
+}
+
+export function backupView(backup: Backup): BackupView {
+  const { moneyCounts: _counts, sizeBytes, ...rest } = backup;
+  return { ...rest, sizeBytes: sizeBytes === null ? null : Number(sizeBytes) };
+}
+
+export async function listBackups(db: Db, limit = 20): Promise<BackupView[]> {
+  const rows = await db.backup.findMany({ orderBy: { startedAt: "desc" }, take: limit });
+  return rows.map(backupView);
+}
+
+/** Dumps the database, verifies the archive reads back whole, records it; prunes old archives. */
+export async function runBackup(db: Db, settings: BackupSettings, now = new Date()): Promise<Backup> {
+  const directory = resolve(settings.backupDir);
+  mkdirSync(directory, { recursive: true });
+  const fileName = `steward-${now.toISOString().replace(/[:.]/g, "-")}-${randomBytes(3).toString("hex")}.dump`;
+  const path = join(directory, fileName);
+  const backup = await db.backup.create({ data: { fileName, startedAt: now } });
+  const started = performance.now();
+  const bin = await postgresBinDir(db, settings.binDir);
+  const env = libpqEnv(settings.databaseUrl);
+  try {
+    // The counts and the dump see one snapshot: the transaction stays open until pg_dump is done.
+    const moneyCounts = await db.$transaction(
+      async (tx) => {
+        const [snapshot] = await tx.$queryRaw<{ id: string }[]>`SELECT pg_export_snapshot() AS id`;
+        const counts = await countMoneyTables(tx);
+        await run(binary(bin, "pg_dump"), ["-Fc", `--snapshot=${snapshot!.id}`, "-f", path], {
+          env,
+          maxBuffer: 16 * 2 ** 20,
+        });
+        return counts;
+      },
+      { isolationLevel: "RepeatableRead", timeout: 6 * HOUR, maxWait: 60_000 },
+    );
+    await run(binary(bin, "pg_restore"), ["--list", path], { env, maxBuffer: 64 * 2 ** 20 });
+    const saved = await db.backup.update({
+      where: { id: backup.id },
+      data: {
+        status: "SUCCEEDED",
+        sizeBytes: statSync(path).size,
+        durationMs: Math.round(performance.now() - started),
+        moneyCounts,
+        finishedAt: new Date(),
+        verifiedAt: new Date(),
+      },
+    });
+    pruneArchives(directory, settings.keep);
+    return saved;
+  } catch (error) {
+    rmSync(path, { force: true });
+    const message = error instanceof Error ? error.message : String(error);
+    await db.backup.update({
+      where: { id: backup.id },
+      data: {
+        status: "FAILED",
+        error: message.slice(0, 2000),
+        durationMs: Math.round(performance.now() - started),
+        finishedAt: new Date(),
+      },
+    });
+    throw error;
+  }
+}
+
+function pruneArchives(directory: string, keep: number): void {
+  const archives = readdirSync(directory)
+    .filter((name) => name.startsWith("steward-") && name.endsWith(".dump"))
+    .sort()
+    .reverse();
+  for (const name of archives.slice(keep)) rmSync(join(directory, name), { force: true });
+}
+
+/** `pg_restore` of a backup into `targetUrl` (an existing, empty database). */
+export async function restoreBackup(
+  db: Db,
+  settings: BackupSettings,
+  backup: Backup,
+  targetUrl: string,
+): Promise<void> {
+  const path = join(resolve(settings.backupDir), backup.fileName);
+  if (!existsSync(path)) throw new Error(`The archive ${backup.fileName} is no longer in ${settings.backupDir}`);
+  const bin = await postgresBinDir(db, settings.binDir);
+  const target = databaseConnectionOptions(targetUrl);
+  await run(
+    binary(bin, "pg_restore"),
+    ["--no-owner", "--no-privileges", "--exit-on-error", "-d", target.database, path],
+    { env: libpqEnv(targetUrl), maxBuffer: 16 * 2 ** 20 },
+  );
+}
+
+export interface RestoreCheck {
+  backupId: string;
+  ok: boolean;
+  detail: string;
+  expected: MoneyCounts;
+  restored: MoneyCounts | null;
+}
+
+/**
+ * Restores the newest successful backup into a scratch database next to the live one, compares
+ * the money tables' row counts with those dumped, records the outcome on the backup, drops the
+ * scratch database, and raises (or clears) the red restore alert.
+ */
+export async function verifyLatestRestore(db: Db, settings: BackupSettings, now = new Date()): Promise<RestoreCheck> {
+  const backup = await db.backup.findFirst({ where: { status: "SUCCEEDED" }, orderBy: { startedAt: "desc" } });
+  if (!backup) throw new Error("No successful backup to restore");
+  const expected = backup.moneyCounts as MoneyCounts;
+  const scratchName = `steward_restore_check_${randomBytes(4).toString("hex")}`;
+  const scratchUrl = new URL(settings.databaseUrl);
+  scratchUrl.pathname = `/${scratchName}`;
+  let restored: MoneyCounts | null = null;
+  let detail: string;
+  await db.$executeRawUnsafe(`CREATE DATABASE "${scratchName}"`);
+  try {
+    await restoreBackup(db, settings, backup, scratchUrl.toString());
+    const scratch = createPrismaClient(scratchUrl.toString(), 1);
+    try {
+      restored = await countMoneyTables(scratch);
+    } finally {
+      await scratch.$disconnect();
+    }
+    const mismatches = MONEY_TABLES.filter((table) => restored![table] !== expected[table]);
+    detail =
+      mismatches.length === 0
+        ? `Restored ${backup.fileName}: ${MONEY_TABLES.map((table) => `${table} ${restored![table]}`).join(", ")}, as dumped`
+        : `Restored ${backup.fileName} but ${mismatches.map((table) => `${table} has ${restored![table]} rows, dumped ${expected[table]}`).join("; ")}`;
+  } catch (error) {
+    detail = `Restoring ${backup.fileName} failed: ${error instanceof Error ? error.message : String(error)}`.slice(
+      0,
+      2000,
+    );
+  } finally {
+    await db.$executeRawUnsafe(`DROP DATABASE IF EXISTS "${scratchName}" WITH (FORCE)`);
+  }
+  const ok = restored !== null && MONEY_TABLES.every((table) => restored[table] === expected[table]);
+  await db.backup.update({ where: { id: backup.id }, data: { restoredAt: now, restoreOk: ok, restoreDetail: detail } });
+  if (ok) await clearAlert(db, BACKUP_RESTORE_RULE_KEY, detail);
+  else
+    await raiseAlert(
+      db,
+      {
+        fingerprint: BACKUP_RESTORE_RULE_KEY,
+        ruleKey: BACKUP_RESTORE_RULE_KEY,
+        severity: "RED",
+        title: "A backup did not restore as dumped",
+        detail,
+      },
+      now,
+    );
+  return { backupId: backup.id, ok, detail, expected, restored };
+}
+
+/**
+ * Red while the newest verified backup is older than 26 hours. With no backup ever, counted from
+ * the first job run the worker recorded (a fresh install gets its first day to make one).
+ */
+export async function checkBackupFreshness(
+  db: Db,
+  now = new Date(),
+): Promise<{ stale: boolean; ageHours: number | null }> {
+  const latest = await db.backup.findFirst({
+    where: { status: "SUCCEEDED", verifiedAt: { not: null } },
+    orderBy: { verifiedAt: "desc" },
+    select: { verifiedAt: true, fileName: true },
+  });
+  const since =
+    latest?.verifiedAt ??
+    (await db.jobRun.findFirst({ orderBy: { startedAt: "asc" }, select: { startedAt: true } }))?.startedAt ??
+    null;
+  const ageHours = since ? (now.getTime() - since.getTime()) / HOUR : null;
+  const stale = ageHours !== null && ageHours > BACKUP_MAX_AGE_HOURS;
+  if (stale)
+    await raiseAlert(
+      db,
+      {
+        fingerprint: BACKUP_STALE_RULE_KEY,
+        ruleKey: BACKUP_STALE_RULE_KEY,
+        severity: "RED",
+        title: latest ? "The last verified backup is too old" : "No verified backup yet",
+        detail: latest
+          ? `The newest verified backup (${latest.fileName}) is ${Math.floor(ageHours)} h old (limit ${BACKUP_MAX_AGE_HOURS} h). Is the backup job running, and BACKUP_DIR writable?`
+          : `No verified backup in ${Math.floor(ageHours)} h of operation (limit ${BACKUP_MAX_AGE_HOURS} h).`,
+      },
+      now,
+    );
+  else if (latest) await clearAlert(db, BACKUP_STALE_RULE_KEY, `Verified backup ${latest.fileName}`);
+  return { stale, ageHours: latest ? ageHours : null };
+}
