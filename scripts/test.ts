@@ -98,6 +98,8 @@ async function endToEnd(): Promise<void> {
       ...payments,
       API_PORT: String(port),
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
+      // The browser's origin: the live-update websocket is refused from any other.
+      PUBLIC_URL: baseUrl,
       // Every spec's browser and helpers call from 127.0.0.1; the limits have their own tests.
       RATE_LIMIT_PER_ADDRESS: "100000",
       WS_CONNECTS_PER_ADDRESS: "100000",

@@ -28,7 +28,15 @@ import { createApiMetrics } from "./metrics.ts";
 import { graphqlLimitPlugins } from "./security/graphql-limits.ts";
 import { applySecurityHeaders, dashboardHeaders } from "./security/http-headers.ts";
 import { clientAddress, createRateLimiter } from "./security/rate-limit.ts";
-import { createConnectionGate, operationsOverCap, refusedSocket, refuseUpgrade } from "./security/websocket.ts";
+import {
+  allowedOrigins,
+  createConnectionGate,
+  operationsOverCap,
+  originAllowed,
+  refusedSocket,
+  refuseForeignOrigin,
+  refuseUpgrade,
+} from "./security/websocket.ts";
 import { maskedErrors, UNAVAILABLE_MESSAGE } from "./unavailable.ts";
 import { sharedSubscriptionExecution } from "./shared-subscriptions.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
@@ -211,9 +219,12 @@ export function buildApp(env: Env, logger: Logger): App {
     (address) => rateLimiter.limitSocketAddress(address),
     env.WS_MAX_CONNECTIONS_PER_ADDRESS,
   );
+  const socketOrigins = allowedOrigins(env.PUBLIC_URL, env.ALLOWED_ORIGINS);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Until ws takes the socket over, a client reset must not become an unhandled 'error'.
     socket.on("error", () => undefined);
+    // Before the rate limit: a hijacking page must not spend its victim's connection budget either.
+    if (!originAllowed(req.headers.origin, socketOrigins)) return refuseForeignOrigin(socket);
     const address = clientAddress(req, env.TRUSTED_PROXY_HOPS);
     void connectionGate.admit(address, socket).then(
       (wait) => {

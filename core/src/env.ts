@@ -24,6 +24,21 @@ export const envSchema = z.object({
   /** Built dashboard served by the API on the same origin (cookies and websockets just work). */
   WEB_DIST_DIR: z.string().optional(),
   PUBLIC_URL: z.string().url().default("http://127.0.0.1:4000"),
+  /**
+   * Browser origins besides PUBLIC_URL's that may open the graphql-ws socket (comma-separated,
+   * e.g. "https://ops.example,https://steward.example"). Upgrades without an Origin header
+   * (integrations, not browsers) are allowed; any other Origin is refused with 403.
+   */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0),
+    )
+    .pipe(z.array(z.url({ error: "must be comma-separated origins like https://ops.example" }))),
 
   // Sessions and login protection
   SESSION_TTL_HOURS: z.coerce

@@ -165,6 +165,41 @@ describe("websocket limits", () => {
   });
 });
 
+describe("websocket origins", () => {
+  /** Opens a socket with this Origin (or none) and says how the upgrade ended. */
+  function upgradeFrom(api: TestApi, cookie: string, origin?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(`${api.url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws", {
+        headers: { cookie, ...(origin ? { origin } : {}) },
+      });
+      socket.once("open", () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.once("unexpected-response", (_request, response) => {
+        resolve(response.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.once("error", (error) => reject(error));
+    });
+  }
+
+  it("refuses an upgrade from a foreign Origin (cross-site websocket hijacking), allows its own and none", async () => {
+    const api = await start({ PUBLIC_URL: "https://steward.example/", ALLOWED_ORIGINS: "https://ops.example" });
+    await createOperator(api.database.db, "OPERATOR", "olive@test.example");
+    const cookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);
+    // A page on another site opening the socket with the victim's cookie.
+    expect(await upgradeFrom(api, cookie, "https://evil.example")).toBe(403);
+    expect(await upgradeFrom(api, cookie, "https://steward.example.evil.example")).toBe(403);
+    expect(await upgradeFrom(api, cookie, "null")).toBe(403);
+    expect(await upgradeFrom(api, cookie, "http://steward.example")).toBe(403);
+    expect(await upgradeFrom(api, cookie, "https://steward.example")).toBe(101);
+    expect(await upgradeFrom(api, cookie, "https://ops.example")).toBe(101);
+    // No Origin: not a browser (an integration with its token), so no ambient cookie to abuse.
+    expect(await upgradeFrom(api, cookie)).toBe(101);
+  });
+});
+
 describe("sessions", () => {
   let api: TestApi;
   let olive: { id: string };
