@@ -8,6 +8,7 @@ import { type Actor, ANONYMOUS } from "@steward/core/actor";
 import { publishAlertChangesTo } from "@steward/core/alerts";
 import { isDatabaseUnavailable } from "@steward/core/availability";
 import type { Env } from "@steward/core/env";
+import { tokenHasScope } from "@steward/core/permissions";
 import { createEventBus } from "@steward/core/events";
 import type { Logger } from "@steward/core/logger";
 import { createPrismaClient, type Db } from "@steward/db/client";
@@ -158,6 +159,31 @@ export function buildApp(env: Env, logger: Logger): App {
     await yoga.handle(req, res, { req, actor, responseCookies: [], clientIp, userAgent });
   }
 
+  /**
+   * Prometheus text for a scraper holding an API token with the `metrics` scope (Bearer), nobody
+   * else: request rates, error counts and job outcomes tell an attacker when and how to strike.
+   */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const clientIp = clientAddress(req, env.TRUSTED_PROXY_HOPS);
+    const addressWait = await rateLimiter.limitAddress(clientIp);
+    if (addressWait !== null) return sendTooManyRequests(res, addressWait);
+    let actor: Actor;
+    try {
+      actor = await authenticate(db, { authorizationHeader: req.headers.authorization });
+    } catch (error) {
+      if (!(error instanceof InvalidCredentialsPresented)) throw error;
+      actor = ANONYMOUS;
+    }
+    if (actor.kind === "ANONYMOUS") {
+      res.setHeader("www-authenticate", 'Bearer realm="metrics"');
+      return sendJson(res, 401, { error: "An API token with the metrics scope is required" });
+    }
+    if (!tokenHasScope(actor, "metrics")) return sendJson(res, 403, { error: "This token lacks the metrics scope" });
+    const { contentType, body } = await metrics.render();
+    res.writeHead(200, { "content-type": contentType });
+    res.end(body);
+  }
+
   const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
   // Stripe webhooks need the raw body for signature verification, so they are routed before Yoga.
   const stripeWebhook = createStripeWebhookHandler({ db, env, jobs, logger });
@@ -177,16 +203,10 @@ export function buildApp(env: Env, logger: Logger): App {
       return;
     }
     if (path === "/metrics") {
-      void metrics.render().then(
-        ({ contentType, body }) => {
-          res.writeHead(200, { "content-type": contentType });
-          res.end(body);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, "metrics failed");
-          sendJson(res, 500, { error: "metrics unavailable" });
-        },
-      );
+      serveMetrics(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, "metrics failed");
+        if (!res.headersSent) sendJson(res, 500, { error: "metrics unavailable" });
+      });
       return;
     }
     if (path === "/readyz") {

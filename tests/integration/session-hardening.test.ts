@@ -165,6 +165,35 @@ describe("websocket limits", () => {
   });
 });
 
+describe("metrics endpoint", () => {
+  it("serves /metrics only to an API token with the metrics scope", async () => {
+    const api = await start({});
+    const admin = await createOperator(api.database.db, "ADMIN", "ada@test.example");
+    const actor = { kind: "OPERATOR" as const, id: admin.id, email: admin.email, name: admin.name, role: admin.role };
+    const scraper = await createApiToken(api.database.db, actor, { name: "prometheus", scopes: ["metrics"] });
+    const reader = await createApiToken(api.database.db, actor, { name: "reporting", scopes: ["read"] });
+    const cookie = await api.loginCookie("ada@test.example", TEST_PASSWORD);
+    const scrape = (headers: Record<string, string>) => fetch(`${api.url}/metrics`, { headers });
+
+    const anonymous = await scrape({});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(await anonymous.text()).not.toContain("steward_");
+    expect((await scrape({ authorization: "Bearer stw_guessed" })).status).toBe(401);
+    expect((await scrape({ cookie })).status).toBe(401);
+    const wrongScope = await scrape({ authorization: `Bearer ${reader.token}` });
+    expect(wrongScope.status).toBe(403);
+    expect(await wrongScope.text()).not.toContain("steward_");
+
+    const scraped = await scrape({ authorization: `Bearer ${scraper.token}` });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain("steward_");
+    // The metrics token opens nothing in GraphQL.
+    const graphql = await api.graphql(`{ regions { id } }`, {}, { bearer: scraper.token });
+    expect(graphql.data).toBeFalsy();
+  });
+});
+
 describe("websocket origins", () => {
   /** Opens a socket with this Origin (or none) and says how the upgrade ended. */
   function upgradeFrom(api: TestApi, cookie: string, origin?: string): Promise<number> {
