@@ -11,6 +11,7 @@ import type { Env } from "@steward/core/env";
 import { tokenHasScope } from "@steward/core/permissions";
 import { createEventBus } from "@steward/core/events";
 import type { Logger } from "@steward/core/logger";
+import { createLoginThrottle } from "@steward/core/loginThrottle";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { serialize as serializeCookie } from "cookie";
 import { useServer } from "graphql-ws/use/ws";
@@ -73,6 +74,16 @@ export function buildApp(env: Env, logger: Logger): App {
   });
   jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
   const metrics = createApiMetrics({ redis, prefix: env.REDIS_PREFIX, jobs });
+  // Its own connection, whose commands wait for (re)connection: a login must be counted, not skipped.
+  const throttleRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  throttleRedis.on("error", () => undefined);
+  const loginThrottle = createLoginThrottle(throttleRedis, env.REDIS_PREFIX, {
+    maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    failureWindowMinutes: env.LOGIN_FAILURE_WINDOW_MINUTES,
+    slowdownBaseSeconds: env.LOGIN_SLOWDOWN_BASE_SECONDS,
+    slowdownMaxSeconds: env.LOGIN_SLOWDOWN_MAX_SECONDS,
+  });
 
   const setCookies: Plugin<object, ServerContext> = {
     onResponse({ response, serverContext }) {
@@ -128,6 +139,7 @@ export function buildApp(env: Env, logger: Logger): App {
       events: events.bus,
       jobs,
       actor,
+      loginThrottle,
       clientIp,
       userAgent,
       responseCookies,
@@ -398,6 +410,7 @@ export function buildApp(env: Env, logger: Logger): App {
       await metrics.stop();
       await jobs.close();
       redis.disconnect();
+      throttleRedis.disconnect();
       rateLimiter.close();
       await db.$disconnect();
     },

@@ -53,6 +53,10 @@ export const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(20),
   LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().int().positive().default(15),
+  /** Past LOGIN_MAX_FAILURES_PER_ACCOUNT (from all addresses), each check of the account waits this, doubling… */
+  LOGIN_SLOWDOWN_BASE_SECONDS: z.coerce.number().positive().max(3600).default(1),
+  /** …up to this: an attacker spread over many addresses gets one guess per this long, the owner waits at most this. */
+  LOGIN_SLOWDOWN_MAX_SECONDS: z.coerce.number().positive().max(3600).default(60),
 
   // Request limits (per API instance settings; the counters live in Redis, shared by every instance)
   /** Requests per window from one client address to /graphql. */
