@@ -29,6 +29,7 @@ import { createReconciliationExportHandler } from "./exports/reconciliation.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { graphqlLimitPlugins } from "./security/graphql-limits.ts";
 import { applySecurityHeaders, dashboardHeaders } from "./security/http-headers.ts";
+import { rejectUnstorableText, unstorableTextError } from "./security/text-input.ts";
 import { clientAddress, createRateLimiter } from "./security/rate-limit.ts";
 import {
   allowedOrigins,
@@ -120,6 +121,7 @@ export function buildApp(env: Env, logger: Logger): App {
       setCookies,
       metrics.plugin,
       ...graphqlLimitPlugins(env),
+      rejectUnstorableText(),
       // One account's subscribers (an operator's tabs, a token's connections) share each event's
       // result. Keyed by the account, not only its role: a field that one day reads who is asking
       // can then never hand one operator's answer to another.
@@ -331,6 +333,8 @@ export function buildApp(env: Env, logger: Logger): App {
           userAgent: ctx.extra.request.headers["user-agent"],
           params: payload,
         });
+        const unstorable = unstorableTextError(payload);
+        if (unstorable) return [createGraphQLError(unstorable.message, { extensions: unstorable.extensions })];
         let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);

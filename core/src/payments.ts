@@ -15,6 +15,7 @@ import { DomainError, NotFoundError } from "./errors.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
+import { storableJson, storableText } from "./text.ts";
 import { z } from "zod";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -72,26 +73,30 @@ export async function receiveStripeWebhook(
     await recordAudit(db, systemActor("stripe-webhook"), {
       action: "stripe.webhook_rejected",
       targetType: "StripeWebhook",
-      reason: reason.slice(0, 500),
+      // The parser's message can quote the body: NUL in it must not turn a 400 into a 500.
+      reason: storableText(reason.slice(0, 500)),
       after: { bytes: delivery.rawBody.length, signaturePresent: Boolean(delivery.signature) },
     });
     return { kind: "rejected", reason };
   }
   const object = event.data.object as { id?: unknown };
+  // Signed by Stripe, so never refused for its text: NUL or unpaired surrogates (which PostgreSQL
+  // cannot store) are kept as visible escapes, and the event is stored rather than retried for days.
   const inserted = await db.stripeWebhookEvent.createMany({
     data: [
       {
-        id: event.id,
-        type: event.type,
-        objectId: typeof object.id === "string" ? object.id : null,
-        payload: JSON.parse(delivery.rawBody.toString("utf8")) as Prisma.InputJsonValue,
+        id: storableText(event.id),
+        type: storableText(event.type),
+        objectId: typeof object.id === "string" ? storableText(object.id) : null,
+        payload: storableJson(JSON.parse(delivery.rawBody.toString("utf8"))) as Prisma.InputJsonValue,
       },
     ],
     skipDuplicates: true,
   });
-  if (inserted.count === 1) return { kind: "stored", eventId: event.id, type: event.type };
-  const existing = await db.stripeWebhookEvent.findUnique({ where: { id: event.id }, select: { status: true } });
-  return { kind: "duplicate", eventId: event.id, type: event.type, processed: existing?.status === "PROCESSED" };
+  const eventId = storableText(event.id);
+  if (inserted.count === 1) return { kind: "stored", eventId, type: event.type };
+  const existing = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
+  return { kind: "duplicate", eventId, type: event.type, processed: existing?.status === "PROCESSED" };
 }
 
 // ───────────────────────────── Syncing a charge ─────────────────────────────
