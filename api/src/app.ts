@@ -75,10 +75,11 @@ export function buildApp(env: Env, logger: Logger): App {
   });
   jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
   const metrics = createApiMetrics({ redis, prefix: env.REDIS_PREFIX, jobs });
-  // Its own connection, whose commands wait for (re)connection: a login must be counted, not skipped.
-  const throttleRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
-  throttleRedis.on("error", () => undefined);
-  const loginThrottle = createLoginThrottle(throttleRedis, env.REDIS_PREFIX, {
+  // Login and webhook counters: their own connection, whose commands wait for (re)connection, so
+  // a login is counted rather than skipped while Redis (re)connects.
+  const countersRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  countersRedis.on("error", () => undefined);
+  const loginThrottle = createLoginThrottle(countersRedis, env.REDIS_PREFIX, {
     maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
     failureWindowMinutes: env.LOGIN_FAILURE_WINDOW_MINUTES,
@@ -200,7 +201,16 @@ export function buildApp(env: Env, logger: Logger): App {
 
   const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
   // Stripe webhooks need the raw body for signature verification, so they are routed before Yoga.
-  const stripeWebhook = createStripeWebhookHandler({ db, env, jobs, logger });
+  const stripeWebhook = createStripeWebhookHandler({
+    db,
+    env,
+    jobs,
+    logger,
+    redis: countersRedis,
+    limitAddress: (address) => rateLimiter.limitWebhookAddress(address),
+    clientAddress: (req) => clientAddress(req, env.TRUSTED_PROXY_HOPS),
+    rejected: (reason) => metrics.webhookRejected(reason),
+  });
   const reconciliationExport = createReconciliationExportHandler({ db, logger });
 
   const dashboardSecurityHeaders = env.WEB_DIST_DIR ? dashboardHeaders(env.WEB_DIST_DIR) : {};
@@ -414,7 +424,7 @@ export function buildApp(env: Env, logger: Logger): App {
       await metrics.stop();
       await jobs.close();
       redis.disconnect();
-      throttleRedis.disconnect();
+      countersRedis.disconnect();
       rateLimiter.close();
       await db.$disconnect();
     },

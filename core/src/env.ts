@@ -124,6 +124,11 @@ export const envSchema = z.object({
   STRIPE_API_KEY: z.string().min(1).optional(),
   /** Webhook signing secret (whsec_…); required in production, dev/test default to the sandbox's. */
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * Webhook deliveries per RATE_LIMIT_WINDOW_SECONDS from one address (Stripe sends from a few
+   * addresses, in bursts at most a few hundred a minute); over it: 429, and Stripe retries.
+   */
+  STRIPE_WEBHOOKS_PER_ADDRESS: z.coerce.number().int().positive().default(1200),
   /** Where the SDK connects; unset in production means Stripe itself. Dev/test: 127.0.0.1:12111 over http. */
   STRIPE_API_HOST: z.string().min(1).optional(),
   STRIPE_API_PORT: port.optional(),

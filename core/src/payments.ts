@@ -9,6 +9,7 @@
 // Re-fetching makes out-of-order delivery converge: whichever event comes first, the charge as
 // Stripe has it now decides the payment's state, and a later event finds nothing left to do.
 import type { Db, DbTx, Payment, PaymentStatus, Placement, Prisma } from "@steward/db/client";
+import type { Redis } from "ioredis";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
@@ -16,6 +17,7 @@ import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 import { storableJson, storableText } from "./text.ts";
+import { countDelivery, type RejectionKind, rejectionKindOf } from "./webhookDeliveries.ts";
 import { z } from "zod";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,7 +34,7 @@ export class StripeEventUnprocessableError extends DomainError {
 // ───────────────────────────── Receiving webhooks ─────────────────────────────
 
 export type WebhookReceipt =
-  | { kind: "rejected"; reason: string }
+  | { kind: "rejected"; reason: string; rejection: RejectionKind }
   | { kind: "stored"; eventId: string; type: string }
   | { kind: "duplicate"; eventId: string; type: string; processed: boolean };
 
@@ -44,7 +46,12 @@ export function verifyStripeWebhook(
   secret: string,
 ): Stripe.Event {
   if (!signature) throw new Error("No Stripe-Signature header");
-  return stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
+  const event = stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
+  // The SDK only refuses old timestamps: a signature dated ahead would stay replayable for as long.
+  const timestamps = [...signature.matchAll(/(?:^|,)\s*t=(\d+)/g)].map((match) => Number(match[1]));
+  if (timestamps.some((timestamp) => timestamp > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS))
+    throw new Error("Timestamp is in the future, outside the tolerance zone");
+  return event;
 }
 
 /**
@@ -62,6 +69,8 @@ export async function receiveStripeWebhook(
   db: Db,
   stripe: Stripe,
   delivery: { rawBody: Buffer; signature: string | null; secret: string },
+  /** Where deliveries are counted (core/src/webhookDeliveries.ts); without it every rejection is audited. */
+  counter?: { redis: Redis; prefix: string },
 ): Promise<WebhookReceipt> {
   let event: Stripe.Event;
   try {
@@ -70,15 +79,30 @@ export async function receiveStripeWebhook(
     if (!stripeEventShape.safeParse(event).success) throw new Error("The payload is not a Stripe event");
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    await recordAudit(db, systemActor("stripe-webhook"), {
-      action: "stripe.webhook_rejected",
-      targetType: "StripeWebhook",
-      // The parser's message can quote the body: NUL in it must not turn a 400 into a 500.
-      reason: storableText(reason.slice(0, 500)),
-      after: { bytes: delivery.rawBody.length, signaturePresent: Boolean(delivery.signature) },
-    });
-    return { kind: "rejected", reason };
+    const kind = rejectionKindOf(reason, Boolean(delivery.signature));
+    // One audit row per window (its first rejection), not one per post: a flood writes one row.
+    const counted = counter ? await countDelivery(counter.redis, counter.prefix, kind).catch(() => null) : null;
+    if (!counted || counted.firstRejectionOfWindow)
+      await recordAudit(db, systemActor("stripe-webhook"), {
+        action: "stripe.webhook_rejected",
+        targetType: "StripeWebhook",
+        // The parser's message can quote the body: NUL in it must not turn a 400 into a 500.
+        reason: storableText(reason.slice(0, 500)),
+        after: {
+          kind,
+          bytes: delivery.rawBody.length,
+          signaturePresent: Boolean(delivery.signature),
+          ...(counted
+            ? {
+                windowStart: counted.windowStart.toISOString(),
+                note: "first rejection of this 5-minute window; the window's count is in steward_stripe_webhook_rejected_total and the webhooks health check",
+              }
+            : {}),
+        },
+      });
+    return { kind: "rejected", reason, rejection: kind };
   }
+  if (counter) await countDelivery(counter.redis, counter.prefix, "accepted").catch(() => undefined);
   const object = event.data.object as { id?: unknown };
   // Signed by Stripe, so never refused for its text: NUL or unpaired surrogates (which PostgreSQL
   // cannot store) are kept as visible escapes, and the event is stored rather than retried for days.
