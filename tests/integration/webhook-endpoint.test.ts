@@ -122,9 +122,13 @@ describe("the Stripe webhook endpoint under attack", () => {
     expect(answer.status).toBe(413);
     expect(answer.text).toContain(String(MAX_BODY_BYTES));
     // Without a declared length too (chunked), the answer is still a 413.
-    const chunks = (async function* () {
-      for (let chunk = 0; chunk < 20; chunk++) yield new Uint8Array(64 * 1024);
-    })();
+    let sent = 0;
+    const chunks = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 20) controller.enqueue(new Uint8Array(64 * 1024));
+        else controller.close();
+      },
+    });
     const response = await fetch(`${api.url}/webhooks/stripe`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-forwarded-for": "192.0.2.41" },
