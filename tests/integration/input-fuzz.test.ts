@@ -284,6 +284,84 @@ describe("text PostgreSQL cannot store", () => {
 
   it("is refused with a typed BAD_USER_INPUT error in a review body, refund reason or rejection note", async () => {
     const token = await freshToken();
+    const review = await api.database.db.review.findFirstOrThrow({ where: { status: "PENDING" } });
+    const payment = await api.database.db.payment.findFirstOrThrow();
+    const business = await api.database.db.business.findFirstOrThrow();
+    const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
+    const calls: [string, Record<string, unknown>, { cookie?: string; bearer?: string }][] = [
+      [
+        `mutation ($body: String!, $businessId: ID!) { submitReview(body: $body, businessId: $businessId, rating: 4) { __typename } }`,
+        { businessId: globalId("Business", business.id) },
+        { bearer: token },
+      ],
+      [
+        `mutation ($body: String!, $paymentId: ID!) { requestRefund(paymentId: $paymentId, reason: $body) { __typename } }`,
+        { paymentId: globalId("Payment", payment.id) },
+        { bearer: token },
+      ],
+      [
+        `mutation ($body: String!, $id: ID!) { rejectReview(id: $id, reason: OTHER, note: $body) { __typename } }`,
+        { id: globalId("Review", review.id) },
+        await adminCookie(),
+      ],
+    ];
+    for (const [query, variables, credentials] of calls) {
+      for (const text of unstorable) {
+        const before = await databaseFingerprint();
+        const result = await api.graphql(
+          query,
+          { ...variables, body: `A review long enough ${text} to pass` },
+          credentials,
+        );
+        expect(result.status).toBe(400);
+        expect(result.data).toBeUndefined();
+        expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+        expect(result.errors?.[0]?.message).toMatch(/NUL|surrogate/);
+        expect(await databaseFingerprint()).toEqual(before);
+      }
+    }
+    // Written inline in the document instead of as a variable: refused the same way.
+    const inline = await api.graphql(
+      `mutation { submitReview(body: "inline \\u0000 text in the document", businessId: "${globalId("Business", business.id)}", rating: 4) { __typename } }`,
+      {},
+      { bearer: token },
+    );
+    expect(inline.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  it("never becomes a 500 as invalid UTF-8 bytes in the request body", async () => {
+    const token = await freshToken();
+    const business = await api.database.db.business.findFirstOrThrow();
+    const id = Buffer.from(`Business:${business.id}`).toString("base64");
+    for (const bytes of [
+      [0xff, 0xfe],
+      [0xc0, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xe2, 0x82],
+    ]) {
+      const body = Buffer.concat([
+        Buffer.from(
+          JSON.stringify({
+            query: `mutation ($body: String!) { submitReview(body: $body, businessId: "${id}", rating: 4) { __typename } }`,
+          }).slice(0, -1) + ',"variables":{"body":"Invalid bytes: ',
+        ),
+        Buffer.from(bytes),
+        Buffer.from(' in a review long enough to pass"}}'),
+      ]);
+      const result = await raw("/graphql", body, { authorization: `Bearer ${token}` });
+      expect(result.status).toBeLessThan(500);
+      expect(JSON.stringify(result.body)).not.toContain("INTERNAL_SERVER_ERROR");
+    }
+  });
+
+  it("in a signed Stripe event is stored (written out as an escape), not answered 500", async () => {
+    const id = `evt_nul_${Date.now()}`;
+    const payload = JSON.stringify({
+      id,
+      object: "event",
+      type: "charge.updated",
+      data: { object: { id: "ch_nul", object: "charge", description: `a${NUL}b \ud800` } },
+    });
     const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
     const response = await raw("/webhooks/stripe", Buffer.from(payload), { "stripe-signature": signature });
     expect(response.status).toBe(200);
