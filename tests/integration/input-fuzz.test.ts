@@ -277,7 +277,7 @@ describe("text PostgreSQL cannot store", () => {
     const response = await fetch(`${api.url}${path}`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...headers },
-      body,
+      body: new Uint8Array(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };

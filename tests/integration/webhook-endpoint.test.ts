@@ -34,7 +34,7 @@ async function deliver(body: string | Buffer, headers: Record<string, string> = 
   const response = await fetch(`${api.url}/webhooks/stripe`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-forwarded-for": address, ...headers },
-    body,
+    body: typeof body === "string" ? body : new Uint8Array(body),
   });
   return { status: response.status, retryAfter: response.headers.get("retry-after"), text: await response.text() };
 }
