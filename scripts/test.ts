@@ -97,7 +97,8 @@ async function endToEnd(): Promise<void> {
       ...env,
       ...payments,
       API_PORT: String(port),
-      // Invitation and password links in emails point here.
+      // The browser's origin (the live-update websocket is refused from any other); invitation and
+      // password links in emails point here too.
       PUBLIC_URL: baseUrl,
       WEB_DIST_DIR: join(repoRoot, "web", "build"),
       // Every spec's browser and helpers call from 127.0.0.1; the limits have their own tests.

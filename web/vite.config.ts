@@ -17,7 +17,12 @@ export default defineConfig({
   server: {
     // `vite dev` only: forward GraphQL (HTTP and graphql-ws) to a running API.
     proxy: {
-      "/graphql": { target: apiUrl, ws: true },
+      // The API accepts websockets only from its PUBLIC_URL's origin: present the API's own.
+      "/graphql": {
+        target: apiUrl,
+        ws: true,
+        configure: (proxy) => proxy.on("proxyReqWs", (request) => request.setHeader("origin", new URL(apiUrl).origin)),
+      },
     },
   },
 });

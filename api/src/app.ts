@@ -8,8 +8,10 @@ import { type Actor, ANONYMOUS } from "@steward/core/actor";
 import { publishAlertChangesTo } from "@steward/core/alerts";
 import { isDatabaseUnavailable } from "@steward/core/availability";
 import type { Env } from "@steward/core/env";
+import { tokenHasScope } from "@steward/core/permissions";
 import { createEventBus } from "@steward/core/events";
 import type { Logger } from "@steward/core/logger";
+import { createLoginThrottle } from "@steward/core/loginThrottle";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { serialize as serializeCookie } from "cookie";
 import { useServer } from "graphql-ws/use/ws";
@@ -27,8 +29,17 @@ import { createReconciliationExportHandler } from "./exports/reconciliation.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { graphqlLimitPlugins } from "./security/graphql-limits.ts";
 import { applySecurityHeaders, dashboardHeaders } from "./security/http-headers.ts";
+import { rejectUnstorableText, unstorableTextError } from "./security/text-input.ts";
 import { clientAddress, createRateLimiter } from "./security/rate-limit.ts";
-import { createConnectionGate, operationsOverCap, refusedSocket, refuseUpgrade } from "./security/websocket.ts";
+import {
+  allowedOrigins,
+  createConnectionGate,
+  operationsOverCap,
+  originAllowed,
+  refusedSocket,
+  refuseForeignOrigin,
+  refuseUpgrade,
+} from "./security/websocket.ts";
 import { maskedErrors, UNAVAILABLE_MESSAGE } from "./unavailable.ts";
 import { sharedSubscriptionExecution } from "./shared-subscriptions.ts";
 import { createStripeWebhookHandler } from "./webhooks/stripe.ts";
@@ -65,6 +76,17 @@ export function buildApp(env: Env, logger: Logger): App {
   });
   jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
   const metrics = createApiMetrics({ redis, prefix: env.REDIS_PREFIX, jobs });
+  // Login and webhook counters: their own connection, whose commands wait for (re)connection, so
+  // a login is counted rather than skipped while Redis (re)connects.
+  const countersRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  countersRedis.on("error", () => undefined);
+  const loginThrottle = createLoginThrottle(countersRedis, env.REDIS_PREFIX, {
+    maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    failureWindowMinutes: env.LOGIN_FAILURE_WINDOW_MINUTES,
+    slowdownBaseSeconds: env.LOGIN_SLOWDOWN_BASE_SECONDS,
+    slowdownMaxSeconds: env.LOGIN_SLOWDOWN_MAX_SECONDS,
+  });
 
   const setCookies: Plugin<object, ServerContext> = {
     onResponse({ response, serverContext }) {
@@ -101,6 +123,7 @@ export function buildApp(env: Env, logger: Logger): App {
       setCookies,
       metrics.plugin,
       ...graphqlLimitPlugins(env),
+      rejectUnstorableText(),
       // One account's subscribers (an operator's tabs, a token's connections) share each event's
       // result. Keyed by the account, not only its role: a field that one day reads who is asking
       // can then never hand one operator's answer to another.
@@ -120,6 +143,7 @@ export function buildApp(env: Env, logger: Logger): App {
       events: events.bus,
       jobs,
       actor,
+      loginThrottle,
       clientIp,
       userAgent,
       responseCookies,
@@ -151,9 +175,43 @@ export function buildApp(env: Env, logger: Logger): App {
     await yoga.handle(req, res, { req, actor, responseCookies: [], clientIp, userAgent });
   }
 
+  /**
+   * Prometheus text for a scraper holding an API token with the `metrics:read` scope (Bearer), nobody
+   * else: request rates, error counts and job outcomes tell an attacker when and how to strike.
+   */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const clientIp = clientAddress(req, env.TRUSTED_PROXY_HOPS);
+    const addressWait = await rateLimiter.limitAddress(clientIp);
+    if (addressWait !== null) return sendTooManyRequests(res, addressWait);
+    let actor: Actor;
+    try {
+      actor = await authenticate(db, { authorizationHeader: req.headers.authorization });
+    } catch (error) {
+      if (!(error instanceof InvalidCredentialsPresented)) throw error;
+      actor = ANONYMOUS;
+    }
+    if (actor.kind === "ANONYMOUS") {
+      res.setHeader("www-authenticate", 'Bearer realm="metrics"');
+      return sendJson(res, 401, { error: "An API token with the metrics:read scope is required" });
+    }
+    if (!tokenHasScope(actor, "metrics:read")) return sendJson(res, 403, { error: "This token lacks the metrics:read scope" });
+    const { contentType, body } = await metrics.render();
+    res.writeHead(200, { "content-type": contentType });
+    res.end(body);
+  }
+
   const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
   // Stripe webhooks need the raw body for signature verification, so they are routed before Yoga.
-  const stripeWebhook = createStripeWebhookHandler({ db, env, jobs, logger });
+  const stripeWebhook = createStripeWebhookHandler({
+    db,
+    env,
+    jobs,
+    logger,
+    redis: countersRedis,
+    limitAddress: (address) => rateLimiter.limitWebhookAddress(address),
+    clientAddress: (req) => clientAddress(req, env.TRUSTED_PROXY_HOPS),
+    rejected: (reason) => metrics.webhookRejected(reason),
+  });
   const reconciliationExport = createReconciliationExportHandler({ db, logger });
 
   const dashboardSecurityHeaders = env.WEB_DIST_DIR ? dashboardHeaders(env.WEB_DIST_DIR) : {};
@@ -170,16 +228,10 @@ export function buildApp(env: Env, logger: Logger): App {
       return;
     }
     if (path === "/metrics") {
-      void metrics.render().then(
-        ({ contentType, body }) => {
-          res.writeHead(200, { "content-type": contentType });
-          res.end(body);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, "metrics failed");
-          sendJson(res, 500, { error: "metrics unavailable" });
-        },
-      );
+      serveMetrics(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, "metrics failed");
+        if (!res.headersSent) sendJson(res, 500, { error: "metrics unavailable" });
+      });
       return;
     }
     if (path === "/readyz") {
@@ -212,9 +264,12 @@ export function buildApp(env: Env, logger: Logger): App {
     (address) => rateLimiter.limitSocketAddress(address),
     env.WS_MAX_CONNECTIONS_PER_ADDRESS,
   );
+  const socketOrigins = allowedOrigins(env.PUBLIC_URL, env.ALLOWED_ORIGINS);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Until ws takes the socket over, a client reset must not become an unhandled 'error'.
     socket.on("error", () => undefined);
+    // Before the rate limit: a hijacking page must not spend its victim's connection budget either.
+    if (!originAllowed(req.headers.origin, socketOrigins)) return refuseForeignOrigin(socket);
     const address = clientAddress(req, env.TRUSTED_PROXY_HOPS);
     void connectionGate.admit(address, socket).then(
       (wait) => {
@@ -289,6 +344,8 @@ export function buildApp(env: Env, logger: Logger): App {
           userAgent: ctx.extra.request.headers["user-agent"],
           params: payload,
         });
+        const unstorable = unstorableTextError(payload);
+        if (unstorable) return [createGraphQLError(unstorable.message, { extensions: unstorable.extensions })];
         let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
@@ -372,6 +429,7 @@ export function buildApp(env: Env, logger: Logger): App {
       await metrics.stop();
       await jobs.close();
       redis.disconnect();
+      countersRedis.disconnect();
       rateLimiter.close();
       await db.$disconnect();
     },

@@ -1,5 +1,6 @@
 import type { Actor } from "@steward/core/actor";
 import type { Env } from "@steward/core/env";
+import type { LoginThrottle } from "@steward/core/loginThrottle";
 import type { EventBus } from "@steward/core/events";
 import type { Db } from "@steward/db/client";
 import type { JobData } from "@steward/worker/queue";
@@ -13,6 +14,8 @@ export interface Context {
   /** The worker's queue, for run-now. */
   jobs: Queue<JobData>;
   actor: Actor;
+  /** Login attempts counted in Redis before each password check, shared by every API instance. */
+  loginThrottle: LoginThrottle;
   clientIp: string;
   userAgent?: string;
   /** Set by login/logout; the HTTP layer turns it into a Set-Cookie header. */

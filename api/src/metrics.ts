@@ -27,6 +27,8 @@ const WINDOW_PUBLISH_MS = 5_000;
 
 export interface ApiMetrics {
   plugin: Plugin;
+  /** One refused Stripe webhook delivery, by why (a wrong secret shows as bad_signature). */
+  webhookRejected(reason: string): void;
   /** Prometheus text: the API's metrics, the queue's sizes and every live worker's metrics. */
   render(): Promise<{ contentType: string; body: string }>;
   stop(): Promise<void>;
@@ -57,6 +59,13 @@ export function createApiMetrics(options: { redis: Redis; prefix: string; jobs: 
       const counts = await jobs.getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
       for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
     },
+  });
+
+  const webhookRejections = new Counter({
+    name: "steward_stripe_webhook_rejected_total",
+    help: "Stripe webhook deliveries refused, by reason (unsigned, bad_signature, stale, malformed, rate_limited, too_large).",
+    labelNames: ["reason"] as const,
+    registers: [registry],
   });
 
   const window = new RequestWindow();
@@ -98,6 +107,7 @@ export function createApiMetrics(options: { redis: Redis; prefix: string; jobs: 
 
   return {
     plugin,
+    webhookRejected: (reason) => webhookRejections.inc({ reason }),
     async render() {
       const entries = await redis.hgetall(workerMetricsKey(prefix)).catch(() => ({}));
       const workers = Object.values(entries).flatMap((raw) => {

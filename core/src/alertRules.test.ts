@@ -11,13 +11,14 @@ import {
   refundRateRule,
   stripeUnreachableRule,
   webhookFailuresRule,
+  webhookSignaturesRule,
 } from "./alertRules.ts";
 
 const healthy: HealthSnapshot = {
   postgres: { ok: true, latencyMs: 3 },
   aiProvider: { configured: true, ok: true, downForMinutes: null },
   stripe: { ok: true, consecutiveFailures: 0 },
-  webhooks: { failedInWindow: 0 },
+  webhooks: { failedInWindow: 0, deliveries: null },
   api: { requests: 1000, errors: 0, p95Ms: 40 },
   queueBacklog: [],
   refunds: {
@@ -68,11 +69,28 @@ describe("alert rules at their thresholds", () => {
   });
 
   it("webhook failures: red above 3 in the window, not at 3", () => {
-    const failed = (n: number) => withSnapshot({ webhooks: { failedInWindow: n } });
+    const failed = (n: number) => withSnapshot({ webhooks: { failedInWindow: n, deliveries: null } });
     expect(fires(webhookFailuresRule, failed(3))).toEqual([]);
     expect(fires(webhookFailuresRule, failed(4))).toMatchObject([
       { fingerprint: "stripe.webhook_failures", severity: "RED" },
     ]);
+  });
+
+  it("webhook signatures: red when signed deliveries are refused and none accepted (a wrong secret)", () => {
+    const deliveries = (badSignatures: number, accepted: number) =>
+      withSnapshot({
+        webhooks: {
+          failedInWindow: 0,
+          deliveries: { badSignatures, accepted, rejected: badSignatures, windowMinutes: 10 },
+        },
+      });
+    expect(fires(webhookSignaturesRule, deliveries(3, 0))).toMatchObject([
+      { fingerprint: "stripe.webhook_signatures", severity: "RED" },
+    ]);
+    expect(fires(webhookSignaturesRule, deliveries(2, 0))).toEqual([]);
+    // Forgeries next to real deliveries: someone probing, not a wrong secret.
+    expect(fires(webhookSignaturesRule, deliveries(50, 1))).toEqual([]);
+    expect(fires(webhookSignaturesRule, withSnapshot({}))).toEqual([]);
   });
 
   it("queue backlog: yellow per region above 10, with a fingerprint per region", () => {

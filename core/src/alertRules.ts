@@ -48,7 +48,11 @@ export interface HealthSnapshot {
     downForMinutes: number | null;
   };
   stripe: { ok: boolean; consecutiveFailures: number };
-  webhooks: { failedInWindow: number };
+  webhooks: {
+    failedInWindow: number;
+    /** Deliveries refused for a signature that does not match, and deliveries accepted (null: Redis unread). */
+    deliveries: { badSignatures: number; accepted: number; rejected: number; windowMinutes: number } | null;
+  };
   api: { requests: number; errors: number; p95Ms: number | null };
   queueBacklog: { regionId: string; regionName: string; queued: number }[];
   refunds: { purchases: number; refunded: number; pattern: RefundPattern };
@@ -147,6 +151,30 @@ export const webhookFailuresRule = defineRule({
         severity: "RED",
         title: `${webhooks.failedInWindow} Stripe webhooks failed in ${windowMinutes} min`,
         detail: `${webhooks.failedInWindow} webhook events failed in the last ${windowMinutes} minutes (threshold ${maxFailures}): payments may be stuck. Check the payment audit and reconcile.`,
+      },
+    ];
+  },
+});
+
+export const webhookSignaturesRule = defineRule({
+  key: "stripe.webhook_signatures",
+  title: "Stripe webhooks refused",
+  description:
+    "At least minRefused Stripe deliveries with a signature that does not match within windowMinutes, and none accepted: STRIPE_WEBHOOK_SECRET is probably wrong (every event is being lost to retries).",
+  severity: "RED",
+  check: "webhooks",
+  thresholds: z.strictObject({ minRefused: int(1, 100_000), windowMinutes: int(5, 60) }),
+  defaults: { minRefused: 3, windowMinutes: 10 },
+  evaluate({ webhooks }, { minRefused, windowMinutes }) {
+    const deliveries = webhooks.deliveries;
+    if (!deliveries || deliveries.badSignatures < minRefused || deliveries.accepted > 0) return [];
+    return [
+      {
+        fingerprint: "stripe.webhook_signatures",
+        ruleKey: "stripe.webhook_signatures",
+        severity: "RED",
+        title: `${deliveries.badSignatures} Stripe webhooks refused for their signature, none accepted`,
+        detail: `${deliveries.badSignatures} deliveries in the last ${windowMinutes} minutes carried a Stripe signature that does not match, and none was accepted (threshold ${minRefused}). Check STRIPE_WEBHOOK_SECRET against the endpoint's signing secret in Stripe; Stripe keeps retrying the events meanwhile.`,
       },
     ];
   },
@@ -289,6 +317,7 @@ export const healthRules = [
   aiProviderDownRule,
   stripeUnreachableRule,
   webhookFailuresRule,
+  webhookSignaturesRule,
   queueBacklogRule,
   refundRateRule,
   apiErrorRateRule,

@@ -4,6 +4,7 @@ import type { OperatorActor } from "./actor.ts";
 import { ANONYMOUS } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { InvalidCredentialsError, NotFoundError, TooManyAttemptsError } from "./errors.ts";
+import type { LoginThrottle } from "./loginThrottle.ts";
 import { burnPasswordCheck, verifyPassword } from "./passwords.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
@@ -32,14 +33,22 @@ export interface LoginResult {
   operator: OperatorActor;
 }
 
-export async function login(db: Db, settings: AuthSettings, input: LoginInput): Promise<LoginResult> {
-  const email = input.email.trim().toLowerCase();
-  const windowStart = new Date(Date.now() - settings.failureWindowMinutes * 60_000);
+/** An address the account signed in from this recently is its owner's: it skips the account-wide slowdown. */
+const KNOWN_ADDRESS_DAYS = 30;
 
-  const { accountFailures, addressFailures } = await recentFailures(db, email, input.ip, windowStart);
-  if (accountFailures >= settings.maxFailuresPerAccount || addressFailures >= settings.maxFailuresPerAddress) {
-    await recordFailure(db, email, input.ip, "rate_limited");
-    throw new TooManyAttemptsError(settings.failureWindowMinutes * 60);
+export async function login(
+  db: Db,
+  throttle: LoginThrottle,
+  settings: Pick<AuthSettings, "sessionTtlHours">,
+  input: LoginInput,
+): Promise<LoginResult> {
+  const email = input.email.trim().toLowerCase();
+
+  // Counted before the password is checked (atomically, in Redis): concurrent guesses cannot all pass.
+  const admission = await throttle.admit(email, input.ip, await signedInFrom(db, email, input.ip));
+  if (!admission.admitted) {
+    await recordFailure(db, email, input.ip, "rate_limited", admission.limit);
+    throw new TooManyAttemptsError(admission.retryAfterSeconds);
   }
 
   const operator = await db.operator.findUnique({ where: { email } });
@@ -50,6 +59,7 @@ export async function login(db: Db, settings: AuthSettings, input: LoginInput): 
     await recordFailure(db, email, input.ip, operator ? "wrong_password" : "unknown_email");
     throw new InvalidCredentialsError();
   }
+  await throttle.succeeded(email, input.ip);
 
   const sessionToken = newSecret("sst_");
   const expiresAt = new Date(Date.now() + settings.sessionTtlHours * 3_600_000);
@@ -84,33 +94,16 @@ export async function login(db: Db, settings: AuthSettings, input: LoginInput): 
   return { sessionToken, expiresAt, operator: actor };
 }
 
-/**
- * Failed logins in the window that still count: a failure followed by a successful login to the
- * same account no longer does, for that account or for the address (an operator who mistyped and
- * then got in is not an attacker, and an office behind one address is not punished for it).
- */
-async function recentFailures(
-  db: Db,
-  email: string,
-  ip: string,
-  windowStart: Date,
-): Promise<{ accountFailures: number; addressFailures: number }> {
-  const [row] = await db.$queryRaw<{ account: bigint; address: bigint }[]>`
-    SELECT
-      count(*) FILTER (WHERE failure.email = ${email}) AS account,
-      count(*) FILTER (WHERE failure.ip = ${ip}) AS address
-    FROM "LoginAttempt" failure
-    WHERE failure."succeeded" = false
-      AND failure."createdAt" >= ${windowStart}
-      AND (failure.email = ${email} OR failure.ip = ${ip})
-      AND NOT EXISTS (
-        SELECT 1 FROM "LoginAttempt" success
-        WHERE success."succeeded" = true AND success.email = failure.email AND success."createdAt" > failure."createdAt"
-      )`;
-  return { accountFailures: Number(row?.account ?? 0), addressFailures: Number(row?.address ?? 0) };
+async function signedInFrom(db: Db, email: string, ip: string): Promise<boolean> {
+  const since = new Date(Date.now() - KNOWN_ADDRESS_DAYS * 86_400_000);
+  const success = await db.loginAttempt.findFirst({
+    where: { email, ip, succeeded: true, createdAt: { gte: since } },
+    select: { id: true },
+  });
+  return success !== null;
 }
 
-async function recordFailure(db: Db, email: string, ip: string, reason: string): Promise<void> {
+async function recordFailure(db: Db, email: string, ip: string, reason: string, limit?: string): Promise<void> {
   await db.$transaction(async (tx) => {
     await tx.loginAttempt.create({ data: { email, ip, succeeded: false, reason } });
     await recordAudit(tx, ANONYMOUS, {
@@ -118,7 +111,7 @@ async function recordFailure(db: Db, email: string, ip: string, reason: string):
       targetType: "Operator",
       targetId: email,
       reason,
-      after: { ip },
+      after: limit ? { ip, limit } : { ip },
     });
   });
 }

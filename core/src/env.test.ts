@@ -53,6 +53,15 @@ describe("loadEnv", () => {
     expect(() => loadEnv({ API_PORT: value })).toThrow(/API_PORT: /);
   });
 
+  it("reads ALLOWED_ORIGINS as a list of origins, empty by default, and names a bad entry", () => {
+    expect(loadEnv({}).ALLOWED_ORIGINS).toEqual([]);
+    expect(loadEnv({ ALLOWED_ORIGINS: " https://ops.example , https://b.example" }).ALLOWED_ORIGINS).toEqual([
+      "https://ops.example",
+      "https://b.example",
+    ]);
+    expect(() => loadEnv({ ALLOWED_ORIGINS: "https://ops.example,ops.example" })).toThrow(/ALLOWED_ORIGINS/);
+  });
+
   it("rejects COOKIE_SECURE values other than true/false instead of guessing", () => {
     expect(() => loadEnv({ COOKIE_SECURE: "yes" })).toThrow(/COOKIE_SECURE: /);
   });

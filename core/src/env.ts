@@ -24,6 +24,21 @@ export const envSchema = z.object({
   /** Built dashboard served by the API on the same origin (cookies and websockets just work). */
   WEB_DIST_DIR: z.string().optional(),
   PUBLIC_URL: z.string().url().default("http://127.0.0.1:4000"),
+  /**
+   * Browser origins besides PUBLIC_URL's that may open the graphql-ws socket (comma-separated,
+   * e.g. "https://ops.example,https://steward.example"). Upgrades without an Origin header
+   * (integrations, not browsers) are allowed; any other Origin is refused with 403.
+   */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0),
+    )
+    .pipe(z.array(z.url({ error: "must be comma-separated origins like https://ops.example" }))),
 
   // Sessions and login protection
   SESSION_TTL_HOURS: z.coerce
@@ -38,6 +53,10 @@ export const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(20),
   LOGIN_FAILURE_WINDOW_MINUTES: z.coerce.number().int().positive().default(15),
+  /** Past LOGIN_MAX_FAILURES_PER_ACCOUNT (from all addresses), each check of the account waits this, doubling… */
+  LOGIN_SLOWDOWN_BASE_SECONDS: z.coerce.number().positive().max(3600).default(1),
+  /** …up to this: an attacker spread over many addresses gets one guess per this long, the owner waits at most this. */
+  LOGIN_SLOWDOWN_MAX_SECONDS: z.coerce.number().positive().max(3600).default(60),
 
   // Request limits (per API instance settings; the counters live in Redis, shared by every instance)
   /** Requests per window from one client address to /graphql. */
@@ -134,6 +153,11 @@ export const envSchema = z.object({
   STRIPE_API_KEY: z.string().min(1).optional(),
   /** Webhook signing secret (whsec_…); required in production, dev/test default to the sandbox's. */
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * Webhook deliveries per RATE_LIMIT_WINDOW_SECONDS from one address (Stripe sends from a few
+   * addresses, in bursts at most a few hundred a minute); over it: 429, and Stripe retries.
+   */
+  STRIPE_WEBHOOKS_PER_ADDRESS: z.coerce.number().int().positive().default(1200),
   /** Where the SDK connects; unset in production means Stripe itself. Dev/test: 127.0.0.1:12111 over http. */
   STRIPE_API_HOST: z.string().min(1).optional(),
   STRIPE_API_PORT: port.optional(),

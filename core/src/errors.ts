@@ -40,7 +40,11 @@ export class InvalidCredentialsError extends DomainError {
 export class TooManyAttemptsError extends DomainError {
   readonly code = "TOO_MANY_ATTEMPTS";
   constructor(readonly retryAfterSeconds: number) {
-    super(`Too many failed logins; try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`);
+    super(
+      retryAfterSeconds < 60
+        ? `Too many failed logins; try again in ${retryAfterSeconds} second(s)`
+        : `Too many failed logins; try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`,
+    );
   }
 }
 

@@ -18,12 +18,14 @@ import {
   type RefundPattern,
   refundRateRule,
   webhookFailuresRule,
+  webhookSignaturesRule,
 } from "./alertRules.ts";
 import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
 import { readWindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
 import type { Stripe } from "./stripe.ts";
+import { deliveriesSince } from "./webhookDeliveries.ts";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -181,6 +183,7 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
   const thresholdsOf = (key: string) => rules.find((entry) => entry.rule.key === key)?.thresholds;
   const webhookThresholds = effectiveThresholds(webhookFailuresRule, thresholdsOf(webhookFailuresRule.key));
   const refundThresholds = effectiveThresholds(refundRateRule, thresholdsOf(refundRateRule.key));
+  const signatureThresholds = effectiveThresholds(webhookSignaturesRule, thresholdsOf(webhookSignaturesRule.key));
 
   const [postgres, redisProbe, ai, stripe] = await Promise.all([
     timed(() => db.$queryRaw`SELECT 1`, 5000),
@@ -188,7 +191,7 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
     probeAiProvider(env),
     timed(() => deps.stripe.charges.list({ limit: 1 }), 15_000),
   ]);
-  const [aiStreak, stripeFailures, failedWebhooks, jobAlerts, api, backlog, refunds] = await Promise.all([
+  const [aiStreak, stripeFailures, failedWebhooks, jobAlerts, api, backlog, refunds, deliveries] = await Promise.all([
     ai.configured ? streakMinutes(db, "ai_provider", ai.ok, now) : Promise.resolve(0),
     consecutiveFailures(db, "stripe", stripe.ok, now),
     db.stripeWebhookEvent.count({
@@ -204,13 +207,22 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
     readWindowSummary(redis, env.REDIS_PREFIX, now.getTime()).catch(() => null),
     queueBacklog(db),
     refundRateOverWindow(db, refundThresholds.windowDays, now),
+    deliveriesSince(redis, env.REDIS_PREFIX, signatureThresholds.windowMinutes, now.getTime()).catch(() => null),
   ]);
 
   const snapshot: HealthSnapshot = {
     postgres: { ok: postgres.ok, latencyMs: postgres.latencyMs },
     aiProvider: { configured: ai.configured, ok: ai.ok, downForMinutes: ai.configured && !ai.ok ? aiStreak : null },
     stripe: { ok: stripe.ok, consecutiveFailures: stripeFailures },
-    webhooks: { failedInWindow: failedWebhooks },
+    webhooks: {
+      failedInWindow: failedWebhooks,
+      deliveries: deliveries && {
+        badSignatures: deliveries.bad_signature,
+        accepted: deliveries.accepted,
+        rejected: deliveries.rejected,
+        windowMinutes: signatureThresholds.windowMinutes,
+      },
+    },
     api: api ?? { requests: 0, errors: 0, p95Ms: null },
     queueBacklog: backlog,
     refunds,
@@ -280,7 +292,11 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
       ok: true,
       latencyMs: null,
       value: failedWebhooks,
-      detail: `${failedWebhooks} failed in the last ${webhookThresholds.windowMinutes} min`,
+      detail:
+        `${failedWebhooks} failed in the last ${webhookThresholds.windowMinutes} min` +
+        (deliveries
+          ? `; ${deliveries.accepted} accepted, ${deliveries.rejected} refused (${deliveries.bad_signature} bad signature) in the last ${signatureThresholds.windowMinutes} min`
+          : ""),
       status: severityOfCheck("webhooks", true),
       checkedAt: now,
     },

@@ -9,13 +9,19 @@
 // Re-fetching makes out-of-order delivery converge: whichever event comes first, the charge as
 // Stripe has it now decides the payment's state, and a later event finds nothing left to do.
 import type { Db, DbTx, Payment, PaymentStatus, Placement, Prisma } from "@steward/db/client";
+import type { Redis } from "ioredis";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
+import { storableJson, storableText } from "./text.ts";
+import { countDelivery, type RejectionKind, rejectionKindOf } from "./webhookDeliveries.ts";
 import { z } from "zod";
+
+/** A JSON text that may hold NUL or a surrogate escape (or raw unstorable text): parsed and escaped before storing. */
+const MAYBE_UNSTORABLE_JSON = /\\u0000|\\u[dD][89abAB]|\u0000|[\ud800-\udfff]/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -31,7 +37,7 @@ export class StripeEventUnprocessableError extends DomainError {
 // ───────────────────────────── Receiving webhooks ─────────────────────────────
 
 export type WebhookReceipt =
-  | { kind: "rejected"; reason: string }
+  | { kind: "rejected"; reason: string; rejection: RejectionKind }
   | { kind: "stored"; eventId: string; type: string }
   | { kind: "duplicate"; eventId: string; type: string; processed: boolean };
 
@@ -43,7 +49,12 @@ export function verifyStripeWebhook(
   secret: string,
 ): Stripe.Event {
   if (!signature) throw new Error("No Stripe-Signature header");
-  return stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
+  const event = stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
+  // The SDK only refuses old timestamps: a signature dated ahead would stay replayable for as long.
+  const timestamps = [...signature.matchAll(/(?:^|,)\s*t=(\d+)/g)].map((match) => Number(match[1]));
+  if (timestamps.some((timestamp) => timestamp > Date.now() / 1000 + WEBHOOK_TOLERANCE_SECONDS))
+    throw new Error("Timestamp is in the future, outside the tolerance zone");
+  return event;
 }
 
 /**
@@ -61,6 +72,8 @@ export async function receiveStripeWebhook(
   db: Db,
   stripe: Stripe,
   delivery: { rawBody: Buffer; signature: string | null; secret: string },
+  /** Where deliveries are counted (core/src/webhookDeliveries.ts); without it every rejection is audited. */
+  counter?: { redis: Redis; prefix: string },
 ): Promise<WebhookReceipt> {
   let event: Stripe.Event;
   try {
@@ -69,25 +82,47 @@ export async function receiveStripeWebhook(
     if (!stripeEventShape.safeParse(event).success) throw new Error("The payload is not a Stripe event");
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    await recordAudit(db, systemActor("stripe-webhook"), {
-      action: "stripe.webhook_rejected",
-      targetType: "StripeWebhook",
-      reason: reason.slice(0, 500),
-      after: { bytes: delivery.rawBody.length, signaturePresent: Boolean(delivery.signature) },
-    });
-    return { kind: "rejected", reason };
+    const kind = rejectionKindOf(reason, Boolean(delivery.signature));
+    // One audit row per window (its first rejection), not one per post: a flood writes one row.
+    const counted = counter ? await countDelivery(counter.redis, counter.prefix, kind).catch(() => null) : null;
+    if (!counted || counted.firstRejectionOfWindow)
+      await recordAudit(db, systemActor("stripe-webhook"), {
+        action: "stripe.webhook_rejected",
+        targetType: "StripeWebhook",
+        // The parser's message can quote the body: NUL in it must not turn a 400 into a 500.
+        reason: storableText(reason.slice(0, 500)),
+        after: {
+          kind,
+          bytes: delivery.rawBody.length,
+          signaturePresent: Boolean(delivery.signature),
+          ...(counted
+            ? {
+                windowStart: counted.windowStart.toISOString(),
+                note: "first rejection of this 5-minute window; the window's count is in steward_stripe_webhook_rejected_total and the webhooks health check",
+              }
+            : {}),
+        },
+      });
+    return { kind: "rejected", reason, rejection: kind };
   }
+  if (counter) await countDelivery(counter.redis, counter.prefix, "accepted").catch(() => undefined);
   const object = event.data.object as { id?: unknown };
-  const objectId = typeof object.id === "string" ? object.id : null;
+  // Signed by Stripe, so never refused for its text: NUL or unpaired surrogates (which PostgreSQL
+  // cannot store, in text or as jsonb escapes) are kept as visible escapes, and the event is stored
+  // rather than retried for days. The common body has none and goes in as it came.
+  const raw = delivery.rawBody.toString("utf8");
+  const payload = MAYBE_UNSTORABLE_JSON.test(raw) ? JSON.stringify(storableJson(JSON.parse(raw))) : raw;
+  const eventId = storableText(event.id);
+  const objectId = typeof object.id === "string" ? storableText(object.id) : null;
   // One plain statement: this runs for every delivery, and Prisma's createMany cost the endpoint
   // about half its CPU (issue 17). The body was verified above, so it is JSON.
   const inserted = await db.$executeRaw`
     INSERT INTO "StripeWebhookEvent" (id, type, "objectId", payload)
-    VALUES (${event.id}, ${event.type}, ${objectId}, ${delivery.rawBody.toString("utf8")}::jsonb)
+    VALUES (${eventId}, ${storableText(event.type)}, ${objectId}, ${payload}::jsonb)
     ON CONFLICT (id) DO NOTHING`;
-  if (inserted === 1) return { kind: "stored", eventId: event.id, type: event.type };
-  const existing = await db.stripeWebhookEvent.findUnique({ where: { id: event.id }, select: { status: true } });
-  return { kind: "duplicate", eventId: event.id, type: event.type, processed: existing?.status === "PROCESSED" };
+  if (inserted === 1) return { kind: "stored", eventId, type: event.type };
+  const existing = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
+  return { kind: "duplicate", eventId, type: event.type, processed: existing?.status === "PROCESSED" };
 }
 
 // ───────────────────────────── Syncing a charge ─────────────────────────────

@@ -25,7 +25,7 @@ export const apiTokenScopes = [
   "refunds:write",
   "searches:write",
   // On-call tools: alerts and health (alerts:write also reads them, to act on what it sees), and the
-  // marketplace metrics.
+  // marketplace metrics (GraphQL, and the Prometheus scrape at GET /metrics).
   "alerts:read",
   "alerts:write",
   "metrics:read",

@@ -146,6 +146,31 @@ describe("document limits over HTTP", () => {
   });
 });
 
+describe("refusals over HTTP follow the GraphQL-over-HTTP spec", () => {
+  // A client asking for application/graphql-response+json gets the status the spec gives a
+  // request that cannot be executed (400); a legacy application/json client gets 200 with the
+  // errors, as the spec says for that media type. Either way nothing runs and no data comes back.
+  it.each([
+    ["application/graphql-response+json", 400],
+    ["application/json", 200],
+  ] as const)("with Accept: %s a refused document answers %i", async (accept, status) => {
+    const aliases = Array.from({ length: graphqlLimits.maxAliases + 1 }, (_, index) => `out${index}: logout`).join(" ");
+    for (const query of [deepQuery(3), `mutation { ${aliases} }`]) {
+      const response = await fetch(`${api.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept, cookie: operatorCookie },
+        body: JSON.stringify({ query }),
+      });
+      expect(response.status).toBe(status);
+      expect(response.headers.get("content-type")).toContain(accept);
+      const body = (await response.json()) as Answer["body"];
+      expect(body.data).toBeUndefined();
+      expect(body.errors?.[0]?.message).toMatch(/limit of \d+ exceeded/);
+    }
+    expect(await sessionStillValid()).toBe(true);
+  });
+});
+
 describe("document limits over graphql-ws", () => {
   it("applies the same limits to operations sent over the socket", async () => {
     const deep = await overSocket(deepQuery(3));

@@ -1,6 +1,7 @@
 // Across processes through Redis: a health-checks run in the worker reaches a healthChanged
 // subscriber on the API; GET /metrics carries the API's own metrics and the worker's; the API's
 // sliding-window summary reaches the worker's health check.
+import { createApiToken } from "@steward/core/apiTokens";
 import { readWindowSummary } from "@steward/core/apiWindow";
 import { createLogger } from "@steward/core/logger";
 import { connectionFor, JOBS_QUEUE, type JobData } from "@steward/worker/queue";
@@ -19,10 +20,15 @@ let worker: StewardWorker;
 let redis: Redis;
 let ws: Client;
 let viewerCookie: string;
+let metricsToken: string;
 
 beforeAll(async () => {
   api = await startTestApi();
   await createOperator(api.database.db, "VIEWER", "vic@test.example");
+  const admin = await createOperator(api.database.db, "ADMIN", "ada@test.example");
+  metricsToken = (
+    await createApiToken(api.database.db, { kind: "OPERATOR", ...admin }, { name: "prometheus", scopes: ["metrics:read"] })
+  ).token;
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
   worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog);
   await worker.start();
@@ -91,13 +97,15 @@ it("the worker's job outcomes appear in the API's /metrics", async () => {
   await expect
     .poll(
       async () => {
-        const response = await fetch(`${api.url}/metrics`);
+        const response = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
         return response.text();
       },
       { timeout: 20_000, interval: 500 },
     )
     .toMatch(/steward_worker_job_runs_total\{job="heartbeat",outcome="succeeded"\} [1-9]/);
-  const body = await (await fetch(`${api.url}/metrics`)).text();
+  const body = await (
+    await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })
+  ).text();
   expect(body).toContain("steward_worker_job_duration_seconds_bucket");
 });
 

@@ -1,6 +1,7 @@
 // Health checks, alert rules, the AI failover automation and its guard, flags and rule tuning,
 // against real PostgreSQL and Redis, the Stripe sandbox (real SDK) and the AI sandbox (HTTP).
 import { systemActor } from "@steward/core/actor";
+import { createApiToken } from "@steward/core/apiTokens";
 import { ForbiddenActionError } from "@steward/core/errors";
 import { createEventBus } from "@steward/core/events";
 import { setFeatureFlag } from "@steward/core/featureFlags";
@@ -434,7 +435,13 @@ describe("API: health status, rules and flags", () => {
   });
 
   it("GET /metrics speaks Prometheus text with the API's requests and latency", async () => {
-    const response = await fetch(`${api.url}/metrics`);
+    const admin = await db.operator.findUniqueOrThrow({ where: { email: "ada@test.example" } });
+    const scraper = await createApiToken(
+      db,
+      { kind: "OPERATOR", ...admin },
+      { name: "prometheus", scopes: ["metrics:read"] },
+    );
+    const response = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${scraper.token}` } });
     expect(response.headers.get("content-type")).toMatch(/text\/plain/);
     const body = await response.text();
     expect(body).toMatch(/steward_api_requests_total\{outcome="ok"\} \d+/);

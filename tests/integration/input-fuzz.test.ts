@@ -52,7 +52,17 @@ const nastyStrings = fc.constantFrom(
   "00000000-0000-0000-0000-000000000000",
   "admin@steward.test",
 );
-const anyString = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "binary", maxLength: 20 }), nastyStrings);
+/** Text PostgreSQL cannot store: NUL anywhere, and UTF-16 surrogates without their pair. */
+const unstorableStrings = fc.oneof(
+  fc.tuple(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })).map(([head, tail]) => `${head}\u0000${tail}`),
+  fc.constantFrom("\ud800", "\udfff", "lone \ud83d surrogate", "\udc00\ud800", "ok\u0000"),
+);
+const anyString = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: "binary", maxLength: 20 }),
+  nastyStrings,
+  unstorableStrings,
+);
 
 function valueFor(type: GraphQLInputType): fc.Arbitrary<unknown> {
   if (isNonNullType(type)) return requiredValueFor(type.ofType);
@@ -246,5 +256,123 @@ describe("the Stripe webhook", () => {
       }),
       { seed: SEED, numRuns: WEBHOOK_RUNS, endOnFailure: true },
     );
+  });
+});
+
+describe("text PostgreSQL cannot store", () => {
+  const NUL = "\u0000";
+  const unstorable = [`before${NUL}after`, "lone \ud800 surrogate", "\udfff"];
+  const adminCookie = () => credentialsFor("rejectReview");
+  /** A token of its own: the fuzzing above may have revoked the shared one (revokeApiToken). */
+  const freshToken = async () => {
+    const admin = await api.database.db.operator.findUniqueOrThrow({ where: { id: adminId } });
+    const created = await createApiToken(
+      api.database.db,
+      { kind: "OPERATOR", ...admin },
+      { name: "unstorable text", scopes: [...apiTokenScopes] },
+    );
+    return created.token;
+  };
+  const raw = async (path: string, body: Buffer, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${api.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...headers },
+      body: new Uint8Array(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it("is refused with a typed BAD_USER_INPUT error in a review body, refund reason or rejection note", async () => {
+    const token = await freshToken();
+    const review = await api.database.db.review.findFirstOrThrow({ where: { status: "PENDING" } });
+    const payment = await api.database.db.payment.findFirstOrThrow();
+    const business = await api.database.db.business.findFirstOrThrow();
+    const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
+    const calls: [string, Record<string, unknown>, { cookie?: string; bearer?: string }][] = [
+      [
+        `mutation ($body: String!, $businessId: ID!) { submitReview(body: $body, businessId: $businessId, rating: 4) { __typename } }`,
+        { businessId: globalId("Business", business.id) },
+        { bearer: token },
+      ],
+      [
+        `mutation ($body: String!, $paymentId: ID!) { requestRefund(paymentId: $paymentId, reason: $body) { __typename } }`,
+        { paymentId: globalId("Payment", payment.id) },
+        { bearer: token },
+      ],
+      [
+        `mutation ($body: String!, $id: ID!) { rejectReview(id: $id, reason: OTHER, note: $body) { __typename } }`,
+        { id: globalId("Review", review.id) },
+        await adminCookie(),
+      ],
+    ];
+    for (const [query, variables, credentials] of calls) {
+      for (const text of unstorable) {
+        const before = await databaseFingerprint();
+        const result = await api.graphql(
+          query,
+          { ...variables, body: `A review long enough ${text} to pass` },
+          credentials,
+        );
+        expect(result.status).toBe(400);
+        expect(result.data).toBeUndefined();
+        expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+        expect(result.errors?.[0]?.message).toMatch(/NUL|surrogate/);
+        expect(await databaseFingerprint()).toEqual(before);
+      }
+    }
+    // Written inline in the document instead of as a variable: refused the same way.
+    const inline = await api.graphql(
+      `mutation { submitReview(body: "inline \\u0000 text in the document", businessId: "${globalId("Business", business.id)}", rating: 4) { __typename } }`,
+      {},
+      { bearer: token },
+    );
+    expect(inline.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  it("never becomes a 500 as invalid UTF-8 bytes in the request body", async () => {
+    const token = await freshToken();
+    const business = await api.database.db.business.findFirstOrThrow();
+    const id = Buffer.from(`Business:${business.id}`).toString("base64");
+    for (const bytes of [
+      [0xff, 0xfe],
+      [0xc0, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xe2, 0x82],
+    ]) {
+      const body = Buffer.concat([
+        Buffer.from(
+          JSON.stringify({
+            query: `mutation ($body: String!) { submitReview(body: $body, businessId: "${id}", rating: 4) { __typename } }`,
+          }).slice(0, -1) + ',"variables":{"body":"Invalid bytes: ',
+        ),
+        Buffer.from(bytes),
+        Buffer.from(' in a review long enough to pass"}}'),
+      ]);
+      const result = await raw("/graphql", body, { authorization: `Bearer ${token}` });
+      expect(result.status).toBeLessThan(500);
+      expect(JSON.stringify(result.body)).not.toContain("INTERNAL_SERVER_ERROR");
+    }
+  });
+
+  it("in a signed Stripe event is stored (written out as an escape), not answered 500", async () => {
+    const id = `evt_nul_${Date.now()}`;
+    const payload = JSON.stringify({
+      id,
+      object: "event",
+      type: "charge.updated",
+      data: { object: { id: "ch_nul", object: "charge", description: `a${NUL}b \ud800` } },
+    });
+    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+    const response = await raw("/webhooks/stripe", Buffer.from(payload), { "stripe-signature": signature });
+    expect(response.status).toBe(200);
+    const stored = await api.database.db.stripeWebhookEvent.findUniqueOrThrow({ where: { id } });
+    expect(JSON.stringify(stored.payload)).toContain("a\\\\u0000b \\\\ud800");
+    // A NUL in the event's own id too: stored, and its redelivery is recognised as the same event.
+    const nulId = JSON.stringify({ id: `evt_${NUL}x`, object: "event", type: "charge.updated", data: { object: {} } });
+    const nulSignature = Stripe.webhooks.generateTestHeaderString({ payload: nulId, secret: WEBHOOK_SECRET });
+    expect((await raw("/webhooks/stripe", Buffer.from(nulId), { "stripe-signature": nulSignature })).status).toBe(200);
+    const again = await raw("/webhooks/stripe", Buffer.from(nulId), { "stripe-signature": nulSignature });
+    expect(again.status).toBe(200);
+    expect(again.body.duplicate).toBe(true);
   });
 });

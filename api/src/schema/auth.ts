@@ -86,12 +86,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context) => {
       const result = await login(
         context.db,
-        {
-          sessionTtlHours: context.env.SESSION_TTL_HOURS,
-          maxFailuresPerAccount: context.env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-          maxFailuresPerAddress: context.env.LOGIN_MAX_FAILURES_PER_ADDRESS,
-          failureWindowMinutes: context.env.LOGIN_FAILURE_WINDOW_MINUTES,
-        },
+        context.loginThrottle,
+        { sessionTtlHours: context.env.SESSION_TTL_HOURS },
         {
           email: args.email,
           password: args.password,

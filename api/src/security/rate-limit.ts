@@ -12,6 +12,8 @@ export interface RateLimiter {
   limitToken(tokenId: string): Promise<number | null>;
   /** Websocket upgrades per address: a budget of its own, so sockets and requests don't starve each other. */
   limitSocketAddress(address: string): Promise<number | null>;
+  /** Stripe webhook deliveries per address: their own budget, so a flood there cannot starve GraphQL. */
+  limitWebhookAddress(address: string): Promise<number | null>;
   close(): void;
 }
 
@@ -24,6 +26,7 @@ export function createRateLimiter(
     | "RATE_LIMIT_PER_TOKEN"
     | "RATE_LIMIT_WINDOW_SECONDS"
     | "WS_CONNECTS_PER_ADDRESS"
+    | "STRIPE_WEBHOOKS_PER_ADDRESS"
   >,
   logger: Logger,
 ): RateLimiter {
@@ -41,6 +44,7 @@ export function createRateLimiter(
   const perAddress = limiter("address", env.RATE_LIMIT_PER_ADDRESS);
   const perToken = limiter("token", env.RATE_LIMIT_PER_TOKEN);
   const socketsPerAddress = limiter("ws-address", env.WS_CONNECTS_PER_ADDRESS);
+  const webhooksPerAddress = limiter("webhook-address", env.STRIPE_WEBHOOKS_PER_ADDRESS);
 
   async function consume(target: RateLimiterRedis, key: string): Promise<number | null> {
     try {
@@ -61,6 +65,7 @@ export function createRateLimiter(
     limitAddress: (address) => consume(perAddress, address),
     limitToken: (tokenId) => consume(perToken, tokenId),
     limitSocketAddress: (address) => consume(socketsPerAddress, address),
+    limitWebhookAddress: (address) => consume(webhooksPerAddress, address),
     close: () => redis.disconnect(),
   };
 }

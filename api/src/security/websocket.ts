@@ -81,3 +81,41 @@ export function refuseUpgrade(socket: Duplex, retryAfterSeconds: number): void {
     ].join("\r\n"),
   );
 }
+
+/**
+ * The origins a browser may open the socket from: PUBLIC_URL's and the configured extra ones.
+ * Cookies ride along with any cross-site websocket upgrade (SameSite does not stop a same-site
+ * subdomain, and not every browser applies it to upgrades), so the Origin header is the check
+ * against cross-site websocket hijacking.
+ */
+export function allowedOrigins(publicUrl: string, extra: readonly string[]): Set<string> {
+  return new Set([publicUrl, ...extra].map((url) => new URL(url).origin));
+}
+
+/** A missing Origin is a non-browser client (it carries a bearer token, no ambient cookie): allowed. */
+export function originAllowed(origin: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (origin === undefined) return true;
+  try {
+    return allowed.has(new URL(origin).origin);
+  } catch {
+    return false; // "null" (sandboxed frames, file://) and garbage
+  }
+}
+
+/** Answers an upgrade from a foreign origin with 403 instead of completing the handshake. */
+export function refuseForeignOrigin(socket: Duplex): void {
+  const body = JSON.stringify({
+    errors: [{ message: "This origin may not open a websocket", extensions: { code: "FORBIDDEN_ORIGIN" } }],
+  });
+  socket.once("finish", () => socket.destroy());
+  socket.end(
+    [
+      "HTTP/1.1 403 Forbidden",
+      "Content-Type: application/json",
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      "Connection: close",
+      "",
+      body,
+    ].join("\r\n"),
+  );
+}

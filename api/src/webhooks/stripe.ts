@@ -1,6 +1,10 @@
 // POST /webhooks/stripe: verify, store once, enqueue, answer. It reads the RAW body (the signature
 // covers the exact bytes Stripe sent) and does nothing slow: the stripe-event job does the work.
-//   bad, forged or stale signature → 400 (recorded in the audit log as stripe.webhook_rejected)
+//   over the per-address rate      → 429 with Retry-After (Stripe retries)
+//   body over 512 KiB              → 413, answered before the connection closes
+//   bad, forged or stale signature → 400 (also dated more than the tolerance ahead); counted in
+//                                    Redis and steward_stripe_webhook_rejected_total, the first
+//                                    of each 5-minute window audited as stripe.webhook_rejected
 //   new event                      → 200, stored, job `stripe-event-<eventId>` queued
 //   duplicate                      → 200, ignored (queued again only if never processed)
 //   database or Redis down         → 500, so Stripe retries later
@@ -12,32 +16,50 @@ import { stripeClientFor, stripeSettings } from "@steward/core/stripe";
 import type { Db } from "@steward/db/client";
 import { type JobData, stripeEventJobFor } from "@steward/worker/queue";
 import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { countDelivery, type RejectionKind } from "@steward/core/webhookDeliveries";
 
-const MAX_BODY_BYTES = 512 * 1024;
+export const MAX_BODY_BYTES = 512 * 1024;
+/**
+ * An oversized body is read and thrown away up to this much, so the client (still sending) reads
+ * its 413 instead of a reset; a bigger one is cut off after the answer.
+ */
+const DRAIN_BYTES = 16 * 1024 * 1024;
 
 export interface StripeWebhookDeps {
   db: Db;
   env: Env;
   jobs: Queue<JobData>;
   logger: Logger;
+  redis: Redis;
+  /** Seconds to wait, or null: the per-address budget of this endpoint. */
+  limitAddress(address: string): Promise<number | null>;
+  clientAddress(req: IncomingMessage): string;
+  rejected(reason: RejectionKind): void;
 }
 
-class BodyTooLarge extends Error {}
-
-function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** The body, or null when it is over the limit (the caller answers 413; the rest is drained). */
+function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = Number.isFinite(declared) && declared > limit;
+    if (tooLarge) resolve(null);
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLarge(`body larger than ${limit} bytes`));
-        req.destroy();
+      if (!tooLarge && size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+        resolve(null);
+      }
+      if (tooLarge) {
+        if (size > DRAIN_BYTES) req.socket.destroy();
         return;
       }
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () => resolve(tooLarge ? null : Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -50,7 +72,12 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 export function createStripeWebhookHandler(
   deps: StripeWebhookDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { db, env, jobs, logger } = deps;
+  const { db, env, jobs, logger, redis } = deps;
+  const counter = { redis, prefix: env.REDIS_PREFIX };
+  const refuse = (kind: RejectionKind) => {
+    deps.rejected(kind);
+    void countDelivery(redis, env.REDIS_PREFIX, kind).catch(() => undefined);
+  };
   const stripe = stripeClientFor(env);
   const secret = stripeSettings(env).webhookSecret;
 
@@ -59,17 +86,24 @@ export function createStripeWebhookHandler(
       res.setHeader("allow", "POST");
       return reply(res, 405, { error: "Use POST" });
     }
-    let rawBody: Buffer;
-    try {
-      rawBody = await readRawBody(req, MAX_BODY_BYTES);
-    } catch (error) {
-      if (error instanceof BodyTooLarge) return reply(res, 413, { error: error.message });
-      throw error;
+    const wait = await deps.limitAddress(deps.clientAddress(req));
+    if (wait !== null) {
+      refuse("rate_limited");
+      req.resume();
+      res.setHeader("retry-after", String(wait));
+      return reply(res, 429, { error: `Too many requests; retry in ${wait} s` });
+    }
+    const rawBody = await readRawBody(req, MAX_BODY_BYTES);
+    if (rawBody === null) {
+      refuse("too_large");
+      res.setHeader("connection", "close");
+      return reply(res, 413, { error: `Body larger than ${MAX_BODY_BYTES} bytes` });
     }
     const header = req.headers["stripe-signature"];
     const signature = Array.isArray(header) ? (header[0] ?? null) : (header ?? null);
-    const receipt = await receiveStripeWebhook(db, stripe, { rawBody, signature, secret });
+    const receipt = await receiveStripeWebhook(db, stripe, { rawBody, signature, secret }, counter);
     if (receipt.kind === "rejected") {
+      deps.rejected(receipt.rejection);
       logger.warn({ reason: receipt.reason }, "stripe webhook rejected");
       return reply(res, 400, { error: `Webhook signature verification failed: ${receipt.reason}` });
     }

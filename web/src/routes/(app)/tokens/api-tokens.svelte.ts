@@ -64,7 +64,7 @@ export const scopeChoices: { value: Scope; label: string }[] = [
   { value: "SEARCHES_WRITE", label: "searches:write" },
   { value: "ALERTS_READ", label: "alerts:read" },
   { value: "ALERTS_WRITE", label: "alerts:write" },
-  { value: "METRICS_READ", label: "metrics:read" },
+  { value: "METRICS_READ", label: "metrics:read (also GET /metrics)" },
 ];
 
 export class ApiTokens {
