@@ -3,7 +3,7 @@
 // A new query, mutation or subscription needs one line here, or the matrix test fails.
 //   roles:  anyone | viewer (VIEWER, OPERATOR, ADMIN) | operator (OPERATOR, ADMIN) | admin | none
 //   tokens: API token scopes that may call it too
-import type { ApiTokenScope } from "@steward/core/permissions";
+import { type ApiTokenScope, apiTokenScopes } from "@steward/core/permissions";
 
 export type RoleLevel = "anyone" | "viewer" | "operator" | "admin" | "none";
 export interface Access {
@@ -30,8 +30,16 @@ export const accessTable: Record<string, Access> = {
   "Query.jobs": { roles: "viewer" },
   "Query.me": { roles: "anyone", note: "null when not signed in" },
   "Query.metrics": { roles: "viewer" },
-  "Query.node": { roles: "anyone", note: "the node's own type decides who sees it" },
-  "Query.nodes": { roles: "anyone", note: "the node's own type decides who sees it" },
+  "Query.node": {
+    roles: "viewer",
+    tokens: apiTokenScopes,
+    note: "any signed-in caller; the node's own type decides (null when it may not be read)",
+  },
+  "Query.nodes": {
+    roles: "viewer",
+    tokens: apiTokenScopes,
+    note: "at most 100 ids; the node's own type decides (null for each it may not read)",
+  },
   "Query.notificationChannels": { roles: "admin", note: "secrets are never returned" },
   "Query.overview": { roles: "viewer" },
   "Query.payment": { roles: "viewer", tokens: ["refunds:write"] },
