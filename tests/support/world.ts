@@ -81,16 +81,33 @@ export async function seedWorld(db: Db): Promise<World> {
       purchasedAt,
     },
   });
+  // The region has one featured business and two queued; this business is second in the queue.
+  const featured = await db.business.create({
+    data: { regionId: region.id, name: "Featured Dog School", email: "owner@featured-dogs.example" },
+  });
+  const ahead = await db.business.create({
+    data: { regionId: region.id, name: "Early Dog School", email: "owner@early-dogs.example" },
+  });
   await db.placement.create({
     data: {
-      businessId: business.id,
+      businessId: featured.id,
       regionId: region.id,
-      paymentId: payment.id,
       status: "ACTIVE",
-      purchasedAt,
-      activatedAt: purchasedAt,
+      purchasedAt: new Date(Date.now() - 3 * 3_600_000),
+      activatedAt: new Date(Date.now() - 3 * 3_600_000),
       featuredUntil: new Date(Date.now() + 86_400_000),
     },
+  });
+  await db.placement.create({
+    data: {
+      businessId: ahead.id,
+      regionId: region.id,
+      status: "QUEUED",
+      purchasedAt: new Date(Date.now() - 2 * 3_600_000),
+    },
+  });
+  await db.placement.create({
+    data: { businessId: business.id, regionId: region.id, paymentId: payment.id, status: "QUEUED", purchasedAt },
   });
   const refund = await db.refundRequest.create({
     data: {
@@ -117,6 +134,16 @@ export async function seedWorld(db: Db): Promise<World> {
       acknowledgedById: adminId,
       acknowledgedAt: new Date(),
       events: { create: { kind: "ACKNOWLEDGED", actorKind: "OPERATOR", actorId: adminId, message: "taken" } },
+      outbox: {
+        create: {
+          kind: "alert",
+          dedupKey: "world-alert-trigger",
+          payload: { event: "trigger" },
+          status: "SENT",
+          attempts: 1,
+          attemptsLog: { create: { attempt: 1, ok: true, responseCode: 202 } },
+        },
+      },
     },
   });
   const audit = await db.auditEvent.create({
@@ -152,7 +179,13 @@ export async function seedWorld(db: Db): Promise<World> {
       resolvedAt: new Date(),
     },
   });
-  const checkup = await db.checkupReport.create({ data: { overall: "GREEN", findings: [], trigger: "MANUAL" } });
+  const checkup = await db.checkupReport.create({
+    data: {
+      overall: "GREEN",
+      trigger: "MANUAL",
+      findings: [{ key: "world", category: "KPI", severity: "GREEN", title: "All good", detail: "Nothing to do" }],
+    },
+  });
   const webhookEvent = await db.stripeWebhookEvent.create({
     data: { id: "evt_world_1", type: "charge.succeeded", payload: {} },
   });
