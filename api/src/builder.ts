@@ -30,6 +30,10 @@ export const builder = new SchemaBuilder<{
     token: ApiTokenScope;
     /** An integration's API token with any of these scopes. */
     anyToken: readonly ApiTokenScope[];
+    /** Any signed-in operator or any valid API token: nothing for anonymous callers. */
+    signedIn: boolean;
+    /** The caller is the API token with this id (a reviews:write token reading what it submitted). */
+    tokenId: string | null;
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -51,6 +55,8 @@ export const builder = new SchemaBuilder<{
         admin: role !== null && roleCan(role, "administer"),
         token: (scope) => tokenHasScope(actor, scope),
         anyToken: (scopes) => scopes.some((scope) => tokenHasScope(actor, scope)),
+        signedIn: role !== null || actor.kind === "API_TOKEN",
+        tokenId: (id) => id !== null && actor.kind === "API_TOKEN" && actor.id === id,
       };
     },
     unauthorizedError: (_parent, context) =>
@@ -67,6 +73,10 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
+    // node(id:) and nodes(ids:) are defined in schema/nodes.ts: authorization before loading,
+    // null for unknown, malformed or foreign ids, and a cap on how many ids one call may ask for.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
   },
   errors: {
     defaultTypes: [],

@@ -60,7 +60,13 @@ export async function submitReview(db: Db, events: EventBus, actor: Actor, input
     const business = await tx.business.findUnique({ where: { id: input.businessId }, select: { id: true } });
     if (!business) throw new NotFoundError("Business", input.businessId);
     const created = await tx.review.create({
-      data: { businessId: business.id, rating: input.rating, body, source: sourceOf(actor) },
+      data: {
+        businessId: business.id,
+        rating: input.rating,
+        body,
+        source: sourceOf(actor),
+        submittedByTokenId: actor.kind === "API_TOKEN" ? actor.id : null,
+      },
     });
     await recordAudit(tx, actor, { action: "review.submit", targetType: "Review", targetId: created.id });
     return created;

@@ -130,11 +130,12 @@ describe("health", () => {
 
 describe("unexpected errors", () => {
   it("are masked: no message, stack or driver detail reaches the client", async () => {
-    // A global id whose payload is not a UUID makes PostgreSQL fail inside the resolver: an
-    // unexpected error today. (If it becomes a typed error or null, pick another trigger.)
-    const badId = Buffer.from("AuditEvent:not-a-uuid").toString("base64");
+    // A global id whose payload is not a UUID makes PostgreSQL fail inside review(id:)'s resolver:
+    // an unexpected error today (node(id:) answers null for it). If it becomes a typed error or
+    // null, pick another trigger.
+    const badId = Buffer.from("Review:not-a-uuid").toString("base64");
     const response = await post(
-      JSON.stringify({ query: `query ($id: ID!) { node(id: $id) { id } }`, variables: { id: badId } }),
+      JSON.stringify({ query: `query ($id: ID!) { review(id: $id) { id } }`, variables: { id: badId } }),
       {
         "content-type": "application/json",
         cookie: operatorCookie,

@@ -376,8 +376,8 @@ describe("secrets", () => {
     const token = created.data!.createApiToken.data.token;
     await api.graphql(`{ regions { id } }`, {}, { bearer: token });
     // An unexpected error inside a resolver is logged (masked for the client).
-    const badId = Buffer.from("AuditEvent:not-a-uuid").toString("base64");
-    const crashed = await api.graphql(`query ($id: ID!) { node(id: $id) { id } }`, { id: badId }, { cookie });
+    const badId = Buffer.from("Review:not-a-uuid").toString("base64");
+    const crashed = await api.graphql(`query ($id: ID!) { review(id: $id) { id } }`, { id: badId }, { cookie });
     expect(crashed.errors?.[0]?.message).toBe("Unexpected error.");
     const sessionSecret = cookie.split("=")[1]!;
     const responses = JSON.stringify([failed, forged, created.errors ?? null, crashed]);

@@ -3,7 +3,7 @@
 // A new query, mutation or subscription needs one line here, or the matrix test fails.
 //   roles:  anyone | viewer (VIEWER, OPERATOR, ADMIN) | operator (OPERATOR, ADMIN) | admin | none
 //   tokens: API token scopes that may call it too
-import type { ApiTokenScope } from "@steward/core/permissions";
+import { type ApiTokenScope, apiTokenScopes } from "@steward/core/permissions";
 
 export type RoleLevel = "anyone" | "viewer" | "operator" | "admin" | "none";
 export interface Access {
@@ -35,8 +35,16 @@ export const accessTable: Record<string, Access> = {
   "Query.jobs": { roles: "viewer" },
   "Query.me": { roles: "anyone", note: "null when not signed in" },
   "Query.metrics": { roles: "viewer", tokens: ["metrics:read"] },
-  "Query.node": { roles: "anyone", note: "the node's own type decides who sees it" },
-  "Query.nodes": { roles: "anyone", note: "the node's own type decides who sees it" },
+  "Query.node": {
+    roles: "viewer",
+    tokens: apiTokenScopes,
+    note: "any signed-in caller; the node's own type decides (null when it may not be read)",
+  },
+  "Query.nodes": {
+    roles: "viewer",
+    tokens: apiTokenScopes,
+    note: "at most 100 ids; the node's own type decides (null for each it may not read)",
+  },
   "Query.notificationChannels": { roles: "admin", note: "secrets are never returned" },
   "Query.operatorInvites": { roles: "admin" },
   "Query.operatorLink": { roles: "anyone", note: "holding the one-time link is the credential" },
@@ -111,6 +119,228 @@ export const accessTable: Record<string, Access> = {
   "Subscription.reviewQueueChanged": { roles: "viewer" },
 };
 
+// ───────────────────────────── Object types and their fields ─────────────────────────────
+// Who may read each object type, wherever it appears (a field that returns it, node(id:)), and
+// the fields narrower than their type. THE place to add a rule for a new type: the matrix test
+// walks the schema and fails, naming the type, when one has no row here.
+//   - a role level and token scopes, as for root fields; `ownTokens`: scopes that read only the
+//     objects they created (a reviews:write token, its own reviews);
+//   - "parent": nothing personal or internal of its own, so whoever may read the field that
+//     returns it may read it (totals, eligibility, …);
+//   - `fields`: for a type API tokens may read, EVERY field, each "type" (as the type) or its own
+//     narrower rule, so a new field is decided on, not leaked by default. Other types list only
+//     their narrower fields.
+// Not listed, because their shape says what they are: connections and their edges (as the field
+// that returns them), PageInfo, mutation/query `…Success` payloads and `Error` types ("parent").
+
+export interface TypeAccess extends Access {
+  ownTokens?: readonly ApiTokenScope[];
+  fields?: Record<string, Access | "type">;
+}
+export type TypeRule = TypeAccess | "parent";
+
+/** Operators (any role), never API tokens nor anonymous callers. */
+const operatorsOnly: Access = { roles: "viewer" };
+const viewer: TypeAccess = { roles: "viewer" };
+
+export const typeAccess: Record<string, TypeRule> = {
+  AiProviderMetric: viewer,
+  Alert: viewer,
+  AlertEvent: viewer,
+  AlertRule: viewer,
+  ApiToken: { roles: "admin" },
+  AuditEvent: { roles: "operator" },
+  Business: {
+    roles: "viewer",
+    tokens: ["read"],
+    fields: {
+      id: "type",
+      name: "type",
+      region: "type",
+      email: operatorsOnly,
+      status: operatorsOnly,
+      flagNote: operatorsOnly,
+      createdAt: operatorsOnly,
+      payments: operatorsOnly,
+      placements: operatorsOnly,
+      refundRequests: operatorsOnly,
+      reviews: operatorsOnly,
+      queuePosition: operatorsOnly,
+    },
+  },
+  BusinessAhead: { roles: "viewer", tokens: ["read"], fields: { name: "type", purchasedAt: "type" } },
+  ChannelTestResult: { roles: "admin" },
+  CheckupFinding: viewer,
+  CreatedApiToken: { roles: "admin", note: "the secret, shown once to the admin who created it" },
+  DayValue: "parent",
+  DeliveryAttempt: viewer,
+  Discrepancy: viewer,
+  FeatureFlag: viewer,
+  FeatureFlagChange: viewer,
+  FeatureFlagProposal: viewer,
+  FeaturedAdoption: "parent",
+  FieldIssue: "parent",
+  HealthCheck: viewer,
+  HealthCheckResult: viewer,
+  HealthCheckState: viewer,
+  HealthPoint: viewer,
+  HealthStatus: viewer,
+  Job: viewer,
+  JobRun: viewer,
+  JobStatusMetric: viewer,
+  JobsMetric: viewer,
+  LoginPayload: {
+    roles: "anyone",
+    note: "the answer to a successful login, to the operator signing in",
+    fields: { operator: "type", session: "type" },
+  },
+  Metrics: viewer,
+  NotificationChannel: { roles: "admin", note: "secrets are never returned" },
+  NotificationDelivery: viewer,
+  Operator: {
+    roles: "viewer",
+    note: "operators' identities never reach API tokens; login's answer shows the operator signing in",
+  },
+  Overview: viewer,
+  OverviewAlert: viewer,
+  Payment: {
+    roles: "viewer",
+    tokens: ["refunds:write"],
+    fields: {
+      id: "type",
+      stripeChargeId: "type",
+      business: "type",
+      amountCents: "type",
+      refundedCents: "type",
+      currency: "type",
+      status: "type",
+      purchasedAt: "type",
+      createdAt: "type",
+      placement: "type",
+      refundRequests: "type",
+      refundEligibility: "type",
+    },
+  },
+  PendingTask: viewer,
+  PeriodAmount: "parent",
+  Placement: {
+    roles: "viewer",
+    tokens: ["read"],
+    fields: {
+      id: "type",
+      business: "type",
+      status: "type",
+      purchasedAt: "type",
+      activatedAt: "type",
+      featuredUntil: "type",
+    },
+  },
+  QueueBacklog: viewer,
+  QueuePosition: {
+    roles: "viewer",
+    tokens: ["read"],
+    fields: {
+      status: "type",
+      position: "type",
+      businessesAhead: "type",
+      featuredUntil: "type",
+      estimatedActivation: "type",
+    },
+  },
+  ReconciliationRun: viewer,
+  ReconciliationTotals: "parent",
+  RefundEligibility: "parent",
+  RefundRate: viewer,
+  RefundRequest: {
+    roles: "viewer",
+    tokens: ["refunds:write"],
+    fields: {
+      id: "type",
+      status: "type",
+      reason: "type",
+      payment: "type",
+      business: "type",
+      amountCents: "type",
+      currency: "type",
+      purchasedAt: "type",
+      eligibility: "type",
+      decidedAt: "type",
+      denialNote: "type",
+      stripeRefundId: "type",
+      createdAt: "type",
+      requestedBy: { ...operatorsOnly, note: "names an operator or a token" },
+      decidedBy: operatorsOnly,
+      failureMessage: { ...operatorsOnly, note: "Stripe's internal detail" },
+    },
+  },
+  Region: {
+    roles: "viewer",
+    tokens: ["read"],
+    fields: {
+      id: "type",
+      slug: "type",
+      name: "type",
+      featuredSlots: "type",
+      activePlacements: "type",
+      queue: "type",
+    },
+  },
+  RegionBacklog: viewer,
+  RejectedCount: "parent",
+  RevenueMetric: viewer,
+  Review: {
+    roles: "viewer",
+    tokens: ["read"],
+    ownTokens: ["reviews:write"],
+    note: "read: approved reviews only; reviews:write: only the reviews it submitted",
+    fields: {
+      id: "type",
+      business: "type",
+      rating: "type",
+      body: "type",
+      status: "type",
+      createdAt: "type",
+      decidedAt: "type",
+      source: { ...operatorsOnly, note: "names the submitting token or operator" },
+      aiConfidence: operatorsOnly,
+      aiProvider: operatorsOnly,
+      rejectionReason: operatorsOnly,
+      moderatorNote: operatorsOnly,
+      moderator: operatorsOnly,
+      version: operatorsOnly,
+      scores: operatorsOnly,
+      decisions: operatorsOnly,
+    },
+  },
+  ReviewDecision: viewer,
+  ReviewQueueStats: viewer,
+  ReviewScore: viewer,
+  RuleThreshold: viewer,
+  SearchEvent: {
+    roles: "viewer",
+    tokens: ["searches:write"],
+    fields: { id: "type", query: "type", resultCount: "type", occurredAt: "type" },
+  },
+  SearchVolume: viewer,
+  Session: { roles: "anyone", note: "login's answer: when the new session expires", fields: { expiresAt: "type" } },
+  StripeMetric: viewer,
+  StripeWebhookEvent: viewer,
+  WeeklyCheckup: viewer,
+};
+
+/** Whether a type's rule lets API tokens read some of it: then every field needs its own row. */
+export function tokensMayRead(rule: TypeRule): rule is TypeAccess {
+  return (
+    rule !== "parent" && (rule.roles === "anyone" || (rule.tokens ?? []).length + (rule.ownTokens ?? []).length > 0)
+  );
+}
+
+/** A field's rule: its own row, else its type's. */
+export function fieldAccess(rule: TypeAccess, field: string): Access {
+  const own = rule.fields?.[field];
+  return own === undefined || own === "type" ? rule : own;
+}
+
 export const roles = ["VIEWER", "OPERATOR", "ADMIN"] as const;
 export type Principal = "anonymous" | (typeof roles)[number] | `token:${ApiTokenScope}`;
 
@@ -138,6 +368,30 @@ export function accessTableRows(principals: readonly Principal[]): string[][] {
       ...principals.map((principal) => (allowed(access, principal) ? "✓" : "–")),
     ]),
   ];
+}
+
+/** The README's second table: each type, then each of its fields narrower than the type. */
+export function typeAccessTableRows(principals: readonly Principal[]): string[][] {
+  const cell = (access: Access, own: readonly ApiTokenScope[], principal: Principal) =>
+    allowed(access, principal) ? "✓" : own.some((scope) => principal === `token:${scope}`) ? "own" : "–";
+  const rows: string[][] = [["type / field", ...principals.map((principal) => principal.replace("token:", "token "))]];
+  for (const [type, rule] of Object.entries(typeAccess)) {
+    if (rule === "parent") {
+      rows.push([`\`${type}\``, ...principals.map(() => "·")]);
+      continue;
+    }
+    rows.push([`\`${type}\``, ...principals.map((principal) => cell(rule, rule.ownTokens ?? [], principal))]);
+    for (const [field, access] of Object.entries(rule.fields ?? {})) {
+      if (access === "type") continue;
+      rows.push([`\`${type}.${field}\``, ...principals.map((principal) => cell(access, [], principal))]);
+    }
+  }
+  return rows;
+}
+
+export function markdownTable([header, ...rows]: string[][]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header!), line(header!.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
 export function accessTableMarkdown(principals: readonly Principal[]): string {

@@ -9,6 +9,9 @@ import { commonMutationErrors } from "./errors.ts";
 export const RoleEnum = builder.enumType("Role", { values: ["ADMIN", "OPERATOR", "VIEWER"] as const });
 
 export const OperatorType = builder.prismaObject("Operator", {
+  // Operators' identities never reach API tokens: signed-in operators, and the operator signing
+  // in (login's answer grants it), may read them.
+  authScopes: { viewer: true, $granted: "signingIn" },
   fields: (t) => ({
     id: t.exposeID("id"),
     email: t.exposeString("email"),
@@ -58,7 +61,7 @@ const LoginPayload = builder
   .objectRef<{ operator: OperatorRow; session: { expiresAt: Date } }>("LoginPayload")
   .implement({
     fields: (t) => ({
-      operator: t.field({ type: OperatorType, resolve: (payload) => payload.operator }),
+      operator: t.field({ type: OperatorType, grantScopes: ["signingIn"], resolve: (payload) => payload.operator }),
       session: t.field({ type: SessionType, resolve: (payload) => payload.session }),
     }),
   });

@@ -16,5 +16,6 @@ import "./checkups.ts";
 import "./businesses.ts";
 import "./incidents.ts";
 import "./operators.ts";
+import "./nodes.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -93,7 +93,7 @@ export const RefundRequestNode = builder.prismaNode("RefundRequest", {
   fields: (t) => ({
     status: t.expose("status", { type: RefundRequestStatusEnum }),
     reason: t.exposeString("reason", { description: "Why the business asked." }),
-    requestedBy: t.exposeString("requestedBy"),
+    requestedBy: t.exposeString("requestedBy", { authScopes: { viewer: true } }),
     payment: t.relation("payment"),
     business: t.relation("business"),
     amountCents: t.int({
@@ -115,12 +115,13 @@ export const RefundRequestNode = builder.prismaNode("RefundRequest", {
       select: { payment: { select: { purchasedAt: true } } },
       resolve: (request) => refundEligibility(request.payment.purchasedAt, new Date()),
     }),
-    decidedBy: t.relation("decidedBy", { nullable: true }),
+    decidedBy: t.relation("decidedBy", { nullable: true, authScopes: { viewer: true } }),
     decidedAt: t.expose("decidedAt", { type: "DateTime", nullable: true }),
     denialNote: t.exposeString("denialNote", { nullable: true }),
     stripeRefundId: t.exposeString("stripeRefundId", { nullable: true }),
     failureMessage: t.exposeString("failureMessage", {
       nullable: true,
+      authScopes: { viewer: true },
       description: "Why Stripe has not confirmed (PROCESSING, retried automatically) or refused (FAILED).",
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),

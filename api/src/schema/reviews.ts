@@ -43,6 +43,7 @@ const BulkRejectionEnum = builder.enumType("BulkRejectionReason", {
 });
 
 builder.prismaObject("Region", {
+  authScopes: { $any: { viewer: true, token: "read" } },
   fields: (t) => ({
     id: t.exposeID("id"),
     slug: t.exposeString("slug"),
@@ -61,40 +62,56 @@ export const BusinessNode = builder.prismaNode("Business", {
 
 const ReviewNode = builder.prismaNode("Review", {
   id: { field: "id" },
-  // Integrations may read published reviews, and a submitter sees what submitReview returns;
-  // the rest of the queue is for operators.
-  authScopes: (review) =>
-    review.status === "APPROVED"
-      ? { $any: { viewer: true, token: "read" } }
-      : { $any: { viewer: true, token: "reviews:write" } },
+  // Integrations with `read` may read published reviews, and a `reviews:write` token the reviews
+  // it submitted (any status); the rest of the queue is for operators. Who moderated, and how,
+  // is for operators only (the fields below that say so).
+  authScopes: (review) => ({
+    viewer: true,
+    ...(review.status === "APPROVED" ? { token: "read" as const } : {}),
+    $all: { token: "reviews:write", tokenId: review.submittedByTokenId },
+  }),
   fields: (t) => ({
     business: t.relation("business"),
     rating: t.exposeInt("rating"),
     body: t.exposeString("body"),
-    source: t.exposeString("source"),
+    source: t.exposeString("source", { authScopes: { viewer: true } }),
     status: t.expose("status", { type: ReviewStatusEnum }),
-    aiConfidence: t.exposeFloat("aiConfidence", { nullable: true }),
-    aiProvider: t.exposeString("aiProvider", { nullable: true, description: "Which classifier produced the score." }),
-    rejectionReason: t.expose("rejectionReason", { type: RejectionReasonEnum, nullable: true }),
+    aiConfidence: t.exposeFloat("aiConfidence", { nullable: true, authScopes: { viewer: true } }),
+    aiProvider: t.exposeString("aiProvider", {
+      nullable: true,
+      description: "Which classifier produced the score.",
+      authScopes: { viewer: true },
+    }),
+    rejectionReason: t.expose("rejectionReason", {
+      type: RejectionReasonEnum,
+      nullable: true,
+      authScopes: { viewer: true },
+    }),
     suggestedReason: t.expose("suggestedReason", {
       type: RejectionReasonEnum,
       nullable: true,
       description: "For a low-confidence review: the rejection reason the classifier's signals point at.",
+      authScopes: { viewer: true },
     }),
     suggestedSignals: t.exposeStringList("suggestedSignals", {
       description: "The signals behind the suggestion, strongest first.",
+      authScopes: { viewer: true },
     }),
-    moderatorNote: t.exposeString("moderatorNote", { nullable: true }),
-    moderator: t.relation("moderator", { nullable: true }),
+    moderatorNote: t.exposeString("moderatorNote", { nullable: true, authScopes: { viewer: true } }),
+    moderator: t.relation("moderator", { nullable: true, authScopes: { viewer: true } }),
     decidedAt: t.expose("decidedAt", { type: "DateTime", nullable: true }),
-    version: t.exposeInt("version", { description: "Pass it back when deciding, to detect a concurrent change." }),
+    version: t.exposeInt("version", {
+      description: "Pass it back when deciding, to detect a concurrent change.",
+      authScopes: { viewer: true },
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    scores: t.relation("scores", { query: { orderBy: { createdAt: "asc" } } }),
-    decisions: t.relation("decisions", { query: { orderBy: { createdAt: "asc" } } }),
+    scores: t.relation("scores", { query: { orderBy: { createdAt: "asc" } }, authScopes: { viewer: true } }),
+    decisions: t.relation("decisions", { query: { orderBy: { createdAt: "asc" } }, authScopes: { viewer: true } }),
   }),
 });
 
 builder.prismaObject("ReviewScore", {
+  authScopes: { viewer: true },
   fields: (t) => ({
     classifier: t.exposeString("classifier"),
     confidence: t.exposeFloat("confidence"),
@@ -104,6 +121,7 @@ builder.prismaObject("ReviewScore", {
 });
 
 builder.prismaObject("ReviewDecision", {
+  authScopes: { viewer: true },
   fields: (t) => ({
     action: t.expose("action", { type: DecisionActionEnum }),
     reason: t.expose("reason", { type: RejectionReasonEnum, nullable: true }),

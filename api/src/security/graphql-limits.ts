@@ -6,6 +6,7 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Env } from "@steward/core/env";
 import type { ASTVisitor, GraphQLError, ValidationContext } from "graphql";
 import { createGraphQLError, type Plugin } from "graphql-yoga";
+import { variableListCost } from "./variable-cost.ts";
 
 export const graphqlLimits = {
   /** The dashboard's deepest operation (a connection of reviews with their business and region) is 5. */
@@ -57,7 +58,10 @@ function disableIntrospection(): Plugin {
 }
 
 export function graphqlLimitPlugins(env: Pick<Env, "NODE_ENV">): Plugin[] {
-  const plugins: Plugin[] = [EnvelopArmorPlugin(armorConfig(env))];
+  const plugins: Plugin[] = [
+    EnvelopArmorPlugin(armorConfig(env)),
+    variableListCost({ maxCost: graphqlLimits.maxCost }),
+  ];
   if (env.NODE_ENV === "production") plugins.push(disableIntrospection());
   return plugins;
 }
