@@ -454,6 +454,7 @@ const seededNodeTypes: Record<string, true> = Object.fromEntries(
     "ApiToken",
     "AuditEvent",
     "Discrepancy",
+    "Incident",
     "JobRun",
     "ReconciliationRun",
     "StripeWebhookEvent",

@@ -1,6 +1,7 @@
 // One of everything an operator leaves a trace on, for authorization tests: every Node type has a
 // row (so node(id:) has something real to refuse), and every row that can name an operator does
 // (moderator, decision actor, refund decider, acknowledger, …), so a leak would show.
+import { checkNames } from "@steward/core/alertRules";
 import { createApiToken } from "@steward/core/apiTokens";
 import type { ApiTokenScope } from "@steward/core/permissions";
 import { apiTokenScopes } from "@steward/core/permissions";
@@ -146,6 +147,18 @@ export async function seedWorld(db: Db): Promise<World> {
       },
     },
   });
+  // An incident grouping the alert, with one message sent to the business.
+  const incident = await db.incident.create({
+    data: {
+      title: "World incident",
+      severity: "P1",
+      impact: "Nothing real",
+      alerts: { connect: { id: alert.id } },
+      communications: {
+        create: { template: "service_degraded", businessId: business.id, outboxMessageId: alert.id },
+      },
+    },
+  });
   const audit = await db.auditEvent.create({
     data: { actorKind: "OPERATOR", actorId: adminId, actorLabel: operators.ADMIN.email, action: "world.seed" },
   });
@@ -190,6 +203,13 @@ export async function seedWorld(db: Db): Promise<World> {
     data: { id: "evt_world_1", type: "charge.succeeded", payload: {} },
   });
 
+  // Every check has a result, and the metrics are recomputed from this world (a snapshot taken
+  // before it was seeded would show empty lists, which the walk cannot tell from a refusal).
+  await db.healthCheckResult.createMany({
+    data: checkNames.map((check) => ({ check, ok: true, latencyMs: 5, detail: "world" })),
+  });
+  await db.metricsSnapshot.deleteMany({});
+
   return {
     operators,
     tokens,
@@ -200,6 +220,7 @@ export async function seedWorld(db: Db): Promise<World> {
       AuditEvent: audit.id,
       Business: business.id,
       Discrepancy: discrepancy.id,
+      Incident: incident.id,
       JobRun: jobRun.id,
       Payment: payment.id,
       ReconciliationRun: run.id,

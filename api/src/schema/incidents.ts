@@ -41,30 +41,33 @@ const IncidentTemplateEnum = builder.enumType("IncidentTemplate", { values: inci
 
 // ───────────────────────────── Alert fields ─────────────────────────────
 
+/** Operators, and on-call tools reading alerts: the level and response times are theirs too. */
+const onCallReaders = { viewer: true, anyToken: ["alerts:read", "alerts:write"] } as const;
+
 builder.prismaObjectFields("Alert", (t) => ({
   incidentSeverity: t.field({
     type: IncidentSeverityEnum,
     description: "P0–P3: the operator's override, else what the rule maps to.",
-    authScopes: { viewer: true },
+    authScopes: onCallReaders,
     select: { ruleKey: true, severity: true, incidentSeverity: true },
     resolve: (alert) => incidentSeverityOf(alert),
   }),
   incidentSeverityOverridden: t.boolean({
-    authScopes: { viewer: true },
+    authScopes: onCallReaders,
     select: { incidentSeverity: true },
     resolve: (alert) => alert.incidentSeverity !== null,
   }),
   ruleIncidentSeverity: t.field({
     type: IncidentSeverityEnum,
     description: "What the rule maps to, before any override.",
-    authScopes: { viewer: true },
+    authScopes: onCallReaders,
     select: { ruleKey: true, severity: true },
     resolve: (alert) => mappedIncidentSeverity(alert.ruleKey, alert.severity),
   }),
   timeToAcknowledgeSeconds: t.int({
     nullable: true,
     description: "From first seen to acknowledged (or resolved without acknowledgement).",
-    authScopes: { viewer: true },
+    authScopes: onCallReaders,
     select: {
       ruleKey: true,
       severity: true,
@@ -77,7 +80,7 @@ builder.prismaObjectFields("Alert", (t) => ({
   }),
   timeToResolveSeconds: t.int({
     nullable: true,
-    authScopes: { viewer: true },
+    authScopes: onCallReaders,
     select: {
       ruleKey: true,
       severity: true,
@@ -91,7 +94,7 @@ builder.prismaObjectFields("Alert", (t) => ({
   respondBy: t.field({
     type: "DateTime",
     description: "When a response is due at the alert's level.",
-    authScopes: { viewer: true },
+    authScopes: onCallReaders,
     select: {
       ruleKey: true,
       severity: true,
@@ -103,7 +106,7 @@ builder.prismaObjectFields("Alert", (t) => ({
     resolve: (alert) => responseTimes(alert).respondBy,
   }),
   responseOverdue: t.boolean({
-    authScopes: { viewer: true },
+    authScopes: onCallReaders,
     select: {
       ruleKey: true,
       severity: true,
