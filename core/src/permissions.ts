@@ -19,7 +19,7 @@ export function roleCan(role: Role, capability: Capability): boolean {
   return (capabilities[capability] as readonly Role[]).includes(role);
 }
 
-export const apiTokenScopes = ["read", "reviews:write", "refunds:write", "searches:write"] as const;
+export const apiTokenScopes = ["read", "reviews:write", "refunds:write", "searches:write", "catalog:write"] as const;
 export type ApiTokenScope = (typeof apiTokenScopes)[number];
 
 export function tokenHasScope(actor: Actor, scope: ApiTokenScope): boolean {

@@ -47,6 +47,18 @@ export function stripeEventJobFor(eventId: string): QueuedJob {
   };
 }
 
+/**
+ * A HELD event whose business has just joined the catalog. Its first job completed (holding it)
+ * and Redis keeps completed ids for days, so this run needs an id of its own.
+ */
+export function releasedStripeEventJobFor(eventId: string, releasedAt: Date = new Date()): QueuedJob {
+  return {
+    name: "stripe-event",
+    data: { trigger: "SCHEDULE", payload: { eventId } },
+    opts: { jobId: `stripe-event-${eventId}-released-${releasedAt.getTime()}` },
+  };
+}
+
 export function scoreReviewJobFor(reviewId: string): QueuedJob {
   return {
     name: "score-review",

@@ -13,5 +13,6 @@ import "./health.ts";
 import "./overview.ts";
 import "./checkups.ts";
 import "./businesses.ts";
+import "./catalog.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

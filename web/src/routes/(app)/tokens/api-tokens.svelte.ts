@@ -62,6 +62,7 @@ export const scopeChoices: { value: Scope; label: string }[] = [
   { value: "REVIEWS_WRITE", label: "reviews:write" },
   { value: "REFUNDS_WRITE", label: "refunds:write" },
   { value: "SEARCHES_WRITE", label: "searches:write" },
+  { value: "CATALOG_WRITE", label: "catalog:write" },
 ];
 
 export class ApiTokens {
