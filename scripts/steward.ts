@@ -10,6 +10,7 @@ interface Command {
 
 const commands: Record<string, () => Promise<Command>> = {
   // Lazily imported: a command loads only what it needs.
+  import: () => import("./steward/import.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);

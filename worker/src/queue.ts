@@ -49,13 +49,14 @@ export function stripeEventJobFor(eventId: string): QueuedJob {
 
 /**
  * A HELD event whose business has just joined the catalog. Its first job completed (holding it)
- * and Redis keeps completed ids for days, so this run needs an id of its own.
+ * and Redis keeps completed ids for days, so this run needs an id of its own; one is enough, as a
+ * business never leaves the catalog once in it (archiving keeps it).
  */
-export function releasedStripeEventJobFor(eventId: string, releasedAt: Date = new Date()): QueuedJob {
+export function releasedStripeEventJobFor(eventId: string): QueuedJob {
   return {
     name: "stripe-event",
     data: { trigger: "SCHEDULE", payload: { eventId } },
-    opts: { jobId: `stripe-event-${eventId}-released-${releasedAt.getTime()}` },
+    opts: { jobId: `stripe-event-${eventId}-released` },
   };
 }
 

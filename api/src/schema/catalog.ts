@@ -158,9 +158,8 @@ const CatalogBusinessInput = builder.inputType("CatalogBusinessInput", {
 /** Held charges for businesses that just arrived: processed now, by the stripe-event job. */
 async function queueReleased(context: Context, eventIds: readonly string[]): Promise<void> {
   if (eventIds.length === 0) return;
-  const now = new Date();
   // If Redis is down the events stay RECEIVED in PostgreSQL, where the stripe-event sweep finds them.
-  await context.jobs.addBulk(eventIds.map((id) => releasedStripeEventJobFor(id, now))).catch(() => undefined);
+  await context.jobs.addBulk(eventIds.map((id) => releasedStripeEventJobFor(id))).catch(() => undefined);
 }
 
 const catalogWriter = { $any: { admin: true, token: "catalog:write" } } as const;
