@@ -296,7 +296,10 @@ describe("failures", () => {
       })
       .toBe("HELD");
     const row = await stack.db.stripeWebhookEvent.findUniqueOrThrow({ where: { id: event.id } });
-    expect(row).toMatchObject({ heldReason: "BUSINESS_UNKNOWN", heldBusinessRef: "0190f0c0-0000-7000-8000-000000000000" });
+    expect(row).toMatchObject({
+      heldReason: "BUSINESS_UNKNOWN",
+      heldBusinessRef: "0190f0c0-0000-7000-8000-000000000000",
+    });
     expect(row.lastError).toMatch(/business 0190f0c0-0000-7000-8000-000000000000, which is not in the catalog yet/);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect((await stack.db.stripeWebhookEvent.findUniqueOrThrow({ where: { id: event.id } })).attempts).toBe(1);
