@@ -2,6 +2,7 @@
 import { cpus, totalmem } from "node:os";
 import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
+import { benchCatalog } from "./catalog.ts";
 import { benchFanout } from "./fanout.ts";
 import { benchLoad } from "./load.ts";
 import { benchOverview } from "./overview.ts";
@@ -27,6 +28,7 @@ const scales = {
     load: { seconds: 10, rate: 25 },
     overview: { payments: 50_000, reviews: 50_000, searches: 250_000, businesses: 2_000, regions: 100, requests: 300 },
     reconciliation: [10_000],
+    catalog: 10_000,
   },
   full: {
     reviews: 1_000_000,
@@ -45,9 +47,10 @@ const scales = {
       requests: 1_000,
     },
     reconciliation: [100_000, 1_000_000],
+    catalog: 100_000,
   },
 } as const;
-// `--only overview` (or webhooks, reviews, placements, reconciliation, fanout, load) runs one benchmark.
+// `--only overview` (or webhooks, reviews, placements, reconciliation, catalog, fanout, load) runs one benchmark.
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const wanted = (name: string) => only === undefined || only === name;
 
@@ -65,6 +68,7 @@ try {
     ...(wanted("reviews") ? await benchReviews(db, url.toString(), scales[scaleArg]) : []),
     ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
     ...(wanted("reconciliation") ? await benchReconciliation(db, url.toString(), scales[scaleArg].reconciliation) : []),
+    ...(wanted("catalog") ? await benchCatalog(db, url.toString(), scales[scaleArg].catalog) : []),
     ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
     ...(wanted("fanout") ? await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers) : []),
     // Its own seeded database and API/worker processes; the figures above are not disturbed.
