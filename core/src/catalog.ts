@@ -73,6 +73,7 @@ export function assertCatalogWriter(actor: Actor): void {
 
 // ───────────────────────────── Validation ─────────────────────────────
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const externalIdSchema = z
   .string({ error: "missing" })

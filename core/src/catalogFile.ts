@@ -62,7 +62,7 @@ async function* byteLines(stream: Readable): AsyncGenerator<{ line: number; byte
   let rest = Buffer.alloc(0);
   let line = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let buffer = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+    const buffer = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (let at = buffer.indexOf(10, start); at !== -1; at = buffer.indexOf(10, start)) {
       const end = at > start && buffer[at - 1] === 13 ? at - 1 : at;
@@ -70,9 +70,8 @@ async function* byteLines(stream: Readable): AsyncGenerator<{ line: number; byte
       start = at + 1;
     }
     rest = Buffer.from(buffer.subarray(start));
-    buffer = rest;
   }
-  if (rest.length > 0) yield { line: ++line, bytes: rest[rest.length - 1] === 13 ? rest.subarray(0, -1) : rest };
+  if (rest.length > 0) yield { line: line + 1, bytes: rest[rest.length - 1] === 13 ? rest.subarray(0, -1) : rest };
 }
 
 /**

@@ -200,10 +200,10 @@ describe("upserts keyed by the marketplace's ids", () => {
     expect(archived.data).toMatchObject({ changed: true, cancelledPlacements: 1, business: { externalId: "b-5" } });
     expect(await stack.db.business.findUniqueOrThrow({ where: { externalId: "b-5" } })).toMatchObject({
       status: "ARCHIVED",
-      archivedAt: expect.any(Date),
+      archivedAt: expect.any(Date) as Date,
     });
     const placement = await stack.db.placement.findUniqueOrThrow({ where: { paymentId: queued.id } });
-    expect(placement).toMatchObject({ status: "CANCELLED", endReason: expect.stringMatching(/archived/) });
+    expect(placement).toMatchObject({ status: "CANCELLED", endReason: expect.stringMatching(/archived/) as string });
     expect(await stack.db.payment.count({ where: { id: queued.id } })).toBe(1);
     expect((await stack.db.placement.findUniqueOrThrow({ where: { paymentId: active.id } })).status).toBe("ACTIVE");
     const again = await gql<{ data: { changed: boolean } }>(ARCHIVE, { externalId: "b-5" }, { bearer: catalogToken });
@@ -262,7 +262,7 @@ describe("bulk import", () => {
       expect.objectContaining({
         line: 2,
         externalId: "b-3",
-        reason: expect.stringMatching(/active or queued placement/),
+        reason: expect.stringMatching(/active or queued placement/) as string,
       }),
     ]);
     expect(await stack.db.business.count({ where: { externalId: "i-9" } })).toBe(0);
@@ -280,10 +280,12 @@ describe("bulk import", () => {
       systemActor("test"),
       readCatalogLines(Readable.from([latin1]), "csv"),
     ).catch((error: { report?: { errors: unknown[] } }) => error.report);
-    expect(rejected?.errors).toEqual([{ line: 3, externalId: null, reason: expect.stringMatching(/not valid UTF-8/) }]);
+    expect(rejected?.errors).toEqual([
+      { line: 3, externalId: null, reason: expect.stringMatching(/not valid UTF-8/) as string },
+    ]);
 
     let read = 0;
-    async function* endless() {
+    function* endless() {
       for (let line = 1; ; line++) {
         read++;
         yield { line, fields: row(`cap-${line}`) };
@@ -353,7 +355,7 @@ describe("a charge for a business not in the catalog yet", () => {
       .poll(async () => stack.db.alert.findUnique({ where: { fingerprint: `charge-held:${charge.id}` } }), {
         timeout: 10_000,
       })
-      .toMatchObject({ status: "FIRING", title: expect.stringMatching(/business not in the catalog/) });
+      .toMatchObject({ status: "FIRING", title: expect.stringMatching(/business not in the catalog/) as string });
 
     const arrived = await gql<{ data: { releasedCharges: number } }>(
       UPSERT_BUSINESS,
