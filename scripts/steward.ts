@@ -11,6 +11,7 @@ interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   // Lazily imported: a command loads only what it needs.
   "create-admin": () => import("./steward/create-admin.ts"),
+  import: () => import("./steward/import.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);

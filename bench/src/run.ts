@@ -2,6 +2,7 @@
 import { cpus, totalmem } from "node:os";
 import { createPrismaClient } from "@steward/db/client";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
+import { benchCatalog } from "./catalog.ts";
 import { benchFanout } from "./fanout.ts";
 import { benchFloor } from "./floor.ts";
 import { benchLoad } from "./load.ts";
@@ -31,6 +32,7 @@ const scales = {
     reconciliation: [10_000],
     floor: { reviews: 10_000, seconds: 1, rounds: 3, connections: 32 },
     retentionJobRuns: 100_000,
+    catalog: 10_000,
   },
   full: {
     reviews: 1_000_000,
@@ -51,9 +53,10 @@ const scales = {
     reconciliation: [100_000, 1_000_000],
     floor: { reviews: 100_000, seconds: 10, rounds: 3, connections: 32 },
     retentionJobRuns: 1_000_000,
+    catalog: 100_000,
   },
 } as const;
-// `--only overview` (or webhooks, reviews, placements, reconciliation, retention, fanout, load, floor) runs one benchmark.
+// `--only overview` (or webhooks, reviews, placements, reconciliation, retention, catalog, fanout, load, floor) runs one benchmark.
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const wanted = (name: string) => only === undefined || only === name;
 
@@ -71,6 +74,7 @@ try {
     ...(wanted("reviews") ? await benchReviews(db, url.toString(), scales[scaleArg]) : []),
     ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
     ...(wanted("reconciliation") ? await benchReconciliation(db, url.toString(), scales[scaleArg].reconciliation) : []),
+    ...(wanted("catalog") ? await benchCatalog(db, url.toString(), scales[scaleArg].catalog) : []),
     ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
     // Each hot operation beside a bare Yoga + Pothos + pg server (floor.ts), pinned cores, closed loop.
     ...(wanted("floor") ? await benchFloor(db, url.toString(), scales[scaleArg].floor) : []),

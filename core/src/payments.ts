@@ -12,6 +12,8 @@ import type { Db, DbTx, Payment, PaymentStatus, Placement, Prisma } from "@stewa
 import type { Redis } from "ioredis";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import { clearAlert, raiseAlert } from "./alerts.ts";
+import { formatMoney } from "./email/format.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
@@ -138,37 +140,91 @@ export function paymentStatusOf(charge: Pick<Stripe.Charge, "status" | "refunded
 // A payment only moves forward: PENDING → SUCCEEDED/FAILED → PARTIALLY_REFUNDED → REFUNDED.
 const RANK: Record<PaymentStatus, number> = { PENDING: 0, FAILED: 1, SUCCEEDED: 1, PARTIALLY_REFUNDED: 2, REFUNDED: 3 };
 
+/** Why a charge was recorded (or kept) without buying a placement. */
+export type ChargeHold =
+  { reason: "BUSINESS_UNKNOWN"; businessRef: string; detail: string } | { reason: "PRICE_MISMATCH"; detail: string };
+
 export interface ChargeSync {
   payment: Payment | null;
   created: boolean;
   statusChanged: boolean;
   placement: Placement | null;
+  /** Set while the charge waits: for its business (no payment yet) or for an operator's review. */
+  hold: ChargeHold | null;
   /** What happened, for the job summary. */
   note: string;
+}
+
+/** The business a charge names: the marketplace's own id (catalog externalId) first, else ours. */
+async function chargeBusiness(tx: DbTx, ref: string): Promise<{ id: string; regionId: string } | null> {
+  const select = { id: true, regionId: true } as const;
+  return (
+    (await tx.business.findUnique({ where: { externalId: ref }, select })) ??
+    (UUID.test(ref) ? await tx.business.findUnique({ where: { id: ref }, select }) : null)
+  );
+}
+
+/** The hold of a recorded payment still waiting for an operator (null once accepted or refunded). */
+export function openHold(payment: Pick<Payment, "holdReason" | "holdResolution" | "holdDetail">): ChargeHold | null {
+  if (payment.holdReason !== "PRICE_MISMATCH" || payment.holdResolution !== null) return null;
+  return { reason: "PRICE_MISMATCH", detail: payment.holdDetail ?? "" };
 }
 
 /**
  * Makes our payment (and its placement) match a charge fetched from Stripe, inside the caller's
  * transaction. Idempotent: the unique charge id and placePurchase's per-payment idempotency make
  * a replay a no-op. Charges without placement metadata are not ours to record.
+ *
+ * A charge naming a business the catalog does not have yet records nothing and returns a
+ * BUSINESS_UNKNOWN hold (the caller keeps the event HELD until the business arrives). A charge
+ * whose amount or currency is not its region's placement price is recorded with a PRICE_MISMATCH
+ * hold and buys no placement until an operator accepts it (holds.ts).
  */
 export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor): Promise<ChargeSync> {
-  const businessId = charge.metadata?.[METADATA_BUSINESS];
-  if (!businessId) {
-    return { payment: null, created: false, statusChanged: false, placement: null, note: "not a placement charge" };
+  const businessRef = charge.metadata?.[METADATA_BUSINESS]?.trim();
+  if (!businessRef) {
+    return {
+      payment: null,
+      created: false,
+      statusChanged: false,
+      placement: null,
+      hold: null,
+      note: "not a placement charge",
+    };
   }
-  if (!UUID.test(businessId)) throw new StripeEventUnprocessableError(`Charge ${charge.id}: business_id is not an id`);
-  const business = await tx.business.findUnique({ where: { id: businessId }, select: { id: true, regionId: true } });
-  if (!business) throw new StripeEventUnprocessableError(`Charge ${charge.id}: business ${businessId} does not exist`);
+  if (businessRef.length > 200)
+    throw new StripeEventUnprocessableError(`Charge ${charge.id}: business_id is longer than 200 characters`);
+  const business = await chargeBusiness(tx, businessRef);
+  if (!business) {
+    const detail = `Charge ${charge.id} names business ${businessRef}, which is not in the catalog yet; it is processed when the business arrives`;
+    return {
+      payment: null,
+      created: false,
+      statusChanged: false,
+      placement: null,
+      hold: { reason: "BUSINESS_UNKNOWN", businessRef, detail },
+      note: `held: business ${businessRef} is not in the catalog yet`,
+    };
+  }
   const regionMeta = charge.metadata?.[METADATA_REGION];
   let regionId = business.regionId;
   if (regionMeta) {
-    const region = UUID.test(regionMeta)
-      ? await tx.region.findUnique({ where: { id: regionMeta }, select: { id: true } })
-      : await tx.region.findUnique({ where: { slug: regionMeta }, select: { id: true } });
+    const region =
+      (UUID.test(regionMeta)
+        ? await tx.region.findUnique({ where: { id: regionMeta }, select: { id: true } })
+        : null) ??
+      (await tx.region.findUnique({ where: { externalId: regionMeta }, select: { id: true } })) ??
+      (await tx.region.findUnique({ where: { slug: regionMeta }, select: { id: true } }));
     if (!region) throw new StripeEventUnprocessableError(`Charge ${charge.id}: region ${regionMeta} does not exist`);
     regionId = region.id;
   }
+  const price = await tx.region.findUniqueOrThrow({
+    where: { id: regionId },
+    select: { name: true, placementPriceCents: true, placementCurrency: true },
+  });
+  const currency = charge.currency.toLowerCase();
+  const priced = charge.amount === price.placementPriceCents && currency === price.placementCurrency.toLowerCase();
+  const purchasedAt = new Date(charge.created * 1000);
 
   const status = paymentStatusOf(charge);
   const inserted = await tx.payment.createMany({
@@ -178,9 +234,17 @@ export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor):
         businessId: business.id,
         amountCents: charge.amount,
         refundedCents: charge.amount_refunded,
-        currency: charge.currency.toLowerCase(),
+        currency,
         status,
-        purchasedAt: new Date(charge.created * 1000),
+        purchasedAt,
+        ...(priced
+          ? {}
+          : {
+              holdReason: "PRICE_MISMATCH" as const,
+              holdDetail: `Paid ${formatMoney(charge.amount, currency)}; a placement in ${price.name} costs ${formatMoney(price.placementPriceCents, price.placementCurrency)}`,
+              heldAt: new Date(),
+              heldRegionId: regionId,
+            }),
       },
     ],
     skipDuplicates: true,
@@ -206,20 +270,23 @@ export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor):
     });
   }
 
+  // A held payment buys nothing until an operator accepts it (then with the region it was for).
+  const mayPlace = payment.holdReason === null || payment.holdResolution === "ACCEPTED";
   let placement: Placement | null = null;
-  if (payment.status === "SUCCEEDED" || payment.status === "PARTIALLY_REFUNDED") {
+  if ((payment.status === "SUCCEEDED" || payment.status === "PARTIALLY_REFUNDED") && mayPlace) {
     placement = await placePurchase(tx, {
       businessId: payment.businessId,
-      regionId,
+      regionId: payment.heldRegionId ?? regionId,
       paymentId: payment.id,
       purchasedAt: payment.purchasedAt,
     });
   } else if (payment.status === "REFUNDED") {
     placement = (await releaseForRefund(tx, payment.id)).placement;
   }
+  const hold = payment.status === "SUCCEEDED" ? openHold(payment) : null;
   if (created) {
     await recordAudit(tx, actor, {
-      action: "payment.recorded",
+      action: hold ? "payment.held" : "payment.recorded",
       targetType: "Payment",
       targetId: payment.id,
       after: {
@@ -229,15 +296,42 @@ export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor):
         status: payment.status,
         placementId: placement?.id ?? null,
         placementStatus: placement?.status ?? null,
+        holdReason: payment.holdReason,
       },
+      ...(hold ? { reason: hold.detail } : {}),
     });
   }
   const note = created
-    ? `recorded payment ${payment.status.toLowerCase()}${placement ? `, placement ${placement.status.toLowerCase()}` : ""}`
+    ? `recorded payment ${payment.status.toLowerCase()}${placement ? `, placement ${placement.status.toLowerCase()}` : ""}${hold ? `, held for review (${hold.reason})` : ""}`
     : statusChanged
       ? `payment now ${payment.status.toLowerCase()}`
       : "payment already up to date";
-  return { payment, created, statusChanged, placement, note };
+  return { payment, created, statusChanged, placement, hold, note };
+}
+
+/** One alert per held charge: raised while it waits, resolved once it is dealt with. */
+export function heldChargeFingerprint(stripeChargeId: string): string {
+  return `charge-held:${stripeChargeId}`;
+}
+
+export const HELD_CHARGE_RULE = "payments.charge_held";
+
+/** Raises (or updates) the held charge's alert; outside any transaction (raiseAlert has its own). */
+export async function alertHeldCharge(db: Db, stripeChargeId: string, hold: ChargeHold): Promise<void> {
+  await raiseAlert(db, {
+    fingerprint: heldChargeFingerprint(stripeChargeId),
+    ruleKey: HELD_CHARGE_RULE,
+    severity: "YELLOW",
+    title:
+      hold.reason === "PRICE_MISMATCH"
+        ? `Charge ${stripeChargeId} held: price mismatch`
+        : `Charge ${stripeChargeId} held: business not in the catalog`,
+    detail:
+      hold.reason === "PRICE_MISMATCH"
+        ? `${hold.detail}. No placement was bought: accept or refund it on the Placements page.`
+        : hold.detail,
+    labels: { stripeChargeId, reason: hold.reason },
+  });
 }
 
 // ───────────────────────────── Processing a stored event ─────────────────────────────
@@ -277,12 +371,20 @@ export async function processStripeEvent(db: Db, stripe: Stripe, eventId: string
       const chargeId = typeof refund.charge === "string" ? refund.charge : (refund.charge?.id ?? null);
       if (chargeId) charge = await stripe.charges.retrieve(chargeId);
     }
-    return await db.$transaction(async (tx) => {
+    const result = await db.$transaction(async (tx) => {
       const sync = charge ? await syncCharge(tx, charge, actor) : null;
       const outcome = sync ? sync.note : `ignored (${event.type} is not handled)`;
+      const waiting = sync?.hold?.reason === "BUSINESS_UNKNOWN" ? sync.hold : null;
       await tx.stripeWebhookEvent.update({
         where: { id: eventId },
-        data: { status: "PROCESSED", processedAt: new Date(), lastError: null },
+        data: waiting
+          ? {
+              status: "HELD",
+              heldReason: "BUSINESS_UNKNOWN",
+              heldBusinessRef: waiting.businessRef,
+              lastError: waiting.detail,
+            }
+          : { status: "PROCESSED", processedAt: new Date(), lastError: null },
       });
       await recordAudit(tx, actor, {
         action: "stripe.webhook_processed",
@@ -296,6 +398,7 @@ export async function processStripeEvent(db: Db, stripe: Stripe, eventId: string
         },
       });
       return {
+        hold: sync?.hold ?? null,
         summary: `${event.type} ${event.objectId ?? ""}: ${outcome}`,
         changes: {
           eventId,
@@ -303,9 +406,20 @@ export async function processStripeEvent(db: Db, stripe: Stripe, eventId: string
           paymentId: sync?.payment?.id ?? null,
           created: sync?.created ?? false,
           placementStatus: sync?.placement?.status ?? null,
+          holdReason: sync?.hold?.reason ?? null,
         },
       };
     });
+    // Alerts after commit (their own transaction); a failure here must not undo the payment.
+    if (charge) {
+      const fingerprint = heldChargeFingerprint(charge.id);
+      if (result.hold) await alertHeldCharge(db, charge.id, result.hold).catch(() => undefined);
+      else if (event.heldReason)
+        await clearAlert(db, fingerprint, "The business joined the catalog; the charge was processed", actor).catch(
+          () => undefined,
+        );
+    }
+    return { summary: result.summary, changes: result.changes };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await db.stripeWebhookEvent.updateMany({

@@ -29,6 +29,8 @@ export const apiTokenScopes = [
   "alerts:read",
   "alerts:write",
   "metrics:read",
+  // The marketplace keeps its catalog (regions, businesses) in Steward.
+  "catalog:write",
 ] as const;
 export type ApiTokenScope = (typeof apiTokenScopes)[number];
 

@@ -878,6 +878,12 @@ async function applyFix(
       // The webhook's own path: the payment (and placement, or its release) as Stripe has it now.
       if (!charge) throw new Error("unreachable: checked before");
       const sync = await syncCharge(tx, charge, actor);
+      if (sync.hold?.reason === "BUSINESS_UNKNOWN")
+        throw new FixNotApplicableError(
+          discrepancy.kind,
+          action,
+          `${sync.hold.detail}: add the business to the catalog first`,
+        );
       return { paymentId: sync.payment?.id ?? null, placementStatus: sync.placement?.status ?? null };
     }
     case "MARK_FAILED": {

@@ -13,6 +13,10 @@ export const DEMO_OPERATORS = [
   { email: "viewer@steward.test", name: "Vic Viewer", role: "VIEWER" },
 ] as const;
 
+/** A featured placement's price in every demo region; the seeded charges pay exactly this. */
+export const DEMO_PRICE_CENTS = 2200;
+export const DEMO_CURRENCY = "aud";
+
 const REGIONS = [
   ["melbourne", "City of Melbourne"],
   ["yarra", "City of Yarra"],
@@ -83,8 +87,20 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
   }
 
   const regions: { id: string; name: string }[] = [];
+  // The marketplace's region ids are the slugs here; every demo charge pays this price.
   for (const [slug, name] of REGIONS)
-    regions.push(await db.region.create({ data: { slug, name, featuredSlots: DEMO_SLOTS[slug] ?? 5 } }));
+    regions.push(
+      await db.region.create({
+        data: {
+          slug,
+          name,
+          featuredSlots: DEMO_SLOTS[slug] ?? 5,
+          externalId: slug,
+          placementPriceCents: DEMO_PRICE_CENTS,
+          placementCurrency: DEMO_CURRENCY,
+        },
+      }),
+    );
 
   const businesses: { id: string }[] = [];
   for (let index = 0; index < 60; index++) {
@@ -94,6 +110,7 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
       await db.business.create({
         data: {
           regionId: region.id,
+          externalId: `biz-${index + 1}`,
           name,
           email: `owner${index + 1}@trainers.example`,
           createdAt: hoursAgo(24 * (400 - index * 5)),
@@ -176,8 +193,8 @@ async function seedPayments(db: Db, businesses: readonly { id: string }[], now: 
         data: {
           stripeChargeId: demoChargeId(index),
           businessId: business.id,
-          amountCents: 2200,
-          currency: "aud",
+          amountCents: DEMO_PRICE_CENTS,
+          currency: DEMO_CURRENCY,
           status: "SUCCEEDED",
           purchasedAt,
           createdAt: purchasedAt,
@@ -269,8 +286,8 @@ export async function seedMissedChargeInStripeSandbox(db: Db, sandboxUrl: string
       emitEvents: false,
       charges: [
         {
-          amount: 2200,
-          currency: "aud",
+          amount: DEMO_PRICE_CENTS,
+          currency: DEMO_CURRENCY,
           created: Math.floor(Date.now() / 1000) - 2 * 86_400,
           metadata: { business_id: business.id, region_id: business.regionId },
         },

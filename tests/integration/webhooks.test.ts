@@ -284,7 +284,7 @@ describe("failures", () => {
     expect((await paymentFor(charge.id))?.status).toBe("SUCCEEDED");
   });
 
-  it("marks an event naming an unknown business FAILED without endless retries", async () => {
+  it("holds an event naming a business not in the catalog yet, without retries or a payment", async () => {
     const charge = await stack.stripe.charges.create({
       amount: 2200,
       currency: "aud",
@@ -296,9 +296,13 @@ describe("failures", () => {
       .poll(async () => (await stack.db.stripeWebhookEvent.findUnique({ where: { id: event.id } }))?.status, {
         timeout: 15_000,
       })
-      .toBe("FAILED");
+      .toBe("HELD");
     const row = await stack.db.stripeWebhookEvent.findUniqueOrThrow({ where: { id: event.id } });
-    expect(row.lastError).toMatch(/business 0190f0c0-0000-7000-8000-000000000000 does not exist/);
+    expect(row).toMatchObject({
+      heldReason: "BUSINESS_UNKNOWN",
+      heldBusinessRef: "0190f0c0-0000-7000-8000-000000000000",
+    });
+    expect(row.lastError).toMatch(/business 0190f0c0-0000-7000-8000-000000000000, which is not in the catalog yet/);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect((await stack.db.stripeWebhookEvent.findUniqueOrThrow({ where: { id: event.id } })).attempts).toBe(1);
     expect(await paymentFor(charge.id)).toBeNull();

@@ -47,6 +47,19 @@ export function stripeEventJobFor(eventId: string): QueuedJob {
   };
 }
 
+/**
+ * A HELD event whose business has just joined the catalog. Its first job completed (holding it)
+ * and Redis keeps completed ids for days, so this run needs an id of its own; one is enough, as a
+ * business never leaves the catalog once in it (archiving keeps it).
+ */
+export function releasedStripeEventJobFor(eventId: string): QueuedJob {
+  return {
+    name: "stripe-event",
+    data: { trigger: "SCHEDULE", payload: { eventId } },
+    opts: { jobId: `stripe-event-${eventId}-released` },
+  };
+}
+
 export function scoreReviewJobFor(reviewId: string): QueuedJob {
   return {
     name: "score-review",

@@ -6,7 +6,7 @@ import { QueuePositionType } from "./placements.ts";
 import { BusinessNode } from "./reviews.ts";
 
 const BusinessStatusEnum = builder.enumType("BusinessStatus", {
-  values: ["ACTIVE", "FLAGGED_FOR_REVIEW", "SUSPENDED"] as const,
+  values: ["ACTIVE", "FLAGGED_FOR_REVIEW", "SUSPENDED", "ARCHIVED"] as const,
 });
 
 const HISTORY_LIMIT = 100;

@@ -17,5 +17,6 @@ import "./businesses.ts";
 import "./incidents.ts";
 import "./operators.ts";
 import "./nodes.ts";
+import "./catalog.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -25,7 +25,7 @@ const RefundRequestStatusEnum = builder.enumType("RefundRequestStatus", {
   values: ["PENDING", "PROCESSING", "APPROVED", "DENIED", "FAILED"] as const,
 });
 const WebhookEventStatusEnum = builder.enumType("WebhookEventStatus", {
-  values: ["RECEIVED", "PROCESSED", "FAILED"] as const,
+  values: ["RECEIVED", "PROCESSED", "FAILED", "HELD"] as const,
 });
 
 // ───────────────────────────── Errors ─────────────────────────────

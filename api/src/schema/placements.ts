@@ -6,7 +6,7 @@ import { commonMutationErrors } from "./errors.ts";
 import { BusinessNode } from "./reviews.ts";
 
 const PlacementStatusEnum = builder.enumType("PlacementStatus", {
-  values: ["QUEUED", "ACTIVE", "EXPIRED", "REFUNDED"] as const,
+  values: ["QUEUED", "ACTIVE", "EXPIRED", "REFUNDED", "CANCELLED"] as const,
 });
 
 builder.prismaObject("Placement", {

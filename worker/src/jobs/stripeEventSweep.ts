@@ -3,7 +3,7 @@
 // its enqueue) are queued again under the webhook's own job id, so a job still queued is not doubled.
 import { STRIPE_EVENT_SWEEP_GRACE_MS, sweepPendingStripeEvents } from "@steward/core/payments";
 import { z } from "zod";
-import { defaultJobOptions, stripeEventJobFor } from "../queue.ts";
+import { defaultJobOptions, releasedStripeEventJobFor, stripeEventJobFor } from "../queue.ts";
 import { defineJob } from "./definition.ts";
 
 export const stripeEventSweepJob = defineJob({
@@ -15,7 +15,20 @@ export const stripeEventSweepJob = defineJob({
   async handler({ db, queue }) {
     const swept = await sweepPendingStripeEvents(
       db,
-      async (ids) => void (await queue.addBulk(ids.map(stripeEventJobFor))),
+      async (ids) => {
+        // Events once held for their business run under the id their release used.
+        const released = new Set(
+          (
+            await db.stripeWebhookEvent.findMany({
+              where: { id: { in: [...ids] }, heldReason: { not: null } },
+              select: { id: true },
+            })
+          ).map((event) => event.id),
+        );
+        await queue.addBulk(
+          ids.map((id) => (released.has(id) ? releasedStripeEventJobFor(id) : stripeEventJobFor(id))),
+        );
+      },
       {
         olderThanMs: STRIPE_EVENT_SWEEP_GRACE_MS,
         maxAttempts: defaultJobOptions.attempts ?? 1,

@@ -65,6 +65,7 @@ export const scopeChoices: { value: Scope; label: string }[] = [
   { value: "ALERTS_READ", label: "alerts:read" },
   { value: "ALERTS_WRITE", label: "alerts:write" },
   { value: "METRICS_READ", label: "metrics:read (also GET /metrics)" },
+  { value: "CATALOG_WRITE", label: "catalog:write" },
 ];
 
 export class ApiTokens {
