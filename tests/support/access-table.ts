@@ -211,12 +211,18 @@ export const typeAccess: Record<string, TypeRule> = {
   ApiToken: { roles: "admin" },
   AuditEvent: { roles: "operator" },
   Backup: viewer,
+  BusinessUpsertResult: "parent",
+  CatalogImportReport: "parent",
+  CatalogLineError: "parent",
+  RegionUpsertResult: "parent",
   BulkReviewDecisionOutcome: "parent",
   BulkReviewDecisionPreview: "parent",
   Business: {
     roles: "viewer",
     tokens: ["read"],
     fields: {
+      externalId: "type",
+      archivedAt: operatorsOnly,
       id: "type",
       name: "type",
       region: "type",
@@ -366,6 +372,11 @@ export const typeAccess: Record<string, TypeRule> = {
     roles: "viewer",
     tokens: ["refunds:write"],
     fields: {
+      holdReason: "type",
+      holdDetail: "type",
+      heldAt: "type",
+      holdResolution: "type",
+      holdResolvedAt: "type",
       id: "type",
       stripeChargeId: "type",
       business: "type",
@@ -398,6 +409,7 @@ export const typeAccess: Record<string, TypeRule> = {
     roles: "viewer",
     tokens: ["read"],
     fields: {
+      endReason: "type",
       id: "type",
       business: "type",
       status: "type",
@@ -453,6 +465,9 @@ export const typeAccess: Record<string, TypeRule> = {
     roles: "viewer",
     tokens: ["read"],
     fields: {
+      externalId: "type",
+      placementPriceCents: "type",
+      placementCurrency: "type",
       id: "type",
       slug: "type",
       name: "type",
