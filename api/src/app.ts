@@ -194,7 +194,8 @@ export function buildApp(env: Env, logger: Logger): App {
       res.setHeader("www-authenticate", 'Bearer realm="metrics"');
       return sendJson(res, 401, { error: "An API token with the metrics:read scope is required" });
     }
-    if (!tokenHasScope(actor, "metrics:read")) return sendJson(res, 403, { error: "This token lacks the metrics:read scope" });
+    if (!tokenHasScope(actor, "metrics:read"))
+      return sendJson(res, 403, { error: "This token lacks the metrics:read scope" });
     const { contentType, body } = await metrics.render();
     res.writeHead(200, { "content-type": contentType });
     res.end(body);

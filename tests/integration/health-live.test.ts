@@ -27,7 +27,11 @@ beforeAll(async () => {
   await createOperator(api.database.db, "VIEWER", "vic@test.example");
   const admin = await createOperator(api.database.db, "ADMIN", "ada@test.example");
   metricsToken = (
-    await createApiToken(api.database.db, { kind: "OPERATOR", ...admin }, { name: "prometheus", scopes: ["metrics:read"] })
+    await createApiToken(
+      api.database.db,
+      { kind: "OPERATOR", ...admin },
+      { name: "prometheus", scopes: ["metrics:read"] },
+    )
   ).token;
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
   worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog);

@@ -22,7 +22,11 @@ beforeAll(async () => {
   redis = new Redis(api.env.REDIS_URL, { maxRetriesPerRequest: null });
   const admin = await createOperator(api.database.db, "ADMIN", "ada@test.example");
   metricsToken = (
-    await createApiToken(api.database.db, { kind: "OPERATOR", ...admin }, { name: "prometheus", scopes: ["metrics:read"] })
+    await createApiToken(
+      api.database.db,
+      { kind: "OPERATOR", ...admin },
+      { name: "prometheus", scopes: ["metrics:read"] },
+    )
   ).token;
 });
 afterAll(async () => {
