@@ -17,12 +17,12 @@ import { dashboardOperations } from "../support/dashboard-documents.ts";
  * |-------------------------------------------|--------|------------|-------------------------------------------------------|
  * | `{ __typename }` (the session alone)      | cookie | 1          | session 1 (Session ⋈ Operator, only the actor's columns) |
  * | Me                                        | cookie | 2          | session 1, operator 1                                 |
- * | Reviews, first page of 50                 | cookie | 2          | session 1, the page with its relations 1 (joined)     |
- * | Reviews, page after a cursor              | cookie | 3          | session 1, cursor row 1, the page 1                   |
- * | ReviewQueueStats                          | cookie | 5          | session 1, counts 4                                   |
+ * | Reviews, first page of 50                 | cookie | 3          | session 1, the page with its relations 1, count 1     |
+ * | Reviews, page after a cursor              | cookie | 4          | session 1, cursor row 1, the page 1, count 1          |
+ * | ReviewQueueStats                          | cookie | 6          | session 1, counts 4, suggestion overrides 1           |
  * | BulkApprovableCount                       | cookie | 2          | session 1, count 1                                    |
  * | RefundRequests, 50 pending                | cookie | 2          | session 1, rows with payment/decidedBy/business 1     |
- * | Overview                                  | cookie | 7          | session 1, the overview's reads 6                 |
+ * | Overview                                  | cookie | 8          | session 1, the overview's reads 6, jobs due 1        |
  * | publishedReviews, 50 (integration)        | bearer | 2          | token 1, rows with their business 1                   |
  * | submitReview                              | bearer | 6          | token 1, BEGIN, business, review, audit, COMMIT       |
  * | queuePosition                             | bearer | 3          | token 1, business 1, placements 1                     |
@@ -30,17 +30,20 @@ import { dashboardOperations } from "../support/dashboard-documents.ts";
  * Pages read their relations in the same statement (Prisma's relationJoins, prisma/schema.prisma):
  * before it, the first Reviews page took 9 statements, RefundRequests 6, publishedReviews 3.
  *
+ * The Reviews page's count ("Showing 50 of 120"), the queue stats' suggestion overrides and the
+ * overview's jobs due each added one statement when they came (issue 18).
+ *
  * Lower a ceiling when a change sends fewer statements; raising one needs a reason in review.
  */
 const CEILINGS = {
   "{ __typename }": 1,
   Me: 2,
-  "Reviews (first page)": 2,
-  "Reviews (after a cursor)": 3,
-  ReviewQueueStats: 5,
+  "Reviews (first page)": 3,
+  "Reviews (after a cursor)": 4,
+  ReviewQueueStats: 6,
   BulkApprovableCount: 2,
   RefundRequests: 2,
-  Overview: 7,
+  Overview: 8,
   publishedReviews: 2,
   submitReview: 6,
   queuePosition: 3,

@@ -201,6 +201,8 @@ builder.mutationFields((t) => ({
         ConflictError,
         AdminAlreadyExistsError,
       ],
+      // The answer shows the new operator to the holder of the link, as login's shows the one signing in.
+      dataField: { grantScopes: ["signingIn"] },
     },
     args: {
       token: t.arg.string({ validate: linkToken }),
