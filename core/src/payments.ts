@@ -18,12 +18,12 @@ import { DomainError, NotFoundError } from "./errors.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
-import { storableJson, storableText } from "./text.ts";
+import { isStorableText, storableJson, storableText } from "./text.ts";
 import { countDelivery, type RejectionKind, rejectionKindOf } from "./webhookDeliveries.ts";
 import { z } from "zod";
 
-/** A JSON text that may hold NUL or a surrogate escape (or raw unstorable text): parsed and escaped before storing. */
-const MAYBE_UNSTORABLE_JSON = /\\u0000|\\u[dD][89abAB]|\u0000|[\ud800-\udfff]/;
+/** JSON escapes of what PostgreSQL cannot store (NUL, a surrogate): such a body is parsed and escaped first. */
+const UNSTORABLE_JSON_ESCAPE = /\\u0000|\\u[dD][89abAB]/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -113,7 +113,8 @@ export async function receiveStripeWebhook(
   // cannot store, in text or as jsonb escapes) are kept as visible escapes, and the event is stored
   // rather than retried for days. The common body has none and goes in as it came.
   const raw = delivery.rawBody.toString("utf8");
-  const payload = MAYBE_UNSTORABLE_JSON.test(raw) ? JSON.stringify(storableJson(JSON.parse(raw))) : raw;
+  const payload =
+    UNSTORABLE_JSON_ESCAPE.test(raw) || !isStorableText(raw) ? JSON.stringify(storableJson(JSON.parse(raw))) : raw;
   const eventId = storableText(event.id);
   const objectId = typeof object.id === "string" ? storableText(object.id) : null;
   // One plain statement: this runs for every delivery, and Prisma's createMany cost the endpoint
