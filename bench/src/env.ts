@@ -8,4 +8,6 @@
 export const BENCH_RATE_LIMITS = {
   RATE_LIMIT_PER_ADDRESS: "1000000000",
   RATE_LIMIT_PER_TOKEN: "1000000000",
+  // The Stripe webhook endpoint has its own per-address limit (one Stripe, many events).
+  STRIPE_WEBHOOKS_PER_ADDRESS: "1000000000",
 } as const;
