@@ -1,6 +1,8 @@
 // `npm run demo`: the whole product on this machine with seeded demo data.
 // Starts what is missing (PostgreSQL, Redis), migrates, seeds, builds the dashboard, then runs
 // the sandbox services, the API (serving the dashboard) and the worker until Ctrl-C.
+// Run through scripts/bootstrap.mjs (`npm run …`), which generates the Prisma client this imports
+// in a process of its own first: on a fresh clone it does not exist yet.
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
 import {

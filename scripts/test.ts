@@ -1,5 +1,7 @@
 // `npm test`: the whole suite. Unit and integration tests (Vitest, real PostgreSQL and Redis),
 // then end-to-end tests in headless Chromium (Playwright) against the whole stack started here.
+// Run through scripts/bootstrap.mjs (`npm run …`), which generates the Prisma client this imports
+// in a process of its own first: on a fresh clone it does not exist yet.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";

@@ -7,6 +7,7 @@ import { createApiToken } from "@steward/core/apiTokens";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../../prisma/src/seed.ts";
+import { PUBLISHED_REVIEWS, SUBMIT_REVIEW } from "../../bench/src/integration-documents.ts";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { dashboardOperations } from "../support/dashboard-documents.ts";
 
@@ -83,19 +84,6 @@ const documentOf = (name: string) => {
   return source;
 };
 
-const PUBLISHED_REVIEWS = `query PublishedReviews($businessId: ID!, $first: Int!, $after: String) {
-  publishedReviews(businessId: $businessId, first: $first, after: $after) {
-    edges { node { id rating body createdAt business { id name } } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-const SUBMIT_REVIEW = `mutation SubmitReview($businessId: ID!, $rating: Int!, $body: String!) {
-  submitReview(businessId: $businessId, rating: $rating, body: $body) {
-    __typename
-    ... on MutationSubmitReviewSuccess { data { id status } }
-    ... on Error { message }
-  }
-}`;
 const QUEUE_POSITION = `query QueuePosition($businessId: ID!) {
   queuePosition(businessId: $businessId) {
     __typename
