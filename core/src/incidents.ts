@@ -466,7 +466,10 @@ export async function incidentSummaryMarkdown(db: Db, incidentId: string, now = 
   requireId("Incident", incidentId);
   const incident = await db.incident.findUnique({
     where: { id: incidentId },
-    include: { alerts: { orderBy: { firstSeenAt: "asc" } }, communications: { orderBy: { createdAt: "asc" } } },
+    include: {
+      alerts: { orderBy: { firstSeenAt: "asc" } },
+      communications: { orderBy: { createdAt: "asc" }, include: { business: { select: { name: true } } } },
+    },
   });
   if (!incident) throw new NotFoundError("Incident", incidentId);
   const timeline = await incidentTimeline(db, incidentId);
@@ -478,14 +481,6 @@ export async function incidentSummaryMarkdown(db: Db, incidentId: string, now = 
     .sort((a, b) => a.getTime() - b.getTime())[0];
   const seconds = (at: Date | null | undefined) =>
     at ? Math.max(0, Math.round((at.getTime() - firstSeen.getTime()) / 1000)) : null;
-  const businessNames = new Map(
-    (
-      await db.business.findMany({
-        where: { id: { in: incident.communications.map((communication) => communication.businessId) } },
-        select: { id: true, name: true },
-      })
-    ).map((business) => [business.id, business.name]),
-  );
   const lines = [
     `# Incident: ${markdownLine(incident.title)}`,
     "",
@@ -527,7 +522,7 @@ export async function incidentSummaryMarkdown(db: Db, incidentId: string, now = 
     ...(incident.communications.length
       ? incident.communications.map(
           (communication) =>
-            `- ${communication.createdAt.toISOString()} — ${communication.template} to ${markdownLine(businessNames.get(communication.businessId) ?? communication.businessId)}`,
+            `- ${communication.createdAt.toISOString()} — ${communication.template} to ${markdownLine(communication.business.name)}`,
         )
       : ["_None sent._"]),
     "",

@@ -148,12 +148,7 @@ builder.prismaObject("IncidentCommunication", {
         return template;
       },
     }),
-    business: t.field({
-      type: BusinessNode,
-      nullable: true,
-      select: { businessId: true },
-      resolve: (row, _args, { db }) => db.business.findUnique({ where: { id: row.businessId } }),
-    }),
+    business: t.relation("business"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
