@@ -12,6 +12,7 @@ import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { AlertChangedEvent, EventBus } from "./events.ts";
+import { isUuid } from "./ids.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 
@@ -298,8 +299,6 @@ async function lockedAlert(tx: DbTx, alertId: string): Promise<Alert> {
   if (alert.status === "RESOLVED") throw new AlertResolvedError(alert.resolvedAt ?? alert.lastSeenAt);
   return alert;
 }
-
-const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 function requireAlertId(alertId: string): void {
   if (!isUuid(alertId)) throw new NotFoundError("Alert", alertId);

@@ -24,6 +24,7 @@ import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
 import { readWindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
+import { SEVERITY_RANK, worst } from "./severity.ts";
 import type { Stripe } from "./stripe.ts";
 import { deliveriesSince } from "./webhookDeliveries.ts";
 
@@ -40,13 +41,6 @@ export interface HealthDeps {
   stripe: Stripe;
   events?: EventBus;
   env: Pick<Env, "AI_MODE" | "AI_PROVIDER_URL" | "AI_TIMEOUT_MS" | "REDIS_PREFIX">;
-}
-
-const severityRank: Record<Severity, number> = { GREEN: 0, YELLOW: 1, RED: 2 };
-export function worst(severities: Iterable<Severity>): Severity {
-  let result: Severity = "GREEN";
-  for (const severity of severities) if (severityRank[severity] > severityRank[result]) result = severity;
-  return result;
 }
 
 // ───────────────────────────── Probes ─────────────────────────────
@@ -497,7 +491,7 @@ export async function healthHistory(
     const bucket = points.slice(start, start + size);
     // The bucket's worst moment stays visible: an outage never disappears from a weekly chart.
     const pick = bucket.reduce((a, b) => {
-      const bySeverity = severityRank[b.status] - severityRank[a.status];
+      const bySeverity = SEVERITY_RANK[b.status] - SEVERITY_RANK[a.status];
       if (bySeverity !== 0) return bySeverity > 0 ? b : a;
       return (b.value ?? -Infinity) > (a.value ?? -Infinity) ? b : a;
     });

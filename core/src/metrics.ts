@@ -30,6 +30,7 @@ import {
   startOfPreviousMonth,
   startOfWeek,
 } from "./calendar.ts";
+import { clock } from "./clock.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
 import { type HealthState, healthStates, refundRateOverWindow } from "./health.ts";
@@ -356,7 +357,7 @@ export async function rollupMetrics(
   deps: MetricsDeps,
   options: { ifOlderThanMs?: number } = {},
 ): Promise<RollupResult> {
-  const now = deps.now?.() ?? new Date();
+  const now = clock(deps);
   const { timeZone } = deps.settings;
   const result = await deps.db.$transaction(
     async (tx) => {
@@ -392,7 +393,7 @@ export async function rollupMetrics(
 
 /** The stored metrics, recomputed first when older than METRICS_MAX_AGE_SECONDS (or missing). */
 export async function currentMetrics(deps: MetricsDeps): Promise<Metrics> {
-  const now = deps.now?.() ?? new Date();
+  const now = clock(deps);
   const maxAgeMs = deps.settings.maxAgeSeconds * 1000;
   const snapshot = await deps.db.metricsSnapshot.findUnique({ where: { key: SNAPSHOT_KEY } });
   if (snapshot && now.getTime() - snapshot.computedAt.getTime() < maxAgeMs) {

@@ -3,7 +3,8 @@
 import type { Prisma, ReconciliationRun } from "@steward/db/client";
 import { systemActor } from "../actor.ts";
 import { recordAudit } from "../audit.ts";
-import { beat, type Claim, clock, type ReconciliationDeps } from "./context.ts";
+import { clock } from "../clock.ts";
+import { beat, type Claim, type ReconciliationDeps } from "./context.ts";
 
 export interface CurrencyTotal {
   count: number;

@@ -1,4 +1,4 @@
-// What the steps of a reconciliation run share: their dependencies and clock, the event that
+// What the steps of a reconciliation run share: their dependencies, the event that
 // reports a run's progress, and one execution's claim on its run (the heartbeat every write
 // compares-and-sets, so a run taken over by another execution stops at its next beat).
 import type { Db, DbTx, Prisma, ReconciliationRun } from "@steward/db/client";
@@ -16,7 +16,6 @@ export interface ReconciliationDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const clock = (deps: Pick<ReconciliationDeps, "now">): Date => deps.now?.() ?? new Date();
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function publish(events: EventBus, run: Pick<ReconciliationRun, "id" | "status" | "chargesCompared">): void {

@@ -4,13 +4,14 @@
 import type { DbTx, Discrepancy, DiscrepancyKind, DiscrepancyResolution } from "@steward/db/client";
 import { type Actor, actorId } from "../actor.ts";
 import { recordAudit } from "../audit.ts";
+import { clock } from "../clock.ts";
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
 import { METADATA_BUSINESS, syncCharge } from "../payments.ts";
 import { assertOperatorCan } from "../permissions.ts";
 import { releaseForRefund } from "../placements.ts";
 import { isTransientStripeError, type Stripe, stripeErrorCode } from "../stripe.ts";
-import { clock, publish, type ReconciliationDeps } from "./context.ts";
+import { publish, type ReconciliationDeps } from "./context.ts";
 import { settleAlert } from "./runs.ts";
 
 // ───────────────────────────── Errors ─────────────────────────────

@@ -21,10 +21,11 @@ import type { Db, DbTx, JobTrigger, ReconciliationRun } from "@steward/db/client
 import { type Actor, systemActor } from "../actor.ts";
 import { clearAlert, raiseAlert } from "../alerts.ts";
 import { recordAudit } from "../audit.ts";
+import { clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { assertOperatorCan } from "../permissions.ts";
 import { compareAndFinish } from "./compare.ts";
-import { type Claim, clock, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
+import { type Claim, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
 import { stageStripeCharges } from "./staging.ts";
 
 export const DEFAULT_PERIOD_DAYS = 7;

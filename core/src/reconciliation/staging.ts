@@ -6,8 +6,9 @@ import { finished } from "node:stream/promises";
 import { databaseConnectionOptions } from "@steward/db/client";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { clock } from "../clock.ts";
 import { isTransientStripeError, type Stripe } from "../stripe.ts";
-import { beat, type Claim, clock, pause, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
+import { beat, type Claim, pause, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
 
 /** How far outside the period Stripe is listed too, to match our rows near the edges. */
 export const EDGE_MARGIN_SECONDS = 3_600;
