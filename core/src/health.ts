@@ -20,6 +20,7 @@ import {
   webhookFailuresRule,
   webhookSignaturesRule,
 } from "./alertRules.ts";
+import type { AlertRuleKey } from "./alertRuleKeys.ts";
 import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
 import { readWindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
@@ -31,7 +32,7 @@ import { deliveriesSince } from "./webhookDeliveries.ts";
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /** Alert rule keys of the job health conditions (raised by the worker as jobs run). */
-const JOB_RULE_KEYS = ["job-failed-all-attempts", "job-missed-run", "jobs.failed_all_attempts", "jobs.missed_run"];
+const JOB_RULE_KEYS: AlertRuleKey[] = ["jobs.failed_all_attempts", "jobs.missed_run"];
 /** Health results are kept this long (a chart's longest window is a week). */
 export const HEALTH_RETENTION_MS = 30 * DAY;
 

@@ -73,7 +73,6 @@ const RED_RULE_LEVELS: readonly (readonly [prefix: string, severity: IncidentSev
   ["reconciliation.", "P1"],
   ["ai.", "P1"],
   ["jobs.", "P1"],
-  ["job-", "P1"],
 ];
 
 export function mappedIncidentSeverity(ruleKey: string, severity: Severity): IncidentSeverity {
