@@ -47,6 +47,8 @@ export interface HealthSnapshot {
     ok: boolean;
     /** Minutes since the first failed probe of the current outage; null while up. */
     downForMinutes: number | null;
+    /** Minutes since the first good probe after the last outage (the failover's switch back); null while down. */
+    healthyForMinutes?: number | null;
   };
   stripe: { ok: boolean; consecutiveFailures: number };
   webhooks: {

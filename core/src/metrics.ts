@@ -33,7 +33,8 @@ import {
 import { clock } from "./clock.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
-import { type HealthState, healthStates, refundRateOverWindow } from "./health.ts";
+import { type HealthState, healthStates } from "./health.ts";
+import { refundRateOverWindow } from "./health/checks/refundRate.ts";
 import { activeRules, effectiveThresholds, refundRateRule } from "./alertRules.ts";
 /** Longest trend series kept in the snapshot; `metrics(window)` slices it. */
 export const SERIES_DAYS = 90;
