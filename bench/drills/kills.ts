@@ -5,7 +5,7 @@
 // completed with every discrepancy recorded once.
 import { systemActor } from "@steward/core/actor";
 import { createEventBus } from "@steward/core/events";
-import { startReconciliation } from "@steward/core/reconciliation";
+import { startReconciliation } from "@steward/core/reconciliation/runs";
 import { Checks, type DrillResult, type DrillStack, random, sleep, waitUntil } from "./harness.ts";
 import { claimedRefund, createBusiness, createRegion, enqueueEmails } from "./fixtures.ts";
 

@@ -1,6 +1,7 @@
 // Drills where a service Steward depends on misbehaves: Redis restarted and flushed, PostgreSQL
 // restarted, Stripe slow / 429 / 500 (with its 25 requests/s limit on), the SMTP and Slack receivers down.
 import { systemActor } from "@steward/core/actor";
+import type { AlertRuleKey } from "@steward/core/alertRuleKeys";
 import { clearAlert, raiseAlert } from "@steward/core/alerts";
 import { createApiToken } from "@steward/core/apiTokens";
 import { channelSecretCipher } from "@steward/core/channelSecrets";
@@ -615,7 +616,8 @@ export async function drillSlackDown(stack: DrillStack, options: { realBackoff: 
     for (let index = 0; index < alerts; index++) {
       const condition = {
         fingerprint: `${tag}.${index}`,
-        ruleKey: "drill.slack",
+        // A key of the drill's own, outside the registry, so its alerts never mix with a real rule's.
+        ruleKey: "drill.slack" as AlertRuleKey,
         severity: index % 3 === 0 ? ("RED" as const) : index % 3 === 1 ? ("YELLOW" as const) : ("GREEN" as const),
         title: `Slack drill alert ${index}`,
         detail: `Raised while Slack is down (${index})`,

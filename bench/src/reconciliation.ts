@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { systemActor } from "@steward/core/actor";
 import { createEventBus } from "@steward/core/events";
-import { createReconciliationRun, executeReconciliationRun, SETTLE_MS } from "@steward/core/reconciliation";
+import { createReconciliationRun, executeReconciliationRun, SETTLE_MS } from "@steward/core/reconciliation/runs";
 import type { Db } from "@steward/db/client";
 import Stripe from "stripe";
 import { startService, stopServices, waitForHttp } from "../../scripts/lib/run.ts";

@@ -1,11 +1,14 @@
 // Each rule fires just above its threshold and not at or below it (the product's thresholds are strict).
 import { describe, expect, it } from "vitest";
+import { ALERT_RULES, alertRuleKeys, isAlertRuleKey } from "./alertRuleKeys.ts";
 import {
   aiProviderDownRule,
   apiErrorRateRule,
   apiLatencyRule,
   evaluateRule,
+  externalRules,
   type HealthSnapshot,
+  healthRules,
   postgresLatencyRule,
   queueBacklogRule,
   refundRateRule,
@@ -145,5 +148,23 @@ describe("alert rules at their thresholds", () => {
     expect(fires(postgresLatencyRule, withSnapshot({ postgres: { ok: true, latencyMs: 500 } }))).toEqual([]);
     expect(fires(postgresLatencyRule, withSnapshot({ postgres: { ok: true, latencyMs: 501 } }))).toHaveLength(1);
     expect(fires(postgresLatencyRule, withSnapshot({ postgres: { ok: false, latencyMs: null } }))).toHaveLength(1);
+  });
+});
+
+describe("the rule key registry", () => {
+  it("gives every registered key one row on the rules page: the tunable rules, then the others", () => {
+    const listed = [...healthRules.map((rule) => rule.key), ...externalRules.map((rule) => rule.key)];
+    expect([...listed].sort()).toEqual([...alertRuleKeys].sort());
+    expect(new Set(listed).size).toBe(listed.length);
+    // The job health conditions are raised under the keys the page lists (they used to differ).
+    expect(externalRules.map((rule) => rule.key)).toEqual(
+      expect.arrayContaining(["jobs.missed_run", "jobs.failed_all_attempts"]),
+    );
+  });
+
+  it("gives a tunable rule its title, severity and check from the registry", () => {
+    expect(queueBacklogRule).toMatchObject({ key: "queue.backlog", ...ALERT_RULES["queue.backlog"] });
+    expect(isAlertRuleKey("jobs.missed_run")).toBe(true);
+    expect(isAlertRuleKey("job-missed-run")).toBe(false);
   });
 });

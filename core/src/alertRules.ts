@@ -8,6 +8,7 @@
 import type { Db, DbTx, Severity } from "@steward/db/client";
 import { z } from "zod";
 import type { Actor } from "./actor.ts";
+import { ALERT_RULES, type AlertRuleKey, type AlertRuleMeta, alertRuleKeys } from "./alertRuleKeys.ts";
 import type { AlertCondition } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
@@ -46,6 +47,8 @@ export interface HealthSnapshot {
     ok: boolean;
     /** Minutes since the first failed probe of the current outage; null while up. */
     downForMinutes: number | null;
+    /** Minutes since the first good probe after the last outage (the failover's switch back); null while down. */
+    healthyForMinutes?: number | null;
   };
   stripe: { ok: boolean; consecutiveFailures: number };
   webhooks: {
@@ -66,22 +69,19 @@ export interface RefundPattern {
   byBusinessAge: { new: number; recent: number; established: number };
 }
 
-interface RuleDefinition<Thresholds extends z.ZodType<Record<string, number>>> {
-  key: string;
-  title: string;
-  description: string;
-  severity: Severity;
-  check: CheckName;
+interface RuleDefinition<Key extends AlertRuleKey, Thresholds extends z.ZodType<Record<string, number>>> {
+  key: Key;
   thresholds: Thresholds;
   defaults: z.infer<Thresholds>;
   /** The conditions firing now (none when healthy). */
   evaluate(snapshot: HealthSnapshot, thresholds: z.infer<Thresholds>): AlertCondition[];
 }
 
-function defineRule<Thresholds extends z.ZodType<Record<string, number>>>(
-  rule: RuleDefinition<Thresholds>,
-): RuleDefinition<Thresholds> {
-  return rule;
+/** A tunable rule: its evaluation here, its title, severity and check from the key registry. */
+function defineRule<Key extends AlertRuleKey, Thresholds extends z.ZodType<Record<string, number>>>(
+  rule: RuleDefinition<Key, Thresholds>,
+): RuleDefinition<Key, Thresholds> & AlertRuleMeta {
+  return { ...ALERT_RULES[rule.key], ...rule };
 }
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
@@ -89,11 +89,6 @@ const percent = () => z.number().gt(0).max(100);
 
 export const aiProviderDownRule = defineRule({
   key: "ai.provider_down",
-  title: "AI provider down",
-  description:
-    "The AI scoring provider has failed every probe for longer than downMinutes (red). After that long the system switches AI_MODE to deterministic itself (flag AI_FAILOVER), and once the provider has been healthy for healthyMinutesBeforeProposal it proposes switching back.",
-  severity: "RED",
-  check: "ai_provider",
   thresholds: z.strictObject({ downMinutes: int(1, 1440), healthyMinutesBeforeProposal: int(1, 1440) }),
   defaults: { downMinutes: 30, healthyMinutesBeforeProposal: 30 },
   evaluate({ aiProvider }, { downMinutes }) {
@@ -114,10 +109,6 @@ export const aiProviderDownRule = defineRule({
 
 export const stripeUnreachableRule = defineRule({
   key: "stripe.unreachable",
-  title: "Stripe unreachable",
-  description: "Stripe's API did not answer the last consecutiveFailures probes in a row (the revenue path is down).",
-  severity: "RED",
-  check: "stripe",
   thresholds: z.strictObject({ consecutiveFailures: int(1, 60) }),
   defaults: { consecutiveFailures: 1 },
   evaluate({ stripe }, { consecutiveFailures }) {
@@ -136,10 +127,6 @@ export const stripeUnreachableRule = defineRule({
 
 export const webhookFailuresRule = defineRule({
   key: "stripe.webhook_failures",
-  title: "Stripe webhook failures",
-  description: "More than maxFailures Stripe webhook events failed to process within windowMinutes.",
-  severity: "RED",
-  check: "webhooks",
   thresholds: z.strictObject({ maxFailures: int(0, 100_000), windowMinutes: int(5, 1440) }),
   defaults: { maxFailures: 3, windowMinutes: 60 },
   evaluate({ webhooks }, { maxFailures, windowMinutes }) {
@@ -158,11 +145,6 @@ export const webhookFailuresRule = defineRule({
 
 export const webhookSignaturesRule = defineRule({
   key: "stripe.webhook_signatures",
-  title: "Stripe webhooks refused",
-  description:
-    "At least minRefused Stripe deliveries with a signature that does not match within windowMinutes, and none accepted: STRIPE_WEBHOOK_SECRET is probably wrong (every event is being lost to retries).",
-  severity: "RED",
-  check: "webhooks",
   thresholds: z.strictObject({ minRefused: int(1, 100_000), windowMinutes: int(5, 60) }),
   defaults: { minRefused: 3, windowMinutes: 10 },
   evaluate({ webhooks }, { minRefused, windowMinutes }) {
@@ -182,10 +164,6 @@ export const webhookSignaturesRule = defineRule({
 
 export const queueBacklogRule = defineRule({
   key: "queue.backlog",
-  title: "Featured queue backlog",
-  description: "More than maxQueued businesses wait for a featured slot in one region (one alert per region).",
-  severity: "YELLOW",
-  check: "queue_backlog",
   thresholds: z.strictObject({ maxQueued: int(1, 100_000) }),
   defaults: { maxQueued: 10 },
   evaluate({ queueBacklog }, { maxQueued }) {
@@ -204,11 +182,6 @@ export const queueBacklogRule = defineRule({
 
 export const refundRateRule = defineRule({
   key: "refunds.rate_high",
-  title: "High refund rate",
-  description:
-    "More than maxRatePercent of the featured purchases of the last windowDays were refunded (with at least minPurchases purchases, so one refund of two is not a trend). The alert carries playbook 5's pattern analysis.",
-  severity: "YELLOW",
-  check: "refund_rate",
   thresholds: z.strictObject({ maxRatePercent: percent(), windowDays: int(1, 90), minPurchases: int(1, 100_000) }),
   defaults: { maxRatePercent: 15, windowDays: 7, minPurchases: 5 },
   evaluate({ refunds }, { maxRatePercent, windowDays, minPurchases }) {
@@ -243,11 +216,6 @@ export function describeRefundPattern(pattern: RefundPattern): string {
 
 export const apiErrorRateRule = defineRule({
   key: "api.error_rate",
-  title: "API error rate",
-  description:
-    "More than maxErrorPercent of the API's requests failed over its 5-minute sliding window (with at least minRequests requests in it).",
-  severity: "RED",
-  check: "api_error_rate",
   thresholds: z.strictObject({ maxErrorPercent: percent(), minRequests: int(1, 1_000_000) }),
   defaults: { maxErrorPercent: 1, minRequests: 20 },
   evaluate({ api }, { maxErrorPercent, minRequests }) {
@@ -268,10 +236,6 @@ export const apiErrorRateRule = defineRule({
 
 export const apiLatencyRule = defineRule({
   key: "api.latency_p95",
-  title: "API p95 latency",
-  description: "The API's p95 response time over its 5-minute sliding window is above maxP95Ms.",
-  severity: "YELLOW",
-  check: "api_latency_p95",
   thresholds: z.strictObject({ maxP95Ms: int(10, 60_000), minRequests: int(1, 1_000_000) }),
   defaults: { maxP95Ms: 1000, minRequests: 20 },
   evaluate({ api }, { maxP95Ms, minRequests }) {
@@ -290,10 +254,6 @@ export const apiLatencyRule = defineRule({
 
 export const postgresLatencyRule = defineRule({
   key: "postgres.latency",
-  title: "Database slow",
-  description: "A round trip to PostgreSQL took longer than maxLatencyMs (or failed).",
-  severity: "YELLOW",
-  check: "postgres",
   thresholds: z.strictObject({ maxLatencyMs: int(1, 60_000) }),
   defaults: { maxLatencyMs: 500 },
   evaluate({ postgres }, { maxLatencyMs }) {
@@ -328,31 +288,10 @@ export const healthRules = [
 export type HealthRule = (typeof healthRules)[number];
 export type RuleKey = HealthRule["key"];
 
-/** Conditions raised elsewhere, listed so the rules page shows the whole picture. */
-export const externalRules = [
-  {
-    key: "jobs.failed_all_attempts",
-    title: "Job failed all attempts",
-    description: "A job failed all of its attempts (raised by the worker as it happens; red until the job succeeds).",
-    severity: "RED" as Severity,
-    check: "jobs" as CheckName,
-  },
-  {
-    key: "jobs.missed_run",
-    title: "Scheduled job late",
-    description:
-      "A scheduled job has not succeeded on time: yellow past its period, red past twice that (24 h / 48 h).",
-    severity: "YELLOW" as Severity,
-    check: "jobs" as CheckName,
-  },
-  {
-    key: "reconciliation.mismatch",
-    title: "Reconciliation mismatch",
-    description: "A reconciliation run found discrepancies between our payments and Stripe's charges.",
-    severity: "RED" as Severity,
-    check: "stripe" as CheckName,
-  },
-] as const;
+/** Conditions raised elsewhere (every other registered key), listed so the rules page shows the whole picture. */
+export const externalRules = alertRuleKeys
+  .filter((key) => !healthRules.some((rule) => rule.key === key))
+  .map((key) => ({ key, ...ALERT_RULES[key] }));
 
 function findRule(key: string): HealthRule | undefined {
   return healthRules.find((rule) => rule.key === key);

@@ -9,15 +9,18 @@
 //     └──────────────────────── resolve / condition cleared ──────▲
 import type { Alert, Db, DbTx, Severity } from "@steward/db/client";
 import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
+import { type AlertRuleKey, isAlertRuleKey } from "./alertRuleKeys.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { AlertChangedEvent, EventBus } from "./events.ts";
+import { isUuid } from "./ids.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 
 export interface AlertCondition {
   fingerprint: string;
-  ruleKey: string;
+  /** A key of the rule registry: the rules page, settings and inhibitions know it by that name. */
+  ruleKey: AlertRuleKey;
   severity: Severity;
   title: string;
   detail: string;
@@ -31,13 +34,13 @@ export type AlertChange = "OPENED" | "UPDATED" | "REOPENED" | "ESCALATED";
  * are explained by it and notify no one (they still record). Stripe being unreachable explains
  * failing webhooks and a reconciliation that cannot match.
  */
-export const INHIBITIONS: Readonly<Record<string, readonly string[]>> = {
+export const INHIBITIONS: Readonly<Partial<Record<AlertRuleKey, readonly AlertRuleKey[]>>> = {
   "stripe.unreachable": ["stripe.webhook_failures", "reconciliation.mismatch"],
 };
 
 function inhibitorsOf(ruleKey: string): string[] {
   return Object.entries(INHIBITIONS)
-    .filter(([, inhibited]) => inhibited.includes(ruleKey))
+    .filter(([, inhibited]) => inhibited.some((key) => key === ruleKey))
     .map(([inhibitor]) => inhibitor);
 }
 
@@ -241,7 +244,7 @@ async function resolveInTx(tx: DbTx, alert: Alert, note: string, actor: Actor, n
 
 /** Alerts this one inhibited start notifying once it resolves (they are no longer explained). */
 async function releaseInhibited(tx: DbTx, inhibitor: Alert, now: Date, published: AlertChangedEvent[]): Promise<void> {
-  const inhibited = INHIBITIONS[inhibitor.ruleKey];
+  const inhibited = isAlertRuleKey(inhibitor.ruleKey) ? INHIBITIONS[inhibitor.ruleKey] : undefined;
   if (!inhibited) return;
   const stillInhibited = await tx.alert.findFirst({
     where: { ruleKey: inhibitor.ruleKey, status: { not: "RESOLVED" }, id: { not: inhibitor.id } },
@@ -298,8 +301,6 @@ async function lockedAlert(tx: DbTx, alertId: string): Promise<Alert> {
   if (alert.status === "RESOLVED") throw new AlertResolvedError(alert.resolvedAt ?? alert.lastSeenAt);
   return alert;
 }
-
-const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 function requireAlertId(alertId: string): void {
   if (!isUuid(alertId)) throw new NotFoundError("Alert", alertId);

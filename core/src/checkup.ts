@@ -10,12 +10,14 @@
 import type { CheckupReport, Db, JobTrigger, Prisma, Severity } from "@steward/db/client";
 import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import { clock } from "./clock.ts";
 import { askProvider } from "./moderation/aiProvider.ts";
 import { type MetricsDeps, rollupMetrics } from "./metrics.ts";
 import { enqueueNotification } from "./notifications.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { checkPlacementConsistency } from "./placements.ts";
 import { type Stripe, stripeErrorCode } from "./stripe.ts";
+import { worst } from "./severity.ts";
 
 export type FindingCategory = "REVENUE_PATH" | "DATA_INTEGRITY" | "KPI" | "TABLE_GROWTH" | "SECURITY";
 
@@ -58,10 +60,8 @@ export interface CheckupDeps extends MetricsDeps {
   ai: { mode: "provider" | "deterministic"; providerUrl?: string | undefined; timeoutMs: number };
 }
 
-const RANK: Record<Severity, number> = { GREEN: 0, YELLOW: 1, RED: 2 };
-
 export function worstSeverity(findings: readonly Pick<CheckupFinding, "severity">[]): Severity {
-  return findings.reduce<Severity>((worst, f) => (RANK[f.severity] > RANK[worst] ? f.severity : worst), "GREEN");
+  return worst(findings.map((finding) => finding.severity));
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);
@@ -435,7 +435,7 @@ export interface CheckupRun {
 /** Runs every check, stores one report, audits it and notifies by its overall status. */
 export async function runWeeklyCheckup(deps: CheckupDeps, actor: Actor, trigger: JobTrigger): Promise<CheckupRun> {
   assertOperatorCan(actor, "operate");
-  const started = deps.now?.() ?? new Date();
+  const started = clock(deps);
   const runKey = `${started.getTime()}-${Math.random().toString(36).slice(2, 10)}`;
   const { db } = deps;
   const findings = [

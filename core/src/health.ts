@@ -1,8 +1,9 @@
 // Health checks: probes of what Steward depends on (PostgreSQL, Redis, the AI provider, Stripe)
 // and measures of how the business runs (webhook failures, job health, the API's own error rate
-// and p95, queue backlog per region, refund rate). One run probes everything, evaluates the alert
-// rules on the result, stores one HealthCheckResult per check (the time series the dashboard
-// charts), raises/clears alerts, lets the AI failover automation act, and publishes healthChanged.
+// and p95, queue backlog per region, refund rate), one file each in health/checks/, listed in
+// health/registry.ts. One run measures every check, evaluates the alert rules on the snapshot,
+// stores one HealthCheckResult per check (the time series the dashboard charts), raises/clears
+// alerts, lets the AI failover automation act, and publishes healthChanged.
 import type { Db, DbTx, HealthCheckResult, Severity } from "@steward/db/client";
 import type { Redis } from "ioredis";
 import { systemActor } from "./actor.ts";
@@ -15,22 +16,16 @@ import {
   effectiveThresholds,
   evaluateRule,
   type HealthSnapshot,
-  type RefundPattern,
-  refundRateRule,
-  webhookFailuresRule,
-  webhookSignaturesRule,
 } from "./alertRules.ts";
 import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
-import { readWindowSummary } from "./apiWindow.ts";
+import { readWindowSummary, type WindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
+import { type CheckContext, DAY, MINUTE } from "./health/check.ts";
+import { healthChecks } from "./health/registry.ts";
+import { SEVERITY_RANK, worst } from "./severity.ts";
 import type { Stripe } from "./stripe.ts";
-import { deliveriesSince } from "./webhookDeliveries.ts";
 
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-/** Alert rule keys of the job health conditions (raised by the worker as jobs run). */
-const JOB_RULE_KEYS = ["job-failed-all-attempts", "job-missed-run", "jobs.failed_all_attempts", "jobs.missed_run"];
 /** Health results are kept this long (a chart's longest window is a week). */
 export const HEALTH_RETENTION_MS = 30 * DAY;
 
@@ -40,132 +35,6 @@ export interface HealthDeps {
   stripe: Stripe;
   events?: EventBus;
   env: Pick<Env, "AI_MODE" | "AI_PROVIDER_URL" | "AI_TIMEOUT_MS" | "REDIS_PREFIX">;
-}
-
-const severityRank: Record<Severity, number> = { GREEN: 0, YELLOW: 1, RED: 2 };
-export function worst(severities: Iterable<Severity>): Severity {
-  let result: Severity = "GREEN";
-  for (const severity of severities) if (severityRank[severity] > severityRank[result]) result = severity;
-  return result;
-}
-
-// ───────────────────────────── Probes ─────────────────────────────
-
-interface Probe {
-  ok: boolean;
-  latencyMs: number | null;
-  error?: string;
-}
-
-async function timed(work: () => Promise<unknown>, timeoutMs: number): Promise<Probe> {
-  const started = performance.now();
-  try {
-    await Promise.race([
-      work(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)),
-    ]);
-    return { ok: true, latencyMs: Math.round(performance.now() - started) };
-  } catch (error) {
-    return { ok: false, latencyMs: null, error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-async function probeAiProvider(env: HealthDeps["env"]): Promise<Probe & { configured: boolean }> {
-  const url = env.AI_PROVIDER_URL;
-  if (!url) return { configured: false, ok: true, latencyMs: null };
-  const probe = await timed(async () => {
-    const response = await fetch(`${url.replace(/\/$/, "")}/health`, {
-      signal: AbortSignal.timeout(env.AI_TIMEOUT_MS),
-    });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  }, env.AI_TIMEOUT_MS + 500);
-  return { configured: true, ...probe };
-}
-
-// ───────────────────────────── Measures from the database ─────────────────────────────
-
-/** Minutes of the current streak: since the first result of the opposite state after the last change. */
-async function streakMinutes(db: Db, check: CheckName, okNow: boolean, now: Date): Promise<number> {
-  const lastOpposite = await db.healthCheckResult.findFirst({
-    where: { check, ok: !okNow, checkedAt: { lt: now } },
-    orderBy: { checkedAt: "desc" },
-    select: { checkedAt: true },
-  });
-  const firstOfStreak = await db.healthCheckResult.findFirst({
-    where: { check, ok: okNow, checkedAt: { lt: now, ...(lastOpposite ? { gt: lastOpposite.checkedAt } : {}) } },
-    orderBy: { checkedAt: "asc" },
-    select: { checkedAt: true },
-  });
-  return (now.getTime() - (firstOfStreak?.checkedAt ?? now).getTime()) / MINUTE;
-}
-
-async function consecutiveFailures(db: Db, check: CheckName, okNow: boolean, now: Date): Promise<number> {
-  if (okNow) return 0;
-  const recent = await db.healthCheckResult.findMany({
-    where: { check, checkedAt: { lt: now } },
-    orderBy: { checkedAt: "desc" },
-    take: 60,
-    select: { ok: true },
-  });
-  const before = recent.findIndex((result) => result.ok);
-  return 1 + (before < 0 ? recent.length : before);
-}
-
-async function queueBacklog(db: Db): Promise<HealthSnapshot["queueBacklog"]> {
-  const grouped = await db.placement.groupBy({ by: ["regionId"], where: { status: "QUEUED" }, _count: true });
-  if (grouped.length === 0) return [];
-  const regions = await db.region.findMany({
-    where: { id: { in: grouped.map((group) => group.regionId) } },
-    select: { id: true, name: true },
-  });
-  const names = new Map(regions.map((region) => [region.id, region.name]));
-  return grouped
-    .map((group) => ({ regionId: group.regionId, regionName: names.get(group.regionId) ?? "?", queued: group._count }))
-    .sort((a, b) => b.queued - a.queued);
-}
-
-/** Playbook 5: purchases of the window, how many were refunded, and the refunds' pattern. */
-export async function refundRateOverWindow(
-  db: DbTx,
-  windowDays: number,
-  now: Date,
-): Promise<HealthSnapshot["refunds"]> {
-  const since = new Date(now.getTime() - windowDays * DAY);
-  const purchases = await db.payment.findMany({
-    where: { purchasedAt: { gte: since, lte: now }, status: { in: ["SUCCEEDED", "REFUNDED", "PARTIALLY_REFUNDED"] } },
-    select: {
-      status: true,
-      purchasedAt: true,
-      businessId: true,
-      business: { select: { name: true, createdAt: true, region: { select: { name: true } } } },
-    },
-  });
-  const refunded = purchases.filter((payment) => payment.status !== "SUCCEEDED");
-  const perBusiness = new Map<string, { businessId: string; businessName: string; refunds: number }>();
-  const perRegion = new Map<string, number>();
-  const byBusinessAge = { new: 0, recent: 0, established: 0 };
-  for (const payment of refunded) {
-    const entry = perBusiness.get(payment.businessId) ?? {
-      businessId: payment.businessId,
-      businessName: payment.business.name,
-      refunds: 0,
-    };
-    entry.refunds++;
-    perBusiness.set(payment.businessId, entry);
-    perRegion.set(payment.business.region.name, (perRegion.get(payment.business.region.name) ?? 0) + 1);
-    const ageDays = (payment.purchasedAt.getTime() - payment.business.createdAt.getTime()) / DAY;
-    if (ageDays <= 7) byBusinessAge.new++;
-    else if (ageDays <= 30) byBusinessAge.recent++;
-    else byBusinessAge.established++;
-  }
-  const pattern: RefundPattern = {
-    repeatRefunders: [...perBusiness.values()].filter((b) => b.refunds > 1).sort((a, b) => b.refunds - a.refunds),
-    byRegion: [...perRegion.entries()]
-      .map(([regionName, refunds]) => ({ regionName, refunds }))
-      .sort((a, b) => b.refunds - a.refunds),
-    byBusinessAge,
-  };
-  return { purchases: purchases.length, refunded: refunded.length, pattern };
 }
 
 // ───────────────────────────── One run ─────────────────────────────
@@ -181,52 +50,22 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
   const { db, redis, env } = deps;
   const rules = await activeRules(db);
   const thresholdsOf = (key: string) => rules.find((entry) => entry.rule.key === key)?.thresholds;
-  const webhookThresholds = effectiveThresholds(webhookFailuresRule, thresholdsOf(webhookFailuresRule.key));
-  const refundThresholds = effectiveThresholds(refundRateRule, thresholdsOf(refundRateRule.key));
-  const signatureThresholds = effectiveThresholds(webhookSignaturesRule, thresholdsOf(webhookSignaturesRule.key));
-
-  const [postgres, redisProbe, ai, stripe] = await Promise.all([
-    timed(() => db.$queryRaw`SELECT 1`, 5000),
-    timed(() => redis.ping(), 5000),
-    probeAiProvider(env),
-    timed(() => deps.stripe.charges.list({ limit: 1 }), 15_000),
-  ]);
-  const [aiStreak, stripeFailures, failedWebhooks, jobAlerts, api, backlog, refunds, deliveries] = await Promise.all([
-    ai.configured ? streakMinutes(db, "ai_provider", ai.ok, now) : Promise.resolve(0),
-    consecutiveFailures(db, "stripe", stripe.ok, now),
-    db.stripeWebhookEvent.count({
-      where: {
-        status: "FAILED",
-        receivedAt: { gte: new Date(now.getTime() - webhookThresholds.windowMinutes * MINUTE) },
-      },
-    }),
-    db.alert.findMany({
-      where: { ruleKey: { in: JOB_RULE_KEYS }, status: { not: "RESOLVED" } },
-      select: { severity: true, title: true },
-    }),
-    readWindowSummary(redis, env.REDIS_PREFIX, now.getTime()).catch(() => null),
-    queueBacklog(db),
-    refundRateOverWindow(db, refundThresholds.windowDays, now),
-    deliveriesSince(redis, env.REDIS_PREFIX, signatureThresholds.windowMinutes, now.getTime()).catch(() => null),
-  ]);
-
-  const snapshot: HealthSnapshot = {
-    postgres: { ok: postgres.ok, latencyMs: postgres.latencyMs },
-    aiProvider: { configured: ai.configured, ok: ai.ok, downForMinutes: ai.configured && !ai.ok ? aiStreak : null },
-    stripe: { ok: stripe.ok, consecutiveFailures: stripeFailures },
-    webhooks: {
-      failedInWindow: failedWebhooks,
-      deliveries: deliveries && {
-        badSignatures: deliveries.bad_signature,
-        accepted: deliveries.accepted,
-        rejected: deliveries.rejected,
-        windowMinutes: signatureThresholds.windowMinutes,
-      },
-    },
-    api: api ?? { requests: 0, errors: 0, p95Ms: null },
-    queueBacklog: backlog,
-    refunds,
+  let apiWindow: Promise<WindowSummary | null> | undefined;
+  const context: CheckContext = {
+    db,
+    redis,
+    stripe: deps.stripe,
+    env,
+    now,
+    thresholds: (rule) => effectiveThresholds(rule, thresholdsOf(rule.key)),
+    apiWindow: () => (apiWindow ??= readWindowSummary(redis, env.REDIS_PREFIX, now.getTime()).catch(() => null)),
   };
+  const measured = await Promise.all(
+    healthChecks.map(async (check) => ({ check, outcome: await check.measure(context) })),
+  );
+  const snapshot = completeSnapshot(
+    measured.reduce<Partial<HealthSnapshot>>((parts, { outcome }) => ({ ...parts, ...outcome.snapshot }), {}),
+  );
 
   const firingByRule = new Map<string, AlertCondition[]>();
   for (const { rule, enabled, thresholds } of rules)
@@ -241,122 +80,15 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
         .map((condition) => condition.severity),
     ]);
 
-  const apiSummary = snapshot.api;
-  const maxQueued = backlog[0];
-  const refundPercent = refunds.purchases > 0 ? (refunds.refunded / refunds.purchases) * 100 : 0;
-  const rows: Omit<HealthCheckResult, "id">[] = [
-    {
-      check: "postgres",
-      ok: postgres.ok,
-      latencyMs: postgres.latencyMs,
-      value: postgres.latencyMs,
-      detail: postgres.error ?? `SELECT 1 in ${postgres.latencyMs} ms`,
-      status: severityOfCheck("postgres", postgres.ok),
-      checkedAt: now,
-    },
-    {
-      check: "redis",
-      ok: redisProbe.ok,
-      latencyMs: redisProbe.latencyMs,
-      value: redisProbe.latencyMs,
-      detail: redisProbe.error ?? `PING in ${redisProbe.latencyMs} ms`,
-      status: redisProbe.ok ? "GREEN" : "RED",
-      checkedAt: now,
-    },
-    {
-      check: "ai_provider",
-      ok: ai.ok,
-      latencyMs: ai.latencyMs,
-      value: ai.latencyMs,
-      detail: !ai.configured
-        ? "No AI provider configured: the deterministic classifier scores every review"
-        : ai.ok
-          ? `up, answered in ${ai.latencyMs} ms`
-          : `down for ${Math.floor(aiStreak)} min: ${ai.error ?? "no answer"}`,
-      status: severityOfCheck("ai_provider", ai.ok),
-      checkedAt: now,
-    },
-    {
-      check: "stripe",
-      ok: stripe.ok,
-      latencyMs: stripe.latencyMs,
-      value: stripe.latencyMs,
-      detail: stripe.ok
-        ? `reachable in ${stripe.latencyMs} ms`
-        : `unreachable (${stripeFailures} in a row): ${stripe.error}`,
-      status: severityOfCheck("stripe", stripe.ok),
-      checkedAt: now,
-    },
-    {
-      check: "webhooks",
-      ok: true,
-      latencyMs: null,
-      value: failedWebhooks,
-      detail:
-        `${failedWebhooks} failed in the last ${webhookThresholds.windowMinutes} min` +
-        (deliveries
-          ? `; ${deliveries.accepted} accepted, ${deliveries.rejected} refused (${deliveries.bad_signature} bad signature) in the last ${signatureThresholds.windowMinutes} min`
-          : ""),
-      status: severityOfCheck("webhooks", true),
-      checkedAt: now,
-    },
-    {
-      check: "jobs",
-      ok: jobAlerts.length === 0,
-      latencyMs: null,
-      value: jobAlerts.length,
-      detail: jobAlerts.length === 0 ? "all jobs healthy" : jobAlerts.map((alert) => alert.title).join("; "),
-      status: worst(jobAlerts.map((alert) => alert.severity)),
-      checkedAt: now,
-    },
-    {
-      check: "api_error_rate",
-      ok: api !== null,
-      latencyMs: null,
-      value: apiSummary.requests > 0 ? (apiSummary.errors / apiSummary.requests) * 100 : 0,
-      detail:
-        api === null
-          ? "the API's window summary could not be read"
-          : `${apiSummary.errors} errors in ${apiSummary.requests} requests (last 5 min)`,
-      status: severityOfCheck("api_error_rate", api !== null),
-      checkedAt: now,
-    },
-    {
-      check: "api_latency_p95",
-      ok: api !== null,
-      latencyMs: null,
-      value: apiSummary.p95Ms,
-      detail:
-        apiSummary.p95Ms === null
-          ? "no requests in the last 5 min"
-          : `p95 ${Math.round(apiSummary.p95Ms)} ms over ${apiSummary.requests} requests`,
-      status: severityOfCheck("api_latency_p95", api !== null),
-      checkedAt: now,
-    },
-    {
-      check: "queue_backlog",
-      ok: true,
-      latencyMs: null,
-      value: maxQueued?.queued ?? 0,
-      detail: maxQueued
-        ? backlog
-            .slice(0, 5)
-            .map((region) => `${region.regionName} ${region.queued}`)
-            .join(", ")
-        : "no business waiting",
-      status: severityOfCheck("queue_backlog", true),
-      checkedAt: now,
-    },
-    {
-      check: "refund_rate",
-      ok: true,
-      latencyMs: null,
-      value: Math.round(refundPercent * 10) / 10,
-      detail: `${refunds.refunded} of ${refunds.purchases} purchases refunded in ${refundThresholds.windowDays} days`,
-      status: severityOfCheck("refund_rate", true),
-      checkedAt: now,
-    },
-  ];
+  const rows: Omit<HealthCheckResult, "id">[] = measured.map(({ check, outcome: { result } }) => ({
+    check: check.name,
+    ok: result.ok,
+    latencyMs: result.latencyMs,
+    value: result.value,
+    detail: result.detail,
+    status: result.status ?? severityOfCheck(check.name, result.ok),
+    checkedAt: now,
+  }));
   const results = await db.healthCheckResult.createManyAndReturn({ data: rows });
 
   // Alerts: firing conditions open or update theirs; a rule's other open alerts have cleared.
@@ -377,15 +109,15 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
       );
   }
 
-  const aiThresholds = effectiveThresholds(aiProviderDownRule, thresholdsOf(aiProviderDownRule.key));
+  const ai = snapshot.aiProvider;
   const failover = await decideAndApplyAiFailover(
     { db, env },
     {
       configured: ai.configured,
       ok: ai.ok,
-      downForMinutes: snapshot.aiProvider.downForMinutes,
-      healthyForMinutes: ai.configured && ai.ok ? aiStreak : null,
-      thresholds: aiThresholds,
+      downForMinutes: ai.downForMinutes,
+      healthyForMinutes: ai.healthyForMinutes ?? null,
+      thresholds: context.thresholds(aiProviderDownRule),
     },
     now,
   );
@@ -393,6 +125,14 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
   const overall = worst(results.map((result) => result.status));
   deps.events?.publish("healthChanged", { overall, checkedAt: now.toISOString() });
   return { overall, results, conditions, failover };
+}
+
+/** The rules read every part of the snapshot: a check that feeds one missing from the registry is a bug. */
+function completeSnapshot(parts: Partial<HealthSnapshot>): HealthSnapshot {
+  const { postgres, aiProvider, stripe, webhooks, api, queueBacklog, refunds } = parts;
+  if (!postgres || !aiProvider || !stripe || !webhooks || !api || !queueBacklog || !refunds)
+    throw new Error("A health check the alert rules read is missing from the registry (core/src/health/registry.ts)");
+  return { postgres, aiProvider, stripe, webhooks, api, queueBacklog, refunds };
 }
 
 // ───────────────────────────── Reading ─────────────────────────────
@@ -497,7 +237,7 @@ export async function healthHistory(
     const bucket = points.slice(start, start + size);
     // The bucket's worst moment stays visible: an outage never disappears from a weekly chart.
     const pick = bucket.reduce((a, b) => {
-      const bySeverity = severityRank[b.status] - severityRank[a.status];
+      const bySeverity = SEVERITY_RANK[b.status] - SEVERITY_RANK[a.status];
       if (bySeverity !== 0) return bySeverity > 0 ? b : a;
       return (b.value ?? -Infinity) > (a.value ?? -Infinity) ? b : a;
     });

@@ -12,7 +12,9 @@ import type { Db, DbTx, Payment, Placement, Region } from "@steward/db/client";
 import { type Actor, actorId } from "./actor.ts";
 import { clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
+import { clock } from "./clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { isUuid } from "./ids.ts";
 import { heldChargeFingerprint } from "./payments.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { placePurchase } from "./placements.ts";
@@ -25,8 +27,6 @@ import {
   requestRefund,
 } from "./refunds.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** ADMIN only: a placement's price in a region. Charges recorded later are checked against it. */
 export async function setRegionPrice(
   db: Db,
@@ -38,7 +38,7 @@ export async function setRegionPrice(
     throw new InvalidInputError("The price must be a whole number of minor units, 1–100,000,000", "priceCents");
   const currency = input.currency.trim().toLowerCase();
   if (!/^[a-z]{3}$/.test(currency)) throw new InvalidInputError("The currency must be a 3-letter ISO code", "currency");
-  if (!UUID.test(input.regionId)) throw new NotFoundError("Region", input.regionId);
+  if (!isUuid(input.regionId)) throw new NotFoundError("Region", input.regionId);
   return db.$transaction(async (tx) => {
     const before = await tx.region.findUnique({ where: { id: input.regionId } });
     if (!before) throw new NotFoundError("Region", input.regionId);
@@ -59,7 +59,7 @@ export async function setRegionPrice(
 }
 
 async function lockHeld(db: DbTx, paymentId: string): Promise<Payment> {
-  if (!UUID.test(paymentId)) throw new NotFoundError("Payment", paymentId);
+  if (!isUuid(paymentId)) throw new NotFoundError("Payment", paymentId);
   const locked = await db.$queryRaw<
     { id: string }[]
   >`SELECT id FROM "Payment" WHERE id = ${paymentId}::uuid FOR UPDATE`;
@@ -138,7 +138,7 @@ export async function refundHeldPayment(
   input: { paymentId: string; reason: string },
 ): Promise<RefundResult> {
   assertOperatorCan(actor, "operate");
-  const now = deps.now?.() ?? new Date();
+  const now = clock(deps);
   const held = await deps.db.$transaction((tx) => lockHeld(tx, input.paymentId));
   const eligibility = refundEligibility(held.purchasedAt, now);
   if (!eligibility.eligible) throw new RefundIneligibleError(held.purchasedAt, eligibility.daysElapsed, deps.timeZone);

@@ -15,6 +15,7 @@ import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { type IncidentTemplate, incidentTemplates, renderIncidentEmail } from "./email/incidentTemplates.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { isUuid } from "./ids.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertOperatorCan } from "./permissions.ts";
 
@@ -72,7 +73,6 @@ const RED_RULE_LEVELS: readonly (readonly [prefix: string, severity: IncidentSev
   ["reconciliation.", "P1"],
   ["ai.", "P1"],
   ["jobs.", "P1"],
-  ["job-", "P1"],
 ];
 
 export function mappedIncidentSeverity(ruleKey: string, severity: Severity): IncidentSeverity {
@@ -112,8 +112,6 @@ export function responseTimes(
     responseOverdue: (respondedAt ?? now).getTime() > respondBy.getTime(),
   };
 }
-
-const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
 function requireId(entity: string, id: string): void {
   if (!isUuid(id)) throw new NotFoundError(entity, id);

@@ -58,7 +58,7 @@ export async function checkMissedRuns(
         db,
         {
           fingerprint,
-          ruleKey: "job-missed-run",
+          ruleKey: "jobs.missed_run",
           severity: state,
           title: lastSuccessAt
             ? `Job ${job.name} has not succeeded on schedule`
@@ -93,7 +93,7 @@ async function neverSucceededSince(db: Db, jobName: string, watchingSince: Date 
 export async function recordJobExhausted(db: Db, jobName: string, attempts: number, error: string): Promise<void> {
   await raiseAlert(db, {
     fingerprint: `job-failed:${jobName}`,
-    ruleKey: "job-failed-all-attempts",
+    ruleKey: "jobs.failed_all_attempts",
     severity: "RED",
     title: `Job ${jobName} failed all ${attempts} attempts`,
     detail: error.slice(0, 1000),

@@ -30,9 +30,11 @@ import {
   startOfPreviousMonth,
   startOfWeek,
 } from "./calendar.ts";
+import { clock } from "./clock.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
-import { type HealthState, healthStates, refundRateOverWindow } from "./health.ts";
+import { type HealthState, healthStates } from "./health.ts";
+import { refundRateOverWindow } from "./health/checks/refundRate.ts";
 import { activeRules, effectiveThresholds, refundRateRule } from "./alertRules.ts";
 /** Longest trend series kept in the snapshot; `metrics(window)` slices it. */
 export const SERIES_DAYS = 90;
@@ -356,7 +358,7 @@ export async function rollupMetrics(
   deps: MetricsDeps,
   options: { ifOlderThanMs?: number } = {},
 ): Promise<RollupResult> {
-  const now = deps.now?.() ?? new Date();
+  const now = clock(deps);
   const { timeZone } = deps.settings;
   const result = await deps.db.$transaction(
     async (tx) => {
@@ -392,7 +394,7 @@ export async function rollupMetrics(
 
 /** The stored metrics, recomputed first when older than METRICS_MAX_AGE_SECONDS (or missing). */
 export async function currentMetrics(deps: MetricsDeps): Promise<Metrics> {
-  const now = deps.now?.() ?? new Date();
+  const now = clock(deps);
   const maxAgeMs = deps.settings.maxAgeSeconds * 1000;
   const snapshot = await deps.db.metricsSnapshot.findUnique({ where: { key: SNAPSHOT_KEY } });
   if (snapshot && now.getTime() - snapshot.computedAt.getTime() < maxAgeMs) {

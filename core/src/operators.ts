@@ -9,6 +9,7 @@ import { systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { operatorInviteEmail, passwordResetEmail } from "./email/templates.ts";
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { isUuid } from "./ids.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertStrongPassword, hashPassword, verifyPassword } from "./passwords.ts";
 import { assertOperatorCan } from "./permissions.ts";
@@ -19,8 +20,6 @@ export const PASSWORD_RESET_TTL_MS = 2 * 3_600_000;
 export const FIRST_ADMIN_LINK_TTL_MS = 24 * 3_600_000;
 /** The dashboard page that takes a link's token (in the fragment, so it never reaches a server log). */
 export const SET_PASSWORD_PATH = "/set-password";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Any constant: the key of the advisory lock serialising changes to who is an active ADMIN. */
 const ADMINS_LOCK_KEY = 7_311_906;
@@ -292,7 +291,7 @@ export async function inviteOperator(
 /** An ADMIN withdraws an invitation that was not accepted yet. */
 export async function revokeInvite(db: Db, actor: Actor, linkId: string, now = new Date()): Promise<void> {
   assertOperatorCan(actor, "administer");
-  if (!UUID.test(linkId)) throw new NotFoundError("OperatorInvite", linkId);
+  if (!isUuid(linkId)) throw new NotFoundError("OperatorInvite", linkId);
   await db.$transaction(async (tx) => {
     const link = await tx.operatorLink.findUnique({ where: { id: linkId } });
     if (!link || link.purpose !== "INVITE") throw new NotFoundError("OperatorInvite", linkId);

@@ -3,10 +3,11 @@
 // estimated time, the last alerts, health, and the last weekly checkup. The Monday check is this
 // one screen. Metrics come from the rollup's snapshot; the rest are small indexed reads.
 import type { Alert, CheckupReport, DbTx, Severity } from "@steward/db/client";
-import { type HealthState, healthStatesOf, latestHealth, worst } from "./health.ts";
+import { type HealthState, healthStatesOf, latestHealth } from "./health.ts";
 import type { JobHealth, ScheduledJob } from "./jobHealth.ts";
 import { classifyLateness } from "./jobHealth.ts";
 import { currentMetrics, type Metrics, type MetricsDeps } from "./metrics.ts";
+import { worst } from "./severity.ts";
 
 export type PendingTaskKind = "ALERTS" | "REFUNDS" | "RECONCILIATION" | "DISPUTES" | "JOBS" | "REVIEWS";
 

@@ -15,6 +15,7 @@ import { recordAudit } from "./audit.ts";
 import { clearAlert, raiseAlert } from "./alerts.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
+import { isUuid } from "./ids.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
@@ -24,8 +25,6 @@ import { z } from "zod";
 
 /** JSON escapes of what PostgreSQL cannot store (NUL, a surrogate): such a body is parsed and escaped first. */
 const UNSTORABLE_JSON_ESCAPE = /\\u0000|\\u[dD][89abAB]/;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Metadata a featured-placement charge carries (set by the marketplace's checkout). */
 export const METADATA_BUSINESS = "business_id";
@@ -161,7 +160,7 @@ async function chargeBusiness(tx: DbTx, ref: string): Promise<{ id: string; regi
   const select = { id: true, regionId: true } as const;
   return (
     (await tx.business.findUnique({ where: { externalId: ref }, select })) ??
-    (UUID.test(ref) ? await tx.business.findUnique({ where: { id: ref }, select }) : null)
+    (isUuid(ref) ? await tx.business.findUnique({ where: { id: ref }, select }) : null)
   );
 }
 
@@ -211,9 +210,7 @@ export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor):
   let regionId = business.regionId;
   if (regionMeta) {
     const region =
-      (UUID.test(regionMeta)
-        ? await tx.region.findUnique({ where: { id: regionMeta }, select: { id: true } })
-        : null) ??
+      (isUuid(regionMeta) ? await tx.region.findUnique({ where: { id: regionMeta }, select: { id: true } }) : null) ??
       (await tx.region.findUnique({ where: { externalId: regionMeta }, select: { id: true } })) ??
       (await tx.region.findUnique({ where: { slug: regionMeta }, select: { id: true } }));
     if (!region) throw new StripeEventUnprocessableError(`Charge ${charge.id}: region ${regionMeta} does not exist`);

@@ -14,10 +14,12 @@ import type { Db, DbTx, Payment, RefundRequest, RefundRequestStatus } from "@ste
 import { type Actor, actorId, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { assertSystemMayPerform } from "./autonomy.ts";
+import { clock } from "./clock.ts";
 import { daysAgo, formatDate, formatMoney, wholeDaysBetween } from "./email/format.ts";
 import { refundApprovedEmail, refundDeniedEmail } from "./email/templates.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { EventBus } from "./events.ts";
+import { isUuid } from "./ids.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 import { releaseForRefund } from "./placements.ts";
@@ -111,8 +113,6 @@ export interface RefundDeps {
   now?: () => Date;
 }
 
-const clock = (deps: Pick<RefundDeps, "now">): Date => deps.now?.() ?? new Date();
-
 function publish(events: EventBus, request: Pick<RefundRequest, "id" | "status">): void {
   events.publish("refundRequestChanged", { refundRequestId: request.id, status: request.status });
 }
@@ -142,8 +142,6 @@ export interface RefundRequestInput {
   currency?: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * An integration (scope refunds:write) or an operator asks for a refund. Requests past the window
  * are accepted (the operator denies them, and the business learns why by email).
@@ -165,7 +163,7 @@ export async function requestRefund(
   const byCharge = input.stripeChargeId?.trim() || null;
   if ((byId === null) === (byCharge === null))
     throw new InvalidInputError("Name the payment: either paymentId or stripeChargeId", "paymentId");
-  if (byId !== null && !UUID.test(byId)) throw new NotFoundError("Payment", byId);
+  if (byId !== null && !isUuid(byId)) throw new NotFoundError("Payment", byId);
   if (input.amountCents != null && (!Number.isSafeInteger(input.amountCents) || input.amountCents <= 0))
     throw new InvalidInputError("The amount must be a positive whole number of cents", "amountCents");
   if (input.currency != null && !/^[a-z]{3}$/i.test(input.currency))
@@ -237,7 +235,7 @@ export function refundIdempotencyKey(refundRequestId: string): string {
 // ───────────────────────────── Approving ─────────────────────────────
 
 async function lockRequest(tx: DbTx, id: string): Promise<RefundRequest & { payment: Payment }> {
-  if (!UUID.test(id)) throw new NotFoundError("RefundRequest", id);
+  if (!isUuid(id)) throw new NotFoundError("RefundRequest", id);
   const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "RefundRequest" WHERE id = ${id}::uuid FOR UPDATE`;
   if (locked.length === 0) throw new NotFoundError("RefundRequest", id);
   return tx.refundRequest.findUniqueOrThrow({ where: { id }, include: { payment: true } });

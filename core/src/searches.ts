@@ -5,10 +5,10 @@
 import type { Db, SearchEvent } from "@steward/db/client";
 import { type Actor, actorLabel } from "./actor.ts";
 import { ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { isUuid } from "./ids.ts";
 import { SEARCH_MAX_AGE_MS } from "./metrics.ts";
 import { tokenHasScope } from "./permissions.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CLOCK_SKEW_MS = 5 * 60_000;
 export const MAX_QUERY_LENGTH = 500;
 
@@ -42,7 +42,7 @@ export async function recordSearch(db: Db, actor: Actor, input: SearchInput, now
     throw new InvalidInputError("occurredAt is more than a day ago; send searches as they happen", "occurredAt");
   let regionId: string | null = null;
   if (input.region) {
-    const region = UUID.test(input.region)
+    const region = isUuid(input.region)
       ? await db.region.findUnique({ where: { id: input.region }, select: { id: true } })
       : await db.region.findUnique({ where: { slug: input.region }, select: { id: true } });
     if (!region) throw new NotFoundError("Region", input.region);

@@ -9,6 +9,7 @@ import { raiseAlert } from "@steward/core/alerts";
 import { createEventBus, type EventBusHandle } from "@steward/core/events";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { Redis } from "ioredis";
+import { testRuleKey } from "../support/fixtures.ts";
 import { ADMIN, expectSameDocument, markDocument, OPERATOR, signIn } from "./support.ts";
 
 interface Received {
@@ -56,14 +57,14 @@ test("alerts appear live; the operator acknowledges, silences and resolves; time
   const run = randomBytes(3).toString("hex");
   const red = {
     fingerprint: `e2e.stripe.webhook_failures:${run}`,
-    ruleKey: "e2e.stripe.webhook_failures",
+    ruleKey: testRuleKey("e2e.stripe.webhook_failures"),
     severity: "RED" as const,
     title: `Stripe webhook failures ${run}`,
     detail: "5 failed deliveries in the last hour (threshold 3)",
   };
   const yellow = {
     fingerprint: `e2e.queue.backlog:${run}`,
-    ruleKey: "e2e.queue.backlog",
+    ruleKey: testRuleKey("e2e.queue.backlog"),
     severity: "YELLOW" as const,
     title: `Queue backlog in City of Yarra ${run}`,
     detail: "12 businesses waiting (threshold 10)",

@@ -8,6 +8,7 @@ import { expect, test } from "@playwright/test";
 import { raiseAlert } from "@steward/core/alerts";
 import { createEventBus, type EventBusHandle } from "@steward/core/events";
 import { createPrismaClient, type Db } from "@steward/db/client";
+import { testRuleKey } from "../support/fixtures.ts";
 import { OPERATOR, signIn } from "./support.ts";
 
 function env(name: "DATABASE_URL" | "REDIS_URL" | "REDIS_PREFIX" | "SMTP_SANDBOX_URL"): string {
@@ -37,7 +38,7 @@ test("red alerts of one cause become an incident with a record, a message to a b
   page,
 }, testInfo) => {
   const run = randomBytes(3).toString("hex");
-  const ruleKey = `e2e.checkout_errors.${run}`;
+  const ruleKey = testRuleKey(`e2e.checkout_errors.${run}`);
   const alerts = ["Checkout errors in Yarra", "Checkout errors in Darebin"].map((title, index) => ({
     fingerprint: `${ruleKey}:${index}`,
     ruleKey,

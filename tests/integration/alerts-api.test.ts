@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DEFAULT_WEBHOOK_SECRET, startNotifySandbox, type NotifySandbox } from "../../sandbox/src/notify/server.ts";
 import { startTestApi, type TestApi } from "../support/api.ts";
-import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
+import { createOperator, TEST_PASSWORD, testRuleKey } from "../support/fixtures.ts";
 
 const ALERT_CHANGED = `subscription { alertChanged { id fingerprint status count } }`;
 
@@ -54,7 +54,7 @@ const raise = (severity: "RED" | "YELLOW" = "RED") => {
   const fingerprint = `api.test:${n}`;
   return raiseAlert(
     api.database.db,
-    { fingerprint, ruleKey: "api.test", severity, title: `API test ${n}`, detail: `detail ${n}` },
+    { fingerprint, ruleKey: testRuleKey("api.test"), severity, title: `API test ${n}`, detail: `detail ${n}` },
     new Date(),
     { events: bus.bus },
   ).then(() => api.database.db.alert.findUniqueOrThrow({ where: { fingerprint } }));

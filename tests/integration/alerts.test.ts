@@ -26,7 +26,7 @@ import { startNotifySandbox, type NotifySandbox, verifySignature } from "../../s
 import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { testEnv } from "../support/env.ts";
-import { createOperator } from "../support/fixtures.ts";
+import { createOperator, testRuleKey } from "../support/fixtures.ts";
 
 const WEBHOOK_SECRET = "ticket-webhook-secret-0123456789";
 const ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF";
@@ -45,7 +45,7 @@ const condition = (overrides: Partial<AlertCondition> = {}): AlertCondition => {
   const n = ++sequence;
   return {
     fingerprint: `test.rule:${n}`,
-    ruleKey: "test.rule",
+    ruleKey: testRuleKey("test.rule"),
     severity: "RED",
     title: `Test condition ${n}`,
     detail: `Detail of condition ${n}`,

@@ -15,7 +15,7 @@ import {
 } from "@steward/core/backups";
 import { loadEnv } from "@steward/core/env";
 import { createEventBus, type EventBusHandle } from "@steward/core/events";
-import { createReconciliationRun, executeReconciliationRun } from "@steward/core/reconciliation";
+import { createReconciliationRun, executeReconciliationRun } from "@steward/core/reconciliation/runs";
 import { stripeClientFor } from "@steward/core/stripe";
 import { createPrismaClient } from "@steward/db/client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";

@@ -1,6 +1,7 @@
 // Incidents through the API: every alert's P0–P3 level with response times, an incident opened
 // from red alerts of one cause, its record and timeline, templated messages to businesses through
 // the outbox (never twice), and the Markdown post-incident summary.
+import type { AlertRuleKey } from "@steward/core/alertRuleKeys";
 import { acknowledgeAlert, raiseAlert } from "@steward/core/alerts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.ts";
@@ -13,7 +14,7 @@ let sequence = 0;
 
 const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
 
-async function raise(ruleKey: string, severity: "RED" | "YELLOW", firstSeenAt = new Date()) {
+async function raise(ruleKey: AlertRuleKey, severity: "RED" | "YELLOW", firstSeenAt = new Date()) {
   const fingerprint = `${ruleKey}:${++sequence}`;
   await raiseAlert(
     api.database.db,

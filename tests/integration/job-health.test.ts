@@ -3,6 +3,7 @@
 // Redis flush.
 import { createLogger } from "@steward/core/logger";
 import { checkMissedRuns } from "@steward/core/jobHealth";
+import { readFile } from "node:fs/promises";
 import { Queue, UnrecoverableError } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
@@ -46,7 +47,7 @@ describe("missed runs of the daily job", () => {
     let alert = await db.alert.findUniqueOrThrow({
       where: { fingerprint: "job-missed:featured-expiry-and-promotion" },
     });
-    expect(alert).toMatchObject({ severity: "YELLOW", status: "FIRING", count: 1 });
+    expect(alert).toMatchObject({ ruleKey: "jobs.missed_run", severity: "YELLOW", status: "FIRING", count: 1 });
 
     await checkMissedRuns(db, daily, new Date(now.getTime() + 24 * HOUR)); // 50 h since the last success
     alert = await db.alert.findUniqueOrThrow({ where: { id: alert.id } });
@@ -90,6 +91,36 @@ describe("missed runs of the daily job", () => {
     } finally {
       await fresh.drop();
     }
+  });
+});
+
+describe("the alert rule key migration", () => {
+  it("renames stored job health alerts to the registry's keys and keeps their fingerprints", async () => {
+    const { db } = database;
+    const legacy = [
+      { fingerprint: "job-missed:legacy-job", ruleKey: "job-missed-run" },
+      { fingerprint: "job-failed:legacy-job", ruleKey: "job-failed-all-attempts" },
+    ];
+    for (const alert of legacy)
+      await db.alert.create({ data: { ...alert, severity: "RED", title: "legacy", detail: "before the rename" } });
+    const migration = await readFile(
+      new URL("../../prisma/migrations/20261206042500_alert_rule_keys/migration.sql", import.meta.url),
+      "utf8",
+    );
+    for (const statement of migration
+      .replace(/^--.*$/gm, "")
+      .split(";")
+      .filter((sql) => /\bUPDATE\b/.test(sql)))
+      await db.$executeRawUnsafe(statement);
+    const renamed = await db.alert.findMany({
+      where: { fingerprint: { in: legacy.map((alert) => alert.fingerprint) } },
+      orderBy: { fingerprint: "asc" },
+    });
+    expect(renamed.map((alert) => [alert.fingerprint, alert.ruleKey])).toEqual([
+      ["job-failed:legacy-job", "jobs.failed_all_attempts"],
+      ["job-missed:legacy-job", "jobs.missed_run"],
+    ]);
+    await db.alert.deleteMany({ where: { fingerprint: { in: legacy.map((alert) => alert.fingerprint) } } });
   });
 });
 

@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startTestApi, type TestApi } from "../support/api.ts";
-import { createOperator } from "../support/fixtures.ts";
+import { createOperator, testRuleKey } from "../support/fixtures.ts";
 
 let api: TestApi;
 let bus: EventBusHandle;
@@ -30,7 +30,13 @@ async function raise(): Promise<{ id: string; fingerprint: string }> {
   const fingerprint = `on-call.test:${++sequence}`;
   await raiseAlert(
     api.database.db,
-    { fingerprint, ruleKey: "on-call.test", severity: "RED", title: `On-call ${sequence}`, detail: "detail" },
+    {
+      fingerprint,
+      ruleKey: testRuleKey("on-call.test"),
+      severity: "RED",
+      title: `On-call ${sequence}`,
+      detail: "detail",
+    },
     new Date(),
     { events: bus.bus },
   );

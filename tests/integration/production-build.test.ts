@@ -8,7 +8,7 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, 
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { EXPORT_COLUMNS } from "@steward/core/reconciliation";
+import { EXPORT_COLUMNS } from "@steward/core/reconciliation/evidence";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";

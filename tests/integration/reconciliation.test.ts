@@ -4,12 +4,12 @@
 // fixes re-check Stripe and reuse the webhook's path, exports match the run, bad input changes nothing.
 // Each test works in its own window of days in the past, so the tests never see each other's charges.
 import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import type { ReconciliationDeps } from "@steward/core/reconciliation/context";
 import {
-  executeReconciliationRun,
   createReconciliationRun,
+  executeReconciliationRun,
   latestReconciliationSummary,
-  type ReconciliationDeps,
-} from "@steward/core/reconciliation";
+} from "@steward/core/reconciliation/runs";
 import { stripeClientFor } from "@steward/core/stripe";
 import type { Payment } from "@steward/db/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -11,7 +11,7 @@ import {
   executeReconciliationRun,
   reconciliationJobId,
   sweepStalledReconciliationRuns,
-} from "@steward/core/reconciliation";
+} from "@steward/core/reconciliation/runs";
 import { stripeClientFor } from "@steward/core/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
 import {

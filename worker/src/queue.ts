@@ -1,6 +1,6 @@
 // Queue names and connection options shared by the worker and by whoever enqueues (the API's
 // run-now). Keys live under the stack's prefix so stacks can share one Redis.
-import { reconciliationJobId } from "@steward/core/reconciliation";
+import { reconciliationJobId } from "@steward/core/reconciliation/runs";
 import type { ConnectionOptions, DefaultJobOptions, Queue } from "bullmq";
 
 export const JOBS_QUEUE = "jobs";

@@ -7,7 +7,7 @@ import type { Actor } from "@steward/core/actor";
 import { NotFoundError } from "@steward/core/errors";
 import type { Logger } from "@steward/core/logger";
 import { roleCan, tokenHasScope } from "@steward/core/permissions";
-import { csvLine, csvRow, EXPORT_COLUMNS, exportRows, runEvidence } from "@steward/core/reconciliation";
+import { csvLine, csvRow, EXPORT_COLUMNS, exportRows, runEvidence } from "@steward/core/reconciliation/evidence";
 import type { Db } from "@steward/db/client";
 import { authenticate, InvalidCredentialsPresented } from "../authenticate.ts";
 

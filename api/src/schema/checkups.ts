@@ -2,6 +2,7 @@
 // run-now. Core runs the checks, stores, audits and notifies.
 import { type CheckupFinding, runWeeklyCheckup } from "@steward/core/checkup";
 import { metricsSettings } from "@steward/core/metrics";
+import { worstFirst } from "@steward/core/severity";
 import { stripeClientFor } from "@steward/core/stripe";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -39,9 +40,8 @@ export const WeeklyCheckupNode = builder.prismaNode("CheckupReport", {
       description: "Worst first.",
       select: { findings: true },
       resolve: (report) => {
-        const rank = { RED: 0, YELLOW: 1, GREEN: 2 } as const;
         const findings = Array.isArray(report.findings) ? (report.findings as unknown as CheckupFinding[]) : [];
-        return [...findings].sort((a, b) => rank[a.severity] - rank[b.severity]);
+        return [...findings].sort((a, b) => worstFirst(a.severity, b.severity));
       },
     }),
   }),

@@ -10,6 +10,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
+import { isUuid } from "@steward/core/ids";
 
 /** At most this many ids per nodes(ids:) call (more is refused with TOO_MANY_IDS, before any loading). */
 export const MAX_NODE_IDS = 100;
@@ -64,8 +65,6 @@ function isNoSuchRow(error: unknown): boolean {
   return typeof cause === "object" && cause !== null && "code" in cause && cause.code === "22P02";
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Decoded, a Node type, and allowed by a rule that does not depend on the row; else null. */
 async function authorizedRef(context: Context, info: GraphQLResolveInfo, globalId: string) {
   // Longer than any id we issue: not worth decoding.
@@ -97,7 +96,7 @@ async function loadNode(context: Context, info: GraphQLResolveInfo, globalId: st
 
 /** Whether the id's raw part is a UUID, which no id column refuses. */
 function rawIdIsUuid(globalId: string): boolean {
-  return UUID.test(decode(globalId)?.id ?? "");
+  return isUuid(decode(globalId)?.id ?? "");
 }
 
 const NodeInterface = builder.nodeInterfaceRef();

@@ -2,17 +2,15 @@
 // Resolvers validate, call core, and map typed domain errors; core does the work.
 import { ConflictError } from "@steward/core/errors";
 import { StripeEventUnprocessableError } from "@steward/core/payments";
+import type { Totals } from "@steward/core/reconciliation/compare";
 import {
   FIXES_BY_KIND,
   FixNotApplicableError,
-  openDiscrepancyCount,
   resolveDiscrepancy,
-  reconciliationJobId,
-  startReconciliation,
   StripeDisagreesError,
   StripeUnavailableError,
-  type Totals,
-} from "@steward/core/reconciliation";
+} from "@steward/core/reconciliation/resolve";
+import { openDiscrepancyCount, reconciliationJobId, startReconciliation } from "@steward/core/reconciliation/runs";
 import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { builder } from "../builder.ts";

@@ -8,7 +8,7 @@ import {
   createReconciliationRun,
   executeReconciliationRun,
   resumableReconciliationRun,
-} from "@steward/core/reconciliation";
+} from "@steward/core/reconciliation/runs";
 import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";

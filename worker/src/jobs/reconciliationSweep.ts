@@ -2,7 +2,7 @@
 // whose heartbeat stopped for over 2 minutes lost its job (Redis flushed or crashed, or BullMQ gave
 // up on it after too many stalls) and is queued again under the run's own job id; its job resumes it.
 // A live run (heartbeat fresh) is never touched.
-import { sweepStalledReconciliationRuns } from "@steward/core/reconciliation";
+import { sweepStalledReconciliationRuns } from "@steward/core/reconciliation/runs";
 import { z } from "zod";
 import { isJobActive, reconciliationJobFor } from "../queue.ts";
 import { defineJob } from "./definition.ts";

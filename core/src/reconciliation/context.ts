@@ -1,0 +1,54 @@
+// What the steps of a reconciliation run share: their dependencies, the event that
+// reports a run's progress, and one execution's claim on its run (the heartbeat every write
+// compares-and-sets, so a run taken over by another execution stops at its next beat).
+import type { Db, DbTx, Prisma, ReconciliationRun } from "@steward/db/client";
+import type { EventBus } from "../events.ts";
+import type { Stripe } from "../stripe.ts";
+
+export interface ReconciliationDeps {
+  db: Db;
+  events: EventBus;
+  stripe: Stripe;
+  now?: () => Date;
+  /** The database `db` is connected to: the staging COPY opens a connection of its own to it. */
+  databaseUrl: string;
+  /** Injectable for tests; the pause between resumed pages. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function publish(events: EventBus, run: Pick<ReconciliationRun, "id" | "status" | "chargesCompared">): void {
+  events.publish("reconciliationRunUpdated", {
+    runId: run.id,
+    status: run.status,
+    chargesCompared: run.chargesCompared,
+  });
+}
+
+/** Thrown inside an execution whose run was taken over; caught by executeReconciliationRun. */
+export class SupersededError extends Error {}
+
+/**
+ * One execution's hold on its run: every write it makes compares-and-sets the heartbeat it last
+ * wrote, so once another execution (or the sweep) has moved it, this one stops at its next beat
+ * instead of running the same run twice at once.
+ */
+export interface Claim {
+  runId: string;
+  beatAt: Date;
+}
+
+export async function beat(
+  db: DbTx,
+  claim: Claim,
+  data: Prisma.ReconciliationRunUpdateManyMutationInput = {},
+): Promise<void> {
+  const at = new Date(Math.max(Date.now(), claim.beatAt.getTime() + 1));
+  const { count } = await db.reconciliationRun.updateMany({
+    where: { id: claim.runId, status: "RUNNING", progressAt: claim.beatAt },
+    data: { ...data, progressAt: at },
+  });
+  if (count === 0) throw new SupersededError(`Reconciliation run ${claim.runId} was taken over by another execution`);
+  claim.beatAt = at;
+}
