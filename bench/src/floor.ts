@@ -20,6 +20,7 @@ import { benchProcessEnv, signIn } from "./api.ts";
 import type { LoadgenConfig, LoadgenRequest, LoadgenResult } from "./floor/loadgen.ts";
 import { startNodeProcess, stopNodeProcess } from "./load.ts";
 import { PUBLISHED_REVIEWS, SUBMIT_REVIEW } from "./integration-documents.ts";
+import { dashboardOperations } from "../../tests/support/dashboard-documents.ts";
 import type { BenchRow } from "./table.ts";
 
 export interface FloorOptions {
@@ -35,33 +36,16 @@ const WEBHOOK_SECRET = "whsec_steward_sandbox";
 const PUBLISHED = 500;
 const REFUND_REQUESTS = 200;
 
-// The dashboard's documents as the browser sent them when this comparison was written
-// (review-operations.ts, refund-operations.ts, fragments inlined). A fixed copy, because the floor
-// server answers exactly these fields; the Reviews page has since added the suggestion fields and
-// a count, which this copy does not ask for.
-const REVIEWS = `query Reviews($first: Int!, $after: String, $filter: ReviewFilter) {
-  reviews(first: $first, after: $after, filter: $filter) {
-    edges { node {
-      id rating body source status aiConfidence aiProvider rejectionReason moderatorNote decidedAt version createdAt
-      moderator { name email }
-      business { id name region { id name slug } }
-      scores { classifier confidence signals createdAt }
-      decisions { action reason note bulk createdAt actor { name } }
-    } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-const REFUND_REQUESTS_DOCUMENT = `query RefundRequests($filter: RefundRequestFilter, $first: Int!) {
-  refundRequests(filter: $filter, first: $first) {
-    edges { node {
-      id status reason amountCents currency purchasedAt createdAt decidedAt denialNote stripeRefundId failureMessage
-      decidedBy { name }
-      business { id name }
-      eligibility { eligible daysElapsed hoursLeft expiresSoon closesAt }
-    } }
-    pageInfo { hasNextPage }
-  }
-}`;
+// The dashboard's documents exactly as the browser sends them today (read from web/src, fragments
+// included): the floor server answers the same fields, so the comparison follows the dashboard.
+const dashboard = new Map(dashboardOperations().map((operation) => [operation.name, operation.source]));
+function dashboardDocument(name: string): string {
+  const source = dashboard.get(name);
+  if (!source) throw new Error(`floor bench: the dashboard has no operation ${name}`);
+  return source;
+}
+const REVIEWS = dashboardDocument("Reviews");
+const REFUND_REQUESTS_DOCUMENT = dashboardDocument("RefundRequests");
 
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
 /** Pothos' cursor for a review id (the bytes the API hands out as `endCursor`). */
@@ -153,6 +137,11 @@ async function seedFloorData(db: Db, reviews: number): Promise<{ operatorEmail: 
      INSERT INTO "ReviewDecision" (id, "reviewId", action, note, "actorId", "createdAt")
      SELECT gen_random_uuid(), id, 'REOPEN', 'Second look', '${operator.id}', now() FROM tenth`,
   );
+  // The classifier's suggestion on the one-star reviews (the page shows it beside the score).
+  await db.$executeRawUnsafe(
+    `UPDATE "Review" SET "suggestedReason" = 'SPAM', "suggestedSignals" = ARRAY['link', 'repeated']
+      WHERE rating = 1 AND status = 'PENDING'`,
+  );
   await db.$executeRawUnsafe(
     `UPDATE "Review" SET "moderatorId" = '${operator.id}', "moderatorNote" = 'Second look'
       WHERE id IN (SELECT "reviewId" FROM "ReviewDecision")`,
@@ -241,7 +230,7 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
       floorName?: string;
     }[] = [
       {
-        name: `review queue page (Reviews document, ${PAGE_SIZE} rows, 70 % first / 30 % after a cursor)`,
+        name: `review queue page (Reviews document with its count, ${PAGE_SIZE} rows, 70 % first / 30 % after a cursor)`,
         target: 0.65,
         auth: "cookie",
         bodies: queueCursors.map((cursor) => graphqlBody(REVIEWS, { first: PAGE_SIZE, after: cursor })),
