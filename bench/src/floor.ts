@@ -188,7 +188,14 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
 
   const apiPort = await freePort();
   const floorPort = await freePort();
-  const apiEnv = { ...benchProcessEnv(databaseUrl, "floor-api", apiPort), STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
+  const apiEnv = {
+    ...benchProcessEnv(databaseUrl, "floor-api", apiPort),
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    // FLOOR_PROFILE_DIR=<dir>: the API writes a V8 CPU profile there when it stops (node --cpu-prof).
+    ...(process.env.FLOOR_PROFILE_DIR
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.FLOOR_PROFILE_DIR}` }
+      : {}),
+  };
   const floorEnv = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: apiEnv.REDIS_URL,
@@ -294,7 +301,11 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     }
 
     const rows: BenchRow[] = [];
-    for (const operation of operations) {
+    // FLOOR_OPERATIONS=review,refund: only the operations whose name contains one of these words.
+    const chosen = process.env.FLOOR_OPERATIONS?.split(",").map((word) => word.trim().toLowerCase());
+    for (const operation of operations.filter(
+      (op) => !chosen || chosen.some((w) => op.name.toLowerCase().includes(w)),
+    )) {
       const sides: Side[] = [api.pid!, floor.pid!].map((pid, index) => {
         const steward = index === 0;
         const baseUrl = steward ? apiUrl : floorUrl;
