@@ -204,7 +204,12 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     FLOOR_PORT: String(floorPort),
   };
   const pin = twoCores ? { cpus: "0" } : {};
-  const api = startNodeProcess("api/src/main.ts", apiEnv, "api", pin);
+  // FLOOR_PROFILE_DIR=<dir>: the API writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.FLOOR_PROFILE_DIR;
+  const api = startNodeProcess("api/src/main.ts", apiEnv, "api", {
+    ...pin,
+    nodeArgs: profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [],
+  });
   const floor = startNodeProcess("bench/src/floor/server.ts", floorEnv, "floor", pin);
   const dir = mkdtempSync(join(tmpdir(), "steward-floor-"));
   const apiUrl = `http://127.0.0.1:${apiPort}`;
