@@ -191,10 +191,6 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
   const apiEnv = {
     ...benchProcessEnv(databaseUrl, "floor-api", apiPort),
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    // FLOOR_PROFILE_DIR=<dir>: the API writes a V8 CPU profile there when it stops (node --cpu-prof).
-    ...(process.env.FLOOR_PROFILE_DIR
-      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.FLOOR_PROFILE_DIR}` }
-      : {}),
   };
   const floorEnv = {
     DATABASE_URL: databaseUrl,
