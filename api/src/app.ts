@@ -23,6 +23,7 @@ import { Redis } from "ioredis";
 import sirv from "sirv";
 import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate, InvalidCredentialsPresented } from "./authenticate.ts";
+import { CredentialCache } from "./sessionCache.ts";
 import type { Context, ResponseCookie } from "./context.ts";
 import { schema } from "./schema/index.ts";
 import { createReconciliationExportHandler } from "./exports/reconciliation.ts";
@@ -67,6 +68,8 @@ export function buildApp(env: Env, logger: Logger): App {
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
   // Alerts raised or cleared by core in this process publish `alertChanged` on this bus.
   const unregisterAlertEvents = publishAlertChangesTo(events.bus);
+  const credentials = new CredentialCache(db, events.bus);
+  const stopCredentialChanges = credentials.listen();
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on("error", () => undefined);
   const jobs = new Queue<JobData>(JOBS_QUEUE, {
@@ -143,6 +146,7 @@ export function buildApp(env: Env, logger: Logger): App {
       events: events.bus,
       jobs,
       actor,
+      credentials,
       loginThrottle,
       clientIp,
       userAgent,
@@ -158,7 +162,7 @@ export function buildApp(env: Env, logger: Logger): App {
     if (addressWait !== null) return sendTooManyRequests(res, addressWait);
     let actor: Actor;
     try {
-      actor = await authenticate(db, {
+      actor = await authenticate(credentials, {
         cookieHeader: req.headers.cookie,
         authorizationHeader: req.headers.authorization,
       });
@@ -185,7 +189,7 @@ export function buildApp(env: Env, logger: Logger): App {
     if (addressWait !== null) return sendTooManyRequests(res, addressWait);
     let actor: Actor;
     try {
-      actor = await authenticate(db, { authorizationHeader: req.headers.authorization });
+      actor = await authenticate(credentials, { authorizationHeader: req.headers.authorization });
     } catch (error) {
       if (!(error instanceof InvalidCredentialsPresented)) throw error;
       actor = ANONYMOUS;
@@ -213,7 +217,7 @@ export function buildApp(env: Env, logger: Logger): App {
     clientAddress: (req) => clientAddress(req, env.TRUSTED_PROXY_HOPS),
     rejected: (reason) => metrics.webhookRejected(reason),
   });
-  const reconciliationExport = createReconciliationExportHandler({ db, logger });
+  const reconciliationExport = createReconciliationExportHandler({ db, credentials, logger });
 
   const dashboardSecurityHeaders = env.WEB_DIST_DIR ? dashboardHeaders(env.WEB_DIST_DIR) : {};
   const server = createServer((req, res) => {
@@ -329,7 +333,7 @@ export function buildApp(env: Env, logger: Logger): App {
         }
         let actor: Actor;
         try {
-          actor = await authenticate(db, socketCredentials(ctx));
+          actor = await authenticate(credentials, socketCredentials(ctx));
         } catch {
           actor = ANONYMOUS;
         }
@@ -374,7 +378,7 @@ export function buildApp(env: Env, logger: Logger): App {
       onConnect: async (ctx) => {
         let actor: Actor;
         try {
-          actor = await authenticate(db, socketCredentials(ctx));
+          actor = await authenticate(credentials, socketCredentials(ctx));
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
@@ -419,6 +423,7 @@ export function buildApp(env: Env, logger: Logger): App {
       await watchdog?.stop();
       watchdog = null;
       await sessionEnded.return?.();
+      await stopCredentialChanges();
       await wsHandler.dispose();
       await new Promise<void>((resolve) => {
         wsServer.close(() => resolve());

@@ -5,6 +5,7 @@ import type { EventBus } from "@steward/core/events";
 import type { Db } from "@steward/db/client";
 import type { JobData } from "@steward/worker/queue";
 import type { Queue } from "bullmq";
+import type { CredentialCache } from "./sessionCache.ts";
 
 /** Per-request (or per-websocket-operation) context. */
 export interface Context {
@@ -14,6 +15,8 @@ export interface Context {
   /** The worker's queue, for run-now. */
   jobs: Queue<JobData>;
   actor: Actor;
+  /** Who sessions and tokens belong to, cached; `changed` after revoking one (every instance forgets it). */
+  credentials: CredentialCache;
   /** Login attempts counted in Redis before each password check, shared by every API instance. */
   loginThrottle: LoginThrottle;
   clientIp: string;

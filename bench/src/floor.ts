@@ -20,6 +20,7 @@ import { benchProcessEnv, signIn } from "./api.ts";
 import type { LoadgenConfig, LoadgenRequest, LoadgenResult } from "./floor/loadgen.ts";
 import { startNodeProcess, stopNodeProcess } from "./load.ts";
 import { PUBLISHED_REVIEWS, SUBMIT_REVIEW } from "./integration-documents.ts";
+import { dashboardOperations } from "../../tests/support/dashboard-documents.ts";
 import type { BenchRow } from "./table.ts";
 
 export interface FloorOptions {
@@ -35,33 +36,16 @@ const WEBHOOK_SECRET = "whsec_steward_sandbox";
 const PUBLISHED = 500;
 const REFUND_REQUESTS = 200;
 
-// The dashboard's documents as the browser sent them when this comparison was written
-// (review-operations.ts, refund-operations.ts, fragments inlined). A fixed copy, because the floor
-// server answers exactly these fields; the Reviews page has since added the suggestion fields and
-// a count, which this copy does not ask for.
-const REVIEWS = `query Reviews($first: Int!, $after: String, $filter: ReviewFilter) {
-  reviews(first: $first, after: $after, filter: $filter) {
-    edges { node {
-      id rating body source status aiConfidence aiProvider rejectionReason moderatorNote decidedAt version createdAt
-      moderator { name email }
-      business { id name region { id name slug } }
-      scores { classifier confidence signals createdAt }
-      decisions { action reason note bulk createdAt actor { name } }
-    } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-const REFUND_REQUESTS_DOCUMENT = `query RefundRequests($filter: RefundRequestFilter, $first: Int!) {
-  refundRequests(filter: $filter, first: $first) {
-    edges { node {
-      id status reason amountCents currency purchasedAt createdAt decidedAt denialNote stripeRefundId failureMessage
-      decidedBy { name }
-      business { id name }
-      eligibility { eligible daysElapsed hoursLeft expiresSoon closesAt }
-    } }
-    pageInfo { hasNextPage }
-  }
-}`;
+// The dashboard's documents exactly as the browser sends them today (read from web/src, fragments
+// included): the floor server answers the same fields, so the comparison follows the dashboard.
+const dashboard = new Map(dashboardOperations().map((operation) => [operation.name, operation.source]));
+function dashboardDocument(name: string): string {
+  const source = dashboard.get(name);
+  if (!source) throw new Error(`floor bench: the dashboard has no operation ${name}`);
+  return source;
+}
+const REVIEWS = dashboardDocument("Reviews");
+const REFUND_REQUESTS_DOCUMENT = dashboardDocument("RefundRequests");
 
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
 /** Pothos' cursor for a review id (the bytes the API hands out as `endCursor`). */
@@ -153,6 +137,11 @@ async function seedFloorData(db: Db, reviews: number): Promise<{ operatorEmail: 
      INSERT INTO "ReviewDecision" (id, "reviewId", action, note, "actorId", "createdAt")
      SELECT gen_random_uuid(), id, 'REOPEN', 'Second look', '${operator.id}', now() FROM tenth`,
   );
+  // The classifier's suggestion on the one-star reviews (the page shows it beside the score).
+  await db.$executeRawUnsafe(
+    `UPDATE "Review" SET "suggestedReason" = 'SPAM', "suggestedSignals" = ARRAY['link', 'repeated']
+      WHERE rating = 1 AND status = 'PENDING'`,
+  );
   await db.$executeRawUnsafe(
     `UPDATE "Review" SET "moderatorId" = '${operator.id}', "moderatorNote" = 'Second look'
       WHERE id IN (SELECT "reviewId" FROM "ReviewDecision")`,
@@ -199,7 +188,10 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
 
   const apiPort = await freePort();
   const floorPort = await freePort();
-  const apiEnv = { ...benchProcessEnv(databaseUrl, "floor-api", apiPort), STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
+  const apiEnv = {
+    ...benchProcessEnv(databaseUrl, "floor-api", apiPort),
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+  };
   const floorEnv = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: apiEnv.REDIS_URL,
@@ -208,7 +200,12 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     FLOOR_PORT: String(floorPort),
   };
   const pin = twoCores ? { cpus: "0" } : {};
-  const api = startNodeProcess("api/src/main.ts", apiEnv, "api", pin);
+  // FLOOR_PROFILE_DIR=<dir>: the API writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.FLOOR_PROFILE_DIR;
+  const api = startNodeProcess("api/src/main.ts", apiEnv, "api", {
+    ...pin,
+    nodeArgs: profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [],
+  });
   const floor = startNodeProcess("bench/src/floor/server.ts", floorEnv, "floor", pin);
   const dir = mkdtempSync(join(tmpdir(), "steward-floor-"));
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -241,7 +238,7 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
       floorName?: string;
     }[] = [
       {
-        name: `review queue page (Reviews document, ${PAGE_SIZE} rows, 70 % first / 30 % after a cursor)`,
+        name: `review queue page (Reviews document with its count, ${PAGE_SIZE} rows, 70 % first / 30 % after a cursor)`,
         target: 0.65,
         auth: "cookie",
         bodies: queueCursors.map((cursor) => graphqlBody(REVIEWS, { first: PAGE_SIZE, after: cursor })),
@@ -305,7 +302,11 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     }
 
     const rows: BenchRow[] = [];
-    for (const operation of operations) {
+    // FLOOR_OPERATIONS=review,refund: only the operations whose name contains one of these words.
+    const chosen = process.env.FLOOR_OPERATIONS?.split(",").map((word) => word.trim().toLowerCase());
+    for (const operation of operations.filter(
+      (op) => !chosen || chosen.some((w) => op.name.toLowerCase().includes(w)),
+    )) {
       const sides: Side[] = [api.pid!, floor.pid!].map((pid, index) => {
         const steward = index === 0;
         const baseUrl = steward ? apiUrl : floorUrl;

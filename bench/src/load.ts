@@ -41,9 +41,9 @@ export function startNodeProcess(
   entry: string,
   env: NodeJS.ProcessEnv,
   label: string,
-  options: { cpus?: string } = {},
+  options: { cpus?: string; nodeArgs?: string[] } = {},
 ): ChildProcess {
-  const args = ["--import", "tsx", entry];
+  const args = [...(options.nodeArgs ?? []), "--import", "tsx", entry];
   const [command, commandArgs] = options.cpus
     ? ["taskset", ["-c", options.cpus, process.execPath, ...args]]
     : [process.execPath, args];

@@ -58,6 +58,10 @@ const scales = {
 } as const;
 // `--only overview` (or webhooks, reviews, placements, reconciliation, retention, catalog, fanout, load, floor) runs one benchmark.
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+// `--floor-seconds 5`: longer floor rounds than the scale's (small's 1 s rounds are noisy on a busy machine).
+const floorSeconds = process.argv.includes("--floor-seconds")
+  ? Number(process.argv[process.argv.indexOf("--floor-seconds") + 1])
+  : undefined;
 const wanted = (name: string) => only === undefined || only === name;
 
 const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/steward");
@@ -77,7 +81,12 @@ try {
     ...(wanted("catalog") ? await benchCatalog(db, url.toString(), scales[scaleArg].catalog) : []),
     ...(wanted("overview") ? await benchOverview(db, url.toString(), scales[scaleArg].overview) : []),
     // Each hot operation beside a bare Yoga + Pothos + pg server (floor.ts), pinned cores, closed loop.
-    ...(wanted("floor") ? await benchFloor(db, url.toString(), scales[scaleArg].floor) : []),
+    ...(wanted("floor")
+      ? await benchFloor(db, url.toString(), {
+          ...scales[scaleArg].floor,
+          seconds: floorSeconds ?? scales[scaleArg].floor.seconds,
+        })
+      : []),
     ...(wanted("retention") ? await benchRetention(db, scales[scaleArg].retentionJobRuns) : []),
     ...(wanted("fanout") ? await benchFanout(db, url.toString(), scales[scaleArg].fanoutSubscribers) : []),
     // Its own seeded database and API/worker processes; the figures above are not disturbed.

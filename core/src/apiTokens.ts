@@ -57,16 +57,32 @@ export async function revokeApiToken(db: Db, actor: OperatorActor, tokenId: stri
   });
 }
 
-export async function actorForApiToken(db: Db, token: string): Promise<ApiTokenActor | null> {
+/** A live token's actor, and when its use was last recorded (kept by a cache to record it again). */
+export interface ApiTokenUse {
+  actor: ApiTokenActor;
+  lastUsedAt: Date | null;
+}
+
+/** The actor behind a token's secret, or null if it is unknown or revoked. */
+export async function apiTokenForSecret(db: Db, token: string): Promise<ApiTokenUse | null> {
   const row = await db.apiToken.findUnique({
     where: { tokenHash: hashSecret(token) },
     select: { id: true, name: true, scopes: true, lastUsedAt: true, revokedAt: true },
   });
   if (!row || row.revokedAt) return null;
-  // Best effort and at most once a minute: a write per request would sit on the hot path.
-  const now = new Date();
-  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
-    void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => undefined);
-  }
-  return { kind: "API_TOKEN", id: row.id, name: row.name, scopes: row.scopes };
+  return { actor: { kind: "API_TOKEN", id: row.id, name: row.name, scopes: row.scopes }, lastUsedAt: row.lastUsedAt };
+}
+
+/** Records the token's use, best effort and at most once a minute: a write per request would sit on the hot path. */
+export function recordApiTokenUse(db: Db, use: ApiTokenUse, now = new Date()): void {
+  if (use.lastUsedAt && now.getTime() - use.lastUsedAt.getTime() <= 60_000) return;
+  use.lastUsedAt = now;
+  void db.apiToken.update({ where: { id: use.actor.id }, data: { lastUsedAt: now } }).catch(() => undefined);
+}
+
+export async function actorForApiToken(db: Db, token: string): Promise<ApiTokenActor | null> {
+  const use = await apiTokenForSecret(db, token);
+  if (!use) return null;
+  recordApiTokenUse(db, use);
+  return use.actor;
 }

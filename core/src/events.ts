@@ -55,6 +55,16 @@ export interface SessionEndedEvent {
   sessionId: string;
 }
 
+/**
+ * Sessions or API tokens were revoked, or operators changed (role, disabled): every API instance
+ * drops what it cached of them, so the next request is authenticated against the database.
+ */
+export interface CredentialsChangedEvent {
+  sessionIds: string[];
+  operatorIds: string[];
+  apiTokenIds: string[];
+}
+
 /** A health-checks run finished: the latest results (and maybe the flags) changed. */
 export interface HealthChangedEvent {
   overall: "GREEN" | "YELLOW" | "RED";
@@ -63,6 +73,7 @@ export interface HealthChangedEvent {
 
 export type StewardEvents = {
   sessionEnded: [SessionEndedEvent];
+  credentialsChanged: [CredentialsChangedEvent];
   jobRunRecorded: [JobRunEvent];
   reviewQueueChanged: [ReviewQueueEvent];
   refundRequestChanged: [RefundRequestEvent];

@@ -10,6 +10,7 @@ import { roleCan, tokenHasScope } from "@steward/core/permissions";
 import { csvLine, csvRow, EXPORT_COLUMNS, exportRows, runEvidence } from "@steward/core/reconciliation/evidence";
 import type { Db } from "@steward/db/client";
 import { authenticate, InvalidCredentialsPresented } from "../authenticate.ts";
+import type { CredentialLookup } from "../sessionCache.ts";
 
 export const EXPORT_PATH = /^\/exports\/reconciliation\/([0-9a-f-]{36})\.(csv|json)$/i;
 
@@ -27,7 +28,7 @@ async function write(res: ServerResponse, chunk: string): Promise<void> {
   if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));
 }
 
-export function createReconciliationExportHandler(deps: { db: Db; logger: Logger }) {
+export function createReconciliationExportHandler(deps: { db: Db; credentials: CredentialLookup; logger: Logger }) {
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     if (req.method !== "GET") return refuse(res, 405, "Use GET");
     const match = EXPORT_PATH.exec(path);
@@ -35,7 +36,7 @@ export function createReconciliationExportHandler(deps: { db: Db; logger: Logger
     const [, runId = "", format] = match;
     let actor: Actor;
     try {
-      actor = await authenticate(deps.db, {
+      actor = await authenticate(deps.credentials, {
         cookieHeader: req.headers.cookie,
         authorizationHeader: req.headers.authorization,
       });

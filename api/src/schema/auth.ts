@@ -100,6 +100,7 @@ builder.mutationFields((t) => ({
         },
       );
       if (context.actor.kind === "OPERATOR" && context.actor.sessionId) {
+        context.credentials.changed({ sessionIds: [context.actor.sessionId] });
         context.events.publish("sessionEnded", { sessionId: context.actor.sessionId });
       }
       context.responseCookies.push({ name: SESSION_COOKIE, value: result.sessionToken, expires: result.expiresAt });
@@ -112,7 +113,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, _args, context) => {
       if (context.actor.kind === "OPERATOR") {
         await logout(context.db, context.actor);
-        if (context.actor.sessionId) context.events.publish("sessionEnded", { sessionId: context.actor.sessionId });
+        if (context.actor.sessionId) {
+          context.credentials.changed({ sessionIds: [context.actor.sessionId] });
+          context.events.publish("sessionEnded", { sessionId: context.actor.sessionId });
+        }
       }
       context.responseCookies.push({ name: SESSION_COOKIE, value: "", expires: new Date(0) });
       return true;
@@ -124,9 +128,10 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { operatorId: t.arg.id({ validate: z.string().uuid() }) },
-    resolve: async (_root, args, { db, actor, events }) => {
+    resolve: async (_root, args, { db, actor, events, credentials }) => {
       if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
       const ended = await revokeOperatorSessions(db, actor, String(args.operatorId));
+      credentials.changed({ sessionIds: ended });
       for (const sessionId of ended) events.publish("sessionEnded", { sessionId });
       return ended.length;
     },
@@ -149,9 +154,10 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { id: t.arg.globalID({ for: ApiTokenNode }) },
-    resolve: async (_root, args, { db, actor }) => {
+    resolve: async (_root, args, { db, actor, credentials }) => {
       if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
       await revokeApiToken(db, actor, args.id.id);
+      credentials.changed({ apiTokenIds: [args.id.id] });
       return true;
     },
   }),

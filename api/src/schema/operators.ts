@@ -126,7 +126,12 @@ async function kickOutbox(context: Context, linkId: string): Promise<void> {
     .catch(() => undefined);
 }
 
-function endSessionSockets(context: Context, sessionIds: readonly string[]): void {
+/**
+ * Ended sessions: every API instance forgets them, then closes their sockets (in this order on the
+ * bus, so a request after the socket closed is already refused).
+ */
+function endSessions(context: Context, sessionIds: readonly string[]): void {
+  context.credentials.changed({ sessionIds: [...sessionIds] });
   for (const sessionId of sessionIds) context.events.publish("sessionEnded", { sessionId });
 }
 
@@ -217,7 +222,12 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [...commonMutationErrors, LastAdminError] },
     args: { operatorId: t.arg.id({ validate: operatorId }), role: t.arg({ type: RoleEnum }) },
-    resolve: (_root, args, { db, actor }) => changeOperatorRole(db, actor, String(args.operatorId), args.role),
+    resolve: async (_root, args, { db, actor, credentials }) => {
+      const operator = await changeOperatorRole(db, actor, String(args.operatorId), args.role);
+      // Their signed-in sessions act with the new role from the next request, on every instance.
+      credentials.changed({ operatorIds: [operator.id] });
+      return operator;
+    },
   }),
   disableOperator: t.field({
     type: OperatorType,
@@ -227,7 +237,8 @@ builder.mutationFields((t) => ({
     args: { operatorId: t.arg.id({ validate: operatorId }) },
     resolve: async (_root, args, context) => {
       const { operator, endedSessionIds } = await disableOperator(context.db, context.actor, String(args.operatorId));
-      endSessionSockets(context, endedSessionIds);
+      endSessions(context, endedSessionIds);
+      context.credentials.changed({ operatorIds: [operator.id] });
       return operator;
     },
   }),
@@ -257,7 +268,7 @@ builder.mutationFields((t) => ({
     args: { token: t.arg.string({ validate: linkToken }), password: t.arg.string({ validate: newPassword }) },
     resolve: async (_root, args, context) => {
       const { endedSessionIds } = await resetPassword(context.db, args);
-      endSessionSockets(context, endedSessionIds);
+      endSessions(context, endedSessionIds);
       return true;
     },
   }),
@@ -273,7 +284,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, context) => {
       if (context.actor.kind !== "OPERATOR") throw new Error("unreachable: viewer scope implies an operator");
       const ended = await changeOwnPassword(context.db, context.actor, args);
-      endSessionSockets(context, ended);
+      endSessions(context, ended);
       return true;
     },
   }),

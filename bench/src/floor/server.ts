@@ -46,6 +46,8 @@ interface ReviewRow {
   aiConfidence: number | null;
   aiProvider: string | null;
   rejectionReason: string | null;
+  suggestedReason: string | null;
+  suggestedSignals: string[];
   moderatorNote: string | null;
   decidedAt: Date | null;
   version: number;
@@ -87,7 +89,7 @@ interface Page<T> {
 // ───────────────────────────── The statements ─────────────────────────────
 
 const REVIEW_COLUMNS = `r.id, r.rating, r.body, r.source, r.status, r."aiConfidence", r."aiProvider", r."rejectionReason",
-  r."moderatorNote", r."decidedAt", r.version, r."createdAt",
+  r."suggestedReason", r."suggestedSignals", r."moderatorNote", r."decidedAt", r.version, r."createdAt",
   CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('name', m.name, 'email', m.email) END AS moderator,
   json_build_object('id', b.id, 'name', b.name, 'region', json_build_object('id', g.id, 'name', g.name, 'slug', g.slug)) AS business,
   (SELECT coalesce(json_agg(json_build_object('classifier', s.classifier, 'confidence', s.confidence, 'signals', s.signals,
@@ -103,17 +105,45 @@ const REVIEW_JOINS = `FROM "Review" r
   JOIN "Region" g ON g.id = b."regionId"
   LEFT JOIN "Operator" m ON m.id = r."moderatorId"`;
 
-/** The queue page, oldest first, keyset after the cursor's (createdAt, id): one statement. */
-async function reviewQueuePage(status: string, first: number, after: string | null): Promise<Page<ReviewRow>> {
+/**
+ * The queue page, oldest first, keyset after the cursor's (createdAt, id), and, when the document
+ * also asks for `reviewCount`, how many reviews have the status: one statement either way.
+ */
+async function reviewQueuePage(
+  status: string,
+  first: number,
+  after: string | null,
+  withCount: boolean,
+): Promise<Page<ReviewRow> & { total: number | null }> {
   const keyset = after ? `AND r."createdAt" >= c."createdAt" AND (r."createdAt" > c."createdAt" OR r.id > c.id)` : "";
   const cursor = after ? `, (SELECT id, "createdAt" FROM "Review" WHERE id = $3::uuid) c` : "";
-  const result = await pool.query<ReviewRow>(
-    `SELECT ${REVIEW_COLUMNS} ${REVIEW_JOINS}${cursor}
+  const page = `SELECT ${REVIEW_COLUMNS} ${REVIEW_JOINS}${cursor}
       WHERE r.status = $1::"ReviewStatus" ${keyset}
-      ORDER BY r."createdAt", r.id LIMIT $2`,
+      ORDER BY r."createdAt", r.id LIMIT $2`;
+  // With the count, the page hangs off the one-row count (an empty page still answers the count).
+  const statement = withCount
+    ? `WITH total AS (SELECT count(*)::int AS n FROM "Review" WHERE status = $1::"ReviewStatus")
+       SELECT total.n AS total, page.* FROM total LEFT JOIN LATERAL (${page}) page ON true
+        ORDER BY page."createdAt", page.id`
+    : page;
+  const result = await pool.query<ReviewRow & { total?: number }>(
+    statement,
     after ? [status, first + 1, idOfCursor(after)] : [status, first + 1],
   );
-  return { rows: result.rows.slice(0, first), hasNextPage: result.rows.length > first };
+  const rows = result.rows.filter((row) => row.id !== null);
+  return {
+    rows: rows.slice(0, first),
+    hasNextPage: rows.length > first,
+    total: withCount ? (result.rows[0]?.total ?? 0) : null,
+  };
+}
+
+async function reviewCount(status: string): Promise<number> {
+  const result = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "Review" WHERE status = $1::"ReviewStatus"`,
+    [status],
+  );
+  return result.rows[0]?.n ?? 0;
 }
 
 /** A business's published reviews, newest id first: one statement. */
@@ -168,7 +198,16 @@ async function submitReview(businessId: string, rating: number, body: string) {
 
 // ───────────────────────────── The schema: the fields the documents ask for ─────────────────────────────
 
+/**
+ * Per request: a `reviewCount` waiting to be answered by the same request's queue page statement
+ * (graphql-js calls root query fields in document order, in one tick).
+ */
+interface FloorContext {
+  pendingCount?: { status: string; claimed: boolean; resolve: (n: number) => void; reject: (error: unknown) => void };
+}
+
 interface FloorTypes {
+  Context: FloorContext;
   DefaultFieldNullability: false;
   Scalars: { DateTime: { Input: Date; Output: Date | string }; JSON: { Input: unknown; Output: unknown } };
 }
@@ -188,6 +227,9 @@ builder.scalarType("JSON", { serialize: (value) => value, parseValue: (value) =>
 const ReviewStatus = builder.enumType("ReviewStatus", { values: ["PENDING", "APPROVED", "REJECTED"] as const });
 const RejectionReason = builder.enumType("RejectionReason", {
   values: ["SPAM", "PROFANITY", "OFF_TOPIC", "OTHER"] as const,
+});
+const ReviewSort = builder.enumType("ReviewSort", {
+  values: ["OLDEST", "NEWEST", "CONFIDENCE_ASC", "CONFIDENCE_DESC", "RATING_ASC", "RATING_DESC"] as const,
 });
 const RefundRequestStatus = builder.enumType("RefundRequestStatus", {
   values: ["PENDING", "PROCESSING", "APPROVED", "DENIED", "FAILED"] as const,
@@ -241,6 +283,12 @@ const Review = builder.objectRef<ReviewRow>("Review").implement({
       nullable: true,
       resolve: (review) => review.rejectionReason as "SPAM" | null,
     }),
+    suggestedReason: t.field({
+      type: RejectionReason,
+      nullable: true,
+      resolve: (review) => review.suggestedReason as "SPAM" | null,
+    }),
+    suggestedSignals: t.exposeStringList("suggestedSignals"),
     moderatorNote: t.exposeString("moderatorNote", { nullable: true }),
     decidedAt: t.expose("decidedAt", { type: "DateTime", nullable: true }),
     version: t.exposeInt("version"),
@@ -333,14 +381,43 @@ const RefundRequestFilter = builder.inputType("RefundRequestFilter", {
 
 builder.queryType({
   fields: (t) => ({
+    reviewCount: t.int({
+      args: { filter: t.arg({ type: ReviewFilter }) },
+      resolve: (_root, args, context) => {
+        const status = args.filter?.status ?? "PENDING";
+        return new Promise<number>((resolve, reject) => {
+          const pending = { status, claimed: false, resolve, reject };
+          context.pendingCount = pending;
+          // No queue page in this document took it: count on its own.
+          setImmediate(() => {
+            if (!pending.claimed) reviewCount(status).then(resolve, reject);
+          });
+        });
+      },
+    }),
     reviews: t.field({
       type: connection("QueryReviewsConnection", Review),
       args: {
         first: t.arg.int({ required: true }),
         after: t.arg.string(),
         filter: t.arg({ type: ReviewFilter }),
+        sort: t.arg({ type: ReviewSort }),
       },
-      resolve: (_root, args) => reviewQueuePage(args.filter?.status ?? "PENDING", args.first, args.after ?? null),
+      resolve: async (_root, args, context) => {
+        if (args.sort && args.sort !== "OLDEST") throw new Error("The floor pages the queue oldest first only");
+        const status = args.filter?.status ?? "PENDING";
+        const count =
+          context.pendingCount?.status === status && !context.pendingCount.claimed ? context.pendingCount : null;
+        if (count) count.claimed = true;
+        try {
+          const page = await reviewQueuePage(status, args.first, args.after ?? null, count !== null);
+          count?.resolve(page.total ?? 0);
+          return page;
+        } catch (error) {
+          count?.reject(error);
+          throw error;
+        }
+      },
     }),
     publishedReviews: t.field({
       type: connection("QueryPublishedReviewsConnection", Review),
@@ -400,6 +477,7 @@ builder.mutationType({
 
 const yoga = createYoga({
   schema: builder.toSchema(),
+  context: (): FloorContext => ({}),
   graphqlEndpoint: "/graphql",
   logging: false,
   maskedErrors: false,
