@@ -12,6 +12,7 @@ import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { AlertChangedEvent, EventBus } from "./events.ts";
+import { maintenanceWindowMuting } from "./maintenanceWindows.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 
@@ -87,7 +88,8 @@ const changed = (
 });
 
 /**
- * Enqueues `event` for the alert's channels, unless it is silenced (`respectSilence`) or inhibited;
+ * Enqueues `event` for the alert's channels, unless it is silenced or in a maintenance window
+ * (both only when `respectSilence`) or inhibited;
  * either way the timeline says what happened. `occurrence` is unique per effect (an alert event id).
  */
 async function notify(
@@ -102,6 +104,13 @@ async function notify(
     tx.alertEvent.create({ data: { alertId: alert.id, kind: "NOTIFIED", actorKind: "SYSTEM", message } });
   if (respectSilence && alert.silencedUntil && alert.silencedUntil > now) {
     await note(`Not notified (${event}): silenced until ${alert.silencedUntil.toISOString()}`);
+    return;
+  }
+  const maintenance = respectSilence ? await maintenanceWindowMuting(tx, alert.ruleKey, now) : null;
+  if (maintenance) {
+    await note(
+      `Not notified (${event}): maintenance window "${maintenance.title}" until ${maintenance.endsAt.toISOString()}`,
+    );
     return;
   }
   const inhibitors = inhibitorsOf(alert.ruleKey);
