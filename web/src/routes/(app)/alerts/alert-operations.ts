@@ -48,6 +48,7 @@ export const AlertDetailQuery = graphql(
     query AlertDetail($id: ID!) {
       alert(id: $id) {
         ...AlertFields
+        labels
         incidentSeverity
         ruleIncidentSeverity
         incidentSeverityOverridden
