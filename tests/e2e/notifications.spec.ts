@@ -43,10 +43,11 @@ test("an admin manages channels and a maintenance window", async ({ page }) => {
   const name = `E2E Slack ${randomBytes(3).toString("hex")}`;
   const token = `e2e-token-${randomBytes(6).toString("hex")}`;
   await page.getByRole("button", { name: "Add a channel" }).click();
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Incoming-webhook URL (secret)").fill(`${notifySandboxUrl()}/slack/T0E2E/B0E2E/${token}`);
-  await page.getByRole("checkbox", { name: "yellow" }).check();
-  await page.getByRole("button", { name: "Save channel" }).click();
+  const form = page.getByRole("form", { name: "New channel" });
+  await form.getByLabel("Name").fill(name);
+  await form.getByLabel("Incoming-webhook URL (secret)").fill(`${notifySandboxUrl()}/slack/T0E2E/B0E2E/${token}`);
+  await form.getByRole("checkbox", { name: "yellow", exact: true }).check();
+  await form.getByRole("button", { name: "Save channel" }).click();
   const created = channels.filter({ hasText: name });
   await expect(created).toContainText("Red, Yellow");
   await expect(page.locator("main")).not.toContainText(token);
@@ -54,19 +55,21 @@ test("an admin manages channels and a maintenance window", async ({ page }) => {
   await expect(created.getByRole("status")).toHaveText("Delivered (200)");
 
   await created.getByRole("button", { name: `Edit ${name}` }).click();
-  await page.getByRole("checkbox", { name: "red" }).uncheck();
-  await page.getByRole("button", { name: "Save channel" }).click();
+  const edit = page.getByRole("form", { name: `Edit ${name}` });
+  await edit.getByRole("checkbox", { name: "red", exact: true }).uncheck();
+  await edit.getByRole("button", { name: "Save channel" }).click();
   await expect(created.locator("td").nth(1)).toHaveText("Yellow");
   await created.getByRole("button", { name: `Disable ${name}` }).click();
   await expect(created).toHaveAttribute("data-enabled", "false");
 
   // A window muting one rule, active now: the overview says so; then it is ended.
   const title = `E2E maintenance ${randomBytes(3).toString("hex")}`;
-  await page.getByLabel("Title").fill(title);
-  await page.getByLabel("Starts").fill(localInput(-1));
-  await page.getByLabel("Ends").fill(localInput(30));
-  await page.getByRole("checkbox", { name: "Featured queue backlog" }).check();
-  await page.getByRole("button", { name: "Declare window" }).click();
+  const declare = page.getByRole("form", { name: "Declare a maintenance window" });
+  await declare.getByLabel("Title").fill(title);
+  await declare.getByLabel("Starts").fill(localInput(-1));
+  await declare.getByLabel("Ends").fill(localInput(30));
+  await declare.getByRole("checkbox", { name: "Featured queue backlog" }).check();
+  await declare.getByRole("button", { name: "Declare window" }).click();
   const window = page.locator("table.windows tbody tr").filter({ hasText: title });
   await expect(window).toHaveAttribute("data-window-state", "ACTIVE");
 
