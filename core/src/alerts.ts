@@ -42,6 +42,19 @@ function inhibitorsOf(ruleKey: string): string[] {
     .map(([inhibitor]) => inhibitor);
 }
 
+/**
+ * Rules are evaluated every minute and each evaluation that still finds the condition raises the
+ * alert again (count + 1, lastSeenAt = now). An open alert seen again this recently is a condition
+ * that still holds: resolving it would only reopen it at the next evaluation.
+ */
+export const STILL_HOLDS_WITHIN_MS = 3 * 60_000;
+
+export function conditionStillHolds(alert: Pick<Alert, "status" | "count" | "lastSeenAt">, now = new Date()): boolean {
+  return (
+    alert.status !== "RESOLVED" && alert.count > 1 && now.getTime() - alert.lastSeenAt.getTime() < STILL_HOLDS_WITHIN_MS
+  );
+}
+
 /** Longest silence an operator may set: a longer one would hide a real problem for good. */
 export const MAX_SILENCE_MS = 7 * 24 * 3_600_000;
 const MIN_SILENCE_MS = 60_000;

@@ -179,6 +179,7 @@ export const typeAccess: Record<string, TypeRule> = {
     fields: {
       acknowledgedAt: "type",
       acknowledgedBy: "type",
+      conditionStillHolds: "type",
       count: "type",
       deliveries: "type",
       detail: "type",

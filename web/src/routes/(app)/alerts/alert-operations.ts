@@ -20,6 +20,7 @@ export const AlertFields = graphql(`
     }
     silenced
     silencedUntil
+    conditionStillHolds
     resolvedAt
     resolutionNote
   }
