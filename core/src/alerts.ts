@@ -14,6 +14,7 @@ import { recordAudit } from "./audit.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { AlertChangedEvent, EventBus } from "./events.ts";
 import { isUuid } from "./ids.ts";
+import { maintenanceWindowMuting } from "./maintenanceWindows.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 
@@ -42,6 +43,19 @@ function inhibitorsOf(ruleKey: string): string[] {
   return Object.entries(INHIBITIONS)
     .filter(([, inhibited]) => inhibited.some((key) => key === ruleKey))
     .map(([inhibitor]) => inhibitor);
+}
+
+/**
+ * Rules are evaluated every minute and each evaluation that still finds the condition raises the
+ * alert again (count + 1, lastSeenAt = now). An open alert seen again this recently is a condition
+ * that still holds: resolving it would only reopen it at the next evaluation.
+ */
+export const STILL_HOLDS_WITHIN_MS = 3 * 60_000;
+
+export function conditionStillHolds(alert: Pick<Alert, "status" | "count" | "lastSeenAt">, now = new Date()): boolean {
+  return (
+    alert.status !== "RESOLVED" && alert.count > 1 && now.getTime() - alert.lastSeenAt.getTime() < STILL_HOLDS_WITHIN_MS
+  );
 }
 
 /** Longest silence an operator may set: a longer one would hide a real problem for good. */
@@ -90,7 +104,8 @@ const changed = (
 });
 
 /**
- * Enqueues `event` for the alert's channels, unless it is silenced (`respectSilence`) or inhibited;
+ * Enqueues `event` for the alert's channels, unless it is silenced or in a maintenance window
+ * (both only when `respectSilence`) or inhibited;
  * either way the timeline says what happened. `occurrence` is unique per effect (an alert event id).
  */
 async function notify(
@@ -105,6 +120,13 @@ async function notify(
     tx.alertEvent.create({ data: { alertId: alert.id, kind: "NOTIFIED", actorKind: "SYSTEM", message } });
   if (respectSilence && alert.silencedUntil && alert.silencedUntil > now) {
     await note(`Not notified (${event}): silenced until ${alert.silencedUntil.toISOString()}`);
+    return;
+  }
+  const maintenance = respectSilence ? await maintenanceWindowMuting(tx, alert.ruleKey, now) : null;
+  if (maintenance) {
+    await note(
+      `Not notified (${event}): maintenance window "${maintenance.title}" until ${maintenance.endsAt.toISOString()}`,
+    );
     return;
   }
   const inhibitors = inhibitorsOf(alert.ruleKey);

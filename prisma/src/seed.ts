@@ -150,8 +150,49 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
   await seedPayments(db, businesses, now);
   await seedSearches(db, now);
   await db.alert.create({ data: { ...DEMO_ALERT, firstSeenAt: hoursAgo(3), lastSeenAt: hoursAgo(1) } });
+  await seedHeldWebhookEvent(db, hoursAgo(5));
 
   return { seeded: true };
+}
+
+/** The business a held demo charge names: the marketplace sold it a placement before sending it to the catalog. */
+export const DEMO_HELD_BUSINESS_REF = "biz-joining-soon";
+
+/**
+ * A webhook event held for the catalog, so the Webhooks page shows one: a charge for a business
+ * the marketplace has not sent yet. It is processed when that business is imported.
+ */
+async function seedHeldWebhookEvent(db: Db, receivedAt: Date): Promise<void> {
+  const chargeId = "ch_demo_held_for_catalog";
+  const detail = `Charge ${chargeId} names business ${DEMO_HELD_BUSINESS_REF}, which is not in the catalog yet; it is processed when the business arrives`;
+  await db.stripeWebhookEvent.create({
+    data: {
+      id: "evt_demo_held_for_catalog",
+      type: "charge.succeeded",
+      objectId: chargeId,
+      payload: {
+        id: "evt_demo_held_for_catalog",
+        object: "event",
+        type: "charge.succeeded",
+        data: {
+          object: {
+            id: chargeId,
+            object: "charge",
+            amount: DEMO_PRICE_CENTS,
+            currency: DEMO_CURRENCY,
+            status: "succeeded",
+            metadata: { business_id: DEMO_HELD_BUSINESS_REF },
+          },
+        },
+      },
+      status: "HELD",
+      attempts: 1,
+      lastError: detail,
+      receivedAt,
+      heldReason: "BUSINESS_UNKNOWN",
+      heldBusinessRef: DEMO_HELD_BUSINESS_REF,
+    },
+  });
 }
 
 /** 60 days of marketplace searches (about 200–350 a day, busier on Mondays), for the search-volume trend. */

@@ -148,6 +148,26 @@ describe("the operator's actions over GraphQL", () => {
     expect(detail.data?.alert.timeline.map((event) => event.kind)).toEqual(["FIRED"]);
   });
 
+  it("says when a condition still holds (seen again just now), so resolving it would only reopen it", async () => {
+    const once = await raise();
+    const again = await raise();
+    await raiseAlert(api.database.db, {
+      fingerprint: again.fingerprint,
+      ruleKey: "api.test",
+      severity: "RED",
+      title: again.title,
+      detail: "seen again",
+    });
+    const read = (id: string) =>
+      api.graphql<{ alert: { conditionStillHolds: boolean } }>(
+        `query ($id: ID!) { alert(id: $id) { conditionStillHolds } }`,
+        { id: globalId(id) },
+        { cookie: viewerCookie },
+      );
+    expect((await read(once.id)).data?.alert.conditionStillHolds).toBe(false);
+    expect((await read(again.id)).data?.alert.conditionStillHolds).toBe(true);
+  });
+
   it("answers typed errors for a resolved alert, a bad silence and a viewer, and changes nothing", async () => {
     const alert = await raise();
     const id = globalId(alert.id);

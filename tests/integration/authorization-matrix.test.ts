@@ -70,7 +70,12 @@ const nodeTypes = Object.values(schema.getTypeMap())
  * mutation's `…Success.data`), a plain uuid for other objects (Region), else the node type its
  * name contains (revokeApiToken → ApiToken).
  */
+/** ID arguments the rules below cannot place: `field.argument` → its Node type. */
+const idArgumentNodeTypes: Record<string, string> = { "replayWebhookEvents.ids": "StripeWebhookEvent" };
+
 function nodeTypeOf(field: GraphQLField<unknown, unknown>, argumentName: string): string | null {
+  const listed = idArgumentNodeTypes[`${field.name}.${argumentName}`];
+  if (listed) return listed;
   const named = argumentName.match(/^(\w+?)Ids?$/)?.[1];
   if (named) {
     const type = nodeTypes.find((candidate) => candidate.toLowerCase() === named.toLowerCase());
@@ -456,6 +461,7 @@ const seededNodeTypes: Record<string, true> = Object.fromEntries(
     "Discrepancy",
     "Incident",
     "JobRun",
+    "MaintenanceWindow",
     "ReconciliationRun",
     "StripeWebhookEvent",
     "WeeklyCheckup",

@@ -34,6 +34,7 @@ export const accessTable: Record<string, Access> = {
   "Query.incidents": { roles: "viewer" },
   "Query.jobRuns": { roles: "viewer" },
   "Query.jobs": { roles: "viewer" },
+  "Query.maintenanceWindows": { roles: "viewer", note: "the overview shows the active ones" },
   "Query.me": { roles: "anyone", note: "null when not signed in" },
   "Query.metrics": { roles: "viewer", tokens: ["metrics:read"] },
   "Query.node": {
@@ -72,6 +73,9 @@ export const accessTable: Record<string, Access> = {
   "Mutation.acceptInvite": { roles: "anyone", note: "holding the one-time link is the credential" },
   "Mutation.acknowledgeAlert": { roles: "operator", tokens: ["alerts:write"] },
   "Mutation.approveRefund": { roles: "operator" },
+  "Mutation.endMaintenanceWindow": { roles: "admin" },
+  "Mutation.replayWebhookEvents": { roles: "operator", note: "re-fetched from Stripe; idempotent, audited per event" },
+  "Mutation.scheduleMaintenanceWindow": { roles: "admin" },
   "Mutation.approveReview": { roles: "operator" },
   "Mutation.archiveBusiness": { roles: "admin", tokens: ["catalog:write"] },
   "Mutation.bulkApproveReviews": { roles: "operator" },
@@ -175,6 +179,7 @@ export const typeAccess: Record<string, TypeRule> = {
     fields: {
       acknowledgedAt: "type",
       acknowledgedBy: "type",
+      conditionStillHolds: "type",
       count: "type",
       deliveries: "type",
       detail: "type",
@@ -530,6 +535,8 @@ export const typeAccess: Record<string, TypeRule> = {
   Session: { roles: "anyone", note: "login's answer: when the new session expires", fields: { expiresAt: "type" } },
   StripeMetric: { roles: "viewer", tokens: ["metrics:read"], fields: { api: "type", webhooks: "type" } },
   StripeWebhookEvent: viewer,
+  MaintenanceWindow: viewer,
+  WebhookReplay: "parent",
   SuggestionOverrides: "parent",
   WeeklyCheckup: {
     roles: "viewer",

@@ -202,6 +202,9 @@ export async function seedWorld(db: Db): Promise<World> {
   const webhookEvent = await db.stripeWebhookEvent.create({
     data: { id: "evt_world_1", type: "charge.succeeded", payload: {} },
   });
+  const maintenanceWindow = await db.maintenanceWindow.create({
+    data: { title: "World upgrade", startsAt: new Date(), endsAt: new Date(Date.now() + 3_600_000), ruleKeys: [] },
+  });
 
   // Every check has a result, and the metrics are recomputed from this world (a snapshot taken
   // before it was seeded would show empty lists, which the walk cannot tell from a refusal).
@@ -222,6 +225,7 @@ export async function seedWorld(db: Db): Promise<World> {
       Discrepancy: discrepancy.id,
       Incident: incident.id,
       JobRun: jobRun.id,
+      MaintenanceWindow: maintenanceWindow.id,
       Payment: payment.id,
       ReconciliationRun: run.id,
       RefundRequest: refund.id,

@@ -2,7 +2,14 @@
 // lifecycle actions, notification channels (ADMIN; secrets never returned) and the live
 // `alertChanged` subscription. Resolvers validate, call core, and map typed domain errors.
 import { channelSecretCipher } from "@steward/core/channelSecrets";
-import { acknowledgeAlert, AlertResolvedError, MAX_SILENCE_MS, resolveAlert, silenceAlert } from "@steward/core/alerts";
+import {
+  acknowledgeAlert,
+  AlertResolvedError,
+  conditionStillHolds,
+  MAX_SILENCE_MS,
+  resolveAlert,
+  silenceAlert,
+} from "@steward/core/alerts";
 import { createEmailSender } from "@steward/core/email/sender";
 import type { AlertChangedEvent } from "@steward/core/events";
 import { ConflictError } from "@steward/core/errors";
@@ -131,6 +138,12 @@ export const AlertNode = builder.prismaNode("Alert", {
     silenced: t.boolean({
       select: { silencedUntil: true },
       resolve: (alert) => alert.silencedUntil !== null && alert.silencedUntil > new Date(),
+    }),
+    conditionStillHolds: t.boolean({
+      description:
+        "Open and seen again in the last 3 minutes: resolving would reopen it at the next evaluation (acknowledge or silence instead).",
+      select: { status: true, count: true, lastSeenAt: true },
+      resolve: (alert) => conditionStillHolds(alert),
     }),
     resolvedAt: t.expose("resolvedAt", { type: "DateTime", nullable: true }),
     resolutionNote: t.exposeString("resolutionNote", { nullable: true }),

@@ -18,5 +18,7 @@ import "./incidents.ts";
 import "./operators.ts";
 import "./nodes.ts";
 import "./catalog.ts";
+import "./webhookEvents.ts";
+import "./maintenance.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -11,6 +11,7 @@ import {
   requestRefund,
 } from "@steward/core/refunds";
 import { stripeClientFor } from "@steward/core/stripe";
+import { webhookEventWhere } from "@steward/core/webhookEvents";
 import type { Prisma } from "@steward/db/client";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -24,7 +25,7 @@ const PaymentStatusEnum = builder.enumType("PaymentStatus", {
 const RefundRequestStatusEnum = builder.enumType("RefundRequestStatus", {
   values: ["PENDING", "PROCESSING", "APPROVED", "DENIED", "FAILED"] as const,
 });
-const WebhookEventStatusEnum = builder.enumType("WebhookEventStatus", {
+export const WebhookEventStatusEnum = builder.enumType("WebhookEventStatus", {
   values: ["RECEIVED", "PROCESSED", "FAILED", "HELD"] as const,
 });
 
@@ -128,7 +129,7 @@ export const RefundRequestNode = builder.prismaNode("RefundRequest", {
   }),
 });
 
-builder.prismaNode("StripeWebhookEvent", {
+export const StripeWebhookEventNode = builder.prismaNode("StripeWebhookEvent", {
   id: { field: "id" },
   authScopes: { viewer: true },
   fields: (t) => ({
@@ -166,6 +167,11 @@ const WebhookEventFilter = builder.inputType("WebhookEventFilter", {
   fields: (t) => ({
     status: t.field({ type: WebhookEventStatusEnum, required: false }),
     type: t.string({ required: false, validate: z.string().max(100).nullish() }),
+    chargeId: t.string({
+      required: false,
+      description: "A charge's events: about the charge itself or one of its refunds (ch_…).",
+      validate: z.string().max(255).nullish(),
+    }),
   }),
 });
 
@@ -236,10 +242,7 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, { db }) =>
       db.stripeWebhookEvent.findMany({
         ...query,
-        where: {
-          ...(args.filter?.status ? { status: args.filter.status } : {}),
-          ...(args.filter?.type ? { type: args.filter.type } : {}),
-        },
+        where: webhookEventWhere(args.filter),
         orderBy: [{ receivedAt: "desc" }, { id: "desc" }],
       }),
   }),

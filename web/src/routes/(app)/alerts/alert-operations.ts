@@ -20,6 +20,7 @@ export const AlertFields = graphql(`
     }
     silenced
     silencedUntil
+    conditionStillHolds
     resolvedAt
     resolutionNote
   }
@@ -48,6 +49,7 @@ export const AlertDetailQuery = graphql(
     query AlertDetail($id: ID!) {
       alert(id: $id) {
         ...AlertFields
+        labels
         incidentSeverity
         ruleIncidentSeverity
         incidentSeverityOverridden
