@@ -153,7 +153,7 @@ describe("the operator's actions over GraphQL", () => {
     const again = await raise();
     await raiseAlert(api.database.db, {
       fingerprint: again.fingerprint,
-      ruleKey: "api.test",
+      ruleKey: testRuleKey("api.test"),
       severity: "RED",
       title: again.title,
       detail: "seen again",

@@ -6,7 +6,7 @@ import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { upsertNotificationChannel } from "@steward/core/notificationChannels";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.ts";
-import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
+import { createOperator, TEST_PASSWORD, testRuleKey } from "../support/fixtures.ts";
 
 let api: TestApi;
 let adminCookie: string;
@@ -60,7 +60,13 @@ function schedule(input: Record<string, unknown>, cookie = adminCookie) {
 
 const condition = (ruleKey: string): AlertCondition => {
   const n = ++sequence;
-  return { fingerprint: `${ruleKey}:${n}`, ruleKey, severity: "RED", title: `Condition ${n}`, detail: `Detail ${n}` };
+  return {
+    fingerprint: `${ruleKey}:${n}`,
+    ruleKey: testRuleKey(ruleKey),
+    severity: "RED",
+    title: `Condition ${n}`,
+    detail: `Detail ${n}`,
+  };
 };
 
 /** Raises an alert and says how many notifications it queued, and what its timeline noted. */
