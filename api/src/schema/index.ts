@@ -18,5 +18,6 @@ import "./incidents.ts";
 import "./operators.ts";
 import "./nodes.ts";
 import "./catalog.ts";
+import "./disputes.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
