@@ -246,7 +246,7 @@ async function draftQueueEmail(
     timeZone,
   });
   const day = now.toISOString().slice(0, 10);
-  return { to: business.email, email, dedupKey: `queue-position:${businessId}:${check.queue.position}:${day}` };
+  return { to: business.email, email, dedupKey: `queue-position-${businessId}-${check.queue.position}-${day}` };
 }
 
 /** The email as it would be sent, for the preview beside the button (null: not queued). */
