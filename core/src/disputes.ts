@@ -8,8 +8,8 @@
 import type { Business, Db } from "@steward/db/client";
 import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { escapeHtml, formatDate } from "./email/format.ts";
-import { DEFAULT_SIGNATURE, layout, type RenderedEmail } from "./email/templates.ts";
+import { queuePositionEmail } from "./email/placementTemplates.ts";
+import type { RenderedEmail } from "./email/templates.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertOperatorCan } from "./permissions.ts";
@@ -185,37 +185,6 @@ export async function checkQueueDispute(db: Db, businessId: string, now = new Da
   };
 }
 
-export interface QueueEmailFacts {
-  businessName: string;
-  regionName: string;
-  position: number;
-  paidAt: Date;
-  estimatedActivation: Date | null;
-  featuredSlots: number;
-  timeZone: string;
-  signature?: string;
-}
-
-/** Step 4 of the playbook: the friendly, transparent explanation of the FIFO queue. */
-export function queuePositionEmail(facts: QueueEmailFacts): RenderedEmail {
-  const paid = formatDate(facts.paidAt, facts.timeZone);
-  const eta = facts.estimatedActivation
-    ? `Your turn is estimated to come around ${formatDate(facts.estimatedActivation, facts.timeZone)}, based on when the current featured placements end.`
-    : "Your turn comes as soon as a featured slot frees up.";
-  const signature = facts.signature ?? DEFAULT_SIGNATURE;
-  const subject = `Your place in the ${facts.regionName} featured queue: #${facts.position}`;
-  const paragraphs = [
-    `Hi ${facts.businessName},`,
-    `Thank you for asking about your queue position. We have checked our records: your featured placement was paid on ${paid}, and you are position #${facts.position} in the queue for ${facts.regionName}.`,
-    `How the queue works: ${facts.regionName} has ${facts.featuredSlots} featured slots, filled first come, first served. When a featured period ends, the next business in the queue is promoted automatically; nobody can jump the queue.`,
-    eta,
-    "Thank you for your patience — your profile will be featured soon.",
-  ];
-  const text = [...paragraphs.flatMap((paragraph) => [paragraph, ""]), signature, ""].join("\n");
-  const html = layout(subject, paragraphs.map(escapeHtml), signature);
-  return { subject, text, html };
-}
-
 export interface QueueEmailDraft {
   to: string;
   email: RenderedEmail;
@@ -277,6 +246,7 @@ export async function emailQueuePosition(
     const message = await enqueueEmail(tx, {
       kind: "email.queue_position",
       dedupKey: draft.dedupKey,
+      businessId,
       email: { to: draft.to, ...draft.email },
     });
     if (message.created)

@@ -240,10 +240,12 @@ export const typeAccess: Record<string, TypeRule> = {
       reviews: operatorsOnly,
       queuePosition: operatorsOnly,
       flaggedAt: operatorsOnly,
+      emails: operatorsOnly,
       queueDispute: operatorsOnly,
       queuePositionEmail: { roles: "operator", note: "the email an operator may send" },
     },
   },
+  BusinessEmail: "parent",
   BusinessAhead: { roles: "viewer", tokens: ["read"], fields: { name: "type", purchasedAt: "type" } },
   ChannelTestResult: { roles: "admin" },
   CheckupFinding: {

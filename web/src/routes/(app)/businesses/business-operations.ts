@@ -39,6 +39,17 @@ export const BusinessHistoryQuery = graphql(`
         subject
         text
       }
+      emails {
+        id
+        kind
+        to
+        subject
+        status
+        attempts
+        lastError
+        createdAt
+        sentAt
+      }
       payments {
         id
         stripeChargeId
