@@ -151,6 +151,13 @@ export const ALERT_RULES = {
     severity: "RED",
     check: "postgres",
   },
+  "email.dead": {
+    title: "Email undeliverable",
+    description:
+      "An email to a business was given up on (a permanent refusal or its last attempt): one alert per address. Fix the address in the catalog; the business's page lists its emails.",
+    severity: "YELLOW",
+    check: "jobs",
+  },
   "worker.silent": {
     title: "Worker silent",
     description:

@@ -17,6 +17,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
 import { heldChargeFingerprint } from "./payments.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import { emailPlacementStarted } from "./businessEmails.ts";
 import { placePurchase } from "./placements.ts";
 import {
   approveRefund,
@@ -86,7 +87,7 @@ async function lockHeld(db: DbTx, paymentId: string): Promise<Payment> {
 export async function acceptHeldPayment(
   db: Db,
   actor: Actor,
-  input: { paymentId: string; note?: string | null },
+  input: { paymentId: string; note?: string | null; timeZone: string },
   now = new Date(),
 ): Promise<{ payment: Payment; placement: Placement }> {
   assertOperatorCan(actor, "operate");
@@ -120,6 +121,8 @@ export async function acceptHeldPayment(
       after: { holdResolution: "ACCEPTED", placementId: placement.id, placementStatus: placement.status },
       ...(note ? { reason: note } : {}),
     });
+    // The business paid long ago and heard nothing: tell it the placement now counts.
+    await emailPlacementStarted(tx, placement, input.timeZone);
     return { payment, placement };
   });
   await clearAlert(db, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", actor).catch(

@@ -424,6 +424,7 @@ export async function sendIncidentCommunication(
       const message = await enqueueEmail(tx, {
         kind: `email.incident_${chosen}`,
         dedupKey: `incident:${incident.id}:${chosen}:${business.id}`,
+        businessId: business.id,
         email: { to: business.email, ...rendered },
       });
       if (!message.created) continue;

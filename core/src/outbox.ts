@@ -34,6 +34,8 @@ export interface EnqueueEmail {
   kind: `email.${string}`;
   /** Unique per effect: enqueueing the same key again is a no-op. */
   dedupKey: string;
+  /** The business it is to, so its page lists it (omit for operators' emails). */
+  businessId?: string;
   email: EmailPayload;
 }
 
@@ -41,7 +43,7 @@ export interface EnqueueEmail {
 export async function enqueueEmail(tx: DbTx, message: EnqueueEmail): Promise<{ id: string; created: boolean }> {
   const payload = emailPayload.parse(message.email);
   const inserted = await tx.outboxMessage.createMany({
-    data: [{ kind: message.kind, dedupKey: message.dedupKey, payload }],
+    data: [{ kind: message.kind, dedupKey: message.dedupKey, businessId: message.businessId ?? null, payload }],
     skipDuplicates: true,
   });
   const row = await tx.outboxMessage.findUniqueOrThrow({ where: { dedupKey: message.dedupKey }, select: { id: true } });
@@ -224,8 +226,19 @@ export async function deliverDue(
   return report;
 }
 
-/** The email deliverer: SMTP, with the outbox id as Message-ID so a resend is recognisable. */
-function emailDeliverer(sender: EmailSender): OutboxDeliverer {
+/** An email given up on (a permanent refusal or its last attempt), for whoever must hear of it. */
+export interface DeadEmail {
+  id: string;
+  kind: string;
+  to: string;
+  error: string;
+}
+
+/**
+ * The email deliverer: SMTP, with the outbox id as Message-ID so a resend is recognisable. Emails
+ * given up on are added to `dead` (after their transaction commits, the caller raises alerts).
+ */
+function emailDeliverer(sender: EmailSender, dead: DeadEmail[]): OutboxDeliverer {
   const actor = systemActor("outbox-delivery");
   return {
     kindPrefix: EMAIL_KIND_PREFIX,
@@ -266,11 +279,22 @@ function emailDeliverer(sender: EmailSender): OutboxDeliverer {
         after: { kind: message.kind, to: parsed.success ? parsed.data.to : "", attempt: message.attempts },
       });
     },
+    onDead(_tx, message, error) {
+      const parsed = emailPayload.safeParse(message.payload);
+      dead.push({ id: message.id, kind: message.kind, to: parsed.success ? parsed.data.to : "", error });
+      return Promise.resolve();
+    },
   };
 }
 
-export function deliverDueEmails(db: Db, sender: EmailSender, options: DeliveryOptions): Promise<DeliveryReport> {
-  return deliverDue(db, emailDeliverer(sender), options);
+export async function deliverDueEmails(
+  db: Db,
+  sender: EmailSender,
+  options: DeliveryOptions,
+): Promise<DeliveryReport & { deadEmails: DeadEmail[] }> {
+  const deadEmails: DeadEmail[] = [];
+  const report = await deliverDue(db, emailDeliverer(sender, deadEmails), options);
+  return { ...report, deadEmails };
 }
 
 function parseCode(response: string | null): number | null {

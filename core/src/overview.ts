@@ -42,7 +42,7 @@ const TASKS: Record<PendingTaskKind, Omit<PendingTask, "count" | "estimatedMinut
     label: "Businesses flagged for review (disputes)",
     minutesEach: 15,
     priority: 3,
-    href: "/placements",
+    href: "/disputes",
   },
   REVIEWS: { kind: "REVIEWS", label: "Reviews pending approval", minutesEach: 1.5, priority: 4, href: "/reviews" },
 };

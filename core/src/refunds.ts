@@ -376,6 +376,7 @@ export async function completeRefund(deps: RefundDeps, actor: Actor, refundReque
     await enqueueEmail(tx, {
       kind: "email.refund_approved",
       dedupKey: `refund-approved-${request.id}`,
+      businessId: request.businessId,
       email: { to: request.business.email, ...email },
     });
     await recordAudit(tx, actor, {
@@ -487,6 +488,7 @@ export async function denyRefund(
     await enqueueEmail(tx, {
       kind: "email.refund_denied",
       dedupKey: `refund-denied-${request.id}`,
+      businessId: request.businessId,
       email: { to: business.email, ...email },
     });
     await recordAudit(tx, actor, {

@@ -148,6 +148,7 @@ export async function seed(db: Db, now = new Date()): Promise<{ seeded: boolean 
       FROM "Review" WHERE "aiConfidence" IS NOT NULL`;
 
   await seedPayments(db, businesses, now);
+  await seedQueueDispute(db, now);
   await seedSearches(db, now);
   await db.alert.create({ data: { ...DEMO_ALERT, firstSeenAt: hoursAgo(3), lastSeenAt: hoursAgo(1) } });
   await seedHeldWebhookEvent(db, hoursAgo(5));
@@ -266,6 +267,20 @@ async function seedPayments(db: Db, businesses: readonly { id: string }[], now: 
       }
     });
   }
+}
+
+/** The note on the demo's flagged business: the seed's queue-position complaint (playbook 4). */
+export const DEMO_DISPUTE_NOTE =
+  "Emailed to say they paid first and ask why they are still waiting: check the queue against payment times.";
+
+/** The business waiting in Darebin's single-slot queue complains about its position: flagged for review. */
+async function seedQueueDispute(db: Db, now: Date): Promise<void> {
+  const waiting = await db.placement.findFirst({ where: { status: "QUEUED" }, orderBy: { purchasedAt: "asc" } });
+  if (!waiting) return;
+  await db.business.update({
+    where: { id: waiting.businessId },
+    data: { status: "FLAGGED_FOR_REVIEW", flagNote: DEMO_DISPUTE_NOTE, flaggedAt: new Date(now.getTime() - 3_600_000) },
+  });
 }
 
 /**

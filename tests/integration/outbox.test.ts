@@ -69,7 +69,7 @@ describe("delivering", () => {
   it("sends over SMTP with text and HTML parts, marks it SENT, and records the attempt", async () => {
     const { id } = await enqueue("ok@example.com");
     const report = await deliverDueEmails(database.db, sender, { maxAttempts: 3 });
-    expect(report).toEqual({ sent: 1, retrying: 0, dead: 0 });
+    expect(report).toEqual({ sent: 1, retrying: 0, dead: 0, deadEmails: [] });
     const [received] = receivedBy("ok@example.com");
     expect(received).toMatchObject({
       subject: "Hello ok@example.com",
@@ -83,7 +83,12 @@ describe("delivering", () => {
     expect(row.attemptsLog).toMatchObject([{ attempt: 1, ok: true, responseCode: 250 }]);
     expect(await database.db.auditEvent.count({ where: { action: "email.sent", targetId: id } })).toBe(1);
     // Delivering again sends nothing more.
-    expect(await deliverDueEmails(database.db, sender, { maxAttempts: 3 })).toEqual({ sent: 0, retrying: 0, dead: 0 });
+    expect(await deliverDueEmails(database.db, sender, { maxAttempts: 3 })).toEqual({
+      sent: 0,
+      retrying: 0,
+      dead: 0,
+      deadEmails: [],
+    });
     expect(receivedBy("ok@example.com")).toHaveLength(1);
   });
 
@@ -112,6 +117,7 @@ describe("delivering", () => {
       sent: 0,
       retrying: 0,
       dead: 0,
+      deadEmails: [],
     });
     now = new Date(now.getTime() + backoffMs(1));
     expect(await deliverDueEmails(database.db, sender, { maxAttempts: 5, now: clock })).toMatchObject({ retrying: 1 });
@@ -149,7 +155,10 @@ describe("delivering", () => {
 
     const unknown = await enqueue("unknown@example.com");
     smtp.failNext(1, 550);
-    expect(await deliverDueEmails(database.db, sender, { maxAttempts: 5 })).toMatchObject({ dead: 1 });
+    expect(await deliverDueEmails(database.db, sender, { maxAttempts: 5 })).toMatchObject({
+      dead: 1,
+      deadEmails: [{ id: unknown.id, to: "unknown@example.com" }],
+    });
     expect(await database.db.outboxMessage.findUniqueOrThrow({ where: { id: unknown.id } })).toMatchObject({
       status: "DEAD",
       attempts: 1,
@@ -159,6 +168,7 @@ describe("delivering", () => {
       sent: 0,
       retrying: 0,
       dead: 0,
+      deadEmails: [],
     });
     expect(smtp.messages()).toHaveLength(0);
   });

@@ -308,7 +308,7 @@ describe("the overview query", () => {
       { kind: "REFUNDS", count: 1, estimatedMinutes: 10, priority: 1, href: "/refunds" },
       // Every periodic job of the catalog, none of which ran here (data retention and the two backup jobs included).
       { kind: "JOBS", count: 9, estimatedMinutes: 45, priority: 3, href: "/jobs" },
-      { kind: "DISPUTES", count: 1, estimatedMinutes: 15, priority: 3, href: "/placements" },
+      { kind: "DISPUTES", count: 1, estimatedMinutes: 15, priority: 3, href: "/disputes" },
       { kind: "REVIEWS", count: 4, estimatedMinutes: 6, priority: 4, href: "/reviews" },
       { kind: "RECONCILIATION", count: 0, estimatedMinutes: 0, priority: 2, href: "/reconciliation" },
     ]);

@@ -147,6 +147,17 @@ export async function seedWorld(db: Db): Promise<World> {
       },
     },
   });
+  // An email to the business (its page lists it with its delivery status).
+  await db.outboxMessage.create({
+    data: {
+      kind: "email.placement_started",
+      dedupKey: "world-email",
+      businessId: business.id,
+      payload: { to: "world@biz.example", subject: "World email", text: "", html: "" },
+      status: "SENT",
+      attempts: 1,
+    },
+  });
   // An incident grouping the alert, with one message sent to the business.
   const incident = await db.incident.create({
     data: {

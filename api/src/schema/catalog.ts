@@ -283,8 +283,14 @@ builder.mutationFields((t) => ({
       paymentId: t.arg.globalID({ for: PaymentNode }),
       note: t.arg.string({ required: false, validate: z.string().trim().max(2000).nullish() }),
     },
-    resolve: async (_root, args, { db, actor }) =>
-      (await acceptHeldPayment(db, actor, { paymentId: args.paymentId.id, note: args.note ?? null })).payment,
+    resolve: async (_root, args, { db, actor, env }) =>
+      (
+        await acceptHeldPayment(db, actor, {
+          paymentId: args.paymentId.id,
+          note: args.note ?? null,
+          timeZone: env.MARKETPLACE_TIME_ZONE,
+        })
+      ).payment,
   }),
   refundHeldPayment: t.field({
     type: RefundRequestNode,

@@ -20,5 +20,6 @@ import "./nodes.ts";
 import "./catalog.ts";
 import "./webhookEvents.ts";
 import "./maintenance.ts";
+import "./disputes.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

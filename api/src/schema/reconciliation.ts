@@ -243,7 +243,12 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, context) =>
       resolveDiscrepancy(
-        { db: context.db, events: context.events, stripe: stripeClientFor(context.env) },
+        {
+          db: context.db,
+          events: context.events,
+          stripe: stripeClientFor(context.env),
+          timeZone: context.env.MARKETPLACE_TIME_ZONE,
+        },
         context.actor,
         args.id.id,
         args.action,

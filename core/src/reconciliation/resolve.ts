@@ -4,6 +4,7 @@
 import type { DbTx, Discrepancy, DiscrepancyKind, DiscrepancyResolution } from "@steward/db/client";
 import { type Actor, actorId } from "../actor.ts";
 import { recordAudit } from "../audit.ts";
+import { emailPlacementStarted } from "../businessEmails.ts";
 import { clock } from "../clock.ts";
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
@@ -96,7 +97,7 @@ function stripeStatusOf(charge: Stripe.Charge | null): string {
  * Nothing is ever sent to Stripe.
  */
 export async function resolveDiscrepancy(
-  deps: Pick<ReconciliationDeps, "db" | "events" | "stripe" | "now">,
+  deps: Pick<ReconciliationDeps, "db" | "events" | "stripe" | "now"> & { timeZone: string },
   actor: Actor,
   discrepancyId: string,
   action: FixAction,
@@ -123,7 +124,7 @@ export async function resolveDiscrepancy(
     await tx.$queryRaw`SELECT id FROM "Discrepancy" WHERE id = ${discrepancyId}::uuid FOR UPDATE`;
     const current = await tx.discrepancy.findUniqueOrThrow({ where: { id: discrepancyId } });
     if (current.resolvedAt) throw new ConflictError("This discrepancy is already resolved");
-    const effect = await applyFix(tx, actor, current, action, charge, now);
+    const effect = await applyFix(tx, actor, current, action, charge, now, deps.timeZone);
     const updated = await tx.discrepancy.update({
       where: { id: discrepancyId },
       data: {
@@ -201,6 +202,7 @@ async function applyFix(
   action: FixAction,
   charge: Stripe.Charge | null,
   now: Date,
+  timeZone: string,
 ): Promise<{ paymentId: string | null; placementStatus: string | null }> {
   switch (action) {
     case "IMPORT":
@@ -214,6 +216,9 @@ async function applyFix(
           action,
           `${sync.hold.detail}: add the business to the catalog first`,
         );
+      // A missed charge: the business paid and heard nothing; tell it the placement now counts.
+      if (action === "IMPORT" && sync.created && sync.placement)
+        await emailPlacementStarted(tx, sync.placement, timeZone);
       return { paymentId: sync.payment?.id ?? null, placementStatus: sync.placement?.status ?? null };
     }
     case "MARK_FAILED": {

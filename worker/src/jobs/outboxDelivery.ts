@@ -3,8 +3,9 @@
 // (the API queues a run). Concurrent runs are safe: rows are claimed with FOR UPDATE SKIP LOCKED.
 import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { createEmailSender } from "@steward/core/email/sender";
+import { deliverEmails } from "@steward/core/businessEmails";
 import { deliverDueNotifications, describeNotificationDelivery } from "@steward/core/notifications/deliver";
-import { deliverDueEmails, describeDelivery } from "@steward/core/outbox";
+import { describeDelivery } from "@steward/core/outbox";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
 
@@ -18,7 +19,7 @@ export const outboxDeliveryJob = defineJob({
     const sender = createEmailSender(env);
     try {
       const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
-      const emails = await deliverDueEmails(db, sender, delivery);
+      const emails = await deliverEmails(db, sender, delivery);
       const notifications = await deliverDueNotifications(
         db,
         { email: sender, secrets: channelSecretCipher(env), events },

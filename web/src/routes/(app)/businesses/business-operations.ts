@@ -1,4 +1,5 @@
-// The business look-up's GraphQL: one business with everything a complaint needs.
+// The business page's GraphQL: one business with everything a complaint needs, the dispute flag,
+// and the queue-position playbook (check, email preview, send).
 import { graphql, type ResultOf } from "$lib/graphql.ts";
 
 export const BusinessHistoryQuery = graphql(`
@@ -9,6 +10,7 @@ export const BusinessHistoryQuery = graphql(`
       email
       status
       flagNote
+      flaggedAt
       createdAt
       region {
         name
@@ -20,7 +22,33 @@ export const BusinessHistoryQuery = graphql(`
         estimatedActivation
         businessesAhead {
           name
+          purchasedAt
         }
+      }
+      queueDispute {
+        regionName
+        paidAt
+        fifoHolds
+        problems {
+          businessName
+          problem
+        }
+      }
+      queuePositionEmail {
+        to
+        subject
+        text
+      }
+      emails {
+        id
+        kind
+        to
+        subject
+        status
+        attempts
+        lastError
+        createdAt
+        sentAt
       }
       payments {
         id
@@ -64,3 +92,76 @@ export const BusinessHistoryQuery = graphql(`
 `);
 
 export type BusinessHistory = NonNullable<ResultOf<typeof BusinessHistoryQuery>["business"]>;
+
+export const FlagBusinessMutation = graphql(`
+  mutation FlagBusiness($id: ID!, $note: String!) {
+    flagBusiness(id: $id, note: $note) {
+      __typename
+      ... on Error {
+        message
+      }
+      ... on MutationFlagBusinessSuccess {
+        data {
+          id
+          status
+          flagNote
+          flaggedAt
+        }
+      }
+    }
+  }
+`);
+
+export const UnflagBusinessMutation = graphql(`
+  mutation UnflagBusiness($id: ID!, $note: String!) {
+    unflagBusiness(id: $id, note: $note) {
+      __typename
+      ... on Error {
+        message
+      }
+      ... on MutationUnflagBusinessSuccess {
+        data {
+          id
+          status
+          flagNote
+          flaggedAt
+        }
+      }
+    }
+  }
+`);
+
+export const EmailQueuePositionMutation = graphql(`
+  mutation EmailQueuePosition($businessId: ID!) {
+    emailQueuePosition(businessId: $businessId) {
+      __typename
+      ... on Error {
+        message
+      }
+      ... on MutationEmailQueuePositionSuccess {
+        data {
+          queued
+        }
+      }
+    }
+  }
+`);
+
+export const FlaggedBusinessesQuery = graphql(`
+  query FlaggedBusinesses {
+    flaggedBusinesses(first: 100) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          flagNote
+          flaggedAt
+          region {
+            name
+          }
+        }
+      }
+    }
+  }
+`);
