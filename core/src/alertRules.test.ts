@@ -105,7 +105,7 @@ describe("alert rules at their thresholds", () => {
     ]);
   });
 
-  it("refund rate: yellow above 15 % over the window with the pattern analysis, not at 15 %", () => {
+  it("refund rate: yellow from 10 %, red above 15 % over the window, with the pattern analysis", () => {
     const rate = (refunded: number, purchases: number) =>
       withSnapshot({
         refunds: {
@@ -118,14 +118,22 @@ describe("alert rules at their thresholds", () => {
           },
         },
       });
-    expect(fires(refundRateRule, rate(15, 100))).toEqual([]);
+    expect(fires(refundRateRule, rate(9, 100))).toEqual([]);
+    expect(fires(refundRateRule, rate(10, 100))).toMatchObject([{ severity: "YELLOW" }]);
+    expect(fires(refundRateRule, rate(15, 100))).toMatchObject([{ severity: "YELLOW" }]);
     const [alert] = fires(refundRateRule, rate(16, 100));
-    expect(alert).toMatchObject({ fingerprint: "refunds.rate_high", severity: "YELLOW" });
+    expect(alert).toMatchObject({ fingerprint: "refunds.rate_high", severity: "RED" });
     expect(alert?.detail).toContain("Trainer A ×3");
     expect(alert?.detail).toContain("Melbourne 4");
     expect(alert?.detail).toContain("5 new (0–7 days)");
     // Too few purchases to call it a rate: 1 of 2 is not a trend.
     expect(fires(refundRateRule, rate(1, 2))).toEqual([]);
+    // Tunable; a yellow bound above the red one is refused (the defaults stay in force).
+    expect(fires(refundRateRule, rate(12, 100), { yellowFromPercent: 12 })).toMatchObject([{ severity: "YELLOW" }]);
+    expect(fires(refundRateRule, rate(11, 100), { yellowFromPercent: 12 })).toEqual([]);
+    expect(refundRateRule.thresholds.safeParse({ ...refundRateRule.defaults, yellowFromPercent: 20 }).success).toBe(
+      false,
+    );
   });
 
   it("API error rate: red above 1 % over the window, not at 1 %, and not on a handful of requests", () => {

@@ -4,7 +4,8 @@
 // turns those into alerts through raiseAlert/clearAlert, which deduplicate, resolve and reopen.
 //
 // Every threshold is strict, as the product states them: "> 3 failures", "queue > 10",
-// "rate > 15 %", "down > 30 min" fire just above the number and never at it.
+// "rate > 15 %", "down > 30 min" fire just above the number and never at it; the one exception is a
+// lower bound the seeds write as a band ("refund rate 10–15 %" is yellow from 10 %).
 import type { Db, DbTx, Severity } from "@steward/db/client";
 import { z } from "zod";
 import type { Actor } from "./actor.ts";
@@ -206,22 +207,35 @@ export const refundRateRule = defineRule({
   key: "refunds.rate_high",
   title: "High refund rate",
   description:
-    "More than maxRatePercent of the featured purchases of the last windowDays were refunded (with at least minPurchases purchases, so one refund of two is not a trend). The alert carries playbook 5's pattern analysis.",
-  severity: "YELLOW",
+    "Of the featured purchases of the last windowDays (at least minPurchases of them, so one refund of two is not a trend): yellow from yellowFromPercent refunded (monitor), red above maxRatePercent (the main seed's 10–15 % band). The alert carries playbook 5's pattern analysis.",
+  severity: "RED",
   check: "refund_rate",
-  thresholds: z.strictObject({ maxRatePercent: percent(), windowDays: int(1, 90), minPurchases: int(1, 100_000) }),
-  defaults: { maxRatePercent: 15, windowDays: 7, minPurchases: 5 },
-  evaluate({ refunds }, { maxRatePercent, windowDays, minPurchases }) {
+  thresholds: z
+    .strictObject({
+      yellowFromPercent: percent(),
+      maxRatePercent: percent(),
+      windowDays: int(1, 90),
+      minPurchases: int(1, 100_000),
+    })
+    .refine((thresholds) => thresholds.yellowFromPercent <= thresholds.maxRatePercent, {
+      message: "must not be above maxRatePercent",
+      path: ["yellowFromPercent"],
+    }),
+  defaults: { yellowFromPercent: 10, maxRatePercent: 15, windowDays: 7, minPurchases: 5 },
+  evaluate({ refunds }, { yellowFromPercent, maxRatePercent, windowDays, minPurchases }) {
     if (refunds.purchases < minPurchases) return [];
     const ratePercent = (refunds.refunded / refunds.purchases) * 100;
-    if (ratePercent <= maxRatePercent) return [];
+    // The seed's band is "10–15 %": yellow includes its lower bound; red is strictly above the upper.
+    const severity: Severity | null =
+      ratePercent > maxRatePercent ? "RED" : ratePercent >= yellowFromPercent ? "YELLOW" : null;
+    if (severity === null) return [];
     return [
       {
         fingerprint: "refunds.rate_high",
         ruleKey: "refunds.rate_high",
-        severity: "YELLOW",
+        severity,
         title: `Refund rate ${ratePercent.toFixed(1)} % over ${windowDays} days`,
-        detail: `${refunds.refunded} of ${refunds.purchases} purchases refunded (threshold ${maxRatePercent} %).\n${describeRefundPattern(refunds.pattern)}`,
+        detail: `${refunds.refunded} of ${refunds.purchases} purchases refunded (yellow from ${yellowFromPercent} %, red above ${maxRatePercent} %).\n${describeRefundPattern(refunds.pattern)}`,
       },
     ];
   },

@@ -261,7 +261,7 @@ describe("rule evaluation against the database", () => {
     await db.stripeWebhookEvent.updateMany({ where: { status: "FAILED" }, data: { status: "PROCESSED" } });
   });
 
-  it("refund rate above 15 % over 7 days, with repeat refunders, regions and business age in the detail", async () => {
+  it("refund rate red above 15 % over 7 days, with repeat refunders, regions and business age in the detail", async () => {
     const melbourne = await region("melbourne");
     const repeat = await business(melbourne.id, "Trainer A");
     const fresh = await business(melbourne.id, "Fresh Trainer", new Date(Date.now() - 2 * 24 * 60 * MINUTE));
@@ -271,7 +271,7 @@ describe("rule evaluation against the database", () => {
     await payment(repeat.id, "REFUNDED", new Date(Date.now() - 8 * 24 * 60 * MINUTE)); // outside the window
     await runHealthChecks(deps); // 3 of 10 = 30 %
     const alert = await db.alert.findUniqueOrThrow({ where: { fingerprint: "refunds.rate_high" } });
-    expect(alert.severity).toBe("YELLOW");
+    expect(alert.severity).toBe("RED");
     expect(alert.detail).toContain("3 of 10 purchases refunded");
     expect(alert.detail).toContain("Trainer A ×2");
     expect(alert.detail).toContain("Melbourne 3");
