@@ -4,6 +4,7 @@ import {
   aiProviderDownRule,
   apiErrorRateRule,
   apiLatencyRule,
+  databaseLatencyRule,
   evaluateRule,
   type HealthSnapshot,
   postgresLatencyRule,
@@ -20,6 +21,7 @@ const healthy: HealthSnapshot = {
   stripe: { ok: true, consecutiveFailures: 0 },
   webhooks: { failedInWindow: 0, deliveries: null },
   api: { requests: 1000, errors: 0, p95Ms: 40 },
+  database: { queries: 5000, p95Ms: 12, processes: 2 },
   queueBacklog: [],
   refunds: {
     purchases: 50,
@@ -42,6 +44,7 @@ describe("alert rules at their thresholds", () => {
       apiErrorRateRule,
       apiLatencyRule,
       postgresLatencyRule,
+      databaseLatencyRule,
     ])
       expect(fires(rule, healthy), rule.key).toEqual([]);
   });
@@ -134,6 +137,20 @@ describe("alert rules at their thresholds", () => {
     expect(refundRateRule.thresholds.safeParse({ ...refundRateRule.defaults, yellowFromPercent: 20 }).success).toBe(
       false,
     );
+  });
+
+  it("database p95 from real queries: red above 500 ms over the window, not at 500, nor on a handful of queries", () => {
+    const database = (p95Ms: number | null, queries = 1000) =>
+      withSnapshot({ database: { queries, p95Ms, processes: 2 } });
+    expect(fires(databaseLatencyRule, database(500))).toEqual([]);
+    expect(fires(databaseLatencyRule, database(501))).toMatchObject([
+      { fingerprint: "database.query_p95", severity: "RED", title: "Database p95 501 ms for 5 min" },
+    ]);
+    expect(fires(databaseLatencyRule, database(900, 19))).toEqual([]);
+    expect(fires(databaseLatencyRule, database(null, 0))).toEqual([]);
+    // Redis unread: no reading, no verdict (the check itself shows the read failed).
+    expect(fires(databaseLatencyRule, withSnapshot({ database: null }))).toEqual([]);
+    expect(fires(databaseLatencyRule, database(150), { maxP95Ms: 100 })).toHaveLength(1);
   });
 
   it("API error rate: red above 1 % over the window, not at 1 %, and not on a handful of requests", () => {

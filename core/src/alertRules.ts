@@ -24,7 +24,8 @@ export type CheckName =
   | "api_error_rate"
   | "api_latency_p95"
   | "queue_backlog"
-  | "refund_rate";
+  | "refund_rate"
+  | "postgres_query_p95";
 
 export const checkNames: readonly CheckName[] = [
   "postgres",
@@ -37,6 +38,7 @@ export const checkNames: readonly CheckName[] = [
   "api_latency_p95",
   "queue_backlog",
   "refund_rate",
+  "postgres_query_p95",
 ];
 
 /** What the probes and the database said at one moment; everything a rule may look at. */
@@ -55,6 +57,8 @@ export interface HealthSnapshot {
     deliveries: { badSignatures: number; accepted: number; rejected: number; windowMinutes: number } | null;
   };
   api: { requests: number; errors: number; p95Ms: number | null };
+  /** The app's own queries over 5 minutes, every API and worker process (null: Redis unread). */
+  database: { queries: number; p95Ms: number | null; processes: number } | null;
   queueBacklog: { regionId: string; regionName: string; queued: number }[];
   refunds: { purchases: number; refunded: number; pattern: RefundPattern };
 }
@@ -326,6 +330,30 @@ export const postgresLatencyRule = defineRule({
   },
 });
 
+export const databaseLatencyRule = defineRule({
+  key: "database.query_p95",
+  title: "Database p95 latency",
+  description:
+    "The p95 duration of the application's own queries (every API and worker process, 5-minute window) is above maxP95Ms (the automation playbook: database latency p95 > 500 ms for 5 minutes), with at least minQueries queries in the window.",
+  severity: "RED",
+  check: "postgres_query_p95",
+  thresholds: z.strictObject({ maxP95Ms: int(10, 60_000), minQueries: int(1, 1_000_000) }),
+  defaults: { maxP95Ms: 500, minQueries: 20 },
+  evaluate({ database }, { maxP95Ms, minQueries }) {
+    if (!database || database.queries < minQueries || database.p95Ms === null || database.p95Ms <= maxP95Ms) return [];
+    const p95 = Math.round(database.p95Ms);
+    return [
+      {
+        fingerprint: "database.query_p95",
+        ruleKey: "database.query_p95",
+        severity: "RED",
+        title: `Database p95 ${p95} ms for 5 min`,
+        detail: `The p95 of ${database.queries} queries run by ${database.processes} process(es) in the last 5 minutes is ${p95} ms (threshold ${maxP95Ms} ms). Look for slow queries, locks or a saturated connection pool.`,
+      },
+    ];
+  },
+});
+
 /** Rules evaluated by the health-checks job, in display order. */
 export const healthRules = [
   aiProviderDownRule,
@@ -337,6 +365,7 @@ export const healthRules = [
   apiErrorRateRule,
   apiLatencyRule,
   postgresLatencyRule,
+  databaseLatencyRule,
 ] as const;
 
 export type HealthRule = (typeof healthRules)[number];

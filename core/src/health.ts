@@ -24,6 +24,7 @@ import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
 import { readWindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
+import { databaseLatencyResult, readDatabaseLatency } from "./health/checks/databaseLatency.ts";
 import type { Stripe } from "./stripe.ts";
 import { deliveriesSince } from "./webhookDeliveries.ts";
 
@@ -191,24 +192,26 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
     probeAiProvider(env),
     timed(() => deps.stripe.charges.list({ limit: 1 }), 15_000),
   ]);
-  const [aiStreak, stripeFailures, failedWebhooks, jobAlerts, api, backlog, refunds, deliveries] = await Promise.all([
-    ai.configured ? streakMinutes(db, "ai_provider", ai.ok, now) : Promise.resolve(0),
-    consecutiveFailures(db, "stripe", stripe.ok, now),
-    db.stripeWebhookEvent.count({
-      where: {
-        status: "FAILED",
-        receivedAt: { gte: new Date(now.getTime() - webhookThresholds.windowMinutes * MINUTE) },
-      },
-    }),
-    db.alert.findMany({
-      where: { ruleKey: { in: JOB_RULE_KEYS }, status: { not: "RESOLVED" } },
-      select: { severity: true, title: true },
-    }),
-    readWindowSummary(redis, env.REDIS_PREFIX, now.getTime()).catch(() => null),
-    queueBacklog(db),
-    refundRateOverWindow(db, refundThresholds.windowDays, now),
-    deliveriesSince(redis, env.REDIS_PREFIX, signatureThresholds.windowMinutes, now.getTime()).catch(() => null),
-  ]);
+  const [aiStreak, stripeFailures, failedWebhooks, jobAlerts, api, backlog, refunds, deliveries, database] =
+    await Promise.all([
+      ai.configured ? streakMinutes(db, "ai_provider", ai.ok, now) : Promise.resolve(0),
+      consecutiveFailures(db, "stripe", stripe.ok, now),
+      db.stripeWebhookEvent.count({
+        where: {
+          status: "FAILED",
+          receivedAt: { gte: new Date(now.getTime() - webhookThresholds.windowMinutes * MINUTE) },
+        },
+      }),
+      db.alert.findMany({
+        where: { ruleKey: { in: JOB_RULE_KEYS }, status: { not: "RESOLVED" } },
+        select: { severity: true, title: true },
+      }),
+      readWindowSummary(redis, env.REDIS_PREFIX, now.getTime()).catch(() => null),
+      queueBacklog(db),
+      refundRateOverWindow(db, refundThresholds.windowDays, now),
+      deliveriesSince(redis, env.REDIS_PREFIX, signatureThresholds.windowMinutes, now.getTime()).catch(() => null),
+      readDatabaseLatency(redis, env.REDIS_PREFIX, now),
+    ]);
 
   const snapshot: HealthSnapshot = {
     postgres: { ok: postgres.ok, latencyMs: postgres.latencyMs },
@@ -224,6 +227,7 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
       },
     },
     api: api ?? { requests: 0, errors: 0, p95Ms: null },
+    database,
     queueBacklog: backlog,
     refunds,
   };
@@ -356,6 +360,7 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
       status: severityOfCheck("refund_rate", true),
       checkedAt: now,
     },
+    databaseLatencyResult(database, severityOfCheck("postgres_query_p95", database !== null), now),
   ];
   const results = await db.healthCheckResult.createManyAndReturn({ data: rows });
 

@@ -6,9 +6,10 @@ import { ForbiddenActionError } from "@steward/core/errors";
 import { createEventBus } from "@steward/core/events";
 import { setFeatureFlag } from "@steward/core/featureFlags";
 import { latestHealth, runHealthChecks, type HealthDeps } from "@steward/core/health";
+import { publishQueryLatencyOnce, QueryLatencyWindow } from "@steward/core/queryLatency";
 import { approveRefund, requestRefund } from "@steward/core/refunds";
 import { stripeClientFor } from "@steward/core/stripe";
-import type { Db } from "@steward/db/client";
+import { createPrismaClient, type Db } from "@steward/db/client";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AiSandbox, startAiSandbox } from "../../sandbox/src/ai/server.ts";
@@ -279,6 +280,40 @@ describe("rule evaluation against the database", () => {
   });
 });
 
+describe("database p95 from the application's own queries", () => {
+  it("a process whose real queries are slow turns the check red; once it is gone the alert clears", async () => {
+    // A process like the API and the worker: a Prisma client whose every query is timed.
+    const window = new QueryLatencyWindow();
+    const slowClient = createPrismaClient(api.database.url, 2, { onQuery: window.record });
+    await db.alertRuleSetting.create({
+      data: { ruleKey: "database.query_p95", enabled: true, thresholds: { maxP95Ms: 200, minQueries: 5 } },
+    });
+    try {
+      for (let i = 0; i < 6; i++) await slowClient.$queryRaw`SELECT pg_sleep(0.25)::text`;
+      expect(window.summary().requests).toBe(6);
+      await publishQueryLatencyOnce(redis, api.env.REDIS_PREFIX, "slow-test-process", window.summary());
+
+      const slow = await runHealthChecks(deps);
+      const result = slow.results.find((entry) => entry.check === "postgres_query_p95");
+      expect(result).toMatchObject({ ok: true, status: "RED" });
+      expect(result?.value).toBeGreaterThanOrEqual(250);
+      // The API under test reports its own window too: both processes are counted.
+      expect(result?.detail).toMatch(/from [2-9] process\(es\)/);
+      const alert = await db.alert.findUniqueOrThrow({ where: { fingerprint: "database.query_p95" } });
+      expect(alert).toMatchObject({ status: "FIRING", severity: "RED" });
+
+      await redis.hdel(`${api.env.REDIS_PREFIX}:db-window`, "slow-test-process");
+      await runHealthChecks(deps);
+      expect((await db.alert.findUniqueOrThrow({ where: { fingerprint: "database.query_p95" } })).status).toBe(
+        "RESOLVED",
+      );
+    } finally {
+      await slowClient.$disconnect();
+      await db.alertRuleSetting.delete({ where: { ruleKey: "database.query_p95" } });
+    }
+  });
+});
+
 describe("API: health status, rules and flags", () => {
   it("healthStatus gives each check's latest result and the overall RAG; healthHistory a series", async () => {
     await runHealthChecks(deps);
@@ -303,6 +338,7 @@ describe("API: health status, rules and flags", () => {
       "api_latency_p95",
       "queue_backlog",
       "refund_rate",
+      "postgres_query_p95",
     ]);
     expect(checks.find((check) => check.check === "postgres")?.latest).toMatchObject({ ok: true, status: "GREEN" });
     expect(checks.find((check) => check.check === "stripe")?.latest).toMatchObject({ ok: true });
