@@ -104,7 +104,8 @@ describe("alert rules at their thresholds", () => {
       ],
     });
     expect(fires(queueBacklogRule, snapshot)).toMatchObject([
-      { fingerprint: "queue.backlog:r-1", severity: "YELLOW", labels: { regionId: "r-1" } },
+      // Every region's backlog is one cause: notified as one group.
+      { fingerprint: "queue.backlog:r-1", severity: "YELLOW", labels: { regionId: "r-1" }, groupKey: "queue.backlog" },
     ]);
   });
 

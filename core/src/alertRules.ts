@@ -203,6 +203,8 @@ export const queueBacklogRule = defineRule({
         title: `${region.queued} waiting for a featured slot in ${region.regionName}`,
         detail: `${region.queued} businesses are queued in ${region.regionName} (threshold ${maxQueued}). Normal variation; consider more slots if it persists.`,
         labels: { regionId: region.regionId, region: region.regionName },
+        // One cause, many regions: one notification lists them (notifications/grouping.ts).
+        groupKey: "queue.backlog",
       }));
   },
 });
