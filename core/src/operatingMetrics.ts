@@ -207,8 +207,12 @@ export async function refreshOperatingMetrics(
   if (stored && storedMetrics?.timeZone === settings.timeZone && now.getTime() - stored.computedAt.getTime() < maxAgeMs)
     return { metrics: storedMetrics, refreshed: false };
   const metrics = await computeOperatingMetrics(db, settings.timeZone, now);
-  const row = { metrics: metrics as object, watermark: now, computedAt: now };
-  await db.metricsSnapshot.upsert({ where: { key: SNAPSHOT_KEY }, create: { key: SNAPSHOT_KEY, ...row }, update: row });
+  // One statement, so concurrent first readers do not race on the row's creation.
+  await db.$executeRaw`
+    INSERT INTO "MetricsSnapshot" (key, metrics, watermark, "computedAt")
+    VALUES (${SNAPSHOT_KEY}, ${JSON.stringify(metrics)}::jsonb, ${now}, ${now})
+    ON CONFLICT (key) DO UPDATE SET metrics = EXCLUDED.metrics, watermark = EXCLUDED.watermark,
+                                    "computedAt" = EXCLUDED."computedAt"`;
   return { metrics, refreshed: true };
 }
 
