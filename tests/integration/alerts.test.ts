@@ -524,6 +524,18 @@ describe("grouping: alerts of one cause notify as one message", () => {
       { event_action: "resolve", dedup_key: `group:${cause}` },
     ]);
   });
+
+  it("a member graver than the group's notification still notifies (red pages after a yellow email)", async () => {
+    const cause = `test.cause:${++sequence}`;
+    await raiseAlert(database.db, condition({ severity: "YELLOW", title: "Backlog in Kew", groupKey: cause }));
+    await deliver(new Date(Date.now() + GROUP_WINDOW_MS + 1000));
+    expect(receivers.received("pagerduty")).toEqual([]);
+    await raiseAlert(database.db, condition({ severity: "RED", title: "Backlog in Hawthorn", groupKey: cause }));
+    await deliver(new Date(Date.now() + GROUP_WINDOW_MS + 1000));
+    expect(receivers.received("pagerduty").map((entry) => (entry.body as PagerDutyBody).dedup_key)).toEqual([
+      `group:${cause}`,
+    ]);
+  });
 });
 
 describe("channel management", () => {

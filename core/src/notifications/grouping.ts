@@ -3,11 +3,11 @@
 //   - the first member of a group to trigger enqueues the group's notification, held for
 //     GROUP_WINDOW_MS so the members raised by the same run join it;
 //   - when it is sent, the message lists every open member of the group at that moment;
-//   - a later member, while a notified member of its group is open, pages no one (its timeline
-//     says which notification covers it);
+//   - a later member, while a notified member of its group at least as severe is open, pages no
+//     one (its timeline says which notification covers it);
 //   - the group's resolve goes out when its last open member resolves.
 // PagerDuty sees one incident per group: the group's dedup key replaces the alert's fingerprint.
-import type { Alert, Db, DbTx } from "@steward/db/client";
+import type { Alert, Db, DbTx, Severity } from "@steward/db/client";
 import type { NotificationPayload } from "./http.ts";
 
 /** How long a group's first notification waits for the rest of its members. */
@@ -25,12 +25,26 @@ const openMembersOf = (member: Member & { groupKey: string }) => ({
   id: { not: member.id },
 });
 
-/** Another open member of the alert's group whose notification went out (or waits to): it covers this one. */
-export async function notifiedGroupMember(tx: DbTx, alert: Member): Promise<Pick<Alert, "title"> | null> {
+const AT_LEAST: Record<Severity, Severity[]> = {
+  GREEN: ["GREEN", "YELLOW", "RED"],
+  YELLOW: ["YELLOW", "RED"],
+  RED: ["RED"],
+};
+
+/**
+ * Another open member of the alert's group, at least as severe, whose notification went out (or
+ * waits to): it covers this one. A member graver than the group's notification still notifies
+ * (a red one pages even if the group was only emailed as yellow).
+ */
+export async function notifiedGroupMember(
+  tx: DbTx,
+  alert: Member & Pick<Alert, "severity">,
+): Promise<Pick<Alert, "title"> | null> {
   if (!alert.groupKey) return null;
   return tx.alert.findFirst({
     where: {
       ...openMembersOf({ ...alert, groupKey: alert.groupKey }),
+      severity: { in: AT_LEAST[alert.severity] },
       // A channel delivery (notify.*) enqueued for it: its group's notification is out or waiting.
       outbox: { some: { channelId: { not: null } } },
     },
