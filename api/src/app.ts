@@ -12,6 +12,7 @@ import { tokenHasScope } from "@steward/core/permissions";
 import { createEventBus } from "@steward/core/events";
 import type { Logger } from "@steward/core/logger";
 import { createLoginThrottle } from "@steward/core/loginThrottle";
+import { publishQueryLatency, QueryLatencyWindow } from "@steward/core/queryLatency";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { serialize as serializeCookie } from "cookie";
 import { useServer } from "graphql-ws/use/ws";
@@ -64,7 +65,9 @@ export interface App {
 }
 
 export function buildApp(env: Env, logger: Logger): App {
-  const db = createPrismaClient(env.DATABASE_URL);
+  // Every query is timed into this process's window: the database p95 health signal.
+  const queryLatency = new QueryLatencyWindow();
+  const db = createPrismaClient(env.DATABASE_URL, undefined, { onQuery: queryLatency.record });
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
   // Alerts raised or cleared by core in this process publish `alertChanged` on this bus.
   const unregisterAlertEvents = publishAlertChangesTo(events.bus);
@@ -79,6 +82,7 @@ export function buildApp(env: Env, logger: Logger): App {
   });
   jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
   const metrics = createApiMetrics({ redis, prefix: env.REDIS_PREFIX, jobs });
+  const stopQueryLatency = publishQueryLatency(redis, env.REDIS_PREFIX, "api", queryLatency);
   // Login and webhook counters: their own connection, whose commands wait for (re)connection, so
   // a login is counted rather than skipped while Redis (re)connects.
   const countersRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -433,6 +437,7 @@ export function buildApp(env: Env, logger: Logger): App {
       unregisterAlertEvents();
       await events.close();
       await metrics.stop();
+      await stopQueryLatency();
       await jobs.close();
       redis.disconnect();
       countersRedis.disconnect();

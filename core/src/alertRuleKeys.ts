@@ -51,9 +51,16 @@ export const ALERT_RULES = {
   "refunds.rate_high": {
     title: "High refund rate",
     description:
-      "More than maxRatePercent of the featured purchases of the last windowDays were refunded (with at least minPurchases purchases, so one refund of two is not a trend). The alert carries playbook 5's pattern analysis.",
-    severity: "YELLOW",
+      "Of the featured purchases of the last windowDays (at least minPurchases of them, so one refund of two is not a trend): yellow from yellowFromPercent refunded (monitor), red above maxRatePercent (the main seed's 10–15 % band). The alert carries playbook 5's pattern analysis.",
+    severity: "RED",
     check: "refund_rate",
+  },
+  "database.query_p95": {
+    title: "Database p95 latency",
+    description:
+      "The p95 duration of the application's own queries (every API and worker process, 5-minute window) is above maxP95Ms (the automation playbook: database latency p95 > 500 ms for 5 minutes), with at least minQueries queries in the window.",
+    severity: "RED",
+    check: "postgres_query_p95",
   },
   "api.error_rate": {
     title: "API error rate",

@@ -5,6 +5,7 @@ import {
   aiProviderDownRule,
   apiErrorRateRule,
   apiLatencyRule,
+  databaseLatencyRule,
   evaluateRule,
   externalRules,
   type HealthSnapshot,
@@ -23,6 +24,7 @@ const healthy: HealthSnapshot = {
   stripe: { ok: true, consecutiveFailures: 0 },
   webhooks: { failedInWindow: 0, deliveries: null },
   api: { requests: 1000, errors: 0, p95Ms: 40 },
+  database: { queries: 5000, p95Ms: 12, processes: 2 },
   queueBacklog: [],
   refunds: {
     purchases: 50,
@@ -45,6 +47,7 @@ describe("alert rules at their thresholds", () => {
       apiErrorRateRule,
       apiLatencyRule,
       postgresLatencyRule,
+      databaseLatencyRule,
     ])
       expect(fires(rule, healthy), rule.key).toEqual([]);
   });
@@ -104,11 +107,12 @@ describe("alert rules at their thresholds", () => {
       ],
     });
     expect(fires(queueBacklogRule, snapshot)).toMatchObject([
-      { fingerprint: "queue.backlog:r-1", severity: "YELLOW", labels: { regionId: "r-1" } },
+      // Every region's backlog is one cause: notified as one group.
+      { fingerprint: "queue.backlog:r-1", severity: "YELLOW", labels: { regionId: "r-1" }, groupKey: "queue.backlog" },
     ]);
   });
 
-  it("refund rate: yellow above 15 % over the window with the pattern analysis, not at 15 %", () => {
+  it("refund rate: yellow from 10 %, red above 15 % over the window, with the pattern analysis", () => {
     const rate = (refunded: number, purchases: number) =>
       withSnapshot({
         refunds: {
@@ -121,14 +125,36 @@ describe("alert rules at their thresholds", () => {
           },
         },
       });
-    expect(fires(refundRateRule, rate(15, 100))).toEqual([]);
+    expect(fires(refundRateRule, rate(9, 100))).toEqual([]);
+    expect(fires(refundRateRule, rate(10, 100))).toMatchObject([{ severity: "YELLOW" }]);
+    expect(fires(refundRateRule, rate(15, 100))).toMatchObject([{ severity: "YELLOW" }]);
     const [alert] = fires(refundRateRule, rate(16, 100));
-    expect(alert).toMatchObject({ fingerprint: "refunds.rate_high", severity: "YELLOW" });
+    expect(alert).toMatchObject({ fingerprint: "refunds.rate_high", severity: "RED" });
     expect(alert?.detail).toContain("Trainer A ×3");
     expect(alert?.detail).toContain("Melbourne 4");
     expect(alert?.detail).toContain("5 new (0–7 days)");
     // Too few purchases to call it a rate: 1 of 2 is not a trend.
     expect(fires(refundRateRule, rate(1, 2))).toEqual([]);
+    // Tunable; a yellow bound above the red one is refused (the defaults stay in force).
+    expect(fires(refundRateRule, rate(12, 100), { yellowFromPercent: 12 })).toMatchObject([{ severity: "YELLOW" }]);
+    expect(fires(refundRateRule, rate(11, 100), { yellowFromPercent: 12 })).toEqual([]);
+    expect(refundRateRule.thresholds.safeParse({ ...refundRateRule.defaults, yellowFromPercent: 20 }).success).toBe(
+      false,
+    );
+  });
+
+  it("database p95 from real queries: red above 500 ms over the window, not at 500, nor on a handful of queries", () => {
+    const database = (p95Ms: number | null, queries = 1000) =>
+      withSnapshot({ database: { queries, p95Ms, processes: 2 } });
+    expect(fires(databaseLatencyRule, database(500))).toEqual([]);
+    expect(fires(databaseLatencyRule, database(501))).toMatchObject([
+      { fingerprint: "database.query_p95", severity: "RED", title: "Database p95 501 ms for 5 min" },
+    ]);
+    expect(fires(databaseLatencyRule, database(900, 19))).toEqual([]);
+    expect(fires(databaseLatencyRule, database(null, 0))).toEqual([]);
+    // Redis unread: no reading, no verdict (the check itself shows the read failed).
+    expect(fires(databaseLatencyRule, withSnapshot({ database: null }))).toEqual([]);
+    expect(fires(databaseLatencyRule, database(150), { maxP95Ms: 100 })).toHaveLength(1);
   });
 
   it("API error rate: red above 1 % over the window, not at 1 %, and not on a handful of requests", () => {

@@ -4,7 +4,8 @@
 // turns those into alerts through raiseAlert/clearAlert, which deduplicate, resolve and reopen.
 //
 // Every threshold is strict, as the product states them: "> 3 failures", "queue > 10",
-// "rate > 15 %", "down > 30 min" fire just above the number and never at it.
+// "rate > 15 %", "down > 30 min" fire just above the number and never at it; the one exception is a
+// lower bound the seeds write as a band ("refund rate 10–15 %" is yellow from 10 %).
 import type { Db, DbTx, Severity } from "@steward/db/client";
 import { z } from "zod";
 import type { Actor } from "./actor.ts";
@@ -24,7 +25,8 @@ export type CheckName =
   | "api_error_rate"
   | "api_latency_p95"
   | "queue_backlog"
-  | "refund_rate";
+  | "refund_rate"
+  | "postgres_query_p95";
 
 export const checkNames: readonly CheckName[] = [
   "postgres",
@@ -37,6 +39,7 @@ export const checkNames: readonly CheckName[] = [
   "api_latency_p95",
   "queue_backlog",
   "refund_rate",
+  "postgres_query_p95",
 ];
 
 /** What the probes and the database said at one moment; everything a rule may look at. */
@@ -57,6 +60,8 @@ export interface HealthSnapshot {
     deliveries: { badSignatures: number; accepted: number; rejected: number; windowMinutes: number } | null;
   };
   api: { requests: number; errors: number; p95Ms: number | null };
+  /** The app's own queries over 5 minutes, every API and worker process (null: Redis unread). */
+  database: { queries: number; p95Ms: number | null; processes: number } | null;
   queueBacklog: { regionId: string; regionName: string; queued: number }[];
   refunds: { purchases: number; refunded: number; pattern: RefundPattern };
 }
@@ -176,25 +181,40 @@ export const queueBacklogRule = defineRule({
         title: `${region.queued} waiting for a featured slot in ${region.regionName}`,
         detail: `${region.queued} businesses are queued in ${region.regionName} (threshold ${maxQueued}). Normal variation; consider more slots if it persists.`,
         labels: { regionId: region.regionId, region: region.regionName },
+        // One cause, many regions: one notification lists them (notifications/grouping.ts).
+        groupKey: "queue.backlog",
       }));
   },
 });
 
 export const refundRateRule = defineRule({
   key: "refunds.rate_high",
-  thresholds: z.strictObject({ maxRatePercent: percent(), windowDays: int(1, 90), minPurchases: int(1, 100_000) }),
-  defaults: { maxRatePercent: 15, windowDays: 7, minPurchases: 5 },
-  evaluate({ refunds }, { maxRatePercent, windowDays, minPurchases }) {
+  thresholds: z
+    .strictObject({
+      yellowFromPercent: percent(),
+      maxRatePercent: percent(),
+      windowDays: int(1, 90),
+      minPurchases: int(1, 100_000),
+    })
+    .refine((thresholds) => thresholds.yellowFromPercent <= thresholds.maxRatePercent, {
+      message: "must not be above maxRatePercent",
+      path: ["yellowFromPercent"],
+    }),
+  defaults: { yellowFromPercent: 10, maxRatePercent: 15, windowDays: 7, minPurchases: 5 },
+  evaluate({ refunds }, { yellowFromPercent, maxRatePercent, windowDays, minPurchases }) {
     if (refunds.purchases < minPurchases) return [];
     const ratePercent = (refunds.refunded / refunds.purchases) * 100;
-    if (ratePercent <= maxRatePercent) return [];
+    // The seed's band is "10–15 %": yellow includes its lower bound; red is strictly above the upper.
+    const severity: Severity | null =
+      ratePercent > maxRatePercent ? "RED" : ratePercent >= yellowFromPercent ? "YELLOW" : null;
+    if (severity === null) return [];
     return [
       {
         fingerprint: "refunds.rate_high",
         ruleKey: "refunds.rate_high",
-        severity: "YELLOW",
+        severity,
         title: `Refund rate ${ratePercent.toFixed(1)} % over ${windowDays} days`,
-        detail: `${refunds.refunded} of ${refunds.purchases} purchases refunded (threshold ${maxRatePercent} %).\n${describeRefundPattern(refunds.pattern)}`,
+        detail: `${refunds.refunded} of ${refunds.purchases} purchases refunded (yellow from ${yellowFromPercent} %, red above ${maxRatePercent} %).\n${describeRefundPattern(refunds.pattern)}`,
       },
     ];
   },
@@ -272,6 +292,25 @@ export const postgresLatencyRule = defineRule({
   },
 });
 
+export const databaseLatencyRule = defineRule({
+  key: "database.query_p95",
+  thresholds: z.strictObject({ maxP95Ms: int(10, 60_000), minQueries: int(1, 1_000_000) }),
+  defaults: { maxP95Ms: 500, minQueries: 20 },
+  evaluate({ database }, { maxP95Ms, minQueries }) {
+    if (!database || database.queries < minQueries || database.p95Ms === null || database.p95Ms <= maxP95Ms) return [];
+    const p95 = Math.round(database.p95Ms);
+    return [
+      {
+        fingerprint: "database.query_p95",
+        ruleKey: "database.query_p95",
+        severity: "RED",
+        title: `Database p95 ${p95} ms for 5 min`,
+        detail: `The p95 of ${database.queries} queries run by ${database.processes} process(es) in the last 5 minutes is ${p95} ms (threshold ${maxP95Ms} ms). Look for slow queries, locks or a saturated connection pool.`,
+      },
+    ];
+  },
+});
+
 /** Rules evaluated by the health-checks job, in display order. */
 export const healthRules = [
   aiProviderDownRule,
@@ -283,6 +322,7 @@ export const healthRules = [
   apiErrorRateRule,
   apiLatencyRule,
   postgresLatencyRule,
+  databaseLatencyRule,
 ] as const;
 
 export type HealthRule = (typeof healthRules)[number];

@@ -16,6 +16,7 @@ import type { AlertChangedEvent, EventBus } from "./events.ts";
 import { isUuid } from "./ids.ts";
 import { maintenanceWindowMuting } from "./maintenanceWindows.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
+import { groupDedupKey, notifiedGroupMember, otherOpenMembers } from "./notifications/grouping.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 
 export interface AlertCondition {
@@ -26,6 +27,8 @@ export interface AlertCondition {
   title: string;
   detail: string;
   labels?: Record<string, string>;
+  /** The cause it shares with other conditions (e.g. every region's backlog): notified as one group. */
+  groupKey?: string;
 }
 
 export type AlertChange = "OPENED" | "UPDATED" | "REOPENED" | "ESCALATED";
@@ -140,8 +143,23 @@ async function notify(
       return;
     }
   }
+  if (alert.groupKey && event === "trigger") {
+    const covering = await notifiedGroupMember(tx, alert);
+    if (covering) {
+      await note(`Not notified (${event}): grouped with "${covering.title}", already notified for this cause`);
+      return;
+    }
+  }
+  if (alert.groupKey && event === "resolve") {
+    const stillOpen = await otherOpenMembers(tx, alert);
+    if (stillOpen > 0) {
+      await note(`Not notified (${event}): ${stillOpen} other alert(s) of this cause still open`);
+      return;
+    }
+  }
   const enqueued = await enqueueNotification(tx, {
-    dedupKey: alert.fingerprint,
+    dedupKey: alert.groupKey ? groupDedupKey(alert.groupKey) : alert.fingerprint,
+    ...(alert.groupKey ? { group: alert.groupKey } : {}),
     occurrence,
     severity: alert.severity,
     event,
@@ -203,6 +221,7 @@ export async function raiseAlert(
         severity: condition.severity,
         title: condition.title,
         detail: condition.detail,
+        groupKey: condition.groupKey ?? null,
         count: { increment: 1 },
         lastSeenAt: now,
         ...(reopened

@@ -49,7 +49,42 @@ export function percentile(sorted: readonly number[], fraction: number): number 
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? null;
 }
 
-const hashKey = (prefix: string) => `${prefix}:api-window`;
+/**
+ * One Redis hash of per-process window summaries (a field per process), under `${prefix}:${name}`.
+ * The API's request window and every process's database query window share it.
+ */
+export function windowSummaryStore(name: string) {
+  const hashKey = (prefix: string) => `${prefix}:${name}`;
+  return {
+    async publish(redis: Redis, prefix: string, instanceId: string, summary: WindowSummary, now = Date.now()) {
+      await redis.hset(hashKey(prefix), instanceId, JSON.stringify({ ...summary, at: now }));
+    },
+    async remove(redis: Redis, prefix: string, instanceId: string) {
+      await redis.hdel(hashKey(prefix), instanceId);
+    },
+    /** All processes together: counts add up; p95 is the worst process's (a safe upper bound). */
+    async read(redis: Redis, prefix: string, now = Date.now()): Promise<WindowSummary & { processes: number }> {
+      const entries = await redis.hgetall(hashKey(prefix));
+      const combined: WindowSummary & { processes: number } = { requests: 0, errors: 0, p95Ms: null, processes: 0 };
+      const stale: string[] = [];
+      for (const [instanceId, raw] of Object.entries(entries)) {
+        const entry = parseEntry(raw);
+        if (!entry || now - entry.at > SUMMARY_STALE_MS) {
+          stale.push(instanceId);
+          continue;
+        }
+        combined.processes++;
+        combined.requests += entry.requests;
+        combined.errors += entry.errors;
+        if (entry.p95Ms !== null) combined.p95Ms = Math.max(combined.p95Ms ?? 0, entry.p95Ms);
+      }
+      if (stale.length > 0) await redis.hdel(hashKey(prefix), ...stale);
+      return combined;
+    },
+  };
+}
+
+const apiWindowStore = windowSummaryStore("api-window");
 
 export async function publishWindowSummary(
   redis: Redis,
@@ -58,30 +93,17 @@ export async function publishWindowSummary(
   summary: WindowSummary,
   now = Date.now(),
 ): Promise<void> {
-  await redis.hset(hashKey(prefix), instanceId, JSON.stringify({ ...summary, at: now }));
+  await apiWindowStore.publish(redis, prefix, instanceId, summary, now);
 }
 
 export async function removeWindowSummary(redis: Redis, prefix: string, instanceId: string): Promise<void> {
-  await redis.hdel(hashKey(prefix), instanceId);
+  await apiWindowStore.remove(redis, prefix, instanceId);
 }
 
 /** All API processes together: counts add up; p95 is the worst process's (a safe upper bound). */
 export async function readWindowSummary(redis: Redis, prefix: string, now = Date.now()): Promise<WindowSummary> {
-  const entries = await redis.hgetall(hashKey(prefix));
-  const combined: WindowSummary = { requests: 0, errors: 0, p95Ms: null };
-  const stale: string[] = [];
-  for (const [instanceId, raw] of Object.entries(entries)) {
-    const entry = parseEntry(raw);
-    if (!entry || now - entry.at > SUMMARY_STALE_MS) {
-      stale.push(instanceId);
-      continue;
-    }
-    combined.requests += entry.requests;
-    combined.errors += entry.errors;
-    if (entry.p95Ms !== null) combined.p95Ms = Math.max(combined.p95Ms ?? 0, entry.p95Ms);
-  }
-  if (stale.length > 0) await redis.hdel(hashKey(prefix), ...stale);
-  return combined;
+  const { requests, errors, p95Ms } = await apiWindowStore.read(redis, prefix, now);
+  return { requests, errors, p95Ms };
 }
 
 function parseEntry(raw: string): (WindowSummary & { at: number }) | null {

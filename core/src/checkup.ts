@@ -12,7 +12,8 @@ import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { clock } from "./clock.ts";
 import { askProvider } from "./moderation/aiProvider.ts";
-import { type MetricsDeps, rollupMetrics } from "./metrics.ts";
+import { type Metrics, type MetricsDeps, rollupMetrics } from "./metrics.ts";
+import { type OperatingMetrics, refreshOperatingMetrics } from "./operatingMetrics.ts";
 import { enqueueNotification } from "./notifications.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { checkPlacementConsistency } from "./placements.ts";
@@ -292,6 +293,7 @@ const percent = (rate: number) => `${(rate * 100).toFixed(1)} %`;
 
 async function kpiFindings(deps: CheckupDeps): Promise<CheckupFinding[]> {
   const { metrics } = await rollupMetrics(deps);
+  const { metrics: operating } = await refreshOperatingMetrics(deps.db, deps.settings, deps.now?.() ?? new Date(), 0);
   const refund = metrics.refundRate;
   const adoption = metrics.featuredAdoption;
   return [
@@ -311,7 +313,72 @@ async function kpiFindings(deps: CheckupDeps): Promise<CheckupFinding[]> {
       detail: `${adoption.featuredBusinesses} of ${adoption.businesses} businesses featured`,
       data: { rate: adoption.rate, target: adoption.target },
     },
+    await sinceLastWeek(deps.db, weeklyFigures(metrics, operating)),
   ];
+}
+
+// ───────────────────────────── What changed since last week ─────────────────────────────
+
+/** The figures compared week over week, with how each reads. */
+const WEEKLY_FIGURES = {
+  refundRatePercent: { label: "Refund rate", unit: " %" },
+  featuredAdoptionPercent: { label: "Featured adoption", unit: " %" },
+  queued: { label: "Businesses queued", unit: "" },
+  averageQueueWaitHours: { label: "Average queue wait", unit: " h" },
+  promotionsPerWeek: { label: "Queue promotions per week", unit: "" },
+  paymentFailurePercent: { label: "Payment failure rate", unit: " %" },
+  aiUptimePercent: { label: "AI uptime", unit: " %" },
+  searchesPerDay: { label: "Searches per day", unit: "" },
+} as const;
+type WeeklyFigures = Record<keyof typeof WEEKLY_FIGURES, number | null>;
+
+const oneDecimal = (value: number) => Math.round(value * 10) / 10;
+
+export function weeklyFigures(metrics: Metrics, operating: OperatingMetrics): WeeklyFigures {
+  return {
+    refundRatePercent: oneDecimal(metrics.refundRate.rate * 100),
+    featuredAdoptionPercent: oneDecimal(metrics.featuredAdoption.rate * 100),
+    queued: metrics.queueBacklog.total,
+    averageQueueWaitHours: operating.queueWait.averageHours,
+    promotionsPerWeek: operating.queueVelocity.lastFourWeeksPerWeek,
+    paymentFailurePercent:
+      operating.paymentFailureRate.rate === null ? null : oneDecimal(operating.paymentFailureRate.rate * 100),
+    aiUptimePercent: operating.aiUptime.percent,
+    searchesPerDay: oneDecimal(metrics.searchVolume.averagePerDay),
+  };
+}
+
+/** "What changed since last week": this week's figures against the last report's (informational). */
+async function sinceLastWeek(db: Db, figures: WeeklyFigures): Promise<CheckupFinding> {
+  const previousReport = await db.checkupReport.findFirst({
+    orderBy: { createdAt: "desc" },
+    select: { findings: true },
+  });
+  const before = findingData(previousReport?.findings, "since_last_week");
+  const show = (key: keyof WeeklyFigures, value: number | null | undefined) =>
+    value === null || value === undefined ? "–" : `${value}${WEEKLY_FIGURES[key].unit}`;
+  const keys = Object.keys(WEEKLY_FIGURES) as (keyof WeeklyFigures)[];
+  const changed = before ? keys.filter((key) => (before[key] ?? null) !== figures[key]) : [];
+  return {
+    key: "since_last_week",
+    category: "KPI",
+    severity: "GREEN",
+    title: !before
+      ? "Weekly figures recorded"
+      : changed.length === 0
+        ? "Nothing changed since last week"
+        : `Since last week: ${changed.length} figure(s) changed`,
+    detail: !before
+      ? `First checkup: ${keys.map((key) => `${WEEKLY_FIGURES[key].label} ${show(key, figures[key])}`).join("; ")}`
+      : keys
+          .map(
+            (key) =>
+              `${WEEKLY_FIGURES[key].label} ${show(key, before[key])}` +
+              (changed.includes(key) ? ` → ${show(key, figures[key])}` : " (unchanged)"),
+          )
+          .join("; "),
+    data: figures,
+  };
 }
 
 async function tableGrowth(db: Db): Promise<CheckupFinding> {
@@ -345,13 +412,17 @@ async function tableGrowth(db: Db): Promise<CheckupFinding> {
 }
 
 function previousCounts(findings: Prisma.JsonValue | undefined): Record<string, number> | null {
+  return findingData(findings, "table_growth");
+}
+
+/** The numeric data of a stored report's finding (null: no such finding). */
+function findingData(findings: Prisma.JsonValue | undefined, key: string): Record<string, number> | null {
   if (!Array.isArray(findings)) return null;
-  const growth = findings.find(
-    (finding) =>
-      typeof finding === "object" && finding !== null && !Array.isArray(finding) && finding.key === "table_growth",
+  const found = findings.find(
+    (finding) => typeof finding === "object" && finding !== null && !Array.isArray(finding) && finding.key === key,
   );
-  if (!growth || typeof growth !== "object" || Array.isArray(growth)) return null;
-  const data = growth.data;
+  if (!found || typeof found !== "object" || Array.isArray(found)) return null;
+  const data = found.data;
   if (!data || typeof data !== "object" || Array.isArray(data)) return null;
   return Object.fromEntries(
     Object.entries(data).filter((entry): entry is [string, number] => typeof entry[1] === "number"),
@@ -470,9 +541,12 @@ export async function runWeeklyCheckup(deps: CheckupDeps, actor: Actor, trigger:
       severity: overall,
       event: "trigger",
       title: overall === "GREEN" ? "Weekly checkup: all systems green" : `Weekly checkup: ${overall.toLowerCase()}`,
-      text: [summary, ...findings.filter((f) => f.severity !== "GREEN").map((f) => `• ${f.title}: ${f.detail}`)].join(
-        "\n",
-      ),
+      text: [
+        summary,
+        ...findings
+          .filter((f) => f.severity !== "GREEN" || f.key === "since_last_week")
+          .map((f) => `• ${f.title}: ${f.detail}`),
+      ].join("\n"),
       source: "steward.weekly-checkup",
       fields: Object.fromEntries(findings.map((finding) => [finding.title, finding.severity])),
     });

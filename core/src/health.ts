@@ -129,10 +129,10 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
 
 /** The rules read every part of the snapshot: a check that feeds one missing from the registry is a bug. */
 function completeSnapshot(parts: Partial<HealthSnapshot>): HealthSnapshot {
-  const { postgres, aiProvider, stripe, webhooks, api, queueBacklog, refunds } = parts;
-  if (!postgres || !aiProvider || !stripe || !webhooks || !api || !queueBacklog || !refunds)
+  const { postgres, aiProvider, stripe, webhooks, api, queueBacklog, refunds, database } = parts;
+  if (!postgres || !aiProvider || !stripe || !webhooks || !api || !queueBacklog || !refunds || database === undefined)
     throw new Error("A health check the alert rules read is missing from the registry (core/src/health/registry.ts)");
-  return { postgres, aiProvider, stripe, webhooks, api, queueBacklog, refunds };
+  return { postgres, aiProvider, stripe, webhooks, api, queueBacklog, refunds, database };
 }
 
 // ───────────────────────────── Reading ─────────────────────────────

@@ -4,6 +4,7 @@
 // caller's transaction, one outbox row per channel; the worker delivers them. Both the alerts and
 // the weekly checkup notify through here, so routing lives in one place.
 import type { DbTx, Severity } from "@steward/db/client";
+import { GROUP_WINDOW_MS } from "./notifications/grouping.ts";
 
 /** Outbox kinds of channel deliveries: "notify.slack", "notify.email", "notify.pagerduty", "notify.webhook". */
 export const NOTIFICATION_KIND_PREFIX = "notify.";
@@ -25,6 +26,8 @@ export interface Notification {
   alertId?: string;
   /** Short facts shown beside the text (Slack fields, PagerDuty custom_details). */
   fields?: Record<string, string>;
+  /** The cause the alert shares with others: its trigger waits GROUP_WINDOW_MS and goes out for the group. */
+  group?: string;
 }
 
 /** Call inside the transaction that causes the notification. Returns how many deliveries were enqueued. */
@@ -35,6 +38,9 @@ export async function enqueueNotification(tx: DbTx, notification: Notification):
   });
   if (channels.length === 0) return 0;
   const { alertId, occurrence, ...payload } = notification;
+  // A group's trigger waits for the members raised alongside it (see notifications/grouping.ts).
+  const nextAttemptAt =
+    notification.group && notification.event === "trigger" ? new Date(Date.now() + GROUP_WINDOW_MS) : undefined;
   const inserted = await tx.outboxMessage.createMany({
     data: channels.map((channel) => ({
       kind: `${NOTIFICATION_KIND_PREFIX}${channel.kind.toLowerCase()}`,
@@ -42,6 +48,7 @@ export async function enqueueNotification(tx: DbTx, notification: Notification):
       alertId: alertId ?? null,
       dedupKey: `${occurrence}:${channel.id}`,
       payload: { ...payload, fields: payload.fields ?? {} },
+      ...(nextAttemptAt ? { nextAttemptAt } : {}),
     })),
     skipDuplicates: true,
   });

@@ -12,7 +12,20 @@ export type Db = PrismaClient;
 /** A Prisma client or an interactive transaction: what core functions accept. */
 export type DbTx = Omit<PrismaClient, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
-export function createPrismaClient(databaseUrl?: string, poolSize = 10): PrismaClient {
+export interface PrismaClientOptions {
+  /** Called with each query's duration in ms (the database p95 signal measures the app's real queries). */
+  onQuery?: (durationMs: number) => void;
+}
+
+export function createPrismaClient(
+  databaseUrl?: string,
+  poolSize = 10,
+  options: PrismaClientOptions = {},
+): PrismaClient {
   const adapter = new PrismaPg({ ...databaseConnectionOptions(databaseUrl), max: poolSize });
-  return new PrismaClient({ adapter });
+  const { onQuery } = options;
+  if (!onQuery) return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  client.$on("query", (event) => onQuery(event.duration));
+  return client;
 }

@@ -19,6 +19,7 @@ import { createEmailSender, type EmailSender } from "@steward/core/email/sender"
 import { InvalidInputError, ConflictError } from "@steward/core/errors";
 import { testNotificationChannel, upsertNotificationChannel } from "@steward/core/notificationChannels";
 import { deliverDueNotifications } from "@steward/core/notifications/deliver";
+import { GROUP_WINDOW_MS } from "@steward/core/notifications/grouping";
 import { webhookSignature } from "@steward/core/notifications/webhook";
 import { backoffMs } from "@steward/core/outbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -58,6 +59,8 @@ const deliver = (now?: Date, maxAttempts = 3) =>
 
 const timeline = async (alertId: string) =>
   (await database.db.alertEvent.findMany({ where: { alertId }, orderBy: { id: "asc" } })).map((event) => event.kind);
+
+type PagerDutyBody = { event_action: string; dedup_key: string; payload: { summary: string } };
 
 const alertByFingerprint = (fingerprint: string) => database.db.alert.findUniqueOrThrow({ where: { fingerprint } });
 
@@ -480,6 +483,57 @@ describe("inhibition", () => {
       "resolve:stripe.unreachable",
       "trigger:reconciliation.mismatch:2026-11-30",
       "trigger:stripe.webhook_failures",
+    ]);
+  });
+});
+
+describe("grouping: alerts of one cause notify as one message", () => {
+  it("sends one message listing the group's members, pages no one for a later member, resolves with the last", async () => {
+    const cause = `test.cause:${++sequence}`;
+    const member = (region: string) => condition({ title: `Backlog in ${region}`, groupKey: cause });
+    const regions = ["Yarra", "Darebin", "Monash"].map(member);
+    for (const firing of regions) await raiseAlert(database.db, firing);
+
+    // Held for the window, so the members raised by the same run join the first one's message.
+    expect(await deliver()).toMatchObject({ sent: 0 });
+    expect(await deliver(new Date(Date.now() + GROUP_WINDOW_MS + 1000))).toMatchObject({ sent: 3, dead: 0 });
+    const pages = receivers.received("pagerduty").map((entry) => entry.body as PagerDutyBody);
+    expect(pages).toHaveLength(1);
+    expect(pages[0]).toMatchObject({ event_action: "trigger", dedup_key: `group:${cause}` });
+    expect(pages[0]?.payload.summary).toBe(`3 alerts of one cause (${cause}): Backlog in Yarra`);
+    const slack = JSON.stringify(receivers.received("slack").map((entry) => entry.body));
+    for (const region of ["Yarra", "Darebin", "Monash"]) expect(slack).toContain(`Backlog in ${region}`);
+    expect(receivers.received("slack")).toHaveLength(1);
+    const darebin = await alertByFingerprint(regions[1]!.fingerprint);
+    const [grouped] = await database.db.alertEvent.findMany({ where: { alertId: darebin.id, kind: "NOTIFIED" } });
+    expect(grouped?.message).toMatch(/grouped with "Backlog in Yarra", already notified for this cause/);
+
+    // A later member of the notified group pages no one.
+    receivers.clear();
+    const later = member("Casey");
+    await raiseAlert(database.db, later);
+    expect(await deliver(new Date(Date.now() + 2 * GROUP_WINDOW_MS))).toMatchObject({ sent: 0 });
+    expect(receivers.received()).toEqual([]);
+
+    // The group resolves when its last member does: one resolve, on the group's dedup key.
+    for (const firing of regions) await clearAlert(database.db, firing.fingerprint, "Queue back under 10");
+    expect(await deliver(new Date(Date.now() + 2 * GROUP_WINDOW_MS))).toMatchObject({ sent: 0 });
+    await clearAlert(database.db, later.fingerprint, "Queue back under 10");
+    await deliver(new Date(Date.now() + 2 * GROUP_WINDOW_MS));
+    expect(receivers.received("pagerduty").map((entry) => entry.body)).toMatchObject([
+      { event_action: "resolve", dedup_key: `group:${cause}` },
+    ]);
+  });
+
+  it("a member graver than the group's notification still notifies (red pages after a yellow email)", async () => {
+    const cause = `test.cause:${++sequence}`;
+    await raiseAlert(database.db, condition({ severity: "YELLOW", title: "Backlog in Kew", groupKey: cause }));
+    await deliver(new Date(Date.now() + GROUP_WINDOW_MS + 1000));
+    expect(receivers.received("pagerduty")).toEqual([]);
+    await raiseAlert(database.db, condition({ severity: "RED", title: "Backlog in Hawthorn", groupKey: cause }));
+    await deliver(new Date(Date.now() + GROUP_WINDOW_MS + 1000));
+    expect(receivers.received("pagerduty").map((entry) => (entry.body as PagerDutyBody).dedup_key)).toEqual([
+      `group:${cause}`,
     ]);
   });
 });

@@ -104,13 +104,14 @@ describe("the weekly checkup", () => {
         "reconciliation",
         "refund_path",
         "refund_rate",
+        "since_last_week",
         "stripe_api",
         "table_growth",
         "token_rate",
       ].sort(),
     );
     expect(report.overall).toBe("GREEN");
-    expect(report.summary).toBe("All systems green (13 checks)");
+    expect(report.summary).toBe("All systems green (14 checks)");
     expect(findings.find((finding) => finding.key === "refund_path")?.detail).toMatch(
       /resource_missing; no money moved/,
     );
@@ -205,6 +206,14 @@ describe("the weekly checkup", () => {
     expect(finding("failed_logins").title).toBe("Failed-login spike: 30 in 24 h");
     expect(report.overall).toBe("YELLOW");
     expect(await outboxKinds(report.id)).toEqual(["notify.email"]);
+    // What changed since last week's report, in the report and in the message sent.
+    expect(finding("since_last_week")).toMatchObject({ severity: "GREEN" });
+    expect(finding("since_last_week").detail).toContain("Refund rate 0 % → 33.3 %");
+    expect(finding("since_last_week").detail).toContain("Businesses queued 0 → 1");
+    const emailed = await stack.db.outboxMessage.findFirstOrThrow({
+      where: { dedupKey: { startsWith: `weekly-checkup:${report.id}` } },
+    });
+    expect((emailed.payload as { text: string }).text).toContain("Refund rate 0 % → 33.3 %");
   });
 
   it("finds each red problem and pages: PagerDuty, the ticket webhook and Slack", async () => {

@@ -6,9 +6,10 @@ import { ForbiddenActionError } from "@steward/core/errors";
 import { createEventBus } from "@steward/core/events";
 import { setFeatureFlag } from "@steward/core/featureFlags";
 import { latestHealth, runHealthChecks, type HealthDeps } from "@steward/core/health";
+import { publishQueryLatencyOnce, QueryLatencyWindow } from "@steward/core/queryLatency";
 import { approveRefund, requestRefund } from "@steward/core/refunds";
 import { stripeClientFor } from "@steward/core/stripe";
-import type { Db } from "@steward/db/client";
+import { createPrismaClient, type Db } from "@steward/db/client";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AiSandbox, startAiSandbox } from "../../sandbox/src/ai/server.ts";
@@ -261,7 +262,7 @@ describe("rule evaluation against the database", () => {
     await db.stripeWebhookEvent.updateMany({ where: { status: "FAILED" }, data: { status: "PROCESSED" } });
   });
 
-  it("refund rate above 15 % over 7 days, with repeat refunders, regions and business age in the detail", async () => {
+  it("refund rate red above 15 % over 7 days, with repeat refunders, regions and business age in the detail", async () => {
     const melbourne = await region("melbourne");
     const repeat = await business(melbourne.id, "Trainer A");
     const fresh = await business(melbourne.id, "Fresh Trainer", new Date(Date.now() - 2 * 24 * 60 * MINUTE));
@@ -271,11 +272,45 @@ describe("rule evaluation against the database", () => {
     await payment(repeat.id, "REFUNDED", new Date(Date.now() - 8 * 24 * 60 * MINUTE)); // outside the window
     await runHealthChecks(deps); // 3 of 10 = 30 %
     const alert = await db.alert.findUniqueOrThrow({ where: { fingerprint: "refunds.rate_high" } });
-    expect(alert.severity).toBe("YELLOW");
+    expect(alert.severity).toBe("RED");
     expect(alert.detail).toContain("3 of 10 purchases refunded");
     expect(alert.detail).toContain("Trainer A ×2");
     expect(alert.detail).toContain("Melbourne 3");
     expect(alert.detail).toMatch(/1 new \(0–7 days\), 0 8–30 days, 2 older/);
+  });
+});
+
+describe("database p95 from the application's own queries", () => {
+  it("a process whose real queries are slow turns the check red; once it is gone the alert clears", async () => {
+    // A process like the API and the worker: a Prisma client whose every query is timed.
+    const window = new QueryLatencyWindow();
+    const slowClient = createPrismaClient(api.database.url, 2, { onQuery: window.record });
+    await db.alertRuleSetting.create({
+      data: { ruleKey: "database.query_p95", enabled: true, thresholds: { maxP95Ms: 200, minQueries: 5 } },
+    });
+    try {
+      for (let i = 0; i < 6; i++) await slowClient.$queryRaw`SELECT pg_sleep(0.25)::text`;
+      expect(window.summary().requests).toBe(6);
+      await publishQueryLatencyOnce(redis, api.env.REDIS_PREFIX, "slow-test-process", window.summary());
+
+      const slow = await runHealthChecks(deps);
+      const result = slow.results.find((entry) => entry.check === "postgres_query_p95");
+      expect(result).toMatchObject({ ok: true, status: "RED" });
+      expect(result?.value).toBeGreaterThanOrEqual(250);
+      // The API under test reports its own window too: both processes are counted.
+      expect(result?.detail).toMatch(/from [2-9] process\(es\)/);
+      const alert = await db.alert.findUniqueOrThrow({ where: { fingerprint: "database.query_p95" } });
+      expect(alert).toMatchObject({ status: "FIRING", severity: "RED" });
+
+      await redis.hdel(`${api.env.REDIS_PREFIX}:db-window`, "slow-test-process");
+      await runHealthChecks(deps);
+      expect((await db.alert.findUniqueOrThrow({ where: { fingerprint: "database.query_p95" } })).status).toBe(
+        "RESOLVED",
+      );
+    } finally {
+      await slowClient.$disconnect();
+      await db.alertRuleSetting.delete({ where: { ruleKey: "database.query_p95" } });
+    }
   });
 });
 
@@ -303,6 +338,7 @@ describe("API: health status, rules and flags", () => {
       "api_latency_p95",
       "queue_backlog",
       "refund_rate",
+      "postgres_query_p95",
     ]);
     expect(checks.find((check) => check.check === "postgres")?.latest).toMatchObject({ ok: true, status: "GREEN" });
     expect(checks.find((check) => check.check === "stripe")?.latest).toMatchObject({ ok: true });

@@ -38,6 +38,7 @@ export const accessTable: Record<string, Access> = {
   "Query.maintenanceWindows": { roles: "viewer", note: "the overview shows the active ones" },
   "Query.me": { roles: "anyone", note: "null when not signed in" },
   "Query.metrics": { roles: "viewer", tokens: ["metrics:read"] },
+  "Query.operatingMetrics": { roles: "viewer", tokens: ["metrics:read"] },
   "Query.node": {
     roles: "viewer",
     tokens: apiTokenScopes,
@@ -164,6 +165,7 @@ const operatorsOnly: Access = { roles: "viewer" };
 const viewer: TypeAccess = { roles: "viewer" };
 
 export const typeAccess: Record<string, TypeRule> = {
+  AiUptimeMetric: "parent",
   AiProviderMetric: {
     roles: "viewer",
     tokens: ["metrics:read"],
@@ -269,6 +271,7 @@ export const typeAccess: Record<string, TypeRule> = {
   FeatureFlag: viewer,
   FeatureFlagChange: viewer,
   FeatureFlagProposal: viewer,
+  EndedEarlyMetric: "parent",
   FeaturedAdoption: "parent",
   FieldIssue: "parent",
   HealthCheck: {
@@ -311,6 +314,7 @@ export const typeAccess: Record<string, TypeRule> = {
     note: "the answer to a successful login, to the operator signing in",
     fields: { operator: "type", session: "type" },
   },
+  MetricCount: "parent",
   Metrics: {
     roles: "viewer",
     tokens: ["metrics:read"],
@@ -436,7 +440,26 @@ export const typeAccess: Record<string, TypeRule> = {
   QueueEmailPreview: "parent",
   QueueEmailSent: "parent",
   QueueOrderProblem: "parent",
+  OperatingMetrics: {
+    roles: "viewer",
+    tokens: ["metrics:read"],
+    fields: {
+      aiUptime: "type",
+      computedAt: "type",
+      endedEarly: "type",
+      paymentFailureRate: "type",
+      queueVelocity: "type",
+      queueWait: "type",
+      refundsByReason: "type",
+      refundsByRegion: "type",
+      timeZone: "type",
+      topSearchTerms: "type",
+    },
+  },
+  PaymentFailureMetric: "parent",
   QueueBacklog: { roles: "viewer", tokens: ["metrics:read"], fields: { regions: "type", total: "type" } },
+  QueueVelocityMetric: "parent",
+  QueueWaitMetric: "parent",
   QueuePosition: {
     roles: "viewer",
     tokens: ["read"],

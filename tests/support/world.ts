@@ -82,6 +82,30 @@ export async function seedWorld(db: Db): Promise<World> {
       purchasedAt,
     },
   });
+  // A refund that went through, so the Metrics page's refunds by reason and by region have a row.
+  const refundedPayment = await db.payment.create({
+    data: {
+      stripeChargeId: "ch_world_refunded",
+      businessId: business.id,
+      amountCents: 2200,
+      refundedCents: 2200,
+      currency: "aud",
+      status: "REFUNDED",
+      purchasedAt: new Date(Date.now() - 2 * 86_400_000),
+    },
+  });
+  await db.refundRequest.create({
+    data: {
+      paymentId: refundedPayment.id,
+      businessId: business.id,
+      reason: "Bought the wrong region",
+      requestedBy: `OPERATOR:${adminId}`,
+      status: "APPROVED",
+      decidedById: adminId,
+      decidedAt: new Date(),
+      idempotencyKey: "world-refund-approved",
+    },
+  });
   // The region has one featured business and two queued; this business is second in the queue.
   const featured = await db.business.create({
     data: { regionId: region.id, name: "Featured Dog School", email: "owner@featured-dogs.example" },

@@ -6,6 +6,7 @@ import { createEventBus } from "@steward/core/events";
 import { pausedJobs } from "@steward/core/jobControl";
 import { recordJobExhausted, recordJobSucceeded } from "@steward/core/jobHealth";
 import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
+import { publishQueryLatency, QueryLatencyWindow } from "@steward/core/queryLatency";
 import type { Logger } from "@steward/core/logger";
 import { createPrismaClient } from "@steward/db/client";
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
@@ -36,7 +37,9 @@ export interface StewardWorker {
 export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefinition[]): StewardWorker {
   const jobs = validateCatalog(catalog);
   const connection = connectionFor(env.REDIS_URL);
-  const db = createPrismaClient(env.DATABASE_URL, env.WORKER_CONCURRENCY + 2);
+  // Every query is timed into this process's window: the database p95 health signal.
+  const queryLatency = new QueryLatencyWindow();
+  const db = createPrismaClient(env.DATABASE_URL, env.WORKER_CONCURRENCY + 2, { onQuery: queryLatency.record });
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
   // Alerts raised anywhere in this process (rules, job health) are published on this bus.
   const unregisterAlertEvents = publishAlertChangesTo(events.bus);
@@ -48,6 +51,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   locks.on("error", (error) => logger.error({ err: error }, "lock connection error"));
   const metrics = createWorkerMetrics();
   let stopPushingMetrics: (() => Promise<void>) | undefined;
+  let stopQueryLatency: (() => Promise<void>) | undefined;
 
   async function process(job: Job<JobData>, token?: string): Promise<string> {
     const definition = jobs.get(job.name);
@@ -187,12 +191,14 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       worker.on("failed", (job, error) => logger.warn({ job: job?.name, err: error.message }, "job attempt failed"));
       await worker.waitUntilReady();
       stopPushingMetrics = metrics.startPushing(locks, env.REDIS_PREFIX, `${hostname()}:${pid}:${randomUUID()}`);
+      stopQueryLatency = publishQueryLatency(locks, env.REDIS_PREFIX, "worker", queryLatency);
       logger.info({ jobs: [...jobs.keys()] }, "worker started");
     },
     async stop() {
       clearInterval(scheduleCheck);
       await worker?.close();
       await stopPushingMetrics?.();
+      await stopQueryLatency?.();
       await queue.close();
       locks.disconnect();
       unregisterAlertEvents();

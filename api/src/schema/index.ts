@@ -12,6 +12,7 @@ import "./alerts.ts";
 import "./health.ts";
 import "./backups.ts";
 import "./overview.ts";
+import "./operatingMetrics.ts";
 import "./checkups.ts";
 import "./businesses.ts";
 import "./incidents.ts";

@@ -37,7 +37,7 @@ const metricsDeps = (context: Context) => ({
 
 // ───────────────────────────── Metrics ─────────────────────────────
 
-const DayValueType = builder.objectRef<DayValue>("DayValue").implement({
+export const DayValueType = builder.objectRef<DayValue>("DayValue").implement({
   fields: (t) => ({
     day: t.exposeString("day", { description: "YYYY-MM-DD in the marketplace's time zone." }),
     value: t.exposeFloat("value"),
@@ -279,7 +279,7 @@ const OverviewType = builder.objectRef<Overview>("Overview").implement({
 });
 
 /** Operators, and dashboards or on-call tools with a metrics token. */
-const metricsReaders = { $any: { viewer: true, token: "metrics:read" } } as const;
+export const metricsReaders = { $any: { viewer: true, token: "metrics:read" } } as const;
 
 builder.queryFields((t) => ({
   metrics: t.field({

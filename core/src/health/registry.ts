@@ -2,6 +2,7 @@
 // (plus its name in CheckName, and a rule in alertRules.ts if an alert should watch it).
 import type { HealthCheck } from "./check.ts";
 import { aiProviderCheck } from "./checks/aiProvider.ts";
+import { databaseLatencyCheck } from "./checks/databaseLatency.ts";
 import { apiErrorRateCheck } from "./checks/apiErrorRate.ts";
 import { apiLatencyP95Check } from "./checks/apiLatencyP95.ts";
 import { jobsCheck } from "./checks/jobs.ts";
@@ -23,4 +24,5 @@ export const healthChecks: readonly HealthCheck[] = [
   apiLatencyP95Check,
   queueBacklogCheck,
   refundRateCheck,
+  databaseLatencyCheck,
 ];

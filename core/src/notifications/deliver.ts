@@ -12,6 +12,7 @@ import type { EventBus } from "../events.ts";
 import { type ChannelSenders, sendToChannel } from "../notificationChannels.ts";
 import { NOTIFICATION_KIND_PREFIX } from "../notifications.ts";
 import { type AttemptResult, type Claimed, deliverDue, type DeliveryOptions, type DeliveryReport } from "../outbox.ts";
+import { withGroupMembers } from "./grouping.ts";
 import { DeliveryFailure, notificationPayloadSchema } from "./http.ts";
 
 export interface NotificationDeliveryDeps extends ChannelSenders {
@@ -31,7 +32,7 @@ async function attempt(db: Db, deps: ChannelSenders, message: Claimed): Promise<
   if (!row?.channel) return refused(new DeliveryFailure("The channel no longer exists", null, true));
   if (!row.channel.enabled) return refused(new DeliveryFailure("The channel was disabled", null, true));
   try {
-    const outcome = await sendToChannel(deps, row.channel, message.id, parsed.data);
+    const outcome = await sendToChannel(deps, row.channel, message.id, await withGroupMembers(db, parsed.data));
     return { ok: true, responseCode: outcome.responseCode };
   } catch (error) {
     return refused(

@@ -11,6 +11,8 @@ export const notificationPayloadSchema = z.object({
   text: z.string(),
   source: z.string().min(1),
   fields: z.record(z.string(), z.string()).default({}),
+  /** The cause its alert shares with others (grouping.ts): a trigger lists the group's open members. */
+  group: z.string().min(1).optional(),
 });
 export type NotificationPayload = z.infer<typeof notificationPayloadSchema>;
 

@@ -25,6 +25,7 @@ export const checkLabels: Record<CheckName, { title: string; unit: string }> = {
   api_latency_p95: { title: "API p95 latency (5 min)", unit: "ms" },
   queue_backlog: { title: "Featured queue (largest region)", unit: "queued" },
   refund_rate: { title: "Refund rate (7 days)", unit: "%" },
+  postgres_query_p95: { title: "Database p95 of real queries (5 min)", unit: "ms" },
 };
 
 export class HealthPanel {
