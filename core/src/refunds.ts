@@ -441,6 +441,13 @@ export async function closeWithRefund(
   how: RefundSource,
 ): Promise<{ request: RefundRequest; closed: boolean }> {
   const open: RefundRequestStatus[] = how === "EXECUTED" ? ["PROCESSING"] : ["PENDING", "PROCESSING"];
+  const { paymentId } = await tx.refundRequest.findUniqueOrThrow({
+    where: { id: refundRequestId },
+    select: { paymentId: true },
+  });
+  // The payment's lock first, as the webhook's charge sync takes it: one lock order, no deadlock,
+  // and concurrent closers of this request queue here.
+  const locked = await lockPayment(tx, { id: paymentId });
   const before = await tx.refundRequest.findUniqueOrThrow({
     where: { id: refundRequestId },
     include: { business: true },
@@ -457,7 +464,6 @@ export async function closeWithRefund(
   });
   if (moved.count === 0)
     return { request: await tx.refundRequest.findUniqueOrThrow({ where: { id: refundRequestId } }), closed: false };
-  const locked = await lockPayment(tx, { id: before.paymentId });
   const refundedCents = Math.max(locked.refundedCents, refund.amount);
   const { payment } = await advancePayment(tx, actor, locked, {
     status: refundedCents >= locked.amountCents ? "REFUNDED" : "PARTIALLY_REFUNDED",

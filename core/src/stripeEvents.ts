@@ -49,6 +49,10 @@ export interface StripeEventDeps {
 export interface EventOutcome {
   summary: string;
   changes: Prisma.InputJsonValue;
+  /** False when the event said nothing our state did not already say (nothing was written but the event's status). */
+  changed: boolean;
+  /** The refund request this event closed (its approval email is queued). */
+  closedRefundRequestId?: string;
 }
 
 const chargeShape = z.object({
@@ -129,7 +133,8 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
   const { db, stripe } = deps;
   const stored = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
   if (!stored) throw new NotFoundError("StripeWebhookEvent", eventId);
-  if (stored.status === "PROCESSED") return { summary: `${eventId} was already processed`, changes: { eventId } };
+  if (stored.status === "PROCESSED")
+    return { summary: `${eventId} was already processed`, changes: { eventId }, changed: false };
   const event = await db.stripeWebhookEvent.update({ where: { id: eventId }, data: { attempts: { increment: 1 } } });
   const actor = systemActor("stripe-event");
   try {
@@ -225,7 +230,12 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
           () => undefined,
         );
     }
-    return { summary: result.summary, changes: result.changes };
+    return {
+      summary: result.summary,
+      changes: result.changes,
+      changed: !nothingNew,
+      ...(result.closed ? { closedRefundRequestId: result.closed.id } : {}),
+    };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await db.stripeWebhookEvent.updateMany({

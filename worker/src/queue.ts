@@ -85,6 +85,13 @@ export async function enqueueRefundExecutions(
   await queue.addBulk(jobs);
 }
 
+/** Delivers an email just queued by a job's transaction now, not at the outbox's next minute (best effort). */
+export async function kickOutbox(queue: Queue<JobData>, dedupKey: string): Promise<void> {
+  await queue
+    .add("outbox-delivery", { trigger: "SCHEDULE" }, { jobId: `outbox-delivery-${dedupKey}` })
+    .catch(() => undefined);
+}
+
 export function scoreReviewJobFor(reviewId: string): QueuedJob {
   return {
     name: "score-review",

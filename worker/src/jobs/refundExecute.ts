@@ -6,6 +6,7 @@ import { systemActor } from "@steward/core/actor";
 import { executeRefund } from "@steward/core/refunds";
 import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
+import { kickOutbox } from "../queue.ts";
 import { defineJob } from "./definition.ts";
 
 export const refundExecuteJob = defineJob({
@@ -19,15 +20,7 @@ export const refundExecuteJob = defineJob({
       throw new Error(
         `Stripe unavailable for refund request ${refundRequestId}: ${result.request.failureMessage ?? ""}`,
       );
-    // The approval email is queued: deliver it now rather than at the outbox's next minute.
-    if (result.outcome === "COMPLETED")
-      await queue
-        .add(
-          "outbox-delivery",
-          { trigger: "SCHEDULE" },
-          { jobId: `outbox-delivery-refund-approved-${refundRequestId}` },
-        )
-        .catch(() => undefined);
+    if (result.outcome === "COMPLETED") await kickOutbox(queue, `refund-approved-${refundRequestId}`);
     return {
       summary: `refund request ${refundRequestId}: ${result.outcome.toLowerCase().replace("_", " ")}`,
       changes: { refundRequestId, outcome: result.outcome, status: result.request.status },

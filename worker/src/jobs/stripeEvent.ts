@@ -9,23 +9,26 @@ import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import { stripeClientFor } from "@steward/core/stripe";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
+import { kickOutbox } from "../queue.ts";
 import { defineJob } from "./definition.ts";
 
 export const stripeEventJob = defineJob({
   name: "stripe-event",
   description: "Processes a received Stripe webhook event: payment, placement and the refund request it answers.",
   payload: z.object({ eventId: z.string().min(1).max(255) }),
-  async handler({ db, env, events, logger }, { eventId }) {
+  async handler({ db, env, events, logger, queue }, { eventId }) {
     try {
       const outcome = await processStripeEvent(
         { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE },
         eventId,
       );
+      if (outcome.closedRefundRequestId) await kickOutbox(queue, `refund-approved-${outcome.closedRefundRequestId}`);
       // A payment arrived or changed: the overview shows it now rather than at the next minute.
-      await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
-        logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
-      );
-      return outcome;
+      if (outcome.changed)
+        await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
+          logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
+        );
+      return { summary: outcome.summary, changes: outcome.changes };
     } catch (error) {
       if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)
         throw new UnrecoverableError(error.message);
