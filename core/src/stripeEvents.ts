@@ -6,17 +6,18 @@
 //   2. Nothing new? Our payment already says at least that much, and no refund request waits for
 //      this refund: the event is done without asking Stripe anything. (A later change at Stripe
 //      comes with its own event; reconciliation catches a lost one.)
-//   3. Otherwise one read, the charge as Stripe has it now, so out-of-order delivery converges:
-//      syncCharge moves the payment (forward only, payments.ts), and for a refund event the refund
-//      is linked to its request and closes it (refunds.ts closeWithRefund):
-//        - its metadata names a PROCESSING request: our refund-execute job's refund;
-//        - otherwise, if the charge is now fully refunded, the charge's open (PENDING or
+//   3. Our own refund (its metadata names a PROCESSING request: the refund-execute job has not
+//      recorded it yet) closes that request as the job would have, from the refund itself.
+//   4. Otherwise one read, the charge as Stripe has it now, so out-of-order delivery converges:
+//      syncCharge moves the payment (forward only, payments.ts), and a refund event's refund
+//      closes the request it answers (refunds.ts closeWithRefund):
+//        - if the charge is now fully refunded, the charge's open (PENDING or
 //          PROCESSING) request is answered by it: a refund made in Stripe's own dashboard closes
 //          the request as APPROVED with that refund, audited as refund.completed_in_stripe, and
 //          the business gets the usual email. The 3-day rule does not apply: the money has
 //          already moved. A partial refund in the dashboard closes nothing (the payment becomes
 //          PARTIALLY_REFUNDED, so the request can only be denied).
-import type { Db, Payment, Prisma, RefundRequest } from "@steward/db/client";
+import type { Db, DbTx, Payment, Prisma, RefundRequest } from "@steward/db/client";
 import { systemActor } from "./actor.ts";
 import { clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
@@ -111,7 +112,7 @@ async function snapshotOf(
 
 /** The request a refund answers, if one is still open: the one its metadata names, else the charge's open one. */
 async function requestAwaiting(
-  db: Db,
+  db: DbTx,
   refund: RefundSnapshot,
   payment: Pick<Payment, "id"> | null,
 ): Promise<RefundRequest | null> {
@@ -139,8 +140,14 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
   const actor = systemActor("stripe-event");
   try {
     const snapshot = await snapshotOf(stripe, event);
-    const payment = snapshot ? await db.payment.findUnique({ where: { stripeChargeId: snapshot.chargeId } }) : null;
-    const awaiting = snapshot?.kind === "refund" ? await requestAwaiting(db, snapshot.refund, payment) : null;
+    // What we know already, read in one transaction.
+    const { payment, awaiting } = snapshot
+      ? await db.$transaction(async (tx) => {
+          const payment = await tx.payment.findUnique({ where: { stripeChargeId: snapshot.chargeId } });
+          const awaiting = snapshot.kind === "refund" ? await requestAwaiting(tx, snapshot.refund, payment) : null;
+          return { payment, awaiting };
+        })
+      : { payment: null, awaiting: null };
     const nothingNew =
       snapshot !== null &&
       payment !== null &&
@@ -153,28 +160,26 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
             status: paymentStatusOf(snapshot.charge),
             refundedCents: snapshot.charge.amount_refunded,
           }));
-    const charge = snapshot && !nothingNew ? await stripe.charges.retrieve(snapshot.chargeId) : null;
+    // Our own refund (its metadata names a PROCESSING request): the refund says all the
+    // refund-execute job would have learnt from Stripe's answer, so it is recorded as the job would.
+    const ownRefund =
+      snapshot?.kind === "refund" && awaiting?.status === "PROCESSING" && awaiting.id === snapshot.refund.requestId;
+    const charge = snapshot && !nothingNew && !ownRefund ? await stripe.charges.retrieve(snapshot.chargeId) : null;
 
     const result = await db.$transaction(async (tx) => {
       const sync = charge ? await syncCharge(tx, charge, actor) : null;
       let closed: RefundRequest | null = null;
-      if (charge && awaiting && snapshot?.kind === "refund") {
-        const how: RefundSource | null =
-          awaiting.id === snapshot.refund.requestId && awaiting.status === "PROCESSING"
-            ? "EXECUTED"
-            : charge.refunded
-              ? "IN_STRIPE"
-              : null;
-        if (how) {
-          const outcome = await closeWithRefund(tx, deps, actor, awaiting.id, snapshot.refund, how);
-          if (outcome.closed) closed = outcome.request;
-        }
+      const how: RefundSource | null = ownRefund ? "EXECUTED" : charge?.refunded ? "IN_STRIPE" : null;
+      if (how && awaiting && snapshot?.kind === "refund") {
+        const outcome = await closeWithRefund(tx, deps, actor, awaiting.id, snapshot.refund, how);
+        if (outcome.closed) closed = outcome.request;
       }
+      const closedNote = closed ? `refund request ${closed.id} closed` : null;
       const outcome = nothingNew
         ? "already up to date (no Stripe read)"
         : sync
-          ? `${sync.note}${closed ? `; refund request ${closed.id} closed` : ""}`
-          : `ignored (${event.type} is not handled)`;
+          ? [sync.note, closedNote].filter(Boolean).join("; ")
+          : (closedNote ?? `ignored (${event.type} is not handled)`);
       const waiting = sync?.hold?.reason === "BUSINESS_UNKNOWN" ? sync.hold : null;
       await tx.stripeWebhookEvent.update({
         where: { id: eventId },
