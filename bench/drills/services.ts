@@ -129,8 +129,9 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
 
   // Mid-run: the worker is busy on a slow Stripe when Redis goes away; it comes back empty.
   stack.stripe.faults.set({ slowMs: 1_000 });
+  // Their refund-execute jobs run now (unless a refund-recovery sweep queued them undelayed already).
   for (const { requestId } of refunds)
-    await (await stack.queue.getJob(refundExecuteJobFor(requestId).opts.jobId))?.promote();
+    await (await stack.queue.getJob(refundExecuteJobFor(requestId).opts.jobId))?.promote().catch(() => undefined);
   await sleep(300);
   await stack.redis.stop();
   await sleep(2_000);

@@ -235,6 +235,12 @@ describe("approving", () => {
     const kinds = outcomes.map((outcome) => outcome.__typename).sort();
     expect(kinds).toEqual(["ConflictError", "ConflictError", "ConflictError", "MutationApproveRefundSuccess"]);
     expect(await settled(requestId)).toBe("APPROVED");
+    // Only the winner enqueued: one refund-execute job ran.
+    await expect
+      .poll(() =>
+        stack.db.jobRun.findMany({ where: { jobName: "refund-execute", queueJobId: { contains: requestId } } }),
+      )
+      .toHaveLength(1);
     expect(stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId)).toHaveLength(1);
     expect((await stack.db.payment.findUniqueOrThrow({ where: { id: payment.id } })).status).toBe("REFUNDED");
     const again = await approve(gid);
