@@ -6,6 +6,8 @@
 //   2. Nothing new? Our payment already says at least that much, and no refund request waits for
 //      this refund: the event is done without asking Stripe anything. (A later change at Stripe
 //      comes with its own event; reconciliation catches a lost one.)
+//      A charge event saying "refunded" while our refund is in flight (a PROCESSING request) is
+//      left to that refund: the job, or the refund's own event, records it.
 //   3. Our own refund (its metadata names a PROCESSING request: the refund-execute job has not
 //      recorded it yet) closes that request as the job would have, from the refund itself.
 //   4. Otherwise one read, the charge as Stripe has it now, so out-of-order delivery converges:
@@ -141,13 +143,25 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
   try {
     const snapshot = await snapshotOf(stripe, event);
     // What we know already, read in one transaction.
-    const { payment, awaiting } = snapshot
+    const { payment, awaiting, refundInFlight } = snapshot
       ? await db.$transaction(async (tx) => {
           const payment = await tx.payment.findUnique({ where: { stripeChargeId: snapshot.chargeId } });
           const awaiting = snapshot.kind === "refund" ? await requestAwaiting(tx, snapshot.refund, payment) : null;
-          return { payment, awaiting };
+          const refundInFlight =
+            snapshot.kind === "charge" && payment
+              ? (await tx.refundRequest.count({ where: { paymentId: payment.id, status: "PROCESSING" } })) > 0
+              : false;
+          return { payment, awaiting, refundInFlight };
         })
-      : { payment: null, awaiting: null };
+      : { payment: null, awaiting: null, refundInFlight: false };
+    // A charge event that only says "refunded" while our refund is in flight: the refund-execute
+    // job records it (or our refund's own event, or a dashboard refund's), so nothing to read.
+    const leftToRefund =
+      snapshot?.kind === "charge" &&
+      refundInFlight &&
+      snapshot.charge !== null &&
+      snapshot.charge.status === "succeeded" &&
+      snapshot.charge.amount_refunded > 0;
     const nothingNew =
       snapshot !== null &&
       payment !== null &&
@@ -155,11 +169,12 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
       awaiting === null &&
       (snapshot.kind === "refund"
         ? payment.refundedCents >= snapshot.refund.amount
-        : snapshot.charge !== null &&
-          paymentReflects(payment, {
-            status: paymentStatusOf(snapshot.charge),
-            refundedCents: snapshot.charge.amount_refunded,
-          }));
+        : leftToRefund ||
+          (snapshot.charge !== null &&
+            paymentReflects(payment, {
+              status: paymentStatusOf(snapshot.charge),
+              refundedCents: snapshot.charge.amount_refunded,
+            })));
     // Our own refund (its metadata names a PROCESSING request): the refund says all the
     // refund-execute job would have learnt from Stripe's answer, so it is recorded as the job would.
     const ownRefund =
@@ -176,10 +191,14 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
       }
       const closedNote = closed ? `refund request ${closed.id} closed` : null;
       const outcome = nothingNew
-        ? "already up to date (no Stripe read)"
-        : sync
-          ? [sync.note, closedNote].filter(Boolean).join("; ")
-          : (closedNote ?? `ignored (${event.type} is not handled)`);
+        ? leftToRefund
+          ? "left to the refund in flight (no Stripe read)"
+          : "already up to date (no Stripe read)"
+        : ownRefund && !closed
+          ? "already recorded by refund-execute"
+          : sync
+            ? [sync.note, closedNote].filter(Boolean).join("; ")
+            : (closedNote ?? `ignored (${event.type} is not handled)`);
       const waiting = sync?.hold?.reason === "BUSINESS_UNKNOWN" ? sync.hold : null;
       await tx.stripeWebhookEvent.update({
         where: { id: eventId },

@@ -117,7 +117,11 @@ async function oneRefund() {
   const stripeCalls = stack.stripeSandbox
     .requests()
     .map((call) => `${call.method} ${call.path.replace(/\/(ch|re)_\w+/, "/:id")}`);
-  const jobs = await stack.db.jobRun.findMany({ where: { startedAt: { gte: since } }, select: { jobName: true } });
+  const jobs = await stack.db.jobRun.findMany({
+    where: { startedAt: { gte: since } },
+    select: { jobName: true, summary: true, attempt: true },
+  });
+  if (process.env.HOPS_DEBUG) console.log(JSON.stringify(jobs));
   const webhookPosts = stack.stripeSandbox.webhooks.deliveries().length - deliveriesBefore;
   return {
     httpRequests: 1 + webhookPosts,
@@ -139,11 +143,8 @@ it("counts one refund's hops: requests, transactions, jobs, Stripe calls, dashbo
   console.log(`transactions per run: ${runs.map((run) => run.transactions).join(", ")}`);
   console.log(`Stripe calls per run: ${JSON.stringify(runs.map((run) => run.stripeCalls))}`);
   for (const run of runs) {
-    // One refund call, and no refund read. A charge is read only by a charge event that beats the
-    // job's commit (the payment is not refunded yet, so it is news; under load the SDK may retry
-    // that read); our own refund's event reads nothing.
-    expect(run.stripeCalls.filter((call) => call.startsWith("POST"))).toEqual(["POST /v1/refunds"]);
-    expect(run.stripeCalls.filter((call) => call.startsWith("GET /v1/refunds"))).toEqual([]);
-    expect(run.stripeCalls.length).toBeLessThanOrEqual(3);
+    // One refund call and no read, whichever of the job's commit and the webhooks comes first
+    // (a scheduled reconciliation's charge listing may fall in the window: not this refund's).
+    expect(run.stripeCalls.filter((call) => call !== "GET /v1/charges")).toEqual(["POST /v1/refunds"]);
   }
 }, 240_000);
