@@ -7,6 +7,7 @@ import { systemActor } from "@steward/core/actor";
 import { createEventBus } from "@steward/core/events";
 import { startReconciliation } from "@steward/core/reconciliation/runs";
 import { Checks, type DrillResult, type DrillStack, random, sleep, waitUntil } from "./harness.ts";
+import { refundExecuteJobFor } from "../../worker/src/queue.ts";
 import { claimedRefund, createBusiness, createRegion, enqueueEmails } from "./fixtures.ts";
 
 async function killAndRestart(stack: DrillStack): Promise<void> {
@@ -106,13 +107,11 @@ export async function drillKillDuringRefunds(stack: DrillStack, kills: number, p
     const slowMs = Math.round(random(300, 900));
     stack.stripe.faults.set({ slowMs });
     const keys = new Set(batch.map((b) => `refund-request-${b.requestId}`));
-    // What the API does when Stripe did not answer at approval time.
-    for (const { requestId } of batch)
-      await stack.queue.add(
-        "refund-recovery",
-        { trigger: "SCHEDULE", payload: { refundRequestId: requestId } },
-        { jobId: `refund-recovery-${requestId}` },
-      );
+    // What the approval enqueues after its commit.
+    for (const { requestId } of batch) {
+      const job = refundExecuteJobFor(requestId);
+      await stack.queue.add(job.name, job.data, job.opts);
+    }
     await waitUntil(
       "a refund call at Stripe",
       () => stack.stripe.requests().some((r) => r.path === "/v1/refunds" && keys.has(r.idempotencyKey ?? "")),
@@ -128,13 +127,13 @@ export async function drillKillDuringRefunds(stack: DrillStack, kills: number, p
   const ids = requests.map((r) => r.requestId);
   const approved = () => stack.db.refundRequest.count({ where: { id: { in: ids }, status: "APPROVED" } });
   await waitUntil("every refund request APPROVED", async () => (await approved()) === ids.length, 120_000, 250);
-  const jobIds = ids.map((id) => `refund-recovery-${id}`);
-  await waitUntil("every refund-recovery job completed", () => allCompleted(stack, jobIds), 60_000, 250).catch(
+  const jobIds = ids.map((id) => refundExecuteJobFor(id).opts.jobId);
+  await waitUntil("every refund-execute job completed", () => allCompleted(stack, jobIds), 60_000, 250).catch(
     () => undefined,
   );
   const states = await jobStates(stack, jobIds);
   checks.equal(
-    "every refund-recovery job completed",
+    "every refund-execute job completed",
     [...states.values()].filter((s) => s === "completed").length,
     jobIds.length,
   );

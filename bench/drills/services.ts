@@ -13,7 +13,7 @@ import { buildApp } from "../../api/src/app.ts";
 import { type NotifySandbox, type ReceivedNotification, startNotifySandbox } from "../../sandbox/src/notify/server.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import { signIn } from "../src/api.ts";
-import { stripeEventJobFor } from "../../worker/src/queue.ts";
+import { refundExecuteJobFor, stripeEventJobFor } from "../../worker/src/queue.ts";
 import { jobCatalog } from "../../worker/src/registry.ts";
 import { deliverAndCheckEmails } from "./kills.ts";
 import {
@@ -99,12 +99,10 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
   const refunds = await Promise.all(
     Array.from({ length: 4 }, () => claimedRefund(stack.db, stack.stripe, region.id, 3 * 60_000)),
   );
-  for (const { requestId } of refunds)
-    await stack.queue.add(
-      "refund-recovery",
-      { trigger: "SCHEDULE", payload: { refundRequestId: requestId } },
-      { jobId: `refund-recovery-${requestId}`, delay: 60_000 },
-    );
+  for (const { requestId } of refunds) {
+    const job = refundExecuteJobFor(requestId);
+    await stack.queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
+  }
   const emails = await enqueueEmails(stack.db, 10, "redis");
   // A Stripe event the webhook stored minutes ago, its job in backoff in Redis (the flush loses it;
   // PostgreSQL still says RECEIVED), and a placement whose paid time ended, the expiry run due for it
@@ -132,7 +130,9 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
 
   // Mid-run: the worker is busy on a slow Stripe when Redis goes away; it comes back empty.
   stack.stripe.faults.set({ slowMs: 1_000 });
-  await stack.queue.add("refund-recovery", { trigger: "MANUAL" });
+  // Their refund-execute jobs run now (unless a refund-recovery sweep queued them undelayed already).
+  for (const { requestId } of refunds)
+    await (await stack.queue.getJob(refundExecuteJobFor(requestId).opts.jobId))?.promote().catch(() => undefined);
   await sleep(300);
   await stack.redis.stop();
   await sleep(2_000);
@@ -399,7 +399,7 @@ export async function drillStripeFaults(stack: DrillStack, count = 30): Promise<
         { cookie: api.operatorCookie },
       );
     // First a third at once while Stripe answers 500 (the SDK retries with the same key), then the
-    // rest at once while it answers 429 (left PROCESSING; the recovery job retries with backoff),
+    // rest at once while it answers 429 (the refund-execute job's attempts retry with backoff),
     // all slow and with the real 25 requests/s limit on.
     const third = Math.ceil(count / 3);
     stack.stripe.faults.set({ mode: "error500", count: third, paths: ["/v1/refunds"], methods: ["POST"], slowMs: 200 });
@@ -479,7 +479,7 @@ export async function drillStripeFaults(stack: DrillStack, count = 30): Promise<
       runs: `${count} approvals at once`,
       checks: checks.list,
       durationMs: Date.now() - started,
-      figures: `${injected.error500} × 500 and ${injected.rateLimit429} × 429 injected, ${limited} real 429s from the limiter; ${processing} left PROCESSING at approval, finished by the recovery job; ${retried} refunds retried (min gap ${minGap} ms); max ${accepted} req/s accepted`,
+      figures: `${injected.error500} × 500 and ${injected.rateLimit429} × 429 injected, ${limited} real 429s from the limiter; ${processing} answered PROCESSING at approval, finished by refund-execute; ${retried} refunds retried (min gap ${minGap} ms); max ${accepted} req/s accepted`,
     };
   } finally {
     await api.stop();

@@ -8,7 +8,7 @@
 //                       moves twice and the 3-day rule holds
 // Both decisions lock the payment row first; of two operators (or a double click) one wins and
 // the other gets a ConflictError.
-import type { Db, DbTx, Payment, Placement, Region } from "@steward/db/client";
+import type { Db, DbTx, Payment, Placement, RefundRequest, Region } from "@steward/db/client";
 import { type Actor, actorId } from "./actor.ts";
 import { clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
@@ -19,14 +19,7 @@ import { heldChargeFingerprint } from "./payments.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { emailPlacementStarted } from "./businessEmails.ts";
 import { placePurchase } from "./placements.ts";
-import {
-  approveRefund,
-  RefundIneligibleError,
-  type RefundDeps,
-  type RefundResult,
-  refundEligibility,
-  requestRefund,
-} from "./refunds.ts";
+import { type ApproveDeps, approveRefund, RefundIneligibleError, refundEligibility, requestRefund } from "./refunds.ts";
 
 /** ADMIN only: a placement's price in a region. Charges recorded later are checked against it. */
 export async function setRegionPrice(
@@ -133,38 +126,36 @@ export async function acceptHeldPayment(
 
 /**
  * The operator refunds a held charge, through the refund path every refund takes. Refused past
- * the 3-day window (as any refund). The hold is closed once the refund is done or under way.
+ * the 3-day window (as any refund). The hold is closed once the refund is claimed (under way).
  */
 export async function refundHeldPayment(
-  deps: RefundDeps,
+  deps: ApproveDeps,
   actor: Actor,
   input: { paymentId: string; reason: string },
-): Promise<RefundResult> {
+): Promise<RefundRequest> {
   assertOperatorCan(actor, "operate");
   const now = clock(deps);
   const held = await deps.db.$transaction((tx) => lockHeld(tx, input.paymentId));
   const eligibility = refundEligibility(held.purchasedAt, now);
   if (!eligibility.eligible) throw new RefundIneligibleError(held.purchasedAt, eligibility.daysElapsed, deps.timeZone);
   const request = await requestRefund(deps, actor, { paymentId: held.id, reason: input.reason });
-  const result = await approveRefund(deps, actor, request.id);
-  if (result.outcome === "COMPLETED" || result.outcome === "RETRY_LATER" || result.outcome === "ALREADY_DONE") {
-    await deps.db.$transaction(async (tx) => {
-      await tx.payment.update({
-        where: { id: held.id },
-        data: { holdResolution: "REFUNDED", holdResolvedAt: now, holdResolvedById: actorId(actor) },
-      });
-      await recordAudit(tx, actor, {
-        action: "payment.hold_refunded",
-        targetType: "Payment",
-        targetId: held.id,
-        before: { holdReason: held.holdReason, holdDetail: held.holdDetail },
-        after: { holdResolution: "REFUNDED", refundRequestId: result.request.id, refundStatus: result.request.status },
-        reason: input.reason.trim(),
-      });
+  const claimed = await approveRefund(deps, actor, request.id);
+  await deps.db.$transaction(async (tx) => {
+    await tx.payment.update({
+      where: { id: held.id },
+      data: { holdResolution: "REFUNDED", holdResolvedAt: now, holdResolvedById: actorId(actor) },
     });
-    await clearAlert(deps.db, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", actor).catch(
-      () => undefined,
-    );
-  }
-  return result;
+    await recordAudit(tx, actor, {
+      action: "payment.hold_refunded",
+      targetType: "Payment",
+      targetId: held.id,
+      before: { holdReason: held.holdReason, holdDetail: held.holdDetail },
+      after: { holdResolution: "REFUNDED", refundRequestId: claimed.id, refundStatus: claimed.status },
+      reason: input.reason.trim(),
+    });
+  });
+  await clearAlert(deps.db, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", actor).catch(
+    () => undefined,
+  );
+  return claimed;
 }

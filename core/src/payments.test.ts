@@ -2,7 +2,7 @@
 // how a Stripe charge maps to our payment status.
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { paymentStatusOf, verifyStripeWebhook } from "./payments.ts";
+import { paymentReflects, paymentStatusOf, verifyStripeWebhook } from "./payments.ts";
 
 const stripe = new Stripe("sk_test_unit", { host: "127.0.0.1", port: 9, protocol: "http" });
 const secret = "whsec_unit_test";
@@ -52,5 +52,28 @@ describe("paymentStatusOf", () => {
     [{ status: "pending", refunded: false, amount_refunded: 0 }, "PENDING"],
   ] as const)("maps %o to %s", (charge, expected) => {
     expect(paymentStatusOf(charge)).toBe(expected);
+  });
+});
+
+describe("paymentReflects", () => {
+  it("is true when our payment already says at least what Stripe's snapshot says", () => {
+    expect(
+      paymentReflects({ status: "REFUNDED", refundedCents: 2200 }, { status: "SUCCEEDED", refundedCents: 0 }),
+    ).toBe(true);
+    expect(
+      paymentReflects({ status: "REFUNDED", refundedCents: 2200 }, { status: "REFUNDED", refundedCents: 2200 }),
+    ).toBe(true);
+  });
+
+  it("is false when the snapshot is ahead: a higher rank, or more refunded at the same rank", () => {
+    expect(
+      paymentReflects({ status: "SUCCEEDED", refundedCents: 0 }, { status: "REFUNDED", refundedCents: 2200 }),
+    ).toBe(false);
+    expect(
+      paymentReflects(
+        { status: "PARTIALLY_REFUNDED", refundedCents: 500 },
+        { status: "PARTIALLY_REFUNDED", refundedCents: 1000 },
+      ),
+    ).toBe(false);
   });
 });

@@ -3,16 +3,17 @@
 //
 //   POST /webhooks/stripe ─▶ receiveStripeWebhook: verify signature (5 min tolerance), insert
 //                            StripeWebhookEvent by id (a duplicate is acknowledged and ignored)
-//   job stripe-event      ─▶ processStripeEvent: charges.retrieve → syncCharge (payment + placement
-//                            in one transaction, idempotent) → event PROCESSED
+//   job stripe-event      ─▶ processStripeEvent (stripeEvents.ts): charges.retrieve → syncCharge
+//                            (payment + placement in one transaction, idempotent) → event PROCESSED
 //
 // Re-fetching makes out-of-order delivery converge: whichever event comes first, the charge as
 // Stripe has it now decides the payment's state, and a later event finds nothing left to do.
-import type { Db, DbTx, Payment, PaymentStatus, Placement, Prisma } from "@steward/db/client";
+// A payment's state only ever changes through advancePayment, which enforces the forward rank.
+import type { Db, DbTx, Payment, PaymentStatus, Placement } from "@steward/db/client";
 import type { Redis } from "ioredis";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { clearAlert, raiseAlert } from "./alerts.ts";
+import { raiseAlert } from "./alerts.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
@@ -140,6 +141,47 @@ export function paymentStatusOf(charge: Pick<Stripe.Charge, "status" | "refunded
 // A payment only moves forward: PENDING → SUCCEEDED/FAILED → PARTIALLY_REFUNDED → REFUNDED.
 const RANK: Record<PaymentStatus, number> = { PENDING: 0, FAILED: 1, SUCCEEDED: 1, PARTIALLY_REFUNDED: 2, REFUNDED: 3 };
 
+/** Whether our payment already says at least what `next` says (nothing to move). */
+export function paymentReflects(
+  payment: Pick<Payment, "status" | "refundedCents">,
+  next: { status: PaymentStatus; refundedCents: number },
+): boolean {
+  return RANK[payment.status] >= RANK[next.status] && payment.refundedCents >= next.refundedCents;
+}
+
+/** Reads the payment under its row lock: what `advancePayment` needs, and how concurrent writers queue. */
+export async function lockPayment(tx: DbTx, where: { id: string } | { stripeChargeId: string }): Promise<Payment> {
+  if ("id" in where) await tx.$queryRaw`SELECT id FROM "Payment" WHERE id = ${where.id}::uuid FOR UPDATE`;
+  else await tx.$queryRaw`SELECT id FROM "Payment" WHERE "stripeChargeId" = ${where.stripeChargeId} FOR UPDATE`;
+  return tx.payment.findUniqueOrThrow({ where });
+}
+
+/**
+ * The one way a recorded payment's state changes (the webhook's charge sync and a completed
+ * refund both come here): forward only by RANK, and the refunded amount never shrinks, so a late
+ * or replayed fact can never undo a newer one. `locked` was read by `lockPayment` in this
+ * transaction. Audited when it moves; returns the payment as it now is.
+ */
+export async function advancePayment(
+  tx: DbTx,
+  actor: Actor,
+  locked: Payment,
+  next: { status: PaymentStatus; refundedCents: number },
+): Promise<{ payment: Payment; changed: boolean }> {
+  const status = RANK[next.status] > RANK[locked.status] ? next.status : locked.status;
+  const refundedCents = Math.min(locked.amountCents, Math.max(locked.refundedCents, next.refundedCents));
+  if (status === locked.status && refundedCents === locked.refundedCents) return { payment: locked, changed: false };
+  const payment = await tx.payment.update({ where: { id: locked.id }, data: { status, refundedCents } });
+  await recordAudit(tx, actor, {
+    action: "payment.status_synced",
+    targetType: "Payment",
+    targetId: payment.id,
+    before: { status: locked.status, refundedCents: locked.refundedCents },
+    after: { status, refundedCents, stripeChargeId: locked.stripeChargeId },
+  });
+  return { payment, changed: true };
+}
+
 /** Why a charge was recorded (or kept) without buying a placement. */
 export type ChargeHold =
   { reason: "BUSINESS_UNKNOWN"; businessRef: string; detail: string } | { reason: "PRICE_MISMATCH"; detail: string };
@@ -248,24 +290,13 @@ export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor):
     skipDuplicates: true,
   });
   // Concurrent events for the same charge queue up here.
-  await tx.$queryRaw`SELECT id FROM "Payment" WHERE "stripeChargeId" = ${charge.id} FOR UPDATE`;
-  let payment = await tx.payment.findUniqueOrThrow({ where: { stripeChargeId: charge.id } });
+  let payment = await lockPayment(tx, { stripeChargeId: charge.id });
   const created = inserted.count === 1;
   let statusChanged = false;
-  if (!created && RANK[status] > RANK[payment.status]) {
-    const before = payment.status;
-    payment = await tx.payment.update({
-      where: { id: payment.id },
-      data: { status, refundedCents: Math.max(payment.refundedCents, charge.amount_refunded) },
-    });
-    statusChanged = true;
-    await recordAudit(tx, actor, {
-      action: "payment.status_synced",
-      targetType: "Payment",
-      targetId: payment.id,
-      before: { status: before },
-      after: { status, refundedCents: payment.refundedCents, stripeChargeId: charge.id },
-    });
+  if (!created) {
+    const advanced = await advancePayment(tx, actor, payment, { status, refundedCents: charge.amount_refunded });
+    payment = advanced.payment;
+    statusChanged = advanced.changed;
   }
 
   // A held payment buys nothing until an operator accepts it (then with the region it was for).
@@ -330,102 +361,6 @@ export async function alertHeldCharge(db: Db, stripeChargeId: string, hold: Char
         : hold.detail,
     labels: { stripeChargeId, reason: hold.reason },
   });
-}
-
-// ───────────────────────────── Processing a stored event ─────────────────────────────
-
-const CHARGE_EVENTS = new Set([
-  "charge.succeeded",
-  "charge.failed",
-  "charge.pending",
-  "charge.refunded",
-  "charge.updated",
-  "charge.captured",
-  "charge.expired",
-]);
-const REFUND_EVENTS = new Set(["refund.created", "refund.updated", "refund.failed", "charge.refund.updated"]);
-
-export interface EventOutcome {
-  summary: string;
-  changes: Prisma.InputJsonValue;
-}
-
-/**
- * Processes one stored event by re-fetching its object from Stripe. Throws on failure (after
- * recording the attempt and the error on the event) so the job is retried with backoff.
- */
-export async function processStripeEvent(db: Db, stripe: Stripe, eventId: string): Promise<EventOutcome> {
-  const stored = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
-  if (!stored) throw new NotFoundError("StripeWebhookEvent", eventId);
-  if (stored.status === "PROCESSED") return { summary: `${eventId} was already processed`, changes: { eventId } };
-  const event = await db.stripeWebhookEvent.update({ where: { id: eventId }, data: { attempts: { increment: 1 } } });
-  const actor = systemActor("stripe-event");
-  try {
-    let charge: Stripe.Charge | null = null;
-    if (CHARGE_EVENTS.has(event.type) && event.objectId) {
-      charge = await stripe.charges.retrieve(event.objectId);
-    } else if (REFUND_EVENTS.has(event.type) && event.objectId) {
-      const refund = await stripe.refunds.retrieve(event.objectId);
-      const chargeId = typeof refund.charge === "string" ? refund.charge : (refund.charge?.id ?? null);
-      if (chargeId) charge = await stripe.charges.retrieve(chargeId);
-    }
-    const result = await db.$transaction(async (tx) => {
-      const sync = charge ? await syncCharge(tx, charge, actor) : null;
-      const outcome = sync ? sync.note : `ignored (${event.type} is not handled)`;
-      const waiting = sync?.hold?.reason === "BUSINESS_UNKNOWN" ? sync.hold : null;
-      await tx.stripeWebhookEvent.update({
-        where: { id: eventId },
-        data: waiting
-          ? {
-              status: "HELD",
-              heldReason: "BUSINESS_UNKNOWN",
-              heldBusinessRef: waiting.businessRef,
-              lastError: waiting.detail,
-            }
-          : { status: "PROCESSED", processedAt: new Date(), lastError: null },
-      });
-      await recordAudit(tx, actor, {
-        action: "stripe.webhook_processed",
-        targetType: "StripeWebhookEvent",
-        targetId: eventId,
-        after: {
-          type: event.type,
-          outcome,
-          paymentId: sync?.payment?.id ?? null,
-          placementStatus: sync?.placement?.status ?? null,
-        },
-      });
-      return {
-        hold: sync?.hold ?? null,
-        summary: `${event.type} ${event.objectId ?? ""}: ${outcome}`,
-        changes: {
-          eventId,
-          type: event.type,
-          paymentId: sync?.payment?.id ?? null,
-          created: sync?.created ?? false,
-          placementStatus: sync?.placement?.status ?? null,
-          holdReason: sync?.hold?.reason ?? null,
-        },
-      };
-    });
-    // Alerts after commit (their own transaction); a failure here must not undo the payment.
-    if (charge) {
-      const fingerprint = heldChargeFingerprint(charge.id);
-      if (result.hold) await alertHeldCharge(db, charge.id, result.hold).catch(() => undefined);
-      else if (event.heldReason)
-        await clearAlert(db, fingerprint, "The business joined the catalog; the charge was processed", actor).catch(
-          () => undefined,
-        );
-    }
-    return { summary: result.summary, changes: result.changes };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await db.stripeWebhookEvent.updateMany({
-      where: { id: eventId, status: { not: "PROCESSED" } },
-      data: { status: "FAILED", lastError: message.slice(0, 2000) },
-    });
-    throw error;
-  }
 }
 
 // ───────────────────────────── Sweeping events Redis lost ─────────────────────────────

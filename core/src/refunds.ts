@@ -1,17 +1,23 @@
 // Refund requests under the hard 3-day rule, and refunds that never happen twice.
 //
-// Approving is two steps with Stripe in between:
-//   1. claim: in a transaction, the PENDING request (row-locked) becomes PROCESSING. Of two
-//      operators, a double click or a retried request, exactly one gets here; the others get a
-//      ConflictError. Eligibility is checked here, by the server, at decision time.
-//   2. complete: one Stripe refund with the idempotency key stored on the request
-//      ("refund-request-<id>"), then in ONE transaction: request APPROVED + the Stripe refund id,
-//      payment REFUNDED, placement released (the queue advances), the email queued, the audit.
-// If anything fails between Stripe and the database (a crash, a timeout, Stripe 5xx/429), the
-// request stays PROCESSING and `completeRefund` is simply run again (the refund-recovery job):
-// the same idempotency key makes Stripe replay the same refund instead of making a second one.
+// One refund takes this path (one process per step, no step done twice):
+//   1. approve (the operator's HTTP request): one guarded UPDATE moves the PENDING request to
+//      PROCESSING while its payment is SUCCEEDED and inside the window, audited. Of two operators,
+//      a double click or a retried request, exactly one gets here; the others get a ConflictError.
+//      After commit, ONE refund-execute job is enqueued under a job id derived from the request.
+//   2. executeRefund (that job): one Stripe refund with the idempotency key stored on the request
+//      ("refund-request-<id>") and the request's id in the refund's metadata, then in ONE
+//      transaction (closeWithRefund): request APPROVED + the Stripe refund id, payment moved by
+//      the rank rule in payments.ts, placement released (the queue advances), email queued, audit.
+//      If anything fails between Stripe and the database (a crash, a timeout, Stripe 5xx/429) the
+//      request stays PROCESSING and the job's own retries run it again: the same idempotency key
+//      makes Stripe replay the same refund instead of making a second one. The refund-recovery
+//      sweep re-enqueues requests still PROCESSING after two minutes, under the same job id.
+//   3. Stripe's webhook (stripeEvents.ts): a refund whose metadata names a request closes it if the
+//      job has not yet; a refund made in Stripe's own dashboard that fully refunds a charge closes
+//      that charge's open request (APPROVED, audited as refund.completed_in_stripe, emailed).
 import type { Db, DbTx, Payment, RefundRequest, RefundRequestStatus } from "@steward/db/client";
-import { type Actor, actorId, systemActor } from "./actor.ts";
+import { type Actor, actorId } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { assertSystemMayPerform } from "./autonomy.ts";
 import { clock } from "./clock.ts";
@@ -21,9 +27,11 @@ import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, No
 import type { EventBus } from "./events.ts";
 import { isUuid } from "./ids.ts";
 import { enqueueEmail } from "./outbox.ts";
+import { advancePayment, lockPayment } from "./payments.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 import { releaseForRefund } from "./placements.ts";
 import { isPermanentStripeError, type Stripe, stripeErrorCode } from "./stripe.ts";
+import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 
 export const REFUND_WINDOW_DAYS = 3;
 export const REFUND_WINDOW_MS = REFUND_WINDOW_DAYS * 24 * 3_600_000;
@@ -252,34 +260,46 @@ function alreadyDecided(status: RefundRequestStatus): ConflictError {
   return new ConflictError(`This refund request is already ${text[status]}`);
 }
 
-export type CompletionOutcome = "COMPLETED" | "ALREADY_DONE" | "RETRY_LATER" | "FAILED";
+/**
+ * Hands a claimed request to the refund-execute job, after commit. The job id derives from the
+ * request, so enqueueing again (a retried approval, the recovery sweep) adds nothing.
+ */
+export type EnqueueRefundExecution = (refundRequestId: string) => Promise<void>;
 
-export interface RefundResult {
-  request: RefundRequest;
-  outcome: CompletionOutcome;
+export interface ApproveDeps extends Pick<RefundDeps, "db" | "events" | "timeZone" | "now"> {
+  enqueueExecution: EnqueueRefundExecution;
 }
 
 /**
- * The operator approves: claims the request (exactly one caller wins), then refunds at Stripe.
- * When Stripe cannot be reached the result is RETRY_LATER with the request PROCESSING: the
- * caller schedules the refund-recovery job, which calls `completeRefund` again.
+ * The operator approves: one guarded UPDATE claims the request (PENDING → PROCESSING) only while
+ * its payment is still SUCCEEDED and inside the 3-day window, so of concurrent approvals exactly
+ * one wins; the others learn why not. After commit the refund-execute job takes over. Returns the
+ * request PROCESSING; it becomes APPROVED (or FAILED) when the job is done.
  */
-export async function approveRefund(deps: RefundDeps, actor: Actor, refundRequestId: string): Promise<RefundResult> {
+export async function approveRefund(deps: ApproveDeps, actor: Actor, refundRequestId: string): Promise<RefundRequest> {
   assertSystemMayPerform(actor, "refund.approve");
   assertOperatorCan(actor, "operate");
+  if (!isUuid(refundRequestId)) throw new NotFoundError("RefundRequest", refundRequestId);
   const now = clock(deps);
   const claimed = await deps.db.$transaction(async (tx) => {
-    const request = await lockRequest(tx, refundRequestId);
-    if (request.status !== "PENDING") throw alreadyDecided(request.status);
-    if (request.payment.status !== "SUCCEEDED")
-      throw new PaymentNotRefundableError(request.payment.id, request.payment.status);
-    const eligibility = refundEligibility(request.payment.purchasedAt, now);
-    if (!eligibility.eligible)
-      throw new RefundIneligibleError(request.payment.purchasedAt, eligibility.daysElapsed, deps.timeZone);
-    const updated = await tx.refundRequest.update({
-      where: { id: request.id },
+    const moved = await tx.refundRequest.updateMany({
+      where: {
+        id: refundRequestId,
+        status: "PENDING",
+        // The 3-day rule, strictly: eligible while now − purchasedAt < 72 h.
+        payment: { status: "SUCCEEDED", purchasedAt: { gt: new Date(now.getTime() - REFUND_WINDOW_MS) } },
+      },
       data: { status: "PROCESSING", decidedById: actorId(actor), decidedAt: now, failureMessage: null },
     });
+    const request = await tx.refundRequest.findUnique({ where: { id: refundRequestId }, include: { payment: true } });
+    if (!request) throw new NotFoundError("RefundRequest", refundRequestId);
+    const eligibility = refundEligibility(request.payment.purchasedAt, now);
+    if (moved.count === 0) {
+      if (request.status !== "PENDING") throw alreadyDecided(request.status);
+      if (request.payment.status !== "SUCCEEDED")
+        throw new PaymentNotRefundableError(request.payment.id, request.payment.status);
+      throw new RefundIneligibleError(request.payment.purchasedAt, eligibility.daysElapsed, deps.timeZone);
+    }
     await recordAudit(tx, actor, {
       action: "refund.approve",
       targetType: "RefundRequest",
@@ -292,51 +312,69 @@ export async function approveRefund(deps: RefundDeps, actor: Actor, refundReques
         hoursElapsed: Math.floor(eligibility.elapsedMs / 3_600_000),
       },
     });
-    return updated;
+    const { payment: _payment, ...row } = request;
+    return row;
   });
   publish(deps.events, claimed);
-  return completeRefund(deps, actor, claimed.id);
+  // Best effort: if the queue is unreachable, the refund-recovery sweep enqueues it within minutes.
+  await deps.enqueueExecution(claimed.id).catch(() => undefined);
+  return claimed;
+}
+
+// ───────────────────────────── Executing (the refund-execute job) ─────────────────────────────
+
+export type CompletionOutcome = "COMPLETED" | "ALREADY_DONE" | "RETRY_LATER" | "FAILED";
+
+export interface RefundResult {
+  request: RefundRequest;
+  outcome: CompletionOutcome;
 }
 
 /**
- * Refunds a PROCESSING request at Stripe and records the result. Safe to run any number of
- * times, concurrently too: Stripe replays the same refund for the same idempotency key, and only
- * the first caller moves the request out of PROCESSING.
+ * Refunds a PROCESSING request at Stripe and records the result: the only code that asks Stripe
+ * for a refund. Safe to run any number of times, concurrently too: Stripe replays the same refund
+ * for the same idempotency key, and only the first caller moves the request out of PROCESSING.
+ * RETRY_LATER leaves it PROCESSING; the job fails the attempt so the queue retries with backoff.
  */
-export async function completeRefund(deps: RefundDeps, actor: Actor, refundRequestId: string): Promise<RefundResult> {
+export async function executeRefund(deps: RefundDeps, actor: Actor, refundRequestId: string): Promise<RefundResult> {
   const request = await deps.db.refundRequest.findUnique({
     where: { id: refundRequestId },
-    include: { payment: true, business: true },
+    include: { payment: true },
   });
   if (!request) throw new NotFoundError("RefundRequest", refundRequestId);
   if (request.status !== "PROCESSING") return { request, outcome: "ALREADY_DONE" };
   const { payment } = request;
 
   let refund: Stripe.Refund;
+  let how: RefundSource = "EXECUTED";
   try {
     refund = await deps.stripe.refunds.create(
       {
         charge: payment.stripeChargeId,
         amount: payment.amountCents,
         reason: "requested_by_customer",
-        metadata: { refund_request_id: request.id, payment_id: payment.id, business_id: payment.businessId },
+        metadata: {
+          [METADATA_REFUND_REQUEST]: request.id,
+          payment_id: payment.id,
+          business_id: payment.businessId,
+        },
       },
       { idempotencyKey: request.idempotencyKey },
     );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    let adopted: Stripe.Refund | null = null;
+    let found: RefundAtStripe | null = null;
     // Anything but a clear refusal from Stripe (network, 5xx, 429, or an error of our own after the
     // call) is retried later with the same key: replaying can never refund twice.
     let transient = !isPermanentStripeError(error);
     if (stripeErrorCode(error) === "charge_already_refunded") {
       try {
-        adopted = await findOwnRefund(deps.stripe, request);
+        found = await refundAlreadyAtStripe(deps.stripe, request);
       } catch (listError) {
         transient = !isPermanentStripeError(listError);
       }
     }
-    if (adopted) refund = adopted;
+    if (found) ({ refund, how } = found);
     else if (transient) {
       const updated = await deps.db.refundRequest.updateMany({
         where: { id: request.id, status: "PROCESSING" },
@@ -350,67 +388,118 @@ export async function completeRefund(deps: RefundDeps, actor: Actor, refundReque
     }
   }
 
-  const now = clock(deps);
-  const result = await deps.db.$transaction(async (tx) => {
-    const moved = await tx.refundRequest.updateMany({
-      where: { id: request.id, status: "PROCESSING" },
-      data: { status: "APPROVED", stripeRefundId: refund.id, failureMessage: null },
-    });
-    if (moved.count === 0) {
-      return { request: await tx.refundRequest.findUniqueOrThrow({ where: { id: request.id } }), done: false };
-    }
-    const refundedCents = Math.min(payment.amountCents, Math.max(payment.refundedCents, refund.amount));
-    await tx.payment.update({
-      where: { id: payment.id },
-      data: { status: refundedCents >= payment.amountCents ? "REFUNDED" : "PARTIALLY_REFUNDED", refundedCents },
-    });
-    const release = await releaseForRefund(tx, payment.id, now);
-    const email = refundApprovedEmail({
-      businessName: request.business.name,
-      amountCents: refund.amount,
-      currency: refund.currency,
-      purchasedAt: payment.purchasedAt,
-      timeZone: deps.timeZone,
-      stripeRefundId: refund.id,
-    });
-    await enqueueEmail(tx, {
-      kind: "email.refund_approved",
-      dedupKey: `refund-approved-${request.id}`,
-      businessId: request.businessId,
-      email: { to: request.business.email, ...email },
-    });
-    await recordAudit(tx, actor, {
-      action: "refund.completed",
-      targetType: "RefundRequest",
-      targetId: request.id,
-      before: { status: "PROCESSING", paymentStatus: payment.status },
-      after: {
-        status: "APPROVED",
-        stripeRefundId: refund.id,
-        amountCents: refund.amount,
-        currency: refund.currency,
-        placementId: release.placement?.id ?? null,
-        placementStatus: release.placement?.status ?? null,
-        freedSlot: release.freedSlot,
-        promotedPlacementIds: release.promoted.map((placement) => placement.id),
-      },
-    });
-    return { request: await tx.refundRequest.findUniqueOrThrow({ where: { id: request.id } }), done: true };
-  });
-  if (result.done) publish(deps.events, result.request);
-  return { request: result.request, outcome: result.done ? "COMPLETED" : "ALREADY_DONE" };
+  const result = await deps.db.$transaction((tx) => closeWithRefund(tx, deps, actor, request.id, refund, how));
+  if (result.closed) publish(deps.events, result.request);
+  return { request: result.request, outcome: result.closed ? "COMPLETED" : "ALREADY_DONE" };
+}
+
+/** The refund's metadata key naming its request: how Stripe's webhook links a refund back to it. */
+export const METADATA_REFUND_REQUEST = "refund_request_id";
+
+/**
+ * EXECUTED: the refund our refund-execute job asked for (its metadata names the request).
+ * IN_STRIPE: a refund someone made in Stripe's own dashboard, which fully refunded the charge.
+ */
+export type RefundSource = "EXECUTED" | "IN_STRIPE";
+
+interface RefundAtStripe {
+  refund: Stripe.Refund;
+  how: RefundSource;
 }
 
 /**
- * Stripe says the charge is already refunded: if that refund is ours (its metadata names this
- * request, e.g. our idempotency key expired after 24 h), adopt it rather than fail.
+ * Stripe says the charge is already refunded. If that refund is ours (its metadata names this
+ * request, e.g. our idempotency key expired after 24 h), adopt it; if someone refunded the whole
+ * charge in Stripe's dashboard, that refund answers the request. Otherwise nothing to adopt.
  */
-async function findOwnRefund(
+async function refundAlreadyAtStripe(
   stripe: Stripe,
   request: RefundRequest & { payment: Payment },
-): Promise<Stripe.Refund | null> {
-  const refunds = await stripe.refunds.list({ charge: request.payment.stripeChargeId, limit: 100 });
-  return refunds.data.find((refund) => refund.metadata?.["refund_request_id"] === request.id) ?? null;
+): Promise<RefundAtStripe | null> {
+  const refunds = (await stripe.refunds.list({ charge: request.payment.stripeChargeId, limit: 100 })).data;
+  const own = refunds.find((refund) => refund.metadata?.[METADATA_REFUND_REQUEST] === request.id);
+  if (own) return { refund: own, how: "EXECUTED" };
+  const refunded = refunds.reduce((sum, refund) => sum + (refund.status === "failed" ? 0 : refund.amount), 0);
+  const latest = refunds[0];
+  return latest && refunded >= request.payment.amountCents ? { refund: latest, how: "IN_STRIPE" } : null;
+}
+
+/**
+ * Closes a request with the refund that answers it, in the caller's transaction: request
+ * APPROVED with the Stripe refund id (only from PROCESSING for our own refund; from PENDING or
+ * PROCESSING for one made in Stripe), payment moved by the rank rule (payments.ts), placement
+ * released (the queue advances), the email queued, the audit. Only the first caller closes it.
+ */
+export async function closeWithRefund(
+  tx: DbTx,
+  deps: Pick<RefundDeps, "timeZone" | "now">,
+  actor: Actor,
+  refundRequestId: string,
+  refund: Pick<Stripe.Refund, "id" | "amount" | "currency">,
+  how: RefundSource,
+): Promise<{ request: RefundRequest; closed: boolean }> {
+  const open: RefundRequestStatus[] = how === "EXECUTED" ? ["PROCESSING"] : ["PENDING", "PROCESSING"];
+  const { paymentId } = await tx.refundRequest.findUniqueOrThrow({
+    where: { id: refundRequestId },
+    select: { paymentId: true },
+  });
+  // The payment's lock first, as the webhook's charge sync takes it: one lock order, no deadlock,
+  // and concurrent closers of this request queue here.
+  const locked = await lockPayment(tx, { id: paymentId });
+  const before = await tx.refundRequest.findUniqueOrThrow({
+    where: { id: refundRequestId },
+    include: { business: true },
+  });
+  const now = clock(deps);
+  const moved = await tx.refundRequest.updateMany({
+    where: { id: refundRequestId, status: { in: open } },
+    data: {
+      status: "APPROVED",
+      stripeRefundId: refund.id,
+      failureMessage: null,
+      ...(before.status === "PENDING" ? { decidedAt: now } : {}),
+    },
+  });
+  if (moved.count === 0)
+    return { request: await tx.refundRequest.findUniqueOrThrow({ where: { id: refundRequestId } }), closed: false };
+  const refundedCents = Math.max(locked.refundedCents, refund.amount);
+  const { payment } = await advancePayment(tx, actor, locked, {
+    status: refundedCents >= locked.amountCents ? "REFUNDED" : "PARTIALLY_REFUNDED",
+    refundedCents,
+  });
+  const release = await releaseForRefund(tx, payment.id, now);
+  const email = refundApprovedEmail({
+    businessName: before.business.name,
+    amountCents: refund.amount,
+    currency: refund.currency,
+    purchasedAt: payment.purchasedAt,
+    timeZone: deps.timeZone,
+    stripeRefundId: refund.id,
+  });
+  await enqueueEmail(tx, {
+    kind: "email.refund_approved",
+    dedupKey: `refund-approved-${refundRequestId}`,
+    businessId: before.businessId,
+    email: { to: before.business.email, ...email },
+  });
+  await recordAudit(tx, actor, {
+    action: how === "EXECUTED" ? "refund.completed" : "refund.completed_in_stripe",
+    targetType: "RefundRequest",
+    targetId: refundRequestId,
+    before: { status: before.status, paymentStatus: locked.status },
+    after: {
+      status: "APPROVED",
+      stripeRefundId: refund.id,
+      amountCents: refund.amount,
+      currency: refund.currency,
+      placementId: release.placement?.id ?? null,
+      placementStatus: release.placement?.status ?? null,
+      freedSlot: release.freedSlot,
+      promotedPlacementIds: release.promoted.map((placement) => placement.id),
+    },
+    ...(how === "IN_STRIPE" ? { reason: "Refunded in Stripe's dashboard, not through Steward" } : {}),
+  });
+  return { request: await tx.refundRequest.findUniqueOrThrow({ where: { id: refundRequestId } }), closed: true };
 }
 
 async function failRefund(deps: RefundDeps, actor: Actor, id: string, message: string): Promise<RefundResult> {
@@ -434,22 +523,36 @@ async function failRefund(deps: RefundDeps, actor: Actor, id: string, message: s
   return { request: result.request, outcome: result.moved ? "FAILED" : "ALREADY_DONE" };
 }
 
-/** Requests left PROCESSING (Stripe was down, or a process died mid-way): finish them. */
-export async function recoverProcessingRefunds(
-  deps: RefundDeps,
-  options: { olderThanMs: number; limit?: number },
-): Promise<Record<CompletionOutcome, number>> {
-  const cutoff = new Date(clock(deps).getTime() - options.olderThanMs);
-  const stuck = await deps.db.refundRequest.findMany({
-    where: { status: "PROCESSING", decidedAt: { lte: cutoff } },
-    orderBy: { decidedAt: "asc" },
-    take: options.limit ?? 100,
-    select: { id: true },
-  });
-  const counts: Record<CompletionOutcome, number> = { COMPLETED: 0, ALREADY_DONE: 0, RETRY_LATER: 0, FAILED: 0 };
-  const actor = systemActor("refund-recovery");
-  for (const { id } of stuck) counts[(await completeRefund(deps, actor, id)).outcome]++;
-  return counts;
+/** How long a claimed request is left to the job its approval enqueued before the sweep re-enqueues it. */
+export const CLAIMED_REFUND_GRACE_MS = 2 * 60_000;
+
+/**
+ * Requests left PROCESSING (the queue lost the job, or the job gave up while Stripe was down):
+ * handed back to refund-execute under the same job id, so a job still queued is not doubled.
+ */
+export async function sweepClaimedRefunds(
+  db: Db,
+  enqueue: EnqueuePending,
+  options: PendingSweepOptions,
+): Promise<number> {
+  const cutoff = new Date((options.now ?? new Date()).getTime() - options.olderThanMs);
+  return sweepPendingPages(
+    async (after, take) => {
+      const rows = await db.refundRequest.findMany({
+        where: {
+          status: "PROCESSING",
+          decidedAt: { lte: cutoff },
+          ...(after ? { OR: [{ decidedAt: { gt: after.at } }, { decidedAt: after.at, id: { gt: after.id } }] } : {}),
+        },
+        orderBy: [{ decidedAt: "asc" }, { id: "asc" }],
+        select: { id: true, decidedAt: true },
+        take,
+      });
+      return rows.map((row) => ({ id: row.id, at: row.decidedAt ?? cutoff }));
+    },
+    enqueue,
+    options.pageSize,
+  );
 }
 
 // ───────────────────────────── Denying ─────────────────────────────

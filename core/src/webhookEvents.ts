@@ -11,7 +11,7 @@ import type { Db, Prisma, WebhookEventStatus } from "@steward/db/client";
 import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { DomainError, InvalidInputError, NotFoundError } from "./errors.ts";
-import { processStripeEvent } from "./payments.ts";
+import { processStripeEvent, type StripeEventDeps } from "./stripeEvents.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { isTransientStripeError, type Stripe } from "./stripe.ts";
 
@@ -70,10 +70,8 @@ export interface EventReplay {
   status: WebhookEventStatus;
 }
 
-export interface ReplayDeps {
-  db: Db;
-  stripe: Stripe;
-}
+/** What processing an event needs (the replay re-processes through the same path). */
+export type ReplayDeps = StripeEventDeps;
 
 /** Re-fetches from Stripe, then re-processes, each event once; returns one result per distinct id, in order. */
 export async function replayStripeEvents(
@@ -141,7 +139,7 @@ async function replayOne(deps: ReplayDeps, actor: Actor, event: Stripe.Event): P
   let outcome: ReplayOutcome = "REPROCESSED";
   let summary: string;
   try {
-    summary = (await processStripeEvent(db, deps.stripe, event.id)).summary;
+    summary = (await processStripeEvent(deps, event.id)).summary;
   } catch (error) {
     outcome = "FAILED";
     summary = error instanceof Error ? error.message : String(error);

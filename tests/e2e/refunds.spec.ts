@@ -1,7 +1,8 @@
 // The Thursday refund batch in a real browser against the whole stack (API, worker, the Stripe
 // sandbox and the SMTP sandbox started by `npm test`): the seeded pending requests are listed
 // oldest purchase first, a request past 3 days cannot be approved (the server says why), the
-// operator denies it and approves a fresh one, and both emails arrive, once each.
+// operator denies it and approves a fresh one (processing, then refunded by the refund job), and
+// both emails arrive, once each.
 import { expect, test } from "@playwright/test";
 import { OPERATOR, signIn, withDb } from "./support.ts";
 
@@ -83,13 +84,17 @@ test("an operator denies a late refund request and approves a fresh one; both em
   const confirmRefund = freshRow.getByRole("group", { name: `Confirm refund for ${fresh.name}` });
   await expect(confirmRefund).toContainText(`Refund AUD 22.00 to ${fresh.name}?`);
   await confirmRefund.getByRole("button", { name: "Confirm refund" }).click();
-  await expect(page.getByRole("status").filter({ hasText: `Refunded AUD 22.00 to ${fresh.name}` })).toBeVisible();
+  // The approval claims the request at once; the refund job refunds it at Stripe a moment later.
+  await expect(page.getByRole("status").filter({ hasText: `Refunding AUD 22.00 to ${fresh.name}` })).toBeVisible();
   await expect(freshRow).toHaveCount(0);
   await expect(rows).toHaveCount(pending.length - 2);
 
-  // The decided requests are listed under their status.
+  // The decided requests are listed under their status; the live feed brings the refund in when done.
   await page.getByLabel("Show").selectOption("APPROVED");
-  await expect(page.locator(`tbody.refund[data-refund-id="${globalId(fresh.id)}"]`)).toContainText("Stripe refund re_");
+  await expect(page.locator(`tbody.refund[data-refund-id="${globalId(fresh.id)}"]`)).toContainText(
+    "Stripe refund re_",
+    { timeout: 20_000 },
+  );
 
   // Exactly one refund at Stripe, for the full amount.
   const stripe = await fetch(`${sandboxUrl("STRIPE_SANDBOX_URL")}/v1/refunds?charge=${fresh.chargeId}`, {

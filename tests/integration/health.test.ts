@@ -185,7 +185,16 @@ describe("the autonomy guard", () => {
       },
     });
     const events = createEventBus(api.env.REDIS_URL, api.env.REDIS_PREFIX);
-    const refundDeps = { db, events: events.bus, stripe: deps.stripe, timeZone: "Australia/Melbourne" };
+    const enqueued: string[] = [];
+    const refundDeps = {
+      db,
+      events: events.bus,
+      timeZone: "Australia/Melbourne",
+      enqueueExecution: (id: string) => {
+        enqueued.push(id);
+        return Promise.resolve();
+      },
+    };
     const system = systemActor("automation.ai_failover");
     await expect(approveRefund(refundDeps, system, request.id)).rejects.toThrow(ForbiddenActionError);
     await expect(requestRefund(refundDeps, system, { paymentId: p.id, reason: "automatic" })).rejects.toThrow(
@@ -196,6 +205,7 @@ describe("the autonomy guard", () => {
     });
     expect(await db.payment.findUniqueOrThrow({ where: { id: p.id } })).toMatchObject({ status: "SUCCEEDED" });
     expect(await db.refundRequest.count({ where: { paymentId: p.id } })).toBe(1);
+    expect(enqueued).toEqual([]);
     await events.close();
   });
 });

@@ -171,10 +171,16 @@ describe("a charge that does not pay the region's price", () => {
       { paymentId: globalId("Payment", payment.id) },
       { cookie: stack.operatorCookie },
     );
+    // Claimed at once; the refund-execute job refunds it at Stripe.
     expect(refunded.data?.refundHeldPayment).toMatchObject({
       __typename: "MutationRefundHeldPaymentSuccess",
-      data: { status: "APPROVED" },
+      data: { status: "PROCESSING" },
     });
+    await expect
+      .poll(async () => stack.db.refundRequest.count({ where: { paymentId: payment.id, status: "APPROVED" } }), {
+        timeout: 20_000,
+      })
+      .toBe(1);
     const again = await stack.api.graphql<{ refundHeldPayment: { __typename: string } }>(
       REFUND,
       { paymentId: globalId("Payment", payment.id) },

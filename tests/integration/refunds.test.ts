@@ -1,8 +1,11 @@
 // Refunds end to end against the Stripe sandbox (the real SDK), real PostgreSQL and Redis, a real
 // worker and the SMTP sandbox: exactly one Stripe refund whatever happens — double clicks, two
 // operators at once, Stripe 500/429, a crash between the Stripe call and the database write.
+// The approval answers PROCESSING; the refund-execute job does the rest.
 import { systemActor } from "@steward/core/actor";
-import { completeRefund, recoverProcessingRefunds } from "@steward/core/refunds";
+import { CLAIMED_REFUND_GRACE_MS, executeRefund, sweepClaimedRefunds } from "@steward/core/refunds";
+import { connectionFor, enqueueRefundExecutions, type JobData, JOBS_QUEUE } from "@steward/worker/queue";
+import { Queue } from "bullmq";
 import { stripeClientFor } from "@steward/core/stripe";
 import type { EventBus } from "@steward/core/events";
 import type Stripe from "stripe";
@@ -64,6 +67,17 @@ async function pendingRequest(hoursAgo: number, options: { business?: { id: stri
   expect(result.data?.requestRefund.__typename).toBe("MutationRequestRefundSuccess");
   const id = Buffer.from(result.data!.requestRefund.data.id, "base64").toString().split(":")[1]!;
   return { payment, requestId: id, gid: globalId("RefundRequest", id), business };
+}
+
+/** The request's status once the refund-execute job has settled it. */
+async function settled(requestId: string, timeout = 20_000): Promise<string> {
+  await expect
+    .poll(async () => (await stack.db.refundRequest.findUniqueOrThrow({ where: { id: requestId } })).status, {
+      timeout,
+      interval: 100,
+    })
+    .not.toBe("PROCESSING");
+  return (await stack.db.refundRequest.findUniqueOrThrow({ where: { id: requestId } })).status;
 }
 
 async function approve(gid: string, cookie = stack.operatorCookie): Promise<Outcome> {
@@ -158,11 +172,17 @@ describe("approving", () => {
 
     const outcome = await approve(gid);
     expect(outcome.__typename).toBe("MutationApproveRefundSuccess");
-    expect(outcome.data?.status).toBe("APPROVED");
+    expect(outcome.data).toMatchObject({ status: "PROCESSING", stripeRefundId: null });
+    expect(await settled(requestId)).toBe("APPROVED");
     const refunds = stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId);
     expect(refunds).toHaveLength(1);
     expect(refunds[0]).toMatchObject({ amount: 2200, metadata: { refund_request_id: requestId } });
-    expect(outcome.data?.stripeRefundId).toBe(refunds[0]?.id);
+    expect((await stack.db.refundRequest.findUniqueOrThrow({ where: { id: requestId } })).stripeRefundId).toBe(
+      refunds[0]?.id,
+    );
+    // One job, under the id derived from the request, did the Stripe call.
+    const runs = await stack.db.jobRun.findMany({ where: { queueJobId: `refund-execute-${requestId}` } });
+    expect(runs.map((run) => [run.jobName, run.status])).toEqual([["refund-execute", "SUCCEEDED"]]);
     expect(refundPosts(stack.stripeSandbox).at(-1)?.idempotencyKey).toBe(`refund-request-${requestId}`);
 
     expect(await stack.db.payment.findUniqueOrThrow({ where: { id: payment.id } })).toMatchObject({
@@ -205,7 +225,7 @@ describe("approving", () => {
   });
 
   it("double click and two operators at once: one approval wins, the rest get a conflict, one Stripe refund", async () => {
-    const { payment, gid } = await pendingRequest(10);
+    const { payment, requestId, gid } = await pendingRequest(10);
     const outcomes = await Promise.all([
       approve(gid),
       approve(gid),
@@ -214,6 +234,13 @@ describe("approving", () => {
     ]);
     const kinds = outcomes.map((outcome) => outcome.__typename).sort();
     expect(kinds).toEqual(["ConflictError", "ConflictError", "ConflictError", "MutationApproveRefundSuccess"]);
+    expect(await settled(requestId)).toBe("APPROVED");
+    // Only the winner enqueued: one refund-execute job ran.
+    await expect
+      .poll(() =>
+        stack.db.jobRun.findMany({ where: { jobName: "refund-execute", queueJobId: { contains: requestId } } }),
+      )
+      .toHaveLength(1);
     expect(stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId)).toHaveLength(1);
     expect((await stack.db.payment.findUniqueOrThrow({ where: { id: payment.id } })).status).toBe("REFUNDED");
     const again = await approve(gid);
@@ -236,7 +263,8 @@ describe("approving", () => {
     const { payment, requestId, gid } = await pendingRequest(20);
     stack.stripeSandbox.faults.set({ mode: "error500", count: 2, paths: ["/v1/refunds"], methods: ["POST"] });
     const outcome = await approve(gid);
-    expect(outcome.data?.status).toBe("APPROVED");
+    expect(outcome.data?.status).toBe("PROCESSING");
+    expect(await settled(requestId)).toBe("APPROVED");
     const posts = refundPosts(stack.stripeSandbox).filter((p) => p.idempotencyKey === `refund-request-${requestId}`);
     expect(posts.map((p) => p.status)).toEqual([500, 500, 200]);
     expect(stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId)).toHaveLength(1);
@@ -246,31 +274,24 @@ describe("approving", () => {
     ["500", "error500"],
     ["429", "rateLimit429"],
   ] as const)(
-    "Stripe keeps answering %s: the request stays PROCESSING and the recovery job completes it, once",
+    "Stripe keeps answering %s: the request stays PROCESSING and the job's retries complete it, once",
     async (_label, mode) => {
       const { payment, requestId, gid } = await pendingRequest(30);
-      // Every attempt of the approval (the SDK's first try and its two retries) fails.
+      // Every try of the job's first attempt (the SDK's first try and its two retries) fails.
       stack.stripeSandbox.faults.set({ mode, count: 3, paths: ["/v1/refunds"], methods: ["POST"] });
       const outcome = await approve(gid);
       expect(outcome.data?.status).toBe("PROCESSING");
-      expect(outcome.data?.failureMessage).toMatch(/^Stripe did not answer; retrying automatically/);
-      expect(stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId)).toHaveLength(0);
-      // The refund-recovery job (queued with a 5 s delay) finishes it.
-      await expect
-        .poll(async () => (await stack.db.refundRequest.findUniqueOrThrow({ where: { id: requestId } })).status, {
-          timeout: 20_000,
-          interval: 250,
-        })
-        .toBe("APPROVED");
+      expect(await settled(requestId)).toBe("APPROVED");
       expect(stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId)).toHaveLength(1);
       expect((await stack.db.payment.findUniqueOrThrow({ where: { id: payment.id } })).status).toBe("REFUNDED");
       // 500s are retried by the SDK; 429s are not, so the job's own attempts (with backoff) carry it.
-      const runs = await stack.db.jobRun.findMany({
-        where: { queueJobId: `refund-recovery-${requestId}` },
-        orderBy: { attempt: "asc" },
-      });
-      expect(runs.at(-1)?.status).toBe("SUCCEEDED");
+      const runsOf = () =>
+        stack.db.jobRun.findMany({ where: { queueJobId: `refund-execute-${requestId}` }, orderBy: { attempt: "asc" } });
+      await expect.poll(async () => (await runsOf()).at(-1)?.status).toBe("SUCCEEDED");
+      const runs = await runsOf();
+      expect(runs.length).toBeGreaterThan(1);
       expect(runs.slice(0, -1).every((run) => run.status === "FAILED")).toBe(true);
+      expect(runs[0]?.error).toMatch(/Stripe did not answer; retrying automatically/);
     },
   );
 
@@ -280,15 +301,16 @@ describe("approving", () => {
     stack.stripeSandbox.faults.set({ mode: "timeout", delayMs: 3_000, count: 3, paths: ["/v1/refunds"] });
     const outcome = await approve(gid);
     expect(outcome.data?.status).toBe("PROCESSING");
+    await expect.poll(() => stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId).length).toBe(1);
     const atStripe = stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId);
-    expect(atStripe).toHaveLength(1);
-    // Run the recovery now rather than waiting for the queued job (either may win: both are safe).
-    const result = await completeRefund(
+    // Run it here too, beside the job's retries (either may win: both are safe).
+    const result = await executeRefund(
       { db: stack.db, events: noEvents, stripe: stripeClientFor(stack.api.env), timeZone: "Australia/Melbourne" },
       systemActor("test-recovery"),
       requestId,
     );
-    expect(["COMPLETED", "ALREADY_DONE"]).toContain(result.outcome);
+    expect(["COMPLETED", "ALREADY_DONE", "RETRY_LATER"]).toContain(result.outcome);
+    expect(await settled(requestId, 30_000)).toBe("APPROVED");
     const request = await stack.db.refundRequest.findUniqueOrThrow({ where: { id: requestId } });
     expect(request.status).toBe("APPROVED");
     expect(request.stripeRefundId).toBe(atStripe[0]?.id);
@@ -314,15 +336,24 @@ describe("approving", () => {
       },
     } as unknown as Stripe;
     const deps = { db: stack.db, events: noEvents, timeZone: "Australia/Melbourne" };
-    const doomed = await completeRefund({ ...deps, stripe: crashing }, systemActor("doomed"), requestId);
+    const doomed = await executeRefund({ ...deps, stripe: crashing }, systemActor("doomed"), requestId);
     // Nothing was written but the note: the request is still PROCESSING, Stripe has the refund.
     expect(doomed.outcome).toBe("RETRY_LATER");
     expect(doomed.request.status).toBe("PROCESSING");
     expect(stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId)).toHaveLength(1);
     expect((await stack.db.payment.findUniqueOrThrow({ where: { id: payment.id } })).status).toBe("SUCCEEDED");
 
-    const counts = await recoverProcessingRefunds({ ...deps, stripe: real }, { olderThanMs: 2 * 60_000 });
-    expect(counts.COMPLETED).toBeGreaterThanOrEqual(1);
+    // The refund-recovery sweep hands it back to refund-execute, which replays the same refund.
+    const queue = new Queue<JobData>(JOBS_QUEUE, {
+      prefix: stack.api.env.REDIS_PREFIX,
+      connection: connectionFor(stack.api.env.REDIS_URL),
+    });
+    const swept = await sweepClaimedRefunds(stack.db, (ids) => enqueueRefundExecutions(queue, ids), {
+      olderThanMs: CLAIMED_REFUND_GRACE_MS,
+    });
+    await queue.close();
+    expect(swept).toBeGreaterThanOrEqual(1);
+    expect(await settled(requestId)).toBe("APPROVED");
     const request = await stack.db.refundRequest.findUniqueOrThrow({ where: { id: requestId } });
     expect(request.status).toBe("APPROVED");
     const refunds = stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId);
@@ -344,7 +375,7 @@ describe("approving", () => {
       timeZone: "Australia/Melbourne",
     };
     const results = await Promise.all(
-      [1, 2, 3, 4].map(() => completeRefund(deps, systemActor("retried-job"), requestId)),
+      [1, 2, 3, 4].map(() => executeRefund(deps, systemActor("retried-job"), requestId)),
     );
     expect(results.filter((r) => r.outcome === "COMPLETED")).toHaveLength(1);
     expect(results.filter((r) => r.outcome === "ALREADY_DONE")).toHaveLength(3);
@@ -352,7 +383,7 @@ describe("approving", () => {
     expect(await stack.db.outboxMessage.count({ where: { dedupKey: `refund-approved-${requestId}` } })).toBe(1);
     expect(await stack.db.auditEvent.count({ where: { targetId: requestId, action: "refund.completed" } })).toBe(1);
     const posts = refundPosts(stack.stripeSandbox).length;
-    expect((await completeRefund(deps, systemActor("late-retry"), requestId)).outcome).toBe("ALREADY_DONE");
+    expect((await executeRefund(deps, systemActor("late-retry"), requestId)).outcome).toBe("ALREADY_DONE");
     expect(refundPosts(stack.stripeSandbox)).toHaveLength(posts);
   });
 

@@ -3,9 +3,10 @@
 // once by the stripe-event-sweep job on a real worker; a job still queued is not doubled; a pending
 // review never scored is scored once by review-scoring-sweep; a reconciliation run whose job was
 // lost is resumed by reconciliation-sweep and completes once, while a live one is never touched.
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBus, type EventBusHandle } from "@steward/core/events";
 import { createLogger } from "@steward/core/logger";
-import { processStripeEvent, receiveStripeWebhook, sweepPendingStripeEvents } from "@steward/core/payments";
+import { receiveStripeWebhook, sweepPendingStripeEvents } from "@steward/core/payments";
+import { processStripeEvent } from "@steward/core/stripeEvents";
 import {
   createReconciliationRun,
   executeReconciliationRun,
@@ -196,9 +197,14 @@ describe("stripe events", () => {
 
   it("processing the same event twice at once records one payment and one placement", async () => {
     const { eventId, chargeId } = await receivedEvent("store");
-    const stripe = stripeClientFor(stack.api.env);
-    await Promise.all([processStripeEvent(stack.db, stripe, eventId), processStripeEvent(stack.db, stripe, eventId)]);
-    await processStripeEvent(stack.db, stripe, eventId);
+    const deps = {
+      db: stack.db,
+      stripe: stripeClientFor(stack.api.env),
+      events: { publish: () => undefined } as unknown as EventBus,
+      timeZone: "Australia/Melbourne",
+    };
+    await Promise.all([processStripeEvent(deps, eventId), processStripeEvent(deps, eventId)]);
+    await processStripeEvent(deps, eventId);
     const effects = await effectsOf(eventId, chargeId);
     expect(effects).toMatchObject({ payments: 1, placements: 1 });
     expect(effects.event.status).toBe("PROCESSED");

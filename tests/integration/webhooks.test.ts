@@ -1,11 +1,18 @@
 // Stripe webhooks end to end: the Stripe sandbox signs and delivers events to the real API, a real
-// worker processes them by re-fetching the charge. Forged, stale and future-dated signatures are
-// rejected; duplicates create one payment; out-of-order delivery converges.
+// worker processes them, re-fetching the charge when the event says something new. Forged, stale
+// and future-dated signatures are rejected; duplicates create one payment; out-of-order delivery
+// converges; a refund closes the refund request it answers, also one made in Stripe's dashboard.
+import type { EventBus } from "@steward/core/events";
+import { stripeClientFor } from "@steward/core/stripe";
+import { processStripeEvent } from "@steward/core/stripeEvents";
 import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { claimedRefund } from "../../bench/drills/fixtures.ts";
 import {
   createBusiness,
+  createPaidPlacement,
   createRegion,
+  HOUR,
   type PaymentsStack,
   startPaymentsStack,
   WEBHOOK_SECRET,
@@ -256,6 +263,111 @@ describe("duplicates and order", () => {
     await processed(eventsFor(holder.id).map((event) => event.id));
     expect(await paymentFor(holder.id)).toMatchObject({ status: "REFUNDED", placement: { status: "REFUNDED" } });
     expect((await paymentFor(waiting.id))?.placement?.status).toBe("ACTIVE");
+  });
+});
+
+describe("refunds and their requests", () => {
+  /** A recorded payment (with its placement) and an open refund request for it. */
+  async function openRequest() {
+    const business = await createBusiness(stack.db, (await createRegion(stack.db, 5)).id);
+    const payment = await createPaidPlacement(stack, business, new Date(Date.now() - 5 * HOUR));
+    const asked = await stack.api.graphql<{ requestRefund: { __typename: string } }>(
+      `mutation ($charge: String!) { requestRefund(stripeChargeId: $charge, reason: "Booked twice") { __typename } }`,
+      { charge: payment.stripeChargeId },
+      { bearer: stack.refundsToken },
+    );
+    expect(asked.data?.requestRefund.__typename).toBe("MutationRequestRefundSuccess");
+    const request = await stack.db.refundRequest.findFirstOrThrow({ where: { paymentId: payment.id } });
+    return { payment, request, business };
+  }
+
+  const chargeReads = (chargeId: string) =>
+    stack.stripeSandbox.requests().filter((r) => r.method === "GET" && r.path === `/v1/charges/${chargeId}`).length;
+
+  it("a full refund made in Stripe's own dashboard closes the charge's open request, audited and emailed", async () => {
+    const { payment, request, business } = await openRequest();
+    // The dashboard: a refund without our metadata or idempotency key.
+    const refund = await stack.stripe.refunds.create({ charge: payment.stripeChargeId });
+    await stack.stripeSandbox.waitForWebhooks();
+    await processed(eventsFor(payment.stripeChargeId).map((event) => event.id));
+    expect(await stack.db.refundRequest.findUniqueOrThrow({ where: { id: request.id } })).toMatchObject({
+      status: "APPROVED",
+      stripeRefundId: refund.id,
+      decidedById: null,
+    });
+    expect(await paymentFor(payment.stripeChargeId)).toMatchObject({
+      status: "REFUNDED",
+      refundedCents: 2200,
+      placement: { status: "REFUNDED" },
+    });
+    const audit = await stack.db.auditEvent.findFirstOrThrow({
+      where: { targetId: request.id, action: "refund.completed_in_stripe" },
+    });
+    expect(audit).toMatchObject({
+      actorLabel: "system:stripe-event",
+      reason: "Refunded in Stripe's dashboard, not through Steward",
+    });
+    const email = await stack.db.outboxMessage.findUniqueOrThrow({
+      where: { dedupKey: `refund-approved-${request.id}` },
+    });
+    expect(email.payload).toMatchObject({ to: business.email });
+    // Two events (charge.refunded, refund.created); each reads the charge at most once.
+    expect(chargeReads(payment.stripeChargeId)).toBeLessThanOrEqual(2);
+    expect(stack.stripeSandbox.requests().filter((r) => r.path.startsWith("/v1/refunds/"))).toHaveLength(0);
+  });
+
+  it("a partial refund in the dashboard closes nothing: the payment is partially refunded, the request stays open", async () => {
+    const { payment, request } = await openRequest();
+    await stack.stripe.refunds.create({ charge: payment.stripeChargeId, amount: 500 });
+    await stack.stripeSandbox.waitForWebhooks();
+    await processed(eventsFor(payment.stripeChargeId).map((event) => event.id));
+    expect(await paymentFor(payment.stripeChargeId)).toMatchObject({
+      status: "PARTIALLY_REFUNDED",
+      refundedCents: 500,
+    });
+    expect((await stack.db.refundRequest.findUniqueOrThrow({ where: { id: request.id } })).status).toBe("PENDING");
+  });
+
+  it("our own refund's webhook closes its request when the job has not (it died after the Stripe call)", async () => {
+    const { requestId, payment } = await claimedRefund(stack.db, stack.stripeSandbox, regionId);
+    const refund = await stack.stripe.refunds.create(
+      { charge: payment.stripeChargeId, amount: 2200, metadata: { refund_request_id: requestId } },
+      { idempotencyKey: `refund-request-${requestId}` },
+    );
+    await stack.stripeSandbox.waitForWebhooks();
+    await processed(eventsFor(payment.stripeChargeId).map((event) => event.id));
+    expect(await stack.db.refundRequest.findUniqueOrThrow({ where: { id: requestId } })).toMatchObject({
+      status: "APPROVED",
+      stripeRefundId: refund.id,
+    });
+    expect(await stack.db.auditEvent.count({ where: { targetId: requestId, action: "refund.completed" } })).toBe(1);
+    expect(await paymentFor(payment.stripeChargeId)).toMatchObject({
+      status: "REFUNDED",
+      placement: { status: "REFUNDED" },
+    });
+  });
+
+  it("events a payment already reflects are processed without asking Stripe", async () => {
+    const { payment } = await openRequest();
+    await stack.stripe.refunds.create({ charge: payment.stripeChargeId });
+    await stack.stripeSandbox.waitForWebhooks();
+    const events = eventsFor(payment.stripeChargeId);
+    await processed(events.map((event) => event.id));
+    const reads = chargeReads(payment.stripeChargeId);
+    // Processed again (as after a lost acknowledgement): our state already says so, nothing is read.
+    await stack.db.stripeWebhookEvent.updateMany({
+      where: { id: { in: events.map((event) => event.id) } },
+      data: { status: "RECEIVED" },
+    });
+    const deps = {
+      db: stack.db,
+      stripe: stripeClientFor(stack.api.env),
+      events: { publish: () => undefined } as unknown as EventBus,
+      timeZone: "Australia/Melbourne",
+    };
+    for (const event of events)
+      expect((await processStripeEvent(deps, event.id)).summary).toMatch(/already up to date \(no Stripe read\)$/);
+    expect(chargeReads(payment.stripeChargeId)).toBe(reads);
   });
 });
 

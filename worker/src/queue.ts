@@ -60,6 +60,38 @@ export function releasedStripeEventJobFor(eventId: string): QueuedJob {
   };
 }
 
+/** The one job that refunds a claimed request at Stripe (enqueued after approval, and by the sweep). */
+export function refundExecuteJobFor(refundRequestId: string): QueuedJob {
+  return {
+    name: "refund-execute",
+    data: { trigger: "SCHEDULE", payload: { refundRequestId } },
+    opts: { jobId: `refund-execute-${refundRequestId}` },
+  };
+}
+
+/**
+ * Enqueues refund-execute for claimed requests. The deterministic id leaves a queued or running
+ * job alone; one that gave up while Stripe was down (failed, its attempts spent) runs again.
+ */
+export async function enqueueRefundExecutions(
+  queue: Queue<JobData>,
+  refundRequestIds: readonly string[],
+): Promise<void> {
+  const jobs = refundRequestIds.map(refundExecuteJobFor);
+  for (const job of jobs) {
+    const existing = await queue.getJob(job.opts.jobId);
+    if ((await existing?.getState()) === "failed") await existing?.remove();
+  }
+  await queue.addBulk(jobs);
+}
+
+/** Delivers an email just queued by a job's transaction now, not at the outbox's next minute (best effort). */
+export async function kickOutbox(queue: Queue<JobData>, dedupKey: string): Promise<void> {
+  await queue
+    .add("outbox-delivery", { trigger: "SCHEDULE" }, { jobId: `outbox-delivery-${dedupKey}` })
+    .catch(() => undefined);
+}
+
 export function scoreReviewJobFor(reviewId: string): QueuedJob {
   return {
     name: "score-review",

@@ -11,6 +11,7 @@ import { metricsRollupJob } from "./jobs/metricsRollup.ts";
 import { outboxDeliveryJob } from "./jobs/outboxDelivery.ts";
 import { reconciliationJob } from "./jobs/reconciliation.ts";
 import { reconciliationSweepJob } from "./jobs/reconciliationSweep.ts";
+import { refundExecuteJob } from "./jobs/refundExecute.ts";
 import { refundRecoveryJob } from "./jobs/refundRecovery.ts";
 import { reviewScoringSweepJob } from "./jobs/reviewScoringSweep.ts";
 import { scoreReviewJob } from "./jobs/scoreReview.ts";
@@ -26,6 +27,7 @@ export const jobCatalog: readonly JobDefinition[] = [
   reviewScoringSweepJob,
   stripeEventJob,
   stripeEventSweepJob,
+  refundExecuteJob,
   refundRecoveryJob,
   outboxDeliveryJob,
   reconciliationJob,

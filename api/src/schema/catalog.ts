@@ -13,13 +13,12 @@ import {
 import { ConflictError } from "@steward/core/errors";
 import { acceptHeldPayment, refundHeldPayment, setRegionPrice } from "@steward/core/holds";
 import { RefundIneligibleError } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
 import { releasedStripeEventJobFor } from "@steward/worker/queue";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
-import { PaymentNode, RefundRequestNode } from "./payments.ts";
+import { approveDeps, PaymentNode, RefundRequestNode } from "./payments.ts";
 
 const HoldReasonEnum = builder.enumType("HoldReason", {
   description: "Why a charge did not (yet) buy a placement.",
@@ -301,26 +300,7 @@ builder.mutationFields((t) => ({
       paymentId: t.arg.globalID({ for: PaymentNode }),
       reason: t.arg.string({ validate: z.string().trim().min(3).max(2000) }),
     },
-    resolve: async (_root, args, context) => {
-      const result = await refundHeldPayment(
-        {
-          db: context.db,
-          events: context.events,
-          stripe: stripeClientFor(context.env),
-          timeZone: context.env.MARKETPLACE_TIME_ZONE,
-        },
-        context.actor,
-        { paymentId: args.paymentId.id, reason: args.reason },
-      );
-      if (result.outcome === "RETRY_LATER")
-        await context.jobs
-          .add(
-            "refund-recovery",
-            { trigger: "SCHEDULE", payload: { refundRequestId: result.request.id } },
-            { jobId: `refund-recovery-${result.request.id}`, delay: 5_000 },
-          )
-          .catch(() => undefined);
-      return result.request;
-    },
+    resolve: (_root, args, context) =>
+      refundHeldPayment(approveDeps(context), context.actor, { paymentId: args.paymentId.id, reason: args.reason }),
   }),
 }));

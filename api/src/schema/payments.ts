@@ -2,6 +2,7 @@
 // log. Resolvers validate, call core, and map typed domain errors; core does the work.
 import { ConflictError } from "@steward/core/errors";
 import {
+  type ApproveDeps,
   approveRefund,
   denyRefund,
   PaymentNotRefundableError,
@@ -13,6 +14,7 @@ import {
 import { stripeClientFor } from "@steward/core/stripe";
 import { webhookEventWhere } from "@steward/core/webhookEvents";
 import type { Prisma } from "@steward/db/client";
+import { refundExecuteJobFor } from "@steward/worker/queue";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -251,11 +253,17 @@ builder.queryFields((t) => ({
 // ───────────────────────────── Mutations ─────────────────────────────
 
 function refundDeps(context: Context) {
+  return { db: context.db, events: context.events, timeZone: context.env.MARKETPLACE_TIME_ZONE };
+}
+
+/** An approval hands the claimed request to the refund-execute job (core calls this after commit). */
+export function approveDeps(context: Context): ApproveDeps {
   return {
-    db: context.db,
-    events: context.events,
-    stripe: stripeClientFor(context.env),
-    timeZone: context.env.MARKETPLACE_TIME_ZONE,
+    ...refundDeps(context),
+    async enqueueExecution(refundRequestId) {
+      const job = refundExecuteJobFor(refundRequestId);
+      await context.jobs.add(job.name, job.data, job.opts);
+    },
   };
 }
 
@@ -302,25 +310,11 @@ builder.mutationFields((t) => ({
   approveRefund: t.field({
     type: RefundRequestNode,
     description:
-      "Refund the full amount at Stripe (exactly once), mark payment and placement refunded, email the business. Returns PROCESSING when Stripe is unreachable: it is retried automatically.",
+      "Approve: the request becomes PROCESSING at once, and the refund job refunds the full amount at Stripe (exactly once), marks payment and placement refunded and emails the business; the request then becomes APPROVED (refundRequestChanged tells). While Stripe is unreachable it stays PROCESSING and is retried automatically.",
     authScopes: { operator: true },
     errors: { types: [...commonMutationErrors, ConflictError, RefundIneligibleError, PaymentNotRefundableError] },
     args: { id: t.arg.globalID({ for: RefundRequestNode }) },
-    resolve: async (_root, args, context) => {
-      const result = await approveRefund(refundDeps(context), context.actor, args.id.id);
-      if (result.outcome === "RETRY_LATER") {
-        // If Redis is down too, the job's scheduled sweep finds the request within minutes.
-        await context.jobs
-          .add(
-            "refund-recovery",
-            { trigger: "SCHEDULE", payload: { refundRequestId: result.request.id } },
-            { jobId: `refund-recovery-${result.request.id}`, delay: 5_000 },
-          )
-          .catch(() => undefined);
-      }
-      if (result.outcome === "COMPLETED") await kickOutbox(context, `refund-approved-${result.request.id}`);
-      return result.request;
-    },
+    resolve: (_root, args, context) => approveRefund(approveDeps(context), context.actor, args.id.id),
   }),
   denyRefund: t.field({
     type: RefundRequestNode,

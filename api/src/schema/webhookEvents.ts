@@ -78,7 +78,12 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, context) =>
       replayStripeEvents(
-        { db: context.db, stripe: stripeClientFor(context.env) },
+        {
+          db: context.db,
+          stripe: stripeClientFor(context.env),
+          events: context.events,
+          timeZone: context.env.MARKETPLACE_TIME_ZONE,
+        },
         context.actor,
         args.ids.map((id) => id.id),
       ),

@@ -1,42 +1,25 @@
-// Finishes refunds left PROCESSING: Stripe was unreachable when the operator approved, or a
-// process died between the Stripe call and the database write. Re-calling Stripe with the
-// request's idempotency key replays the same refund, so this never refunds twice.
-// With a refundRequestId (queued by approveRefund when Stripe failed) it retries that one and
-// fails the attempt while Stripe is still down, so BullMQ backs off and tries again; on its
-// schedule it sweeps every request stuck in PROCESSING for more than two minutes.
-import { systemActor } from "@steward/core/actor";
-import { completeRefund, recoverProcessingRefunds } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
+// Every five minutes, and at once when the worker finds Redis emptied: requests still PROCESSING
+// two minutes after their approval (the queue lost their refund-execute job, or the job gave up
+// while Stripe was down) are handed back to refund-execute under the same job id. It executes
+// nothing itself: refund-execute is the only job that talks to Stripe about a refund.
+import { CLAIMED_REFUND_GRACE_MS, sweepClaimedRefunds } from "@steward/core/refunds";
 import { z } from "zod";
+import { enqueueRefundExecutions } from "../queue.ts";
 import { defineJob } from "./definition.ts";
 
 export const refundRecoveryJob = defineJob({
   name: "refund-recovery",
-  description: "Completes refunds that Stripe could not confirm yet (same idempotency key: never twice).",
+  description: "Re-queues refund-execute for approved refunds still processing (same job id: never doubled).",
   schedule: { pattern: "*/5 * * * *", tz: "UTC" },
   runOnRestore: true,
-  payload: z.object({ refundRequestId: z.string().uuid().optional() }).passthrough(),
-  async handler({ db, env, events }, { refundRequestId }) {
-    const deps = { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE };
-    if (refundRequestId) {
-      const result = await completeRefund(deps, systemActor("refund-recovery"), refundRequestId);
-      if (result.outcome === "RETRY_LATER")
-        throw new Error(
-          `Stripe still unavailable for refund request ${refundRequestId}: ${result.request.failureMessage ?? ""}`,
-        );
-      return {
-        summary: `refund request ${refundRequestId}: ${result.outcome.toLowerCase().replace("_", " ")}`,
-        changes: { refundRequestId, outcome: result.outcome, status: result.request.status },
-      };
-    }
-    const counts = await recoverProcessingRefunds(deps, { olderThanMs: 2 * 60_000 });
-    const total = counts.COMPLETED + counts.FAILED + counts.RETRY_LATER + counts.ALREADY_DONE;
+  payload: z.object({}).passthrough(),
+  async handler({ db, queue }) {
+    const swept = await sweepClaimedRefunds(db, (ids) => enqueueRefundExecutions(queue, ids), {
+      olderThanMs: CLAIMED_REFUND_GRACE_MS,
+    });
     return {
-      summary:
-        total === 0
-          ? "no refund left processing"
-          : `completed ${counts.COMPLETED}, failed ${counts.FAILED}, still waiting for Stripe ${counts.RETRY_LATER}`,
-      changes: counts,
+      summary: swept === 0 ? "no refund left processing" : `${swept} processing refund(s) handed to refund-execute`,
+      changes: { swept },
     };
   },
 });

@@ -1,26 +1,34 @@
 // Processes one stored Stripe webhook event (queued by POST /webhooks/stripe with the job id
-// `stripe-event-<eventId>`): re-fetches the object from Stripe and syncs payment and placement.
+// `stripe-event-<eventId>`): syncs payment and placement, and closes the refund request a refund
+// answers (core/src/stripeEvents.ts), reading from Stripe only when the event says something new.
 // Failures are retried with backoff by BullMQ and counted on the event (attempts, lastError).
-import { StripeEventUnprocessableError, processStripeEvent } from "@steward/core/payments";
+import { StripeEventUnprocessableError } from "@steward/core/payments";
+import { processStripeEvent } from "@steward/core/stripeEvents";
 import { NotFoundError } from "@steward/core/errors";
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import { stripeClientFor } from "@steward/core/stripe";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
+import { kickOutbox } from "../queue.ts";
 import { defineJob } from "./definition.ts";
 
 export const stripeEventJob = defineJob({
   name: "stripe-event",
-  description: "Processes a received Stripe webhook event by re-fetching its object from Stripe.",
+  description: "Processes a received Stripe webhook event: payment, placement and the refund request it answers.",
   payload: z.object({ eventId: z.string().min(1).max(255) }),
-  async handler({ db, env, events, logger }, { eventId }) {
+  async handler({ db, env, events, logger, queue }, { eventId }) {
     try {
-      const outcome = await processStripeEvent(db, stripeClientFor(env), eventId);
-      // A payment arrived or changed: the overview shows it now rather than at the next minute.
-      await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
-        logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
+      const outcome = await processStripeEvent(
+        { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE },
+        eventId,
       );
-      return outcome;
+      if (outcome.closedRefundRequestId) await kickOutbox(queue, `refund-approved-${outcome.closedRefundRequestId}`);
+      // A payment arrived or changed: the overview shows it now rather than at the next minute.
+      if (outcome.changed)
+        await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
+          logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
+        );
+      return { summary: outcome.summary, changes: outcome.changes };
     } catch (error) {
       if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)
         throw new UnrecoverableError(error.message);

@@ -147,7 +147,7 @@ export class PricesAndHolds {
       text:
         outcome.data.status === "APPROVED"
           ? `Refunded ${payment.business.name}'s charge in full.`
-          : `Refund of ${payment.business.name}'s charge is under way (Stripe is retried automatically).`,
+          : `Refund of ${payment.business.name}'s charge is under way: it shows under Refunded on the Refunds page once Stripe confirms.`,
     });
   }
 }

@@ -104,11 +104,13 @@ export class RefundQueue {
       return this.#fail(request, failure ?? (payload && "message" in payload ? payload.message : NO_ANSWER));
     }
     const amount = formatAmount(request.amountCents, request.currency);
+    // The approval claims the request (PROCESSING); the refund job refunds it at Stripe and the
+    // live feed moves it to Refunded (APPROVED) a moment later.
     this.#succeed(
       request,
       payload.data.status === "APPROVED"
         ? `Refunded ${amount} to ${request.business.name}. The business is being emailed.`
-        : `Refund of ${amount} to ${request.business.name} is processing: Stripe did not answer yet, it is retried automatically.`,
+        : `Refunding ${amount} to ${request.business.name}: it shows under Refunded once Stripe confirms, and the business is emailed.`,
     );
     return true;
   }
