@@ -4,6 +4,7 @@
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
 import { followLive, type LiveConnection, type LiveFeed, type LiveStatus } from "$lib/live.svelte.ts";
+import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   AcknowledgeAlertMutation,
@@ -18,8 +19,6 @@ import {
   SetAlertIncidentSeverityMutation,
   SilenceAlertMutation,
 } from "./alert-operations.ts";
-
-export type Notice = { kind: "error" | "success"; text: string };
 
 const NO_ANSWER = "The API returned no answer. Try again.";
 const REFRESH_DEBOUNCE_MS = 150;

@@ -1,31 +1,8 @@
 // The audit log page's state: the filter, the events read so far and the Relay cursor.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import { graphql, type ResultOf, type VariablesOf } from "$lib/graphql.ts";
-
-const AuditEventsQuery = graphql(`
-  query AuditEvents($first: Int!, $after: String, $filter: AuditFilter) {
-    auditEvents(first: $first, after: $after, filter: $filter) {
-      edges {
-        node {
-          id
-          createdAt
-          actorKind
-          actorId
-          actorLabel
-          action
-          targetType
-          targetId
-          reason
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`);
+import type { ResultOf, VariablesOf } from "$lib/graphql.ts";
+import { AuditEventsQuery } from "./audit-operations.ts";
 
 export type AuditEvent = ResultOf<typeof AuditEventsQuery>["auditEvents"]["edges"][number]["node"];
 type AuditFilter = NonNullable<VariablesOf<typeof AuditEventsQuery>["filter"]>;

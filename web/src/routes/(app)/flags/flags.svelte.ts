@@ -4,6 +4,7 @@
 import type { Client, CombinedError } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
 import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import type { Notice } from "$lib/notice.ts";
 import {
   type AlertRule,
   AlertRulesQuery,
@@ -15,7 +16,6 @@ import {
 } from "./flag-operations.ts";
 import { thresholdProblem } from "./threshold-input.ts";
 
-export type Notice = { kind: "error" | "success"; text: string };
 const NO_ANSWER = "The API returned no answer. Try again.";
 
 function outcome(

@@ -2,6 +2,7 @@
 // operator's actions on it. The server decides everything; this shows what it answers.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
+import type { Notice } from "$lib/notice.ts";
 import {
   type BusinessChoice,
   BusinessSearchQuery,
@@ -17,7 +18,6 @@ import {
   UpdateIncidentMutation,
 } from "./incident-operations.ts";
 
-export type Notice = { kind: "error" | "success"; text: string };
 type Payload = { __typename: string; message?: string } | null | undefined;
 
 const NO_ANSWER = "The API returned no answer. Try again.";

@@ -4,69 +4,13 @@
 // pause, resume.
 import type { Client, CombinedError } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import { graphql, type ResultOf } from "$lib/graphql.ts";
-import { type JobRun, JobRunFields, JobRunRecordedSubscription, mergeJobRuns } from "$lib/job-runs.ts";
+import type { ResultOf } from "$lib/graphql.ts";
+import { type JobRun, JobRunRecordedSubscription, mergeJobRuns } from "$lib/job-runs.ts";
 import { followLive, type LiveConnection } from "$lib/live.svelte.ts";
-
-const JobsQuery = graphql(
-  `
-    query Jobs {
-      jobs {
-        name
-        description
-        schedule
-        timeZone
-        canRunNow
-        paused
-        nextRunAt
-        lastRun {
-          ...JobRunFields
-        }
-      }
-    }
-  `,
-  [JobRunFields],
-);
-
-const RunJobNowMutation = graphql(`
-  mutation RunJobNow($jobName: String!) {
-    runJobNow(jobName: $jobName) {
-      __typename
-      ... on MutationRunJobNowSuccess {
-        data
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const PauseJobMutation = graphql(`
-  mutation PauseJob($jobName: String!) {
-    pauseJob(jobName: $jobName) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const ResumeJobMutation = graphql(`
-  mutation ResumeJob($jobName: String!) {
-    resumeJob(jobName: $jobName) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
+import type { Notice } from "$lib/notice.ts";
+import { JobsQuery, PauseJobMutation, ResumeJobMutation, RunJobNowMutation } from "./job-operations.ts";
 
 export type Job = ResultOf<typeof JobsQuery>["jobs"][number];
-
-export type Notice = { kind: "error" | "success"; text: string };
 
 export type JobAction = "run" | "pause" | "resume";
 

@@ -2,119 +2,18 @@
 // them. Every action answers with a typed result; its message is shown next to what it concerned.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import { graphql, type ResultOf } from "$lib/graphql.ts";
-
-const OperatorsQuery = graphql(`
-  query Operators {
-    operators {
-      id
-      name
-      email
-      role
-      disabledAt
-      createdAt
-      openSessions
-    }
-    operatorInvites {
-      id
-      email
-      role
-      expiresAt
-      createdAt
-      expired
-    }
-  }
-`);
-
-const InviteMutation = graphql(`
-  mutation InviteOperator($email: String!, $role: Role!) {
-    inviteOperator(email: $email, role: $role) {
-      __typename
-      ... on MutationInviteOperatorSuccess {
-        data {
-          id
-          email
-          expiresAt
-        }
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const RevokeInviteMutation = graphql(`
-  mutation RevokeOperatorInvite($id: ID!) {
-    revokeOperatorInvite(id: $id) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const ChangeRoleMutation = graphql(`
-  mutation ChangeOperatorRole($operatorId: ID!, $role: Role!) {
-    changeOperatorRole(operatorId: $operatorId, role: $role) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const DisableMutation = graphql(`
-  mutation DisableOperator($operatorId: ID!) {
-    disableOperator(operatorId: $operatorId) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const EnableMutation = graphql(`
-  mutation EnableOperator($operatorId: ID!) {
-    enableOperator(operatorId: $operatorId) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const EndSessionsMutation = graphql(`
-  mutation EndOperatorSessions($operatorId: ID!) {
-    revokeOperatorSessions(operatorId: $operatorId) {
-      __typename
-      ... on MutationRevokeOperatorSessionsSuccess {
-        data
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const SendResetMutation = graphql(`
-  mutation SendPasswordReset($operatorId: ID!) {
-    sendPasswordReset(operatorId: $operatorId) {
-      __typename
-      ... on MutationSendPasswordResetSuccess {
-        data
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
+import type { ResultOf } from "$lib/graphql.ts";
+import type { Notice } from "$lib/notice.ts";
+import {
+  ChangeRoleMutation,
+  DisableMutation,
+  EnableMutation,
+  EndSessionsMutation,
+  InviteMutation,
+  OperatorsQuery,
+  RevokeInviteMutation,
+  SendResetMutation,
+} from "./operator-operations.ts";
 
 type Data = ResultOf<typeof OperatorsQuery>;
 export type OperatorRow = Data["operators"][number];
@@ -128,10 +27,8 @@ export const roleChoices: { value: Role; label: string }[] = [
 ];
 
 /** What an action said, shown by the row (or the invite form) it concerned. */
-export interface Notice {
+export interface OperatorNotice extends Notice {
   about: string;
-  kind: "success" | "error";
-  text: string;
 }
 
 type Outcome = { __typename: string; message?: string } | undefined;
@@ -142,7 +39,7 @@ export class Operators {
   loading = $state(true);
   error = $state<string | null>(null);
   busy = $state(false);
-  notice = $state<Notice | null>(null);
+  notice = $state<OperatorNotice | null>(null);
 
   readonly #client: Client;
 

@@ -5,14 +5,13 @@ import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
 import { JobRunRecordedSubscription } from "$lib/job-runs.ts";
 import type { LiveConnection } from "$lib/live.svelte.ts";
+import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import { type Region, RegionsQuery, SetRegionSlotsMutation } from "./placement-operations.ts";
 
 export const PROMOTION_JOB = "featured-expiry-and-promotion";
 export const MAX_SLOTS = 100;
 const NO_ANSWER = "The API returned no answer. Try again.";
-
-export type Notice = { kind: "error" | "success"; text: string };
 
 /** Why a slot count cannot be sent, or null when it can (the server checks again). */
 export function slotsProblem(value: number | null | undefined): string | null {

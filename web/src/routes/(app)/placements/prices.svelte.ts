@@ -11,7 +11,7 @@ import {
   type RegionPrice,
   SetRegionPriceMutation,
 } from "./price-operations.ts";
-import type { Notice } from "./placements.svelte.ts";
+import type { Notice } from "$lib/notice.ts";
 
 const NO_ANSWER = "The API returned no answer. Try again.";
 

@@ -4,6 +4,7 @@
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
 import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   type Discrepancy,
@@ -16,8 +17,6 @@ import {
   StartMutation,
 } from "./reconciliation-operations.ts";
 import { fixLabels } from "./reconciliation-format.ts";
-
-export type Notice = { kind: "error" | "success"; text: string };
 
 const NO_ANSWER = "The API returned no answer. Try again.";
 /** A run's discrepancies shown at once (the API's page limit): passed as a variable, as every list

@@ -4,6 +4,7 @@
 import type { AnyVariables, Client, CombinedError, OperationResult, OperationResultSource } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
 import { followLive, type LiveConnection, type LiveStatus } from "$lib/live.svelte.ts";
+import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   appendReviews,
@@ -44,7 +45,9 @@ import {
 import { triageCommand } from "./triage-keys.ts";
 
 /** The outcome of the last action, shown next to where it was taken (the bulk panel or the queue). */
-export type Notice = { kind: "error" | "success"; text: string; scope: "bulk" | "queue" };
+export interface QueueNotice extends Notice {
+  scope: "bulk" | "queue";
+}
 
 /** A decision that could not be taken, for the report after acting on several reviews. */
 export interface Failure {
@@ -156,7 +159,7 @@ export class ReviewQueue {
   readonly busy = new SvelteSet<string>();
   /** Why the last decision on a review failed, shown in its row. */
   readonly rowErrors = new SvelteMap<string, string>();
-  notice = $state<Notice | null>(null);
+  notice = $state<QueueNotice | null>(null);
   report = $state<BatchReport | null>(null);
   batchRunning = $state(false);
 

@@ -1,57 +1,8 @@
 // API tokens for integrations (ADMIN): list, create (the secret is shown once), revoke.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import { graphql, type ResultOf, type VariablesOf } from "$lib/graphql.ts";
-
-const ApiTokensQuery = graphql(`
-  query ApiTokens($first: Int!) {
-    apiTokens(first: $first) {
-      edges {
-        node {
-          id
-          name
-          prefix
-          scopes
-          createdAt
-          lastUsedAt
-          revokedAt
-          createdBy {
-            id
-            name
-          }
-        }
-      }
-    }
-  }
-`);
-
-const CreateApiTokenMutation = graphql(`
-  mutation CreateApiToken($name: String!, $scopes: [ApiTokenScope!]!) {
-    createApiToken(name: $name, scopes: $scopes) {
-      __typename
-      ... on MutationCreateApiTokenSuccess {
-        data {
-          id
-          token
-        }
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const RevokeApiTokenMutation = graphql(`
-  mutation RevokeApiToken($id: ID!) {
-    revokeApiToken(id: $id) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
+import type { ResultOf, VariablesOf } from "$lib/graphql.ts";
+import { ApiTokensQuery, CreateApiTokenMutation, RevokeApiTokenMutation } from "./api-token-operations.ts";
 
 export type ApiToken = ResultOf<typeof ApiTokensQuery>["apiTokens"]["edges"][number]["node"];
 export type Scope = VariablesOf<typeof CreateApiTokenMutation>["scopes"][number];
