@@ -28,6 +28,8 @@ export interface LiveQueryOptions<Data, Variables extends AnyVariables, Event> {
   onEvent?: (event: Event) => boolean;
   /** Several events in a row cause one re-read. */
   debounceMs?: number;
+  /** Sees each answer after it is taken (e.g. to select the first row once there is one). */
+  onData?: (data: Data) => void;
 }
 
 export class LiveQuery<Data, Variables extends AnyVariables = AnyVariables, Event = never> {
@@ -111,6 +113,7 @@ export class LiveQuery<Data, Variables extends AnyVariables = AnyVariables, Even
     if (result.data) {
       if (!result.error) this.error = null;
       this.data = result.data;
+      this.#options.onData?.(result.data);
     }
     if (!result.stale) this.loading = false;
   }

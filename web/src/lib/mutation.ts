@@ -22,14 +22,21 @@ export type Result<Data> = { ok: true; data: Data } | { ok: false; message: stri
 
 export type Outcome<P extends Payload> = Result<SuccessData<P>>;
 
+/** An error member's message, with the first problem of a `ValidationError` when it lists them. */
+function refusal(payload: Payload): string {
+  const message = "message" in payload && typeof payload.message === "string" ? payload.message : null;
+  if (!message) return "The API refused this.";
+  const issues = "issues" in payload && Array.isArray(payload.issues) ? (payload.issues as unknown[]) : [];
+  const first = issues[0];
+  const issue = typeof first === "object" && first !== null && "message" in first ? first.message : null;
+  return typeof issue === "string" ? `${message}: ${issue}` : message;
+}
+
 /** A union payload (or a top-level error) as one outcome. */
 export function unwrap<P extends Payload>(error: CombinedError | undefined, payload: P | null | undefined): Outcome<P> {
   if (error) return { ok: false, message: errorMessage(error) };
   if (!payload) return { ok: false, message: NO_ANSWER };
-  if (!payload.__typename.endsWith("Success")) {
-    const message = "message" in payload && typeof payload.message === "string" ? payload.message : null;
-    return { ok: false, message: message ?? "The API refused this." };
-  }
+  if (!payload.__typename.endsWith("Success")) return { ok: false, message: refusal(payload) };
   const data = "data" in payload ? payload.data : payload;
   return { ok: true, data: data as SuccessData<P> };
 }
@@ -45,7 +52,8 @@ export async function runMutation<Data, Variables extends AnyVariables, P extend
   pick: (data: Data) => P | null | undefined,
 ): Promise<Outcome<P>> {
   const result = await client.mutation(document, variables).toPromise();
-  return unwrap(result.error, result.data === undefined ? undefined : pick(result.data));
+  // A refused root field (e.g. FORBIDDEN on a non-null field) answers `data: null` with the error.
+  return unwrap(result.error, result.data == null ? undefined : pick(result.data));
 }
 
 /** The notice for an outcome: the success text from its data, or the refusal's message. */

@@ -7,6 +7,7 @@ import { Client, fetchExchange, mapExchange, subscriptionExchange } from "@urql/
 import { cacheExchange } from "@urql/exchange-graphcache";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { isUnauthenticated } from "./errors.ts";
+import { possibleTypes } from "./possible-types.ts";
 
 export type SocketState = "idle" | "connecting" | "connected" | "closed";
 
@@ -58,7 +59,15 @@ export function createUrqlClient(options: UrqlClientOptions = {}): DashboardClie
     preferGetMethod: false,
     requestPolicy: "cache-first",
     exchanges: [
-      cacheExchange(),
+      cacheExchange({
+        // Exact fragment matching for the payload unions (`… on Error { message }`).
+        possibleTypes,
+        keys: {
+          // The queue's counts have no id: one set per threshold, so the pushed counts replace the
+          // ones a page read at the same threshold.
+          ReviewQueueStats: (stats) => (typeof stats["threshold"] === "number" ? String(stats["threshold"]) : null),
+        },
+      }),
       mapExchange({
         onError(error) {
           if (isUnauthenticated(error)) onUnauthenticated?.();
