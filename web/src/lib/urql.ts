@@ -66,6 +66,8 @@ export function createUrqlClient(options: UrqlClientOptions = {}): DashboardClie
           // The queue's counts have no id: one set per threshold, so the pushed counts replace the
           // ones a page read at the same threshold.
           ReviewQueueStats: (stats) => (typeof stats["threshold"] === "number" ? String(stats["threshold"]) : null),
+          // There is one current health status: a pushed one replaces the one read.
+          HealthStatus: () => "current",
         },
       }),
       mapExchange({
