@@ -3,7 +3,7 @@
 // setting a flag with a reason, and, for ADMINs, the alert rules and their thresholds.
 import type { Client } from "@urql/core";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
-import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
 import { runMutation } from "$lib/mutation.ts";
 import type { Notice } from "$lib/notice.ts";
 import {
@@ -23,13 +23,14 @@ export class FlagsPage {
   pending = $state<string | null>(null);
 
   readonly #client: Client;
-  readonly #flags;
+  /** The live read itself: its `loading`, `error` and live status are the page's. */
+  readonly query;
   readonly #rules;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
     // No row in the event: every health-checks run reads the flags again.
-    this.#flags = new LiveQuery({
+    this.query = new LiveQuery({
       client,
       live,
       query: FlagsQuery,
@@ -40,27 +41,11 @@ export class FlagsPage {
   }
 
   get flags(): Flag[] {
-    return this.#flags.data?.featureFlags ?? [];
+    return this.query.data?.featureFlags ?? [];
   }
 
   get rules(): AlertRule[] {
     return this.#rules.data?.alertRules ?? [];
-  }
-
-  get loading(): boolean {
-    return this.#flags.loading;
-  }
-
-  get error(): string | null {
-    return this.#flags.error;
-  }
-
-  get liveError(): string | null {
-    return this.#flags.liveError;
-  }
-
-  get liveStatus(): LiveStatus {
-    return this.#flags.liveStatus;
   }
 
   /** The last rule change's outcome, or why the rules could not be read. */
@@ -70,7 +55,7 @@ export class FlagsPage {
   }
 
   start(withRules: boolean): () => void {
-    const stopFlags = this.#flags.start();
+    const stopFlags = this.query.start();
     const stopRules = withRules ? this.#rules.start() : () => {};
     return () => {
       stopFlags();
@@ -97,7 +82,7 @@ export class FlagsPage {
       return false;
     }
     this.flagNotice = { kind: "success", text: `${key} is now '${value}'.` };
-    await this.#flags.refetchNow();
+    await this.query.refetchNow();
     return true;
   }
 

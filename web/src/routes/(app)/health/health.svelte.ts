@@ -3,7 +3,7 @@
 // chosen window, re-read after every run.
 import type { Client } from "@urql/core";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
-import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
 import {
   type CheckName,
   HealthChangedSubscription,
@@ -33,11 +33,12 @@ export class HealthPanel {
   window = $state<HealthWindow>("LAST_HOUR");
 
   readonly #client: Client;
-  readonly #status;
+  /** The live read itself: its `loading`, `error` and live status are the page's. */
+  readonly query;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#status = new LiveQuery({
+    this.query = new LiveQuery({
       client,
       live,
       query: HealthStatusQuery,
@@ -51,27 +52,11 @@ export class HealthPanel {
   }
 
   get status(): HealthStatus | null {
-    return this.#status.data?.healthStatus ?? null;
-  }
-
-  get loading(): boolean {
-    return this.#status.loading;
-  }
-
-  get error(): string | null {
-    return this.#status.error;
-  }
-
-  get liveError(): string | null {
-    return this.#status.liveError;
-  }
-
-  get liveStatus(): LiveStatus {
-    return this.#status.liveStatus;
+    return this.query.data?.healthStatus ?? null;
   }
 
   start(): () => void {
-    return this.#status.start();
+    return this.query.start();
   }
 
   async setWindow(window: HealthWindow): Promise<void> {

@@ -43,28 +43,16 @@ export class IncidentDesk {
   preview = $state<Preview | null>(null);
 
   readonly #client: Client;
-  readonly #list;
+  /** The read itself: its `loading`, `error` and `start()` are the page's. */
+  readonly query;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#list = new LiveQuery({ client, live, query: IncidentsQuery, variables: () => ({ first: 100 }) });
+    this.query = new LiveQuery({ client, live, query: IncidentsQuery, variables: () => ({ first: 100 }) });
   }
 
   get list(): IncidentSummary[] {
-    return this.#list.data?.incidents.edges.map((edge) => edge.node) ?? [];
-  }
-
-  get loading(): boolean {
-    return this.#list.loading;
-  }
-
-  get error(): string | null {
-    return this.#list.error;
-  }
-
-  /** Reads the list; returns the function that stops. */
-  start(): () => void {
-    return this.#list.start();
+    return this.query.data?.incidents.edges.map((edge) => edge.node) ?? [];
   }
 
   async select(id: string): Promise<void> {
@@ -180,7 +168,7 @@ export class IncidentDesk {
     }
     this.notice = { kind: "success", text: success };
     // These answers carry no row: the list (open first) and the record are read again.
-    await Promise.all([this.#list.refetchNow(), this.select(incident.id)]);
+    await Promise.all([this.query.refetchNow(), this.select(incident.id)]);
     return true;
   }
 }

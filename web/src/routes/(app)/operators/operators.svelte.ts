@@ -38,32 +38,20 @@ export class Operators {
   notice = $state<OperatorNotice | null>(null);
 
   readonly #client: Client;
-  readonly #list;
+  /** The read itself: its `loading`, `error` and `start()` are the page's. */
+  readonly query;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#list = new LiveQuery({ client, live, query: OperatorsQuery, variables: () => ({}) });
+    this.query = new LiveQuery({ client, live, query: OperatorsQuery, variables: () => ({}) });
   }
 
   get operators(): OperatorRow[] {
-    return this.#list.data?.operators ?? [];
+    return this.query.data?.operators ?? [];
   }
 
   get invites(): InviteRow[] {
-    return this.#list.data?.operatorInvites ?? [];
-  }
-
-  get loading(): boolean {
-    return this.#list.loading;
-  }
-
-  get error(): string | null {
-    return this.#list.error;
-  }
-
-  /** Reads the operators and invitations; returns the function that stops. */
-  start(): () => void {
-    return this.#list.start();
+    return this.query.data?.operatorInvites ?? [];
   }
 
   /** Runs one action; `success` is the message when it worked. Resolves true when it did. */
@@ -76,7 +64,7 @@ export class Operators {
       ? { about, kind: "success", text: success }
       : { about, kind: "error", text: outcome.message };
     // Invitations come and go, sessions end: the list is read again after any action.
-    await this.#list.refetchNow();
+    await this.query.refetchNow();
     return outcome.ok;
   }
 

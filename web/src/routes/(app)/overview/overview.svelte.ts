@@ -3,17 +3,18 @@
 // Part 6.1), and after each websocket reconnect.
 import type { Client } from "@urql/core";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
-import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
 import { MetricsUpdatedSubscription, type OverviewData, OverviewQuery } from "./overview-operations.ts";
 
 const ALERT_REFRESH_MS = 30_000;
 const REFRESH_DEBOUNCE_MS = 200;
 
 export class OverviewState {
-  readonly #overview;
+  /** The live read itself: its `loading`, `error` and live status are the page's. */
+  readonly query;
 
   constructor(client: Client, live: LiveConnection) {
-    this.#overview = new LiveQuery({
+    this.query = new LiveQuery({
       client,
       live,
       query: OverviewQuery,
@@ -25,28 +26,12 @@ export class OverviewState {
   }
 
   get data(): OverviewData | null {
-    return this.#overview.data?.overview ?? null;
-  }
-
-  get loading(): boolean {
-    return this.#overview.loading;
-  }
-
-  get error(): string | null {
-    return this.#overview.error;
-  }
-
-  get liveError(): string | null {
-    return this.#overview.liveError;
-  }
-
-  get liveStatus(): LiveStatus {
-    return this.#overview.liveStatus;
+    return this.query.data?.overview ?? null;
   }
 
   start(): () => void {
-    const stop = this.#overview.start();
-    const poll = setInterval(() => this.#overview.refetch(0), ALERT_REFRESH_MS);
+    const stop = this.query.start();
+    const poll = setInterval(() => this.query.refetch(0), ALERT_REFRESH_MS);
     return () => {
       clearInterval(poll);
       stop();

@@ -6,7 +6,7 @@
 // joined it (or one from the next page could move up).
 import type { Client } from "@urql/core";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
-import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
 import { type Result, runMutation } from "$lib/mutation.ts";
 import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
@@ -29,11 +29,12 @@ export class RefundQueue {
   readonly rowErrors = new SvelteMap<string, string>();
 
   readonly #client: Client;
-  readonly #list;
+  /** The live read itself: its `loading`, `error` and live status are the page's. */
+  readonly query;
 
   constructor(client: Client, live: LiveConnection, pageSize = 100) {
     this.#client = client;
-    this.#list = new LiveQuery({
+    this.query = new LiveQuery({
       client,
       live,
       query: RefundRequestsQuery,
@@ -47,40 +48,24 @@ export class RefundQueue {
 
   /** The requests shown: those still having the chosen status (a decided one leaves at once). */
   get requests(): RefundRequest[] {
-    const edges = this.#list.data?.refundRequests.edges ?? [];
+    const edges = this.query.data?.refundRequests.edges ?? [];
     return edges.map((edge) => edge.node).filter((request) => request.status === this.status);
   }
 
   get hasMore(): boolean {
-    return this.#list.data?.refundRequests.pageInfo.hasNextPage ?? false;
-  }
-
-  get loading(): boolean {
-    return this.#list.loading;
-  }
-
-  get error(): string | null {
-    return this.#list.error;
-  }
-
-  get liveError(): string | null {
-    return this.#list.liveError;
-  }
-
-  get liveStatus(): LiveStatus {
-    return this.#list.liveStatus;
+    return this.query.data?.refundRequests.pageInfo.hasNextPage ?? false;
   }
 
   /** Loads the list and follows changes; returns the function that stops. */
   start(): () => void {
-    return this.#list.start();
+    return this.query.start();
   }
 
   show(status: RefundStatus): void {
     this.status = status;
     this.notice = null;
     this.rowErrors.clear();
-    this.#list.reload();
+    this.query.reload();
   }
 
   async approve(request: RefundRequest): Promise<boolean> {
@@ -119,7 +104,7 @@ export class RefundQueue {
     }
     this.notice = { kind: "success", text: success(outcome.data) };
     // The decided request left this list; one from the next page moves up.
-    if (this.hasMore) this.#list.refetch(0);
+    if (this.hasMore) this.query.refetch(0);
     return true;
   }
 }

@@ -29,28 +29,16 @@ export class ApiTokens {
   busy = $state(false);
 
   readonly #client: Client;
-  readonly #list;
+  /** The read itself: its `loading`, `error` and `start()` are the page's. */
+  readonly query;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#list = new LiveQuery({ client, live, query: ApiTokensQuery, variables: () => ({ first: 100 }) });
+    this.query = new LiveQuery({ client, live, query: ApiTokensQuery, variables: () => ({ first: 100 }) });
   }
 
   get tokens(): ApiToken[] {
-    return this.#list.data?.apiTokens.edges.map((edge) => edge.node) ?? [];
-  }
-
-  get loading(): boolean {
-    return this.#list.loading;
-  }
-
-  get error(): string | null {
-    return this.#list.error;
-  }
-
-  /** Reads the tokens; returns the function that stops. */
-  start(): () => void {
-    return this.#list.start();
+    return this.query.data?.apiTokens.edges.map((edge) => edge.node) ?? [];
   }
 
   /** Resolves true when the token was created. */
@@ -71,7 +59,7 @@ export class ApiTokens {
     }
     this.createdSecret = { name, token: outcome.data.token };
     // A new token joins the list.
-    await this.#list.refetchNow();
+    await this.query.refetchNow();
     return true;
   }
 
@@ -81,7 +69,7 @@ export class ApiTokens {
     const outcome = await runMutation(this.#client, RevokeApiTokenMutation, { id }, (data) => data.revokeApiToken);
     this.busy = false;
     if (!outcome.ok) this.revokeError = outcome.message;
-    await this.#list.refetchNow();
+    await this.query.refetchNow();
   }
 
   dismissSecret(): void {
