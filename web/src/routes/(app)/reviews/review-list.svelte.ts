@@ -7,8 +7,8 @@ import type { AnyVariables, Client, OperationResult, OperationResultSource } fro
 import { errorMessage } from "$lib/errors.ts";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
 import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import { appendPage, nextPage } from "$lib/pages.ts";
 import {
-  appendReviews,
   type BusinessChoice,
   checkThreshold,
   DEFAULT_THRESHOLD,
@@ -241,12 +241,9 @@ export class ReviewList {
       this.error = null;
       this.total = result.data?.reviewCount ?? null;
       const page = connection.edges.map((edge) => edge.node);
-      this.reviews = replace ? appendReviews([], page) : appendReviews(this.reviews, page);
+      this.reviews = appendPage(replace ? [] : this.reviews, page);
       this.regions = mergeRegions(this.regions, page);
-      const next = connection.pageInfo.endCursor ?? null;
-      // A cursor that does not move on would return the same page forever: stop offering more.
-      this.hasMore = connection.pageInfo.hasNextPage && next !== null && (replace || next !== this.#cursor);
-      this.#cursor = next;
+      ({ hasMore: this.hasMore, cursor: this.#cursor } = nextPage(connection.pageInfo, this.#cursor, replace));
       if (replace) this.onReplaced();
     });
     if (request === this.#request) {
