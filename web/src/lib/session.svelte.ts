@@ -2,57 +2,10 @@
 import type { Client } from "@urql/core";
 import { createContext } from "svelte";
 import { errorMessage, isUnauthenticated } from "./errors.ts";
-import { graphql, type ResultOf } from "./graphql.ts";
 import { runMutation } from "./mutation.ts";
+import { LoginMutation, LogoutMutation, MeQuery, type Operator } from "./session-operations.ts";
 
-export const OperatorFields = graphql(`
-  fragment OperatorFields on Operator @_unmask {
-    id
-    name
-    email
-    role
-  }
-`);
-
-export type Operator = ResultOf<typeof OperatorFields>;
-
-const MeQuery = graphql(
-  `
-    query Me {
-      me {
-        ...OperatorFields
-      }
-    }
-  `,
-  [OperatorFields],
-);
-
-const LoginMutation = graphql(
-  `
-    mutation Login($email: String!, $password: String!) {
-      login(email: $email, password: $password) {
-        __typename
-        ... on MutationLoginSuccess {
-          data {
-            operator {
-              ...OperatorFields
-            }
-          }
-        }
-        ... on Error {
-          message
-        }
-      }
-    }
-  `,
-  [OperatorFields],
-);
-
-const LogoutMutation = graphql(`
-  mutation Logout {
-    logout
-  }
-`);
+export type { Operator } from "./session-operations.ts";
 
 export type SessionStatus = "unknown" | "loading" | "signed-in" | "signed-out" | "error";
 
