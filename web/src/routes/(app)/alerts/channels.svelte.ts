@@ -1,6 +1,8 @@
 // The channels panel's state (ADMIN only): the channels and the last test result of each.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   type NotificationChannel,
@@ -11,41 +13,38 @@ import {
 export type TestOutcome = { ok: boolean; text: string };
 
 export class ChannelList {
-  channels = $state<NotificationChannel[]>([]);
-  error = $state<string | null>(null);
-  loading = $state(true);
+  /** The read itself: its `loading`, `error` and `start()` are the panel's. */
+  readonly query;
   readonly testing = new SvelteSet<string>();
   readonly outcomes = new SvelteMap<string, TestOutcome>();
 
   readonly #client: Client;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
+    this.query = new LiveQuery({ client, live, query: NotificationChannelsQuery, variables: () => ({}) });
   }
 
-  async load(): Promise<void> {
-    const result = await this.#client
-      .query(NotificationChannelsQuery, {}, { requestPolicy: "network-only" })
-      .toPromise();
-    this.loading = false;
-    this.error = result.error ? errorMessage(result.error) : null;
-    this.channels = result.data?.notificationChannels ?? [];
+  get channels(): NotificationChannel[] {
+    return this.query.data?.notificationChannels ?? [];
   }
 
   async test(channel: NotificationChannel): Promise<void> {
     this.testing.add(channel.id);
     this.outcomes.delete(channel.id);
-    const result = await this.#client.mutation(TestNotificationChannelMutation, { id: channel.id }).toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      TestNotificationChannelMutation,
+      { id: channel.id },
+      (data) => data.testNotificationChannel,
+    );
     this.testing.delete(channel.id);
-    const payload = result.data?.testNotificationChannel;
-    if (result.error || !payload) {
-      this.outcomes.set(channel.id, { ok: false, text: result.error ? errorMessage(result.error) : "No answer." });
-    } else if (payload.__typename === "MutationTestNotificationChannelSuccess") {
-      const { ok, responseCode, message } = payload.data;
-      const code = responseCode === null ? "" : ` (${responseCode})`;
-      this.outcomes.set(channel.id, { ok, text: ok ? `Delivered${code}` : `Failed${code}: ${message}` });
-    } else {
-      this.outcomes.set(channel.id, { ok: false, text: "message" in payload ? payload.message : "Refused." });
+    if (!outcome.ok) {
+      this.outcomes.set(channel.id, { ok: false, text: outcome.message });
+      return;
     }
+    const { ok, responseCode, message } = outcome.data;
+    const code = responseCode === null ? "" : ` (${responseCode})`;
+    this.outcomes.set(channel.id, { ok, text: ok ? `Delivered${code}` : `Failed${code}: ${message}` });
   }
 }
