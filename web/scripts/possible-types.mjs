@@ -11,7 +11,13 @@ const schema = buildSchema(readFileSync(schemaUrl, "utf8"));
 const possibleTypes = Object.fromEntries(
   Object.values(schema.getTypeMap())
     .filter(isAbstractType)
-    .map((type) => [type.name, schema.getPossibleTypes(type).map((member) => member.name).sort()])
+    .map((type) => [
+      type.name,
+      schema
+        .getPossibleTypes(type)
+        .map((member) => member.name)
+        .sort(),
+    ])
     .sort(([a], [b]) => a.localeCompare(b)),
 );
 
