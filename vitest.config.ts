@@ -2,8 +2,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["{core,api,worker,sandbox,prisma}/**/*.test.ts", "tests/integration/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "web/**", "tests/e2e/**"],
+    include: [
+      "{core,api,worker,sandbox,prisma}/**/*.test.ts",
+      "web/src/lib/**/*.test.ts",
+      "tests/integration/**/*.test.ts",
+    ],
+    // Of the dashboard only its plain TypeScript helpers (web/src/lib) have unit tests.
+    exclude: ["**/node_modules/**", "web/build/**", "web/.svelte-kit/**", "tests/e2e/**"],
     globalSetup: ["tests/support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

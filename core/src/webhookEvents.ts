@@ -7,7 +7,7 @@
 //     re-processes and the others answer ALREADY_REPLAYING. A claim older than CLAIM_STALE_MS is
 //     a crashed replay's and is taken over.
 // Bad input (no ids, too many, an unknown id, an event Stripe does not have) changes nothing.
-import type { Db, Prisma, WebhookEventStatus } from "@steward/db/client";
+import type { Prisma, WebhookEventStatus } from "@steward/db/client";
 import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { DomainError, InvalidInputError, NotFoundError } from "./errors.ts";

@@ -3,7 +3,7 @@
 // oldest purchase first, a request past 3 days cannot be approved (the server says why), the
 // operator denies it and approves a fresh one (processing, then refunded by the refund job), and
 // both emails arrive, once each.
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { OPERATOR, signIn, withDb } from "./support.ts";
 
 interface PendingRequest {
@@ -83,11 +83,17 @@ test("an operator denies a late refund request and approves a fresh one; both em
   // A single approval asks first, as the bulk approval of reviews does; nothing moved yet.
   const confirmRefund = freshRow.getByRole("group", { name: `Confirm refund for ${fresh.name}` });
   await expect(confirmRefund).toContainText(`Refund AUD 22.00 to ${fresh.name}?`);
+  // The approval's answer and the live event update the row in place: the list is not read again
+  // (the row leaves the pending list without a refetch; nothing is left on a next page to pull in).
+  const listReads = countOperations(page, "RefundRequests");
   await confirmRefund.getByRole("button", { name: "Confirm refund" }).click();
   // The approval claims the request at once; the refund job refunds it at Stripe a moment later.
   await expect(page.getByRole("status").filter({ hasText: `Refunding AUD 22.00 to ${fresh.name}` })).toBeVisible();
   await expect(freshRow).toHaveCount(0);
   await expect(rows).toHaveCount(pending.length - 2);
+  // Long enough for the worker's events and the page's debounce to have come and gone.
+  await page.waitForTimeout(2_000);
+  expect(listReads.count, "list refetches for one refund approval").toBe(0);
 
   // The decided requests are listed under their status; the live feed brings the refund in when done.
   await page.getByLabel("Show").selectOption("APPROVED");
@@ -117,6 +123,17 @@ test("an operator denies a late refund request and approves a fresh one; both em
     ),
   );
 });
+
+/** Counts the GraphQL operations named `name` the page sends from now on. */
+function countOperations(page: Page, name: string): { count: number } {
+  const counter = { count: 0 };
+  page.on("request", (request) => {
+    if (!request.url().endsWith("/graphql") || request.method() !== "POST") return;
+    const body = request.postDataJSON() as { operationName?: string } | null;
+    if (body?.operationName === name) counter.count += 1;
+  });
+  return counter;
+}
 
 function globalId(id: string): string {
   return Buffer.from(`RefundRequest:${id}`).toString("base64");

@@ -2,56 +2,10 @@
 import type { Client } from "@urql/core";
 import { createContext } from "svelte";
 import { errorMessage, isUnauthenticated } from "./errors.ts";
-import { graphql, type ResultOf } from "./graphql.ts";
+import { runMutation } from "./mutation.ts";
+import { LoginMutation, LogoutMutation, MeQuery, type Operator } from "./session-operations.ts";
 
-export const OperatorFields = graphql(`
-  fragment OperatorFields on Operator @_unmask {
-    id
-    name
-    email
-    role
-  }
-`);
-
-export type Operator = ResultOf<typeof OperatorFields>;
-
-const MeQuery = graphql(
-  `
-    query Me {
-      me {
-        ...OperatorFields
-      }
-    }
-  `,
-  [OperatorFields],
-);
-
-const LoginMutation = graphql(
-  `
-    mutation Login($email: String!, $password: String!) {
-      login(email: $email, password: $password) {
-        __typename
-        ... on MutationLoginSuccess {
-          data {
-            operator {
-              ...OperatorFields
-            }
-          }
-        }
-        ... on Error {
-          message
-        }
-      }
-    }
-  `,
-  [OperatorFields],
-);
-
-const LogoutMutation = graphql(`
-  mutation Logout {
-    logout
-  }
-`);
+export type { Operator } from "./session-operations.ts";
 
 export type SessionStatus = "unknown" | "loading" | "signed-in" | "signed-out" | "error";
 
@@ -101,17 +55,12 @@ export class Session {
 
   async login(email: string, password: string): Promise<LoginOutcome> {
     this.#generation += 1;
-    const result = await this.#client.mutation(LoginMutation, { email, password }).toPromise();
-    if (result.error) return { ok: false, message: errorMessage(result.error) };
-    const login = result.data?.login;
-    if (!login) return { ok: false, message: "The API returned no answer. Try again." };
-    if (login.__typename === "MutationLoginSuccess") {
-      this.operator = login.data.operator;
-      this.status = "signed-in";
-      this.error = null;
-      return { ok: true, operator: login.data.operator };
-    }
-    return { ok: false, message: login.message };
+    const login = await runMutation(this.#client, LoginMutation, { email, password }, (data) => data.login);
+    if (!login.ok) return login;
+    this.operator = login.data.operator;
+    this.status = "signed-in";
+    this.error = null;
+    return { ok: true, operator: login.data.operator };
   }
 
   /** Ends the session on the server and closes the websocket. Resolves with an error message, if any. */

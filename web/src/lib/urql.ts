@@ -1,9 +1,13 @@
 // The dashboard's one urql client: queries and mutations over HTTP (the session cookie rides
 // along, same origin), subscriptions over graphql-ws on the same /graphql path. The root layout
-// creates it once and shares it with `setContextClient`.
-import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from "@urql/core";
+// creates it once and shares it with `setContextClient`. Answers go into one normalised cache keyed
+// by each row's Relay `id`: a mutation's or a subscription's changed row updates every query that
+// shows it (see live-query.svelte.ts); rows without an `id` are kept inside their parent.
+import { Client, fetchExchange, mapExchange, subscriptionExchange } from "@urql/core";
+import { cacheExchange } from "@urql/exchange-graphcache";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { isUnauthenticated } from "./errors.ts";
+import { possibleTypes } from "./possible-types.ts";
 
 export type SocketState = "idle" | "connecting" | "connected" | "closed";
 
@@ -55,7 +59,17 @@ export function createUrqlClient(options: UrqlClientOptions = {}): DashboardClie
     preferGetMethod: false,
     requestPolicy: "cache-first",
     exchanges: [
-      cacheExchange,
+      cacheExchange({
+        // Exact fragment matching for the payload unions (`… on Error { message }`).
+        possibleTypes,
+        keys: {
+          // The queue's counts have no id: one set per threshold, so the pushed counts replace the
+          // ones a page read at the same threshold.
+          ReviewQueueStats: (stats) => (typeof stats["threshold"] === "number" ? String(stats["threshold"]) : null),
+          // There is one current health status: a pushed one replaces the one read.
+          HealthStatus: () => "current",
+        },
+      }),
       mapExchange({
         onError(error) {
           if (isUnauthenticated(error)) onUnauthenticated?.();

@@ -87,56 +87,62 @@ export const AlertDetailQuery = graphql(
   [AlertFields],
 );
 
-export const AcknowledgeAlertMutation = graphql(`
-  mutation AcknowledgeAlert($id: ID!) {
-    acknowledgeAlert(id: $id) {
-      __typename
-      ... on MutationAcknowledgeAlertSuccess {
-        data {
-          id
-          status
+export const AcknowledgeAlertMutation = graphql(
+  `
+    mutation AcknowledgeAlert($id: ID!) {
+      acknowledgeAlert(id: $id) {
+        __typename
+        ... on MutationAcknowledgeAlertSuccess {
+          data {
+            ...AlertFields
+          }
+        }
+        ... on Error {
+          message
         }
       }
-      ... on Error {
-        message
-      }
     }
-  }
-`);
+  `,
+  [AlertFields],
+);
 
-export const SilenceAlertMutation = graphql(`
-  mutation SilenceAlert($id: ID!, $until: DateTime!, $reason: String) {
-    silenceAlert(id: $id, until: $until, reason: $reason) {
-      __typename
-      ... on MutationSilenceAlertSuccess {
-        data {
-          id
-          silencedUntil
+export const SilenceAlertMutation = graphql(
+  `
+    mutation SilenceAlert($id: ID!, $until: DateTime!, $reason: String) {
+      silenceAlert(id: $id, until: $until, reason: $reason) {
+        __typename
+        ... on MutationSilenceAlertSuccess {
+          data {
+            ...AlertFields
+          }
+        }
+        ... on Error {
+          message
         }
       }
-      ... on Error {
-        message
-      }
     }
-  }
-`);
+  `,
+  [AlertFields],
+);
 
-export const ResolveAlertMutation = graphql(`
-  mutation ResolveAlert($id: ID!, $note: String!) {
-    resolveAlert(id: $id, note: $note) {
-      __typename
-      ... on MutationResolveAlertSuccess {
-        data {
-          id
-          status
+export const ResolveAlertMutation = graphql(
+  `
+    mutation ResolveAlert($id: ID!, $note: String!) {
+      resolveAlert(id: $id, note: $note) {
+        __typename
+        ... on MutationResolveAlertSuccess {
+          data {
+            ...AlertFields
+          }
+        }
+        ... on Error {
+          message
         }
       }
-      ... on Error {
-        message
-      }
     }
-  }
-`);
+  `,
+  [AlertFields],
+);
 
 export const SetAlertIncidentSeverityMutation = graphql(`
   mutation SetAlertIncidentSeverity($id: ID!, $severity: IncidentSeverity) {
@@ -165,14 +171,17 @@ export const OpenIncidentMutation = graphql(`
   }
 `);
 
-export const AlertChangedSubscription = graphql(`
-  subscription AlertChanged {
-    alertChanged {
-      id
-      status
+/** Carries the whole changed alert, so the cache updates its row in place. */
+export const AlertChangedSubscription = graphql(
+  `
+    subscription AlertChanged {
+      alertChanged {
+        ...AlertFields
+      }
     }
-  }
-`);
+  `,
+  [AlertFields],
+);
 
 export type Alert = ResultOf<typeof AlertFields>;
 export type AlertDetail = NonNullable<ResultOf<typeof AlertDetailQuery>["alert"]>;

@@ -1,9 +1,14 @@
 // The Alerts page's state: open alerts (red first) and the incident log (recently resolved), kept
 // live by `alertChanged`; the selected alert's timeline and deliveries; the operator's actions.
-// The server decides everything (lifecycle rules, silence bounds); this shows what it answers.
+// The server decides everything (lifecycle rules, silence bounds); this shows what it answers. An
+// action's answer and each event carry the alert, which the cache updates in place; the lists are
+// read again only when an alert may have joined or left one, or changed its place (severity).
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import { followLive, type LiveConnection, type LiveFeed, type LiveStatus } from "$lib/live.svelte.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
+import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   AcknowledgeAlertMutation,
@@ -19,19 +24,9 @@ import {
   SilenceAlertMutation,
 } from "./alert-operations.ts";
 
-export type Notice = { kind: "error" | "success"; text: string };
-
-const NO_ANSWER = "The API returned no answer. Try again.";
 const REFRESH_DEBOUNCE_MS = 150;
 
-type ActionPayload = { __typename: string; message?: string } | null | undefined;
-
 export class AlertBoard {
-  open = $state<Alert[]>([]);
-  resolved = $state<Alert[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
-  liveError = $state<string | null>(null);
   notice = $state<Notice | null>(null);
   selectedId = $state<string | null>(null);
   detail = $state<AlertDetail | null>(null);
@@ -40,59 +35,71 @@ export class AlertBoard {
   readonly rowErrors = new SvelteMap<string, string>();
 
   readonly #client: Client;
-  readonly #live: LiveConnection;
-  #request = 0;
+  readonly #open;
+  readonly #resolved;
   #detailRequest = 0;
-  #feed: LiveFeed | null = null;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#live = live;
+    this.#open = new LiveQuery({
+      client,
+      live,
+      query: AlertsQuery,
+      variables: () => ({ first: 100 }),
+      subscription: AlertChangedSubscription,
+      onEvent: ({ alertChanged: changed }) => {
+        if (changed.id === this.selectedId) void this.#loadDetail(changed.id);
+        const shown = this.open.find((alert) => alert.id === changed.id);
+        const inPlace = shown !== undefined && shown.severity === changed.severity && changed.status !== "RESOLVED";
+        if (!inPlace) this.#resolved.refetch();
+        return !inPlace;
+      },
+      debounceMs: REFRESH_DEBOUNCE_MS,
+    });
+    this.#resolved = new LiveQuery({
+      client,
+      live,
+      query: AlertsQuery,
+      variables: () => ({ filter: { status: ["RESOLVED" as const] }, first: 25 }),
+      debounceMs: REFRESH_DEBOUNCE_MS,
+    });
+  }
+
+  /** Open alerts (the server orders them, red first); one resolved a moment ago leaves at once. */
+  get open(): Alert[] {
+    const edges = this.#open.data?.alerts.edges ?? [];
+    return edges.map((edge) => edge.node).filter((alert) => alert.status !== "RESOLVED");
+  }
+
+  /** The incident log: most recently resolved first. */
+  get resolved(): Alert[] {
+    const edges = this.#resolved.data?.alerts.edges ?? [];
+    return edges.map((edge) => edge.node).toSorted((a, b) => (b.resolvedAt ?? "").localeCompare(a.resolvedAt ?? ""));
+  }
+
+  get loading(): boolean {
+    return this.#open.loading || this.#resolved.loading;
+  }
+
+  get error(): string | null {
+    return this.#open.error ?? this.#resolved.error;
+  }
+
+  get liveError(): string | null {
+    return this.#open.liveError;
   }
 
   get liveStatus(): LiveStatus {
-    return this.#live.statusFor(this.liveError);
+    return this.#open.liveStatus;
   }
 
   start(): () => void {
-    void this.load();
-    const feed = followLive({
-      client: this.#client,
-      live: this.#live,
-      subscription: AlertChangedSubscription,
-      variables: {},
-      reload: () => this.load(),
-      onFeed: (error) => (this.liveError = error),
-      debounceMs: REFRESH_DEBOUNCE_MS,
-    });
-    this.#feed = feed;
+    const stopOpen = this.#open.start();
+    const stopResolved = this.#resolved.start();
     return () => {
-      feed.stop();
+      stopOpen();
+      stopResolved();
     };
-  }
-
-  async load(): Promise<void> {
-    const request = ++this.#request;
-    const [open, resolved] = await Promise.all([
-      this.#client.query(AlertsQuery, { first: 100 }, { requestPolicy: "network-only" }).toPromise(),
-      this.#client
-        .query(AlertsQuery, { filter: { status: ["RESOLVED"] }, first: 25 }, { requestPolicy: "network-only" })
-        .toPromise(),
-    ]);
-    if (request !== this.#request) return;
-    this.loading = false;
-    const failed = open.error ?? resolved.error;
-    if (failed) {
-      this.error = errorMessage(failed);
-      return;
-    }
-    this.error = null;
-    this.open = open.data?.alerts.edges.map((edge) => edge.node) ?? [];
-    // The incident log: most recently resolved first.
-    this.resolved = (resolved.data?.alerts.edges.map((edge) => edge.node) ?? []).toSorted((a, b) =>
-      (b.resolvedAt ?? "").localeCompare(a.resolvedAt ?? ""),
-    );
-    if (this.selectedId) await this.#loadDetail(this.selectedId);
   }
 
   async select(id: string | null): Promise<void> {
@@ -105,8 +112,7 @@ export class AlertBoard {
   acknowledge(alert: Alert): Promise<boolean> {
     return this.#act(
       alert,
-      async () => await this.#client.mutation(AcknowledgeAlertMutation, { id: alert.id }).toPromise(),
-      (data) => data?.acknowledgeAlert,
+      runMutation(this.#client, AcknowledgeAlertMutation, { id: alert.id }, (data) => data.acknowledgeAlert),
       `Acknowledged “${alert.title}”.`,
     );
   }
@@ -115,11 +121,12 @@ export class AlertBoard {
     const until = new Date(Date.now() + minutes * 60_000).toISOString();
     return this.#act(
       alert,
-      async () =>
-        await this.#client
-          .mutation(SilenceAlertMutation, { id: alert.id, until, reason: reason.trim() || null })
-          .toPromise(),
-      (data) => data?.silenceAlert,
+      runMutation(
+        this.#client,
+        SilenceAlertMutation,
+        { id: alert.id, until, reason: reason.trim() || null },
+        (data) => data.silenceAlert,
+      ),
       `Silenced “${alert.title}”: no notifications until ${new Date(until).toLocaleString()}.`,
     );
   }
@@ -127,9 +134,10 @@ export class AlertBoard {
   resolve(alert: Alert, note: string): Promise<boolean> {
     return this.#act(
       alert,
-      async () => await this.#client.mutation(ResolveAlertMutation, { id: alert.id, note: note.trim() }).toPromise(),
-      (data) => data?.resolveAlert,
+      runMutation(this.#client, ResolveAlertMutation, { id: alert.id, note: note.trim() }, (data) => data.resolveAlert),
       `Resolved “${alert.title}”.`,
+      // A resolved alert moves from the open alerts to the incident log.
+      { membershipChanged: true },
     );
   }
 
@@ -137,8 +145,12 @@ export class AlertBoard {
   setIncidentSeverity(alert: Alert, severity: IncidentSeverity | null): Promise<boolean> {
     return this.#act(
       alert,
-      async () => await this.#client.mutation(SetAlertIncidentSeverityMutation, { id: alert.id, severity }).toPromise(),
-      (data) => data?.setAlertIncidentSeverity,
+      runMutation(
+        this.#client,
+        SetAlertIncidentSeverityMutation,
+        { id: alert.id, severity },
+        (data) => data.setAlertIncidentSeverity,
+      ),
       severity ? `“${alert.title}” is now ${severity}.` : `“${alert.title}” is back to its rule's level.`,
     );
   }
@@ -154,40 +166,37 @@ export class AlertBoard {
   async openIncident(alert: Alert): Promise<string | null> {
     const alertIds = this.sameCause(alert).map((other) => other.id);
     if (!alertIds.includes(alert.id)) alertIds.push(alert.id);
-    let incidentId: string | null = null;
+    const opening = runMutation(this.#client, OpenIncidentMutation, { alertIds }, (data) => data.openIncident);
     const opened = await this.#act(
       alert,
-      async () => {
-        const result = await this.#client.mutation(OpenIncidentMutation, { alertIds }).toPromise();
-        const payload = result.data?.openIncident;
-        if (payload?.__typename === "MutationOpenIncidentSuccess") incidentId = payload.data.id;
-        return result;
-      },
-      (data) => data?.openIncident,
+      opening,
       `Opened an incident for “${alert.title}”${alertIds.length > 1 ? ` and ${alertIds.length - 1} related alert(s)` : ""}.`,
     );
-    return opened ? incidentId : null;
+    const outcome = await opening;
+    return opened && outcome.ok ? outcome.data.id : null;
   }
 
-  async #act<Data>(
+  async #act(
     alert: Alert,
-    send: () => Promise<{ data?: Data; error?: Parameters<typeof errorMessage>[0] }>,
-    payloadOf: (data: Data | undefined) => ActionPayload,
+    action: Promise<{ ok: true } | { ok: false; message: string }>,
     success: string,
+    { membershipChanged = false } = {},
   ): Promise<boolean> {
     this.busy.add(alert.id);
     this.rowErrors.delete(alert.id);
     this.notice = null;
-    const result = await send();
+    const outcome = await action;
     this.busy.delete(alert.id);
-    const payload = payloadOf(result.data);
-    const failure = result.error ? errorMessage(result.error) : !payload ? NO_ANSWER : null;
-    if (failure || !payload || !payload.__typename.endsWith("Success")) {
-      this.rowErrors.set(alert.id, failure ?? payload?.message ?? NO_ANSWER);
+    if (!outcome.ok) {
+      this.rowErrors.set(alert.id, outcome.message);
       return false;
     }
     this.notice = { kind: "success", text: success };
-    this.#feed?.refresh(0);
+    if (membershipChanged) {
+      this.#open.refetch(0);
+      this.#resolved.refetch(0);
+    }
+    if (this.selectedId) void this.#loadDetail(this.selectedId);
     return true;
   }
 

@@ -1,31 +1,9 @@
 // The audit log page's state: the filter, the events read so far and the Relay cursor.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
-import { graphql, type ResultOf, type VariablesOf } from "$lib/graphql.ts";
-
-const AuditEventsQuery = graphql(`
-  query AuditEvents($first: Int!, $after: String, $filter: AuditFilter) {
-    auditEvents(first: $first, after: $after, filter: $filter) {
-      edges {
-        node {
-          id
-          createdAt
-          actorKind
-          actorId
-          actorLabel
-          action
-          targetType
-          targetId
-          reason
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`);
+import type { ResultOf, VariablesOf } from "$lib/graphql.ts";
+import { appendPage, nextPage } from "$lib/pages.ts";
+import { AuditEventsQuery } from "./audit-operations.ts";
 
 export type AuditEvent = ResultOf<typeof AuditEventsQuery>["auditEvents"]["edges"][number]["node"];
 type AuditFilter = NonNullable<VariablesOf<typeof AuditEventsQuery>["filter"]>;
@@ -99,12 +77,7 @@ export class AuditLog {
     if (!connection) return;
     this.error = null;
     const page = connection.edges.map((edge) => edge.node);
-    const seen = new Set(replace ? [] : this.events.map((event) => event.id));
-    const fresh = page.filter((event) => !seen.has(event.id));
-    this.events = replace ? fresh : [...this.events, ...fresh];
-    const next = connection.pageInfo.endCursor ?? null;
-    // A cursor that does not move on would return the same page forever: stop offering more.
-    this.hasMore = connection.pageInfo.hasNextPage && next !== null && (replace || next !== this.#cursor);
-    this.#cursor = next;
+    this.events = appendPage(replace ? [] : this.events, page);
+    ({ hasMore: this.hasMore, cursor: this.#cursor } = nextPage(connection.pageInfo, this.#cursor, replace));
   }
 }

@@ -1,9 +1,11 @@
 // State of the Flags page: the flags (kept fresh: every health-checks run may have let the
 // automation switch AI_MODE or propose switching back, so each healthChanged re-reads them),
 // setting a flag with a reason, and, for ADMINs, the alert rules and their thresholds.
-import type { Client, CombinedError } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
-import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import type { Client } from "@urql/core";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
+import type { Notice } from "$lib/notice.ts";
 import {
   type AlertRule,
   AlertRulesQuery,
@@ -15,71 +17,50 @@ import {
 } from "./flag-operations.ts";
 import { thresholdProblem } from "./threshold-input.ts";
 
-export type Notice = { kind: "error" | "success"; text: string };
-const NO_ANSWER = "The API returned no answer. Try again.";
-
-function outcome(
-  error: CombinedError | undefined,
-  payload: { __typename: string; message?: string } | undefined,
-): string | null {
-  if (error) return errorMessage(error);
-  if (!payload) return NO_ANSWER;
-  return payload.__typename.endsWith("Success") ? null : (payload.message ?? NO_ANSWER);
-}
-
 export class FlagsPage {
-  flags = $state<Flag[]>([]);
-  rules = $state<AlertRule[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
-  liveError = $state<string | null>(null);
   flagNotice = $state<Notice | null>(null);
-  ruleNotice = $state<Notice | null>(null);
+  #ruleNotice = $state<Notice | null>(null);
   pending = $state<string | null>(null);
 
   readonly #client: Client;
-  readonly #live: LiveConnection;
+  /** The live read itself: its `loading`, `error` and live status are the page's. */
+  readonly query;
+  readonly #rules;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#live = live;
+    // No row in the event: every health-checks run reads the flags again.
+    this.query = new LiveQuery({
+      client,
+      live,
+      query: FlagsQuery,
+      variables: () => ({}),
+      subscription: HealthChangedForFlags,
+    });
+    this.#rules = new LiveQuery({ client, live, query: AlertRulesQuery, variables: () => ({}) });
   }
 
-  get liveStatus(): LiveStatus {
-    return this.#live.statusFor(this.liveError);
+  get flags(): Flag[] {
+    return this.query.data?.featureFlags ?? [];
+  }
+
+  get rules(): AlertRule[] {
+    return this.#rules.data?.alertRules ?? [];
+  }
+
+  /** The last rule change's outcome, or why the rules could not be read. */
+  get ruleNotice(): Notice | null {
+    const error = this.#rules.error;
+    return this.#ruleNotice ?? (error ? { kind: "error", text: error } : null);
   }
 
   start(withRules: boolean): () => void {
-    void this.loadFlags();
-    if (withRules) void this.loadRules();
-    const events = this.#client.subscription(HealthChangedForFlags, {}).subscribe((result) => {
-      if (result.error) this.liveError = errorMessage(result.error);
-      if (result.data) {
-        this.liveError = null;
-        void this.loadFlags();
-      }
-    });
-    const stopResync = this.#live.onConnected(() => void this.loadFlags());
+    const stopFlags = this.query.start();
+    const stopRules = withRules ? this.#rules.start() : () => {};
     return () => {
-      stopResync();
-      events.unsubscribe();
+      stopFlags();
+      stopRules();
     };
-  }
-
-  async loadFlags(): Promise<void> {
-    const result = await this.#client.query(FlagsQuery, {}, { requestPolicy: "network-only" }).toPromise();
-    this.loading = false;
-    if (result.error) this.error = errorMessage(result.error);
-    else if (result.data) {
-      this.error = null;
-      this.flags = result.data.featureFlags;
-    }
-  }
-
-  async loadRules(): Promise<void> {
-    const result = await this.#client.query(AlertRulesQuery, {}, { requestPolicy: "network-only" }).toPromise();
-    if (result.error) this.ruleNotice = { kind: "error", text: errorMessage(result.error) };
-    else if (result.data) this.rules = result.data.alertRules;
   }
 
   async setFlag(key: string, value: string, reason: string): Promise<boolean> {
@@ -89,15 +70,19 @@ export class FlagsPage {
     }
     this.pending = key;
     this.flagNotice = null;
-    const result = await this.#client.mutation(SetFeatureFlagMutation, { key, value, reason }).toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      SetFeatureFlagMutation,
+      { key, value, reason },
+      (data) => data.setFeatureFlag,
+    );
     this.pending = null;
-    const problem = outcome(result.error, result.data?.setFeatureFlag);
-    if (problem) {
-      this.flagNotice = { kind: "error", text: problem };
+    if (!outcome.ok) {
+      this.flagNotice = { kind: "error", text: outcome.message };
       return false;
     }
     this.flagNotice = { kind: "success", text: `${key} is now '${value}'.` };
-    await this.loadFlags();
+    await this.query.refetchNow();
     return true;
   }
 
@@ -107,26 +92,28 @@ export class FlagsPage {
       return problem ? [problem] : [];
     });
     if (problems.length > 0) {
-      this.ruleNotice = { kind: "error", text: `${rule.title}: ${problems.join("; ")}` };
+      this.#ruleNotice = { kind: "error", text: `${rule.title}: ${problems.join("; ")}` };
       return false;
     }
     this.pending = rule.key;
-    this.ruleNotice = null;
+    this.#ruleNotice = null;
     const thresholds = rule.thresholds.map((threshold) => ({
       name: threshold.name,
       value: Number(typed[threshold.name] ?? threshold.value),
     }));
-    const result = await this.#client
-      .mutation(UpdateAlertRuleMutation, { ruleKey: rule.key, enabled, thresholds })
-      .toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      UpdateAlertRuleMutation,
+      { ruleKey: rule.key, enabled, thresholds },
+      (data) => data.updateAlertRule,
+    );
     this.pending = null;
-    const problem = outcome(result.error, result.data?.updateAlertRule);
-    if (problem) {
-      this.ruleNotice = { kind: "error", text: `${rule.title}: ${problem}` };
+    if (!outcome.ok) {
+      this.#ruleNotice = { kind: "error", text: `${rule.title}: ${outcome.message}` };
       return false;
     }
-    this.ruleNotice = { kind: "success", text: `Saved ${rule.title}.` };
-    await this.loadRules();
+    this.#ruleNotice = { kind: "success", text: `Saved ${rule.title}.` };
+    await this.#rules.refetchNow();
     return true;
   }
 }

@@ -1,8 +1,9 @@
 // State of the Health panel: the latest result of each check (live: each healthChanged event
-// replaces it) and each check's series over the chosen window, re-read after every run.
+// replaces it in the cache, which keeps one current status) and each check's series over the
+// chosen window, re-read after every run.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
-import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
 import {
   type CheckName,
   HealthChangedSubscription,
@@ -29,52 +30,34 @@ export const checkLabels: Record<CheckName, { title: string; unit: string }> = {
 };
 
 export class HealthPanel {
-  status = $state<HealthStatus | null>(null);
   series = $state<Partial<Record<CheckName, HealthPoint[]>>>({});
   window = $state<HealthWindow>("LAST_HOUR");
-  loading = $state(true);
-  error = $state<string | null>(null);
-  liveError = $state<string | null>(null);
 
   readonly #client: Client;
-  readonly #live: LiveConnection;
+  /** The live read itself: its `loading`, `error` and live status are the page's. */
+  readonly query;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#live = live;
+    this.query = new LiveQuery({
+      client,
+      live,
+      query: HealthStatusQuery,
+      variables: () => ({}),
+      subscription: HealthChangedSubscription,
+      // The event carries the whole status: it replaces the one shown, nothing to read again.
+      onEvent: () => false,
+      // A new status means a new run: its points join the series.
+      onData: () => void this.loadSeries(),
+    });
   }
 
-  get liveStatus(): LiveStatus {
-    return this.#live.statusFor(this.liveError);
+  get status(): HealthStatus | null {
+    return this.query.data?.healthStatus ?? null;
   }
 
   start(): () => void {
-    void this.load();
-    const events = this.#client.subscription(HealthChangedSubscription, {}).subscribe((result) => {
-      if (result.error) this.liveError = errorMessage(result.error);
-      if (result.data) {
-        this.liveError = null;
-        this.status = result.data.healthChanged;
-        void this.loadSeries();
-      }
-    });
-    const stopResync = this.#live.onConnected(() => void this.load());
-    return () => {
-      stopResync();
-      events.unsubscribe();
-    };
-  }
-
-  async load(): Promise<void> {
-    const result = await this.#client.query(HealthStatusQuery, {}, { requestPolicy: "network-only" }).toPromise();
-    this.loading = false;
-    if (result.error) {
-      this.error = errorMessage(result.error);
-      return;
-    }
-    this.error = null;
-    if (result.data) this.status = result.data.healthStatus;
-    await this.loadSeries();
+    return this.query.start();
   }
 
   async setWindow(window: HealthWindow): Promise<void> {

@@ -2,6 +2,10 @@
 // operator's actions on it. The server decides everything; this shows what it answers.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { type Result, runMutation, unwrap } from "$lib/mutation.ts";
+import type { Notice } from "$lib/notice.ts";
 import {
   type BusinessChoice,
   BusinessSearchQuery,
@@ -16,11 +20,6 @@ import {
   SendCommunicationMutation,
   UpdateIncidentMutation,
 } from "./incident-operations.ts";
-
-export type Notice = { kind: "error" | "success"; text: string };
-type Payload = { __typename: string; message?: string } | null | undefined;
-
-const NO_ANSWER = "The API returned no answer. Try again.";
 
 export interface RecordDraft {
   severity: IncidentSeverity;
@@ -37,9 +36,6 @@ export interface Preview {
 }
 
 export class IncidentDesk {
-  list = $state<IncidentSummary[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
   notice = $state<Notice | null>(null);
   selected = $state<Incident | null>(null);
   busy = $state(false);
@@ -47,21 +43,16 @@ export class IncidentDesk {
   preview = $state<Preview | null>(null);
 
   readonly #client: Client;
-  #request = 0;
+  /** The read itself: its `loading`, `error` and `start()` are the page's. */
+  readonly query;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
+    this.query = new LiveQuery({ client, live, query: IncidentsQuery, variables: () => ({ first: 100 }) });
   }
 
-  async load(): Promise<void> {
-    const request = ++this.#request;
-    const result = await this.#client
-      .query(IncidentsQuery, { first: 100 }, { requestPolicy: "network-only" })
-      .toPromise();
-    if (request !== this.#request) return;
-    this.loading = false;
-    this.error = result.error ? errorMessage(result.error) : null;
-    this.list = result.data?.incidents.edges.map((edge) => edge.node) ?? [];
+  get list(): IncidentSummary[] {
+    return this.query.data?.incidents.edges.map((edge) => edge.node) ?? [];
   }
 
   async select(id: string): Promise<void> {
@@ -91,19 +82,15 @@ export class IncidentDesk {
       .split("\n")
       .map((line) => line.trim())
       .filter((line) => line !== "");
+    const variables = {
+      id: incident.id,
+      severity: draft.severity,
+      impact: draft.impact,
+      rootCause: draft.rootCause,
+      followUps,
+    };
     return this.#act(
-      async () =>
-        (
-          await this.#client
-            .mutation(UpdateIncidentMutation, {
-              id: incident.id,
-              severity: draft.severity,
-              impact: draft.impact,
-              rootCause: draft.rootCause,
-              followUps,
-            })
-            .toPromise()
-        ).data?.updateIncident,
+      () => runMutation(this.#client, UpdateIncidentMutation, variables, (data) => data.updateIncident),
       "Saved the incident record.",
     );
   }
@@ -112,8 +99,7 @@ export class IncidentDesk {
     const incident = this.selected;
     if (!incident) return false;
     return this.#act(
-      async () =>
-        (await this.#client.mutation(ResolveIncidentMutation, { id: incident.id }).toPromise()).data?.resolveIncident,
+      () => runMutation(this.#client, ResolveIncidentMutation, { id: incident.id }, (data) => data.resolveIncident),
       `Resolved “${incident.title}”.`,
     );
   }
@@ -136,38 +122,30 @@ export class IncidentDesk {
         { requestPolicy: "network-only" },
       )
       .toPromise();
-    const payload = result.data?.incidentCommunicationPreview;
-    if (result.error || !payload || payload.__typename !== "QueryIncidentCommunicationPreviewSuccess") {
-      this.notice = {
-        kind: "error",
-        text: result.error
-          ? errorMessage(result.error)
-          : ((payload && "message" in payload ? payload.message : null) ?? NO_ANSWER),
-      };
+    const outcome = unwrap(result.error, result.data?.incidentCommunicationPreview);
+    if (!outcome.ok) {
+      this.notice = { kind: "error", text: outcome.message };
       return;
     }
-    this.preview = payload.data;
+    this.preview = outcome.data;
   }
 
   async send(template: IncidentTemplate, businessIds: string[]): Promise<boolean> {
     const incident = this.selected;
     if (!incident) return false;
     this.busy = true;
-    const result = await this.#client
-      .mutation(SendCommunicationMutation, { incidentId: incident.id, template, businessIds })
-      .toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      SendCommunicationMutation,
+      { incidentId: incident.id, template, businessIds },
+      (data) => data.sendIncidentCommunication,
+    );
     this.busy = false;
-    const payload = result.data?.sendIncidentCommunication;
-    if (result.error || !payload || payload.__typename !== "MutationSendIncidentCommunicationSuccess") {
-      this.notice = {
-        kind: "error",
-        text: result.error
-          ? errorMessage(result.error)
-          : ((payload && "message" in payload ? payload.message : null) ?? NO_ANSWER),
-      };
+    if (!outcome.ok) {
+      this.notice = { kind: "error", text: outcome.message };
       return false;
     }
-    const { sent, alreadySent } = payload.data;
+    const { sent, alreadySent } = outcome.data;
     this.notice = {
       kind: "success",
       text: `Queued ${sent} email(s)${alreadySent ? `; ${alreadySent} business(es) already had this message` : ""}.`,
@@ -177,23 +155,20 @@ export class IncidentDesk {
     return true;
   }
 
-  async #act(send: () => Promise<Payload>, success: string): Promise<boolean> {
+  async #act(send: () => Promise<Result<unknown>>, success: string): Promise<boolean> {
     const incident = this.selected;
     if (!incident) return false;
     this.busy = true;
     this.notice = null;
-    let payload: Payload;
-    try {
-      payload = await send();
-    } finally {
-      this.busy = false;
-    }
-    if (!payload || !payload.__typename.endsWith("Success")) {
-      this.notice = { kind: "error", text: payload?.message ?? NO_ANSWER };
+    const outcome = await send();
+    this.busy = false;
+    if (!outcome.ok) {
+      this.notice = { kind: "error", text: outcome.message };
       return false;
     }
     this.notice = { kind: "success", text: success };
-    await Promise.all([this.load(), this.select(incident.id)]);
+    // These answers carry no row: the list (open first) and the record are read again.
+    await Promise.all([this.query.refetchNow(), this.select(incident.id)]);
     return true;
   }
 }

@@ -2,78 +2,23 @@
 // kept live (every `jobRunRecorded` event becomes the job's last run at once; when a scheduled run
 // fires, the catalog is read again for the next run time), and the operator's actions: run now,
 // pause, resume.
-import type { Client, CombinedError } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
-import { graphql, type ResultOf } from "$lib/graphql.ts";
-import { type JobRun, JobRunFields, JobRunRecordedSubscription, mergeJobRuns } from "$lib/job-runs.ts";
-import { followLive, type LiveConnection } from "$lib/live.svelte.ts";
-
-const JobsQuery = graphql(
-  `
-    query Jobs {
-      jobs {
-        name
-        description
-        schedule
-        timeZone
-        canRunNow
-        paused
-        nextRunAt
-        lastRun {
-          ...JobRunFields
-        }
-      }
-    }
-  `,
-  [JobRunFields],
-);
-
-const RunJobNowMutation = graphql(`
-  mutation RunJobNow($jobName: String!) {
-    runJobNow(jobName: $jobName) {
-      __typename
-      ... on MutationRunJobNowSuccess {
-        data
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const PauseJobMutation = graphql(`
-  mutation PauseJob($jobName: String!) {
-    pauseJob(jobName: $jobName) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const ResumeJobMutation = graphql(`
-  mutation ResumeJob($jobName: String!) {
-    resumeJob(jobName: $jobName) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
+import type { Client } from "@urql/core";
+import type { ResultOf } from "$lib/graphql.ts";
+import { type JobRun, JobRunRecordedSubscription, mergeJobRuns } from "$lib/job-runs.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { type Result, runMutation } from "$lib/mutation.ts";
+import type { Notice } from "$lib/notice.ts";
+import { SvelteMap } from "svelte/reactivity";
+import { JobsQuery, PauseJobMutation, ResumeJobMutation, RunJobNowMutation } from "./job-operations.ts";
 
 export type Job = ResultOf<typeof JobsQuery>["jobs"][number];
-
-export type Notice = { kind: "error" | "success"; text: string };
 
 export type JobAction = "run" | "pause" | "resume";
 
 /** The action on its way, if any (one at a time: the buttons wait for it). */
 export type Pending = { jobName: string; action: JobAction } | null;
 
-const NO_ANSWER = "The API returned no answer. Try again.";
 const REFRESH_DEBOUNCE_MS = 300;
 
 /** The newer of two runs (a finished run never goes back to RUNNING). */
@@ -83,104 +28,90 @@ function latestRun(known: JobRun | null, incoming: JobRun | null): JobRun | null
 }
 
 export class JobCatalog {
-  jobs = $state<Job[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
   pending = $state<Pending>(null);
   notice = $state<Notice | null>(null);
 
   readonly #client: Client;
-  readonly #live: LiveConnection;
-  #request = 0;
+  readonly #catalog;
+  /** Each job's last run as the events told it, newer than the catalog's until it is read again. */
+  readonly #lastRuns = new SvelteMap<string, JobRun>();
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#live = live;
+    this.#catalog = new LiveQuery({
+      client,
+      live,
+      query: JobsQuery,
+      variables: () => ({}),
+      subscription: JobRunRecordedSubscription,
+      // An event is applied in place; only a fired schedule (a new next run) is read again.
+      onEvent: (data) => this.#record(data.jobRunRecorded),
+      debounceMs: REFRESH_DEBOUNCE_MS,
+    });
+  }
+
+  /** The catalog, each job with the newer of its read and its pushed last run. */
+  get jobs(): Job[] {
+    return (this.#catalog.data?.jobs ?? []).map((job) => ({
+      ...job,
+      lastRun: latestRun(this.#lastRuns.get(job.name) ?? null, job.lastRun),
+    }));
+  }
+
+  get loading(): boolean {
+    return this.#catalog.loading;
+  }
+
+  get error(): string | null {
+    return this.#catalog.error;
   }
 
   /** Loads the catalog and keeps every job's last run live; returns the function that stops. */
   start(): () => void {
-    void this.load();
-    // An event is applied in place; only a fired schedule (a new next run) is read again.
-    const feed = followLive({
-      client: this.#client,
-      live: this.#live,
-      subscription: JobRunRecordedSubscription,
-      variables: {},
-      reload: () => this.load(),
-      onEvent: (data) => this.#record(data.jobRunRecorded),
-      debounceMs: REFRESH_DEBOUNCE_MS,
-    });
-    return () => feed.stop();
-  }
-
-  async load(): Promise<void> {
-    const request = ++this.#request;
-    const result = await this.#client.query(JobsQuery, {}, { requestPolicy: "network-only" }).toPromise();
-    if (request !== this.#request) return;
-    this.loading = false;
-    if (result.error) {
-      this.error = errorMessage(result.error);
-      return;
-    }
-    this.error = null;
-    const known = new Map(this.jobs.map((job) => [job.name, job.lastRun]));
-    // An event may have arrived while this was in flight: keep whichever last run is newer.
-    this.jobs = (result.data?.jobs ?? []).map((job) => ({
-      ...job,
-      lastRun: latestRun(known.get(job.name) ?? null, job.lastRun),
-    }));
+    return this.#catalog.start();
   }
 
   async runNow(jobName: string): Promise<void> {
-    const outcome = await this.#act(jobName, "run", async () => {
-      const result = await this.#client.mutation(RunJobNowMutation, { jobName }).toPromise();
-      return { error: result.error, payload: result.data?.runJobNow };
-    });
-    if (outcome)
-      this.notice = { kind: "success", text: `Queued a run of ${jobName}. It appears below when it starts.` };
+    const done = await this.#act(
+      jobName,
+      "run",
+      runMutation(this.#client, RunJobNowMutation, { jobName }, (data) => data.runJobNow),
+    );
+    if (done) this.notice = { kind: "success", text: `Queued a run of ${jobName}. It appears below when it starts.` };
   }
 
   async pause(jobName: string): Promise<void> {
-    const outcome = await this.#act(jobName, "pause", async () => {
-      const result = await this.#client.mutation(PauseJobMutation, { jobName }).toPromise();
-      return { error: result.error, payload: result.data?.pauseJob };
-    });
-    if (outcome) {
+    const done = await this.#act(
+      jobName,
+      "pause",
+      runMutation(this.#client, PauseJobMutation, { jobName }, (data) => data.pauseJob),
+    );
+    if (done) {
       this.notice = { kind: "success", text: `Paused ${jobName}: it will not run on schedule until resumed.` };
-      await this.load();
+      await this.#catalog.refetchNow();
     }
   }
 
   async resume(jobName: string): Promise<void> {
-    const outcome = await this.#act(jobName, "resume", async () => {
-      const result = await this.#client.mutation(ResumeJobMutation, { jobName }).toPromise();
-      return { error: result.error, payload: result.data?.resumeJob };
-    });
-    if (outcome) {
+    const done = await this.#act(
+      jobName,
+      "resume",
+      runMutation(this.#client, ResumeJobMutation, { jobName }, (data) => data.resumeJob),
+    );
+    if (done) {
       this.notice = { kind: "success", text: `Resumed ${jobName}: it runs on its schedule again.` };
-      await this.load();
+      await this.#catalog.refetchNow();
     }
   }
 
-  /** Runs one mutation; shows its refusal and resolves false, or resolves true. */
-  async #act(
-    jobName: string,
-    action: JobAction,
-    send: () => Promise<{
-      error: CombinedError | undefined;
-      payload: { __typename: string; message?: string } | undefined;
-    }>,
-  ): Promise<boolean> {
+  /** Waits for one action; shows its refusal and resolves false, or resolves true. */
+  async #act(jobName: string, action: JobAction, sent: Promise<Result<unknown>>): Promise<boolean> {
     this.pending = { jobName, action };
     this.notice = null;
-    const { error, payload } = await send();
+    const outcome = await sent;
     this.pending = null;
-    if (error) this.notice = { kind: "error", text: errorMessage(error) };
-    else if (!payload) this.notice = { kind: "error", text: NO_ANSWER };
-    else if (payload.__typename.endsWith("Success")) return true;
-    else this.notice = { kind: "error", text: payload.message ?? NO_ANSWER };
-    return false;
+    if (!outcome.ok) this.notice = { kind: "error", text: outcome.message };
+    return outcome.ok;
   }
 
   /**
@@ -188,12 +119,8 @@ export class JobCatalog {
    * catalog is read again for the new next run.
    */
   #record(run: JobRun): boolean {
-    let fired = false;
-    this.jobs = this.jobs.map((job) => {
-      if (job.name !== run.jobName) return job;
-      if (job.nextRunAt && new Date(job.nextRunAt).getTime() <= Date.now()) fired = true;
-      return { ...job, lastRun: latestRun(job.lastRun, run) };
-    });
-    return fired;
+    const job = this.#catalog.data?.jobs.find((candidate) => candidate.name === run.jobName);
+    this.#lastRuns.set(run.jobName, latestRun(this.#lastRuns.get(run.jobName) ?? null, run) ?? run);
+    return job?.nextRunAt != null && new Date(job.nextRunAt).getTime() <= Date.now();
   }
 }

@@ -1,120 +1,21 @@
 // The Operators page (ADMIN): everyone with an account, pending invitations, and the actions on
 // them. Every action answers with a typed result; its message is shown next to what it concerned.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
-import { graphql, type ResultOf } from "$lib/graphql.ts";
-
-const OperatorsQuery = graphql(`
-  query Operators {
-    operators {
-      id
-      name
-      email
-      role
-      disabledAt
-      createdAt
-      openSessions
-    }
-    operatorInvites {
-      id
-      email
-      role
-      expiresAt
-      createdAt
-      expired
-    }
-  }
-`);
-
-const InviteMutation = graphql(`
-  mutation InviteOperator($email: String!, $role: Role!) {
-    inviteOperator(email: $email, role: $role) {
-      __typename
-      ... on MutationInviteOperatorSuccess {
-        data {
-          id
-          email
-          expiresAt
-        }
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const RevokeInviteMutation = graphql(`
-  mutation RevokeOperatorInvite($id: ID!) {
-    revokeOperatorInvite(id: $id) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const ChangeRoleMutation = graphql(`
-  mutation ChangeOperatorRole($operatorId: ID!, $role: Role!) {
-    changeOperatorRole(operatorId: $operatorId, role: $role) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const DisableMutation = graphql(`
-  mutation DisableOperator($operatorId: ID!) {
-    disableOperator(operatorId: $operatorId) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const EnableMutation = graphql(`
-  mutation EnableOperator($operatorId: ID!) {
-    enableOperator(operatorId: $operatorId) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const EndSessionsMutation = graphql(`
-  mutation EndOperatorSessions($operatorId: ID!) {
-    revokeOperatorSessions(operatorId: $operatorId) {
-      __typename
-      ... on MutationRevokeOperatorSessionsSuccess {
-        data
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const SendResetMutation = graphql(`
-  mutation SendPasswordReset($operatorId: ID!) {
-    sendPasswordReset(operatorId: $operatorId) {
-      __typename
-      ... on MutationSendPasswordResetSuccess {
-        data
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
+import type { ResultOf } from "$lib/graphql.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { type Result, runMutation } from "$lib/mutation.ts";
+import type { Notice } from "$lib/notice.ts";
+import {
+  ChangeRoleMutation,
+  DisableMutation,
+  EnableMutation,
+  EndSessionsMutation,
+  InviteMutation,
+  OperatorsQuery,
+  RevokeInviteMutation,
+  SendResetMutation,
+} from "./operator-operations.ts";
 
 type Data = ResultOf<typeof OperatorsQuery>;
 export type OperatorRow = Data["operators"][number];
@@ -128,62 +29,49 @@ export const roleChoices: { value: Role; label: string }[] = [
 ];
 
 /** What an action said, shown by the row (or the invite form) it concerned. */
-export interface Notice {
+export interface OperatorNotice extends Notice {
   about: string;
-  kind: "success" | "error";
-  text: string;
 }
 
-type Outcome = { __typename: string; message?: string } | undefined;
-
 export class Operators {
-  operators = $state<OperatorRow[]>([]);
-  invites = $state<InviteRow[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
   busy = $state(false);
-  notice = $state<Notice | null>(null);
+  notice = $state<OperatorNotice | null>(null);
 
   readonly #client: Client;
+  /** The read itself: its `loading`, `error` and `start()` are the page's. */
+  readonly query;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
+    this.query = new LiveQuery({ client, live, query: OperatorsQuery, variables: () => ({}) });
   }
 
-  async load(): Promise<void> {
-    const result = await this.#client.query(OperatorsQuery, {}, { requestPolicy: "network-only" }).toPromise();
-    this.loading = false;
-    if (result.error) {
-      this.error = errorMessage(result.error);
-      return;
-    }
-    this.error = null;
-    this.operators = result.data?.operators ?? [];
-    this.invites = result.data?.operatorInvites ?? [];
+  get operators(): OperatorRow[] {
+    return this.query.data?.operators ?? [];
+  }
+
+  get invites(): InviteRow[] {
+    return this.query.data?.operatorInvites ?? [];
   }
 
   /** Runs one action; `success` is the message when it worked. Resolves true when it did. */
-  async #act(about: string, run: () => Promise<{ outcome: Outcome; error?: string }>, success: string) {
+  async #act(about: string, action: Promise<Result<unknown>>, success: string): Promise<boolean> {
     this.busy = true;
     this.notice = null;
-    const { outcome, error } = await run();
+    const outcome = await action;
     this.busy = false;
-    if (error) this.notice = { about, kind: "error", text: error };
-    else if (!outcome) this.notice = { about, kind: "error", text: "The API returned no answer. Try again." };
-    else if (!outcome.__typename.endsWith("Success"))
-      this.notice = { about, kind: "error", text: outcome.message ?? "Refused." };
-    else this.notice = { about, kind: "success", text: success };
-    await this.load();
-    return this.notice.kind === "success";
+    this.notice = outcome.ok
+      ? { about, kind: "success", text: success }
+      : { about, kind: "error", text: outcome.message };
+    // Invitations come and go, sessions end: the list is read again after any action.
+    await this.query.refetchNow();
+    return outcome.ok;
   }
 
   invite(email: string, role: Role): Promise<boolean> {
     return this.#act(
       "invite",
-      async () => {
-        const result = await this.#client.mutation(InviteMutation, { email, role }).toPromise();
-        return { outcome: result.data?.inviteOperator, error: result.error && errorMessage(result.error) };
-      },
+      runMutation(this.#client, InviteMutation, { email, role }, (data) => data.inviteOperator),
       `Invitation sent to ${email.trim().toLowerCase()}.`,
     );
   }
@@ -191,10 +79,7 @@ export class Operators {
   revokeInvite(invite: InviteRow): Promise<boolean> {
     return this.#act(
       invite.id,
-      async () => {
-        const result = await this.#client.mutation(RevokeInviteMutation, { id: invite.id }).toPromise();
-        return { outcome: result.data?.revokeOperatorInvite, error: result.error && errorMessage(result.error) };
-      },
+      runMutation(this.#client, RevokeInviteMutation, { id: invite.id }, (data) => data.revokeOperatorInvite),
       `Withdrew the invitation to ${invite.email}.`,
     );
   }
@@ -202,10 +87,12 @@ export class Operators {
   changeRole(operator: OperatorRow, role: Role): Promise<boolean> {
     return this.#act(
       operator.id,
-      async () => {
-        const result = await this.#client.mutation(ChangeRoleMutation, { operatorId: operator.id, role }).toPromise();
-        return { outcome: result.data?.changeOperatorRole, error: result.error && errorMessage(result.error) };
-      },
+      runMutation(
+        this.#client,
+        ChangeRoleMutation,
+        { operatorId: operator.id, role },
+        (data) => data.changeOperatorRole,
+      ),
       `${operator.name} is now ${roleChoices.find((choice) => choice.value === role)?.label ?? role}.`,
     );
   }
@@ -213,10 +100,7 @@ export class Operators {
   disable(operator: OperatorRow): Promise<boolean> {
     return this.#act(
       operator.id,
-      async () => {
-        const result = await this.#client.mutation(DisableMutation, { operatorId: operator.id }).toPromise();
-        return { outcome: result.data?.disableOperator, error: result.error && errorMessage(result.error) };
-      },
+      runMutation(this.#client, DisableMutation, { operatorId: operator.id }, (data) => data.disableOperator),
       `Disabled ${operator.name}; their sessions ended.`,
     );
   }
@@ -224,10 +108,7 @@ export class Operators {
   enable(operator: OperatorRow): Promise<boolean> {
     return this.#act(
       operator.id,
-      async () => {
-        const result = await this.#client.mutation(EnableMutation, { operatorId: operator.id }).toPromise();
-        return { outcome: result.data?.enableOperator, error: result.error && errorMessage(result.error) };
-      },
+      runMutation(this.#client, EnableMutation, { operatorId: operator.id }, (data) => data.enableOperator),
       `Enabled ${operator.name}.`,
     );
   }
@@ -235,10 +116,12 @@ export class Operators {
   endSessions(operator: OperatorRow): Promise<boolean> {
     return this.#act(
       operator.id,
-      async () => {
-        const result = await this.#client.mutation(EndSessionsMutation, { operatorId: operator.id }).toPromise();
-        return { outcome: result.data?.revokeOperatorSessions, error: result.error && errorMessage(result.error) };
-      },
+      runMutation(
+        this.#client,
+        EndSessionsMutation,
+        { operatorId: operator.id },
+        (data) => data.revokeOperatorSessions,
+      ),
       `Ended ${operator.name}'s sessions.`,
     );
   }
@@ -246,10 +129,7 @@ export class Operators {
   sendReset(operator: OperatorRow): Promise<boolean> {
     return this.#act(
       operator.id,
-      async () => {
-        const result = await this.#client.mutation(SendResetMutation, { operatorId: operator.id }).toPromise();
-        return { outcome: result.data?.sendPasswordReset, error: result.error && errorMessage(result.error) };
-      },
+      runMutation(this.#client, SendResetMutation, { operatorId: operator.id }, (data) => data.sendPasswordReset),
       `Sent ${operator.name} a link to choose a new password.`,
     );
   }

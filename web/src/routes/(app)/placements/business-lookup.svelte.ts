@@ -3,11 +3,11 @@
 // place in the region's queue with who is ahead and the estimated activation, or not featured.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
+import { unwrap } from "$lib/mutation.ts";
 import { type BusinessHit, BusinessSearchQuery, type QueueAnswer, QueuePositionQuery } from "./placement-operations.ts";
 
 const SEARCH_DEBOUNCE_MS = 250;
 const SEARCH_LIMIT = 10;
-const NO_ANSWER = "The API returned no answer. Try again.";
 
 export class BusinessLookup {
   /** What the operator typed; results follow it after a short pause. */
@@ -85,10 +85,8 @@ export class BusinessLookup {
       .toPromise();
     if (request !== this.#answerRequest) return;
     this.answering = false;
-    const outcome = result.data?.queuePosition;
-    if (result.error) this.answerError = errorMessage(result.error);
-    else if (!outcome) this.answerError = NO_ANSWER;
-    else if (outcome.__typename === "QueryQueuePositionSuccess") this.answer = outcome.data;
+    const outcome = unwrap(result.error, result.data?.queuePosition);
+    if (outcome.ok) this.answer = outcome.data;
     else this.answerError = outcome.message;
   }
 

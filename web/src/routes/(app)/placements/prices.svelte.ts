@@ -1,7 +1,10 @@
 // State for the Placements page's prices and held charges. Every decision goes to the API, which
 // checks roles and locks the payment: a second click or a second operator gets a clear refusal.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
+import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   AcceptHeldPaymentMutation,
@@ -11,9 +14,6 @@ import {
   type RegionPrice,
   SetRegionPriceMutation,
 } from "./price-operations.ts";
-import type { Notice } from "./placements.svelte.ts";
-
-const NO_ANSWER = "The API returned no answer. Try again.";
 
 /** Minor units per major unit's digits (2 for AUD, 0 for JPY), as Intl knows them. */
 function fractionDigits(currency: string): number {
@@ -48,28 +48,38 @@ export function majorUnits(minorUnits: number, currency: string): string {
 }
 
 export class PricesAndHolds {
-  regions = $state<RegionPrice[]>([]);
-  held = $state<HeldPayment[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
   readonly busy = new SvelteSet<string>();
   readonly notices = new SvelteMap<string, Notice>();
+  /** Held charges accepted or refunded here: they leave the list at once. */
+  readonly #decided = new SvelteSet<string>();
   readonly #client: Client;
+  readonly #prices;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
+    this.#prices = new LiveQuery({ client, live, query: PricesQuery, variables: () => ({}) });
   }
 
-  async load(): Promise<void> {
-    const result = await this.#client.query(PricesQuery, {}, { requestPolicy: "network-only" }).toPromise();
-    this.loading = false;
-    if (result.error || !result.data) {
-      this.error = result.error ? errorMessage(result.error) : NO_ANSWER;
-      return;
-    }
-    this.error = null;
-    this.regions = result.data.regions;
-    this.held = result.data.heldPayments;
+  /** The regions' prices; a price set here reaches them through the cache. */
+  get regions(): RegionPrice[] {
+    return this.#prices.data?.regions ?? [];
+  }
+
+  get held(): HeldPayment[] {
+    return (this.#prices.data?.heldPayments ?? []).filter((payment) => !this.#decided.has(payment.id));
+  }
+
+  get loading(): boolean {
+    return this.#prices.loading;
+  }
+
+  get error(): string | null {
+    return this.#prices.error;
+  }
+
+  /** Reads the prices and held charges; returns the function that stops. */
+  start(): () => void {
+    return this.#prices.start();
   }
 
   async setPrice(region: RegionPrice, amount: string, currency: string): Promise<boolean> {
@@ -84,21 +94,18 @@ export class PricesAndHolds {
       return false;
     }
     this.busy.add(region.id);
-    const result = await this.#client
-      .mutation(SetRegionPriceMutation, { regionId: region.id, priceCents, currency: code })
-      .toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      SetRegionPriceMutation,
+      { regionId: region.id, priceCents, currency: code },
+      (data) => data.setRegionPrice,
+    );
     this.busy.delete(region.id);
-    const outcome = result.data?.setRegionPrice;
-    if (result.error || !outcome) {
-      this.notices.set(region.id, { kind: "error", text: result.error ? errorMessage(result.error) : NO_ANSWER });
-      return false;
-    }
-    if (outcome.__typename !== "MutationSetRegionPriceSuccess") {
+    if (!outcome.ok) {
       this.notices.set(region.id, { kind: "error", text: outcome.message });
       return false;
     }
     const updated = outcome.data;
-    this.regions = this.regions.map((known) => (known.id === updated.id ? { ...known, ...updated } : known));
     this.notices.set(region.id, {
       kind: "success",
       text: `${region.name}: a placement now costs ${formatPrice(updated.placementPriceCents, updated.placementCurrency)}.`,
@@ -108,18 +115,18 @@ export class PricesAndHolds {
 
   async accept(payment: HeldPayment): Promise<void> {
     this.busy.add(payment.id);
-    const result = await this.#client.mutation(AcceptHeldPaymentMutation, { paymentId: payment.id }).toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      AcceptHeldPaymentMutation,
+      { paymentId: payment.id },
+      (data) => data.acceptHeldPayment,
+    );
     this.busy.delete(payment.id);
-    const outcome = result.data?.acceptHeldPayment;
-    if (result.error || !outcome) {
-      this.notices.set(payment.id, { kind: "error", text: result.error ? errorMessage(result.error) : NO_ANSWER });
-      return;
-    }
-    if (outcome.__typename !== "MutationAcceptHeldPaymentSuccess") {
+    if (!outcome.ok) {
       this.notices.set(payment.id, { kind: "error", text: outcome.message });
       return;
     }
-    this.held = this.held.filter((known) => known.id !== payment.id);
+    this.#decided.add(payment.id);
     this.notices.set("held", {
       kind: "success",
       text: `Accepted ${payment.business.name}'s charge: placement ${outcome.data.placement?.status.toLowerCase() ?? "bought"}.`,
@@ -128,20 +135,18 @@ export class PricesAndHolds {
 
   async refund(payment: HeldPayment, reason: string): Promise<void> {
     this.busy.add(payment.id);
-    const result = await this.#client
-      .mutation(RefundHeldPaymentMutation, { paymentId: payment.id, reason })
-      .toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      RefundHeldPaymentMutation,
+      { paymentId: payment.id, reason },
+      (data) => data.refundHeldPayment,
+    );
     this.busy.delete(payment.id);
-    const outcome = result.data?.refundHeldPayment;
-    if (result.error || !outcome) {
-      this.notices.set(payment.id, { kind: "error", text: result.error ? errorMessage(result.error) : NO_ANSWER });
-      return;
-    }
-    if (outcome.__typename !== "MutationRefundHeldPaymentSuccess") {
+    if (!outcome.ok) {
       this.notices.set(payment.id, { kind: "error", text: outcome.message });
       return;
     }
-    this.held = this.held.filter((known) => known.id !== payment.id);
+    this.#decided.add(payment.id);
     this.notices.set("held", {
       kind: "success",
       text:

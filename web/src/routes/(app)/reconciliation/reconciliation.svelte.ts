@@ -1,9 +1,13 @@
 // The Reconciliation page's state: the runs (newest first) and the selected run's discrepancies,
 // kept live by `reconciliationRunUpdated` (progress while a run is underway, then its result),
 // starting a run and resolving discrepancies. The server decides everything; this shows answers.
+// Each event carries the run, which the cache updates in place; only a new run re-reads the list.
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
 import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
+import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   type Discrepancy,
@@ -17,37 +21,63 @@ import {
 } from "./reconciliation-operations.ts";
 import { fixLabels } from "./reconciliation-format.ts";
 
-export type Notice = { kind: "error" | "success"; text: string };
-
-const NO_ANSWER = "The API returned no answer. Try again.";
 /** A run's discrepancies shown at once (the API's page limit): passed as a variable, as every list
  * of the dashboard, so the document's cost is its shape and the server caps the count. */
 const DISCREPANCY_PAGE = 500;
 
 export class ReconciliationBoard {
-  runs = $state<Run[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
-  liveError = $state<string | null>(null);
   notice = $state<Notice | null>(null);
   starting = $state(false);
   selectedId = $state<string | null>(null);
   discrepancies = $state<Discrepancy[]>([]);
   moreDiscrepancies = $state(false);
+  detailError = $state<string | null>(null);
   readonly busy = new SvelteSet<string>();
   readonly rowErrors = new SvelteMap<string, string>();
 
   readonly #client: Client;
-  readonly #live: LiveConnection;
+  readonly #runs;
   #detailRequest = 0;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#live = live;
+    this.#runs = new LiveQuery({
+      client,
+      live,
+      query: RunsQuery,
+      variables: () => ({ first: 30 }),
+      subscription: RunUpdatedSubscription,
+      onEvent: ({ reconciliationRunUpdated: run }) => {
+        // A run that just finished has its discrepancies now.
+        if (run.id === this.selectedId && run.status !== "RUNNING") void this.loadDetail();
+        return !this.runs.some((candidate) => candidate.id === run.id);
+      },
+      onData: (data) => {
+        const first = data.reconciliationRuns.edges[0]?.node;
+        if (!this.selectedId && first) this.select(first.id);
+      },
+      debounceMs: 0,
+    });
+  }
+
+  get runs(): Run[] {
+    return this.#runs.data?.reconciliationRuns.edges.map((edge) => edge.node) ?? [];
+  }
+
+  get loading(): boolean {
+    return this.#runs.loading;
+  }
+
+  get error(): string | null {
+    return this.#runs.error ?? this.detailError;
+  }
+
+  get liveError(): string | null {
+    return this.#runs.liveError;
   }
 
   get liveStatus(): LiveStatus {
-    return this.#live.statusFor(this.liveError);
+    return this.#runs.liveStatus;
   }
 
   get selected(): Run | null {
@@ -55,37 +85,7 @@ export class ReconciliationBoard {
   }
 
   start(): () => void {
-    void this.load();
-    const events = this.#client.subscription(RunUpdatedSubscription, {}).subscribe((result) => {
-      if (result.error) this.liveError = errorMessage(result.error);
-      const run = result.data?.reconciliationRunUpdated;
-      if (!run) return;
-      this.liveError = null;
-      const known = this.runs.some((candidate) => candidate.id === run.id);
-      this.runs = known
-        ? this.runs.map((candidate) => (candidate.id === run.id ? run : candidate))
-        : [run, ...this.runs];
-      // A run that just finished has its discrepancies now.
-      if (run.id === this.selectedId && run.status !== "RUNNING") void this.loadDetail();
-    });
-    const stopResync = this.#live.onConnected(() => void this.load());
-    return () => {
-      stopResync();
-      events.unsubscribe();
-    };
-  }
-
-  async load(): Promise<void> {
-    const result = await this.#client.query(RunsQuery, { first: 30 }, { requestPolicy: "network-only" }).toPromise();
-    this.loading = false;
-    if (result.error) {
-      this.error = errorMessage(result.error);
-      return;
-    }
-    this.error = null;
-    this.runs = result.data?.reconciliationRuns.edges.map((edge) => edge.node) ?? [];
-    if (!this.selectedId && this.runs[0]) this.select(this.runs[0].id);
-    else if (this.selectedId) void this.loadDetail();
+    return this.#runs.start();
   }
 
   select(id: string): void {
@@ -95,6 +95,7 @@ export class ReconciliationBoard {
     void this.loadDetail();
   }
 
+  /** The selected run's discrepancies (its own fields reach the list through the cache). */
   async loadDetail(): Promise<void> {
     const id = this.selectedId;
     if (!id) return;
@@ -104,36 +105,29 @@ export class ReconciliationBoard {
       .toPromise();
     if (request !== this.#detailRequest) return;
     if (result.error) {
-      this.error = errorMessage(result.error);
+      this.detailError = errorMessage(result.error);
       return;
     }
+    this.detailError = null;
     const run = result.data?.reconciliationRun;
     if (!run) return;
-    const { discrepancies, ...fields } = run;
-    this.runs = this.runs.map((candidate) => (candidate.id === id ? fields : candidate));
-    this.discrepancies = discrepancies.edges.map((edge) => edge.node);
-    this.moreDiscrepancies = discrepancies.pageInfo.hasNextPage;
+    this.discrepancies = run.discrepancies.edges.map((edge) => edge.node);
+    this.moreDiscrepancies = run.discrepancies.pageInfo.hasNextPage;
   }
 
   /** Starts a run for [from, to) (ISO instants), or the last 7 days when both are null. */
   async startRun(from: string | null, to: string | null): Promise<void> {
     this.starting = true;
     this.notice = null;
-    const result = await this.#client.mutation(StartMutation, { from, to }).toPromise();
+    const outcome = await runMutation(this.#client, StartMutation, { from, to }, (data) => data.startReconciliation);
     this.starting = false;
-    const payload = result.data?.startReconciliation;
-    if (result.error || !payload || payload.__typename !== "MutationStartReconciliationSuccess") {
-      const message = result.error
-        ? errorMessage(result.error)
-        : payload && "message" in payload
-          ? payload.message
-          : NO_ANSWER;
-      this.notice = { kind: "error", text: message };
+    if (!outcome.ok) {
+      this.notice = { kind: "error", text: outcome.message };
       return;
     }
-    const run = payload.data;
-    if (!this.runs.some((candidate) => candidate.id === run.id)) this.runs = [run, ...this.runs];
-    this.select(run.id);
+    // A new run joins the list.
+    await this.#runs.refetchNow();
+    this.select(outcome.data.id);
     this.notice = {
       kind: "success",
       text: "Reconciliation started; progress shows below as Stripe's charges are compared.",
@@ -144,19 +138,18 @@ export class ReconciliationBoard {
     this.busy.add(discrepancy.id);
     this.rowErrors.delete(discrepancy.id);
     this.notice = null;
-    const result = await this.#client.mutation(ResolveMutation, { id: discrepancy.id, action, note }).toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      ResolveMutation,
+      { id: discrepancy.id, action, note },
+      (data) => data.resolveDiscrepancy,
+    );
     this.busy.delete(discrepancy.id);
-    const payload = result.data?.resolveDiscrepancy;
-    if (result.error || !payload || payload.__typename !== "MutationResolveDiscrepancySuccess") {
-      const message = result.error
-        ? errorMessage(result.error)
-        : payload && "message" in payload
-          ? payload.message
-          : NO_ANSWER;
-      this.rowErrors.set(discrepancy.id, message);
+    if (!outcome.ok) {
+      this.rowErrors.set(discrepancy.id, outcome.message);
       return false;
     }
-    const resolved = payload.data;
+    const resolved = outcome.data;
     this.discrepancies = this.discrepancies.map((candidate) => (candidate.id === resolved.id ? resolved : candidate));
     const placement = resolved.payment?.placement?.status;
     this.notice = {

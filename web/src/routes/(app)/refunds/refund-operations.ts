@@ -88,14 +88,17 @@ export const DenyRefundMutation = graphql(
   [RefundRequestFields],
 );
 
-export const RefundRequestChangedSubscription = graphql(`
-  subscription RefundRequestChanged {
-    refundRequestChanged {
-      id
-      status
+/** Carries the whole changed request, so the cache updates its row in place. */
+export const RefundRequestChangedSubscription = graphql(
+  `
+    subscription RefundRequestChanged {
+      refundRequestChanged {
+        ...RefundRequestFields
+      }
     }
-  }
-`);
+  `,
+  [RefundRequestFields],
+);
 
 export type RefundRequest = ResultOf<typeof RefundRequestFields>;
 export type RefundStatus = RefundRequest["status"];

@@ -1,9 +1,14 @@
 // The Refunds page's state: the requests with one status (pending by default, oldest purchase
 // first), kept live by `refundRequestChanged`, and the operator's two decisions. The server
-// evaluates the 3-day rule when deciding; this only shows what it answers.
+// evaluates the 3-day rule when deciding; this only shows what it answers. A decision's answer and
+// each event carry the changed request, which the cache updates in place; a request whose status
+// no longer matches leaves the list here, and the list is read again only when a request may have
+// joined it (or one from the next page could move up).
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
-import { followLive, type LiveConnection, type LiveFeed, type LiveStatus } from "$lib/live.svelte.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { type Result, runMutation } from "$lib/mutation.ts";
+import type { Notice } from "$lib/notice.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   ApproveRefundMutation,
@@ -15,18 +20,8 @@ import {
 } from "./refund-operations.ts";
 import { formatAmount } from "./refund-format.ts";
 
-export type Notice = { kind: "error" | "success"; text: string };
-
-const NO_ANSWER = "The API returned no answer. Try again.";
-const REFRESH_DEBOUNCE_MS = 200;
-
 export class RefundQueue {
-  requests = $state<RefundRequest[]>([]);
-  hasMore = $state(false);
-  loading = $state(true);
-  error = $state<string | null>(null);
   status = $state<RefundStatus>("PENDING");
-  liveError = $state<string | null>(null);
   notice = $state<Notice | null>(null);
   /** Requests with a decision on its way. */
   readonly busy = new SvelteSet<string>();
@@ -34,114 +29,84 @@ export class RefundQueue {
   readonly rowErrors = new SvelteMap<string, string>();
 
   readonly #client: Client;
-  readonly #live: LiveConnection;
-  readonly #pageSize: number;
-  #request = 0;
-  #feed: LiveFeed | null = null;
+  /** The live read itself: its `loading`, `error` and live status are the page's. */
+  readonly query;
 
   constructor(client: Client, live: LiveConnection, pageSize = 100) {
     this.#client = client;
-    this.#live = live;
-    this.#pageSize = pageSize;
+    this.query = new LiveQuery({
+      client,
+      live,
+      query: RefundRequestsQuery,
+      variables: () => ({ filter: { status: this.status }, first: pageSize }),
+      subscription: RefundRequestChangedSubscription,
+      // A request already shown changed in place; one not shown may have joined the list.
+      onEvent: ({ refundRequestChanged: changed }) =>
+        this.hasMore || (changed.status === this.status && !this.requests.some((shown) => shown.id === changed.id)),
+    });
   }
 
-  get liveStatus(): LiveStatus {
-    return this.#live.statusFor(this.liveError);
+  /** The requests shown: those still having the chosen status (a decided one leaves at once). */
+  get requests(): RefundRequest[] {
+    const edges = this.query.data?.refundRequests.edges ?? [];
+    return edges.map((edge) => edge.node).filter((request) => request.status === this.status);
+  }
+
+  get hasMore(): boolean {
+    return this.query.data?.refundRequests.pageInfo.hasNextPage ?? false;
   }
 
   /** Loads the list and follows changes; returns the function that stops. */
   start(): () => void {
-    void this.load();
-    const feed = followLive({
-      client: this.#client,
-      live: this.#live,
-      subscription: RefundRequestChangedSubscription,
-      variables: {},
-      reload: () => this.load(),
-      onFeed: (error) => (this.liveError = error),
-      debounceMs: REFRESH_DEBOUNCE_MS,
-    });
-    this.#feed = feed;
-    return () => {
-      feed.stop();
-    };
-  }
-
-  async load(): Promise<void> {
-    const request = ++this.#request;
-    const result = await this.#client
-      .query(
-        RefundRequestsQuery,
-        { filter: { status: this.status }, first: this.#pageSize },
-        { requestPolicy: "network-only" },
-      )
-      .toPromise();
-    if (request !== this.#request) return;
-    this.loading = false;
-    if (result.error) {
-      this.error = errorMessage(result.error);
-      return;
-    }
-    this.error = null;
-    this.requests = result.data?.refundRequests.edges.map((edge) => edge.node) ?? [];
-    this.hasMore = result.data?.refundRequests.pageInfo.hasNextPage ?? false;
+    return this.query.start();
   }
 
   show(status: RefundStatus): void {
     this.status = status;
-    this.loading = true;
     this.notice = null;
     this.rowErrors.clear();
-    void this.load();
+    this.query.reload();
   }
 
   async approve(request: RefundRequest): Promise<boolean> {
-    this.#begin(request);
-    const result = await this.#client.mutation(ApproveRefundMutation, { id: request.id }).toPromise();
-    const payload = result.data?.approveRefund;
-    const failure = result.error ? errorMessage(result.error) : !payload ? NO_ANSWER : null;
-    if (failure || !payload || payload.__typename !== "MutationApproveRefundSuccess") {
-      return this.#fail(request, failure ?? (payload && "message" in payload ? payload.message : NO_ANSWER));
-    }
     const amount = formatAmount(request.amountCents, request.currency);
     // The approval claims the request (PROCESSING); the refund job refunds it at Stripe and the
     // live feed moves it to Refunded (APPROVED) a moment later.
-    this.#succeed(
+    return this.#decide(
       request,
-      payload.data.status === "APPROVED"
-        ? `Refunded ${amount} to ${request.business.name}. The business is being emailed.`
-        : `Refunding ${amount} to ${request.business.name}: it shows under Refunded once Stripe confirms, and the business is emailed.`,
+      runMutation(this.#client, ApproveRefundMutation, { id: request.id }, (data) => data.approveRefund),
+      (decided) =>
+        decided.status === "APPROVED"
+          ? `Refunded ${amount} to ${request.business.name}. The business is being emailed.`
+          : `Refunding ${amount} to ${request.business.name}: it shows under Refunded once Stripe confirms, and the business is emailed.`,
     );
-    return true;
   }
 
   async deny(request: RefundRequest, reason: string): Promise<boolean> {
-    this.#begin(request);
-    const result = await this.#client.mutation(DenyRefundMutation, { id: request.id, reason }).toPromise();
-    const payload = result.data?.denyRefund;
-    const failure = result.error ? errorMessage(result.error) : !payload ? NO_ANSWER : null;
-    if (failure || !payload || payload.__typename !== "MutationDenyRefundSuccess") {
-      return this.#fail(request, failure ?? (payload && "message" in payload ? payload.message : NO_ANSWER));
-    }
-    this.#succeed(request, `Denied the refund for ${request.business.name}. The business is being emailed why.`);
-    return true;
+    return this.#decide(
+      request,
+      runMutation(this.#client, DenyRefundMutation, { id: request.id, reason }, (data) => data.denyRefund),
+      () => `Denied the refund for ${request.business.name}. The business is being emailed why.`,
+    );
   }
 
-  #begin(request: RefundRequest): void {
+  async #decide(
+    request: RefundRequest,
+    decision: Promise<Result<RefundRequest>>,
+    success: (decided: RefundRequest) => string,
+  ): Promise<boolean> {
     this.busy.add(request.id);
     this.rowErrors.delete(request.id);
     this.notice = null;
-  }
-
-  #fail(request: RefundRequest, message: string): false {
+    const outcome = await decision;
     this.busy.delete(request.id);
-    this.rowErrors.set(request.id, message);
-    return false;
-  }
-
-  #succeed(request: RefundRequest, text: string): void {
-    this.busy.delete(request.id);
-    this.notice = { kind: "success", text };
-    this.#feed?.refresh(0);
+    if (!outcome.ok) {
+      this.rowErrors.set(request.id, outcome.message);
+      return false;
+    }
+    this.notice = { kind: "success", text: success(outcome.data) };
+    // The decided request left this list; one from the next page moves up.
+    if (this.hasMore) this.query.refetch(0);
+    return true;
   }
 }

@@ -1,50 +1,52 @@
 // The Reports page's state: the checkups list and run-now (the run takes a few seconds; its
 // report opens when done).
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
 import { type CheckupSummary, RunWeeklyCheckupMutation, WeeklyCheckupsQuery } from "./report-operations.ts";
 
 export class CheckupList {
-  reports = $state<CheckupSummary[]>([]);
-  loading = $state(true);
   running = $state(false);
-  error = $state<string | null>(null);
+  #runError = $state<string | null>(null);
 
   readonly #client: Client;
+  readonly #list;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
+    this.#list = new LiveQuery({ client, live, query: WeeklyCheckupsQuery, variables: () => ({ first: 52 }) });
   }
 
-  async load(): Promise<void> {
-    const result = await this.#client
-      .query(WeeklyCheckupsQuery, { first: 52 }, { requestPolicy: "network-only" })
-      .toPromise();
-    this.loading = false;
-    if (result.error) {
-      this.error = errorMessage(result.error);
-      return;
-    }
-    this.error = null;
-    this.reports = result.data?.weeklyCheckups.edges.map((edge) => edge.node) ?? [];
+  get reports(): CheckupSummary[] {
+    return this.#list.data?.weeklyCheckups.edges.map((edge) => edge.node) ?? [];
+  }
+
+  get loading(): boolean {
+    return this.#list.loading;
+  }
+
+  get error(): string | null {
+    return this.#runError ?? this.#list.error;
+  }
+
+  /** Reads the list; returns the function that stops. */
+  start(): () => void {
+    return this.#list.start();
   }
 
   /** Runs a checkup now; returns the new report's id, or null (with `error` set). */
   async runNow(): Promise<string | null> {
     this.running = true;
-    this.error = null;
-    const result = await this.#client.mutation(RunWeeklyCheckupMutation, {}).toPromise();
+    this.#runError = null;
+    const outcome = await runMutation(this.#client, RunWeeklyCheckupMutation, {}, (data) => data.runWeeklyCheckup);
     this.running = false;
-    const payload = result.data?.runWeeklyCheckup;
-    if (result.error || !payload || payload.__typename !== "MutationRunWeeklyCheckupSuccess") {
-      this.error = result.error
-        ? errorMessage(result.error)
-        : payload && "message" in payload
-          ? payload.message
-          : "The API returned no answer. Try again.";
+    if (!outcome.ok) {
+      this.#runError = outcome.message;
       return null;
     }
-    await this.load();
-    return payload.data.id;
+    // A new report joins the list.
+    await this.#list.refetchNow();
+    return outcome.data.id;
   }
 }

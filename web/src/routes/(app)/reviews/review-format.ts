@@ -227,17 +227,3 @@ export function mergeRegions(known: readonly RegionChoice[], reviews: readonly R
   if (byId.size === known.length) return known as RegionChoice[];
   return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
-
-/** Upserts a page of reviews into the list by id, keeping the list's order and appending new ones. */
-export function appendReviews(reviews: readonly Review[], page: readonly Review[]): Review[] {
-  const index = new Map(reviews.map((review, position) => [review.id, position]));
-  const next = [...reviews];
-  for (const review of page) {
-    const position = index.get(review.id);
-    if (position === undefined) {
-      index.set(review.id, next.length);
-      next.push(review);
-    } else next[position] = review;
-  }
-  return next;
-}

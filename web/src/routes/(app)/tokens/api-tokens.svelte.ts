@@ -1,57 +1,10 @@
 // API tokens for integrations (ADMIN): list, create (the secret is shown once), revoke.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
-import { graphql, type ResultOf, type VariablesOf } from "$lib/graphql.ts";
-
-const ApiTokensQuery = graphql(`
-  query ApiTokens($first: Int!) {
-    apiTokens(first: $first) {
-      edges {
-        node {
-          id
-          name
-          prefix
-          scopes
-          createdAt
-          lastUsedAt
-          revokedAt
-          createdBy {
-            id
-            name
-          }
-        }
-      }
-    }
-  }
-`);
-
-const CreateApiTokenMutation = graphql(`
-  mutation CreateApiToken($name: String!, $scopes: [ApiTokenScope!]!) {
-    createApiToken(name: $name, scopes: $scopes) {
-      __typename
-      ... on MutationCreateApiTokenSuccess {
-        data {
-          id
-          token
-        }
-      }
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
-
-const RevokeApiTokenMutation = graphql(`
-  mutation RevokeApiToken($id: ID!) {
-    revokeApiToken(id: $id) {
-      __typename
-      ... on Error {
-        message
-      }
-    }
-  }
-`);
+import type { ResultOf, VariablesOf } from "$lib/graphql.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
+import { ApiTokensQuery, CreateApiTokenMutation, RevokeApiTokenMutation } from "./api-token-operations.ts";
 
 export type ApiToken = ResultOf<typeof ApiTokensQuery>["apiTokens"]["edges"][number]["node"];
 export type Scope = VariablesOf<typeof CreateApiTokenMutation>["scopes"][number];
@@ -69,9 +22,6 @@ export const scopeChoices: { value: Scope; label: string }[] = [
 ];
 
 export class ApiTokens {
-  tokens = $state<ApiToken[]>([]);
-  loading = $state(true);
-  error = $state<string | null>(null);
   /** The secret of the token just created; shown once, never stored elsewhere. */
   createdSecret = $state<{ name: string; token: string } | null>(null);
   createError = $state<string | null>(null);
@@ -79,22 +29,16 @@ export class ApiTokens {
   busy = $state(false);
 
   readonly #client: Client;
+  /** The read itself: its `loading`, `error` and `start()` are the page's. */
+  readonly query;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
+    this.query = new LiveQuery({ client, live, query: ApiTokensQuery, variables: () => ({ first: 100 }) });
   }
 
-  async load(): Promise<void> {
-    const result = await this.#client
-      .query(ApiTokensQuery, { first: 100 }, { requestPolicy: "network-only" })
-      .toPromise();
-    this.loading = false;
-    if (result.error) {
-      this.error = errorMessage(result.error);
-      return;
-    }
-    this.error = null;
-    this.tokens = result.data?.apiTokens.edges.map((edge) => edge.node) ?? [];
+  get tokens(): ApiToken[] {
+    return this.query.data?.apiTokens.edges.map((edge) => edge.node) ?? [];
   }
 
   /** Resolves true when the token was created. */
@@ -102,30 +46,30 @@ export class ApiTokens {
     this.busy = true;
     this.createError = null;
     this.createdSecret = null;
-    const result = await this.#client.mutation(CreateApiTokenMutation, { name, scopes }).toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      CreateApiTokenMutation,
+      { name, scopes },
+      (data) => data.createApiToken,
+    );
     this.busy = false;
-    const outcome = result.data?.createApiToken;
-    if (result.error) this.createError = errorMessage(result.error);
-    else if (!outcome) this.createError = "The API returned no answer. Try again.";
-    else if (outcome.__typename !== "MutationCreateApiTokenSuccess") this.createError = outcome.message;
-    else {
-      this.createdSecret = { name, token: outcome.data.token };
-      await this.load();
-      return true;
+    if (!outcome.ok) {
+      this.createError = outcome.message;
+      return false;
     }
-    return false;
+    this.createdSecret = { name, token: outcome.data.token };
+    // A new token joins the list.
+    await this.query.refetchNow();
+    return true;
   }
 
   async revoke(id: string): Promise<void> {
     this.busy = true;
     this.revokeError = null;
-    const result = await this.#client.mutation(RevokeApiTokenMutation, { id }).toPromise();
+    const outcome = await runMutation(this.#client, RevokeApiTokenMutation, { id }, (data) => data.revokeApiToken);
     this.busy = false;
-    const outcome = result.data?.revokeApiToken;
-    if (result.error) this.revokeError = errorMessage(result.error);
-    else if (!outcome) this.revokeError = "The API returned no answer. Try again.";
-    else if (outcome.__typename !== "MutationRevokeApiTokenSuccess") this.revokeError = outcome.message;
-    await this.load();
+    if (!outcome.ok) this.revokeError = outcome.message;
+    await this.query.refetchNow();
   }
 
   dismissSecret(): void {
