@@ -15,7 +15,7 @@ import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { raiseAlert } from "./alerts.ts";
 import { formatMoney } from "./email/format.ts";
-import { DomainError, NotFoundError } from "./errors.ts";
+import { DomainError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";

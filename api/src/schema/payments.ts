@@ -11,7 +11,6 @@ import {
   RefundIneligibleError,
   requestRefund,
 } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
 import { webhookEventWhere } from "@steward/core/webhookEvents";
 import type { Prisma } from "@steward/db/client";
 import { refundExecuteJobFor } from "@steward/worker/queue";
