@@ -1,6 +1,8 @@
 import type { Actor } from "@steward/core/actor";
 import type { Env } from "@steward/core/env";
 import type { LoginThrottle } from "@steward/core/loginThrottle";
+import type { MailSender } from "@steward/core/ports/mail";
+import type { PaymentsGateway } from "@steward/core/ports/payments";
 import type { EventBus } from "@steward/core/events";
 import type { Db } from "@steward/db/client";
 import type { JobData } from "@steward/worker/queue";
@@ -13,6 +15,10 @@ export interface Context {
   events: EventBus;
   /** The worker's queue, for run-now. */
   jobs: Queue<JobData>;
+  /** Stripe, through the port (built once per process, in resources.ts). */
+  payments: PaymentsGateway;
+  /** SMTP, through the port (built once per process, in resources.ts). */
+  mail: MailSender;
   actor: Actor;
   /** Login attempts counted in Redis before each password check, shared by every API instance. */
   loginThrottle: LoginThrottle;

@@ -2,7 +2,7 @@
 // WATCHDOG_INTERVAL_SECONDS on a connection of its own (the advisory lock is per session), with
 // channel senders of its own, so it works with the worker and Redis both gone.
 import { channelSecretCipher } from "@steward/core/channelSecrets";
-import { createEmailSender } from "@steward/core/email/sender";
+import { createMailSender } from "@steward/core/adapters/nodemailer";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
 import { watchdogTick } from "@steward/core/watchdog";
@@ -14,7 +14,7 @@ export interface Watchdog {
 
 export function startWatchdog(env: Env, logger: Logger): Watchdog {
   const db = createPrismaClient(env.DATABASE_URL, 1);
-  const email = createEmailSender(env);
+  const email = createMailSender(env);
   const deps = { email, secrets: channelSecretCipher(env) };
   const options = { staleSeconds: env.WATCHDOG_STALE_SECONDS, watchingSince: new Date() };
   const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };

@@ -9,6 +9,7 @@ import { createEventBus } from "@steward/core/events";
 import { createReconciliationRun, executeReconciliationRun, SETTLE_MS } from "@steward/core/reconciliation";
 import type { Db } from "@steward/db/client";
 import Stripe from "stripe";
+import { stripeGateway } from "@steward/core/adapters/stripe";
 import { startService, stopServices, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import type { BenchRow } from "./table.ts";
@@ -133,7 +134,7 @@ async function benchOne(db: Db, databaseUrl: string, count: number): Promise<Ben
       }
       return seen;
     });
-    const deps = { db, databaseUrl, events: bus.bus, stripe };
+    const deps = { db, databaseUrl, events: bus.bus, stripe: stripeGateway(stripe) };
     const run = await measured(async () => {
       const created = await createReconciliationRun(
         deps,

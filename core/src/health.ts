@@ -24,7 +24,7 @@ import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
 import { readWindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./events.ts";
-import type { Stripe } from "./stripe.ts";
+import type { PaymentsGateway } from "./ports/payments.ts";
 import { deliveriesSince } from "./webhookDeliveries.ts";
 
 const MINUTE = 60_000;
@@ -37,7 +37,7 @@ export const HEALTH_RETENTION_MS = 30 * DAY;
 export interface HealthDeps {
   db: Db;
   redis: Redis;
-  stripe: Stripe;
+  stripe: PaymentsGateway;
   events?: EventBus;
   env: Pick<Env, "AI_MODE" | "AI_PROVIDER_URL" | "AI_TIMEOUT_MS" | "REDIS_PREFIX">;
 }

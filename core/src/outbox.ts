@@ -13,7 +13,7 @@ import type { Db, DbTx } from "@steward/db/client";
 import { z } from "zod";
 import { systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { type EmailSender, smtpResponseCode } from "./email/sender.ts";
+import { type MailSender, smtpResponseCode } from "./ports/mail.ts";
 
 export const EMAIL_KIND_PREFIX = "email.";
 const BASE_BACKOFF_MS = 30_000;
@@ -225,7 +225,7 @@ export async function deliverDue(
 }
 
 /** The email deliverer: SMTP, with the outbox id as Message-ID so a resend is recognisable. */
-function emailDeliverer(sender: EmailSender): OutboxDeliverer {
+function emailDeliverer(sender: MailSender): OutboxDeliverer {
   const actor = systemActor("outbox-delivery");
   return {
     kindPrefix: EMAIL_KIND_PREFIX,
@@ -269,7 +269,7 @@ function emailDeliverer(sender: EmailSender): OutboxDeliverer {
   };
 }
 
-export function deliverDueEmails(db: Db, sender: EmailSender, options: DeliveryOptions): Promise<DeliveryReport> {
+export function deliverDueEmails(db: Db, sender: MailSender, options: DeliveryOptions): Promise<DeliveryReport> {
   return deliverDue(db, emailDeliverer(sender), options);
 }
 

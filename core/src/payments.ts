@@ -16,7 +16,8 @@ import { clearAlert, raiseAlert } from "./alerts.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
-import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
+import type { GatewayCharge, GatewayEvent, PaymentsGateway } from "./ports/payments.ts";
+import { WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 import { isStorableText, storableJson, storableText } from "./text.ts";
 import { countDelivery, type RejectionKind, rejectionKindOf } from "./webhookDeliveries.ts";
@@ -45,11 +46,11 @@ export type WebhookReceipt =
 
 /** The SDK's verification: HMAC-SHA256 over "<t>.<raw body>", and t within 5 minutes of now. Throws why not. */
 export function verifyStripeWebhook(
-  stripe: Stripe,
+  stripe: PaymentsGateway,
   rawBody: Buffer | string,
   signature: string | null,
   secret: string,
-): Stripe.Event {
+): GatewayEvent {
   if (!signature) throw new Error("No Stripe-Signature header");
   const event = stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
   // The SDK only refuses old timestamps: a signature dated ahead would stay replayable for as long.
@@ -72,12 +73,12 @@ const stripeEventShape = z.object({
 
 export async function receiveStripeWebhook(
   db: Db,
-  stripe: Stripe,
+  stripe: PaymentsGateway,
   delivery: { rawBody: Buffer; signature: string | null; secret: string },
   /** Where deliveries are counted (core/src/webhookDeliveries.ts); without it every rejection is audited. */
   counter?: { redis: Redis; prefix: string },
 ): Promise<WebhookReceipt> {
-  let event: Stripe.Event;
+  let event: GatewayEvent;
   try {
     event = verifyStripeWebhook(stripe, delivery.rawBody, delivery.signature, delivery.secret);
     // Signed, yet not shaped like an event (a misconfigured sender): refused like a bad signature.
@@ -131,7 +132,7 @@ export async function receiveStripeWebhook(
 // ───────────────────────────── Syncing a charge ─────────────────────────────
 
 /** Our status for a charge as Stripe has it now. */
-export function paymentStatusOf(charge: Pick<Stripe.Charge, "status" | "refunded" | "amount_refunded">): PaymentStatus {
+export function paymentStatusOf(charge: Pick<GatewayCharge, "status" | "refunded" | "amount_refunded">): PaymentStatus {
   if (charge.status === "failed") return "FAILED";
   if (charge.status === "pending") return "PENDING";
   if (charge.refunded) return "REFUNDED";
@@ -181,7 +182,7 @@ export function openHold(payment: Pick<Payment, "holdReason" | "holdResolution" 
  * whose amount or currency is not its region's placement price is recorded with a PRICE_MISMATCH
  * hold and buys no placement until an operator accepts it (holds.ts).
  */
-export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor): Promise<ChargeSync> {
+export async function syncCharge(tx: DbTx, charge: GatewayCharge, actor: Actor): Promise<ChargeSync> {
   const businessRef = charge.metadata?.[METADATA_BUSINESS]?.trim();
   if (!businessRef) {
     return {
@@ -357,14 +358,14 @@ export interface EventOutcome {
  * Processes one stored event by re-fetching its object from Stripe. Throws on failure (after
  * recording the attempt and the error on the event) so the job is retried with backoff.
  */
-export async function processStripeEvent(db: Db, stripe: Stripe, eventId: string): Promise<EventOutcome> {
+export async function processStripeEvent(db: Db, stripe: PaymentsGateway, eventId: string): Promise<EventOutcome> {
   const stored = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
   if (!stored) throw new NotFoundError("StripeWebhookEvent", eventId);
   if (stored.status === "PROCESSED") return { summary: `${eventId} was already processed`, changes: { eventId } };
   const event = await db.stripeWebhookEvent.update({ where: { id: eventId }, data: { attempts: { increment: 1 } } });
   const actor = systemActor("stripe-event");
   try {
-    let charge: Stripe.Charge | null = null;
+    let charge: GatewayCharge | null = null;
     if (CHARGE_EVENTS.has(event.type) && event.objectId) {
       charge = await stripe.charges.retrieve(event.objectId);
     } else if (REFUND_EVENTS.has(event.type) && event.objectId) {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "./errors.ts";
 import { csvLine, reconciliationPeriod, SETTLE_MS, stagedLine } from "./reconciliation.ts";
-import type { Stripe } from "./stripe.ts";
+import type { GatewayCharge } from "./ports/payments.ts";
 
 const now = new Date("2026-12-01T09:30:15.250Z");
 const DAY = 86_400_000;
@@ -59,17 +59,17 @@ describe("csvLine", () => {
 });
 
 describe("stagedLine (the staging COPY's text format)", () => {
-  const charge = (overrides: Partial<Stripe.Charge>): Stripe.Charge =>
-    ({
-      id: "ch_1",
-      amount: 2200,
-      amount_refunded: 500,
-      currency: "AUD",
-      status: "succeeded",
-      refunded: false,
-      created: 1_764_581_415,
-      ...overrides,
-    }) as Stripe.Charge;
+  const charge = (overrides: Partial<GatewayCharge>): GatewayCharge => ({
+    id: "ch_1",
+    amount: 2200,
+    amount_refunded: 500,
+    currency: "AUD",
+    status: "succeeded",
+    refunded: false,
+    created: 1_764_581_415,
+    metadata: null,
+    ...overrides,
+  });
   const runId = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 
   it("writes one tab-separated line per charge: UTC time, t/f booleans, lower-case currency", () => {

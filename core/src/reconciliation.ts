@@ -36,7 +36,12 @@ import type { EventBus } from "./events.ts";
 import { METADATA_BUSINESS, syncCharge } from "./payments.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { releaseForRefund } from "./placements.ts";
-import { isTransientStripeError, type Stripe, stripeErrorCode } from "./stripe.ts";
+import {
+  type GatewayCharge,
+  isTransientPaymentsError,
+  type PaymentsGateway,
+  paymentsErrorCode,
+} from "./ports/payments.ts";
 
 export const DEFAULT_PERIOD_DAYS = 7;
 export const MAX_PERIOD_DAYS = 366;
@@ -64,7 +69,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface ReconciliationDeps {
   db: Db;
   events: EventBus;
-  stripe: Stripe;
+  stripe: PaymentsGateway;
   now?: () => Date;
   /** The database `db` is connected to: the staging COPY opens a connection of its own to it. */
   databaseUrl: string;
@@ -504,7 +509,7 @@ async function stageStripeCharges(
     let read = 0;
     for (;;) {
       try {
-        const list = stripe.charges.list({
+        const list = stripe.charges.iterate({
           created,
           limit: PAGE_SIZE,
           ...(cursor !== undefined ? { starting_after: cursor } : {}),
@@ -519,7 +524,7 @@ async function stageStripeCharges(
         }
         break;
       } catch (error) {
-        if (failure.error || !isTransientStripeError(error) || resumes >= MAX_PAGE_RESUMES) throw error;
+        if (failure.error || !isTransientPaymentsError(error) || resumes >= MAX_PAGE_RESUMES) throw error;
         resumes++;
         await (deps.sleep ?? pause)(Math.min(10_000, 250 * 2 ** resumes));
       }
@@ -563,7 +568,7 @@ function copyInt(value: number, field: string): string {
 }
 
 /** One staged charge as a line of COPY text (runId already escaped); chargedAt in UTC, as Prisma stores it. */
-export function stagedLine(runId: string, charge: Stripe.Charge, inPeriod: boolean): string {
+export function stagedLine(runId: string, charge: GatewayCharge, inPeriod: boolean): string {
   const amount = copyInt(charge.amount, "amount");
   const refunded = copyInt(charge.amount_refunded, "amount_refunded");
   const chargedAt = new Date(Number(copyInt(charge.created, "created")) * 1000).toISOString();
@@ -744,17 +749,17 @@ async function settleAlert(db: Db, runId: string, actor: Actor): Promise<void> {
 
 // ───────────────────────────── Resolving ─────────────────────────────
 
-async function retrieveCharge(stripe: Stripe, chargeId: string): Promise<Stripe.Charge | null> {
+async function retrieveCharge(stripe: PaymentsGateway, chargeId: string): Promise<GatewayCharge | null> {
   try {
     return await stripe.charges.retrieve(chargeId);
   } catch (error) {
-    if (stripeErrorCode(error) === "resource_missing") return null;
-    if (isTransientStripeError(error)) throw new StripeUnavailableError(error instanceof Error ? error.message : "");
+    if (paymentsErrorCode(error) === "resource_missing") return null;
+    if (isTransientPaymentsError(error)) throw new StripeUnavailableError(error instanceof Error ? error.message : "");
     throw error;
   }
 }
 
-function stripeStatusOf(charge: Stripe.Charge | null): string {
+function stripeStatusOf(charge: GatewayCharge | null): string {
   if (!charge) return "missing";
   if (charge.status !== "succeeded") return charge.status;
   return charge.refunded ? "refunded" : charge.amount_refunded > 0 ? "partially_refunded" : "succeeded";
@@ -830,7 +835,7 @@ export async function resolveDiscrepancy(
 function checkAgainstStripe(
   discrepancy: Discrepancy,
   action: FixAction,
-  charge: Stripe.Charge | null,
+  charge: GatewayCharge | null,
   payment: { status: string; refundedCents: number } | null,
 ): void {
   const status = stripeStatusOf(charge);
@@ -869,7 +874,7 @@ async function applyFix(
   actor: Actor,
   discrepancy: Discrepancy,
   action: FixAction,
-  charge: Stripe.Charge | null,
+  charge: GatewayCharge | null,
   now: Date,
 ): Promise<{ paymentId: string | null; placementStatus: string | null }> {
   switch (action) {

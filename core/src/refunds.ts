@@ -21,7 +21,12 @@ import type { EventBus } from "./events.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 import { releaseForRefund } from "./placements.ts";
-import { isPermanentStripeError, type Stripe, stripeErrorCode } from "./stripe.ts";
+import {
+  type GatewayRefund,
+  isPermanentPaymentsError,
+  type PaymentsGateway,
+  paymentsErrorCode,
+} from "./ports/payments.ts";
 
 export const REFUND_WINDOW_DAYS = 3;
 export const REFUND_WINDOW_MS = REFUND_WINDOW_DAYS * 24 * 3_600_000;
@@ -104,7 +109,7 @@ export class RefundAlreadyRequestedError extends DomainError {
 export interface RefundDeps {
   db: Db;
   events: EventBus;
-  stripe: Stripe;
+  stripe: PaymentsGateway;
   /** The marketplace's time zone, for dates in messages and emails. */
   timeZone: string;
   /** Injectable clock (tests at 71 h 59 m and 72 h 00 m). */
@@ -314,7 +319,7 @@ export async function completeRefund(deps: RefundDeps, actor: Actor, refundReque
   if (request.status !== "PROCESSING") return { request, outcome: "ALREADY_DONE" };
   const { payment } = request;
 
-  let refund: Stripe.Refund;
+  let refund: GatewayRefund;
   try {
     refund = await deps.stripe.refunds.create(
       {
@@ -327,15 +332,15 @@ export async function completeRefund(deps: RefundDeps, actor: Actor, refundReque
     );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    let adopted: Stripe.Refund | null = null;
+    let adopted: GatewayRefund | null = null;
     // Anything but a clear refusal from Stripe (network, 5xx, 429, or an error of our own after the
     // call) is retried later with the same key: replaying can never refund twice.
-    let transient = !isPermanentStripeError(error);
-    if (stripeErrorCode(error) === "charge_already_refunded") {
+    let transient = !isPermanentPaymentsError(error);
+    if (paymentsErrorCode(error) === "charge_already_refunded") {
       try {
         adopted = await findOwnRefund(deps.stripe, request);
       } catch (listError) {
-        transient = !isPermanentStripeError(listError);
+        transient = !isPermanentPaymentsError(listError);
       }
     }
     if (adopted) refund = adopted;
@@ -407,9 +412,9 @@ export async function completeRefund(deps: RefundDeps, actor: Actor, refundReque
  * request, e.g. our idempotency key expired after 24 h), adopt it rather than fail.
  */
 async function findOwnRefund(
-  stripe: Stripe,
+  stripe: PaymentsGateway,
   request: RefundRequest & { payment: Payment },
-): Promise<Stripe.Refund | null> {
+): Promise<GatewayRefund | null> {
   const refunds = await stripe.refunds.list({ charge: request.payment.stripeChargeId, limit: 100 });
   return refunds.data.find((refund) => refund.metadata?.["refund_request_id"] === request.id) ?? null;
 }

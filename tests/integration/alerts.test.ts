@@ -15,7 +15,8 @@ import {
   silenceAlert,
 } from "@steward/core/alerts";
 import { channelSecretCipher } from "@steward/core/channelSecrets";
-import { createEmailSender, type EmailSender } from "@steward/core/email/sender";
+import { createMailSender } from "@steward/core/adapters/nodemailer";
+import type { MailSender } from "@steward/core/ports/mail";
 import { InvalidInputError, ConflictError } from "@steward/core/errors";
 import { testNotificationChannel, upsertNotificationChannel } from "@steward/core/notificationChannels";
 import { deliverDueNotifications } from "@steward/core/notifications/deliver";
@@ -34,7 +35,7 @@ const ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF";
 let database: TestDatabase;
 let receivers: NotifySandbox;
 let smtp: SmtpSandbox;
-let email: EmailSender;
+let email: MailSender;
 let operator: Actor;
 let admin: Actor;
 let sequence = 0;
@@ -65,7 +66,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   receivers = await startNotifySandbox({ webhookSecret: WEBHOOK_SECRET });
   smtp = await startSmtpSandbox({ port: 0 });
-  email = createEmailSender(testEnv(database.url, { SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) }));
+  email = createMailSender(testEnv(database.url, { SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) }));
   const adminRow = await createOperator(database.db, "ADMIN", "ada@test.example");
   const operatorRow = await createOperator(database.db, "OPERATOR", "otto@test.example");
   admin = { kind: "OPERATOR", id: adminRow.id, email: adminRow.email, name: adminRow.name, role: "ADMIN" };

@@ -16,7 +16,7 @@ import {
 import { loadEnv } from "@steward/core/env";
 import { createEventBus, type EventBusHandle } from "@steward/core/events";
 import { createReconciliationRun, executeReconciliationRun } from "@steward/core/reconciliation";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { createPrismaClient } from "@steward/db/client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createBusiness, createPaidPlacement, createRegion } from "../../bench/drills/fixtures.ts";
@@ -75,7 +75,7 @@ describe("a backup", () => {
         db: restored,
         databaseUrl: restoredUrl.toString(),
         events: bus.bus,
-        stripe: stripeClientFor(loadEnv({ ...stack.env, LOG_LEVEL: "silent" })),
+        stripe: createStripeGateway(loadEnv({ ...stack.env, LOG_LEVEL: "silent" })),
         sleep: () => Promise.resolve(),
       };
       const system = { kind: "SYSTEM", label: "backup drill" } as const;

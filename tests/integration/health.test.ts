@@ -7,7 +7,7 @@ import { createEventBus } from "@steward/core/events";
 import { setFeatureFlag } from "@steward/core/featureFlags";
 import { latestHealth, runHealthChecks, type HealthDeps } from "@steward/core/health";
 import { approveRefund, requestRefund } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { Db } from "@steward/db/client";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,7 +41,7 @@ beforeAll(async () => {
   });
   db = api.database.db;
   redis = new Redis(api.env.REDIS_URL, { maxRetriesPerRequest: null });
-  deps = { db, redis, env: api.env, stripe: stripeClientFor(api.env) };
+  deps = { db, redis, env: api.env, stripe: createStripeGateway(api.env) };
   await createOperator(db, "ADMIN", "ada@test.example");
   const operator = await createOperator(db, "OPERATOR", "olive@test.example");
   await createOperator(db, "VIEWER", "vic@test.example");

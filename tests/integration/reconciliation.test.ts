@@ -10,7 +10,7 @@ import {
   latestReconciliationSummary,
   type ReconciliationDeps,
 } from "@steward/core/reconciliation";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { Payment } from "@steward/db/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -131,7 +131,7 @@ beforeAll(async () => {
     db: stack.db,
     databaseUrl: stack.api.env.DATABASE_URL,
     events: bus.bus,
-    stripe: stripeClientFor(stack.api.env),
+    stripe: createStripeGateway(stack.api.env),
     sleep: () => Promise.resolve(),
   };
   regionId = (await createRegion(stack.db, 5)).id;

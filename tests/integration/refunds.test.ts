@@ -3,9 +3,9 @@
 // operators at once, Stripe 500/429, a crash between the Stripe call and the database write.
 import { systemActor } from "@steward/core/actor";
 import { completeRefund, recoverProcessingRefunds } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { EventBus } from "@steward/core/events";
-import type Stripe from "stripe";
+import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createBusiness,
@@ -284,7 +284,7 @@ describe("approving", () => {
     expect(atStripe).toHaveLength(1);
     // Run the recovery now rather than waiting for the queued job (either may win: both are safe).
     const result = await completeRefund(
-      { db: stack.db, events: noEvents, stripe: stripeClientFor(stack.api.env), timeZone: "Australia/Melbourne" },
+      { db: stack.db, events: noEvents, stripe: createStripeGateway(stack.api.env), timeZone: "Australia/Melbourne" },
       systemActor("test-recovery"),
       requestId,
     );
@@ -304,15 +304,17 @@ describe("approving", () => {
       where: { id: requestId },
       data: { status: "PROCESSING", decidedAt: new Date(Date.now() - 10 * 60_000) },
     });
-    const real = stripeClientFor(stack.api.env);
-    const crashing = {
+    const real = createStripeGateway(stack.api.env);
+    const crashing: PaymentsGateway = {
+      ...real,
       refunds: {
-        create: async (...args: Parameters<Stripe["refunds"]["create"]>) => {
+        ...real.refunds,
+        create: async (...args) => {
           await real.refunds.create(...args);
           throw new Error("process killed after the Stripe call, before the database write");
         },
       },
-    } as unknown as Stripe;
+    };
     const deps = { db: stack.db, events: noEvents, timeZone: "Australia/Melbourne" };
     const doomed = await completeRefund({ ...deps, stripe: crashing }, systemActor("doomed"), requestId);
     // Nothing was written but the note: the request is still PROCESSING, Stripe has the refund.
@@ -340,7 +342,7 @@ describe("approving", () => {
     const deps = {
       db: stack.db,
       events: noEvents,
-      stripe: stripeClientFor(stack.api.env),
+      stripe: createStripeGateway(stack.api.env),
       timeZone: "Australia/Melbourne",
     };
     const results = await Promise.all(

@@ -12,7 +12,7 @@ import {
   reconciliationJobId,
   sweepStalledReconciliationRuns,
 } from "@steward/core/reconciliation";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
 import {
   JOBS_QUEUE,
@@ -72,7 +72,7 @@ async function receivedEvent(via: "http" | "store"): Promise<{ eventId: string; 
   const payload = JSON.stringify(event);
   const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   if (via === "store") {
-    const receipt = await receiveStripeWebhook(stack.db, stripeClientFor(stack.api.env), {
+    const receipt = await receiveStripeWebhook(stack.db, createStripeGateway(stack.api.env), {
       rawBody: Buffer.from(payload),
       signature,
       secret: WEBHOOK_SECRET,
@@ -196,7 +196,7 @@ describe("stripe events", () => {
 
   it("processing the same event twice at once records one payment and one placement", async () => {
     const { eventId, chargeId } = await receivedEvent("store");
-    const stripe = stripeClientFor(stack.api.env);
+    const stripe = createStripeGateway(stack.api.env);
     await Promise.all([processStripeEvent(stack.db, stripe, eventId), processStripeEvent(stack.db, stripe, eventId)]);
     await processStripeEvent(stack.db, stripe, eventId);
     const effects = await effectsOf(eventId, chargeId);
@@ -294,7 +294,7 @@ describe("reconciliation runs", () => {
     db: stack.db,
     databaseUrl: stack.api.env.DATABASE_URL,
     events: bus.bus,
-    stripe: stripeClientFor(stack.api.env),
+    stripe: createStripeGateway(stack.api.env),
   });
 
   /** A day of its own far in the past with one charge only Stripe has (one MISSING_IN_DB). */

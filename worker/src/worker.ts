@@ -1,5 +1,7 @@
 // The worker process: upserts every scheduled job from the catalog (so a Redis flush or a deploy
 // restores the schedule), then processes jobs, recording each attempt in PostgreSQL.
+import { createMailSender } from "@steward/core/adapters/nodemailer";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { Env } from "@steward/core/env";
 import { publishAlertChangesTo } from "@steward/core/alerts";
 import { createEventBus } from "@steward/core/events";
@@ -40,6 +42,9 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
   // Alerts raised anywhere in this process (rules, job health) are published on this bus.
   const unregisterAlertEvents = publishAlertChangesTo(events.bus);
+  // The vendor adapters, once per process: every job reaches Stripe and SMTP through these.
+  const payments = createStripeGateway(env);
+  const mail = createMailSender(env);
   const queue = new Queue<JobData>(JOBS_QUEUE, { connection, prefix: env.REDIS_PREFIX, defaultJobOptions });
   queue.on("error", (error) => logger.error({ err: error }, "queue error"));
   let worker: Worker<JobData> | undefined;
@@ -135,6 +140,8 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
           logger: logger.child({ job: job.name, jobRunId }),
           jobRunId,
           redis: locks,
+          payments,
+          mail,
           queue,
         },
         payload.data,
@@ -195,6 +202,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       await stopPushingMetrics?.();
       await queue.close();
       locks.disconnect();
+      mail.close();
       unregisterAlertEvents();
       await events.close();
       await db.$disconnect();

@@ -13,7 +13,6 @@ import {
 import { ConflictError } from "@steward/core/errors";
 import { acceptHeldPayment, refundHeldPayment, setRegionPrice } from "@steward/core/holds";
 import { RefundIneligibleError } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
 import { releasedStripeEventJobFor } from "@steward/worker/queue";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -300,7 +299,7 @@ builder.mutationFields((t) => ({
         {
           db: context.db,
           events: context.events,
-          stripe: stripeClientFor(context.env),
+          stripe: context.payments,
           timeZone: context.env.MARKETPLACE_TIME_ZONE,
         },
         context.actor,

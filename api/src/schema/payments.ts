@@ -10,7 +10,6 @@ import {
   RefundIneligibleError,
   requestRefund,
 } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
 import type { Prisma } from "@steward/db/client";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -251,7 +250,7 @@ function refundDeps(context: Context) {
   return {
     db: context.db,
     events: context.events,
-    stripe: stripeClientFor(context.env),
+    stripe: context.payments,
     timeZone: context.env.MARKETPLACE_TIME_ZONE,
   };
 }

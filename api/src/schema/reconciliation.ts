@@ -13,7 +13,6 @@ import {
   StripeUnavailableError,
   type Totals,
 } from "@steward/core/reconciliation";
-import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
@@ -245,7 +244,7 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, context) =>
       resolveDiscrepancy(
-        { db: context.db, events: context.events, stripe: stripeClientFor(context.env) },
+        { db: context.db, events: context.events, stripe: context.payments },
         context.actor,
         args.id.id,
         args.action,

@@ -6,7 +6,6 @@
 // schedule it sweeps every request stuck in PROCESSING for more than two minutes.
 import { systemActor } from "@steward/core/actor";
 import { completeRefund, recoverProcessingRefunds } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
 
@@ -16,8 +15,8 @@ export const refundRecoveryJob = defineJob({
   schedule: { pattern: "*/5 * * * *", tz: "UTC" },
   runOnRestore: true,
   payload: z.object({ refundRequestId: z.string().uuid().optional() }).passthrough(),
-  async handler({ db, env, events }, { refundRequestId }) {
-    const deps = { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE };
+  async handler({ db, env, events, payments }, { refundRequestId }) {
+    const deps = { db, events, stripe: payments, timeZone: env.MARKETPLACE_TIME_ZONE };
     if (refundRequestId) {
       const result = await completeRefund(deps, systemActor("refund-recovery"), refundRequestId);
       if (result.outcome === "RETRY_LATER")

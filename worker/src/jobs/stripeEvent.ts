@@ -4,7 +4,6 @@
 import { StripeEventUnprocessableError, processStripeEvent } from "@steward/core/payments";
 import { NotFoundError } from "@steward/core/errors";
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
-import { stripeClientFor } from "@steward/core/stripe";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
@@ -13,9 +12,9 @@ export const stripeEventJob = defineJob({
   name: "stripe-event",
   description: "Processes a received Stripe webhook event by re-fetching its object from Stripe.",
   payload: z.object({ eventId: z.string().min(1).max(255) }),
-  async handler({ db, env, events, logger }, { eventId }) {
+  async handler({ db, env, events, logger, payments }, { eventId }) {
     try {
-      const outcome = await processStripeEvent(db, stripeClientFor(env), eventId);
+      const outcome = await processStripeEvent(db, payments, eventId);
       // A payment arrived or changed: the overview shows it now rather than at the next minute.
       await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
         logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
