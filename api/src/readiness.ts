@@ -1,13 +1,13 @@
 // GET /readyz: can this instance serve? PostgreSQL and Redis each answer within 2 s.
 import type { Db } from "@steward/db/client";
-import type { Redis } from "ioredis";
+import type { SharedStore } from "@steward/core/ports/sharedStore";
 
 export interface Readiness {
   postgres: boolean;
   redis: boolean;
 }
 
-export async function readiness(db: Db, redis: Redis): Promise<Readiness> {
+export async function readiness(db: Db, redis: SharedStore): Promise<Readiness> {
   const within = <T>(promise: Promise<T>, ms: number) =>
     Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
   const [postgres, redisOk] = await Promise.all([

@@ -2,17 +2,19 @@
 // database, the event bus, Redis connections, the jobs queue, the login throttle and the vendor
 // adapters (Stripe, SMTP). Requests and websocket operations get them through their context.
 import { createMailSender } from "@steward/core/adapters/nodemailer";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
+import { connectRedis, type Redis } from "@steward/core/adapters/redis";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { Env } from "@steward/core/env";
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
 import type { Logger } from "@steward/core/logger";
 import { createLoginThrottle, type LoginThrottle } from "@steward/core/loginThrottle";
+import type { CopyIn } from "@steward/core/ports/copyIn";
 import type { MailSender } from "@steward/core/ports/mail";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "@steward/worker/queue";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 
 export interface ApiResources {
   db: Db;
@@ -25,22 +27,22 @@ export interface ApiResources {
   loginThrottle: LoginThrottle;
   payments: PaymentsGateway;
   mail: MailSender;
+  /** Bulk loads (the catalog import) on connections of their own. */
+  copyIn: CopyIn;
   close(): Promise<void>;
 }
 
 export function buildResources(env: Env, logger: Logger): ApiResources {
   const db = createPrismaClient(env.DATABASE_URL);
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on("error", () => undefined);
+  const redis = connectRedis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   const jobs = new Queue<JobData>(JOBS_QUEUE, {
     connection: connectionFor(env.REDIS_URL),
     prefix: env.REDIS_PREFIX,
     defaultJobOptions,
   });
   jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
-  const countersRedis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
-  countersRedis.on("error", () => undefined);
+  const countersRedis = connectRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
   const loginThrottle = createLoginThrottle(countersRedis, env.REDIS_PREFIX, {
     maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
@@ -50,6 +52,7 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   });
   const payments = createStripeGateway(env);
   const mail = createMailSender(env);
+  const copyIn = pgCopyIn(env.DATABASE_URL);
   return {
     db,
     events,
@@ -59,6 +62,7 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
     loginThrottle,
     payments,
     mail,
+    copyIn,
     async close() {
       await events.close();
       await jobs.close();

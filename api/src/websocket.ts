@@ -6,7 +6,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type Actor, ANONYMOUS } from "@steward/core/actor";
 import type { Env } from "@steward/core/env";
-import type { EventBus } from "@steward/core/events";
+import type { EventBus } from "@steward/core/ports/events";
 import type { Logger } from "@steward/core/logger";
 import type { Db } from "@steward/db/client";
 import type { DocumentNode, execute, GraphQLError, GraphQLSchema, parse, subscribe, validate } from "graphql";

@@ -85,6 +85,7 @@ export function buildYoga(env: Env, logger: Logger, resources: ApiResources, met
       jobs: resources.jobs,
       payments: resources.payments,
       mail: resources.mail,
+      copyIn: resources.copyIn,
       actor,
       loginThrottle: resources.loginThrottle,
       clientIp,

@@ -11,7 +11,7 @@ import type { Alert, Db, DbTx, Severity } from "@steward/db/client";
 import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
-import type { AlertChangedEvent, EventBus } from "./events.ts";
+import type { AlertChangedEvent, EventBus } from "./ports/events.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 

@@ -2,7 +2,7 @@
 // measures its requests, and every few seconds writes its summary into one Redis hash (a field
 // per process); the worker's health check reads and combines them. A process that stopped
 // writing drops out after SUMMARY_STALE_MS.
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 
 export const API_WINDOW_MS = 5 * 60_000;
 export const SUMMARY_STALE_MS = 30_000;
@@ -52,7 +52,7 @@ export function percentile(sorted: readonly number[], fraction: number): number 
 const hashKey = (prefix: string) => `${prefix}:api-window`;
 
 export async function publishWindowSummary(
-  redis: Redis,
+  redis: SharedStore,
   prefix: string,
   instanceId: string,
   summary: WindowSummary,
@@ -61,12 +61,12 @@ export async function publishWindowSummary(
   await redis.hset(hashKey(prefix), instanceId, JSON.stringify({ ...summary, at: now }));
 }
 
-export async function removeWindowSummary(redis: Redis, prefix: string, instanceId: string): Promise<void> {
+export async function removeWindowSummary(redis: SharedStore, prefix: string, instanceId: string): Promise<void> {
   await redis.hdel(hashKey(prefix), instanceId);
 }
 
 /** All API processes together: counts add up; p95 is the worst process's (a safe upper bound). */
-export async function readWindowSummary(redis: Redis, prefix: string, now = Date.now()): Promise<WindowSummary> {
+export async function readWindowSummary(redis: SharedStore, prefix: string, now = Date.now()): Promise<WindowSummary> {
   const entries = await redis.hgetall(hashKey(prefix));
   const combined: WindowSummary = { requests: 0, errors: 0, p95Ms: null };
   const stale: string[] = [];

@@ -4,7 +4,7 @@
 // rules on the result, stores one HealthCheckResult per check (the time series the dashboard
 // charts), raises/clears alerts, lets the AI failover automation act, and publishes healthChanged.
 import type { Db, DbTx, HealthCheckResult, Severity } from "@steward/db/client";
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 import { systemActor } from "./actor.ts";
 import { decideAndApplyAiFailover, type FailoverOutcome } from "./aiFailover.ts";
 import {
@@ -23,7 +23,7 @@ import {
 import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
 import { readWindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
-import type { EventBus } from "./events.ts";
+import type { EventBus } from "./ports/events.ts";
 import type { PaymentsGateway } from "./ports/payments.ts";
 import { deliveriesSince } from "./webhookDeliveries.ts";
 
@@ -36,7 +36,7 @@ export const HEALTH_RETENTION_MS = 30 * DAY;
 
 export interface HealthDeps {
   db: Db;
-  redis: Redis;
+  redis: SharedStore;
   stripe: PaymentsGateway;
   events?: EventBus;
   env: Pick<Env, "AI_MODE" | "AI_PROVIDER_URL" | "AI_TIMEOUT_MS" | "REDIS_PREFIX">;

@@ -31,7 +31,7 @@ import {
   startOfWeek,
 } from "./calendar.ts";
 import type { Env } from "./env.ts";
-import type { EventBus } from "./events.ts";
+import type { EventBus } from "./ports/events.ts";
 import { type HealthState, healthStates, refundRateOverWindow } from "./health.ts";
 import { activeRules, effectiveThresholds, refundRateRule } from "./alertRules.ts";
 /** Longest trend series kept in the snapshot; `metrics(window)` slices it. */

@@ -9,7 +9,7 @@
 // Re-fetching makes out-of-order delivery converge: whichever event comes first, the charge as
 // Stripe has it now decides the payment's state, and a later event finds nothing left to do.
 import type { Db, DbTx, Payment, PaymentStatus, Placement, Prisma } from "@steward/db/client";
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { clearAlert, raiseAlert } from "./alerts.ts";
@@ -76,7 +76,7 @@ export async function receiveStripeWebhook(
   stripe: PaymentsGateway,
   delivery: { rawBody: Buffer; signature: string | null; secret: string },
   /** Where deliveries are counted (core/src/webhookDeliveries.ts); without it every rejection is audited. */
-  counter?: { redis: Redis; prefix: string },
+  counter?: { redis: SharedStore; prefix: string },
 ): Promise<WebhookReceipt> {
   let event: GatewayEvent;
   try {

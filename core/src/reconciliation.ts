@@ -25,14 +25,12 @@ import type {
 } from "@steward/db/client";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
-import { databaseConnectionOptions } from "@steward/db/client";
-import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { type Actor, actorId, systemActor } from "./actor.ts";
 import { clearAlert, raiseAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from "./errors.ts";
-import type { EventBus } from "./events.ts";
+import type { CopyIn } from "./ports/copyIn.ts";
+import type { EventBus } from "./ports/events.ts";
 import { METADATA_BUSINESS, syncCharge } from "./payments.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { releaseForRefund } from "./placements.ts";
@@ -71,8 +69,8 @@ export interface ReconciliationDeps {
   events: EventBus;
   stripe: PaymentsGateway;
   now?: () => Date;
-  /** The database `db` is connected to: the staging COPY opens a connection of its own to it. */
-  databaseUrl: string;
+  /** The staging COPY, on a connection of its own to the database `db` uses. */
+  copyIn: CopyIn;
   /** Injectable for tests; the pause between resumed pages. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -459,14 +457,13 @@ async function stageStripeCharges(
   // The queued heartbeats; settled before returning either way, so the claim's heartbeat in memory
   // is the one in the row when the caller marks the run FAILED.
   let pending: Promise<void> = Promise.resolve();
-  const client = new pg.Client(databaseConnectionOptions(deps.databaseUrl));
-  client.on("error", failed);
-  await client.connect();
+  const client = await deps.copyIn.connect();
+  client.onError(failed);
   try {
     // The COPY commits only while this execution still holds the run (checked under the run's row
     // lock just before COMMIT): an orphaned execution's rows never land beside its replacement's.
     await client.query("BEGIN");
-    const copy = client.query(copyFrom(STAGE_COPY));
+    const copy = client.copyIn(STAGE_COPY);
     copy.on("error", failed);
     const runId = copyText(run.id);
     let chunk = "";

@@ -17,7 +17,7 @@ import { assertSystemMayPerform } from "./autonomy.ts";
 import { daysAgo, formatDate, formatMoney, wholeDaysBetween } from "./email/format.ts";
 import { refundApprovedEmail, refundDeniedEmail } from "./email/templates.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
-import type { EventBus } from "./events.ts";
+import type { EventBus } from "./ports/events.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 import { releaseForRefund } from "./placements.ts";

@@ -14,7 +14,8 @@ import {
   verifyLatestRestore,
 } from "@steward/core/backups";
 import { loadEnv } from "@steward/core/env";
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { createReconciliationRun, executeReconciliationRun } from "@steward/core/reconciliation";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { createPrismaClient } from "@steward/db/client";
@@ -73,7 +74,7 @@ describe("a backup", () => {
 
       const deps = {
         db: restored,
-        databaseUrl: restoredUrl.toString(),
+        copyIn: pgCopyIn(restoredUrl.toString()),
         events: bus.bus,
         stripe: createStripeGateway(loadEnv({ ...stack.env, LOG_LEVEL: "silent" })),
         sleep: () => Promise.resolve(),

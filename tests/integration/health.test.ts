@@ -3,7 +3,7 @@
 import { systemActor } from "@steward/core/actor";
 import { createApiToken } from "@steward/core/apiTokens";
 import { ForbiddenActionError } from "@steward/core/errors";
-import { createEventBus } from "@steward/core/events";
+import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { setFeatureFlag } from "@steward/core/featureFlags";
 import { latestHealth, runHealthChecks, type HealthDeps } from "@steward/core/health";
 import { approveRefund, requestRefund } from "@steward/core/refunds";

@@ -4,7 +4,7 @@
 import { systemActor } from "@steward/core/actor";
 import { completeRefund, recoverProcessingRefunds } from "@steward/core/refunds";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
-import type { EventBus } from "@steward/core/events";
+import type { EventBus } from "@steward/core/ports/events";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {

@@ -3,7 +3,8 @@
 // once by the stripe-event-sweep job on a real worker; a job still queued is not doubled; a pending
 // review never scored is scored once by review-scoring-sweep; a reconciliation run whose job was
 // lost is resumed by reconciliation-sweep and completes once, while a live one is never touched.
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { createLogger } from "@steward/core/logger";
 import { processStripeEvent, receiveStripeWebhook, sweepPendingStripeEvents } from "@steward/core/payments";
 import {
@@ -292,7 +293,7 @@ describe("reconciliation runs", () => {
   });
   const deps = () => ({
     db: stack.db,
-    databaseUrl: stack.api.env.DATABASE_URL,
+    copyIn: pgCopyIn(stack.api.env.DATABASE_URL),
     events: bus.bus,
     stripe: createStripeGateway(stack.api.env),
   });

@@ -1,10 +1,11 @@
 // The worker process: upserts every scheduled job from the catalog (so a Redis flush or a deploy
 // restores the schedule), then processes jobs, recording each attempt in PostgreSQL.
 import { createMailSender } from "@steward/core/adapters/nodemailer";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { Env } from "@steward/core/env";
 import { publishAlertChangesTo } from "@steward/core/alerts";
-import { createEventBus } from "@steward/core/events";
+import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { pausedJobs } from "@steward/core/jobControl";
 import { recordJobExhausted, recordJobSucceeded } from "@steward/core/jobHealth";
 import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
@@ -45,6 +46,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   // The vendor adapters, once per process: every job reaches Stripe and SMTP through these.
   const payments = createStripeGateway(env);
   const mail = createMailSender(env);
+  const copyIn = pgCopyIn(env.DATABASE_URL);
   const queue = new Queue<JobData>(JOBS_QUEUE, { connection, prefix: env.REDIS_PREFIX, defaultJobOptions });
   queue.on("error", (error) => logger.error({ err: error }, "queue error"));
   let worker: Worker<JobData> | undefined;
@@ -142,6 +144,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
           redis: locks,
           payments,
           mail,
+          copyIn,
           queue,
         },
         payload.data,

@@ -3,7 +3,7 @@
 // `alertChanged` subscription. Resolvers validate, call core, and map typed domain errors.
 import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { acknowledgeAlert, AlertResolvedError, MAX_SILENCE_MS, resolveAlert, silenceAlert } from "@steward/core/alerts";
-import type { AlertChangedEvent } from "@steward/core/events";
+import type { AlertChangedEvent } from "@steward/core/ports/events";
 import { ConflictError } from "@steward/core/errors";
 import {
   type ChannelTestResult,

@@ -244,7 +244,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       const report = await importCatalog(
-        { db: context.db, databaseUrl: context.env.DATABASE_URL },
+        { db: context.db, copyIn: context.copyIn },
         context.actor,
         args.rows.map((row, index) => ({ line: index + 1, fields: { ...row } })),
         { skipInvalid: args.skipInvalid ?? false },

@@ -1,78 +1,9 @@
-// Events published on Redis so every API instance can push them to subscribers, whichever
-// process (API or worker) caused them. Payloads are small and JSON-safe.
+// The event port over Redis pub/sub (graphql-yoga's PubSub on a Redis event target): an event
+// published by any process reaches the subscribers of every API instance.
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
-import { createPubSub, type PubSub } from "@graphql-yoga/subscription";
+import { createPubSub } from "@graphql-yoga/subscription";
 import { Redis } from "ioredis";
-
-export interface JobRunEvent {
-  jobRunId: string;
-  jobName: string;
-  status: "RUNNING" | "SUCCEEDED" | "FAILED";
-}
-
-export interface ReviewQueueEvent {
-  reviewIds: string[];
-  change: "SUBMITTED" | "SCORED" | "DECIDED" | "REOPENED";
-}
-
-export interface RefundRequestEvent {
-  refundRequestId: string;
-  status: "PENDING" | "PROCESSING" | "APPROVED" | "DENIED" | "FAILED";
-}
-
-/** A reconciliation run started, made progress, finished, or had a discrepancy resolved. */
-export interface ReconciliationRunEvent {
-  runId: string;
-  status: "RUNNING" | "COMPLETED" | "FAILED";
-  chargesCompared: number;
-}
-
-/** An alert opened, changed or was resolved (by a rule, the system or an operator). */
-export interface AlertChangedEvent {
-  alertId: string;
-  fingerprint: string;
-  change:
-    | "OPENED"
-    | "UPDATED"
-    | "ESCALATED"
-    | "REOPENED"
-    | "ACKNOWLEDGED"
-    | "SILENCED"
-    | "RESOLVED"
-    | "REMINDED"
-    /** A delivery of one of its notifications succeeded or went dead. */
-    | "DELIVERY";
-  status: "FIRING" | "ACKNOWLEDGED" | "RESOLVED";
-}
-
-/** The metrics rollup stored fresh metrics (the overview re-reads them). */
-export interface MetricsUpdatedEvent {
-  computedAt: string;
-}
-
-/** A session was signed out: every API instance closes that session's websockets. */
-export interface SessionEndedEvent {
-  sessionId: string;
-}
-
-/** A health-checks run finished: the latest results (and maybe the flags) changed. */
-export interface HealthChangedEvent {
-  overall: "GREEN" | "YELLOW" | "RED";
-  checkedAt: string;
-}
-
-export type StewardEvents = {
-  sessionEnded: [SessionEndedEvent];
-  jobRunRecorded: [JobRunEvent];
-  reviewQueueChanged: [ReviewQueueEvent];
-  refundRequestChanged: [RefundRequestEvent];
-  reconciliationRunUpdated: [ReconciliationRunEvent];
-  alertChanged: [AlertChangedEvent];
-  healthChanged: [HealthChangedEvent];
-  metricsUpdated: [MetricsUpdatedEvent];
-};
-
-export type EventBus = PubSub<StewardEvents>;
+import type { EventBus, EventName, StewardEvents } from "../ports/events.ts";
 
 export interface EventBusHandle {
   bus: EventBus;
@@ -118,9 +49,15 @@ export function createEventBus(redisUrl: string, prefix: string): EventBusHandle
   publishClient.on("error", () => undefined);
   subscribeClient.on("error", () => undefined);
   const redisTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
-  const bus = createPubSub<StewardEvents>({
+  const pubSub = createPubSub<Record<string, [unknown]>>({
     eventTarget: prefixedEventTarget(redisTarget, prefix),
   });
+  const bus: EventBus = {
+    publish: (name, payload) => pubSub.publish(name, payload),
+    // `publish` only accepts a name's own payload, so what arrives under a name is that payload.
+    subscribe: <Name extends EventName>(name: Name) =>
+      pubSub.subscribe(name) as AsyncIterableIterator<StewardEvents[Name][0]>,
+  };
   return {
     bus,
     close() {
