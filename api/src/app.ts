@@ -4,7 +4,6 @@
 // routes.ts (HTTP), websocket.ts (graphql-ws and socket auth), readiness.ts (/readyz).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { publishAlertChangesTo } from "@steward/core/alerts";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
 import type { Db } from "@steward/db/client";
@@ -25,8 +24,6 @@ export interface App {
 
 export function buildApp(env: Env, logger: Logger): App {
   const resources = buildResources(env, logger);
-  // Alerts raised or cleared by core in this process publish `alertChanged` on this bus.
-  const unregisterAlertEvents = publishAlertChangesTo(resources.events.bus);
   const metrics = createApiMetrics({ redis: resources.redis, prefix: env.REDIS_PREFIX, jobs: resources.jobs });
   const rateLimiter = createRateLimiter(env, logger);
   const yoga = buildYoga(env, logger, resources, metrics.plugin);
@@ -45,7 +42,7 @@ export function buildApp(env: Env, logger: Logger): App {
     db: resources.db,
     async start() {
       await new Promise<void>((resolve) => server.listen(env.API_PORT, env.API_HOST, resolve));
-      watchdog ??= startWatchdog(env, logger);
+      watchdog ??= startWatchdog(env, logger, resources.events.bus);
       const address = server.address() as AddressInfo;
       return `http://${env.API_HOST}:${address.port}`;
     },
@@ -55,7 +52,6 @@ export function buildApp(env: Env, logger: Logger): App {
       await sockets.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      unregisterAlertEvents();
       await metrics.stop();
       rateLimiter.close();
       await resources.close();

@@ -360,7 +360,8 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
   const results = await db.healthCheckResult.createManyAndReturn({ data: rows });
 
   // Alerts: firing conditions open or update theirs; a rule's other open alerts have cleared.
-  for (const condition of conditions) await raiseAlert(db, condition, now);
+  const effects = { events: deps.events };
+  for (const condition of conditions) await raiseAlert(db, condition, now, effects);
   const actor = systemActor("health-checks");
   for (const { rule, enabled } of rules) {
     const firing = new Set((firingByRule.get(rule.key) ?? []).map((condition) => condition.fingerprint));
@@ -373,13 +374,13 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
         db,
         alert.fingerprint,
         enabled ? `Cleared: ${rule.title.toLowerCase()} back within its threshold` : `Rule ${rule.key} was disabled`,
-        actor,
+        { ...effects, actor },
       );
   }
 
   const aiThresholds = effectiveThresholds(aiProviderDownRule, thresholdsOf(aiProviderDownRule.key));
   const failover = await decideAndApplyAiFailover(
-    { db, env },
+    { db, env, events: deps.events },
     {
       configured: ai.configured,
       ok: ai.ok,

@@ -10,7 +10,7 @@
 // the other gets a ConflictError.
 import type { Db, DbTx, Payment, Placement, Region } from "@steward/db/client";
 import { type Actor, actorId } from "./actor.ts";
-import { clearAlert } from "./alerts.ts";
+import { type AlertEffects, clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { heldChargeFingerprint } from "./payments.ts";
@@ -88,6 +88,7 @@ export async function acceptHeldPayment(
   actor: Actor,
   input: { paymentId: string; note?: string | null },
   now = new Date(),
+  effects: AlertEffects = {},
 ): Promise<{ payment: Payment; placement: Placement }> {
   assertOperatorCan(actor, "operate");
   const note = input.note?.trim() || null;
@@ -122,9 +123,10 @@ export async function acceptHeldPayment(
     });
     return { payment, placement };
   });
-  await clearAlert(db, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", actor).catch(
-    () => undefined,
-  );
+  await clearAlert(db, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", {
+    ...effects,
+    actor,
+  }).catch(() => undefined);
   return result;
 }
 
@@ -159,9 +161,10 @@ export async function refundHeldPayment(
         reason: input.reason.trim(),
       });
     });
-    await clearAlert(deps.db, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", actor).catch(
-      () => undefined,
-    );
+    await clearAlert(deps.db, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", {
+      events: deps.events,
+      actor,
+    }).catch(() => undefined);
   }
   return result;
 }

@@ -12,7 +12,7 @@ import type { Db, DbTx, Payment, PaymentStatus, Placement, Prisma } from "@stewa
 import type { SharedStore } from "./ports/sharedStore.ts";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { clearAlert, raiseAlert } from "./alerts.ts";
+import { type AlertEffects, clearAlert, raiseAlert } from "./alerts.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError, NotFoundError } from "./errors.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
@@ -319,21 +319,31 @@ export function heldChargeFingerprint(stripeChargeId: string): string {
 export const HELD_CHARGE_RULE = "payments.charge_held";
 
 /** Raises (or updates) the held charge's alert; outside any transaction (raiseAlert has its own). */
-export async function alertHeldCharge(db: Db, stripeChargeId: string, hold: ChargeHold): Promise<void> {
-  await raiseAlert(db, {
-    fingerprint: heldChargeFingerprint(stripeChargeId),
-    ruleKey: HELD_CHARGE_RULE,
-    severity: "YELLOW",
-    title:
-      hold.reason === "PRICE_MISMATCH"
-        ? `Charge ${stripeChargeId} held: price mismatch`
-        : `Charge ${stripeChargeId} held: business not in the catalog`,
-    detail:
-      hold.reason === "PRICE_MISMATCH"
-        ? `${hold.detail}. No placement was bought: accept or refund it on the Placements page.`
-        : hold.detail,
-    labels: { stripeChargeId, reason: hold.reason },
-  });
+export async function alertHeldCharge(
+  db: Db,
+  stripeChargeId: string,
+  hold: ChargeHold,
+  effects: AlertEffects = {},
+): Promise<void> {
+  await raiseAlert(
+    db,
+    {
+      fingerprint: heldChargeFingerprint(stripeChargeId),
+      ruleKey: HELD_CHARGE_RULE,
+      severity: "YELLOW",
+      title:
+        hold.reason === "PRICE_MISMATCH"
+          ? `Charge ${stripeChargeId} held: price mismatch`
+          : `Charge ${stripeChargeId} held: business not in the catalog`,
+      detail:
+        hold.reason === "PRICE_MISMATCH"
+          ? `${hold.detail}. No placement was bought: accept or refund it on the Placements page.`
+          : hold.detail,
+      labels: { stripeChargeId, reason: hold.reason },
+    },
+    new Date(),
+    effects,
+  );
 }
 
 // ───────────────────────────── Processing a stored event ─────────────────────────────
@@ -358,7 +368,12 @@ export interface EventOutcome {
  * Processes one stored event by re-fetching its object from Stripe. Throws on failure (after
  * recording the attempt and the error on the event) so the job is retried with backoff.
  */
-export async function processStripeEvent(db: Db, stripe: PaymentsGateway, eventId: string): Promise<EventOutcome> {
+export async function processStripeEvent(
+  db: Db,
+  stripe: PaymentsGateway,
+  eventId: string,
+  effects: AlertEffects = {},
+): Promise<EventOutcome> {
   const stored = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
   if (!stored) throw new NotFoundError("StripeWebhookEvent", eventId);
   if (stored.status === "PROCESSED") return { summary: `${eventId} was already processed`, changes: { eventId } };
@@ -415,11 +430,12 @@ export async function processStripeEvent(db: Db, stripe: PaymentsGateway, eventI
     // Alerts after commit (their own transaction); a failure here must not undo the payment.
     if (charge) {
       const fingerprint = heldChargeFingerprint(charge.id);
-      if (result.hold) await alertHeldCharge(db, charge.id, result.hold).catch(() => undefined);
+      if (result.hold) await alertHeldCharge(db, charge.id, result.hold, effects).catch(() => undefined);
       else if (event.heldReason)
-        await clearAlert(db, fingerprint, "The business joined the catalog; the charge was processed", actor).catch(
-          () => undefined,
-        );
+        await clearAlert(db, fingerprint, "The business joined the catalog; the charge was processed", {
+          ...effects,
+          actor,
+        }).catch(() => undefined);
     }
     return { summary: result.summary, changes: result.changes };
   } catch (error) {

@@ -404,7 +404,7 @@ export async function executeReconciliationRun(
   try {
     const staged = await stageStripeCharges(deps, run, claim);
     run = await compareAndFinish(deps, run, staged.inPeriod, claim);
-    await settleAlert(db, run.id, systemActor("reconciliation"));
+    await settleAlert(deps, run.id, systemActor("reconciliation"));
     publish(deps.events, run);
     return { run, resumedPages: staged.resumes };
   } catch (error) {
@@ -722,7 +722,12 @@ function totalsOf(rows: readonly TotalRow[]): Totals {
 }
 
 /** Red alert while the latest completed run has open discrepancies; cleared once it has none. */
-async function settleAlert(db: Db, runId: string, actor: Actor): Promise<void> {
+async function settleAlert(
+  deps: Pick<ReconciliationDeps, "db" | "events">,
+  runId: string,
+  actor: Actor,
+): Promise<void> {
+  const { db } = deps;
   const latest = await db.reconciliationRun.findFirst({
     where: { status: "COMPLETED" },
     orderBy: [{ finishedAt: "desc" }, { id: "desc" }],
@@ -731,16 +736,21 @@ async function settleAlert(db: Db, runId: string, actor: Actor): Promise<void> {
   if (!latest || latest.id !== runId) return;
   const open = await openDiscrepancyCount(db, runId);
   if (open > 0) {
-    await raiseAlert(db, {
-      fingerprint: ALERT_FINGERPRINT,
-      ruleKey: ALERT_FINGERPRINT,
-      severity: "RED",
-      title: `Payment reconciliation: ${open} open discrepanc${open === 1 ? "y" : "ies"}`,
-      detail: `Our payments and Stripe's charges differ for ${latest.periodStart.toISOString()} – ${latest.periodEnd.toISOString()}; fix them on the Reconciliation page.`,
-      labels: { runId },
-    });
+    await raiseAlert(
+      db,
+      {
+        fingerprint: ALERT_FINGERPRINT,
+        ruleKey: ALERT_FINGERPRINT,
+        severity: "RED",
+        title: `Payment reconciliation: ${open} open discrepanc${open === 1 ? "y" : "ies"}`,
+        detail: `Our payments and Stripe's charges differ for ${latest.periodStart.toISOString()} – ${latest.periodEnd.toISOString()}; fix them on the Reconciliation page.`,
+        labels: { runId },
+      },
+      new Date(),
+      { events: deps.events },
+    );
   } else {
-    await clearAlert(db, ALERT_FINGERPRINT, `Reconciliation run ${runId} is clean`, actor);
+    await clearAlert(db, ALERT_FINGERPRINT, `Reconciliation run ${runId} is clean`, { events: deps.events, actor });
   }
 }
 
@@ -823,7 +833,7 @@ export async function resolveDiscrepancy(
     });
     return updated;
   });
-  await settleAlert(deps.db, resolved.runId, actor);
+  await settleAlert(deps, resolved.runId, actor);
   const run = await deps.db.reconciliationRun.findUniqueOrThrow({ where: { id: resolved.runId } });
   publish(deps.events, run);
   return resolved;

@@ -4,7 +4,6 @@ import { createMailSender } from "@steward/core/adapters/nodemailer";
 import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { Env } from "@steward/core/env";
-import { publishAlertChangesTo } from "@steward/core/alerts";
 import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { pausedJobs } from "@steward/core/jobControl";
 import { recordJobExhausted, recordJobSucceeded } from "@steward/core/jobHealth";
@@ -41,8 +40,6 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   const connection = connectionFor(env.REDIS_URL);
   const db = createPrismaClient(env.DATABASE_URL, env.WORKER_CONCURRENCY + 2);
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
-  // Alerts raised anywhere in this process (rules, job health) are published on this bus.
-  const unregisterAlertEvents = publishAlertChangesTo(events.bus);
   // The vendor adapters, once per process: every job reaches Stripe and SMTP through these.
   const payments = createStripeGateway(env);
   const mail = createMailSender(env);
@@ -150,7 +147,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
         payload.data,
       );
       await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
-      await recordJobSucceeded(db, job.name);
+      await recordJobSucceeded(db, job.name, { events: events.bus });
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: "succeeded" });
       return outcome.summary;
@@ -159,7 +156,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       await finishJobRun(db, events.bus, jobRunId, { ok: false, error: message });
       const attempts = job.opts.attempts ?? 1;
       const exhausted = error instanceof UnrecoverableError || attempt >= attempts;
-      if (exhausted) await recordJobExhausted(db, job.name, attempt, message);
+      if (exhausted) await recordJobExhausted(db, job.name, attempt, message, { events: events.bus });
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: exhausted ? "exhausted" : "failed" });
       throw error;
@@ -206,7 +203,6 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       await queue.close();
       locks.disconnect();
       mail.close();
-      unregisterAlertEvents();
       await events.close();
       await db.$disconnect();
     },

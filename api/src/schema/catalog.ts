@@ -282,8 +282,10 @@ builder.mutationFields((t) => ({
       paymentId: t.arg.globalID({ for: PaymentNode }),
       note: t.arg.string({ required: false, validate: z.string().trim().max(2000).nullish() }),
     },
-    resolve: async (_root, args, { db, actor }) =>
-      (await acceptHeldPayment(db, actor, { paymentId: args.paymentId.id, note: args.note ?? null })).payment,
+    resolve: async (_root, args, { db, events, actor }) => {
+      const input = { paymentId: args.paymentId.id, note: args.note ?? null };
+      return (await acceptHeldPayment(db, actor, input, new Date(), { events })).payment;
+    },
   }),
   refundHeldPayment: t.field({
     type: RefundRequestNode,

@@ -17,7 +17,7 @@ export const healthChecksJob = defineJob({
     const run = await runHealthChecks({ db, redis, env, events, stripe: payments }, now);
     const pruned = await pruneHealthResults(db, now);
     // The newest verified backup older than 26 h is red (core/src/backups.ts).
-    const backups = await checkBackupFreshness(db, now);
+    const backups = await checkBackupFreshness(db, now, { events });
     // Webhook success rate, Redis, AI spend against budget, login success rate (core/src/signals.ts).
     const redisProbe = run.results.find((result) => result.check === "redis");
     const signals = await checkOperatingSignals(
@@ -25,6 +25,7 @@ export const healthChecksJob = defineJob({
       env,
       { ok: redisProbe?.ok ?? false, detail: redisProbe?.detail ?? "not probed" },
       now,
+      { events },
     );
     const notGreen = run.results.filter((result) => result.status !== "GREEN");
     return {

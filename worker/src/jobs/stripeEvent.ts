@@ -14,7 +14,7 @@ export const stripeEventJob = defineJob({
   payload: z.object({ eventId: z.string().min(1).max(255) }),
   async handler({ db, env, events, logger, payments }, { eventId }) {
     try {
-      const outcome = await processStripeEvent(db, payments, eventId);
+      const outcome = await processStripeEvent(db, payments, eventId, { events });
       // A payment arrived or changed: the overview shows it now rather than at the next minute.
       await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
         logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
