@@ -33,11 +33,18 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   const { env, logger, resources, yoga, metrics, rateLimiter } = deps;
   const { db } = resources;
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** The client's address, or null once answered 429: per address before authenticating, so guessing tokens is limited too. */
+  async function admitAddress(req: IncomingMessage, res: ServerResponse): Promise<string | null> {
     const clientIp = clientAddress(req, env.TRUSTED_PROXY_HOPS);
-    // Per address before authenticating, so guessing tokens is limited too.
-    const addressWait = await rateLimiter.limitAddress(clientIp);
-    if (addressWait !== null) return sendTooManyRequests(res, addressWait);
+    const wait = await rateLimiter.limitAddress(clientIp);
+    if (wait === null) return clientIp;
+    sendTooManyRequests(res, wait);
+    return null;
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const clientIp = await admitAddress(req, res);
+    if (clientIp === null) return;
     let actor: Actor;
     try {
       actor = await authenticate(db, {
@@ -62,9 +69,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
    * else: request rates, error counts and job outcomes tell an attacker when and how to strike.
    */
   async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const clientIp = clientAddress(req, env.TRUSTED_PROXY_HOPS);
-    const addressWait = await rateLimiter.limitAddress(clientIp);
-    if (addressWait !== null) return sendTooManyRequests(res, addressWait);
+    if ((await admitAddress(req, res)) === null) return;
     let actor: Actor;
     try {
       actor = await authenticate(db, { authorizationHeader: req.headers.authorization });
