@@ -21,7 +21,7 @@ function isTransient(error: InstanceType<typeof Stripe.errors.StripeError>): boo
 }
 
 /** An SDK error as the port's error; anything else (a bug of ours, an abort) unchanged. */
-function translated(error: unknown): unknown {
+export function translated(error: unknown): unknown {
   if (!(error instanceof Stripe.errors.StripeError)) return error;
   return new PaymentsGatewayError(error.message, {
     transient: isTransient(error),
