@@ -16,6 +16,7 @@ import {
 } from "@steward/core/alerts";
 import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { createMailSender } from "@steward/core/adapters/nodemailer";
+import type { EventPublisher } from "@steward/core/ports/events";
 import type { MailSender } from "@steward/core/ports/mail";
 import { InvalidInputError, ConflictError } from "@steward/core/errors";
 import { testNotificationChannel, upsertNotificationChannel } from "@steward/core/notificationChannels";
@@ -168,6 +169,25 @@ describe("deduplication and the condition's lifecycle", () => {
     expect(mails[1]?.text).toContain("Queue back under 10");
     expect(mails[0]?.to).toEqual(["ops@example.com", "owner@example.com"]);
     expect(receivers.received()).toHaveLength(0);
+  });
+});
+
+describe("publishing changes", () => {
+  it("publishes on the publisher its caller passes, and nowhere without one (no process-wide bus)", async () => {
+    const published: { name: string; payload: unknown }[] = [];
+    const events: EventPublisher = {
+      publish: (name, ...payload) => {
+        published.push({ name, payload: payload[0] });
+      },
+    };
+    const firing = condition({ severity: "YELLOW" });
+    await raiseAlert(database.db, firing);
+    expect(published).toEqual([]);
+    await raiseAlert(database.db, firing, new Date(), { events });
+    await clearAlert(database.db, firing.fingerprint, "Cleared", { events });
+    expect(published.map((entry) => entry.name)).toEqual(["alertChanged", "alertChanged"]);
+    expect(published[0]?.payload).toMatchObject({ change: "UPDATED", status: "FIRING" });
+    expect(published[1]?.payload).toMatchObject({ change: "RESOLVED", status: "RESOLVED" });
   });
 });
 
