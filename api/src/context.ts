@@ -1,7 +1,10 @@
 import type { Actor } from "@steward/core/actor";
 import type { Env } from "@steward/core/env";
 import type { LoginThrottle } from "@steward/core/loginThrottle";
-import type { EventBus } from "@steward/core/events";
+import type { CopyIn } from "@steward/core/ports/copyIn";
+import type { MailSender } from "@steward/core/ports/mail";
+import type { PaymentsGateway } from "@steward/core/ports/payments";
+import type { EventBus } from "@steward/core/ports/events";
 import type { Db } from "@steward/db/client";
 import type { JobData } from "@steward/worker/queue";
 import type { Queue } from "bullmq";
@@ -14,6 +17,12 @@ export interface Context {
   events: EventBus;
   /** The worker's queue, for run-now. */
   jobs: Queue<JobData>;
+  /** Stripe, through the port (built once per process, in resources.ts). */
+  payments: PaymentsGateway;
+  /** SMTP, through the port (built once per process, in resources.ts). */
+  mail: MailSender;
+  /** Bulk loads by COPY (the catalog import). */
+  copyIn: CopyIn;
   actor: Actor;
   /** Who sessions and tokens belong to, cached; `changed` after revoking one (every instance forgets it). */
   credentials: CredentialCache;

@@ -7,7 +7,7 @@
 import type { ApiTokenActor, OperatorActor } from "@steward/core/actor";
 import { apiTokenForSecret, type ApiTokenUse, recordApiTokenUse } from "@steward/core/apiTokens";
 import { operatorForSession } from "@steward/core/auth";
-import type { CredentialsChangedEvent, EventBus } from "@steward/core/events";
+import type { CredentialsChangedEvent, EventBus } from "@steward/core/ports/events";
 import { hashSecret } from "@steward/core/secrets";
 import type { Db } from "@steward/db/client";
 

@@ -2,9 +2,10 @@
 // WATCHDOG_INTERVAL_SECONDS on a connection of its own (the advisory lock is per session), with
 // channel senders of its own, so it works with the worker and Redis both gone.
 import { channelSecretCipher } from "@steward/core/channelSecrets";
-import { createEmailSender } from "@steward/core/email/sender";
+import { createMailSender } from "@steward/core/adapters/nodemailer";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
+import type { EventPublisher } from "@steward/core/ports/events";
 import { watchdogTick } from "@steward/core/watchdog";
 import { createPrismaClient } from "@steward/db/client";
 
@@ -12,11 +13,12 @@ export interface Watchdog {
   stop(): Promise<void>;
 }
 
-export function startWatchdog(env: Env, logger: Logger): Watchdog {
+/** `events`: where the worker-silent alert's changes are published (this instance's bus). */
+export function startWatchdog(env: Env, logger: Logger, events: EventPublisher): Watchdog {
   const db = createPrismaClient(env.DATABASE_URL, 1);
-  const email = createEmailSender(env);
+  const email = createMailSender(env);
   const deps = { email, secrets: channelSecretCipher(env) };
-  const options = { staleSeconds: env.WATCHDOG_STALE_SECONDS, watchingSince: new Date() };
+  const options = { staleSeconds: env.WATCHDOG_STALE_SECONDS, watchingSince: new Date(), events };
   const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
   let running: Promise<void> | null = null;
   let lastVerdict: string | undefined;

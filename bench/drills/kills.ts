@@ -4,7 +4,7 @@
 // per approved request, no slot double-booked, each email delivered once, each reconciliation run
 // completed with every discrepancy recorded once.
 import { systemActor } from "@steward/core/actor";
-import { createEventBus } from "@steward/core/events";
+import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { startReconciliation } from "@steward/core/reconciliation/runs";
 import { Checks, type DrillResult, type DrillStack, random, sleep, waitUntil } from "./harness.ts";
 import { refundExecuteJobFor } from "../../worker/src/queue.ts";

@@ -4,6 +4,7 @@
 // same shape (no validation, no merge). The re-import should write nothing (WHERE changed).
 import { performance } from "node:perf_hooks";
 import { systemActor } from "@steward/core/actor";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { type CatalogLine, copyText, importCatalog } from "@steward/core/catalog";
 import { databaseConnectionOptions, type Db } from "@steward/db/client";
 import pg from "pg";
@@ -63,7 +64,7 @@ export async function benchCatalog(db: Db, databaseUrl: string, businesses: numb
     });
   const rows = lines(businesses);
   const actor = systemActor("bench");
-  const deps = { db, databaseUrl };
+  const deps = { db, copyIn: pgCopyIn(databaseUrl) };
   const floorMs = await bareCopy(databaseUrl, rows);
   let started = performance.now();
   const first = await importCatalog(deps, actor, rows);

@@ -11,6 +11,7 @@ import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import { hashPassword } from "@steward/core/passwords";
 import type { Db } from "@steward/db/client";
 import Stripe from "stripe";
+import { stripeGateway } from "@steward/core/adapters/stripe";
 import { buildApp } from "../../api/src/app.ts";
 import { startStripeSandbox } from "../../sandbox/src/stripe/server.ts";
 import { signIn } from "./api.ts";
@@ -221,7 +222,9 @@ export async function benchOverview(db: Db, databaseUrl: string, scale: Overview
         {
           db,
           settings,
-          stripe: new Stripe(sandbox.apiKey, { host: "127.0.0.1", port: sandbox.port, protocol: "http" }),
+          stripe: stripeGateway(
+            new Stripe(sandbox.apiKey, { host: "127.0.0.1", port: sandbox.port, protocol: "http" }),
+          ),
           ai: { mode: "deterministic", timeoutMs: 1000 },
         },
         systemActor("bench"),

@@ -5,10 +5,12 @@
 // stay flat (pages stream into a staging table; neither side is held in memory).
 import { performance } from "node:perf_hooks";
 import { systemActor } from "@steward/core/actor";
-import { createEventBus } from "@steward/core/events";
+import { createEventBus } from "@steward/core/adapters/redisEvents";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { createReconciliationRun, executeReconciliationRun, SETTLE_MS } from "@steward/core/reconciliation/runs";
 import type { Db } from "@steward/db/client";
 import Stripe from "stripe";
+import { stripeGateway } from "@steward/core/adapters/stripe";
 import { startService, stopServices, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import type { BenchRow } from "./table.ts";
@@ -133,7 +135,7 @@ async function benchOne(db: Db, databaseUrl: string, count: number): Promise<Ben
       }
       return seen;
     });
-    const deps = { db, databaseUrl, events: bus.bus, stripe };
+    const deps = { db, copyIn: pgCopyIn(databaseUrl), events: bus.bus, stripe: stripeGateway(stripe) };
     const run = await measured(async () => {
       const created = await createReconciliationRun(
         deps,

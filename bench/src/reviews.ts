@@ -2,7 +2,7 @@
 // of 10,000 reviews against a bare SQL UPDATE of the same rows, and classifier throughput.
 import { performance } from "node:perf_hooks";
 import { systemActor } from "@steward/core/actor";
-import type { EventBus } from "@steward/core/events";
+import type { EventBus } from "@steward/core/ports/events";
 import { classifyReview } from "@steward/core/moderation/classifier";
 import { bulkApproveReviews } from "@steward/core/reviews";
 import type { Db } from "@steward/db/client";

@@ -11,6 +11,7 @@
 import type { Db, FeatureFlagChange } from "@steward/db/client";
 import { systemActor } from "./actor.ts";
 import { clearAlert, raiseAlert } from "./alerts.ts";
+import type { EventPublisher } from "./ports/events.ts";
 import type { Env } from "./env.ts";
 import { getFlag, proposeFlagValue, setFeatureFlag, withdrawFlagProposal } from "./featureFlags.ts";
 
@@ -88,11 +89,12 @@ interface ProbeState {
 }
 
 export async function decideAndApplyAiFailover(
-  deps: { db: Db; env: Pick<Env, "AI_MODE"> },
+  deps: { db: Db; env: Pick<Env, "AI_MODE">; events?: EventPublisher },
   probe: ProbeState,
   now = new Date(),
 ): Promise<FailoverOutcome> {
   const { db, env } = deps;
+  const effects = { events: deps.events };
   const [mode, failover, lastChange] = await Promise.all([
     getFlag(db, env, "AI_MODE"),
     getFlag(db, env, "AI_FAILOVER"),
@@ -140,6 +142,7 @@ export async function decideAndApplyAiFailover(
           labels: { flag: "AI_MODE", value: "deterministic" },
         },
         now,
+        effects,
       );
       // On the outage's own timeline too, so whoever opens the red alert sees what was done.
       const outage = await db.alert.findUnique({ where: { fingerprint: "ai.provider_down" }, select: { id: true } });
@@ -162,11 +165,12 @@ export async function decideAndApplyAiFailover(
           labels: { flag: "AI_MODE", value: "provider" },
         },
         now,
+        effects,
       );
       break;
     case "WITHDRAW_PROPOSAL":
       await withdrawFlagProposal(db, FAILOVER_ACTOR, "AI_MODE", decision.reason);
-      await clearAlert(db, PROPOSAL_FINGERPRINT, decision.reason, FAILOVER_ACTOR);
+      await clearAlert(db, PROPOSAL_FINGERPRINT, decision.reason, { ...effects, actor: FAILOVER_ACTOR });
       break;
     case "NONE":
       break;
@@ -175,13 +179,11 @@ export async function decideAndApplyAiFailover(
   // Alerts about flag decisions end when a person has decided.
   const after = decision.action === "NONE" ? mode : await getFlag(db, env, "AI_MODE");
   if (after.value === "provider")
-    await clearAlert(db, SWITCHED_FINGERPRINT, "AI_MODE is 'provider' again", FAILOVER_ACTOR);
+    await clearAlert(db, SWITCHED_FINGERPRINT, "AI_MODE is 'provider' again", { ...effects, actor: FAILOVER_ACTOR });
   if (after.proposedValue === null && decision.action !== "WITHDRAW_PROPOSAL")
-    await clearAlert(
-      db,
-      PROPOSAL_FINGERPRINT,
-      "The proposal was answered: AI_MODE was set by an operator",
-      FAILOVER_ACTOR,
-    );
+    await clearAlert(db, PROPOSAL_FINGERPRINT, "The proposal was answered: AI_MODE was set by an operator", {
+      ...effects,
+      actor: FAILOVER_ACTOR,
+    });
   return { decision, change };
 }

@@ -12,7 +12,7 @@ import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
 import { type AlertRuleKey, isAlertRuleKey } from "./alertRuleKeys.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
-import type { AlertChangedEvent, EventBus } from "./events.ts";
+import type { AlertChangedEvent, EventPublisher } from "./ports/events.ts";
 import { isUuid } from "./ids.ts";
 import { maintenanceWindowMuting } from "./maintenanceWindows.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
@@ -72,27 +72,16 @@ export class AlertResolvedError extends DomainError {
   }
 }
 
-export interface AlertEffects {
-  /** Where `alertChanged` is published; default: the bus this process registered. */
-  events?: EventBus;
-}
-
-let processEvents: EventBus | null = null;
-
 /**
- * The API and the worker register their bus at start-up, so every caller of raiseAlert/clearAlert
- * (rules, reconciliation, job health) publishes without passing it. Returns the unregistration.
+ * Where `alertChanged` is published after commit: the caller's publisher, passed down from the
+ * process's dependencies. Without one nothing is published (a script, a test that does not listen).
  */
-export function publishAlertChangesTo(bus: EventBus): () => void {
-  processEvents = bus;
-  return () => {
-    if (processEvents === bus) processEvents = null;
-  };
+export interface AlertEffects {
+  events?: EventPublisher;
 }
 
 function publishAll(effects: AlertEffects | undefined, changes: readonly AlertChangedEvent[]): void {
-  const bus = effects?.events ?? processEvents;
-  for (const change of changes) bus?.publish("alertChanged", change);
+  for (const change of changes) effects?.events?.publish("alertChanged", change);
 }
 
 const changed = (
@@ -312,9 +301,9 @@ export async function clearAlert(
   db: Db,
   fingerprint: string,
   note: string,
-  actor: Actor = systemActor("alerts"),
-  effects?: AlertEffects,
+  effects: AlertEffects & { actor?: Actor } = {},
 ): Promise<boolean> {
+  const actor = effects.actor ?? systemActor("alerts");
   const now = new Date();
   const published: AlertChangedEvent[] = [];
   const cleared = await db.$transaction(async (tx) => {
@@ -331,7 +320,7 @@ export async function clearAlert(
 
 export interface AlertDeps {
   db: Db;
-  events?: EventBus;
+  events?: EventPublisher;
 }
 
 /** Locks the alert row for the rest of the transaction, so two operators cannot both act on it. */

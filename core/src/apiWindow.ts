@@ -2,7 +2,7 @@
 // measures its requests, and every few seconds writes its summary into one Redis hash (a field
 // per process); the worker's health check reads and combines them. A process that stopped
 // writing drops out after SUMMARY_STALE_MS.
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 
 export const API_WINDOW_MS = 5 * 60_000;
 export const SUMMARY_STALE_MS = 30_000;
@@ -56,14 +56,14 @@ export function percentile(sorted: readonly number[], fraction: number): number 
 export function windowSummaryStore(name: string) {
   const hashKey = (prefix: string) => `${prefix}:${name}`;
   return {
-    async publish(redis: Redis, prefix: string, instanceId: string, summary: WindowSummary, now = Date.now()) {
+    async publish(redis: SharedStore, prefix: string, instanceId: string, summary: WindowSummary, now = Date.now()) {
       await redis.hset(hashKey(prefix), instanceId, JSON.stringify({ ...summary, at: now }));
     },
-    async remove(redis: Redis, prefix: string, instanceId: string) {
+    async remove(redis: SharedStore, prefix: string, instanceId: string) {
       await redis.hdel(hashKey(prefix), instanceId);
     },
     /** All processes together: counts add up; p95 is the worst process's (a safe upper bound). */
-    async read(redis: Redis, prefix: string, now = Date.now()): Promise<WindowSummary & { processes: number }> {
+    async read(redis: SharedStore, prefix: string, now = Date.now()): Promise<WindowSummary & { processes: number }> {
       const entries = await redis.hgetall(hashKey(prefix));
       const combined: WindowSummary & { processes: number } = { requests: 0, errors: 0, p95Ms: null, processes: 0 };
       const stale: string[] = [];
@@ -87,7 +87,7 @@ export function windowSummaryStore(name: string) {
 const apiWindowStore = windowSummaryStore("api-window");
 
 export async function publishWindowSummary(
-  redis: Redis,
+  redis: SharedStore,
   prefix: string,
   instanceId: string,
   summary: WindowSummary,
@@ -96,12 +96,12 @@ export async function publishWindowSummary(
   await apiWindowStore.publish(redis, prefix, instanceId, summary, now);
 }
 
-export async function removeWindowSummary(redis: Redis, prefix: string, instanceId: string): Promise<void> {
+export async function removeWindowSummary(redis: SharedStore, prefix: string, instanceId: string): Promise<void> {
   await apiWindowStore.remove(redis, prefix, instanceId);
 }
 
 /** All API processes together: counts add up; p95 is the worst process's (a safe upper bound). */
-export async function readWindowSummary(redis: Redis, prefix: string, now = Date.now()): Promise<WindowSummary> {
+export async function readWindowSummary(redis: SharedStore, prefix: string, now = Date.now()): Promise<WindowSummary> {
   const { requests, errors, p95Ms } = await apiWindowStore.read(redis, prefix, now);
   return { requests, errors, p95Ms };
 }

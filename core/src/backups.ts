@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Backup, createPrismaClient, databaseConnectionOptions, type Db, Prisma } from "@steward/db/client";
-import { clearAlert, raiseAlert } from "./alerts.ts";
+import { type AlertEffects, clearAlert, raiseAlert } from "./alerts.ts";
 
 const run = promisify(execFile);
 
@@ -190,7 +190,12 @@ export interface RestoreCheck {
  * the money tables' row counts with those dumped, records the outcome on the backup, drops the
  * scratch database, and raises (or clears) the red restore alert.
  */
-export async function verifyLatestRestore(db: Db, settings: BackupSettings, now = new Date()): Promise<RestoreCheck> {
+export async function verifyLatestRestore(
+  db: Db,
+  settings: BackupSettings,
+  now = new Date(),
+  effects: AlertEffects = {},
+): Promise<RestoreCheck> {
   const backup = await db.backup.findFirst({ where: { status: "SUCCEEDED" }, orderBy: { startedAt: "desc" } });
   if (!backup) throw new Error("No successful backup to restore");
   const expected = backup.moneyCounts as MoneyCounts;
@@ -223,7 +228,7 @@ export async function verifyLatestRestore(db: Db, settings: BackupSettings, now 
   }
   const ok = restored !== null && MONEY_TABLES.every((table) => restored[table] === expected[table]);
   await db.backup.update({ where: { id: backup.id }, data: { restoredAt: now, restoreOk: ok, restoreDetail: detail } });
-  if (ok) await clearAlert(db, BACKUP_RESTORE_RULE_KEY, detail);
+  if (ok) await clearAlert(db, BACKUP_RESTORE_RULE_KEY, detail, effects);
   else
     await raiseAlert(
       db,
@@ -235,6 +240,7 @@ export async function verifyLatestRestore(db: Db, settings: BackupSettings, now 
         detail,
       },
       now,
+      effects,
     );
   return { backupId: backup.id, ok, detail, expected, restored };
 }
@@ -246,6 +252,7 @@ export async function verifyLatestRestore(db: Db, settings: BackupSettings, now 
 export async function checkBackupFreshness(
   db: Db,
   now = new Date(),
+  effects: AlertEffects = {},
 ): Promise<{ stale: boolean; ageHours: number | null }> {
   const latest = await db.backup.findFirst({
     where: { status: "SUCCEEDED", verifiedAt: { not: null } },
@@ -271,7 +278,8 @@ export async function checkBackupFreshness(
           : `No verified backup in ${Math.floor(ageHours)} h of operation (limit ${BACKUP_MAX_AGE_HOURS} h).`,
       },
       now,
+      effects,
     );
-  else if (latest) await clearAlert(db, BACKUP_STALE_RULE_KEY, `Verified backup ${latest.fileName}`);
+  else if (latest) await clearAlert(db, BACKUP_STALE_RULE_KEY, `Verified backup ${latest.fileName}`, effects);
   return { stale, ageHours: latest ? ageHours : null };
 }

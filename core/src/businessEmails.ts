@@ -6,11 +6,11 @@
 //   - an email given up on raises an alert per address (fix the address, then resolve it).
 // Every email goes through the outbox in the transaction that causes it, keyed once per effect.
 import type { Db, DbTx, OutboxStatus, Placement } from "@steward/db/client";
-import { raiseAlert } from "./alerts.ts";
+import { type AlertEffects, raiseAlert } from "./alerts.ts";
 import { placementEndingSoonEmail, placementStartedEmail } from "./email/placementTemplates.ts";
-import type { EmailSender } from "./email/sender.ts";
 import { type DeliveryOptions, type DeliveryReport, deliverDueEmails, enqueueEmail } from "./outbox.ts";
 import { estimateActivations } from "./placements.ts";
+import type { MailSender } from "./ports/mail.ts";
 
 const DAY_MS = 86_400_000;
 /** How long before its end a featured placement's business is reminded. */
@@ -114,19 +114,25 @@ export async function emailPlacementsEndingSoon(db: Db, timeZone: string, now = 
  */
 export async function deliverEmails(
   db: Db,
-  sender: EmailSender,
+  sender: MailSender,
   options: DeliveryOptions,
+  effects: AlertEffects = {},
 ): Promise<DeliveryReport & { alerted: number }> {
   const { deadEmails, ...report } = await deliverDueEmails(db, sender, options);
   for (const dead of deadEmails)
-    await raiseAlert(db, {
-      fingerprint: `email.dead:${dead.to}`,
-      ruleKey: "email.dead",
-      severity: "YELLOW",
-      title: `Email to ${dead.to} could not be delivered`,
-      detail: `The ${dead.kind.replace("email.", "").replaceAll("_", " ")} email was given up on: ${dead.error.slice(0, 300)}. Check the address (the business's page lists its emails), fix it in the catalog, then resolve this alert.`,
-      labels: { to: dead.to, outboxMessageId: dead.id },
-    });
+    await raiseAlert(
+      db,
+      {
+        fingerprint: `email.dead:${dead.to}`,
+        ruleKey: "email.dead",
+        severity: "YELLOW",
+        title: `Email to ${dead.to} could not be delivered`,
+        detail: `The ${dead.kind.replace("email.", "").replaceAll("_", " ")} email was given up on: ${dead.error.slice(0, 300)}. Check the address (the business's page lists its emails), fix it in the catalog, then resolve this alert.`,
+        labels: { to: dead.to, outboxMessageId: dead.id },
+      },
+      new Date(),
+      effects,
+    );
   return { ...report, alerted: deadEmails.length };
 }
 

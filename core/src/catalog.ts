@@ -16,14 +16,13 @@
 import { randomUUID } from "node:crypto";
 import { finished } from "node:stream/promises";
 import { once } from "node:events";
-import { databaseConnectionOptions, type Business, type Db, type DbTx, type Region } from "@steward/db/client";
-import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import type { Business, Db, DbTx, Region } from "@steward/db/client";
 import { z } from "zod";
 import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
+import type { CopyIn, CopyInConnection } from "./ports/copyIn.ts";
 
 /** The most rows one import takes. A bigger file is refused whole (split it, or raise this after measuring). */
 export const CATALOG_IMPORT_MAX_ROWS = 500_000;
@@ -354,7 +353,8 @@ export interface CatalogImportReport {
 
 export interface CatalogImportDeps {
   db: Db;
-  databaseUrl: string;
+  /** Stages the rows with COPY, on a connection of its own to the database `db` uses. */
+  copyIn: CopyIn;
 }
 
 export interface CatalogImportOptions {
@@ -440,8 +440,7 @@ export async function importCatalog(
   const tooMany = total > maxRows;
 
   const importId = randomUUID();
-  const client = new pg.Client(databaseConnectionOptions(deps.databaseUrl));
-  await client.connect();
+  const client = await deps.copyIn.connect();
   try {
     await stage(client, importId, rows, options);
     // Moves that would take a placement out of its region: checked in the database, set-based.
@@ -525,8 +524,13 @@ export async function importCatalog(
   }
 }
 
-async function stage(client: pg.Client, importId: string, rows: readonly StagedRow[], options: CatalogImportOptions) {
-  const copy = client.query(copyFrom(STAGE_COPY));
+async function stage(
+  client: CopyInConnection,
+  importId: string,
+  rows: readonly StagedRow[],
+  options: CatalogImportOptions,
+) {
+  const copy = client.copyIn(STAGE_COPY);
   let chunk = "";
   for (let index = 0; index < rows.length; index++) {
     const row = rows[index] as StagedRow;

@@ -17,7 +17,7 @@ import { type OperatingMetrics, refreshOperatingMetrics } from "./operatingMetri
 import { enqueueNotification } from "./notifications.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { checkPlacementConsistency } from "./placements.ts";
-import { type Stripe, stripeErrorCode } from "./stripe.ts";
+import { type PaymentsGateway, paymentsErrorCode } from "./ports/payments.ts";
 import { worst } from "./severity.ts";
 
 export type FindingCategory = "REVENUE_PATH" | "DATA_INTEGRITY" | "KPI" | "TABLE_GROWTH" | "SECURITY";
@@ -57,7 +57,7 @@ export const TOKEN_BASELINE_MIN = 20;
 const RECONCILIATION_MAX_AGE_MS = 8 * 86_400_000;
 
 export interface CheckupDeps extends MetricsDeps {
-  stripe: Stripe;
+  stripe: PaymentsGateway;
   ai: { mode: "provider" | "deterministic"; providerUrl?: string | undefined; timeoutMs: number };
 }
 
@@ -69,7 +69,7 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 
 // ───────────────────────────── Revenue path ─────────────────────────────
 
-async function probeStripe(stripe: Stripe): Promise<CheckupFinding> {
+async function probeStripe(stripe: PaymentsGateway): Promise<CheckupFinding> {
   const started = Date.now();
   try {
     await stripe.charges.list({ limit: 1 });
@@ -91,7 +91,7 @@ async function probeStripe(stripe: Stripe): Promise<CheckupFinding> {
   }
 }
 
-async function probeRefundPath(stripe: Stripe, runKey: string): Promise<CheckupFinding> {
+async function probeRefundPath(stripe: PaymentsGateway, runKey: string): Promise<CheckupFinding> {
   const finding = { key: "refund_path", category: "REVENUE_PATH" as const };
   try {
     const refund = await stripe.refunds.create(
@@ -105,7 +105,7 @@ async function probeRefundPath(stripe: Stripe, runKey: string): Promise<CheckupF
       detail: `Stripe refunded a charge that should not exist (${refund.id}): check the Stripe account`,
     };
   } catch (error) {
-    if (stripeErrorCode(error) === "resource_missing")
+    if (paymentsErrorCode(error) === "resource_missing")
       return {
         ...finding,
         severity: "GREEN",

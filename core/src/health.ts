@@ -5,7 +5,7 @@
 // stores one HealthCheckResult per check (the time series the dashboard charts), raises/clears
 // alerts, lets the AI failover automation act, and publishes healthChanged.
 import type { Db, DbTx, HealthCheckResult, Severity } from "@steward/db/client";
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 import { systemActor } from "./actor.ts";
 import { decideAndApplyAiFailover, type FailoverOutcome } from "./aiFailover.ts";
 import {
@@ -20,19 +20,19 @@ import {
 import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
 import { readWindowSummary, type WindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
-import type { EventBus } from "./events.ts";
 import { type CheckContext, DAY, MINUTE } from "./health/check.ts";
 import { healthChecks } from "./health/registry.ts";
+import type { EventBus } from "./ports/events.ts";
+import type { PaymentsGateway } from "./ports/payments.ts";
 import { SEVERITY_RANK, worst } from "./severity.ts";
-import type { Stripe } from "./stripe.ts";
 
 /** Health results are kept this long (a chart's longest window is a week). */
 export const HEALTH_RETENTION_MS = 30 * DAY;
 
 export interface HealthDeps {
   db: Db;
-  redis: Redis;
-  stripe: Stripe;
+  redis: SharedStore;
+  stripe: PaymentsGateway;
   events?: EventBus;
   env: Pick<Env, "AI_MODE" | "AI_PROVIDER_URL" | "AI_TIMEOUT_MS" | "REDIS_PREFIX">;
 }
@@ -92,7 +92,8 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
   const results = await db.healthCheckResult.createManyAndReturn({ data: rows });
 
   // Alerts: firing conditions open or update theirs; a rule's other open alerts have cleared.
-  for (const condition of conditions) await raiseAlert(db, condition, now);
+  const effects = { events: deps.events };
+  for (const condition of conditions) await raiseAlert(db, condition, now, effects);
   const actor = systemActor("health-checks");
   for (const { rule, enabled } of rules) {
     const firing = new Set((firingByRule.get(rule.key) ?? []).map((condition) => condition.fingerprint));
@@ -105,13 +106,13 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
         db,
         alert.fingerprint,
         enabled ? `Cleared: ${rule.title.toLowerCase()} back within its threshold` : `Rule ${rule.key} was disabled`,
-        actor,
+        { ...effects, actor },
       );
   }
 
   const ai = snapshot.aiProvider;
   const failover = await decideAndApplyAiFailover(
-    { db, env },
+    { db, env, events: deps.events },
     {
       configured: ai.configured,
       ok: ai.ok,

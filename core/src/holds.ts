@@ -10,7 +10,7 @@
 // the other gets a ConflictError.
 import type { Db, DbTx, Payment, Placement, RefundRequest, Region } from "@steward/db/client";
 import { type Actor, actorId } from "./actor.ts";
-import { clearAlert } from "./alerts.ts";
+import { type AlertEffects, clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { clock } from "./clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
@@ -82,6 +82,7 @@ export async function acceptHeldPayment(
   actor: Actor,
   input: { paymentId: string; note?: string | null; timeZone: string },
   now = new Date(),
+  effects: AlertEffects = {},
 ): Promise<{ payment: Payment; placement: Placement }> {
   assertOperatorCan(actor, "operate");
   const note = input.note?.trim() || null;
@@ -118,9 +119,10 @@ export async function acceptHeldPayment(
     await emailPlacementStarted(tx, placement, input.timeZone);
     return { payment, placement };
   });
-  await clearAlert(db, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", actor).catch(
-    () => undefined,
-  );
+  await clearAlert(db, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", {
+    ...effects,
+    actor,
+  }).catch(() => undefined);
   return result;
 }
 
@@ -154,8 +156,9 @@ export async function refundHeldPayment(
       reason: input.reason.trim(),
     });
   });
-  await clearAlert(deps.db, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", actor).catch(
-    () => undefined,
-  );
+  await clearAlert(deps.db, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", {
+    events: deps.events,
+    actor,
+  }).catch(() => undefined);
   return claimed;
 }

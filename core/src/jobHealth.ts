@@ -2,7 +2,7 @@
 // (plus a grace) raises a yellow alert, and red after twice that (24 h / 48 h for a daily job).
 // A job that failed all its attempts raises a red alert until it next succeeds.
 import type { Db } from "@steward/db/client";
-import { clearAlert, raiseAlert } from "./alerts.ts";
+import { type AlertEffects, clearAlert, raiseAlert } from "./alerts.ts";
 
 export interface ScheduledJob {
   name: string;
@@ -36,6 +36,7 @@ export async function checkMissedRuns(
   jobs: readonly ScheduledJob[],
   now = new Date(),
   watchingSince?: Date,
+  effects: AlertEffects = {},
 ): Promise<JobHealth[]> {
   const results: JobHealth[] = [];
   for (const job of jobs) {
@@ -69,9 +70,10 @@ export async function checkMissedRuns(
           labels: { job: job.name },
         },
         now,
+        effects,
       );
     } else if (state === "OK") {
-      await clearAlert(db, fingerprint, `Job ${job.name} succeeded at ${lastSuccessAt!.toISOString()}`);
+      await clearAlert(db, fingerprint, `Job ${job.name} succeeded at ${lastSuccessAt!.toISOString()}`, effects);
     }
     results.push({ name: job.name, lastSuccessAt, state });
   }
@@ -90,17 +92,28 @@ async function neverSucceededSince(db: Db, jobName: string, watchingSince: Date 
   return new Date(Math.min(...candidates.map((date) => date.getTime())));
 }
 
-export async function recordJobExhausted(db: Db, jobName: string, attempts: number, error: string): Promise<void> {
-  await raiseAlert(db, {
-    fingerprint: `job-failed:${jobName}`,
-    ruleKey: "jobs.failed_all_attempts",
-    severity: "RED",
-    title: `Job ${jobName} failed all ${attempts} attempts`,
-    detail: error.slice(0, 1000),
-    labels: { job: jobName },
-  });
+export async function recordJobExhausted(
+  db: Db,
+  jobName: string,
+  attempts: number,
+  error: string,
+  effects: AlertEffects = {},
+): Promise<void> {
+  await raiseAlert(
+    db,
+    {
+      fingerprint: `job-failed:${jobName}`,
+      ruleKey: "jobs.failed_all_attempts",
+      severity: "RED",
+      title: `Job ${jobName} failed all ${attempts} attempts`,
+      detail: error.slice(0, 1000),
+      labels: { job: jobName },
+    },
+    new Date(),
+    effects,
+  );
 }
 
-export async function recordJobSucceeded(db: Db, jobName: string): Promise<void> {
-  await clearAlert(db, `job-failed:${jobName}`, `Job ${jobName} succeeded again`);
+export async function recordJobSucceeded(db: Db, jobName: string, effects: AlertEffects = {}): Promise<void> {
+  await clearAlert(db, `job-failed:${jobName}`, `Job ${jobName} succeeded again`, effects);
 }

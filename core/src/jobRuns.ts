@@ -1,7 +1,7 @@
 // Every job run is recorded in PostgreSQL: what ran, why, how it went, what it changed.
 // BullMQ may deliver a job again (at-least-once); (queueJobId, attempt) keeps one row per attempt.
 import { Prisma, type Db, type JobTrigger } from "@steward/db/client";
-import type { EventBus } from "./events.ts";
+import type { EventBus } from "./ports/events.ts";
 
 export interface JobRunStart {
   jobName: string;

@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import type { Env } from "./env.ts";
 
 export type { Logger };
 
@@ -24,11 +25,8 @@ export const redactedPaths = [
   "*.apiKey",
 ];
 
-export function createLogger(
-  name: string,
-  level: string = process.env.LOG_LEVEL ?? "info",
-  destination?: pino.DestinationStream,
-): Logger {
+/** The level comes from the validated environment (or a test's choice), never from `process.env`. */
+export function createLogger(name: string, level: Env["LOG_LEVEL"], destination?: pino.DestinationStream): Logger {
   const options = { name, level, redact: { paths: redactedPaths, censor: "[redacted]" } };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -12,7 +12,7 @@
 //                      An address that signed in to the account before skips this delay.
 // A refused attempt is not checked and changes no counter, so it never extends a refusal; each
 // window starts at its first counted attempt. A success clears the account and the pair.
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 
 export interface LoginThrottleSettings {
   maxFailuresPerAccount: number;
@@ -66,7 +66,11 @@ end
 return 1
 `;
 
-export function createLoginThrottle(redis: Redis, prefix: string, settings: LoginThrottleSettings): LoginThrottle {
+export function createLoginThrottle(
+  redis: SharedStore,
+  prefix: string,
+  settings: LoginThrottleSettings,
+): LoginThrottle {
   const keys = (email: string, address: string) => [
     `${prefix}:login:pair:${email}:${address}`,
     `${prefix}:login:address:${address}`,

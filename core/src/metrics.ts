@@ -32,7 +32,7 @@ import {
 } from "./calendar.ts";
 import { clock } from "./clock.ts";
 import type { Env } from "./env.ts";
-import type { EventBus } from "./events.ts";
+import type { EventBus } from "./ports/events.ts";
 import { type HealthState, healthStates } from "./health.ts";
 import { refundRateOverWindow } from "./health/checks/refundRate.ts";
 import { activeRules, effectiveThresholds, refundRateRule } from "./alertRules.ts";

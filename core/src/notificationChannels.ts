@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { ChannelSecretUnreadable, type SecretCipher } from "./channelSecrets.ts";
-import type { EmailSender } from "./email/sender.ts";
+import type { MailSender } from "./ports/mail.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
 import { sendAlertEmail } from "./notifications/email.ts";
 import { DeliveryFailure, type NotificationPayload, type SendOutcome } from "./notifications/http.ts";
@@ -192,7 +192,7 @@ export async function listNotificationChannels(db: Db): Promise<ChannelView[]> {
 }
 
 export interface ChannelSenders {
-  email: EmailSender;
+  email: MailSender;
   /** Opens the stored channel secrets. */
   secrets: SecretCipher;
 }

@@ -13,7 +13,7 @@ import type { Db, DbTx } from "@steward/db/client";
 import { z } from "zod";
 import { systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { type EmailSender, smtpResponseCode } from "./email/sender.ts";
+import { type MailSender, smtpResponseCode } from "./ports/mail.ts";
 
 export const EMAIL_KIND_PREFIX = "email.";
 const BASE_BACKOFF_MS = 30_000;
@@ -238,7 +238,7 @@ export interface DeadEmail {
  * The email deliverer: SMTP, with the outbox id as Message-ID so a resend is recognisable. Emails
  * given up on are added to `dead` (after their transaction commits, the caller raises alerts).
  */
-function emailDeliverer(sender: EmailSender, dead: DeadEmail[]): OutboxDeliverer {
+function emailDeliverer(sender: MailSender, dead: DeadEmail[]): OutboxDeliverer {
   const actor = systemActor("outbox-delivery");
   return {
     kindPrefix: EMAIL_KIND_PREFIX,
@@ -289,7 +289,7 @@ function emailDeliverer(sender: EmailSender, dead: DeadEmail[]): OutboxDeliverer
 
 export async function deliverDueEmails(
   db: Db,
-  sender: EmailSender,
+  sender: MailSender,
   options: DeliveryOptions,
 ): Promise<DeliveryReport & { deadEmails: DeadEmail[] }> {
   const deadEmails: DeadEmail[] = [];

@@ -2,9 +2,11 @@
 // how a Stripe charge maps to our payment status.
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
+import { stripeGateway } from "./adapters/stripe.ts";
 import { paymentReflects, paymentStatusOf, verifyStripeWebhook } from "./payments.ts";
 
-const stripe = new Stripe("sk_test_unit", { host: "127.0.0.1", port: 9, protocol: "http" });
+const client = new Stripe("sk_test_unit", { host: "127.0.0.1", port: 9, protocol: "http" });
+const stripe = stripeGateway(client);
 const secret = "whsec_unit_test";
 const payload = JSON.stringify({
   id: "evt_1",
@@ -14,7 +16,7 @@ const payload = JSON.stringify({
 });
 const now = () => Math.floor(Date.now() / 1000);
 const header = (options: { timestamp?: number; secret?: string; body?: string } = {}) =>
-  stripe.webhooks.generateTestHeaderString({
+  client.webhooks.generateTestHeaderString({
     payload: options.body ?? payload,
     secret: options.secret ?? secret,
     timestamp: options.timestamp ?? now(),

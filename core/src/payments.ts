@@ -10,15 +10,16 @@
 // Stripe has it now decides the payment's state, and a later event finds nothing left to do.
 // A payment's state only ever changes through advancePayment, which enforces the forward rank.
 import type { Db, DbTx, Payment, PaymentStatus, Placement } from "@steward/db/client";
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { raiseAlert } from "./alerts.ts";
+import { type AlertEffects, raiseAlert } from "./alerts.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
-import { type Stripe, WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
+import type { GatewayCharge, GatewayEvent, PaymentsGateway } from "./ports/payments.ts";
+import { WEBHOOK_TOLERANCE_SECONDS } from "./stripe.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 import { isStorableText, storableJson, storableText } from "./text.ts";
 import { countDelivery, type RejectionKind, rejectionKindOf } from "./webhookDeliveries.ts";
@@ -45,11 +46,11 @@ export type WebhookReceipt =
 
 /** The SDK's verification: HMAC-SHA256 over "<t>.<raw body>", and t within 5 minutes of now. Throws why not. */
 export function verifyStripeWebhook(
-  stripe: Stripe,
+  stripe: PaymentsGateway,
   rawBody: Buffer | string,
   signature: string | null,
   secret: string,
-): Stripe.Event {
+): GatewayEvent {
   if (!signature) throw new Error("No Stripe-Signature header");
   const event = stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
   // The SDK only refuses old timestamps: a signature dated ahead would stay replayable for as long.
@@ -72,12 +73,12 @@ const stripeEventShape = z.object({
 
 export async function receiveStripeWebhook(
   db: Db,
-  stripe: Stripe,
+  stripe: PaymentsGateway,
   delivery: { rawBody: Buffer; signature: string | null; secret: string },
   /** Where deliveries are counted (core/src/webhookDeliveries.ts); without it every rejection is audited. */
-  counter?: { redis: Redis; prefix: string },
+  counter?: { redis: SharedStore; prefix: string },
 ): Promise<WebhookReceipt> {
-  let event: Stripe.Event;
+  let event: GatewayEvent;
   try {
     event = verifyStripeWebhook(stripe, delivery.rawBody, delivery.signature, delivery.secret);
     // Signed, yet not shaped like an event (a misconfigured sender): refused like a bad signature.
@@ -131,7 +132,7 @@ export async function receiveStripeWebhook(
 // ───────────────────────────── Syncing a charge ─────────────────────────────
 
 /** Our status for a charge as Stripe has it now. */
-export function paymentStatusOf(charge: Pick<Stripe.Charge, "status" | "refunded" | "amount_refunded">): PaymentStatus {
+export function paymentStatusOf(charge: Pick<GatewayCharge, "status" | "refunded" | "amount_refunded">): PaymentStatus {
   if (charge.status === "failed") return "FAILED";
   if (charge.status === "pending") return "PENDING";
   if (charge.refunded) return "REFUNDED";
@@ -222,7 +223,7 @@ export function openHold(payment: Pick<Payment, "holdReason" | "holdResolution" 
  * whose amount or currency is not its region's placement price is recorded with a PRICE_MISMATCH
  * hold and buys no placement until an operator accepts it (holds.ts).
  */
-export async function syncCharge(tx: DbTx, charge: Stripe.Charge, actor: Actor): Promise<ChargeSync> {
+export async function syncCharge(tx: DbTx, charge: GatewayCharge, actor: Actor): Promise<ChargeSync> {
   const businessRef = charge.metadata?.[METADATA_BUSINESS]?.trim();
   if (!businessRef) {
     return {
@@ -346,21 +347,31 @@ export function heldChargeFingerprint(stripeChargeId: string): string {
 export const HELD_CHARGE_RULE = "payments.charge_held";
 
 /** Raises (or updates) the held charge's alert; outside any transaction (raiseAlert has its own). */
-export async function alertHeldCharge(db: Db, stripeChargeId: string, hold: ChargeHold): Promise<void> {
-  await raiseAlert(db, {
-    fingerprint: heldChargeFingerprint(stripeChargeId),
-    ruleKey: HELD_CHARGE_RULE,
-    severity: "YELLOW",
-    title:
-      hold.reason === "PRICE_MISMATCH"
-        ? `Charge ${stripeChargeId} held: price mismatch`
-        : `Charge ${stripeChargeId} held: business not in the catalog`,
-    detail:
-      hold.reason === "PRICE_MISMATCH"
-        ? `${hold.detail}. No placement was bought: accept or refund it on the Placements page.`
-        : hold.detail,
-    labels: { stripeChargeId, reason: hold.reason },
-  });
+export async function alertHeldCharge(
+  db: Db,
+  stripeChargeId: string,
+  hold: ChargeHold,
+  effects: AlertEffects = {},
+): Promise<void> {
+  await raiseAlert(
+    db,
+    {
+      fingerprint: heldChargeFingerprint(stripeChargeId),
+      ruleKey: HELD_CHARGE_RULE,
+      severity: "YELLOW",
+      title:
+        hold.reason === "PRICE_MISMATCH"
+          ? `Charge ${stripeChargeId} held: price mismatch`
+          : `Charge ${stripeChargeId} held: business not in the catalog`,
+      detail:
+        hold.reason === "PRICE_MISMATCH"
+          ? `${hold.detail}. No placement was bought: accept or refund it on the Placements page.`
+          : hold.detail,
+      labels: { stripeChargeId, reason: hold.reason },
+    },
+    new Date(),
+    effects,
+  );
 }
 
 // ───────────────────────────── Sweeping events Redis lost ─────────────────────────────

@@ -5,7 +5,7 @@
 // process's p95, a safe upper bound) and the `postgres.query_p95` rule judges it.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 import { RequestWindow, type WindowSummary, windowSummaryStore } from "./apiWindow.ts";
 
 const PUBLISH_EVERY_MS = 5_000;
@@ -32,7 +32,7 @@ export class QueryLatencyWindow {
 
 /** Publishes the window every 5 s under this process's id; the returned stop removes it. */
 export function publishQueryLatency(
-  redis: Redis,
+  redis: SharedStore,
   prefix: string,
   role: "api" | "worker",
   window: QueryLatencyWindow,
@@ -50,7 +50,7 @@ export function publishQueryLatency(
 
 /** Writes one summary now (tests and drills; processes use publishQueryLatency). */
 export async function publishQueryLatencyOnce(
-  redis: Redis,
+  redis: SharedStore,
   prefix: string,
   instanceId: string,
   summary: WindowSummary,
@@ -59,7 +59,11 @@ export async function publishQueryLatencyOnce(
   await store.publish(redis, prefix, instanceId, summary, now);
 }
 
-export async function readQueryLatency(redis: Redis, prefix: string, now = Date.now()): Promise<QueryLatencySummary> {
+export async function readQueryLatency(
+  redis: SharedStore,
+  prefix: string,
+  now = Date.now(),
+): Promise<QueryLatencySummary> {
   const { requests, p95Ms, processes } = await store.read(redis, prefix, now);
   return { queries: requests, p95Ms, processes };
 }

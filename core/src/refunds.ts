@@ -24,13 +24,18 @@ import { clock } from "./clock.ts";
 import { daysAgo, formatDate, formatMoney, wholeDaysBetween } from "./email/format.ts";
 import { refundApprovedEmail, refundDeniedEmail } from "./email/templates.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
-import type { EventBus } from "./events.ts";
 import { isUuid } from "./ids.ts";
+import type { EventBus } from "./ports/events.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { advancePayment, lockPayment } from "./payments.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
 import { releaseForRefund } from "./placements.ts";
-import { isPermanentStripeError, type Stripe, stripeErrorCode } from "./stripe.ts";
+import {
+  type GatewayRefund,
+  isPermanentPaymentsError,
+  type PaymentsGateway,
+  paymentsErrorCode,
+} from "./ports/payments.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 
 export const REFUND_WINDOW_DAYS = 3;
@@ -114,7 +119,7 @@ export class RefundAlreadyRequestedError extends DomainError {
 export interface RefundDeps {
   db: Db;
   events: EventBus;
-  stripe: Stripe;
+  stripe: PaymentsGateway;
   /** The marketplace's time zone, for dates in messages and emails. */
   timeZone: string;
   /** Injectable clock (tests at 71 h 59 m and 72 h 00 m). */
@@ -345,7 +350,7 @@ export async function executeRefund(deps: RefundDeps, actor: Actor, refundReques
   if (request.status !== "PROCESSING") return { request, outcome: "ALREADY_DONE" };
   const { payment } = request;
 
-  let refund: Stripe.Refund;
+  let refund: GatewayRefund;
   let how: RefundSource = "EXECUTED";
   try {
     refund = await deps.stripe.refunds.create(
@@ -366,12 +371,12 @@ export async function executeRefund(deps: RefundDeps, actor: Actor, refundReques
     let found: RefundAtStripe | null = null;
     // Anything but a clear refusal from Stripe (network, 5xx, 429, or an error of our own after the
     // call) is retried later with the same key: replaying can never refund twice.
-    let transient = !isPermanentStripeError(error);
-    if (stripeErrorCode(error) === "charge_already_refunded") {
+    let transient = !isPermanentPaymentsError(error);
+    if (paymentsErrorCode(error) === "charge_already_refunded") {
       try {
         found = await refundAlreadyAtStripe(deps.stripe, request);
       } catch (listError) {
-        transient = !isPermanentStripeError(listError);
+        transient = !isPermanentPaymentsError(listError);
       }
     }
     if (found) ({ refund, how } = found);
@@ -403,7 +408,7 @@ export const METADATA_REFUND_REQUEST = "refund_request_id";
 export type RefundSource = "EXECUTED" | "IN_STRIPE";
 
 interface RefundAtStripe {
-  refund: Stripe.Refund;
+  refund: GatewayRefund;
   how: RefundSource;
 }
 
@@ -413,7 +418,7 @@ interface RefundAtStripe {
  * charge in Stripe's dashboard, that refund answers the request. Otherwise nothing to adopt.
  */
 async function refundAlreadyAtStripe(
-  stripe: Stripe,
+  stripe: PaymentsGateway,
   request: RefundRequest & { payment: Payment },
 ): Promise<RefundAtStripe | null> {
   const refunds = (await stripe.refunds.list({ charge: request.payment.stripeChargeId, limit: 100 })).data;
@@ -435,7 +440,7 @@ export async function closeWithRefund(
   deps: Pick<RefundDeps, "timeZone" | "now">,
   actor: Actor,
   refundRequestId: string,
-  refund: Pick<Stripe.Refund, "id" | "amount" | "currency">,
+  refund: Pick<GatewayRefund, "id" | "amount" | "currency">,
   how: RefundSource,
 ): Promise<{ request: RefundRequest; closed: boolean }> {
   const open: RefundRequestStatus[] = how === "EXECUTED" ? ["PROCESSING"] : ["PENDING", "PROCESSING"];

@@ -4,7 +4,7 @@ import type { Db, DbTx, Prisma, RejectionReason, Review, ReviewStatus } from "@s
 import { type Actor, actorId, actorKind, actorLabel } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
-import type { EventBus } from "./events.ts";
+import type { EventBus } from "./ports/events.ts";
 import { type Classification, reasonFor, type Signal } from "./moderation/classifier.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";

@@ -1,7 +1,5 @@
-// The one place that builds a Stripe client. Production talks to Stripe itself; development and
-// tests talk to the local Stripe-compatible sandbox (sandbox/src/stripe) through the same SDK and
-// the same code path, only host/port/protocol differ.
-import Stripe from "stripe";
+// Where Stripe is, and with which credentials: the sandbox by default outside production. The
+// client itself is built by core/src/adapters/stripe.ts.
 import type { Env } from "./env.ts";
 
 /** The sandbox's defaults (sandbox/src/stripe/server.ts); never used in production. */
@@ -23,7 +21,7 @@ export interface StripeSettings {
   timeoutMs: number;
 }
 
-type StripeEnv = Pick<
+export type StripeEnv = Pick<
   Env,
   | "NODE_ENV"
   | "STRIPE_API_KEY"
@@ -57,55 +55,3 @@ export function stripeSettings(env: StripeEnv): StripeSettings {
   }
   return settings;
 }
-
-/**
- * The SDK retries network errors, 409s, 429s and 5xx twice with backoff, re-sending the same
- * Idempotency-Key, so a retried refund is the same refund.
- */
-export function createStripeClient(env: StripeEnv): Stripe {
-  const settings = stripeSettings(env);
-  return new Stripe(settings.apiKey, {
-    maxNetworkRetries: 2,
-    timeout: settings.timeoutMs,
-    ...(settings.host !== undefined ? { host: settings.host } : {}),
-    ...(settings.port !== undefined ? { port: settings.port } : {}),
-    ...(settings.protocol !== undefined ? { protocol: settings.protocol } : {}),
-  });
-}
-
-const clients = new WeakMap<object, Stripe>();
-
-/** One client per loaded environment (the API and the worker each load theirs once at boot). */
-export function stripeClientFor(env: StripeEnv): Stripe {
-  let client = clients.get(env);
-  if (!client) {
-    client = createStripeClient(env);
-    clients.set(env, client);
-  }
-  return client;
-}
-
-/** Transient: worth retrying later with the same idempotency key (network, 409 in-flight, 429, 5xx). */
-export function isTransientStripeError(error: unknown): boolean {
-  if (!(error instanceof Stripe.errors.StripeError)) return false;
-  if (
-    error instanceof Stripe.errors.StripeConnectionError ||
-    error instanceof Stripe.errors.StripeRateLimitError ||
-    error instanceof Stripe.errors.StripeAPIError
-  )
-    return true;
-  // 409: the same idempotency key is still in flight (a concurrent retry); 400 idempotency errors are permanent.
-  const status = error.statusCode ?? 0;
-  return status === 409 || status === 429 || status >= 500 || status === 0;
-}
-
-/** Stripe answered and refused (invalid request, card, auth...): retrying the same call will not help. */
-export function isPermanentStripeError(error: unknown): boolean {
-  return error instanceof Stripe.errors.StripeError && !isTransientStripeError(error);
-}
-
-export function stripeErrorCode(error: unknown): string | null {
-  return error instanceof Stripe.errors.StripeError ? (error.code ?? null) : null;
-}
-
-export type { Stripe };

@@ -24,10 +24,10 @@ import { systemActor } from "./actor.ts";
 import { clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { NotFoundError } from "./errors.ts";
-import type { EventBus } from "./events.ts";
+import type { EventBus } from "./ports/events.ts";
+import type { PaymentsGateway } from "./ports/payments.ts";
 import { alertHeldCharge, heldChargeFingerprint, paymentReflects, paymentStatusOf, syncCharge } from "./payments.ts";
 import { closeWithRefund, METADATA_REFUND_REQUEST, type RefundSource } from "./refunds.ts";
-import type { Stripe } from "./stripe.ts";
 import { z } from "zod";
 
 const CHARGE_EVENTS = new Set([
@@ -43,7 +43,7 @@ const REFUND_EVENTS = new Set(["refund.created", "refund.updated", "refund.faile
 
 export interface StripeEventDeps {
   db: Db;
-  stripe: Stripe;
+  stripe: PaymentsGateway;
   events: EventBus;
   /** The marketplace's time zone, for the email of a request closed here. */
   timeZone: string;
@@ -91,7 +91,7 @@ function refundSnapshot(refund: z.infer<typeof refundShape>): RefundSnapshot {
 
 /** What the event carries; a refund event whose payload lacks the refund is read from Stripe. */
 async function snapshotOf(
-  stripe: Stripe,
+  stripe: PaymentsGateway,
   event: { type: string; objectId: string | null; payload: Prisma.JsonValue },
 ): Promise<Snapshot | null> {
   const object: unknown =
@@ -248,11 +248,13 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
     // Alerts after commit (their own transaction); a failure here must not undo the payment.
     if (charge) {
       const fingerprint = heldChargeFingerprint(charge.id);
-      if (result.hold) await alertHeldCharge(db, charge.id, result.hold).catch(() => undefined);
+      if (result.hold)
+        await alertHeldCharge(db, charge.id, result.hold, { events: deps.events }).catch(() => undefined);
       else if (event.heldReason)
-        await clearAlert(db, fingerprint, "The business joined the catalog; the charge was processed", actor).catch(
-          () => undefined,
-        );
+        await clearAlert(db, fingerprint, "The business joined the catalog; the charge was processed", {
+          events: deps.events,
+          actor,
+        }).catch(() => undefined);
     }
     return {
       summary: result.summary,

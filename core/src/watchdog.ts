@@ -9,6 +9,7 @@
 import type { Db } from "@steward/db/client";
 import { systemActor } from "./actor.ts";
 import { clearAlert, raiseAlert } from "./alerts.ts";
+import type { EventPublisher } from "./ports/events.ts";
 import { type NotificationDeliveryDeps, deliverDueNotifications } from "./notifications/deliver.ts";
 import type { DeliveryOptions, DeliveryReport } from "./outbox.ts";
 
@@ -64,10 +65,17 @@ export function silentSignals(
 
 export type WatchdogVerdict = "SILENT" | "ALIVE";
 
+export interface WatchdogOptions {
+  staleSeconds: number;
+  watchingSince: Date;
+  /** Where the worker-silent alert's changes are published (the API's bus). */
+  events?: EventPublisher;
+}
+
 /** Raises (or keeps) the red alert while a signal is silent; resolves it when both are back. */
 export async function checkWorkerPulse(
   db: Db,
-  options: { staleSeconds: number; watchingSince: Date },
+  options: WatchdogOptions,
   now = new Date(),
 ): Promise<{ verdict: WatchdogVerdict; silent: SilentSignal[]; resolved: boolean }> {
   const pulse = await readWorkerPulse(db);
@@ -90,6 +98,7 @@ export async function checkWorkerPulse(
         labels: { source: "api-watchdog" },
       },
       now,
+      { events: options.events },
     );
     return { verdict: "SILENT", silent, resolved: false };
   }
@@ -97,7 +106,7 @@ export async function checkWorkerPulse(
     db,
     WORKER_SILENT_FINGERPRINT,
     `The worker is back: heartbeat at ${pulse.lastHeartbeatAt?.toISOString()}, health checks at ${pulse.lastHealthCheckAt?.toISOString()}`,
-    systemActor("api-watchdog"),
+    { events: options.events, actor: systemActor("api-watchdog") },
   );
   return { verdict: "ALIVE", silent, resolved };
 }
@@ -117,7 +126,7 @@ export interface WatchdogTick {
  */
 export async function watchdogTick(
   db: Db,
-  options: { staleSeconds: number; watchingSince: Date },
+  options: WatchdogOptions,
   delivery: { deps: NotificationDeliveryDeps; options: DeliveryOptions },
   now = new Date(),
 ): Promise<WatchdogTick> {

@@ -3,7 +3,7 @@
 // must not write a row each): the first rejection of each window is audited, with its reason, and
 // the window's counts feed the webhooks health check, whose rule tells a wrong
 // STRIPE_WEBHOOK_SECRET (every signed delivery refused, none accepted) within minutes.
-import type { Redis } from "ioredis";
+import type { SharedStore } from "./ports/sharedStore.ts";
 
 export const DELIVERY_WINDOW_MS = 5 * 60_000;
 /** Windows are kept this long: the rule looks back at most an hour. */
@@ -28,7 +28,7 @@ const windowKey = (prefix: string, windowStart: number) => `${prefix}:stripe-web
 
 /** Counts one delivery. For a rejection, says whether it is its window's first (the one audited). */
 export async function countDelivery(
-  redis: Redis,
+  redis: SharedStore,
   prefix: string,
   outcome: DeliveryOutcome,
   now = Date.now(),
@@ -44,7 +44,7 @@ export async function countDelivery(
 
 /** Deliveries by outcome over the windows that overlap the last `minutes`. */
 export async function deliveriesSince(
-  redis: Redis,
+  redis: SharedStore,
   prefix: string,
   minutes: number,
   now = Date.now(),

@@ -13,7 +13,7 @@ import { recordAudit } from "./audit.ts";
 import { DomainError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { processStripeEvent, type StripeEventDeps } from "./stripeEvents.ts";
 import { assertOperatorCan } from "./permissions.ts";
-import { isTransientStripeError, type Stripe } from "./stripe.ts";
+import { type GatewayEvent, isTransientPaymentsError, type PaymentsGateway } from "./ports/payments.ts";
 
 export interface WebhookEventFilter {
   status?: WebhookEventStatus | null;
@@ -90,7 +90,7 @@ export async function replayStripeEvents(
   if (missing) throw new NotFoundError("StripeWebhookEvent", missing);
 
   // Every event is confirmed at Stripe before any is touched, so a refusal changes nothing.
-  const fetched = new Map<string, Stripe.Event>();
+  const fetched = new Map<string, GatewayEvent>();
   for (const id of ids) fetched.set(id, await fetchEvent(deps.stripe, id));
 
   const results: EventReplay[] = [];
@@ -98,16 +98,16 @@ export async function replayStripeEvents(
   return results;
 }
 
-async function fetchEvent(stripe: Stripe, eventId: string): Promise<Stripe.Event> {
+async function fetchEvent(stripe: PaymentsGateway, eventId: string): Promise<GatewayEvent> {
   try {
     return await stripe.events.retrieve(eventId);
   } catch (error) {
-    if (isTransientStripeError(error)) throw new ReplayStripeUnavailableError(String(error));
+    if (isTransientPaymentsError(error)) throw new ReplayStripeUnavailableError(String(error));
     throw new WebhookEventNotAtStripeError(eventId);
   }
 }
 
-async function replayOne(deps: ReplayDeps, actor: Actor, event: Stripe.Event): Promise<EventReplay> {
+async function replayOne(deps: ReplayDeps, actor: Actor, event: GatewayEvent): Promise<EventReplay> {
   const { db } = deps;
   const now = new Date();
   const object = event.data.object as { id?: unknown };

@@ -5,6 +5,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { systemActor } from "@steward/core/actor";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import {
   CATALOG_IMPORT_MAX_ROWS,
   CatalogImportRejectedError,
@@ -95,7 +96,7 @@ export async function run(args: readonly string[]): Promise<number> {
     let report: CatalogImportReport;
     try {
       report = await importCatalog(
-        { db, databaseUrl: env.DATABASE_URL },
+        { db, copyIn: pgCopyIn(env.DATABASE_URL) },
         systemActor("steward import"),
         readCatalogFile(path, format),
         {

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import { raiseAlert } from "@steward/core/alerts";
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { Redis } from "ioredis";
 import { testRuleKey } from "../support/fixtures.ts";

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { raiseAlert } from "@steward/core/alerts";
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { testRuleKey } from "../support/fixtures.ts";
 import { OPERATOR, signIn } from "./support.ts";

@@ -3,7 +3,7 @@
 // operator's actions with typed errors; channels managed by an ADMIN with secrets never returned.
 import { buildApp, type App } from "../../api/src/app.ts";
 import { raiseAlert } from "@steward/core/alerts";
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
 import { createLogger } from "@steward/core/logger";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";

@@ -15,7 +15,9 @@ import {
   silenceAlert,
 } from "@steward/core/alerts";
 import { channelSecretCipher } from "@steward/core/channelSecrets";
-import { createEmailSender, type EmailSender } from "@steward/core/email/sender";
+import { createMailSender } from "@steward/core/adapters/nodemailer";
+import type { EventPublisher } from "@steward/core/ports/events";
+import type { MailSender } from "@steward/core/ports/mail";
 import { InvalidInputError, ConflictError } from "@steward/core/errors";
 import { testNotificationChannel, upsertNotificationChannel } from "@steward/core/notificationChannels";
 import { deliverDueNotifications } from "@steward/core/notifications/deliver";
@@ -35,7 +37,7 @@ const ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF";
 let database: TestDatabase;
 let receivers: NotifySandbox;
 let smtp: SmtpSandbox;
-let email: EmailSender;
+let email: MailSender;
 let operator: Actor;
 let admin: Actor;
 let sequence = 0;
@@ -68,7 +70,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   receivers = await startNotifySandbox({ webhookSecret: WEBHOOK_SECRET });
   smtp = await startSmtpSandbox({ port: 0 });
-  email = createEmailSender(testEnv(database.url, { SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) }));
+  email = createMailSender(testEnv(database.url, { SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) }));
   const adminRow = await createOperator(database.db, "ADMIN", "ada@test.example");
   const operatorRow = await createOperator(database.db, "OPERATOR", "otto@test.example");
   admin = { kind: "OPERATOR", id: adminRow.id, email: adminRow.email, name: adminRow.name, role: "ADMIN" };
@@ -170,6 +172,25 @@ describe("deduplication and the condition's lifecycle", () => {
     expect(mails[1]?.text).toContain("Queue back under 10");
     expect(mails[0]?.to).toEqual(["ops@example.com", "owner@example.com"]);
     expect(receivers.received()).toHaveLength(0);
+  });
+});
+
+describe("publishing changes", () => {
+  it("publishes on the publisher its caller passes, and nowhere without one (no process-wide bus)", async () => {
+    const published: { name: string; payload: unknown }[] = [];
+    const events: EventPublisher = {
+      publish: (name, ...payload) => {
+        published.push({ name, payload: payload[0] });
+      },
+    };
+    const firing = condition({ severity: "YELLOW" });
+    await raiseAlert(database.db, firing);
+    expect(published).toEqual([]);
+    await raiseAlert(database.db, firing, new Date(), { events });
+    await clearAlert(database.db, firing.fingerprint, "Cleared", { events });
+    expect(published.map((entry) => entry.name)).toEqual(["alertChanged", "alertChanged"]);
+    expect(published[0]?.payload).toMatchObject({ change: "UPDATED", status: "FIRING" });
+    expect(published[1]?.payload).toMatchObject({ change: "RESOLVED", status: "RESOLVED" });
   });
 });
 

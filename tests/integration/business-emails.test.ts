@@ -5,7 +5,8 @@
 // delivery status.
 import { systemActor } from "@steward/core/actor";
 import { deliverEmails, emailPlacementsEndingSoon } from "@steward/core/businessEmails";
-import { createEmailSender, type EmailSender } from "@steward/core/email/sender";
+import { createMailSender } from "@steward/core/adapters/nodemailer";
+import type { MailSender } from "@steward/core/ports/mail";
 import { acceptHeldPayment } from "@steward/core/holds";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
@@ -16,7 +17,7 @@ const DAY = 86_400_000;
 const TIME_ZONE = "Australia/Melbourne";
 let api: TestApi;
 let smtp: SmtpSandbox;
-let sender: EmailSender;
+let sender: MailSender;
 let operatorCookie: string;
 let sequence = 0;
 
@@ -54,7 +55,7 @@ async function emailsOf(businessId: string): Promise<EmailRow[]> {
 beforeAll(async () => {
   api = await startTestApi();
   smtp = await startSmtpSandbox({ port: 0 });
-  sender = createEmailSender({ ...api.env, SMTP_HOST: smtp.host, SMTP_PORT: smtp.port });
+  sender = createMailSender({ ...api.env, SMTP_HOST: smtp.host, SMTP_PORT: smtp.port });
   await createOperator(api.database.db, "OPERATOR", "opal@test.example");
   operatorCookie = await api.loginCookie("opal@test.example", TEST_PASSWORD);
 });

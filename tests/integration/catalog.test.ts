@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createApiToken } from "@steward/core/apiTokens";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { importCatalog } from "@steward/core/catalog";
 import { readCatalogLines } from "@steward/core/catalogFile";
 import { systemActor } from "@steward/core/actor";
@@ -274,7 +275,7 @@ describe("bulk import", () => {
       Buffer.from([0xe9]),
       Buffer.from(" Dogs,f2@example.com\n"),
     ]);
-    const deps = { db: stack.db, databaseUrl: stack.api.env.DATABASE_URL };
+    const deps = { db: stack.db, copyIn: pgCopyIn(stack.api.env.DATABASE_URL) };
     const rejected = await importCatalog(
       deps,
       systemActor("test"),

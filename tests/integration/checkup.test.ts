@@ -5,7 +5,7 @@
 import { systemActor } from "@steward/core/actor";
 import { type CheckupDeps, type CheckupFinding, runWeeklyCheckup } from "@steward/core/checkup";
 import { metricsSettings } from "@steward/core/metrics";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway, stripeGateway } from "@steward/core/adapters/stripe";
 import type { ChannelKind, Severity } from "@steward/db/client";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,7 +28,7 @@ function deps(overrides: Partial<CheckupDeps> = {}): CheckupDeps {
   return {
     db: stack.db,
     settings: metricsSettings(stack.api.env),
-    stripe: stripeClientFor(stack.api.env),
+    stripe: createStripeGateway(stack.api.env),
     ai: { mode: "deterministic", timeoutMs: 1000 },
     ...overrides,
   };
@@ -278,13 +278,15 @@ describe("the weekly checkup", () => {
   });
 
   it("reports Stripe unreachable as a red revenue-path failure", async () => {
-    const unreachable = new Stripe("sk_test_unreachable", {
-      host: "127.0.0.1",
-      port: 1,
-      protocol: "http",
-      maxNetworkRetries: 0,
-      timeout: 1000,
-    });
+    const unreachable = stripeGateway(
+      new Stripe("sk_test_unreachable", {
+        host: "127.0.0.1",
+        port: 1,
+        protocol: "http",
+        maxNetworkRetries: 0,
+        timeout: 1000,
+      }),
+    );
     const { findings } = await run({
       stripe: unreachable,
       ai: { mode: "provider", providerUrl: ai.url, timeoutMs: 500 },

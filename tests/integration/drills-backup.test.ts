@@ -14,9 +14,10 @@ import {
   verifyLatestRestore,
 } from "@steward/core/backups";
 import { loadEnv } from "@steward/core/env";
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { createReconciliationRun, executeReconciliationRun } from "@steward/core/reconciliation/runs";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { createPrismaClient } from "@steward/db/client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createBusiness, createPaidPlacement, createRegion } from "../../bench/drills/fixtures.ts";
@@ -73,9 +74,9 @@ describe("a backup", () => {
 
       const deps = {
         db: restored,
-        databaseUrl: restoredUrl.toString(),
+        copyIn: pgCopyIn(restoredUrl.toString()),
         events: bus.bus,
-        stripe: stripeClientFor(loadEnv({ ...stack.env, LOG_LEVEL: "silent" })),
+        stripe: createStripeGateway(loadEnv({ ...stack.env, LOG_LEVEL: "silent" })),
         sleep: () => Promise.resolve(),
       };
       const system = { kind: "SYSTEM", label: "backup drill" } as const;

@@ -3,12 +3,12 @@
 import { systemActor } from "@steward/core/actor";
 import { createApiToken } from "@steward/core/apiTokens";
 import { ForbiddenActionError } from "@steward/core/errors";
-import { createEventBus } from "@steward/core/events";
+import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { setFeatureFlag } from "@steward/core/featureFlags";
 import { latestHealth, runHealthChecks, type HealthDeps } from "@steward/core/health";
 import { publishQueryLatencyOnce, QueryLatencyWindow } from "@steward/core/queryLatency";
 import { approveRefund, requestRefund } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,7 +42,7 @@ beforeAll(async () => {
   });
   db = api.database.db;
   redis = new Redis(api.env.REDIS_URL, { maxRetriesPerRequest: null });
-  deps = { db, redis, env: api.env, stripe: stripeClientFor(api.env) };
+  deps = { db, redis, env: api.env, stripe: createStripeGateway(api.env) };
   await createOperator(db, "ADMIN", "ada@test.example");
   const operator = await createOperator(db, "OPERATOR", "olive@test.example");
   await createOperator(db, "VIEWER", "vic@test.example");

@@ -4,7 +4,7 @@
 // metrics and the overview. A token without the scope is refused, over HTTP and over the socket.
 import { createApiToken } from "@steward/core/apiTokens";
 import { raiseAlert } from "@steward/core/alerts";
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

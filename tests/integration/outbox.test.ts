@@ -1,7 +1,8 @@
 // The email outbox against real PostgreSQL and the SMTP sandbox (nodemailer over real SMTP):
 // enqueued once per effect, sent once even when deliveries race or are retried, backoff after a
 // temporary refusal, DEAD after the last attempt or a permanent refusal.
-import { createEmailSender, type EmailSender } from "@steward/core/email/sender";
+import { createMailSender } from "@steward/core/adapters/nodemailer";
+import type { MailSender } from "@steward/core/ports/mail";
 import { backoffMs, deliverDueEmails, enqueueEmail } from "@steward/core/outbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
@@ -10,7 +11,7 @@ import { testEnv } from "../support/env.ts";
 
 let database: TestDatabase;
 let smtp: SmtpSandbox;
-let sender: EmailSender;
+let sender: MailSender;
 let sequence = 0;
 
 const email = (to: string) => ({
@@ -29,7 +30,7 @@ const receivedBy = (to: string) => smtp.messages().filter((message) => message.t
 beforeAll(async () => {
   database = await createTestDatabase();
   smtp = await startSmtpSandbox({ port: 0 });
-  sender = createEmailSender(testEnv(database.url, { SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) }));
+  sender = createMailSender(testEnv(database.url, { SMTP_HOST: smtp.host, SMTP_PORT: String(smtp.port) }));
 });
 afterAll(async () => {
   sender?.close();
@@ -175,7 +176,7 @@ describe("delivering", () => {
 
   it("keeps the message for later when the SMTP server is unreachable", async () => {
     const { id } = await enqueue("offline@example.com");
-    const offline = createEmailSender(testEnv(database.url, { SMTP_HOST: "127.0.0.1", SMTP_PORT: "1" }));
+    const offline = createMailSender(testEnv(database.url, { SMTP_HOST: "127.0.0.1", SMTP_PORT: "1" }));
     try {
       expect(await deliverDueEmails(database.db, offline, { maxAttempts: 5 })).toMatchObject({ retrying: 1 });
     } finally {

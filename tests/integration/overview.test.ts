@@ -3,7 +3,7 @@
 // the rollup's incremental refresh, the overview in one query, recordSearch, and the business
 // look-up — against real PostgreSQL and Redis through the real API.
 import { createApiToken } from "@steward/core/apiTokens";
-import { createEventBus } from "@steward/core/events";
+import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { dayIn } from "@steward/core/calendar";
 import { type Metrics, metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import type { PaymentStatus } from "@steward/db/client";

@@ -3,14 +3,15 @@
 // period's edges and in-flight webhooks reconcile clean, a Stripe 500/429 mid-run retries one page,
 // fixes re-check Stripe and reuse the webhook's path, exports match the run, bad input changes nothing.
 // Each test works in its own window of days in the past, so the tests never see each other's charges.
-import { createEventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import type { ReconciliationDeps } from "@steward/core/reconciliation/context";
 import {
   createReconciliationRun,
   executeReconciliationRun,
   latestReconciliationSummary,
 } from "@steward/core/reconciliation/runs";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { Payment } from "@steward/db/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -129,9 +130,9 @@ beforeAll(async () => {
   bus = createEventBus(stack.api.env.REDIS_URL, stack.api.env.REDIS_PREFIX);
   deps = {
     db: stack.db,
-    databaseUrl: stack.api.env.DATABASE_URL,
+    copyIn: pgCopyIn(stack.api.env.DATABASE_URL),
     events: bus.bus,
-    stripe: stripeClientFor(stack.api.env),
+    stripe: createStripeGateway(stack.api.env),
     sleep: () => Promise.resolve(),
   };
   regionId = (await createRegion(stack.db, 5)).id;

@@ -2,7 +2,7 @@
 // webhooks, PostgreSQL, Redis): from the operator's approval until the request is approved, both
 // Stripe events are processed and the email is sent. Printed for the README, and bounded so the
 // refund path cannot quietly grow back its round trips.
-import { createEventBus } from "@steward/core/events";
+import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   createBusiness,

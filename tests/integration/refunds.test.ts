@@ -6,9 +6,9 @@ import { systemActor } from "@steward/core/actor";
 import { CLAIMED_REFUND_GRACE_MS, executeRefund, sweepClaimedRefunds } from "@steward/core/refunds";
 import { connectionFor, enqueueRefundExecutions, type JobData, JOBS_QUEUE } from "@steward/worker/queue";
 import { Queue } from "bullmq";
-import { stripeClientFor } from "@steward/core/stripe";
-import type { EventBus } from "@steward/core/events";
-import type Stripe from "stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
+import type { EventBus } from "@steward/core/ports/events";
+import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createBusiness,
@@ -305,7 +305,7 @@ describe("approving", () => {
     const atStripe = stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId);
     // Run it here too, beside the job's retries (either may win: both are safe).
     const result = await executeRefund(
-      { db: stack.db, events: noEvents, stripe: stripeClientFor(stack.api.env), timeZone: "Australia/Melbourne" },
+      { db: stack.db, events: noEvents, stripe: createStripeGateway(stack.api.env), timeZone: "Australia/Melbourne" },
       systemActor("test-recovery"),
       requestId,
     );
@@ -326,15 +326,17 @@ describe("approving", () => {
       where: { id: requestId },
       data: { status: "PROCESSING", decidedAt: new Date(Date.now() - 10 * 60_000) },
     });
-    const real = stripeClientFor(stack.api.env);
-    const crashing = {
+    const real = createStripeGateway(stack.api.env);
+    const crashing: PaymentsGateway = {
+      ...real,
       refunds: {
-        create: async (...args: Parameters<Stripe["refunds"]["create"]>) => {
+        ...real.refunds,
+        create: async (...args) => {
           await real.refunds.create(...args);
           throw new Error("process killed after the Stripe call, before the database write");
         },
       },
-    } as unknown as Stripe;
+    };
     const deps = { db: stack.db, events: noEvents, timeZone: "Australia/Melbourne" };
     const doomed = await executeRefund({ ...deps, stripe: crashing }, systemActor("doomed"), requestId);
     // Nothing was written but the note: the request is still PROCESSING, Stripe has the refund.
@@ -371,7 +373,7 @@ describe("approving", () => {
     const deps = {
       db: stack.db,
       events: noEvents,
-      stripe: stripeClientFor(stack.api.env),
+      stripe: createStripeGateway(stack.api.env),
       timeZone: "Australia/Melbourne",
     };
     const results = await Promise.all(

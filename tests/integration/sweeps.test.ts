@@ -3,7 +3,9 @@
 // once by the stripe-event-sweep job on a real worker; a job still queued is not doubled; a pending
 // review never scored is scored once by review-scoring-sweep; a reconciliation run whose job was
 // lost is resumed by reconciliation-sweep and completes once, while a live one is never touched.
-import { createEventBus, type EventBus, type EventBusHandle } from "@steward/core/events";
+import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
+import type { EventBus } from "@steward/core/ports/events";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { createLogger } from "@steward/core/logger";
 import { receiveStripeWebhook, sweepPendingStripeEvents } from "@steward/core/payments";
 import { processStripeEvent } from "@steward/core/stripeEvents";
@@ -13,7 +15,7 @@ import {
   reconciliationJobId,
   sweepStalledReconciliationRuns,
 } from "@steward/core/reconciliation/runs";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
 import {
   JOBS_QUEUE,
@@ -73,7 +75,7 @@ async function receivedEvent(via: "http" | "store"): Promise<{ eventId: string; 
   const payload = JSON.stringify(event);
   const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   if (via === "store") {
-    const receipt = await receiveStripeWebhook(stack.db, stripeClientFor(stack.api.env), {
+    const receipt = await receiveStripeWebhook(stack.db, createStripeGateway(stack.api.env), {
       rawBody: Buffer.from(payload),
       signature,
       secret: WEBHOOK_SECRET,
@@ -199,7 +201,7 @@ describe("stripe events", () => {
     const { eventId, chargeId } = await receivedEvent("store");
     const deps = {
       db: stack.db,
-      stripe: stripeClientFor(stack.api.env),
+      stripe: createStripeGateway(stack.api.env),
       events: { publish: () => undefined } as unknown as EventBus,
       timeZone: "Australia/Melbourne",
     };
@@ -298,9 +300,9 @@ describe("reconciliation runs", () => {
   });
   const deps = () => ({
     db: stack.db,
-    databaseUrl: stack.api.env.DATABASE_URL,
+    copyIn: pgCopyIn(stack.api.env.DATABASE_URL),
     events: bus.bus,
-    stripe: stripeClientFor(stack.api.env),
+    stripe: createStripeGateway(stack.api.env),
   });
 
   /** A day of its own far in the past with one charge only Stripe has (one MISSING_IN_DB). */

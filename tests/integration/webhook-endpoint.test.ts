@@ -4,7 +4,7 @@
 // 413 rather than a reset connection.
 import { createApiToken } from "@steward/core/apiTokens";
 import { runHealthChecks } from "@steward/core/health";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { Redis } from "ioredis";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,7 +61,7 @@ async function rejectedMetric(reason: string): Promise<number> {
 describe("the Stripe webhook endpoint under attack", () => {
   it("deliveries signed with another secret (a wrong STRIPE_WEBHOOK_SECRET) raise an alert at the next health check", async () => {
     // First in this file: no delivery has been accepted yet, as with a wrong secret.
-    const deps = { db: api.database.db, redis, env: api.env, stripe: stripeClientFor(api.env) };
+    const deps = { db: api.database.db, redis, env: api.env, stripe: createStripeGateway(api.env) };
     for (let delivery = 0; delivery < 3; delivery++) {
       const payload = eventFor(`evt_rotated_${delivery}`);
       expect((await deliver(payload, signedWith(payload, "whsec_rotated_in_stripe"), "192.0.2.50")).status).toBe(400);

@@ -2,8 +2,8 @@
 // worker processes them, re-fetching the charge when the event says something new. Forged, stale
 // and future-dated signatures are rejected; duplicates create one payment; out-of-order delivery
 // converges; a refund closes the refund request it answers, also one made in Stripe's dashboard.
-import type { EventBus } from "@steward/core/events";
-import { stripeClientFor } from "@steward/core/stripe";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
+import type { EventBus } from "@steward/core/ports/events";
 import { processStripeEvent } from "@steward/core/stripeEvents";
 import Stripe from "stripe";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -361,7 +361,7 @@ describe("refunds and their requests", () => {
     });
     const deps = {
       db: stack.db,
-      stripe: stripeClientFor(stack.api.env),
+      stripe: createStripeGateway(stack.api.env),
       events: { publish: () => undefined } as unknown as EventBus,
       timeZone: "Australia/Melbourne",
     };

@@ -1,8 +1,10 @@
 // The worker process: upserts every scheduled job from the catalog (so a Redis flush or a deploy
 // restores the schedule), then processes jobs, recording each attempt in PostgreSQL.
+import { createMailSender } from "@steward/core/adapters/nodemailer";
+import { pgCopyIn } from "@steward/core/adapters/pgCopy";
+import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { Env } from "@steward/core/env";
-import { publishAlertChangesTo } from "@steward/core/alerts";
-import { createEventBus } from "@steward/core/events";
+import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { pausedJobs } from "@steward/core/jobControl";
 import { recordJobExhausted, recordJobSucceeded } from "@steward/core/jobHealth";
 import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
@@ -41,8 +43,10 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   const queryLatency = new QueryLatencyWindow();
   const db = createPrismaClient(env.DATABASE_URL, env.WORKER_CONCURRENCY + 2, { onQuery: queryLatency.record });
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
-  // Alerts raised anywhere in this process (rules, job health) are published on this bus.
-  const unregisterAlertEvents = publishAlertChangesTo(events.bus);
+  // The vendor adapters, once per process: every job reaches Stripe and SMTP through these.
+  const payments = createStripeGateway(env);
+  const mail = createMailSender(env);
+  const copyIn = pgCopyIn(env.DATABASE_URL);
   const queue = new Queue<JobData>(JOBS_QUEUE, { connection, prefix: env.REDIS_PREFIX, defaultJobOptions });
   queue.on("error", (error) => logger.error({ err: error }, "queue error"));
   let worker: Worker<JobData> | undefined;
@@ -139,12 +143,15 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
           logger: logger.child({ job: job.name, jobRunId }),
           jobRunId,
           redis: locks,
+          payments,
+          mail,
+          copyIn,
           queue,
         },
         payload.data,
       );
       await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
-      await recordJobSucceeded(db, job.name);
+      await recordJobSucceeded(db, job.name, { events: events.bus });
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: "succeeded" });
       return outcome.summary;
@@ -153,7 +160,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       await finishJobRun(db, events.bus, jobRunId, { ok: false, error: message });
       const attempts = job.opts.attempts ?? 1;
       const exhausted = error instanceof UnrecoverableError || attempt >= attempts;
-      if (exhausted) await recordJobExhausted(db, job.name, attempt, message);
+      if (exhausted) await recordJobExhausted(db, job.name, attempt, message, { events: events.bus });
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: exhausted ? "exhausted" : "failed" });
       throw error;
@@ -201,7 +208,7 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
       await stopQueryLatency?.();
       await queue.close();
       locks.disconnect();
-      unregisterAlertEvents();
+      mail.close();
       await events.close();
       await db.$disconnect();
     },

@@ -10,8 +10,7 @@ import {
   resolveAlert,
   silenceAlert,
 } from "@steward/core/alerts";
-import { createEmailSender } from "@steward/core/email/sender";
-import type { AlertChangedEvent } from "@steward/core/events";
+import type { AlertChangedEvent } from "@steward/core/ports/events";
 import { ConflictError } from "@steward/core/errors";
 import {
   type ChannelTestResult,
@@ -313,14 +312,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { id: t.arg.id() },
-    resolve: async (_root, args, { db, env, actor }) => {
-      const email = createEmailSender(env);
-      try {
-        return await testNotificationChannel(db, { email, secrets: channelSecretCipher(env) }, actor, String(args.id));
-      } finally {
-        email.close();
-      }
-    },
+    resolve: (_root, args, { db, env, mail, actor }) =>
+      testNotificationChannel(db, { email: mail, secrets: channelSecretCipher(env) }, actor, String(args.id)),
   }),
 }));
 

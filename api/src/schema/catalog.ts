@@ -244,7 +244,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       const report = await importCatalog(
-        { db: context.db, databaseUrl: context.env.DATABASE_URL },
+        { db: context.db, copyIn: context.copyIn },
         context.actor,
         args.rows.map((row, index) => ({ line: index + 1, fields: { ...row } })),
         { skipInvalid: args.skipInvalid ?? false },
@@ -282,13 +282,15 @@ builder.mutationFields((t) => ({
       paymentId: t.arg.globalID({ for: PaymentNode }),
       note: t.arg.string({ required: false, validate: z.string().trim().max(2000).nullish() }),
     },
-    resolve: async (_root, args, { db, actor, env }) =>
+    resolve: async (_root, args, { db, events, actor, env }) =>
       (
-        await acceptHeldPayment(db, actor, {
-          paymentId: args.paymentId.id,
-          note: args.note ?? null,
-          timeZone: env.MARKETPLACE_TIME_ZONE,
-        })
+        await acceptHeldPayment(
+          db,
+          actor,
+          { paymentId: args.paymentId.id, note: args.note ?? null, timeZone: env.MARKETPLACE_TIME_ZONE },
+          new Date(),
+          { events },
+        )
       ).payment,
   }),
   refundHeldPayment: t.field({

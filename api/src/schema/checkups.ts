@@ -3,7 +3,6 @@
 import { type CheckupFinding, runWeeklyCheckup } from "@steward/core/checkup";
 import { metricsSettings } from "@steward/core/metrics";
 import { worstFirst } from "@steward/core/severity";
-import { stripeClientFor } from "@steward/core/stripe";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
 import { JobTriggerEnum } from "./jobs.ts";
@@ -73,13 +72,13 @@ builder.mutationFields((t) => ({
     description: "Run the weekly checkup now: the report is stored and notified like the Sunday one.",
     authScopes: { operator: true },
     errors: { types: commonMutationErrors },
-    resolve: async (_root, _args, { db, env, events, actor }) => {
+    resolve: async (_root, _args, { db, env, events, payments, actor }) => {
       const { report } = await runWeeklyCheckup(
         {
           db,
           events,
           settings: metricsSettings(env),
-          stripe: stripeClientFor(env),
+          stripe: payments,
           ai: { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS },
         },
         actor,

@@ -1,4 +1,4 @@
-import type { JobRunEvent } from "@steward/core/events";
+import type { JobRunEvent } from "@steward/core/ports/events";
 import { authorizeRunNow, pausedJobs, setJobPaused } from "@steward/core/jobControl";
 import { ConflictError } from "@steward/core/errors";
 import { defaultJobOptions } from "@steward/worker/queue";

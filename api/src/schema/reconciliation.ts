@@ -11,7 +11,6 @@ import {
   StripeUnavailableError,
 } from "@steward/core/reconciliation/resolve";
 import { openDiscrepancyCount, reconciliationJobId, startReconciliation } from "@steward/core/reconciliation/runs";
-import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
@@ -246,7 +245,7 @@ builder.mutationFields((t) => ({
         {
           db: context.db,
           events: context.events,
-          stripe: stripeClientFor(context.env),
+          stripe: context.payments,
           timeZone: context.env.MARKETPLACE_TIME_ZONE,
         },
         context.actor,

@@ -7,7 +7,6 @@ import {
   ReplayStripeUnavailableError,
   WebhookEventNotAtStripeError,
 } from "@steward/core/webhookEvents";
-import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
@@ -80,7 +79,7 @@ builder.mutationFields((t) => ({
       replayStripeEvents(
         {
           db: context.db,
-          stripe: stripeClientFor(context.env),
+          stripe: context.payments,
           events: context.events,
           timeZone: context.env.MARKETPLACE_TIME_ZONE,
         },

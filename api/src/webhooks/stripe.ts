@@ -12,7 +12,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
 import { receiveStripeWebhook } from "@steward/core/payments";
-import { stripeClientFor, stripeSettings } from "@steward/core/stripe";
+import type { PaymentsGateway } from "@steward/core/ports/payments";
+import { stripeSettings } from "@steward/core/stripe";
 import type { Db } from "@steward/db/client";
 import { type JobData, stripeEventJobFor } from "@steward/worker/queue";
 import type { Queue } from "bullmq";
@@ -30,6 +31,8 @@ export interface StripeWebhookDeps {
   db: Db;
   env: Env;
   jobs: Queue<JobData>;
+  /** Verifies signatures (the SDK's check, through the port). */
+  payments: PaymentsGateway;
   logger: Logger;
   redis: Redis;
   /** Seconds to wait, or null: the per-address budget of this endpoint. */
@@ -72,13 +75,12 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 export function createStripeWebhookHandler(
   deps: StripeWebhookDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { db, env, jobs, logger, redis } = deps;
+  const { db, env, jobs, logger, redis, payments } = deps;
   const counter = { redis, prefix: env.REDIS_PREFIX };
   const refuse = (kind: RejectionKind) => {
     deps.rejected(kind);
     void countDelivery(redis, env.REDIS_PREFIX, kind).catch(() => undefined);
   };
-  const stripe = stripeClientFor(env);
   const secret = stripeSettings(env).webhookSecret;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -101,7 +103,7 @@ export function createStripeWebhookHandler(
     }
     const header = req.headers["stripe-signature"];
     const signature = Array.isArray(header) ? (header[0] ?? null) : (header ?? null);
-    const receipt = await receiveStripeWebhook(db, stripe, { rawBody, signature, secret }, counter);
+    const receipt = await receiveStripeWebhook(db, payments, { rawBody, signature, secret }, counter);
     if (receipt.kind === "rejected") {
       deps.rejected(receipt.rejection);
       logger.warn({ reason: receipt.reason }, "stripe webhook rejected");

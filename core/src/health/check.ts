@@ -2,20 +2,20 @@
 // result row it stores. The run (health.ts) measures every registered check, evaluates the rules
 // on the snapshot, and colours each row by its own probe and the rules of its check.
 import type { Db, HealthCheckResult, Severity } from "@steward/db/client";
-import type { Redis } from "ioredis";
 import type { z } from "zod";
 import type { CheckName, HealthRule, HealthSnapshot } from "../alertRules.ts";
 import type { WindowSummary } from "../apiWindow.ts";
 import type { Env } from "../env.ts";
-import type { Stripe } from "../stripe.ts";
+import type { PaymentsGateway } from "../ports/payments.ts";
+import type { SharedStore } from "../ports/sharedStore.ts";
 
 export const MINUTE = 60_000;
 export const DAY = 24 * 60 * MINUTE;
 
 export interface CheckContext {
   db: Db;
-  redis: Redis;
-  stripe: Stripe;
+  redis: SharedStore;
+  stripe: PaymentsGateway;
   env: Pick<Env, "AI_MODE" | "AI_PROVIDER_URL" | "AI_TIMEOUT_MS" | "REDIS_PREFIX">;
   now: Date;
   /** A rule's thresholds in force (an ADMIN's setting, else its defaults). */

@@ -8,7 +8,7 @@
 // The claim (FOR UPDATE SKIP LOCKED, so concurrent deliverers never send one message twice), the
 // backoff and the DEAD bookkeeping are the email outbox's `deliverDue`; this is only the deliverer.
 import type { Db } from "@steward/db/client";
-import type { EventBus } from "../events.ts";
+import type { EventBus } from "../ports/events.ts";
 import { type ChannelSenders, sendToChannel } from "../notificationChannels.ts";
 import { NOTIFICATION_KIND_PREFIX } from "../notifications.ts";
 import { type AttemptResult, type Claimed, deliverDue, type DeliveryOptions, type DeliveryReport } from "../outbox.ts";

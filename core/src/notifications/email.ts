@@ -1,6 +1,6 @@
 // Alert emails over SMTP (the same sender the email outbox uses).
 import { escapeHtml } from "../email/format.ts";
-import { smtpResponseCode, type EmailSender } from "../email/sender.ts";
+import { type MailSender, smtpResponseCode } from "../ports/mail.ts";
 import { DeliveryFailure, headline, type NotificationPayload, type SendOutcome } from "./http.ts";
 
 export function alertEmail(notification: NotificationPayload, recipients: readonly string[]) {
@@ -19,7 +19,7 @@ export function alertEmail(notification: NotificationPayload, recipients: readon
 }
 
 export async function sendAlertEmail(
-  sender: EmailSender,
+  sender: MailSender,
   deliveryId: string,
   recipients: readonly string[],
   notification: NotificationPayload,

@@ -2,16 +2,17 @@
 // reports a run's progress, and one execution's claim on its run (the heartbeat every write
 // compares-and-sets, so a run taken over by another execution stops at its next beat).
 import type { Db, DbTx, Prisma, ReconciliationRun } from "@steward/db/client";
-import type { EventBus } from "../events.ts";
-import type { Stripe } from "../stripe.ts";
+import type { CopyIn } from "../ports/copyIn.ts";
+import type { EventBus } from "../ports/events.ts";
+import type { PaymentsGateway } from "../ports/payments.ts";
 
 export interface ReconciliationDeps {
   db: Db;
   events: EventBus;
-  stripe: Stripe;
+  stripe: PaymentsGateway;
   now?: () => Date;
-  /** The database `db` is connected to: the staging COPY opens a connection of its own to it. */
-  databaseUrl: string;
+  /** The staging COPY, on a connection of its own to the database `db` uses. */
+  copyIn: CopyIn;
   /** Injectable for tests; the pause between resumed pages. */
   sleep?: (ms: number) => Promise<void>;
 }

@@ -11,7 +11,12 @@ import { isUuid } from "../ids.ts";
 import { METADATA_BUSINESS, syncCharge } from "../payments.ts";
 import { assertOperatorCan } from "../permissions.ts";
 import { releaseForRefund } from "../placements.ts";
-import { isTransientStripeError, type Stripe, stripeErrorCode } from "../stripe.ts";
+import {
+  type GatewayCharge,
+  isTransientPaymentsError,
+  type PaymentsGateway,
+  paymentsErrorCode,
+} from "../ports/payments.ts";
 import { publish, type ReconciliationDeps } from "./context.ts";
 import { settleAlert } from "./runs.ts";
 
@@ -75,17 +80,17 @@ export class StripeUnavailableError extends DomainError {
 
 // ───────────────────────────── Resolving ─────────────────────────────
 
-async function retrieveCharge(stripe: Stripe, chargeId: string): Promise<Stripe.Charge | null> {
+async function retrieveCharge(stripe: PaymentsGateway, chargeId: string): Promise<GatewayCharge | null> {
   try {
     return await stripe.charges.retrieve(chargeId);
   } catch (error) {
-    if (stripeErrorCode(error) === "resource_missing") return null;
-    if (isTransientStripeError(error)) throw new StripeUnavailableError(error instanceof Error ? error.message : "");
+    if (paymentsErrorCode(error) === "resource_missing") return null;
+    if (isTransientPaymentsError(error)) throw new StripeUnavailableError(error instanceof Error ? error.message : "");
     throw error;
   }
 }
 
-function stripeStatusOf(charge: Stripe.Charge | null): string {
+function stripeStatusOf(charge: GatewayCharge | null): string {
   if (!charge) return "missing";
   if (charge.status !== "succeeded") return charge.status;
   return charge.refunded ? "refunded" : charge.amount_refunded > 0 ? "partially_refunded" : "succeeded";
@@ -152,7 +157,7 @@ export async function resolveDiscrepancy(
     });
     return updated;
   });
-  await settleAlert(deps.db, resolved.runId, actor);
+  await settleAlert(deps, resolved.runId, actor);
   const run = await deps.db.reconciliationRun.findUniqueOrThrow({ where: { id: resolved.runId } });
   publish(deps.events, run);
   return resolved;
@@ -161,7 +166,7 @@ export async function resolveDiscrepancy(
 function checkAgainstStripe(
   discrepancy: Discrepancy,
   action: FixAction,
-  charge: Stripe.Charge | null,
+  charge: GatewayCharge | null,
   payment: { status: string; refundedCents: number } | null,
 ): void {
   const status = stripeStatusOf(charge);
@@ -200,7 +205,7 @@ async function applyFix(
   actor: Actor,
   discrepancy: Discrepancy,
   action: FixAction,
-  charge: Stripe.Charge | null,
+  charge: GatewayCharge | null,
   now: Date,
   timeZone: string,
 ): Promise<{ paymentId: string | null; placementStatus: string | null }> {

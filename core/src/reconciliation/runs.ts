@@ -274,7 +274,7 @@ export async function executeReconciliationRun(
   try {
     const staged = await stageStripeCharges(deps, run, claim);
     run = await compareAndFinish(deps, run, staged.inPeriod, claim);
-    await settleAlert(db, run.id, systemActor("reconciliation"));
+    await settleAlert(deps, run.id, systemActor("reconciliation"));
     publish(deps.events, run);
     return { run, resumedPages: staged.resumes };
   } catch (error) {
@@ -299,7 +299,12 @@ export async function executeReconciliationRun(
 }
 
 /** Red alert while the latest completed run has open discrepancies; cleared once it has none. */
-export async function settleAlert(db: Db, runId: string, actor: Actor): Promise<void> {
+export async function settleAlert(
+  deps: Pick<ReconciliationDeps, "db" | "events">,
+  runId: string,
+  actor: Actor,
+): Promise<void> {
+  const { db } = deps;
   const latest = await db.reconciliationRun.findFirst({
     where: { status: "COMPLETED" },
     orderBy: [{ finishedAt: "desc" }, { id: "desc" }],
@@ -308,16 +313,21 @@ export async function settleAlert(db: Db, runId: string, actor: Actor): Promise<
   if (!latest || latest.id !== runId) return;
   const open = await openDiscrepancyCount(db, runId);
   if (open > 0) {
-    await raiseAlert(db, {
-      fingerprint: ALERT_FINGERPRINT,
-      ruleKey: ALERT_FINGERPRINT,
-      severity: "RED",
-      title: `Payment reconciliation: ${open} open discrepanc${open === 1 ? "y" : "ies"}`,
-      detail: `Our payments and Stripe's charges differ for ${latest.periodStart.toISOString()} – ${latest.periodEnd.toISOString()}; fix them on the Reconciliation page.`,
-      labels: { runId },
-    });
+    await raiseAlert(
+      db,
+      {
+        fingerprint: ALERT_FINGERPRINT,
+        ruleKey: ALERT_FINGERPRINT,
+        severity: "RED",
+        title: `Payment reconciliation: ${open} open discrepanc${open === 1 ? "y" : "ies"}`,
+        detail: `Our payments and Stripe's charges differ for ${latest.periodStart.toISOString()} – ${latest.periodEnd.toISOString()}; fix them on the Reconciliation page.`,
+        labels: { runId },
+      },
+      new Date(),
+      { events: deps.events },
+    );
   } else {
-    await clearAlert(db, ALERT_FINGERPRINT, `Reconciliation run ${runId} is clean`, actor);
+    await clearAlert(db, ALERT_FINGERPRINT, `Reconciliation run ${runId} is clean`, { events: deps.events, actor });
   }
 }
 

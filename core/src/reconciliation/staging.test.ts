@@ -1,10 +1,10 @@
 // The staging COPY's text format: one charge per line, values escaped.
 import { describe, expect, it } from "vitest";
-import type { Stripe } from "../stripe.ts";
+import type { GatewayCharge } from "../ports/payments.ts";
 import { stagedLine } from "./staging.ts";
 
 describe("stagedLine (the staging COPY's text format)", () => {
-  const charge = (overrides: Partial<Stripe.Charge>): Stripe.Charge =>
+  const charge = (overrides: Partial<GatewayCharge>): GatewayCharge =>
     ({
       id: "ch_1",
       amount: 2200,
@@ -14,7 +14,7 @@ describe("stagedLine (the staging COPY's text format)", () => {
       refunded: false,
       created: 1_764_581_415,
       ...overrides,
-    }) as Stripe.Charge;
+    }) as GatewayCharge;
   const runId = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 
   it("writes one tab-separated line per charge: UTC time, t/f booleans, lower-case currency", () => {

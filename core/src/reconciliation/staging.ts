@@ -3,11 +3,8 @@
 import type { ReconciliationRun } from "@steward/db/client";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
-import { databaseConnectionOptions } from "@steward/db/client";
-import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { clock } from "../clock.ts";
-import { isTransientStripeError, type Stripe } from "../stripe.ts";
+import { type GatewayCharge, isTransientPaymentsError } from "../ports/payments.ts";
 import { beat, type Claim, pause, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
 
 /** How far outside the period Stripe is listed too, to match our rows near the edges. */
@@ -48,14 +45,13 @@ export async function stageStripeCharges(
   // The queued heartbeats; settled before returning either way, so the claim's heartbeat in memory
   // is the one in the row when the caller marks the run FAILED.
   let pending: Promise<void> = Promise.resolve();
-  const client = new pg.Client(databaseConnectionOptions(deps.databaseUrl));
-  client.on("error", failed);
-  await client.connect();
+  const client = await deps.copyIn.connect();
+  client.onError(failed);
   try {
     // The COPY commits only while this execution still holds the run (checked under the run's row
     // lock just before COMMIT): an orphaned execution's rows never land beside its replacement's.
     await client.query("BEGIN");
-    const copy = client.query(copyFrom(STAGE_COPY));
+    const copy = client.copyIn(STAGE_COPY);
     copy.on("error", failed);
     const runId = copyText(run.id);
     let chunk = "";
@@ -98,7 +94,7 @@ export async function stageStripeCharges(
     let read = 0;
     for (;;) {
       try {
-        const list = stripe.charges.list({
+        const list = stripe.charges.iterate({
           created,
           limit: PAGE_SIZE,
           ...(cursor !== undefined ? { starting_after: cursor } : {}),
@@ -113,7 +109,7 @@ export async function stageStripeCharges(
         }
         break;
       } catch (error) {
-        if (failure.error || !isTransientStripeError(error) || resumes >= MAX_PAGE_RESUMES) throw error;
+        if (failure.error || !isTransientPaymentsError(error) || resumes >= MAX_PAGE_RESUMES) throw error;
         resumes++;
         await (deps.sleep ?? pause)(Math.min(10_000, 250 * 2 ** resumes));
       }
@@ -157,7 +153,7 @@ function copyInt(value: number, field: string): string {
 }
 
 /** One staged charge as a line of COPY text (runId already escaped); chargedAt in UTC, as Prisma stores it. */
-export function stagedLine(runId: string, charge: Stripe.Charge, inPeriod: boolean): string {
+export function stagedLine(runId: string, charge: GatewayCharge, inPeriod: boolean): string {
   const amount = copyInt(charge.amount, "amount");
   const refunded = copyInt(charge.amount_refunded, "amount_refunded");
   const chargedAt = new Date(Number(copyInt(charge.created, "created")) * 1000).toISOString();

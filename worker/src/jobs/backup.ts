@@ -34,8 +34,8 @@ export const backupRestoreVerifyJob = defineJob({
     "Restores the newest backup into a scratch database with pg_restore and compares the money tables' row counts.",
   schedule: { pattern: process.env.BACKUP_VERIFY_CRON ?? "0 4 1 * *", tz: "UTC", everyMinutes: 31 * 1440 },
   payload: z.object({}).passthrough(),
-  async handler({ db, env }) {
-    const check = await verifyLatestRestore(db, backupSettings(env));
+  async handler({ db, env, events }) {
+    const check = await verifyLatestRestore(db, backupSettings(env), new Date(), { events });
     if (!check.ok) throw new Error(check.detail);
     return { summary: check.detail, changes: { backupId: check.backupId, counts: check.restored } };
   },

@@ -1,8 +1,11 @@
 // What every job in the catalog declares: its name, schedule, payload schema and handler.
 import type { Env } from "@steward/core/env";
-import type { EventBus } from "@steward/core/events";
+import type { EventBus } from "@steward/core/ports/events";
 import type { JobOutcome } from "@steward/core/jobRuns";
 import type { Logger } from "@steward/core/logger";
+import type { CopyIn } from "@steward/core/ports/copyIn";
+import type { MailSender } from "@steward/core/ports/mail";
+import type { PaymentsGateway } from "@steward/core/ports/payments";
 import type { Db } from "@steward/db/client";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -17,6 +20,12 @@ export interface JobContext {
   jobRunId: string;
   /** The worker's own Redis connection (health probes, the API's window summaries). */
   redis: Redis;
+  /** Stripe, through the port (built once per worker process). */
+  payments: PaymentsGateway;
+  /** SMTP, through the port (built once per worker process). */
+  mail: MailSender;
+  /** Bulk loads by COPY (reconciliation's staging). */
+  copyIn: CopyIn;
   /** The jobs queue, for sweeps that re-enqueue work PostgreSQL still holds as pending. */
   queue: Queue<JobData>;
 }

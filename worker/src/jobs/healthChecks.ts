@@ -4,7 +4,6 @@
 import { checkBackupFreshness } from "@steward/core/backups";
 import { pruneHealthResults, runHealthChecks } from "@steward/core/health";
 import { checkOperatingSignals } from "@steward/core/signals";
-import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
 
@@ -13,12 +12,12 @@ export const healthChecksJob = defineJob({
   description: "Probes dependencies and business measures, evaluates the alert rules and the AI failover.",
   schedule: { pattern: process.env.HEALTH_CHECKS_CRON ?? "* * * * *", tz: "UTC", everyMinutes: 1 },
   payload: z.object({}).passthrough(),
-  async handler({ db, env, events, redis }) {
+  async handler({ db, env, events, redis, payments }) {
     const now = new Date();
-    const run = await runHealthChecks({ db, redis, env, events, stripe: stripeClientFor(env) }, now);
+    const run = await runHealthChecks({ db, redis, env, events, stripe: payments }, now);
     const pruned = await pruneHealthResults(db, now);
     // The newest verified backup older than 26 h is red (core/src/backups.ts).
-    const backups = await checkBackupFreshness(db, now);
+    const backups = await checkBackupFreshness(db, now, { events });
     // Webhook success rate, Redis, AI spend against budget, login success rate (core/src/signals.ts).
     const redisProbe = run.results.find((result) => result.check === "redis");
     const signals = await checkOperatingSignals(
@@ -26,6 +25,7 @@ export const healthChecksJob = defineJob({
       env,
       { ok: redisProbe?.ok ?? false, detail: redisProbe?.detail ?? "not probed" },
       now,
+      { events },
     );
     const notGreen = run.results.filter((result) => result.status !== "GREEN");
     return {

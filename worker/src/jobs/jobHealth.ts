@@ -11,13 +11,13 @@ export function jobHealthJob(catalog: () => readonly JobDefinition[]) {
     description: "Raises an alert for scheduled jobs that missed their runs, and clears it when they recover.",
     schedule: { pattern: "*/15 * * * *", tz: "UTC" },
     payload: z.object({}).passthrough(),
-    async handler({ db }) {
+    async handler({ db, events }) {
       const watched = catalog().flatMap((job) =>
         job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
       );
       // The schedules were put in place when this worker started.
       const workerStartedAt = new Date(Date.now() - process.uptime() * 1000);
-      const health = await checkMissedRuns(db, watched, new Date(), workerStartedAt);
+      const health = await checkMissedRuns(db, watched, new Date(), workerStartedAt, { events });
       const late = health.filter((job) => job.state === "YELLOW" || job.state === "RED");
       return {
         summary:

@@ -2,7 +2,6 @@
 // (Slack, email, PagerDuty, ticket webhook). Every minute, and right after something is enqueued
 // (the API queues a run). Concurrent runs are safe: rows are claimed with FOR UPDATE SKIP LOCKED.
 import { channelSecretCipher } from "@steward/core/channelSecrets";
-import { createEmailSender } from "@steward/core/email/sender";
 import { deliverEmails } from "@steward/core/businessEmails";
 import { deliverDueNotifications, describeNotificationDelivery } from "@steward/core/notifications/deliver";
 import { describeDelivery } from "@steward/core/outbox";
@@ -15,22 +14,17 @@ export const outboxDeliveryJob = defineJob({
   schedule: { pattern: "*/1 * * * *", tz: "UTC" },
   runOnRestore: true,
   payload: z.object({}).passthrough(),
-  async handler({ db, env, events }) {
-    const sender = createEmailSender(env);
-    try {
-      const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
-      const emails = await deliverEmails(db, sender, delivery);
-      const notifications = await deliverDueNotifications(
-        db,
-        { email: sender, secrets: channelSecretCipher(env), events },
-        delivery,
-      );
-      return {
-        summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
-        changes: { emails: { ...emails }, notifications: { ...notifications } },
-      };
-    } finally {
-      sender.close();
-    }
+  async handler({ db, env, events, mail }) {
+    const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
+    const emails = await deliverEmails(db, mail, delivery, { events });
+    const notifications = await deliverDueNotifications(
+      db,
+      { email: mail, secrets: channelSecretCipher(env), events },
+      delivery,
+    );
+    return {
+      summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
+      changes: { emails: { ...emails }, notifications: { ...notifications } },
+    };
   },
 });

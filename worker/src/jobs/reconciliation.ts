@@ -9,7 +9,6 @@ import {
   executeReconciliationRun,
   resumableReconciliationRun,
 } from "@steward/core/reconciliation/runs";
-import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
 
@@ -22,8 +21,8 @@ export const reconciliationJob = defineJob({
     everyMinutes: 24 * 60,
   },
   payload: z.object({ runId: z.string().uuid().optional() }).passthrough(),
-  async handler({ db, env, events, jobRunId }, { runId }) {
-    const deps = { db, databaseUrl: env.DATABASE_URL, events, stripe: stripeClientFor(env) };
+  async handler({ db, events, jobRunId, payments, copyIn }, { runId }) {
+    const deps = { db, copyIn, events, stripe: payments };
     const jobRun = await db.jobRun.findUnique({ where: { id: jobRunId }, include: { triggeredBy: true } });
     // Recorded on the run, so this job's redelivery (its worker killed) knows the run as its own.
     const queueJobId = jobRun?.queueJobId ?? null;

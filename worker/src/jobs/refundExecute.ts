@@ -4,7 +4,6 @@
 // unreachable the attempt fails, so BullMQ retries it with backoff; the request stays PROCESSING.
 import { systemActor } from "@steward/core/actor";
 import { executeRefund } from "@steward/core/refunds";
-import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { kickOutbox } from "../queue.ts";
 import { defineJob } from "./definition.ts";
@@ -13,8 +12,8 @@ export const refundExecuteJob = defineJob({
   name: "refund-execute",
   description: "Refunds an approved request at Stripe, exactly once (its idempotency key), and records the result.",
   payload: z.object({ refundRequestId: z.string().uuid() }),
-  async handler({ db, env, events, queue }, { refundRequestId }) {
-    const deps = { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE };
+  async handler({ db, env, events, payments, queue }, { refundRequestId }) {
+    const deps = { db, events, stripe: payments, timeZone: env.MARKETPLACE_TIME_ZONE };
     const result = await executeRefund(deps, systemActor("refund-execute"), refundRequestId);
     if (result.outcome === "RETRY_LATER")
       throw new Error(

@@ -6,7 +6,6 @@ import { StripeEventUnprocessableError } from "@steward/core/payments";
 import { processStripeEvent } from "@steward/core/stripeEvents";
 import { NotFoundError } from "@steward/core/errors";
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
-import { stripeClientFor } from "@steward/core/stripe";
 import { UnrecoverableError } from "bullmq";
 import { z } from "zod";
 import { kickOutbox } from "../queue.ts";
@@ -16,10 +15,10 @@ export const stripeEventJob = defineJob({
   name: "stripe-event",
   description: "Processes a received Stripe webhook event: payment, placement and the refund request it answers.",
   payload: z.object({ eventId: z.string().min(1).max(255) }),
-  async handler({ db, env, events, logger, queue }, { eventId }) {
+  async handler({ db, env, events, logger, payments, queue }, { eventId }) {
     try {
       const outcome = await processStripeEvent(
-        { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE },
+        { db, events, stripe: payments, timeZone: env.MARKETPLACE_TIME_ZONE },
         eventId,
       );
       if (outcome.closedRefundRequestId) await kickOutbox(queue, `refund-approved-${outcome.closedRefundRequestId}`);

@@ -4,7 +4,6 @@
 import { systemActor } from "@steward/core/actor";
 import { runWeeklyCheckup } from "@steward/core/checkup";
 import { metricsSettings } from "@steward/core/metrics";
-import { stripeClientFor } from "@steward/core/stripe";
 import { z } from "zod";
 import { defineJob } from "./definition.ts";
 
@@ -13,13 +12,13 @@ export const weeklyCheckupJob = defineJob({
   description: "Checks the revenue path, data integrity, KPIs, table growth and security; reports Green/Yellow/Red.",
   schedule: { pattern: "0 2 * * 0", tz: "UTC", everyMinutes: 7 * 24 * 60 },
   payload: z.object({}).passthrough(),
-  async handler({ db, env, events }) {
+  async handler({ db, env, events, payments }) {
     const { report, notificationsEnqueued } = await runWeeklyCheckup(
       {
         db,
         events,
         settings: metricsSettings(env),
-        stripe: stripeClientFor(env),
+        stripe: payments,
         ai: { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS },
       },
       systemActor("weekly-checkup"),

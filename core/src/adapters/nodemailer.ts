@@ -1,44 +1,15 @@
-// Sends one email over SMTP with nodemailer. Only the outbox delivery calls this: nothing else in
-// Steward talks to SMTP directly.
+// The mail port over SMTP with nodemailer: the only module that talks to SMTP. Its errors carry
+// nodemailer's `responseCode`, which is what the port promises (core/src/ports/mail.ts).
 import nodemailer from "nodemailer";
 import type { Env } from "../env.ts";
-
-export interface OutgoingEmail {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  /** Stable per outbox message, so a receiver can recognise a redelivery of the same email. */
-  messageId: string;
-  headers?: Record<string, string>;
-}
-
-export interface SendResult {
-  messageId: string;
-  /** The SMTP server's final answer, e.g. "250 OK: queued". */
-  response: string;
-}
-
-export interface EmailSender {
-  send(email: OutgoingEmail): Promise<SendResult>;
-  close(): void;
-}
-
-/** An SMTP error answered by the server (e.g. 451 try later, 550 mailbox unknown). */
-export function smtpResponseCode(error: unknown): number | null {
-  if (typeof error === "object" && error !== null && "responseCode" in error) {
-    const code = (error as { responseCode?: unknown }).responseCode;
-    return typeof code === "number" ? code : null;
-  }
-  return null;
-}
+import type { MailSender } from "../ports/mail.ts";
 
 type SmtpEnv = Pick<
   Env,
   "SMTP_HOST" | "SMTP_PORT" | "SMTP_SECURE" | "SMTP_USER" | "SMTP_PASSWORD" | "EMAIL_FROM" | "NODE_ENV"
 >;
 
-export function createEmailSender(env: SmtpEnv): EmailSender {
+export function createMailSender(env: SmtpEnv): MailSender {
   const transport = nodemailer.createTransport({
     host: env.SMTP_HOST,
     port: env.SMTP_PORT,
