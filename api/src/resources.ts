@@ -23,7 +23,7 @@ export interface ApiResources {
   events: EventBusHandle;
   /** Fails fast while Redis is away (readiness, metrics, window summaries). */
   redis: Redis;
-  /** Login and webhook counters: commands wait for (re)connection, so nothing goes uncounted. */
+  /** Login and webhook counters and the query-latency summary: commands wait for (re)connection, so nothing goes uncounted. */
   countersRedis: Redis;
   jobs: Queue<JobData>;
   loginThrottle: LoginThrottle;
@@ -44,7 +44,6 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   const credentials = new CredentialCache(db, events.bus);
   const stopCredentialChanges = credentials.listen();
   const redis = connectRedis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  const stopQueryLatency = publishQueryLatency(redis, env.REDIS_PREFIX, "api", queryLatency);
   const jobs = new Queue<JobData>(JOBS_QUEUE, {
     connection: connectionFor(env.REDIS_URL),
     prefix: env.REDIS_PREFIX,
@@ -52,6 +51,8 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   });
   jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
   const countersRedis = connectRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  // On the connection that waits for Redis: the first summary, sent at once, is not lost to the connect.
+  const stopQueryLatency = publishQueryLatency(countersRedis, env.REDIS_PREFIX, "api", queryLatency);
   const loginThrottle = createLoginThrottle(countersRedis, env.REDIS_PREFIX, {
     maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
