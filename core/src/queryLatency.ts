@@ -41,7 +41,10 @@ export function publishQueryLatency(
   const publish = () => store.publish(redis, prefix, instanceId, window.summary()).catch(() => undefined);
   const timer = setInterval(() => void publish(), PUBLISH_EVERY_MS);
   timer.unref();
-  void publish();
+  // At once, or as soon as the connection is up (a client without an offline queue drops a
+  // command sent before): the health check counts this process from its first seconds.
+  if (redis.status === "ready") void publish();
+  else redis.once("ready", () => void publish());
   return async () => {
     clearInterval(timer);
     await store.remove(redis, prefix, instanceId).catch(() => undefined);
