@@ -41,10 +41,9 @@ export function publishQueryLatency(
   const publish = () => store.publish(redis, prefix, instanceId, window.summary()).catch(() => undefined);
   const timer = setInterval(() => void publish(), PUBLISH_EVERY_MS);
   timer.unref();
-  // At once, or as soon as the connection is up (a client without an offline queue drops a
-  // command sent before): the health check counts this process from its first seconds.
-  if (redis.status === "ready") void publish();
-  else redis.once("ready", () => void publish());
+  // At once: the caller passes a connection that waits for Redis (commands queue while it
+  // connects), so this first summary is not lost and the process counts from its first seconds.
+  void publish();
   return async () => {
     clearInterval(timer);
     await store.remove(redis, prefix, instanceId).catch(() => undefined);
