@@ -12,8 +12,7 @@ import { buildApp } from "../../api/src/app.ts";
 import { type NotifySandbox, type ReceivedNotification, startNotifySandbox } from "../../sandbox/src/notify/server.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import { signIn } from "../src/api.ts";
-import { stripeEventJobFor } from "../../worker/src/queue.ts";
-import { jobCatalog } from "../../worker/src/registry.ts";
+import { contracts } from "@steward/jobs/contracts";
 import { deliverAndCheckEmails } from "./kills.ts";
 import {
   claimedRefund,
@@ -84,7 +83,9 @@ async function startDrillApi(stack: DrillStack): Promise<DrillApi> {
   return { url, graphql, operatorCookie, integrationToken: token, stop: () => app.stop() };
 }
 
-const scheduledJobs = jobCatalog.filter((job) => job.schedule).map((job) => job.name);
+const scheduledJobs = Object.values(contracts)
+  .filter((job) => job.schedule)
+  .map((job) => job.name);
 
 // ───────────────────────────── Redis restarted and flushed ─────────────────────────────
 
@@ -114,8 +115,7 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
     await createBusiness(stack.db, region.id),
     3 * 60_000,
   );
-  const eventJob = stripeEventJobFor(webhook.eventId);
-  await stack.queue.add(eventJob.name, eventJob.data, { ...eventJob.opts, delay: 60_000 });
+  await stack.queue.enqueue("stripe-event", { eventId: webhook.eventId }, { delayMs: 60_000 });
   const ended = await createPaidPlacement(
     stack.db,
     stack.stripe,
@@ -127,7 +127,7 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
     data: { featuredUntil: new Date(Date.now() - 60_000) },
   });
   const workerPid = stack.worker.pid;
-  const before = (await stack.queue.getJobSchedulers()).length;
+  const before = (await stack.queue.scheduleNames()).length;
 
   // Mid-run: the worker is busy on a slow Stripe when Redis goes away; it comes back empty.
   stack.stripe.faults.set({ slowMs: 1_000 });
@@ -143,7 +143,7 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
   const restoreMs = await waitUntil(
     "the schedules to be restored",
     async () => {
-      const keys = new Set((await stack.queue.getJobSchedulers()).map((s) => s.key));
+      const keys = new Set(await stack.queue.scheduleNames());
       return scheduledJobs.every((name) => keys.has(name));
     },
     30_000,

@@ -40,7 +40,7 @@ it("two workers, three runs requested at once: they run one after another", asyn
     await worker.start();
     workers.push(worker);
   }
-  await Promise.all([0, 1, 2].map(() => workers[0]!.queue.add("slow-nightly", { trigger: "MANUAL" })));
+  await Promise.all([0, 1, 2].map(() => workers[0]!.queues.add("slow-nightly", { trigger: "MANUAL" })));
 
   await expect
     .poll(() => database.db.jobRun.count({ where: { jobName: "slow-nightly", status: "SUCCEEDED" } }), {

@@ -3,7 +3,7 @@
 // is valid (and ended) on both; rate limits are shared; a scheduled job runs once per tick
 // across the two workers, and the job lock keeps its runs from ever overlapping.
 import { createLogger } from "@steward/core/logger";
-import { connectionFor, JOBS_QUEUE } from "@steward/worker/queue";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { Queue } from "bullmq";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";
@@ -131,8 +131,8 @@ afterAll(async () => {
   for (const client of clients) await client.dispose();
   for (const worker of workers) await worker.stop();
   if (env) {
-    const queue = new Queue(JOBS_QUEUE, { prefix: env.REDIS_PREFIX, connection: connectionFor(env.REDIS_URL) });
-    await queue.obliterate({ force: true });
+    const queue = createBullJobQueues({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX });
+    await queue.obliterate();
     await queue.close();
   }
   redis?.disconnect();
@@ -178,9 +178,9 @@ describe("two API instances and two workers", () => {
   it("run a scheduled job once per tick across both workers, never two runs at once", async () => {
     // Run-now requests from both sides while the schedule fires: the lock makes them wait their turn.
     await new Promise((resolve) => setTimeout(resolve, 2 * TICK_MS));
-    await Promise.all(workers.map((worker) => worker.queue.add(tickJob.name, { trigger: "MANUAL" })));
+    await Promise.all(workers.map((worker) => worker.queues.add(tickJob.name, { trigger: "MANUAL" })));
     await new Promise((resolve) => setTimeout(resolve, 4 * TICK_MS));
-    await workers[0]!.queue.removeJobScheduler(tickJob.name);
+    await workers[0]!.queues.removeJobScheduler(tickJob.name);
     const scheduleSeconds = (Date.now() - workersStartedAt) / 1000;
     // The run-nows that met a running tick were put back (delayed) by the lock; they run after.
     await expect

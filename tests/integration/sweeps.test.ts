@@ -14,14 +14,8 @@ import {
 } from "@steward/core/reconciliation";
 import { stripeClientFor } from "@steward/core/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
-import {
-  JOBS_QUEUE,
-  connectionFor,
-  isJobActive,
-  reconciliationJobFor,
-  stripeEventJobFor,
-  type JobData,
-} from "@steward/worker/queue";
+import { type BullJobQueues, createBullJobQueues } from "@steward/jobs/bullmq";
+import type { JobData } from "@steward/jobs/queue";
 import { Queue, Worker } from "bullmq";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,17 +30,14 @@ import {
 } from "./payments-stack.ts";
 
 let stack: PaymentsStack;
-let queue: Queue<JobData>;
+let queue: BullJobQueues;
 let worker: StewardWorker | null = null;
 let regionId: string;
 const MINUTES_AGO = (minutes: number) => new Date(Date.now() - minutes * 60_000);
 
 beforeAll(async () => {
   stack = await startPaymentsStack();
-  queue = new Queue<JobData>(JOBS_QUEUE, {
-    prefix: stack.api.env.REDIS_PREFIX,
-    connection: connectionFor(stack.api.env.REDIS_URL),
-  });
+  queue = createBullJobQueues({ redisUrl: stack.api.env.REDIS_URL, prefix: stack.api.env.REDIS_PREFIX });
   regionId = (await createRegion(stack.db, 5)).id;
 });
 afterAll(async () => {
@@ -152,11 +143,11 @@ describe("stripe events", () => {
     const { eventId, chargeId } = await receivedEvent("http");
     expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("waiting");
     // Redis loses the job; PostgreSQL still says RECEIVED (backdated past the sweep's grace).
-    await queue.obliterate({ force: true });
+    await queue.obliterate();
     await stack.db.stripeWebhookEvent.update({ where: { id: eventId }, data: { receivedAt: MINUTES_AGO(5) } });
     expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("unknown");
 
-    worker = buildWorker(stack.api.env, createLogger("sweep-test", "silent"), jobCatalog);
+    worker = buildWorker(stack.api.env, createLogger("sweep-test", "silent"), jobCatalog(stack.api.env));
     await worker.start();
     await runJob("stripe-event-sweep");
     await expect
@@ -320,7 +311,7 @@ describe("reconciliation runs", () => {
     // Its job queued (delayed, so the running worker cannot take it first), then lost with Redis.
     const job = reconciliationJobFor(lost.id);
     await queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
-    await queue.obliterate({ force: true });
+    await queue.obliterate();
     expect(await queue.getJobState(reconciliationJobId(lost.id))).toBe("unknown");
     // Silent for 90 s: past this sweep's threshold, not yet past the worker's own (2 min) sweeps'.
     await stack.db.reconciliationRun.update({
@@ -423,7 +414,7 @@ describe("reconciliation runs", () => {
       expect(handed.filter((id) => id === run.id)).toHaveLength(1);
     } finally {
       await holder.close();
-      await busyQueue.obliterate({ force: true });
+      await busyQueue.obliterate();
       await busyQueue.close();
       await stack.db.reconciliationRun.update({ where: { id: run.id }, data: { status: "FAILED" } });
     }

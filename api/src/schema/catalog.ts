@@ -14,7 +14,7 @@ import { ConflictError } from "@steward/core/errors";
 import { acceptHeldPayment, refundHeldPayment, setRegionPrice } from "@steward/core/holds";
 import { RefundIneligibleError } from "@steward/core/refunds";
 import { stripeClientFor } from "@steward/core/stripe";
-import { releasedStripeEventJobFor } from "@steward/worker/queue";
+import { processReleasedStripeEvents, retryRefundSoon } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -159,7 +159,7 @@ const CatalogBusinessInput = builder.inputType("CatalogBusinessInput", {
 async function queueReleased(context: Context, eventIds: readonly string[]): Promise<void> {
   if (eventIds.length === 0) return;
   // If Redis is down the events stay RECEIVED in PostgreSQL, where the stripe-event sweep finds them.
-  await context.jobs.addBulk(eventIds.map((id) => releasedStripeEventJobFor(id))).catch(() => undefined);
+  await processReleasedStripeEvents(context.deps, eventIds);
 }
 
 const catalogWriter = { $any: { admin: true, token: "catalog:write" } } as const;
@@ -306,14 +306,7 @@ builder.mutationFields((t) => ({
         context.actor,
         { paymentId: args.paymentId.id, reason: args.reason },
       );
-      if (result.outcome === "RETRY_LATER")
-        await context.jobs
-          .add(
-            "refund-recovery",
-            { trigger: "SCHEDULE", payload: { refundRequestId: result.request.id } },
-            { jobId: `refund-recovery-${result.request.id}`, delay: 5_000 },
-          )
-          .catch(() => undefined);
+      if (result.outcome === "RETRY_LATER") await retryRefundSoon(context.deps, result.request.id);
       return result.request;
     },
   }),

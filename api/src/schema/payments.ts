@@ -1,6 +1,7 @@
 // Payments (recorded from Stripe), refund requests and their decisions, and the Stripe webhook
 // log. Resolvers validate, call core, and map typed domain errors; core does the work.
 import { ConflictError } from "@steward/core/errors";
+import { deliverOutboxSoon, retryRefundSoon } from "@steward/core/followUps";
 import {
   approveRefund,
   denyRefund,
@@ -256,13 +257,6 @@ function refundDeps(context: Context) {
   };
 }
 
-/** Delivers the email just queued without waiting for the next scheduled run (best effort). */
-export async function kickOutbox(context: Context, dedupKey: string): Promise<void> {
-  await context.jobs
-    .add("outbox-delivery", { trigger: "SCHEDULE" }, { jobId: `outbox-delivery-${dedupKey}` })
-    .catch(() => undefined);
-}
-
 builder.mutationFields((t) => ({
   requestRefund: t.field({
     type: RefundRequestNode,
@@ -305,17 +299,9 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.globalID({ for: RefundRequestNode }) },
     resolve: async (_root, args, context) => {
       const result = await approveRefund(refundDeps(context), context.actor, args.id.id);
-      if (result.outcome === "RETRY_LATER") {
-        // If Redis is down too, the job's scheduled sweep finds the request within minutes.
-        await context.jobs
-          .add(
-            "refund-recovery",
-            { trigger: "SCHEDULE", payload: { refundRequestId: result.request.id } },
-            { jobId: `refund-recovery-${result.request.id}`, delay: 5_000 },
-          )
-          .catch(() => undefined);
-      }
-      if (result.outcome === "COMPLETED") await kickOutbox(context, `refund-approved-${result.request.id}`);
+      // If Redis is down too, the job's scheduled sweep finds the request within minutes.
+      if (result.outcome === "RETRY_LATER") await retryRefundSoon(context.deps, result.request.id);
+      if (result.outcome === "COMPLETED") await deliverOutboxSoon(context.deps, `refund-approved-${result.request.id}`);
       return result.request;
     },
   }),
@@ -330,7 +316,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       const request = await denyRefund(refundDeps(context), context.actor, args.id.id, args.reason);
-      await kickOutbox(context, `refund-denied-${request.id}`);
+      await deliverOutboxSoon(context.deps, `refund-denied-${request.id}`);
       return request;
     },
   }),

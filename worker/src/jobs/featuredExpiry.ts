@@ -3,28 +3,17 @@
 // nothing, and two runs at once serialize on the regions' row locks. Also run at once when Redis
 // comes back empty: the day's run may have gone with it, and placements past their end stay shown.
 import { describeChanges, expireAndPromote } from "@steward/core/placements";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { featuredExpiry } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const featuredExpiryJob = defineJob({
-  name: "featured-expiry-and-promotion",
-  description: "Expires featured placements past their end and promotes the next queued businesses, per region.",
-  schedule: {
-    pattern: "0 2 * * *",
-    tz: process.env.MARKETPLACE_TIME_ZONE ?? "Australia/Melbourne",
-    everyMinutes: 24 * 60,
-  },
-  runOnRestore: true,
-  payload: z.object({}).passthrough(),
-  async handler({ db }) {
-    const changes = await expireAndPromote(db);
-    return {
-      summary: describeChanges(changes),
-      changes: changes.map((change) => ({
-        region: change.regionName,
-        expired: change.expired,
-        promoted: change.promoted,
-      })),
-    };
-  },
+export const featuredExpiryJob = handle(featuredExpiry, async ({ db }) => {
+  const changes = await expireAndPromote(db);
+  return {
+    summary: describeChanges(changes),
+    changes: changes.map((change) => ({
+      region: change.regionName,
+      expired: change.expired,
+      promoted: change.promoted,
+    })),
+  };
 });

@@ -7,36 +7,29 @@
 import { systemActor } from "@steward/core/actor";
 import { completeRefund, recoverProcessingRefunds } from "@steward/core/refunds";
 import { stripeClientFor } from "@steward/core/stripe";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { refundRecovery } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const refundRecoveryJob = defineJob({
-  name: "refund-recovery",
-  description: "Completes refunds that Stripe could not confirm yet (same idempotency key: never twice).",
-  schedule: { pattern: "*/5 * * * *", tz: "UTC" },
-  runOnRestore: true,
-  payload: z.object({ refundRequestId: z.string().uuid().optional() }).passthrough(),
-  async handler({ db, env, events }, { refundRequestId }) {
-    const deps = { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE };
-    if (refundRequestId) {
-      const result = await completeRefund(deps, systemActor("refund-recovery"), refundRequestId);
-      if (result.outcome === "RETRY_LATER")
-        throw new Error(
-          `Stripe still unavailable for refund request ${refundRequestId}: ${result.request.failureMessage ?? ""}`,
-        );
-      return {
-        summary: `refund request ${refundRequestId}: ${result.outcome.toLowerCase().replace("_", " ")}`,
-        changes: { refundRequestId, outcome: result.outcome, status: result.request.status },
-      };
-    }
-    const counts = await recoverProcessingRefunds(deps, { olderThanMs: 2 * 60_000 });
-    const total = counts.COMPLETED + counts.FAILED + counts.RETRY_LATER + counts.ALREADY_DONE;
+export const refundRecoveryJob = handle(refundRecovery, async ({ db, env, events }, { refundRequestId }) => {
+  const deps = { db, events, stripe: stripeClientFor(env), timeZone: env.MARKETPLACE_TIME_ZONE };
+  if (refundRequestId) {
+    const result = await completeRefund(deps, systemActor("refund-recovery"), refundRequestId);
+    if (result.outcome === "RETRY_LATER")
+      throw new Error(
+        `Stripe still unavailable for refund request ${refundRequestId}: ${result.request.failureMessage ?? ""}`,
+      );
     return {
-      summary:
-        total === 0
-          ? "no refund left processing"
-          : `completed ${counts.COMPLETED}, failed ${counts.FAILED}, still waiting for Stripe ${counts.RETRY_LATER}`,
-      changes: counts,
+      summary: `refund request ${refundRequestId}: ${result.outcome.toLowerCase().replace("_", " ")}`,
+      changes: { refundRequestId, outcome: result.outcome, status: result.request.status },
     };
-  },
+  }
+  const counts = await recoverProcessingRefunds(deps, { olderThanMs: 2 * 60_000 });
+  const total = counts.COMPLETED + counts.FAILED + counts.RETRY_LATER + counts.ALREADY_DONE;
+  return {
+    summary:
+      total === 0
+        ? "no refund left processing"
+        : `completed ${counts.COMPLETED}, failed ${counts.FAILED}, still waiting for Stripe ${counts.RETRY_LATER}`,
+    changes: counts,
+  };
 });

@@ -6,25 +6,20 @@ import { NotFoundError } from "@steward/core/errors";
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import { stripeClientFor } from "@steward/core/stripe";
 import { UnrecoverableError } from "bullmq";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { stripeEvent } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const stripeEventJob = defineJob({
-  name: "stripe-event",
-  description: "Processes a received Stripe webhook event by re-fetching its object from Stripe.",
-  payload: z.object({ eventId: z.string().min(1).max(255) }),
-  async handler({ db, env, events, logger }, { eventId }) {
-    try {
-      const outcome = await processStripeEvent(db, stripeClientFor(env), eventId);
-      // A payment arrived or changed: the overview shows it now rather than at the next minute.
-      await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
-        logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
-      );
-      return outcome;
-    } catch (error) {
-      if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)
-        throw new UnrecoverableError(error.message);
-      throw error;
-    }
-  },
+export const stripeEventJob = handle(stripeEvent, async ({ db, env, events, logger }, { eventId }) => {
+  try {
+    const outcome = await processStripeEvent(db, stripeClientFor(env), eventId);
+    // A payment arrived or changed: the overview shows it now rather than at the next minute.
+    await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
+      logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
+    );
+    return outcome;
+  } catch (error) {
+    if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)
+      throw new UnrecoverableError(error.message);
+    throw error;
+  }
 });
