@@ -12,7 +12,6 @@ import { encodeBase64, encodeCursorChunk } from "@pothos/core";
 import { createApiToken } from "@steward/core/apiTokens";
 import { hashPassword } from "@steward/core/passwords";
 import type { Db } from "@steward/db/client";
-import { Queue } from "bullmq";
 import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import { createBullJobQueues } from "@steward/jobs/bullmq";

@@ -112,7 +112,6 @@ export const envSchema = z.object({
   /** Per workload queue (@steward/jobs/contract), so each scales on its own; WORKER_CONCURRENCY otherwise. */
   WORKER_PAYMENTS_CONCURRENCY: z.coerce.number().int().positive().max(64).optional(),
   WORKER_SCORING_CONCURRENCY: z.coerce.number().int().positive().max(64).optional(),
-  WORKER_OUTBOX_CONCURRENCY: z.coerce.number().int().positive().max(64).optional(),
   WORKER_MAINTENANCE_CONCURRENCY: z.coerce.number().int().positive().max(64).optional(),
   /** The workloads this worker process serves (comma-separated); all of them by default. */
   WORKER_QUEUES: z

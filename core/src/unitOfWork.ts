@@ -32,7 +32,7 @@ export async function withAfterCommit<T>(deps: EffectDeps, work: (effects: After
   const pending: Effect[] = [];
   const effects: AfterCommit = {
     publish(topic, ...payload) {
-      pending.push(async () => deps.events.publish(topic, ...payload));
+      pending.push(() => Promise.resolve(deps.events.publish(topic, ...payload)));
     },
     enqueue(name, payload, options) {
       pending.push(async () => {

@@ -5,15 +5,20 @@ import type { z } from "zod";
 
 /**
  * The queues, one per workload, each with its own BullMQ worker and concurrency, so webhook
- * processing never waits behind a long reconciliation or a backup. `reconciliation` and `nightly`
- * run one job at a time across every worker process (BullMQ's global concurrency); the others run
- * in parallel, their handlers being safe to run side by side.
+ * processing never waits behind a long reconciliation or a backup, nor the heartbeat (which the
+ * watchdog reads) behind a nightly backup.
  */
 export const WORKLOADS = ["payments", "scoring", "outbox", "reconciliation", "maintenance", "nightly"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
-/** The workloads whose jobs run one at a time across all workers (long runs that must not overlap). */
-export const ONE_AT_A_TIME: ReadonlySet<Workload> = new Set<Workload>(["reconciliation", "nightly"]);
+/**
+ * The workloads whose jobs run one at a time across every worker process (BullMQ's global
+ * concurrency): a run-now that arrives during a run waits for it. Reconciliation and the nightly
+ * jobs are long and must not overlap; outbox runs must not either, as a second run would take over
+ * messages whose lease ran out while the first is still sending them (sent twice). The other
+ * workloads' handlers are safe side by side (row locks, idempotency keys, deterministic job ids).
+ */
+export const ONE_AT_A_TIME: ReadonlySet<Workload> = new Set<Workload>(["outbox", "reconciliation", "nightly"]);
 
 /** The validated settings schedules are built from (a subset of core's Env). */
 export interface ScheduleSettings {

@@ -1,7 +1,6 @@
 // The autonomy rules (PRODUCT.md §8) enforced by the API: who may run a job now and read the audit
 // log. A refused call changes nothing: no audit event, no job in the queue.
 import { type BullJobQueues, createBullJobQueues } from "@steward/jobs/bullmq";
-import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
@@ -41,8 +40,10 @@ let viewerCookie: string;
 let operatorCookie: string;
 
 async function queuedJobs(): Promise<number> {
-  const counts = await queue.getJobCounts();
-  return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  let total = 0;
+  for (const byState of (await queue.counts()).values())
+    total += Object.values(byState).reduce((sum, count) => sum + count, 0);
+  return total;
 }
 
 beforeAll(async () => {

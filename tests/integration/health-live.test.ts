@@ -5,8 +5,6 @@ import { createApiToken } from "@steward/core/apiTokens";
 import { readWindowSummary } from "@steward/core/apiWindow";
 import { createLogger } from "@steward/core/logger";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
-import type { JobData } from "@steward/jobs/queue";
-import { Queue } from "bullmq";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import WebSocket from "ws";

@@ -5,7 +5,6 @@ import { createApiToken } from "@steward/core/apiTokens";
 import { createLogger } from "@steward/core/logger";
 import type { Db, Payment } from "@steward/db/client";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
-import { Queue } from "bullmq";
 import Stripe from "stripe";
 import { createPaidPlacement as paidPlacement } from "../../bench/drills/fixtures.ts";
 import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
@@ -69,7 +68,9 @@ export async function startPaymentsStack(
   };
   const refundsToken = (await createApiToken(db, adminActor, { name: "marketplace", scopes: ["refunds:write"] })).token;
   const readToken = (await createApiToken(db, adminActor, { name: "reader", scopes: ["read"] })).token;
-  const worker = options.worker ? buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env)) : null;
+  const worker = options.worker
+    ? buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env))
+    : null;
   await worker?.start();
   return {
     api,

@@ -4,7 +4,6 @@
 // across the two workers, and the job lock keeps its runs from ever overlapping.
 import { createLogger } from "@steward/core/logger";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
-import { Queue } from "bullmq";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -178,24 +177,32 @@ describe("two API instances and two workers", () => {
   it("run a scheduled job once per tick across both workers, never two runs at once", async () => {
     // Run-now requests from both sides while the schedule fires: the lock makes them wait their turn.
     await new Promise((resolve) => setTimeout(resolve, 2 * TICK_MS));
-    await Promise.all(workers.map((worker) => worker.queues.add(tickJob.name, { trigger: "MANUAL" })));
+    await Promise.all(workers.map((worker) => worker.queues.add(tickJob.contract.name, { trigger: "MANUAL" })));
     await new Promise((resolve) => setTimeout(resolve, 4 * TICK_MS));
-    await workers[0]!.queues.removeJobScheduler(tickJob.name);
+    await workers[0]!.queues.removeSchedule(tickJob.contract.name);
     const scheduleSeconds = (Date.now() - workersStartedAt) / 1000;
     // The run-nows that met a running tick were put back (delayed) by the lock; they run after.
     await expect
       .poll(
-        () => database.db.jobRun.count({ where: { jobName: tickJob.name, trigger: "MANUAL", status: "SUCCEEDED" } }),
+        () =>
+          database.db.jobRun.count({
+            where: { jobName: tickJob.contract.name, trigger: "MANUAL", status: "SUCCEEDED" },
+          }),
         {
           timeout: 15_000,
         },
       )
       .toBe(2);
     await expect
-      .poll(() => database.db.jobRun.count({ where: { jobName: tickJob.name, status: "RUNNING" } }), { timeout: 5_000 })
+      .poll(() => database.db.jobRun.count({ where: { jobName: tickJob.contract.name, status: "RUNNING" } }), {
+        timeout: 5_000,
+      })
       .toBe(0);
 
-    const runs = await database.db.jobRun.findMany({ where: { jobName: tickJob.name }, orderBy: { startedAt: "asc" } });
+    const runs = await database.db.jobRun.findMany({
+      where: { jobName: tickJob.contract.name },
+      orderBy: { startedAt: "asc" },
+    });
     const scheduled = runs.filter((run) => run.trigger === "SCHEDULE");
     expect(scheduled.length).toBeGreaterThanOrEqual(3);
     // Both workers upserted the same scheduler: one job per second, not one per worker.

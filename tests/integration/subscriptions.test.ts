@@ -2,7 +2,6 @@
 // worker runs it and publishes on Redis, and the API pushes each state to the subscriber.
 import { createLogger } from "@steward/core/logger";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
-import { Queue } from "bullmq";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -14,8 +14,7 @@ import {
 } from "@steward/core/reconciliation";
 import { stripeClientFor } from "@steward/core/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
-import { type BullJobQueues, createBullJobQueues } from "@steward/jobs/bullmq";
-import type { JobData } from "@steward/jobs/queue";
+import { type BullJobQueues, connectionFor, createBullJobQueues } from "@steward/jobs/bullmq";
 import { Queue, Worker } from "bullmq";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -167,12 +166,11 @@ describe("stripe events", () => {
     if (!worker) throw new Error("the previous test starts the worker");
     const { eventId, chargeId } = await receivedEvent("store");
     // Its job is in backoff (delayed) when the sweep comes by.
-    const job = stripeEventJobFor(eventId);
-    await queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
+    await queue.enqueue("stripe-event", { eventId }, { delayMs: 60_000 });
     await stack.db.stripeWebhookEvent.update({ where: { id: eventId }, data: { receivedAt: MINUTES_AGO(5) } });
     await runJob("stripe-event-sweep");
     expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("delayed");
-    const queued = (await queue.getJobs(["waiting", "delayed", "active", "completed"])).filter(
+    const queued = (await queue.queueOf("stripe-event").getJobs(["waiting", "delayed", "active", "completed"])).filter(
       (j) => j.name === "stripe-event" && (j.data.payload as { eventId?: string } | undefined)?.eventId === eventId,
     );
     expect(queued).toHaveLength(1);
@@ -309,8 +307,7 @@ describe("reconciliation runs", () => {
     if (!worker) throw new Error("the stripe tests start the worker");
     const lost = await createReconciliationRun(deps(), system, await windowWithOneDiscrepancy(200), "MANUAL");
     // Its job queued (delayed, so the running worker cannot take it first), then lost with Redis.
-    const job = reconciliationJobFor(lost.id);
-    await queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
+    await queue.enqueue("payment-reconciliation", { runId: lost.id }, { delayMs: 60_000 });
     await queue.obliterate();
     expect(await queue.getJobState(reconciliationJobId(lost.id))).toBe("unknown");
     // Silent for 90 s: past this sweep's threshold, not yet past the worker's own (2 min) sweeps'.
@@ -400,7 +397,7 @@ describe("reconciliation runs", () => {
     const enqueue = (ids: string[]) => Promise.resolve(void handed.push(...ids));
     const sweep = () =>
       sweepStalledReconciliationRuns(stack.db, enqueue, {
-        jobIsActive: (jobId) => isJobActive(busyQueue, jobId),
+        jobIsActive: async (jobId) => (await (await busyQueue.getJob(jobId))?.getState()) === "active",
         olderThanMs: 10_000,
       });
     try {

@@ -1,10 +1,10 @@
 // The worker against real Redis and PostgreSQL: every attempt is its own JobRun row, permanent
 // failures are not retried, and schedules are upserted once however many workers start.
 import { createLogger } from "@steward/core/logger";
-import { Queue, UnrecoverableError } from "bullmq";
+import { UnrecoverableError } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineJob, type JobDefinition } from "../../worker/src/jobs/definition.ts";
+import { defineJob, type JobBinding } from "../../worker/src/jobs/definition.ts";
 import { heartbeatJob } from "../../worker/src/jobs/heartbeat.ts";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { buildWorker, type StewardWorker } from "../../worker/src/worker.ts";
@@ -45,7 +45,7 @@ const strictJob = defineJob({
   },
 });
 
-const catalog: readonly JobDefinition[] = [heartbeatJob, flakyJob, permanentJob, strictJob];
+const catalog: readonly JobBinding[] = [heartbeatJob, flakyJob, permanentJob, strictJob];
 const logger = createLogger("worker-test", "silent");
 
 let database: TestDatabase;
@@ -149,18 +149,20 @@ describe("retries", () => {
 
 describe("schedules", () => {
   it("upserts the heartbeat scheduler on start", async () => {
-    const scheduler = await worker.queues.getJobScheduler("heartbeat");
-    expect(scheduler).toMatchObject({ name: "heartbeat", pattern: heartbeatJob.schedule!.pattern, tz: "UTC" });
-    expect(await worker.queues.getJobSchedulersCount()).toBe(1);
+    const scheduler = await worker.queues.queueOf("heartbeat").getJobScheduler("heartbeat");
+    expect(scheduler).toMatchObject({
+      name: "heartbeat",
+      pattern: heartbeatJob.contract.schedule!(env).pattern,
+      tz: "UTC",
+    });
+    expect(await worker.queues.scheduleNames()).toEqual(["heartbeat"]);
   });
 
   it("keeps exactly one scheduler when a second worker (or a redeploy) starts", async () => {
     const second = buildWorker(env, logger, catalog);
     workers.push(second);
     await second.start();
-    expect(await worker.queues.getJobSchedulersCount()).toBe(1);
-    const schedulers = await worker.queues.getJobSchedulers();
-    expect(schedulers.map((scheduler) => scheduler.key)).toEqual(["heartbeat"]);
+    expect(await worker.queues.scheduleNames()).toEqual(["heartbeat"]);
   });
 
   it("refuses to build a worker whose catalog lists a job twice", () => {

@@ -41,11 +41,10 @@ export function concurrencyFor(env: Env, workload: Workload): number {
       return env.WORKER_PAYMENTS_CONCURRENCY ?? env.WORKER_CONCURRENCY;
     case "scoring":
       return env.WORKER_SCORING_CONCURRENCY ?? env.WORKER_CONCURRENCY;
-    case "outbox":
-      return env.WORKER_OUTBOX_CONCURRENCY ?? env.WORKER_CONCURRENCY;
     case "maintenance":
       return env.WORKER_MAINTENANCE_CONCURRENCY ?? env.WORKER_CONCURRENCY;
     // One at a time across all workers anyway (ONE_AT_A_TIME).
+    case "outbox":
     case "reconciliation":
     case "nightly":
       return 1;

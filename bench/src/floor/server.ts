@@ -9,7 +9,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import SchemaBuilder, { type ObjectRef } from "@pothos/core";
 import { refundEligibility } from "@steward/core/refunds";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
-import { Queue } from "bullmq";
 import { createYoga } from "graphql-yoga";
 import pg from "pg";
 
