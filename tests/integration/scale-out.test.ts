@@ -25,6 +25,8 @@ let overlapped = false;
 const tickJob = defineJob({
   name: "scale-tick",
   description: "a scheduled job for the scale-out test",
+  // A one-at-a-time workload: its jobs never overlap, across every worker (BullMQ global concurrency).
+  queue: "nightly",
   schedule: { pattern: "* * * * * *", tz: "UTC" },
   payload: z.object({}).passthrough(),
   async handler() {
@@ -175,13 +177,14 @@ describe("two API instances and two workers", () => {
   });
 
   it("run a scheduled job once per tick across both workers, never two runs at once", async () => {
-    // Run-now requests from both sides while the schedule fires: the lock makes them wait their turn.
+    // Run-now requests from both sides while the schedule fires: the queue's global concurrency of
+    // one makes them wait their turn.
     await new Promise((resolve) => setTimeout(resolve, 2 * TICK_MS));
     await Promise.all(workers.map((worker) => worker.queues.add(tickJob.contract.name, { trigger: "MANUAL" })));
     await new Promise((resolve) => setTimeout(resolve, 4 * TICK_MS));
     await workers[0]!.queues.removeSchedule(tickJob.contract.name);
     const scheduleSeconds = (Date.now() - workersStartedAt) / 1000;
-    // The run-nows that met a running tick were put back (delayed) by the lock; they run after.
+    // The run-nows that met a running tick wait in the queue; they run after.
     await expect
       .poll(
         () =>
