@@ -9,6 +9,7 @@ import {
   type JobType,
   Queue,
 } from "bullmq";
+import { randomUUID } from "node:crypto";
 import { type JobContract, type ResolvedContract, type Workload, WORKLOADS } from "./contract.ts";
 import { contracts, type JobName, type JobPayload } from "./contracts.ts";
 import type { EnqueueOptions, JobData, JobQueue } from "./queue.ts";
@@ -71,6 +72,13 @@ export interface BullJobQueues extends JobQueue {
   close(): Promise<void>;
 }
 
+/**
+ * An id for a run without a deterministic one. BullMQ numbers jobs per queue, so with one queue per
+ * workload "1" would name a job on each; job runs are recorded by queue job id (unique with the
+ * attempt), so every id must be unique across the queues.
+ */
+const uniqueJobId = (name: string): string => `${name}-${randomUUID()}`;
+
 export function createBullJobQueues(options: BullJobQueuesOptions): BullJobQueues {
   const connection = connectionFor(options.redisUrl);
   const routes = new Map<string, Workload>(Object.values(contracts).map((contract) => [contract.name, contract.queue]));
@@ -108,7 +116,7 @@ export function createBullJobQueues(options: BullJobQueuesOptions): BullJobQueue
       payload: parsed,
     };
     const opts: JobsOptions = {
-      ...(jobId ? { jobId } : {}),
+      jobId: jobId ?? uniqueJobId(name),
       ...(enqueueOptions.delayMs ? { delay: enqueueOptions.delayMs } : {}),
     };
     return { data, opts, jobId };
@@ -150,7 +158,8 @@ export function createBullJobQueues(options: BullJobQueuesOptions): BullJobQueue
       const job = await queueOf(name).getJob(jobId);
       return (await job?.getState()) === "active";
     },
-    add: (name, data, addOptions) => queueOf(name).add(name, data, addOptions),
+    add: (name, data, addOptions) =>
+      queueOf(name).add(name, data, { ...addOptions, jobId: addOptions?.jobId ?? uniqueJobId(name) }),
     getJob: findJob,
     async getJobState(jobId) {
       const job = await findJob(jobId);
