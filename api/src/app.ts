@@ -18,8 +18,8 @@ import { serialize as serializeCookie } from "cookie";
 import { useServer } from "graphql-ws/use/ws";
 import type { DocumentNode, execute, GraphQLError, GraphQLSchema, parse, subscribe, validate } from "graphql";
 import { createGraphQLError, createYoga, type Plugin } from "graphql-yoga";
-import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { createCoreDeps } from "@steward/core/deps";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { Redis } from "ioredis";
 import sirv from "sirv";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -75,12 +75,13 @@ export function buildApp(env: Env, logger: Logger): App {
   const stopCredentialChanges = credentials.listen();
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on("error", () => undefined);
-  const jobs = new Queue<JobData>(JOBS_QUEUE, {
-    connection: connectionFor(env.REDIS_URL),
+  const jobs = createBullJobQueues({
+    redisUrl: env.REDIS_URL,
     prefix: env.REDIS_PREFIX,
-    defaultJobOptions,
+    onError: (error) => logger.warn({ err: error.message }, "job queue error"),
   });
-  jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
+  // Built once for the process; every request's context carries it.
+  const deps = createCoreDeps({ db, events: events.bus, jobs, env, logger });
   const metrics = createApiMetrics({ redis, prefix: env.REDIS_PREFIX, jobs });
   const stopQueryLatency = publishQueryLatency(redis, env.REDIS_PREFIX, "api", queryLatency);
   // Login and webhook counters: their own connection, whose commands wait for (re)connection, so
@@ -148,6 +149,7 @@ export function buildApp(env: Env, logger: Logger): App {
       db,
       env,
       events: events.bus,
+      deps,
       jobs,
       actor,
       credentials,

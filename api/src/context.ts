@@ -3,8 +3,8 @@ import type { Env } from "@steward/core/env";
 import type { LoginThrottle } from "@steward/core/loginThrottle";
 import type { EventBus } from "@steward/core/events";
 import type { Db } from "@steward/db/client";
-import type { JobData } from "@steward/worker/queue";
-import type { Queue } from "bullmq";
+import type { CoreDeps } from "@steward/core/deps";
+import type { BullJobQueues } from "@steward/jobs/bullmq";
 import type { CredentialCache } from "./sessionCache.ts";
 
 /** Per-request (or per-websocket-operation) context. */
@@ -12,8 +12,10 @@ export interface Context {
   db: Db;
   env: Env;
   events: EventBus;
-  /** The worker's queue, for run-now. */
-  jobs: Queue<JobData>;
+  /** The process's core dependencies, built once (api/src/app.ts); core functions take them first. */
+  deps: CoreDeps;
+  /** The worker's queues: enqueue, run-now, pause and resume. */
+  jobs: BullJobQueues;
   actor: Actor;
   /** Who sessions and tokens belong to, cached; `changed` after revoking one (every instance forgets it). */
   credentials: CredentialCache;

@@ -14,8 +14,7 @@ import type { Logger } from "@steward/core/logger";
 import { receiveStripeWebhook } from "@steward/core/payments";
 import { stripeClientFor, stripeSettings } from "@steward/core/stripe";
 import type { Db } from "@steward/db/client";
-import { type JobData, stripeEventJobFor } from "@steward/worker/queue";
-import type { Queue } from "bullmq";
+import type { JobQueue } from "@steward/jobs/queue";
 import type { Redis } from "ioredis";
 import { countDelivery, type RejectionKind } from "@steward/core/webhookDeliveries";
 
@@ -29,7 +28,7 @@ const DRAIN_BYTES = 16 * 1024 * 1024;
 export interface StripeWebhookDeps {
   db: Db;
   env: Env;
-  jobs: Queue<JobData>;
+  jobs: JobQueue;
   logger: Logger;
   redis: Redis;
   /** Seconds to wait, or null: the per-address budget of this endpoint. */
@@ -111,8 +110,8 @@ export function createStripeWebhookHandler(
       return reply(res, 200, { received: true, duplicate: true });
     }
     // Deterministic job id: a redelivery while the job is queued or done adds nothing.
-    const job = stripeEventJobFor(receipt.eventId);
-    await jobs.add(job.name, job.data, job.opts);
+    // Not best effort: if it cannot be queued, the 500 makes Stripe deliver it again.
+    await jobs.enqueue("stripe-event", { eventId: receipt.eventId });
     return reply(res, 200, { received: true, ...(receipt.kind === "duplicate" ? { duplicate: true } : {}) });
   }
 

@@ -6,31 +6,24 @@ import { createEmailSender } from "@steward/core/email/sender";
 import { deliverEmails } from "@steward/core/businessEmails";
 import { deliverDueNotifications, describeNotificationDelivery } from "@steward/core/notifications/deliver";
 import { describeDelivery } from "@steward/core/outbox";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { outboxDelivery } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const outboxDeliveryJob = defineJob({
-  name: "outbox-delivery",
-  description: "Sends due outbox emails and alert notifications, with retries, backoff and a dead state.",
-  schedule: { pattern: "*/1 * * * *", tz: "UTC" },
-  runOnRestore: true,
-  payload: z.object({}).passthrough(),
-  async handler({ db, env, events }) {
-    const sender = createEmailSender(env);
-    try {
-      const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
-      const emails = await deliverEmails(db, sender, delivery);
-      const notifications = await deliverDueNotifications(
-        db,
-        { email: sender, secrets: channelSecretCipher(env), events },
-        delivery,
-      );
-      return {
-        summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
-        changes: { emails: { ...emails }, notifications: { ...notifications } },
-      };
-    } finally {
-      sender.close();
-    }
-  },
+export const outboxDeliveryJob = handle(outboxDelivery, async ({ db, env, events }) => {
+  const sender = createEmailSender(env);
+  try {
+    const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
+    const emails = await deliverEmails(db, sender, delivery);
+    const notifications = await deliverDueNotifications(
+      db,
+      { email: sender, secrets: channelSecretCipher(env), events },
+      delivery,
+    );
+    return {
+      summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
+      changes: { emails: { ...emails }, notifications: { ...notifications } },
+    };
+  } finally {
+    sender.close();
+  }
 });
