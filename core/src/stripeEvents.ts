@@ -142,17 +142,22 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
   const actor = systemActor("stripe-event");
   try {
     const snapshot = await snapshotOf(stripe, event);
-    // What we know already, read in one transaction.
+    // What we know already, read from one snapshot (REPEATABLE READ): under READ COMMITTED the
+    // refund-execute job could commit between the payment read and the request read, and the event
+    // would see an unrefunded payment beside an already-linked request and read Stripe for nothing.
     const { payment, awaiting, refundInFlight } = snapshot
-      ? await db.$transaction(async (tx) => {
-          const payment = await tx.payment.findUnique({ where: { stripeChargeId: snapshot.chargeId } });
-          const awaiting = snapshot.kind === "refund" ? await requestAwaiting(tx, snapshot.refund, payment) : null;
-          const refundInFlight =
-            snapshot.kind === "charge" && payment
-              ? (await tx.refundRequest.count({ where: { paymentId: payment.id, status: "PROCESSING" } })) > 0
-              : false;
-          return { payment, awaiting, refundInFlight };
-        })
+      ? await db.$transaction(
+          async (tx) => {
+            const payment = await tx.payment.findUnique({ where: { stripeChargeId: snapshot.chargeId } });
+            const awaiting = snapshot.kind === "refund" ? await requestAwaiting(tx, snapshot.refund, payment) : null;
+            const refundInFlight =
+              snapshot.kind === "charge" && payment
+                ? (await tx.refundRequest.count({ where: { paymentId: payment.id, status: "PROCESSING" } })) > 0
+                : false;
+            return { payment, awaiting, refundInFlight };
+          },
+          { isolationLevel: "RepeatableRead" },
+        )
       : { payment: null, awaiting: null, refundInFlight: false };
     // A charge event that only says "refunded" while our refund is in flight: the refund-execute
     // job records it (or our refund's own event, or a dashboard refund's), so nothing to read.
