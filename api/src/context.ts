@@ -6,8 +6,8 @@ import type { MailSender } from "@steward/core/ports/mail";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import type { EventBus } from "@steward/core/ports/events";
 import type { Db } from "@steward/db/client";
-import type { JobData } from "@steward/worker/queue";
-import type { Queue } from "bullmq";
+import type { CoreDeps } from "@steward/core/deps";
+import type { BullJobQueues } from "@steward/jobs/bullmq";
 import type { CredentialCache } from "./sessionCache.ts";
 
 /** Per-request (or per-websocket-operation) context. */
@@ -15,8 +15,10 @@ export interface Context {
   db: Db;
   env: Env;
   events: EventBus;
-  /** The worker's queue, for run-now. */
-  jobs: Queue<JobData>;
+  /** The process's core dependencies, built once (api/src/resources.ts); core functions take them first. */
+  deps: CoreDeps;
+  /** The worker's queues: enqueue, run-now, pause and resume. */
+  jobs: BullJobQueues;
   /** Stripe, through the port (built once per process, in resources.ts). */
   payments: PaymentsGateway;
   /** SMTP, through the port (built once per process, in resources.ts). */

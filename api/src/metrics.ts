@@ -7,9 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { publishWindowSummary, removeWindowSummary, RequestWindow } from "@steward/core/apiWindow";
-import type { JobData } from "@steward/worker/queue";
-import { WORKER_METRICS_STALE_MS, workerMetricsKey } from "@steward/worker/metrics";
-import type { Queue } from "bullmq";
+import type { BullJobQueues } from "@steward/jobs/bullmq";
+import { WORKER_METRICS_STALE_MS, workerMetricsKey } from "@steward/jobs/metrics";
 import type { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Redis } from "ioredis";
@@ -34,7 +33,7 @@ export interface ApiMetrics {
   stop(): Promise<void>;
 }
 
-export function createApiMetrics(options: { redis: Redis; prefix: string; jobs: Queue<JobData> }): ApiMetrics {
+export function createApiMetrics(options: { redis: Redis; prefix: string; jobs: BullJobQueues }): ApiMetrics {
   const { redis, prefix, jobs } = options;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "steward_api_" });
@@ -52,12 +51,13 @@ export function createApiMetrics(options: { redis: Redis; prefix: string; jobs: 
   });
   new Gauge({
     name: "steward_queue_jobs",
-    help: "Jobs in the worker's queue, by state.",
-    labelNames: ["state"] as const,
+    help: "Jobs in the worker's queues, by workload queue and state.",
+    labelNames: ["queue", "state"] as const,
     registers: [registry],
     async collect() {
-      const counts = await jobs.getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
-      for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      const counts = await jobs.counts("waiting", "active", "delayed", "failed", "prioritized");
+      for (const [queue, byState] of counts)
+        for (const [state, count] of Object.entries(byState)) this.set({ queue, state }, count);
     },
   });
 

@@ -1,5 +1,5 @@
 // Everything this API process depends on, built once at start and closed once at stop: the
-// database, the event bus, Redis connections, the jobs queue, the login throttle and the vendor
+// database, the event bus, Redis connections, the job queues, the core deps, the login throttle and the vendor
 // adapters (Stripe, SMTP). Requests and websocket operations get them through their context.
 import { createMailSender } from "@steward/core/adapters/nodemailer";
 import { pgCopyIn } from "@steward/core/adapters/pgCopy";
@@ -14,8 +14,8 @@ import type { CopyIn } from "@steward/core/ports/copyIn";
 import type { MailSender } from "@steward/core/ports/mail";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { createPrismaClient, type Db } from "@steward/db/client";
-import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { type CoreDeps, createCoreDeps } from "@steward/core/deps";
+import { type BullJobQueues, createBullJobQueues } from "@steward/jobs/bullmq";
 import { CredentialCache } from "./sessionCache.ts";
 
 export interface ApiResources {
@@ -25,7 +25,10 @@ export interface ApiResources {
   redis: Redis;
   /** Login and webhook counters and the query-latency summary: commands wait for (re)connection, so nothing goes uncounted. */
   countersRedis: Redis;
-  jobs: Queue<JobData>;
+  /** The worker's queues: enqueue, run-now, pause and resume. */
+  jobs: BullJobQueues;
+  /** The process's core dependencies; core functions take them first. */
+  deps: CoreDeps;
   loginThrottle: LoginThrottle;
   /** Sessions and tokens, cached; dropped on every instance when the bus says they changed. */
   credentials: CredentialCache;
@@ -44,12 +47,11 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   const credentials = new CredentialCache(db, events.bus);
   const stopCredentialChanges = credentials.listen();
   const redis = connectRedis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  const jobs = new Queue<JobData>(JOBS_QUEUE, {
-    connection: connectionFor(env.REDIS_URL),
+  const jobs = createBullJobQueues({
+    redisUrl: env.REDIS_URL,
     prefix: env.REDIS_PREFIX,
-    defaultJobOptions,
+    onError: (error) => logger.warn({ err: error.message }, "job queue error"),
   });
-  jobs.on("error", (error) => logger.warn({ err: error.message }, "job queue error"));
   const countersRedis = connectRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
   // On the connection that waits for Redis: the first summary, sent at once, is not lost to the connect.
   const stopQueryLatency = publishQueryLatency(countersRedis, env.REDIS_PREFIX, "api", queryLatency);
@@ -63,12 +65,14 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   const payments = createStripeGateway(env);
   const mail = createMailSender(env);
   const copyIn = pgCopyIn(env.DATABASE_URL);
+  const deps = createCoreDeps({ db, events: events.bus, jobs, payments, mail, copyIn, env, logger });
   return {
     db,
     events,
     redis,
     countersRedis,
     jobs,
+    deps,
     loginThrottle,
     credentials,
     payments,

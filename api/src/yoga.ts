@@ -82,6 +82,7 @@ export function buildYoga(env: Env, logger: Logger, resources: ApiResources, met
       db: resources.db,
       env,
       events: resources.events.bus,
+      deps: resources.deps,
       jobs: resources.jobs,
       payments: resources.payments,
       mail: resources.mail,

@@ -7,14 +7,13 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPrismaClient, type Db } from "@steward/db/client";
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
 import { repoRoot } from "../../scripts/lib/run.ts";
 import { freePort, isPortOpen } from "../../scripts/lib/services.ts";
 import { startSmtpSandbox, type ReceivedEmail, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
 import { startStripeSandbox, type StripeSandbox } from "../../sandbox/src/stripe/server.ts";
-import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "../../worker/src/queue.ts";
+import { type BullJobQueues, createBullJobQueues } from "@steward/jobs/bullmq";
 
 export const WEBHOOK_SECRET = "whsec_steward_drills";
 
@@ -290,7 +289,7 @@ export interface DrillStack {
   /** The environment the worker (and an API built for the drill) runs with. */
   env: Record<string, string>;
   /** For enqueuing what the API would enqueue, and for looking at jobs. */
-  queue: Queue<JobData>;
+  queue: BullJobQueues;
   stop(): Promise<void>;
 }
 
@@ -334,12 +333,8 @@ export async function startDrillStack(options: StackOptions = {}): Promise<Drill
     OUTBOX_LEASE_MS: "3000",
     ...options.env,
   };
-  const queue = new Queue<JobData>(JOBS_QUEUE, {
-    connection: connectionFor(redis.url),
-    prefix: env.REDIS_PREFIX,
-    defaultJobOptions,
-  });
-  queue.on("error", () => undefined); // the Redis drill takes it away on purpose
+  // Errors ignored: the Redis drill takes Redis away on purpose.
+  const queue = createBullJobQueues({ redisUrl: redis.url, prefix: env.REDIS_PREFIX ?? "drill" });
   const worker = workerProcess(env);
   return {
     db,

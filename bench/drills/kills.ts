@@ -7,7 +7,6 @@ import { systemActor } from "@steward/core/actor";
 import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { startReconciliation } from "@steward/core/reconciliation/runs";
 import { Checks, type DrillResult, type DrillStack, random, sleep, waitUntil } from "./harness.ts";
-import { refundExecuteJobFor } from "../../worker/src/queue.ts";
 import { claimedRefund, createBusiness, createRegion, enqueueEmails } from "./fixtures.ts";
 
 async function killAndRestart(stack: DrillStack): Promise<void> {
@@ -108,10 +107,7 @@ export async function drillKillDuringRefunds(stack: DrillStack, kills: number, p
     stack.stripe.faults.set({ slowMs });
     const keys = new Set(batch.map((b) => `refund-request-${b.requestId}`));
     // What the approval enqueues after its commit.
-    for (const { requestId } of batch) {
-      const job = refundExecuteJobFor(requestId);
-      await stack.queue.add(job.name, job.data, job.opts);
-    }
+    for (const { requestId } of batch) await stack.queue.enqueue("refund-execute", { refundRequestId: requestId });
     await waitUntil(
       "a refund call at Stripe",
       () => stack.stripe.requests().some((r) => r.path === "/v1/refunds" && keys.has(r.idempotencyKey ?? "")),
@@ -127,7 +123,7 @@ export async function drillKillDuringRefunds(stack: DrillStack, kills: number, p
   const ids = requests.map((r) => r.requestId);
   const approved = () => stack.db.refundRequest.count({ where: { id: { in: ids }, status: "APPROVED" } });
   await waitUntil("every refund request APPROVED", async () => (await approved()) === ids.length, 120_000, 250);
-  const jobIds = ids.map((id) => refundExecuteJobFor(id).opts.jobId);
+  const jobIds = ids.map((id) => `refund-execute-${id}`);
   await waitUntil("every refund-execute job completed", () => allCompleted(stack, jobIds), 60_000, 250).catch(
     () => undefined,
   );

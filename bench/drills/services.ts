@@ -13,8 +13,7 @@ import { buildApp } from "../../api/src/app.ts";
 import { type NotifySandbox, type ReceivedNotification, startNotifySandbox } from "../../sandbox/src/notify/server.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import { signIn } from "../src/api.ts";
-import { refundExecuteJobFor, stripeEventJobFor } from "../../worker/src/queue.ts";
-import { jobCatalog } from "../../worker/src/registry.ts";
+import { contracts } from "@steward/jobs/contracts";
 import { deliverAndCheckEmails } from "./kills.ts";
 import {
   claimedRefund,
@@ -85,7 +84,9 @@ async function startDrillApi(stack: DrillStack): Promise<DrillApi> {
   return { url, graphql, operatorCookie, integrationToken: token, stop: () => app.stop() };
 }
 
-const scheduledJobs = jobCatalog.filter((job) => job.schedule).map((job) => job.name);
+const scheduledJobs = Object.values(contracts)
+  .filter((job) => job.schedule)
+  .map((job) => job.name);
 
 // ───────────────────────────── Redis restarted and flushed ─────────────────────────────
 
@@ -99,10 +100,8 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
   const refunds = await Promise.all(
     Array.from({ length: 4 }, () => claimedRefund(stack.db, stack.stripe, region.id, 3 * 60_000)),
   );
-  for (const { requestId } of refunds) {
-    const job = refundExecuteJobFor(requestId);
-    await stack.queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
-  }
+  for (const { requestId } of refunds)
+    await stack.queue.enqueue("refund-execute", { refundRequestId: requestId }, { delayMs: 60_000 });
   const emails = await enqueueEmails(stack.db, 10, "redis");
   // A Stripe event the webhook stored minutes ago, its job in backoff in Redis (the flush loses it;
   // PostgreSQL still says RECEIVED), and a placement whose paid time ended, the expiry run due for it
@@ -113,8 +112,7 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
     await createBusiness(stack.db, region.id),
     3 * 60_000,
   );
-  const eventJob = stripeEventJobFor(webhook.eventId);
-  await stack.queue.add(eventJob.name, eventJob.data, { ...eventJob.opts, delay: 60_000 });
+  await stack.queue.enqueue("stripe-event", { eventId: webhook.eventId }, { delayMs: 60_000 });
   const ended = await createPaidPlacement(
     stack.db,
     stack.stripe,
@@ -126,13 +124,13 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
     data: { featuredUntil: new Date(Date.now() - 60_000) },
   });
   const workerPid = stack.worker.pid;
-  const before = (await stack.queue.getJobSchedulers()).length;
+  const before = (await stack.queue.scheduleNames()).length;
 
   // Mid-run: the worker is busy on a slow Stripe when Redis goes away; it comes back empty.
   stack.stripe.faults.set({ slowMs: 1_000 });
   // Their refund-execute jobs run now (unless a refund-recovery sweep queued them undelayed already).
   for (const { requestId } of refunds)
-    await (await stack.queue.getJob(refundExecuteJobFor(requestId).opts.jobId))?.promote().catch(() => undefined);
+    await (await stack.queue.getJob(`refund-execute-${requestId}`))?.promote().catch(() => undefined);
   await sleep(300);
   await stack.redis.stop();
   await sleep(2_000);
@@ -144,7 +142,7 @@ export async function drillRedisRestart(stack: DrillStack): Promise<DrillResult>
   const restoreMs = await waitUntil(
     "the schedules to be restored",
     async () => {
-      const keys = new Set((await stack.queue.getJobSchedulers()).map((s) => s.key));
+      const keys = new Set(await stack.queue.scheduleNames());
       return scheduledJobs.every((name) => keys.has(name));
     },
     30_000,

@@ -12,10 +12,9 @@ import { encodeBase64, encodeCursorChunk } from "@pothos/core";
 import { createApiToken } from "@steward/core/apiTokens";
 import { hashPassword } from "@steward/core/passwords";
 import type { Db } from "@steward/db/client";
-import { Queue } from "bullmq";
 import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
-import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { benchProcessEnv, signIn } from "./api.ts";
 import type { LoadgenConfig, LoadgenRequest, LoadgenResult } from "./floor/loadgen.ts";
 import { startNodeProcess, stopNodeProcess } from "./load.ts";
@@ -382,8 +381,8 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     await Promise.all([api, floor].map(stopNodeProcess));
     rmSync(dir, { recursive: true, force: true });
     for (const prefix of [apiEnv.REDIS_PREFIX, floorEnv.REDIS_PREFIX]) {
-      const queue = new Queue(JOBS_QUEUE, { prefix, connection: connectionFor(apiEnv.REDIS_URL) });
-      await queue.obliterate({ force: true });
+      const queue = createBullJobQueues({ redisUrl: apiEnv.REDIS_URL, prefix });
+      await queue.obliterate();
       await queue.close();
     }
   }

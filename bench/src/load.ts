@@ -8,12 +8,11 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { createApiToken } from "@steward/core/apiTokens";
 import { createPrismaClient } from "@steward/db/client";
-import { Queue } from "bullmq";
 import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../../prisma/src/seed.ts";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
 import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
-import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { benchProcessEnv, signIn } from "./api.ts";
 import type { BenchRow } from "./table.ts";
 
@@ -316,8 +315,8 @@ export async function benchLoad(baseDatabaseUrl: string, options: LoadOptions): 
   } finally {
     await Promise.all([api, worker].map(stopNodeProcess));
     // Leave nothing of this run's queue behind in the shared Redis.
-    const queue = new Queue(JOBS_QUEUE, { prefix: env.REDIS_PREFIX, connection: connectionFor(env.REDIS_URL) });
-    await queue.obliterate({ force: true });
+    const queue = createBullJobQueues({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX });
+    await queue.obliterate();
     await queue.close();
     await db.$disconnect();
     await dropDatabase(databaseUrl);

@@ -127,8 +127,8 @@ export async function benchWebhooks(db: Db, databaseUrl: string, events: number)
 
     // The whole path, once the queue of benchmark events has been cleared away.
     await db.$executeRawUnsafe(`TRUNCATE "StripeWebhookEvent"`);
-    const worker = buildWorker(env, createLogger("bench-worker", "silent"), jobCatalog);
-    await worker.queue.obliterate({ force: true });
+    const worker = buildWorker(env, createLogger("bench-worker", "silent"), jobCatalog(env));
+    await worker.queues.obliterate();
     await worker.start();
     sandbox.configureWebhooks({ url: `${apiUrl}/webhooks/stripe`, secret: SECRET });
     const region = await db.region.create({ data: { slug: `e2e-${Date.now()}`, name: "End to end" } });

@@ -1,4 +1,5 @@
 // Every setting Steward reads, validated once at boot: a typo fails fast with a clear message.
+import { WORKLOADS } from "@steward/jobs/contract";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -108,6 +109,21 @@ export const envSchema = z.object({
 
   // Worker
   WORKER_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
+  /** Per workload queue (@steward/jobs/contract), so each scales on its own; WORKER_CONCURRENCY otherwise. */
+  WORKER_PAYMENTS_CONCURRENCY: z.coerce.number().int().positive().max(64).optional(),
+  WORKER_SCORING_CONCURRENCY: z.coerce.number().int().positive().max(64).optional(),
+  WORKER_MAINTENANCE_CONCURRENCY: z.coerce.number().int().positive().max(64).optional(),
+  /** The workloads this worker process serves (comma-separated); all of them by default. */
+  WORKER_QUEUES: z
+    .string()
+    .default(WORKLOADS.join(","))
+    .transform((value) =>
+      value
+        .split(",")
+        .map((name) => name.trim())
+        .filter((name) => name.length > 0),
+    )
+    .pipe(z.array(z.enum(WORKLOADS)).min(1)),
   HEARTBEAT_CRON: z.string().default("* * * * *"),
   /** Health probes + alert rule evaluation + AI failover automation. */
   HEALTH_CHECKS_CRON: z.string().default("* * * * *"),

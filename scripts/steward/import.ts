@@ -15,8 +15,7 @@ import {
 import { formatOfPath, readCatalogFile } from "@steward/core/catalogFile";
 import { loadEnv } from "@steward/core/env";
 import { createPrismaClient } from "@steward/db/client";
-import { connectionFor, JOBS_QUEUE, type JobData, releasedStripeEventJobFor } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 
 const USAGE = "Usage: npm run steward -- import <file.csv|file.ndjson> [--skip-invalid]";
 
@@ -129,16 +128,16 @@ export async function run(args: readonly string[]): Promise<number> {
     );
     if (report.releasedEventIds.length > 0) {
       // Charges that waited for these businesses: queued for the worker (or found by its sweep).
-      const queue = new Queue<JobData>(JOBS_QUEUE, {
-        connection: connectionFor(env.REDIS_URL),
-        prefix: env.REDIS_PREFIX,
-      });
-      await queue
-        .addBulk(report.releasedEventIds.map((id) => releasedStripeEventJobFor(id)))
+      const queues = createBullJobQueues({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX });
+      await queues
+        .enqueueMany(
+          "stripe-event",
+          report.releasedEventIds.map((eventId) => ({ eventId, released: true })),
+        )
         .catch((error: unknown) =>
           console.error(`Could not queue the held charges now (${String(error)}); the worker's sweep will.`),
         )
-        .finally(() => queue.close());
+        .finally(() => queues.close());
       console.log(`${report.releasedEventIds.length} held charge(s) for these businesses queued for processing.`);
     }
     return 0;

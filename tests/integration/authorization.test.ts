@@ -1,7 +1,6 @@
 // The autonomy rules (PRODUCT.md §8) enforced by the API: who may run a job now and read the audit
 // log. A refused call changes nothing: no audit event, no job in the queue.
-import { connectionFor, JOBS_QUEUE } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { type BullJobQueues, createBullJobQueues } from "@steward/jobs/bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
@@ -35,26 +34,28 @@ const globalId = (type: string, id: string): string => Buffer.from(`${type}:${id
 
 let api: TestApi;
 /** The same queue the API enqueues on (same prefix), to see what was really added. */
-let queue: Queue;
+let queue: BullJobQueues;
 let operatorId: string;
 let viewerCookie: string;
 let operatorCookie: string;
 
 async function queuedJobs(): Promise<number> {
-  const counts = await queue.getJobCounts();
-  return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  let total = 0;
+  for (const byState of (await queue.counts()).values())
+    total += Object.values(byState).reduce((sum, count) => sum + count, 0);
+  return total;
 }
 
 beforeAll(async () => {
   api = await startTestApi();
-  queue = new Queue(JOBS_QUEUE, { prefix: api.env.REDIS_PREFIX, connection: connectionFor(api.env.REDIS_URL) });
+  queue = createBullJobQueues({ redisUrl: api.env.REDIS_URL, prefix: api.env.REDIS_PREFIX });
   operatorId = (await createOperator(api.database.db, "OPERATOR", "olive@test.example")).id;
   await createOperator(api.database.db, "VIEWER", "vic@test.example");
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
   operatorCookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);
 });
 afterAll(async () => {
-  await queue.obliterate({ force: true });
+  await queue.obliterate();
   await queue.close();
   await api.stop();
 });

@@ -4,8 +4,7 @@
 import { createApiToken } from "@steward/core/apiTokens";
 import { readWindowSummary } from "@steward/core/apiWindow";
 import { createLogger } from "@steward/core/logger";
-import { connectionFor, JOBS_QUEUE, type JobData } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import WebSocket from "ws";
@@ -34,7 +33,7 @@ beforeAll(async () => {
     )
   ).token;
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
-  worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog);
+  worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env));
   await worker.start();
   redis = new Redis(api.env.REDIS_URL, { maxRetriesPerRequest: null });
 });
@@ -47,10 +46,7 @@ afterAll(async () => {
 });
 
 function enqueue(jobName: string): Promise<unknown> {
-  const queue = new Queue<JobData>(JOBS_QUEUE, {
-    connection: connectionFor(api.env.REDIS_URL),
-    prefix: api.env.REDIS_PREFIX,
-  });
+  const queue = createBullJobQueues({ redisUrl: api.env.REDIS_URL, prefix: api.env.REDIS_PREFIX });
   return queue.add(jobName, { trigger: "MANUAL" }).finally(() => queue.close());
 }
 
@@ -94,10 +90,7 @@ it("a health-checks run in the worker is pushed to a healthChanged subscriber wi
 });
 
 it("the worker's job outcomes appear in the API's /metrics", async () => {
-  const queue = new Queue<JobData>(JOBS_QUEUE, {
-    connection: connectionFor(api.env.REDIS_URL),
-    prefix: api.env.REDIS_PREFIX,
-  });
+  const queue = createBullJobQueues({ redisUrl: api.env.REDIS_URL, prefix: api.env.REDIS_PREFIX });
   await queue.add("heartbeat", { trigger: "MANUAL" });
   await queue.close();
   await expect

@@ -1,5 +1,6 @@
-// A scheduled job never runs twice at once, even across two worker processes: a run-now that
-// arrives while a run is in progress waits for it, and then runs (never dropped, never doubled).
+// A job on a one-at-a-time queue (outbox, reconciliation, nightly) never runs twice at once, even
+// across two worker processes: a run-now that arrives while a run is in progress waits for it, and
+// then runs (never dropped, never doubled). BullMQ's global concurrency does it, no lock of ours.
 import { createLogger } from "@steward/core/logger";
 import { z } from "zod";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -25,6 +26,7 @@ it("two workers, three runs requested at once: they run one after another", asyn
   const slowNightly = defineJob({
     name: "slow-nightly",
     description: "takes a while",
+    queue: "nightly",
     schedule: { pattern: "0 3 1 1 *", tz: "UTC" },
     payload: z.object({}).passthrough(),
     async handler() {
@@ -40,7 +42,7 @@ it("two workers, three runs requested at once: they run one after another", asyn
     await worker.start();
     workers.push(worker);
   }
-  await Promise.all([0, 1, 2].map(() => workers[0]!.queue.add("slow-nightly", { trigger: "MANUAL" })));
+  await Promise.all([0, 1, 2].map(() => workers[0]!.queues.add("slow-nightly", { trigger: "MANUAL" })));
 
   await expect
     .poll(() => database.db.jobRun.count({ where: { jobName: "slow-nightly", status: "SUCCEEDED" } }), {

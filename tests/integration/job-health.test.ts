@@ -4,13 +4,14 @@
 import { createLogger } from "@steward/core/logger";
 import { checkMissedRuns } from "@steward/core/jobHealth";
 import { readFile } from "node:fs/promises";
-import { Queue, UnrecoverableError } from "bullmq";
+import { UnrecoverableError } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineJob } from "../../worker/src/jobs/definition.ts";
 import { jobCatalog } from "../../worker/src/registry.ts";
-import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
+import { jobContracts } from "@steward/jobs/contracts";
 import { buildWorker } from "../../worker/src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { testEnv } from "../support/env.ts";
@@ -179,7 +180,7 @@ describe("the worker", () => {
     const worker = buildWorker(env, createLogger("t", "silent"), [flaky]);
     await worker.start();
     try {
-      await worker.queue.add("flaky", { trigger: "MANUAL" });
+      await worker.queues.add("flaky", { trigger: "MANUAL" });
       await expect
         .poll(
           async () => (await database.db.alert.findUnique({ where: { fingerprint: "job-failed:flaky" } }))?.status,
@@ -187,7 +188,7 @@ describe("the worker", () => {
         )
         .toBe("FIRING");
       fail = false;
-      await worker.queue.add("flaky", { trigger: "MANUAL" });
+      await worker.queues.add("flaky", { trigger: "MANUAL" });
       await expect
         .poll(
           async () => (await database.db.alert.findUnique({ where: { fingerprint: "job-failed:flaky" } }))?.status,
@@ -201,9 +202,9 @@ describe("the worker", () => {
 
   it("restores every schedule after Redis loses its keys, when the worker restarts", async () => {
     const env = testEnv(database.url);
-    const queue = new Queue(JOBS_QUEUE, { connection: connectionFor(env.REDIS_URL), prefix: env.REDIS_PREFIX });
+    const queue = createBullJobQueues({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX });
     try {
-      const first = buildWorker(env, createLogger("t", "silent"), jobCatalog);
+      const first = buildWorker(env, createLogger("t", "silent"), jobCatalog(env));
       await first.start();
       await first.stop();
       // What a Redis flush does to this stack: every key under its prefix is gone.
@@ -211,13 +212,16 @@ describe("the worker", () => {
       const keys = await client.keys(`${env.REDIS_PREFIX}:*`);
       if (keys.length > 0) await client.del(...keys);
       client.disconnect();
-      expect(await queue.getJobScheduler("featured-expiry-and-promotion")).toBeFalsy();
+      expect(await queue.scheduleNames()).not.toContain("featured-expiry-and-promotion");
 
-      const second = buildWorker(env, createLogger("t", "silent"), jobCatalog);
+      const second = buildWorker(env, createLogger("t", "silent"), jobCatalog(env));
       await second.start();
       await second.stop();
-      const scheduled = jobCatalog.filter((job) => job.schedule).map((job) => job.name);
-      for (const name of scheduled) expect(await queue.getJobScheduler(name), name).toBeTruthy();
+      const scheduled = jobContracts(env)
+        .filter((job) => job.schedule)
+        .map((job) => job.name);
+      const present = await queue.scheduleNames();
+      for (const name of scheduled) expect(present, name).toContain(name);
     } finally {
       await queue.close();
     }

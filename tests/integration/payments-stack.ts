@@ -4,8 +4,7 @@
 import { createApiToken } from "@steward/core/apiTokens";
 import { createLogger } from "@steward/core/logger";
 import type { Db, Payment } from "@steward/db/client";
-import { connectionFor, JOBS_QUEUE } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import Stripe from "stripe";
 import { createPaidPlacement as paidPlacement } from "../../bench/drills/fixtures.ts";
 import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
@@ -69,7 +68,9 @@ export async function startPaymentsStack(
   };
   const refundsToken = (await createApiToken(db, adminActor, { name: "marketplace", scopes: ["refunds:write"] })).token;
   const readToken = (await createApiToken(db, adminActor, { name: "reader", scopes: ["read"] })).token;
-  const worker = options.worker ? buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog) : null;
+  const worker = options.worker
+    ? buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env))
+    : null;
   await worker?.start();
   return {
     api,
@@ -91,11 +92,8 @@ export async function startPaymentsStack(
     async stop() {
       await worker?.stop();
       // Leave nothing of this stack's queue behind in the shared Redis.
-      const queue = new Queue(JOBS_QUEUE, {
-        prefix: api.env.REDIS_PREFIX,
-        connection: connectionFor(api.env.REDIS_URL),
-      });
-      await queue.obliterate({ force: true });
+      const queue = createBullJobQueues({ redisUrl: api.env.REDIS_URL, prefix: api.env.REDIS_PREFIX });
+      await queue.obliterate();
       await queue.close();
       await api.stop();
       await stripeSandbox.stop();

@@ -453,7 +453,7 @@ describe("starting through the API", () => {
     // Run now from the Jobs page (no input): a run for the last 7 days, recorded as the operator's.
     const olive = await stack.db.operator.findUniqueOrThrow({ where: { email: "olive@test.example" } });
     const queuedAt = new Date();
-    await stack.worker!.queue.add("payment-reconciliation", { trigger: "MANUAL", triggeredById: olive.id });
+    await stack.worker!.queues.add("payment-reconciliation", { trigger: "MANUAL", triggeredById: olive.id });
     const fromJobsPage = async () =>
       stack.db.reconciliationRun.findFirst({ where: { startedAt: { gte: queuedAt }, status: "COMPLETED" } });
     await expect.poll(async () => (await fromJobsPage())?.status, { timeout: 20_000 }).toBe("COMPLETED");
@@ -472,7 +472,7 @@ describe("starting through the API", () => {
       "SCHEDULE",
     );
     const runsBefore = await stack.db.reconciliationRun.count();
-    const job = await stack.worker!.queue.add("payment-reconciliation", { trigger: "SCHEDULE" });
+    const job = await stack.worker!.queues.add("payment-reconciliation", { trigger: "SCHEDULE" });
     await expect
       .poll(async () => (await stack.db.reconciliationRun.findUnique({ where: { id: abandoned.id } }))?.status, {
         timeout: 20_000,

@@ -4,8 +4,8 @@
 // The approval answers PROCESSING; the refund-execute job does the rest.
 import { systemActor } from "@steward/core/actor";
 import { CLAIMED_REFUND_GRACE_MS, executeRefund, sweepClaimedRefunds } from "@steward/core/refunds";
-import { connectionFor, enqueueRefundExecutions, type JobData, JOBS_QUEUE } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { executeRefunds } from "@steward/core/followUps";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { EventBus } from "@steward/core/ports/events";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
@@ -346,11 +346,8 @@ describe("approving", () => {
     expect((await stack.db.payment.findUniqueOrThrow({ where: { id: payment.id } })).status).toBe("SUCCEEDED");
 
     // The refund-recovery sweep hands it back to refund-execute, which replays the same refund.
-    const queue = new Queue<JobData>(JOBS_QUEUE, {
-      prefix: stack.api.env.REDIS_PREFIX,
-      connection: connectionFor(stack.api.env.REDIS_URL),
-    });
-    const swept = await sweepClaimedRefunds(stack.db, (ids) => enqueueRefundExecutions(queue, ids), {
+    const queue = createBullJobQueues({ redisUrl: stack.api.env.REDIS_URL, prefix: stack.api.env.REDIS_PREFIX });
+    const swept = await sweepClaimedRefunds(stack.db, (ids) => executeRefunds({ jobs: queue }, ids), {
       olderThanMs: CLAIMED_REFUND_GRACE_MS,
     });
     await queue.close();

@@ -8,6 +8,7 @@ import { applyRetention, retentionSettings } from "@steward/core/retention";
 import type { Db } from "@steward/db/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataRetentionJob } from "../../worker/src/jobs/dataRetention.ts";
+import { dataRetention } from "@steward/jobs/contracts";
 import type { JobContext } from "../../worker/src/jobs/definition.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createOperator } from "../support/fixtures.ts";
@@ -254,7 +255,7 @@ describe("data retention", () => {
       expect(outcome.changes).toEqual(
         expect.arrayContaining([expect.objectContaining({ table: "Session", removed: 2, removes: "rows" })]),
       );
-      expect(dataRetentionJob.schedule?.everyMinutes).toBe(1440);
+      expect(dataRetention.schedule?.(loadEnv({})).everyMinutes).toBe(1440);
     } finally {
       await fresh.drop();
     }

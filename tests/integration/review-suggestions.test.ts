@@ -110,7 +110,7 @@ beforeAll(async () => {
   writerToken = (await createApiToken(db, adminActor, { name: "marketplace", scopes: ["reviews:write"] })).token;
   operatorCookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
-  worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog);
+  worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env));
   await worker.start();
 });
 

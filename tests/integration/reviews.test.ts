@@ -74,7 +74,7 @@ beforeAll(async () => {
   readerToken = (await createApiToken(db, adminActor, { name: "reader", scopes: ["read"] })).token;
   operatorCookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);
   secondOperatorCookie = await api.loginCookie("otto@test.example", TEST_PASSWORD);
-  worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog);
+  worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env));
   await worker.start();
 });
 afterAll(async () => {

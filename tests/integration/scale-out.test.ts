@@ -3,8 +3,7 @@
 // is valid (and ended) on both; rate limits are shared; a scheduled job runs once per tick
 // across the two workers, and the job lock keeps its runs from ever overlapping.
 import { createLogger } from "@steward/core/logger";
-import { connectionFor, JOBS_QUEUE } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +25,8 @@ let overlapped = false;
 const tickJob = defineJob({
   name: "scale-tick",
   description: "a scheduled job for the scale-out test",
+  // A one-at-a-time workload: its jobs never overlap, across every worker (BullMQ global concurrency).
+  queue: "nightly",
   schedule: { pattern: "* * * * * *", tz: "UTC" },
   payload: z.object({}).passthrough(),
   async handler() {
@@ -131,8 +132,8 @@ afterAll(async () => {
   for (const client of clients) await client.dispose();
   for (const worker of workers) await worker.stop();
   if (env) {
-    const queue = new Queue(JOBS_QUEUE, { prefix: env.REDIS_PREFIX, connection: connectionFor(env.REDIS_URL) });
-    await queue.obliterate({ force: true });
+    const queue = createBullJobQueues({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX });
+    await queue.obliterate();
     await queue.close();
   }
   redis?.disconnect();
@@ -176,26 +177,35 @@ describe("two API instances and two workers", () => {
   });
 
   it("run a scheduled job once per tick across both workers, never two runs at once", async () => {
-    // Run-now requests from both sides while the schedule fires: the lock makes them wait their turn.
+    // Run-now requests from both sides while the schedule fires: the queue's global concurrency of
+    // one makes them wait their turn.
     await new Promise((resolve) => setTimeout(resolve, 2 * TICK_MS));
-    await Promise.all(workers.map((worker) => worker.queue.add(tickJob.name, { trigger: "MANUAL" })));
+    await Promise.all(workers.map((worker) => worker.queues.add(tickJob.contract.name, { trigger: "MANUAL" })));
     await new Promise((resolve) => setTimeout(resolve, 4 * TICK_MS));
-    await workers[0]!.queue.removeJobScheduler(tickJob.name);
+    await workers[0]!.queues.removeSchedule(tickJob.contract.name);
     const scheduleSeconds = (Date.now() - workersStartedAt) / 1000;
-    // The run-nows that met a running tick were put back (delayed) by the lock; they run after.
+    // The run-nows that met a running tick wait in the queue; they run after.
     await expect
       .poll(
-        () => database.db.jobRun.count({ where: { jobName: tickJob.name, trigger: "MANUAL", status: "SUCCEEDED" } }),
+        () =>
+          database.db.jobRun.count({
+            where: { jobName: tickJob.contract.name, trigger: "MANUAL", status: "SUCCEEDED" },
+          }),
         {
           timeout: 15_000,
         },
       )
       .toBe(2);
     await expect
-      .poll(() => database.db.jobRun.count({ where: { jobName: tickJob.name, status: "RUNNING" } }), { timeout: 5_000 })
+      .poll(() => database.db.jobRun.count({ where: { jobName: tickJob.contract.name, status: "RUNNING" } }), {
+        timeout: 5_000,
+      })
       .toBe(0);
 
-    const runs = await database.db.jobRun.findMany({ where: { jobName: tickJob.name }, orderBy: { startedAt: "asc" } });
+    const runs = await database.db.jobRun.findMany({
+      where: { jobName: tickJob.contract.name },
+      orderBy: { startedAt: "asc" },
+    });
     const scheduled = runs.filter((run) => run.trigger === "SCHEDULE");
     expect(scheduled.length).toBeGreaterThanOrEqual(3);
     // Both workers upserted the same scheduler: one job per second, not one per worker.

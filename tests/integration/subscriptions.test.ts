@@ -1,8 +1,7 @@
 // Live job runs over graphql-ws, end to end across processes: the API enqueues a run-now, a real
 // worker runs it and publishes on Redis, and the API pushes each state to the subscriber.
 import { createLogger } from "@steward/core/logger";
-import { connectionFor, JOBS_QUEUE } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { type Client, createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,15 +66,15 @@ beforeAll(async () => {
   operatorId = (await createOperator(api.database.db, "OPERATOR", "olive@test.example")).id;
   operatorCookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);
   // Same env as the API: same database and Redis prefix, as a second process of the same stack.
-  worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog);
+  worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env));
   await worker.start();
 });
 afterAll(async () => {
   for (const client of clients) await client.dispose();
   await worker?.stop();
   if (api) {
-    const queue = new Queue(JOBS_QUEUE, { prefix: api.env.REDIS_PREFIX, connection: connectionFor(api.env.REDIS_URL) });
-    await queue.obliterate({ force: true });
+    const queue = createBullJobQueues({ redisUrl: api.env.REDIS_URL, prefix: api.env.REDIS_PREFIX });
+    await queue.obliterate();
     await queue.close();
   }
   redis?.disconnect();

@@ -17,14 +17,7 @@ import {
 } from "@steward/core/reconciliation/runs";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
-import {
-  JOBS_QUEUE,
-  connectionFor,
-  isJobActive,
-  reconciliationJobFor,
-  stripeEventJobFor,
-  type JobData,
-} from "@steward/worker/queue";
+import { type BullJobQueues, connectionFor, createBullJobQueues } from "@steward/jobs/bullmq";
 import { Queue, Worker } from "bullmq";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,17 +32,14 @@ import {
 } from "./payments-stack.ts";
 
 let stack: PaymentsStack;
-let queue: Queue<JobData>;
+let queue: BullJobQueues;
 let worker: StewardWorker | null = null;
 let regionId: string;
 const MINUTES_AGO = (minutes: number) => new Date(Date.now() - minutes * 60_000);
 
 beforeAll(async () => {
   stack = await startPaymentsStack();
-  queue = new Queue<JobData>(JOBS_QUEUE, {
-    prefix: stack.api.env.REDIS_PREFIX,
-    connection: connectionFor(stack.api.env.REDIS_URL),
-  });
+  queue = createBullJobQueues({ redisUrl: stack.api.env.REDIS_URL, prefix: stack.api.env.REDIS_PREFIX });
   regionId = (await createRegion(stack.db, 5)).id;
 });
 afterAll(async () => {
@@ -155,11 +145,11 @@ describe("stripe events", () => {
     const { eventId, chargeId } = await receivedEvent("http");
     expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("waiting");
     // Redis loses the job; PostgreSQL still says RECEIVED (backdated past the sweep's grace).
-    await queue.obliterate({ force: true });
+    await queue.obliterate();
     await stack.db.stripeWebhookEvent.update({ where: { id: eventId }, data: { receivedAt: MINUTES_AGO(5) } });
     expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("unknown");
 
-    worker = buildWorker(stack.api.env, createLogger("sweep-test", "silent"), jobCatalog);
+    worker = buildWorker(stack.api.env, createLogger("sweep-test", "silent"), jobCatalog(stack.api.env));
     await worker.start();
     await runJob("stripe-event-sweep");
     await expect
@@ -179,12 +169,11 @@ describe("stripe events", () => {
     if (!worker) throw new Error("the previous test starts the worker");
     const { eventId, chargeId } = await receivedEvent("store");
     // Its job is in backoff (delayed) when the sweep comes by.
-    const job = stripeEventJobFor(eventId);
-    await queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
+    await queue.enqueue("stripe-event", { eventId }, { delayMs: 60_000 });
     await stack.db.stripeWebhookEvent.update({ where: { id: eventId }, data: { receivedAt: MINUTES_AGO(5) } });
     await runJob("stripe-event-sweep");
     expect(await queue.getJobState(`stripe-event-${eventId}`)).toBe("delayed");
-    const queued = (await queue.getJobs(["waiting", "delayed", "active", "completed"])).filter(
+    const queued = (await queue.queueOf("stripe-event").getJobs(["waiting", "delayed", "active", "completed"])).filter(
       (j) => j.name === "stripe-event" && (j.data.payload as { eventId?: string } | undefined)?.eventId === eventId,
     );
     expect(queued).toHaveLength(1);
@@ -326,9 +315,8 @@ describe("reconciliation runs", () => {
     if (!worker) throw new Error("the stripe tests start the worker");
     const lost = await createReconciliationRun(deps(), system, await windowWithOneDiscrepancy(200), "MANUAL");
     // Its job queued (delayed, so the running worker cannot take it first), then lost with Redis.
-    const job = reconciliationJobFor(lost.id);
-    await queue.add(job.name, job.data, { ...job.opts, delay: 60_000 });
-    await queue.obliterate({ force: true });
+    await queue.enqueue("payment-reconciliation", { runId: lost.id }, { delayMs: 60_000 });
+    await queue.obliterate();
     expect(await queue.getJobState(reconciliationJobId(lost.id))).toBe("unknown");
     // Silent for 90 s: past this sweep's threshold, not yet past the worker's own (2 min) sweeps'.
     await stack.db.reconciliationRun.update({
@@ -417,7 +405,7 @@ describe("reconciliation runs", () => {
     const enqueue = (ids: string[]) => Promise.resolve(void handed.push(...ids));
     const sweep = () =>
       sweepStalledReconciliationRuns(stack.db, enqueue, {
-        jobIsActive: (jobId) => isJobActive(busyQueue, jobId),
+        jobIsActive: async (jobId) => (await (await busyQueue.getJob(jobId))?.getState()) === "active",
         olderThanMs: 10_000,
       });
     try {
@@ -431,7 +419,7 @@ describe("reconciliation runs", () => {
       expect(handed.filter((id) => id === run.id)).toHaveLength(1);
     } finally {
       await holder.close();
-      await busyQueue.obliterate({ force: true });
+      await busyQueue.obliterate();
       await busyQueue.close();
       await stack.db.reconciliationRun.update({ where: { id: run.id }, data: { status: "FAILED" } });
     }

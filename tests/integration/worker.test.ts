@@ -1,12 +1,12 @@
 // The worker against real Redis and PostgreSQL: every attempt is its own JobRun row, permanent
 // failures are not retried, and schedules are upserted once however many workers start.
 import { createLogger } from "@steward/core/logger";
-import { Queue, UnrecoverableError } from "bullmq";
+import { UnrecoverableError } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineJob, type JobDefinition } from "../../worker/src/jobs/definition.ts";
+import { defineJob, type JobBinding } from "../../worker/src/jobs/definition.ts";
 import { heartbeatJob } from "../../worker/src/jobs/heartbeat.ts";
-import { connectionFor, JOBS_QUEUE } from "../../worker/src/queue.ts";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { buildWorker, type StewardWorker } from "../../worker/src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { testEnv } from "../support/env.ts";
@@ -45,7 +45,7 @@ const strictJob = defineJob({
   },
 });
 
-const catalog: readonly JobDefinition[] = [heartbeatJob, flakyJob, permanentJob, strictJob];
+const catalog: readonly JobBinding[] = [heartbeatJob, flakyJob, permanentJob, strictJob];
 const logger = createLogger("worker-test", "silent");
 
 let database: TestDatabase;
@@ -63,8 +63,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const running of workers) await running.stop();
   if (env) {
-    const queue = new Queue(JOBS_QUEUE, { prefix: env.REDIS_PREFIX, connection: connectionFor(env.REDIS_URL) });
-    await queue.obliterate({ force: true });
+    const queue = createBullJobQueues({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX });
+    await queue.obliterate();
     await queue.close();
   }
   await database?.drop();
@@ -76,7 +76,7 @@ async function settled(jobId: string): Promise<string> {
   await expect
     .poll(
       async () => {
-        state = String(await worker.queue.getJobState(jobId));
+        state = String(await worker.queues.getJobState(jobId));
         return state === "completed" || state === "failed";
       },
       { timeout: 15_000, interval: 50 },
@@ -91,7 +91,7 @@ function runsOf(queueJobId: string) {
 
 describe("retries", () => {
   it("records every attempt as its own JobRun: FAILED, FAILED, then SUCCEEDED as a RETRY", async () => {
-    const job = await worker.queue.add(
+    const job = await worker.queues.add(
       "flaky",
       { trigger: "MANUAL" },
       { attempts: 3, backoff: { type: "fixed", delay: 50 } },
@@ -116,7 +116,7 @@ describe("retries", () => {
 
   it("does not retry an UnrecoverableError: one attempt, one FAILED run", async () => {
     const before = calls.permanent;
-    const job = await worker.queue.add(
+    const job = await worker.queues.add(
       "permanent",
       { trigger: "MANUAL" },
       { attempts: 5, backoff: { type: "fixed", delay: 50 } },
@@ -132,7 +132,7 @@ describe("retries", () => {
   });
 
   it("fails a job with an invalid payload once, without calling its handler", async () => {
-    const job = await worker.queue.add(
+    const job = await worker.queues.add(
       "strict",
       { trigger: "MANUAL", payload: { regionId: 42 } },
       { attempts: 5, backoff: { type: "fixed", delay: 50 } },
@@ -149,18 +149,20 @@ describe("retries", () => {
 
 describe("schedules", () => {
   it("upserts the heartbeat scheduler on start", async () => {
-    const scheduler = await worker.queue.getJobScheduler("heartbeat");
-    expect(scheduler).toMatchObject({ name: "heartbeat", pattern: heartbeatJob.schedule!.pattern, tz: "UTC" });
-    expect(await worker.queue.getJobSchedulersCount()).toBe(1);
+    const scheduler = await worker.queues.queueOf("heartbeat").getJobScheduler("heartbeat");
+    expect(scheduler).toMatchObject({
+      name: "heartbeat",
+      pattern: heartbeatJob.contract.schedule!(env).pattern,
+      tz: "UTC",
+    });
+    expect(await worker.queues.scheduleNames()).toEqual(["heartbeat"]);
   });
 
   it("keeps exactly one scheduler when a second worker (or a redeploy) starts", async () => {
     const second = buildWorker(env, logger, catalog);
     workers.push(second);
     await second.start();
-    expect(await worker.queue.getJobSchedulersCount()).toBe(1);
-    const schedulers = await worker.queue.getJobSchedulers();
-    expect(schedulers.map((scheduler) => scheduler.key)).toEqual(["heartbeat"]);
+    expect(await worker.queues.scheduleNames()).toEqual(["heartbeat"]);
   });
 
   it("refuses to build a worker whose catalog lists a job twice", () => {

@@ -5,7 +5,8 @@ import { buildWorker } from "./worker.ts";
 
 const env = loadEnv();
 const logger = createLogger("worker", env.LOG_LEVEL);
-const worker = buildWorker(env, logger, jobCatalog);
+// Every contract has exactly one handler, and every handler a contract, or the worker does not start.
+const worker = buildWorker(env, logger, jobCatalog(env));
 await worker.start();
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -3,12 +3,8 @@
 // GET /metrics merges them (prom-client's AggregatorRegistry sums counters and histograms across
 // workers): one scrape target, no extra port to open, and a stopped worker drops out by age.
 import { Counter, Histogram, Registry } from "prom-client";
+import { WORKER_METRICS_PUSH_MS, workerMetricsKey } from "@steward/jobs/metrics";
 import type { Redis } from "ioredis";
-
-export const WORKER_METRICS_PUSH_MS = 5_000;
-export const WORKER_METRICS_STALE_MS = 60_000;
-
-export const workerMetricsKey = (prefix: string) => `${prefix}:worker-metrics`;
 
 export interface WorkerMetrics {
   registry: Registry;

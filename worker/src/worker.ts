@@ -1,8 +1,11 @@
-// The worker process: upserts every scheduled job from the catalog (so a Redis flush or a deploy
-// restores the schedule), then processes jobs, recording each attempt in PostgreSQL.
+// The worker process: upserts every scheduled job (so a Redis flush or a deploy restores the
+// schedule), then runs one BullMQ Worker per workload queue it serves, each with its own
+// concurrency, recording each attempt in PostgreSQL. Jobs that must not overlap are on queues
+// capped at one active job across every worker (BullMQ's global concurrency).
 import { createMailSender } from "@steward/core/adapters/nodemailer";
 import { pgCopyIn } from "@steward/core/adapters/pgCopy";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
+import { createCoreDeps } from "@steward/core/deps";
 import type { Env } from "@steward/core/env";
 import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { pausedJobs } from "@steward/core/jobControl";
@@ -11,82 +14,83 @@ import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
 import { publishQueryLatency, QueryLatencyWindow } from "@steward/core/queryLatency";
 import type { Logger } from "@steward/core/logger";
 import { createPrismaClient } from "@steward/db/client";
-import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { type BullJobQueues, connectionFor, createBullJobQueues, queueNameFor } from "@steward/jobs/bullmq";
+import { ONE_AT_A_TIME, resolveContract, type ResolvedContract, type Workload } from "@steward/jobs/contract";
+import type { JobData } from "@steward/jobs/queue";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { pid } from "node:process";
-import type { JobDefinition } from "./jobs/definition.ts";
+import type { JobBinding } from "./jobs/definition.ts";
 import { createWorkerMetrics } from "./metrics.ts";
-import { connectionFor, defaultJobOptions, JOBS_QUEUE, type JobData } from "./queue.ts";
-import { validateCatalog } from "./registry.ts";
+import { validateBindings, validateSchedules } from "./registry.ts";
 
-const EXCLUSIVE_RETRY_MS = 2_000;
 // Handlers are idempotent, so a job whose worker was killed is simply run again; BullMQ's default
 // (1) would fail it for good the second time its worker dies under it.
 const MAX_STALLED_COUNT = 5;
 
-// Renew the one-at-a-time lock only while it is still ours; release it only if it is ours.
-const RENEW_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
-
 export interface StewardWorker {
   start(): Promise<void>;
   stop(): Promise<void>;
-  queue: Queue<JobData>;
+  /** Every workload's queue (enqueue, run-now, schedules). */
+  queues: BullJobQueues;
 }
 
-export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefinition[]): StewardWorker {
-  const jobs = validateCatalog(catalog);
+/** How many jobs of a workload one worker process runs at once. */
+export function concurrencyFor(env: Env, workload: Workload): number {
+  switch (workload) {
+    case "payments":
+      return env.WORKER_PAYMENTS_CONCURRENCY ?? env.WORKER_CONCURRENCY;
+    case "scoring":
+      return env.WORKER_SCORING_CONCURRENCY ?? env.WORKER_CONCURRENCY;
+    case "maintenance":
+      return env.WORKER_MAINTENANCE_CONCURRENCY ?? env.WORKER_CONCURRENCY;
+    // One at a time across all workers anyway (ONE_AT_A_TIME).
+    case "outbox":
+    case "reconciliation":
+    case "nightly":
+      return 1;
+  }
+}
+
+export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBinding[]): StewardWorker {
+  const handlers = validateBindings(bindings);
+  const contracts: ResolvedContract[] = bindings.map((binding) => resolveContract(binding.contract, env));
+  validateSchedules(contracts);
+  const served = new Set<Workload>(env.WORKER_QUEUES);
+  const workloads = [...new Set(contracts.map((contract) => contract.queue))].filter((workload) =>
+    served.has(workload),
+  );
   const connection = connectionFor(env.REDIS_URL);
+  const poolSize = workloads.reduce((sum, workload) => sum + concurrencyFor(env, workload), 0) + 2;
   // Every query is timed into this process's window: the database p95 health signal.
   const queryLatency = new QueryLatencyWindow();
-  const db = createPrismaClient(env.DATABASE_URL, env.WORKER_CONCURRENCY + 2, { onQuery: queryLatency.record });
+  const db = createPrismaClient(env.DATABASE_URL, poolSize, { onQuery: queryLatency.record });
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
   // The vendor adapters, once per process: every job reaches Stripe and SMTP through these.
   const payments = createStripeGateway(env);
   const mail = createMailSender(env);
   const copyIn = pgCopyIn(env.DATABASE_URL);
-  const queue = new Queue<JobData>(JOBS_QUEUE, { connection, prefix: env.REDIS_PREFIX, defaultJobOptions });
-  queue.on("error", (error) => logger.error({ err: error }, "queue error"));
-  let worker: Worker<JobData> | undefined;
+  const queues = createBullJobQueues({
+    redisUrl: env.REDIS_URL,
+    prefix: env.REDIS_PREFIX,
+    extraRoutes: contracts,
+    onError: (error) => logger.error({ err: error }, "queue error"),
+  });
+  const deps = createCoreDeps({ db, events: events.bus, jobs: queues, payments, mail, copyIn, env, logger });
+  const workers: Worker<JobData>[] = [];
   let scheduleCheck: NodeJS.Timeout | undefined;
-  const locks = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  locks.on("error", (error) => logger.error({ err: error }, "lock connection error"));
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  redis.on("error", (error) => logger.error({ err: error }, "redis connection error"));
   const metrics = createWorkerMetrics();
   let stopPushingMetrics: (() => Promise<void>) | undefined;
   let stopQueryLatency: (() => Promise<void>) | undefined;
 
-  async function process(job: Job<JobData>, token?: string): Promise<string> {
-    const definition = jobs.get(job.name);
-    if (!definition) throw new UnrecoverableError(`No handler for job '${job.name}'`);
-    // Scheduled jobs run one at a time across every worker process: a run-now that arrives while
-    // the scheduled run is in progress waits for it (delayed, not dropped, never doubled).
-    const exclusive = definition.schedule !== undefined;
-    if (!exclusive) return run(job, definition);
-    // The lock lives as long as the job's own BullMQ lock and is renewed with it, so a worker
-    // killed mid-run blocks the next run for seconds, not for good. The same job delivered again
-    // after a stall takes its own lock over: BullMQ only does that once the holder is gone.
-    const lockKey = `${env.REDIS_PREFIX}:running:${job.name}`;
-    const holder = `${job.id ?? "?"}`;
-    const acquired =
-      (await locks.set(lockKey, holder, "PX", env.WORKER_LOCK_MS, "NX")) === "OK" ||
-      (await locks.eval(RENEW_IF_OURS, 1, lockKey, holder, env.WORKER_LOCK_MS)) === 1;
-    if (!acquired) {
-      await job.moveToDelayed(Date.now() + EXCLUSIVE_RETRY_MS, token);
-      throw new DelayedError();
-    }
-    const renew = setInterval(() => {
-      locks.eval(RENEW_IF_OURS, 1, lockKey, holder, env.WORKER_LOCK_MS).catch((error: unknown) => {
-        logger.warn({ err: error, job: job.name }, "could not renew the job's lock");
-      });
-    }, env.WORKER_LOCK_MS / 3);
-    try {
-      return await run(job, definition);
-    } finally {
-      clearInterval(renew);
-      await locks.eval(RELEASE_IF_OURS, 1, lockKey, holder);
-    }
+  async function process(job: Job<JobData>): Promise<string> {
+    const binding = handlers.get(job.name);
+    if (!binding) throw new UnrecoverableError(`No handler for job '${job.name}'`);
+    return run(job, binding);
   }
 
   /**
@@ -97,32 +101,28 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
    */
   async function ensureSchedules(afterStart: boolean): Promise<string[]> {
     const paused = await pausedJobs(db);
-    const present = new Set((await queue.getJobSchedulers()).map((scheduler) => scheduler.key));
+    const present = new Set(await queues.scheduleNames());
     const restored: string[] = [];
-    for (const definition of jobs.values()) {
-      if (!definition.schedule) continue;
-      if (paused.has(definition.name)) {
-        if (present.has(definition.name)) await queue.removeJobScheduler(definition.name);
+    for (const contract of contracts) {
+      if (!contract.schedule) continue;
+      if (paused.has(contract.name)) {
+        if (present.has(contract.name)) await queues.removeSchedule(contract.name);
         continue;
       }
-      if (afterStart && present.has(definition.name)) continue;
-      await queue.upsertJobScheduler(
-        definition.name,
-        { pattern: definition.schedule.pattern, tz: definition.schedule.tz },
-        { name: definition.name, data: { trigger: "SCHEDULE" }, opts: defaultJobOptions },
-      );
-      if (!present.has(definition.name)) restored.push(definition.name);
+      if (afterStart && present.has(contract.name)) continue;
+      await queues.upsertSchedule(contract);
+      if (!present.has(contract.name)) restored.push(contract.name);
     }
     if (afterStart && restored.length > 0) {
       logger.warn({ restored }, "schedules were missing from Redis; restored them and running the sweeps");
-      for (const definition of jobs.values())
-        if (definition.runOnRestore && restored.includes(definition.name))
-          await queue.add(definition.name, { trigger: "SCHEDULE" });
+      for (const contract of contracts)
+        if (contract.runOnRestore && restored.includes(contract.name))
+          await queues.add(contract.name, { trigger: "SCHEDULE" });
     }
     return restored;
   }
 
-  async function run(job: Job<JobData>, definition: JobDefinition): Promise<string> {
+  async function run(job: Job<JobData>, binding: JobBinding): Promise<string> {
     const attempt = job.attemptsMade + 1;
     const jobRunId = await startJobRun(db, events.bus, {
       jobName: job.name,
@@ -133,20 +133,21 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
     });
     const endTimer = metrics.jobDuration.startTimer({ job: job.name });
     try {
-      const payload = definition.payload.safeParse(job.data.payload ?? {});
+      const payload = binding.contract.payload.safeParse(job.data.payload ?? {});
       if (!payload.success) throw new UnrecoverableError(`Invalid payload: ${payload.error.message}`);
-      const outcome = await definition.handler(
+      const outcome = await binding.handler(
         {
+          deps,
           db,
           env,
           events: events.bus,
           logger: logger.child({ job: job.name, jobRunId }),
           jobRunId,
-          redis: locks,
+          redis,
           payments,
           mail,
           copyIn,
-          queue,
+          jobs: queues,
         },
         payload.data,
       );
@@ -168,8 +169,11 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
   }
 
   return {
-    queue,
+    queues,
     async start() {
+      // The workloads whose jobs must not overlap: at most one active job across every worker.
+      for (const workload of workloads)
+        if (ONE_AT_A_TIME.has(workload)) await queues.queue(workload).setGlobalConcurrency(1);
       // Paused jobs stay unscheduled across restarts; everything else is (re)upserted, so a
       // deploy restores the schedule; the periodic check does the same for a Redis flush.
       await ensureSchedules(false);
@@ -186,28 +190,31 @@ export function buildWorker(env: Env, logger: Logger, catalog: readonly JobDefin
             checking = false;
           });
       }, env.WORKER_SCHEDULE_CHECK_MS);
-      worker = new Worker<JobData>(JOBS_QUEUE, process, {
-        connection,
-        prefix: env.REDIS_PREFIX,
-        concurrency: env.WORKER_CONCURRENCY,
-        lockDuration: env.WORKER_LOCK_MS,
-        stalledInterval: env.WORKER_LOCK_MS,
-        maxStalledCount: MAX_STALLED_COUNT,
-      });
-      worker.on("error", (error) => logger.error({ err: error }, "worker error"));
-      worker.on("failed", (job, error) => logger.warn({ job: job?.name, err: error.message }, "job attempt failed"));
-      await worker.waitUntilReady();
-      stopPushingMetrics = metrics.startPushing(locks, env.REDIS_PREFIX, `${hostname()}:${pid}:${randomUUID()}`);
-      stopQueryLatency = publishQueryLatency(locks, env.REDIS_PREFIX, "worker", queryLatency);
-      logger.info({ jobs: [...jobs.keys()] }, "worker started");
+      for (const workload of workloads) {
+        const worker = new Worker<JobData>(queueNameFor(workload), process, {
+          connection,
+          prefix: env.REDIS_PREFIX,
+          concurrency: concurrencyFor(env, workload),
+          lockDuration: env.WORKER_LOCK_MS,
+          stalledInterval: env.WORKER_LOCK_MS,
+          maxStalledCount: MAX_STALLED_COUNT,
+        });
+        worker.on("error", (error) => logger.error({ err: error, workload }, "worker error"));
+        worker.on("failed", (job, error) => logger.warn({ job: job?.name, err: error.message }, "job attempt failed"));
+        workers.push(worker);
+      }
+      await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+      stopPushingMetrics = metrics.startPushing(redis, env.REDIS_PREFIX, `${hostname()}:${pid}:${randomUUID()}`);
+      stopQueryLatency = publishQueryLatency(redis, env.REDIS_PREFIX, "worker", queryLatency);
+      logger.info({ workloads, jobs: [...handlers.keys()] }, "worker started");
     },
     async stop() {
       clearInterval(scheduleCheck);
-      await worker?.close();
+      await Promise.all(workers.map((worker) => worker.close()));
       await stopPushingMetrics?.();
       await stopQueryLatency?.();
-      await queue.close();
-      locks.disconnect();
+      await queues.close();
+      redis.disconnect();
       mail.close();
       await events.close();
       await db.$disconnect();

@@ -12,6 +12,7 @@ import {
 } from "@steward/core/alerts";
 import type { AlertChangedEvent } from "@steward/core/ports/events";
 import { ConflictError } from "@steward/core/errors";
+import { deliverOutboxSoon } from "@steward/core/followUps";
 import {
   type ChannelTestResult,
   type ChannelView,
@@ -219,12 +220,9 @@ builder.queryFields((t) => ({
 
 // ───────────────────────────── Mutations ─────────────────────────────
 
-/** Delivers what the action just enqueued without waiting for the next scheduled run (best effort). */
-async function kickOutbox(context: Context, alertId: string): Promise<void> {
-  await context.jobs
-    .add("outbox-delivery", { trigger: "SCHEDULE" }, { jobId: `outbox-delivery-alert-${alertId}-${Date.now()}` })
-    .catch(() => undefined);
-}
+/** An alert can be acknowledged, resolved and reopened many times: each action is its own cause. */
+const alertActionCause = (context: Context, alertId: string, action: string) =>
+  `alert-${alertId}-${action}-${context.deps.clock().getTime()}`;
 
 const alertErrors = [...commonMutationErrors, ConflictError, AlertResolvedError];
 
@@ -237,7 +235,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.globalID({ for: AlertNode }) },
     resolve: async (_root, args, context) => {
       const alert = await acknowledgeAlert(context, context.actor, args.id.id);
-      await kickOutbox(context, alert.id);
+      await deliverOutboxSoon(context.deps, alertActionCause(context, alert.id, "acknowledged"));
       return alert;
     },
   }),
@@ -265,7 +263,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       const alert = await resolveAlert(context, context.actor, args.id.id, args.note);
-      await kickOutbox(context, alert.id);
+      await deliverOutboxSoon(context.deps, alertActionCause(context, alert.id, "resolved"));
       return alert;
     },
   }),

@@ -13,7 +13,7 @@ import {
 import { ConflictError } from "@steward/core/errors";
 import { acceptHeldPayment, refundHeldPayment, setRegionPrice } from "@steward/core/holds";
 import { RefundIneligibleError } from "@steward/core/refunds";
-import { releasedStripeEventJobFor } from "@steward/worker/queue";
+import { processReleasedStripeEvents } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -158,7 +158,7 @@ const CatalogBusinessInput = builder.inputType("CatalogBusinessInput", {
 async function queueReleased(context: Context, eventIds: readonly string[]): Promise<void> {
   if (eventIds.length === 0) return;
   // If Redis is down the events stay RECEIVED in PostgreSQL, where the stripe-event sweep finds them.
-  await context.jobs.addBulk(eventIds.map((id) => releasedStripeEventJobFor(id))).catch(() => undefined);
+  await processReleasedStripeEvents(context.deps, eventIds);
 }
 
 const catalogWriter = { $any: { admin: true, token: "catalog:write" } } as const;

@@ -11,10 +11,10 @@ import {
   unflagBusiness,
 } from "@steward/core/disputes";
 import { ConflictError } from "@steward/core/errors";
+import { deliverOutboxSoon } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
-import { kickOutbox } from "./payments.ts";
 import { QueuePositionType } from "./placements.ts";
 import { BusinessNode } from "./reviews.ts";
 
@@ -129,7 +129,7 @@ builder.mutationFields((t) => ({
         args.businessId.id,
         context.env.MARKETPLACE_TIME_ZONE,
       );
-      if (sent.queued) await kickOutbox(context, sent.dedupKey);
+      if (sent.queued) await deliverOutboxSoon(context.deps, sent.dedupKey);
       return { queued: sent.queued };
     },
   }),

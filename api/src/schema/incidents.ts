@@ -25,7 +25,7 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { AlertNode } from "./alerts.ts";
 import { commonMutationErrors } from "./errors.ts";
-import { kickOutbox } from "./payments.ts";
+import { deliverOutboxSoon } from "@steward/core/followUps";
 import { BusinessNode } from "./reviews.ts";
 
 export const IncidentSeverityEnum = builder.enumType("IncidentSeverity", {
@@ -339,7 +339,11 @@ builder.mutationFields((t) => ({
         { timeZone: context.env.MARKETPLACE_TIME_ZONE },
       );
       // Delivered now rather than at the outbox's next scheduled run (best effort).
-      if (result.sent > 0) await kickOutbox(context, `incident-${args.incidentId.id}-${args.template}-${Date.now()}`);
+      if (result.sent > 0)
+        await deliverOutboxSoon(
+          context.deps,
+          `incident-${args.incidentId.id}-${args.template}-${context.deps.clock().getTime()}`,
+        );
       return result;
     },
   }),

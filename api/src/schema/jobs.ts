@@ -1,8 +1,7 @@
 import type { JobRunEvent } from "@steward/core/ports/events";
 import { authorizeRunNow, pausedJobs, setJobPaused } from "@steward/core/jobControl";
 import { ConflictError } from "@steward/core/errors";
-import { defaultJobOptions } from "@steward/worker/queue";
-import { jobCatalog } from "@steward/worker/registry";
+import { contracts, isJobName, jobContracts } from "@steward/jobs/contracts";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -17,7 +16,10 @@ interface JobInfo {
 }
 
 // A job can be run from the dashboard when it needs no input (score-review needs a review id).
-const runnableJobs = jobCatalog.filter((job) => job.payload.safeParse({}).success).map((job) => job.name);
+const catalog = Object.values(contracts);
+const runnableJobs: readonly string[] = catalog
+  .filter((job) => job.payload.safeParse({}).success)
+  .map((job) => job.name);
 
 const JobType = builder.objectRef<JobInfo>("Job").implement({
   description: "A job of the worker's catalog.",
@@ -40,7 +42,7 @@ const JobType = builder.objectRef<JobInfo>("Job").implement({
       description: "When the schedule fires next (null when paused or unscheduled).",
       resolve: async (job, _args, { jobs }) => {
         if (!job.schedule || job.paused) return null;
-        const scheduler = await jobs.getJobScheduler(job.name);
+        const scheduler = isJobName(job.name) ? await jobs.queueOf(job.name).getJobScheduler(job.name) : undefined;
         return scheduler?.next ? new Date(scheduler.next) : null;
       },
     }),
@@ -48,7 +50,9 @@ const JobType = builder.objectRef<JobInfo>("Job").implement({
 });
 
 const JobRunStatusEnum = builder.enumType("JobRunStatus", { values: ["RUNNING", "SUCCEEDED", "FAILED"] as const });
-export const JobTriggerEnum = builder.enumType("JobTrigger", { values: ["SCHEDULE", "MANUAL", "RETRY"] as const });
+export const JobTriggerEnum = builder.enumType("JobTrigger", {
+  values: ["SCHEDULE", "MANUAL", "EVENT", "RETRY"] as const,
+});
 
 builder.prismaNode("JobRun", {
   id: { field: "id" },
@@ -72,9 +76,9 @@ builder.queryFields((t) => ({
   jobs: t.field({
     type: [JobType],
     authScopes: { viewer: true },
-    resolve: async (_root, _args, { db }) => {
+    resolve: async (_root, _args, { db, env }) => {
       const paused = await pausedJobs(db);
-      return jobCatalog.map((job) => ({
+      return jobContracts(env).map((job) => ({
         name: job.name,
         description: job.description,
         schedule: job.schedule?.pattern ?? null,
@@ -127,13 +131,14 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, { db, actor, jobs }) =>
       authorizeRunNow(db, actor, args.jobName, runnableJobs, async () => {
         const triggeredById = actor.kind === "OPERATOR" ? actor.id : undefined;
+        // A listed (runnable) job: it has a contract and a queue.
         const job = await jobs.add(args.jobName, { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}) });
         return job.id ?? "";
       }),
   }),
 }));
 
-const scheduledJobs = jobCatalog.filter((job) => job.schedule).map((job) => job.name);
+const scheduledJobs = catalog.filter((job) => job.schedule).map((job) => job.name);
 
 builder.mutationFields((t) => ({
   pauseJob: t.field({
@@ -144,7 +149,7 @@ builder.mutationFields((t) => ({
     args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
     resolve: async (_root, args, { db, actor, jobs }) => {
       await setJobPaused(db, actor, args.jobName, true, scheduledJobs, async () => {
-        await jobs.removeJobScheduler(args.jobName);
+        await jobs.removeSchedule(args.jobName);
       });
       return true;
     },
@@ -154,15 +159,10 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: commonMutationErrors },
     args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
-    resolve: async (_root, args, { db, actor, jobs }) => {
+    resolve: async (_root, args, { db, env, actor, jobs }) => {
       await setJobPaused(db, actor, args.jobName, false, scheduledJobs, async () => {
-        const job = jobCatalog.find((candidate) => candidate.name === args.jobName);
-        if (!job?.schedule) return;
-        await jobs.upsertJobScheduler(
-          job.name,
-          { pattern: job.schedule.pattern, tz: job.schedule.tz },
-          { name: job.name, data: { trigger: "SCHEDULE" }, opts: defaultJobOptions },
-        );
+        const job = jobContracts(env).find((candidate) => candidate.name === args.jobName);
+        if (job) await jobs.upsertSchedule(job);
       });
       return true;
     },

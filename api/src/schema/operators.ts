@@ -2,6 +2,7 @@
 // invitee's and the reset's one-time links (anyone holding the link); and every operator's own
 // password change. Resolvers validate, call core/src/operators.ts, and map its typed errors.
 import { ConflictError } from "@steward/core/errors";
+import { deliverOutboxSoon } from "@steward/core/followUps";
 import {
   acceptInvite,
   AdminAlreadyExistsError,
@@ -119,13 +120,6 @@ function linkSettings(context: Context): LinkSettings {
   return { publicUrl: context.env.PUBLIC_URL, timeZone: context.env.MARKETPLACE_TIME_ZONE };
 }
 
-/** Delivers the email just enqueued without waiting for the next scheduled run (best effort). */
-async function kickOutbox(context: Context, linkId: string): Promise<void> {
-  await context.jobs
-    .add("outbox-delivery", { trigger: "SCHEDULE" }, { jobId: `outbox-delivery-operator-link-${linkId}` })
-    .catch(() => undefined);
-}
-
 /**
  * Ended sessions: every API instance forgets them, then closes their sockets (in this order on the
  * bus, so a request after the socket closed is already refused).
@@ -180,7 +174,7 @@ builder.mutationFields((t) => ({
         { email: args.email, role: args.role },
         linkSettings(context),
       );
-      await kickOutbox(context, sent.id);
+      await deliverOutboxSoon(context.deps, `operator-link-${sent.id}`);
       return context.db.operatorLink.findUniqueOrThrow({ where: { id: sent.id } });
     },
   }),
@@ -257,7 +251,7 @@ builder.mutationFields((t) => ({
     args: { operatorId: t.arg.id({ validate: operatorId }) },
     resolve: async (_root, args, context) => {
       const sent = await sendPasswordReset(context.db, context.actor, String(args.operatorId), linkSettings(context));
-      await kickOutbox(context, sent.id);
+      await deliverOutboxSoon(context.deps, `operator-link-${sent.id}`);
       return sent.expiresAt;
     },
   }),

@@ -15,7 +15,7 @@ import {
 } from "@steward/core/metrics";
 import { loadOverview, type Overview, type PendingTask } from "@steward/core/overview";
 import { recordSearch } from "@steward/core/searches";
-import { jobCatalog } from "@steward/worker/registry";
+import { jobContracts } from "@steward/jobs/contracts";
 import type { Alert } from "@steward/db/client";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -25,9 +25,10 @@ import { commonMutationErrors } from "./errors.ts";
 import { SeverityEnum } from "./severity.ts";
 
 /** The worker's scheduled jobs with a period: the overview counts those due or never run. */
-const scheduledJobs = jobCatalog.flatMap((job) =>
-  job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
-);
+const scheduledJobs = (context: Context) =>
+  jobContracts(context.env).flatMap((job) =>
+    job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
+  );
 
 const metricsDeps = (context: Context) => ({
   db: context.db,
@@ -293,7 +294,7 @@ builder.queryFields((t) => ({
     authScopes: metricsReaders,
     args: { window: t.arg({ type: MetricsWindowEnum, required: false, description: "Default LAST_30_DAYS." }) },
     resolve: async (_root, args, context) => {
-      const overview = await loadOverview(metricsDeps(context), { scheduledJobs });
+      const overview = await loadOverview(metricsDeps(context), { scheduledJobs: scheduledJobs(context) });
       return { ...overview, metrics: withWindow(overview.metrics, args.window ?? 30) };
     },
   }),

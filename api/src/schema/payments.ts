@@ -1,6 +1,7 @@
 // Payments (recorded from Stripe), refund requests and their decisions, and the Stripe webhook
 // log. Resolvers validate, call core, and map typed domain errors; core does the work.
 import { ConflictError } from "@steward/core/errors";
+import { deliverOutboxSoon, executeRefunds } from "@steward/core/followUps";
 import {
   type ApproveDeps,
   approveRefund,
@@ -13,7 +14,6 @@ import {
 } from "@steward/core/refunds";
 import { webhookEventWhere } from "@steward/core/webhookEvents";
 import type { Prisma } from "@steward/db/client";
-import { refundExecuteJobFor } from "@steward/worker/queue";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -259,18 +259,8 @@ function refundDeps(context: Context) {
 export function approveDeps(context: Context): ApproveDeps {
   return {
     ...refundDeps(context),
-    async enqueueExecution(refundRequestId) {
-      const job = refundExecuteJobFor(refundRequestId);
-      await context.jobs.add(job.name, job.data, job.opts);
-    },
+    enqueueExecution: (refundRequestId) => executeRefunds(context.deps, [refundRequestId]),
   };
-}
-
-/** Delivers the email just queued without waiting for the next scheduled run (best effort). */
-export async function kickOutbox(context: Context, dedupKey: string): Promise<void> {
-  await context.jobs
-    .add("outbox-delivery", { trigger: "SCHEDULE" }, { jobId: `outbox-delivery-${dedupKey}` })
-    .catch(() => undefined);
 }
 
 builder.mutationFields((t) => ({
@@ -326,7 +316,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       const request = await denyRefund(refundDeps(context), context.actor, args.id.id, args.reason);
-      await kickOutbox(context, `refund-denied-${request.id}`);
+      await deliverOutboxSoon(context.deps, `refund-denied-${request.id}`);
       return request;
     },
   }),

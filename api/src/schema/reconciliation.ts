@@ -1,6 +1,7 @@
 // Payment reconciliation: runs (archived evidence), their discrepancies and the operator's fixes.
 // Resolvers validate, call core, and map typed domain errors; core does the work.
 import { ConflictError } from "@steward/core/errors";
+import { queueReconciliationRun } from "@steward/core/followUps";
 import { StripeEventUnprocessableError } from "@steward/core/payments";
 import type { Totals } from "@steward/core/reconciliation/compare";
 import {
@@ -10,13 +11,11 @@ import {
   StripeDisagreesError,
   StripeUnavailableError,
 } from "@steward/core/reconciliation/resolve";
-import { openDiscrepancyCount, reconciliationJobId, startReconciliation } from "@steward/core/reconciliation/runs";
+import { openDiscrepancyCount, startReconciliation } from "@steward/core/reconciliation/runs";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
 import { PaymentNode } from "./payments.ts";
-
-const RECONCILIATION_JOB = "payment-reconciliation";
 
 const ReconciliationStatusEnum = builder.enumType("ReconciliationStatus", {
   values: ["RUNNING", "COMPLETED", "FAILED"] as const,
@@ -31,7 +30,9 @@ const DiscrepancyActionEnum = builder.enumType("DiscrepancyAction", {
   description: "IMPORT a missed charge, MARK_FAILED ours, MARK_REFUNDED ours to match Stripe, or ACCEPT with a note.",
   values: ["IMPORT", "MARK_FAILED", "MARK_REFUNDED", "ACCEPT"] as const,
 });
-const JobTriggerRef = builder.enumType("ReconciliationTrigger", { values: ["SCHEDULE", "MANUAL", "RETRY"] as const });
+const JobTriggerRef = builder.enumType("ReconciliationTrigger", {
+  values: ["SCHEDULE", "MANUAL", "EVENT", "RETRY"] as const,
+});
 
 // ───────────────────────────── Errors ─────────────────────────────
 
@@ -211,14 +212,9 @@ builder.mutationFields((t) => ({
       to: t.arg({ type: "DateTime", required: false }),
     },
     resolve: (_root, args, context) =>
-      startReconciliation(context, context.actor, { from: args.from ?? null, to: args.to ?? null }, async (runId) => {
-        const triggeredById = context.actor.kind === "OPERATOR" ? context.actor.id : undefined;
-        await context.jobs.add(
-          RECONCILIATION_JOB,
-          { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}), payload: { runId } },
-          { jobId: reconciliationJobId(runId) },
-        );
-      }),
+      startReconciliation(context, context.actor, { from: args.from ?? null, to: args.to ?? null }, (runId) =>
+        queueReconciliationRun(context.deps, context.actor, runId),
+      ),
   }),
   resolveDiscrepancy: t.field({
     type: DiscrepancyNode,

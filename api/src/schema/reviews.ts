@@ -22,7 +22,7 @@ import {
   type SuggestionOverrides,
 } from "@steward/core/reviews";
 import { ConflictError, InvalidInputError } from "@steward/core/errors";
-import { scoreReviewJobFor } from "@steward/worker/queue";
+import { scoreSubmittedReview } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -364,15 +364,14 @@ builder.mutationFields((t) => ({
       rating: t.arg.int({ validate: z.number().int().min(1).max(5) }),
       body: t.arg.string({ validate: z.string().trim().min(1).max(MAX_REVIEW_LENGTH) }),
     },
-    resolve: async (_root, args, { db, events, actor, jobs }) => {
+    resolve: async (_root, args, { db, events, actor, deps }) => {
       const review = await submitReview(db, events, actor, {
         businessId: args.businessId.id,
         rating: args.rating,
         body: args.body,
       });
       // Deterministic job id: a retried request never scores the same review twice at once.
-      const job = scoreReviewJobFor(review.id);
-      await jobs.add(job.name, job.data, job.opts);
+      await scoreSubmittedReview(deps, review.id);
       return review;
     },
   }),

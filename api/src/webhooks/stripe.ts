@@ -15,8 +15,7 @@ import { receiveStripeWebhook } from "@steward/core/payments";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { stripeSettings } from "@steward/core/stripe";
 import type { Db } from "@steward/db/client";
-import { type JobData, stripeEventJobFor } from "@steward/worker/queue";
-import type { Queue } from "bullmq";
+import type { JobQueue } from "@steward/jobs/queue";
 import type { Redis } from "ioredis";
 import { countDelivery, type RejectionKind } from "@steward/core/webhookDeliveries";
 
@@ -30,7 +29,7 @@ const DRAIN_BYTES = 16 * 1024 * 1024;
 export interface StripeWebhookDeps {
   db: Db;
   env: Env;
-  jobs: Queue<JobData>;
+  jobs: JobQueue;
   /** Verifies signatures (the SDK's check, through the port). */
   payments: PaymentsGateway;
   logger: Logger;
@@ -113,8 +112,8 @@ export function createStripeWebhookHandler(
       return reply(res, 200, { received: true, duplicate: true });
     }
     // Deterministic job id: a redelivery while the job is queued or done adds nothing.
-    const job = stripeEventJobFor(receipt.eventId);
-    await jobs.add(job.name, job.data, job.opts);
+    // Not best effort: if it cannot be queued, the 500 makes Stripe deliver it again.
+    await jobs.enqueue("stripe-event", { eventId: receipt.eventId });
     return reply(res, 200, { received: true, ...(receipt.kind === "duplicate" ? { duplicate: true } : {}) });
   }
 

@@ -8,8 +8,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import SchemaBuilder, { type ObjectRef } from "@pothos/core";
 import { refundEligibility } from "@steward/core/refunds";
-import { connectionFor, JOBS_QUEUE, scoreReviewJobFor, stripeEventJobFor } from "@steward/worker/queue";
-import { Queue } from "bullmq";
+import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { createYoga } from "graphql-yoga";
 import pg from "pg";
 
@@ -25,7 +24,7 @@ const env = {
 const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 10 });
 // Prisma's DateTime columns are `timestamp(3)` holding UTC; pg would read them as local time.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (value) => new Date(`${value.replace(" ", "T")}Z`));
-const jobs = new Queue(JOBS_QUEUE, { prefix: env.redisPrefix, connection: connectionFor(env.redisUrl) });
+const jobs = createBullJobQueues({ redisUrl: env.redisUrl, prefix: env.redisPrefix });
 
 // ───────────────────────────── Ids and cursors, as Steward's API spells them ─────────────────────────────
 
@@ -191,8 +190,7 @@ async function submitReview(businessId: string, rating: number, body: string) {
   );
   const review = result.rows[0];
   if (!review) return null;
-  const job = scoreReviewJobFor(review.id);
-  await jobs.add(job.name, job.data, job.opts);
+  await jobs.enqueue("score-review", { reviewId: review.id });
   return review;
 }
 
@@ -514,8 +512,7 @@ async function stripeWebhook(req: IncomingMessage, res: ServerResponse): Promise
      ON CONFLICT (id) DO NOTHING`,
     [event.id, event.type, event.data?.object?.id ?? null, body.toString("utf8")],
   );
-  const job = stripeEventJobFor(event.id);
-  await jobs.add(job.name, job.data, job.opts);
+  await jobs.enqueue("stripe-event", { eventId: event.id });
   res.writeHead(200, { "content-type": "application/json" }).end('{"received":true}');
 }
 

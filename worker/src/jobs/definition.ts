@@ -1,4 +1,6 @@
-// What every job in the catalog declares: its name, schedule, payload schema and handler.
+// A job's handler bound to its contract (@steward/jobs/contracts): the contract says what the job
+// is, where it runs and what it takes; the handler here does it, by calling one core function.
+import type { CoreDeps } from "@steward/core/deps";
 import type { Env } from "@steward/core/env";
 import type { EventBus } from "@steward/core/ports/events";
 import type { JobOutcome } from "@steward/core/jobRuns";
@@ -7,12 +9,14 @@ import type { CopyIn } from "@steward/core/ports/copyIn";
 import type { MailSender } from "@steward/core/ports/mail";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import type { Db } from "@steward/db/client";
-import type { Queue } from "bullmq";
+import type { BullJobQueues } from "@steward/jobs/bullmq";
+import { defineContract, type JobContract, type JobSchedule } from "@steward/jobs/contract";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
-import type { JobData } from "../queue.ts";
 
 export interface JobContext {
+  /** The worker's CoreDeps, built once per process. */
+  deps: CoreDeps;
   db: Db;
   env: Env;
   events: EventBus;
@@ -26,27 +30,41 @@ export interface JobContext {
   mail: MailSender;
   /** Bulk loads by COPY (reconciliation's staging). */
   copyIn: CopyIn;
-  /** The jobs queue, for sweeps that re-enqueue work PostgreSQL still holds as pending. */
-  queue: Queue<JobData>;
+  /** The queues, for sweeps that re-enqueue work PostgreSQL still holds as pending. */
+  jobs: BullJobQueues;
 }
 
-export interface JobDefinition<Payload extends z.ZodType = z.ZodType> {
-  name: string;
-  description: string;
-  /**
-   * Cron pattern and time zone; omitted for jobs that only run on demand. `everyMinutes` is how
-   * often it must succeed: missed-run detection alerts when it is late (job-health).
-   */
-  schedule?: { pattern: string; tz: string; everyMinutes?: number };
-  /**
-   * A sweep that turns PostgreSQL's pending rows back into work: run once at once when the worker
-   * finds its schedules gone from Redis (flushed or replaced), since queued jobs went with them.
-   */
-  runOnRestore?: boolean;
-  payload: Payload;
-  handler(context: JobContext, payload: z.infer<Payload>): Promise<JobOutcome>;
+export type JobHandler<Payload extends z.ZodType = z.ZodType> = (
+  context: JobContext,
+  payload: z.output<Payload>,
+) => Promise<JobOutcome>;
+
+export interface JobBinding<Payload extends z.ZodType = z.ZodType> {
+  contract: JobContract<string, Payload>;
+  // Method syntax: a binding of any payload is a binding of the catalog (the worker parses the
+  // payload with the binding's own contract before calling it).
+  handler(context: JobContext, payload: z.output<Payload>): Promise<JobOutcome>;
 }
 
-export function defineJob<Payload extends z.ZodType>(definition: JobDefinition<Payload>): JobDefinition<Payload> {
-  return definition;
+/** Binds `handler` to `contract`; the registry lists every binding once. */
+export function handle<Payload extends z.ZodType>(
+  contract: JobContract<string, Payload>,
+  handler: JobHandler<Payload>,
+): JobBinding<Payload> {
+  return { contract, handler };
+}
+
+/** A contract and its handler in one, for jobs outside the catalog (tests). */
+export function defineJob<Payload extends z.ZodType>(
+  definition: Omit<JobContract<string, Payload>, "schedule" | "queue"> & {
+    queue?: JobContract["queue"];
+    schedule?: JobSchedule;
+    handler: JobHandler<Payload>;
+  },
+): JobBinding<Payload> {
+  const { handler, schedule, queue, ...contract } = definition;
+  return handle(
+    defineContract({ ...contract, queue: queue ?? "maintenance", ...(schedule ? { schedule: () => schedule } : {}) }),
+    handler,
+  );
 }

@@ -4,30 +4,19 @@
 // comes back empty: the day's run may have gone with it, and placements past their end stay shown.
 import { emailPlacementsEndingSoon } from "@steward/core/businessEmails";
 import { describeChanges, expireAndPromote } from "@steward/core/placements";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { featuredExpiry } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const featuredExpiryJob = defineJob({
-  name: "featured-expiry-and-promotion",
-  description: "Expires featured placements past their end and promotes the next queued businesses, per region.",
-  schedule: {
-    pattern: "0 2 * * *",
-    tz: process.env.MARKETPLACE_TIME_ZONE ?? "Australia/Melbourne",
-    everyMinutes: 24 * 60,
-  },
-  runOnRestore: true,
-  payload: z.object({}).passthrough(),
-  async handler({ db, env }) {
-    const changes = await expireAndPromote(db);
-    // Then remind the businesses whose featured period ends within three days (once each).
-    const reminded = await emailPlacementsEndingSoon(db, env.MARKETPLACE_TIME_ZONE);
-    return {
-      summary: `${describeChanges(changes)}; ${reminded} ending-soon ${reminded === 1 ? "reminder" : "reminders"} queued`,
-      changes: changes.map((change) => ({
-        region: change.regionName,
-        expired: change.expired,
-        promoted: change.promoted,
-      })),
-    };
-  },
+export const featuredExpiryJob = handle(featuredExpiry, async ({ db, env }) => {
+  const changes = await expireAndPromote(db);
+  // Then remind the businesses whose featured period ends within three days (once each).
+  const reminded = await emailPlacementsEndingSoon(db, env.MARKETPLACE_TIME_ZONE);
+  return {
+    summary: `${describeChanges(changes)}; ${reminded} ending-soon ${reminded === 1 ? "reminder" : "reminders"} queued`,
+    changes: changes.map((change) => ({
+      region: change.regionName,
+      expired: change.expired,
+      promoted: change.promoted,
+    })),
+  };
 });

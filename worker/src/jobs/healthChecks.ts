@@ -4,43 +4,37 @@
 import { checkBackupFreshness } from "@steward/core/backups";
 import { pruneHealthResults, runHealthChecks } from "@steward/core/health";
 import { checkOperatingSignals } from "@steward/core/signals";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { healthChecks } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const healthChecksJob = defineJob({
-  name: "health-checks",
-  description: "Probes dependencies and business measures, evaluates the alert rules and the AI failover.",
-  schedule: { pattern: process.env.HEALTH_CHECKS_CRON ?? "* * * * *", tz: "UTC", everyMinutes: 1 },
-  payload: z.object({}).passthrough(),
-  async handler({ db, env, events, redis, payments }) {
-    const now = new Date();
-    const run = await runHealthChecks({ db, redis, env, events, stripe: payments }, now);
-    const pruned = await pruneHealthResults(db, now);
-    // The newest verified backup older than 26 h is red (core/src/backups.ts).
-    const backups = await checkBackupFreshness(db, now, { events });
-    // Webhook success rate, Redis, AI spend against budget, login success rate (core/src/signals.ts).
-    const redisProbe = run.results.find((result) => result.check === "redis");
-    const signals = await checkOperatingSignals(
-      db,
-      env,
-      { ok: redisProbe?.ok ?? false, detail: redisProbe?.detail ?? "not probed" },
-      now,
-      { events },
-    );
-    const notGreen = run.results.filter((result) => result.status !== "GREEN");
-    return {
-      summary:
-        `overall ${run.overall}` +
-        (notGreen.length > 0 ? `: ${notGreen.map((result) => `${result.check} ${result.status}`).join(", ")}` : "") +
-        (run.failover.decision.action !== "NONE" ? `; automation: ${run.failover.decision.action}` : ""),
-      changes: {
-        overall: run.overall,
-        firing: run.conditions.map((condition) => condition.fingerprint),
-        failover: run.failover.decision.action,
-        pruned,
-        backupStale: backups.stale,
-        signals: signals.filter((signal) => signal.severity !== "GREEN").map((signal) => signal.key),
-      },
-    };
-  },
+export const healthChecksJob = handle(healthChecks, async ({ db, env, events, redis, payments }) => {
+  const now = new Date();
+  const run = await runHealthChecks({ db, redis, env, events, stripe: payments }, now);
+  const pruned = await pruneHealthResults(db, now);
+  // The newest verified backup older than 26 h is red (core/src/backups.ts).
+  const backups = await checkBackupFreshness(db, now, { events });
+  // Webhook success rate, Redis, AI spend against budget, login success rate (core/src/signals.ts).
+  const redisProbe = run.results.find((result) => result.check === "redis");
+  const signals = await checkOperatingSignals(
+    db,
+    env,
+    { ok: redisProbe?.ok ?? false, detail: redisProbe?.detail ?? "not probed" },
+    now,
+    { events },
+  );
+  const notGreen = run.results.filter((result) => result.status !== "GREEN");
+  return {
+    summary:
+      `overall ${run.overall}` +
+      (notGreen.length > 0 ? `: ${notGreen.map((result) => `${result.check} ${result.status}`).join(", ")}` : "") +
+      (run.failover.decision.action !== "NONE" ? `; automation: ${run.failover.decision.action}` : ""),
+    changes: {
+      overall: run.overall,
+      firing: run.conditions.map((condition) => condition.fingerprint),
+      failover: run.failover.decision.action,
+      pruned,
+      backupStale: backups.stale,
+      signals: signals.filter((signal) => signal.severity !== "GREEN").map((signal) => signal.key),
+    },
+  };
 });

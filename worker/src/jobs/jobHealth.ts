@@ -1,31 +1,26 @@
 // Every 15 minutes: alert on scheduled jobs that have not succeeded on time (24 h → yellow,
 // 48 h → red for the daily job), and resolve those alerts once they have.
 import { checkMissedRuns } from "@steward/core/jobHealth";
-import { z } from "zod";
-import type { JobDefinition } from "./definition.ts";
-import { defineJob } from "./definition.ts";
+import type { ResolvedContract } from "@steward/jobs/contract";
+import { jobHealth } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export function jobHealthJob(catalog: () => readonly JobDefinition[]) {
-  return defineJob({
-    name: "job-health",
-    description: "Raises an alert for scheduled jobs that missed their runs, and clears it when they recover.",
-    schedule: { pattern: "*/15 * * * *", tz: "UTC" },
-    payload: z.object({}).passthrough(),
-    async handler({ db, events }) {
-      const watched = catalog().flatMap((job) =>
-        job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
-      );
-      // The schedules were put in place when this worker started.
-      const workerStartedAt = new Date(Date.now() - process.uptime() * 1000);
-      const health = await checkMissedRuns(db, watched, new Date(), workerStartedAt, { events });
-      const late = health.filter((job) => job.state === "YELLOW" || job.state === "RED");
-      return {
-        summary:
-          late.length === 0
-            ? `all ${health.length} watched jobs on time`
-            : late.map((job) => `${job.name}: ${job.state}`).join(", "),
-        changes: health.map((job) => ({ job: job.name, state: job.state })),
-      };
-    },
+/** `catalog`: the worker's contracts with their schedules resolved from the env. */
+export function jobHealthJob(catalog: () => readonly ResolvedContract[]) {
+  return handle(jobHealth, async ({ db, events }) => {
+    const watched = catalog().flatMap((job) =>
+      job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
+    );
+    // The schedules were put in place when this worker started.
+    const workerStartedAt = new Date(Date.now() - process.uptime() * 1000);
+    const health = await checkMissedRuns(db, watched, new Date(), workerStartedAt, { events });
+    const late = health.filter((job) => job.state === "YELLOW" || job.state === "RED");
+    return {
+      summary:
+        late.length === 0
+          ? `all ${health.length} watched jobs on time`
+          : late.map((job) => `${job.name}: ${job.state}`).join(", "),
+      changes: health.map((job) => ({ job: job.name, state: job.state })),
+    };
   });
 }

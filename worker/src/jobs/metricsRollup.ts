@@ -4,23 +4,17 @@
 // operating metrics (their own snapshot: the overview does not read them).
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import { refreshOperatingMetrics } from "@steward/core/operatingMetrics";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { metricsRollup } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const metricsRollupJob = defineJob({
-  name: "metrics-rollup",
-  description: "Keeps the overview's metrics fresh (revenue, adoption, backlog, refunds, searches, AI cost).",
-  schedule: { pattern: "* * * * *", tz: "UTC", everyMinutes: 1 },
-  payload: z.object({}).passthrough(),
-  async handler({ db, env, events }) {
-    const started = performance.now();
-    const settings = metricsSettings(env);
-    const { metrics, full } = await rollupMetrics({ db, events, settings });
-    const operating = await refreshOperatingMetrics(db, settings);
-    const ms = Math.round(performance.now() - started);
-    return {
-      summary: `metrics ${full ? "rebuilt" : "rolled up"}${operating.refreshed ? ", operating metrics recomputed," : ""} in ${ms} ms (today ${metrics.today})`,
-      changes: { full, ms, operatingRefreshed: operating.refreshed },
-    };
-  },
+export const metricsRollupJob = handle(metricsRollup, async ({ db, env, events }) => {
+  const started = performance.now();
+  const settings = metricsSettings(env);
+  const { metrics, full } = await rollupMetrics({ db, events, settings });
+  const operating = await refreshOperatingMetrics(db, settings);
+  const ms = Math.round(performance.now() - started);
+  return {
+    summary: `metrics ${full ? "rebuilt" : "rolled up"}${operating.refreshed ? ", operating metrics recomputed," : ""} in ${ms} ms (today ${metrics.today})`,
+    changes: { full, ms, operatingRefreshed: operating.refreshed },
+  };
 });

@@ -5,26 +5,19 @@ import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { deliverEmails } from "@steward/core/businessEmails";
 import { deliverDueNotifications, describeNotificationDelivery } from "@steward/core/notifications/deliver";
 import { describeDelivery } from "@steward/core/outbox";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { outboxDelivery } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const outboxDeliveryJob = defineJob({
-  name: "outbox-delivery",
-  description: "Sends due outbox emails and alert notifications, with retries, backoff and a dead state.",
-  schedule: { pattern: "*/1 * * * *", tz: "UTC" },
-  runOnRestore: true,
-  payload: z.object({}).passthrough(),
-  async handler({ db, env, events, mail }) {
-    const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
-    const emails = await deliverEmails(db, mail, delivery, { events });
-    const notifications = await deliverDueNotifications(
-      db,
-      { email: mail, secrets: channelSecretCipher(env), events },
-      delivery,
-    );
-    return {
-      summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
-      changes: { emails: { ...emails }, notifications: { ...notifications } },
-    };
-  },
+export const outboxDeliveryJob = handle(outboxDelivery, async ({ db, env, events, mail }) => {
+  const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
+  const emails = await deliverEmails(db, mail, delivery, { events });
+  const notifications = await deliverDueNotifications(
+    db,
+    { email: mail, secrets: channelSecretCipher(env), events },
+    delivery,
+  );
+  return {
+    summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
+    changes: { emails: { ...emails }, notifications: { ...notifications } },
+  };
 });

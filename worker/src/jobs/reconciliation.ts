@@ -9,19 +9,12 @@ import {
   executeReconciliationRun,
   resumableReconciliationRun,
 } from "@steward/core/reconciliation/runs";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { paymentReconciliation } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const reconciliationJob = defineJob({
-  name: "payment-reconciliation",
-  description: "Compares our payments with Stripe's charges charge by charge (last 7 days) and records discrepancies.",
-  schedule: {
-    pattern: "30 3 * * *",
-    tz: process.env.MARKETPLACE_TIME_ZONE ?? "Australia/Melbourne",
-    everyMinutes: 24 * 60,
-  },
-  payload: z.object({ runId: z.string().uuid().optional() }).passthrough(),
-  async handler({ db, events, jobRunId, payments, copyIn }, { runId }) {
+export const reconciliationJob = handle(
+  paymentReconciliation,
+  async ({ db, events, jobRunId, payments, copyIn }, { runId }) => {
     const deps = { db, copyIn, events, stripe: payments };
     const jobRun = await db.jobRun.findUnique({ where: { id: jobRunId }, include: { triggeredBy: true } });
     // Recorded on the run, so this job's redelivery (its worker killed) knows the run as its own.
@@ -59,4 +52,4 @@ export const reconciliationJob = defineJob({
       changes: { runId: run.id, discrepancies: run.discrepancyCount, chargesCompared: run.chargesCompared },
     };
   },
-});
+);

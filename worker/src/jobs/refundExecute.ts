@@ -3,26 +3,19 @@
 // idempotency key makes every attempt, in any process, replay the same refund. While Stripe is
 // unreachable the attempt fails, so BullMQ retries it with backoff; the request stays PROCESSING.
 import { systemActor } from "@steward/core/actor";
+import { deliverOutboxSoon } from "@steward/core/followUps";
 import { executeRefund } from "@steward/core/refunds";
-import { z } from "zod";
-import { kickOutbox } from "../queue.ts";
-import { defineJob } from "./definition.ts";
+import { refundExecute } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const refundExecuteJob = defineJob({
-  name: "refund-execute",
-  description: "Refunds an approved request at Stripe, exactly once (its idempotency key), and records the result.",
-  payload: z.object({ refundRequestId: z.string().uuid() }),
-  async handler({ db, env, events, payments, queue }, { refundRequestId }) {
-    const deps = { db, events, stripe: payments, timeZone: env.MARKETPLACE_TIME_ZONE };
-    const result = await executeRefund(deps, systemActor("refund-execute"), refundRequestId);
-    if (result.outcome === "RETRY_LATER")
-      throw new Error(
-        `Stripe unavailable for refund request ${refundRequestId}: ${result.request.failureMessage ?? ""}`,
-      );
-    if (result.outcome === "COMPLETED") await kickOutbox(queue, `refund-approved-${refundRequestId}`);
-    return {
-      summary: `refund request ${refundRequestId}: ${result.outcome.toLowerCase().replace("_", " ")}`,
-      changes: { refundRequestId, outcome: result.outcome, status: result.request.status },
-    };
-  },
+export const refundExecuteJob = handle(refundExecute, async ({ deps, env }, { refundRequestId }) => {
+  const refundDeps = { db: deps.db, events: deps.events, stripe: deps.stripe, timeZone: env.MARKETPLACE_TIME_ZONE };
+  const result = await executeRefund(refundDeps, systemActor("refund-execute"), refundRequestId);
+  if (result.outcome === "RETRY_LATER")
+    throw new Error(`Stripe unavailable for refund request ${refundRequestId}: ${result.request.failureMessage ?? ""}`);
+  if (result.outcome === "COMPLETED") await deliverOutboxSoon(deps, `refund-approved-${refundRequestId}`);
+  return {
+    summary: `refund request ${refundRequestId}: ${result.outcome.toLowerCase().replace("_", " ")}`,
+    changes: { refundRequestId, outcome: result.outcome, status: result.request.status },
+  };
 });

@@ -6,32 +6,28 @@ import { StripeEventUnprocessableError } from "@steward/core/payments";
 import { processStripeEvent } from "@steward/core/stripeEvents";
 import { NotFoundError } from "@steward/core/errors";
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
+import { deliverOutboxSoon } from "@steward/core/followUps";
 import { UnrecoverableError } from "bullmq";
-import { z } from "zod";
-import { kickOutbox } from "../queue.ts";
-import { defineJob } from "./definition.ts";
+import { stripeEvent } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const stripeEventJob = defineJob({
-  name: "stripe-event",
-  description: "Processes a received Stripe webhook event: payment, placement and the refund request it answers.",
-  payload: z.object({ eventId: z.string().min(1).max(255) }),
-  async handler({ db, env, events, logger, payments, queue }, { eventId }) {
-    try {
-      const outcome = await processStripeEvent(
-        { db, events, stripe: payments, timeZone: env.MARKETPLACE_TIME_ZONE },
-        eventId,
+export const stripeEventJob = handle(stripeEvent, async ({ db, deps, env, events, logger }, { eventId }) => {
+  try {
+    const outcome = await processStripeEvent(
+      { db, events, stripe: deps.stripe, timeZone: env.MARKETPLACE_TIME_ZONE },
+      eventId,
+    );
+    if (outcome.closedRefundRequestId)
+      await deliverOutboxSoon(deps, `refund-approved-${outcome.closedRefundRequestId}`);
+    // A payment arrived or changed: the overview shows it now rather than at the next minute.
+    if (outcome.changed)
+      await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
+        logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
       );
-      if (outcome.closedRefundRequestId) await kickOutbox(queue, `refund-approved-${outcome.closedRefundRequestId}`);
-      // A payment arrived or changed: the overview shows it now rather than at the next minute.
-      if (outcome.changed)
-        await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
-          logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
-        );
-      return { summary: outcome.summary, changes: outcome.changes };
-    } catch (error) {
-      if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)
-        throw new UnrecoverableError(error.message);
-      throw error;
-    }
-  },
+    return { summary: outcome.summary, changes: outcome.changes };
+  } catch (error) {
+    if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)
+      throw new UnrecoverableError(error.message);
+    throw error;
+  }
 });

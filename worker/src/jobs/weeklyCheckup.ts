@@ -4,29 +4,23 @@
 import { systemActor } from "@steward/core/actor";
 import { runWeeklyCheckup } from "@steward/core/checkup";
 import { metricsSettings } from "@steward/core/metrics";
-import { z } from "zod";
-import { defineJob } from "./definition.ts";
+import { weeklyCheckup } from "@steward/jobs/contracts";
+import { handle } from "./definition.ts";
 
-export const weeklyCheckupJob = defineJob({
-  name: "weekly-checkup",
-  description: "Checks the revenue path, data integrity, KPIs, table growth and security; reports Green/Yellow/Red.",
-  schedule: { pattern: "0 2 * * 0", tz: "UTC", everyMinutes: 7 * 24 * 60 },
-  payload: z.object({}).passthrough(),
-  async handler({ db, env, events, payments }) {
-    const { report, notificationsEnqueued } = await runWeeklyCheckup(
-      {
-        db,
-        events,
-        settings: metricsSettings(env),
-        stripe: payments,
-        ai: { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS },
-      },
-      systemActor("weekly-checkup"),
-      "SCHEDULE",
-    );
-    return {
-      summary: `${report.overall}: ${report.summary}`,
-      changes: { reportId: report.id, overall: report.overall, notificationsEnqueued },
-    };
-  },
+export const weeklyCheckupJob = handle(weeklyCheckup, async ({ db, env, events, payments }) => {
+  const { report, notificationsEnqueued } = await runWeeklyCheckup(
+    {
+      db,
+      events,
+      settings: metricsSettings(env),
+      stripe: payments,
+      ai: { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS },
+    },
+    systemActor("weekly-checkup"),
+    "SCHEDULE",
+  );
+  return {
+    summary: `${report.overall}: ${report.summary}`,
+    changes: { reportId: report.id, overall: report.overall, notificationsEnqueued },
+  };
 });

@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "JobTrigger" ADD VALUE 'EVENT';
