@@ -124,7 +124,9 @@ test("the weekly checkup runs from the Reports page and its report lists each fi
   await page.getByRole("button", { name: "Run checkup now" }).click();
   await expect(page).toHaveURL(/\/reports\/[^/]+$/, { timeout: 30_000 });
   await expect(page.getByRole("heading", { name: "Weekly checkup", level: 1 })).toBeVisible();
-  await expect(page.locator("tr[data-finding]")).toHaveCount(13);
+  // 13 checks and "what changed since last week".
+  await expect(page.locator("tr[data-finding]")).toHaveCount(14);
+  await expect(page.locator('tr[data-finding="since_last_week"]')).toBeVisible();
   await expect(page.locator('tr[data-finding="refund_path"]')).toHaveAttribute("data-severity", "GREEN");
   await page.getByRole("link", { name: "← All reports" }).click();
   await expect(page.locator("tr[data-report-id]").first()).toBeVisible();
