@@ -62,10 +62,11 @@ const SEVERITY_ORDER: readonly IncidentSeverity[] = ["P0", "P1", "P2", "P3"];
  */
 const RED_RULE_LEVELS: readonly (readonly [prefix: string, severity: IncidentSeverity])[] = [
   ["postgres.", "P0"],
+  ["database.", "P0"],
   ["redis.", "P0"],
   ["worker.", "P0"],
   ["watchdog.", "P0"],
-  ["backups.", "P0"],
+  ["backup.", "P0"],
   ["stripe.", "P1"],
   ["webhooks.", "P1"],
   ["payments.", "P1"],

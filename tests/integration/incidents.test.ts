@@ -69,6 +69,8 @@ describe("incident severity on alerts", () => {
   it("maps each rule to the playbook's level: database down P0, payments P1, other red P2, yellow P3", async () => {
     const cases = [
       ["postgres.latency", "RED", "P0"],
+      ["database.query_p95", "RED", "P0"],
+      ["backup.restore_failed", "RED", "P0"],
       ["stripe.webhook_failures", "RED", "P1"],
       ["refunds.rate_high", "RED", "P1"],
       ["api.latency_p95", "RED", "P2"],
