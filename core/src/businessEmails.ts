@@ -9,7 +9,7 @@ import type { Db, DbTx, OutboxStatus, Placement } from "@steward/db/client";
 import { type AlertEffects, raiseAlert } from "./alerts.ts";
 import { placementEndingSoonEmail, placementStartedEmail } from "./email/placementTemplates.ts";
 import { type DeliveryOptions, type DeliveryReport, deliverDueEmails, enqueueEmail } from "./outbox.ts";
-import { estimateActivations } from "./placements.ts";
+import { queuePosition } from "./placements.ts";
 import type { MailSender } from "./ports/mail.ts";
 
 const DAY_MS = 86_400_000;
@@ -24,45 +24,18 @@ export async function emailPlacementStarted(tx: DbTx, placement: Placement, time
   if (placement.status !== "ACTIVE" && placement.status !== "QUEUED") return;
   const [business, region] = await Promise.all([
     tx.business.findUniqueOrThrow({ where: { id: placement.businessId }, select: { name: true, email: true } }),
-    tx.region.findUniqueOrThrow({ where: { id: placement.regionId }, select: { name: true, featuredSlots: true } }),
+    tx.region.findUniqueOrThrow({ where: { id: placement.regionId }, select: { name: true } }),
   ]);
-  let position: number | null = null;
-  let estimatedActivation: Date | null = null;
-  if (placement.status === "QUEUED") {
-    const [ahead, actives] = await Promise.all([
-      tx.placement.count({
-        where: {
-          regionId: placement.regionId,
-          status: "QUEUED",
-          OR: [
-            { purchasedAt: { lt: placement.purchasedAt } },
-            { purchasedAt: placement.purchasedAt, id: { lt: placement.id } },
-          ],
-        },
-      }),
-      tx.placement.findMany({
-        where: { regionId: placement.regionId, status: "ACTIVE" },
-        select: { featuredUntil: true },
-      }),
-    ]);
-    position = ahead + 1;
-    const now = new Date();
-    const etas = estimateActivations(
-      actives.map((active) => active.featuredUntil ?? now),
-      position,
-      region.featuredSlots,
-      now,
-    );
-    estimatedActivation = etas[etas.length - 1] ?? null;
-  }
+  // Where it stands now, as the business page and the queue-position email say it.
+  const queue = placement.status === "QUEUED" ? await queuePosition(tx, placement.businessId) : null;
   const email = placementStartedEmail({
     businessName: business.name,
     regionName: region.name,
     paidAt: placement.purchasedAt,
     status: placement.status,
     featuredUntil: placement.featuredUntil,
-    position,
-    estimatedActivation,
+    position: queue?.position ?? null,
+    estimatedActivation: queue?.estimatedActivation ?? null,
     timeZone,
   });
   await enqueueEmail(tx, {

@@ -235,7 +235,7 @@ export function estimateActivations(
   return etas;
 }
 
-export async function queuePosition(db: Db, businessId: string, now = new Date()): Promise<QueueAnswer> {
+export async function queuePosition(db: DbTx, businessId: string, now = new Date()): Promise<QueueAnswer> {
   const business = await db.business.findUnique({ where: { id: businessId } });
   if (!business) throw new NotFoundError("Business", businessId);
   const active = await db.placement.findFirst({
