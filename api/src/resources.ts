@@ -13,7 +13,7 @@ import { publishQueryLatency, QueryLatencyWindow } from "@steward/core/queryLate
 import type { CopyIn } from "@steward/core/ports/copyIn";
 import type { MailSender } from "@steward/core/ports/mail";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
-import { createPrismaClient, type Db } from "@steward/db/client";
+import { createDatabase, type Db } from "@steward/db/client";
 import { type CoreDeps, createCoreDeps } from "@steward/core/deps";
 import { type BullJobQueues, createBullJobQueues } from "@steward/jobs/bullmq";
 import { CredentialCache } from "./sessionCache.ts";
@@ -42,7 +42,7 @@ export interface ApiResources {
 export function buildResources(env: Env, logger: Logger): ApiResources {
   // Every query is timed into this process's window: the database p95 health signal.
   const queryLatency = new QueryLatencyWindow();
-  const db = createPrismaClient(env.DATABASE_URL, undefined, { onQuery: queryLatency.record });
+  const { db, sql } = createDatabase(env.DATABASE_URL, undefined, { onQuery: queryLatency.record });
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
   const credentials = new CredentialCache(db, events.bus);
   const stopCredentialChanges = credentials.listen();
@@ -65,7 +65,7 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   const payments = createStripeGateway(env);
   const mail = createMailSender(env);
   const copyIn = pgCopyIn(env.DATABASE_URL);
-  const deps = createCoreDeps({ db, events: events.bus, jobs, payments, mail, copyIn, env, logger });
+  const deps = createCoreDeps({ db, sql, events: events.bus, jobs, payments, mail, copyIn, env, logger });
   return {
     db,
     events,

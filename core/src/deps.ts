@@ -1,7 +1,7 @@
 // Everything core needs from the outside world, built once per process (the API in
 // api/src/resources.ts, the worker in worker/src/worker.ts) and handed to core functions as their first
 // argument: `(deps, actor, input)`. Tests build their own with fakes.
-import type { Db } from "@steward/db/client";
+import type { Db, SqlReader } from "@steward/db/client";
 import type { JobQueue } from "@steward/jobs/queue";
 import { channelSecretCipher, type SecretCipher } from "./channelSecrets.ts";
 import type { Clock } from "./clock.ts";
@@ -16,6 +16,8 @@ export const systemClock: Clock = () => new Date();
 
 export interface CoreDeps {
   db: Db;
+  /** Hand-written statements on Prisma's pool, for the hot reads (prisma/src/sql.ts). */
+  sql: SqlReader;
   clock: Clock;
   /** Publishes to every API instance's subscribers (Redis pub/sub). */
   events: EventBus;
@@ -36,6 +38,8 @@ export interface CoreDeps {
 
 export interface CoreResources {
   db: Db;
+  /** Defaults to statements sent through Prisma's raw query (slower; for tests and scripts). */
+  sql?: SqlReader;
   events: EventBus;
   jobs: JobQueue;
   payments: PaymentsGateway;
@@ -50,6 +54,7 @@ export interface CoreResources {
 export function createCoreDeps(resources: CoreResources): CoreDeps {
   return {
     db: resources.db,
+    sql: resources.sql ?? prismaSqlReader(resources.db),
     clock: resources.clock ?? systemClock,
     events: resources.events,
     jobs: resources.jobs,
@@ -60,4 +65,9 @@ export function createCoreDeps(resources: CoreResources): CoreDeps {
     env: resources.env,
     logger: resources.logger,
   };
+}
+
+/** The SQL reader through Prisma's raw queries: the same rows, without a pool of its own. */
+export function prismaSqlReader(db: Db): SqlReader {
+  return { rows: (text, values) => db.$queryRawUnsafe(text, ...values) };
 }

@@ -7,6 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import type { EventBus } from "./ports/events.ts";
 import { type Classification, reasonFor, type Signal } from "./moderation/classifier.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import { literalLike } from "./text.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
 
 export const MAX_REVIEW_LENGTH = 10_000;
@@ -303,7 +304,7 @@ export const MAX_SEARCH_LENGTH = 200;
 
 export type ReviewSort = "OLDEST" | "NEWEST" | "CONFIDENCE_ASC" | "CONFIDENCE_DESC" | "RATING_ASC" | "RATING_DESC";
 
-const REVIEW_SORTS: Record<ReviewSort, Prisma.ReviewOrderByWithRelationInput[]> = {
+export const REVIEW_SORTS: Record<ReviewSort, Prisma.ReviewOrderByWithRelationInput[]> = {
   OLDEST: [{ createdAt: "asc" }, { id: "asc" }],
   NEWEST: [{ createdAt: "desc" }, { id: "desc" }],
   CONFIDENCE_ASC: [{ aiConfidence: { sort: "asc", nulls: "last" } }, { id: "asc" }],
@@ -336,17 +337,12 @@ export function reviewWhere(filter: ReviewQuery | null | undefined): Prisma.Revi
     ...(search
       ? {
           OR: [
-            { body: { contains: search, mode: "insensitive" } },
-            { business: { name: { contains: search, mode: "insensitive" } } },
+            { body: { contains: literalLike(search), mode: "insensitive" } },
+            { business: { name: { contains: literalLike(search), mode: "insensitive" } } },
           ],
         }
       : {}),
   };
-}
-
-/** How many reviews match a filter (the list shows "N of M" instead of an endless "Load more"). */
-export function countReviews(db: Db, filter: ReviewQuery | null | undefined): Promise<number> {
-  return db.review.count({ where: reviewWhere(filter) });
 }
 
 /** Which reviews a bulk decision acts on: chosen ones, or every pending review matching a filter. */
@@ -507,48 +503,6 @@ export async function suggestionOverrides(db: Db): Promise<SuggestionOverrides[]
 }
 
 /** What a Relay connection asks of one queue page: Prisma's cursor window plus the selection. */
-export interface QueuePageQuery {
-  include?: Prisma.ReviewInclude;
-  cursor?: Prisma.ReviewWhereUniqueInput;
-  skip?: number;
-  /** Negative when paging backwards (`before`/`last`). */
-  take?: number;
-}
-
-/**
- * One page of the moderation queue, oldest first by (createdAt, id). Prisma turns `cursor` into
- * sub-selects joined by OR, which PostgreSQL cannot use as an index bound, so a page deep in a 1M
- * queue walked every pending row before the cursor (100 ms). Instead the cursor row's own
- * (createdAt, id) becomes a keyset condition whose `createdAt >=` part starts the range scan of
- * `Review(status, createdAt, id)` at the cursor. Cursors stay review ids, so the API is unchanged.
- */
-export async function reviewQueuePage(
-  db: Db,
-  query: QueuePageQuery,
-  where: Prisma.ReviewWhereInput,
-  sort: ReviewSort = "OLDEST",
-): Promise<Review[]> {
-  // Other orders page with Prisma's own cursor (the queue a sort is asked for is a filtered one).
-  if (sort !== "OLDEST") return db.review.findMany({ ...query, where, orderBy: REVIEW_SORTS[sort] });
-  const orderBy: Prisma.ReviewOrderByWithRelationInput[] = [{ createdAt: "asc" }, { id: "asc" }];
-  const { cursor, skip: _skip, ...rest } = query;
-  const cursorId = cursor?.id;
-  const at = cursorId ? await db.review.findUnique({ where: { id: cursorId }, select: { createdAt: true } }) : null;
-  // No cursor, or one naming no review: Prisma's own handling (an unknown cursor yields an empty page).
-  if (!cursorId || !at) return db.review.findMany({ ...query, where, orderBy });
-  const forward = (rest.take ?? 0) >= 0;
-  const keyset: Prisma.ReviewWhereInput = forward
-    ? {
-        createdAt: { gte: at.createdAt },
-        OR: [{ createdAt: { gt: at.createdAt } }, { id: { gt: cursorId } }],
-      }
-    : {
-        createdAt: { lte: at.createdAt },
-        OR: [{ createdAt: { lt: at.createdAt } }, { id: { lt: cursorId } }],
-      };
-  return db.review.findMany({ ...rest, where: { AND: [where, keyset] }, orderBy });
-}
-
 export interface QueueStats {
   pending: number;
   autoEligible: number;

@@ -46,3 +46,10 @@ export function storableJson(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storableJson(item)]));
   return value;
 }
+
+/**
+ * A search's words as LIKE matches them literally. Prisma's `contains` passes `%` and `_` through as
+ * wildcards, so a search for "100%" or "_" matched every review, and "reject every match" with it
+ * would have taken the whole queue.
+ */
+export const literalLike = (words: string): string => words.replace(/[\\%_]/g, (char) => `\\${char}`);

@@ -13,7 +13,7 @@ import { recordJobExhausted, recordJobSucceeded } from "@steward/core/jobHealth"
 import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
 import { publishQueryLatency, QueryLatencyWindow } from "@steward/core/queryLatency";
 import type { Logger } from "@steward/core/logger";
-import { createPrismaClient } from "@steward/db/client";
+import { createDatabase } from "@steward/db/client";
 import { type BullJobQueues, connectionFor, createBullJobQueues, queueNameFor } from "@steward/jobs/bullmq";
 import { ONE_AT_A_TIME, resolveContract, type ResolvedContract, type Workload } from "@steward/jobs/contract";
 import type { JobData } from "@steward/jobs/queue";
@@ -66,7 +66,7 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
   const poolSize = workloads.reduce((sum, workload) => sum + concurrencyFor(env, workload), 0) + 2;
   // Every query is timed into this process's window: the database p95 health signal.
   const queryLatency = new QueryLatencyWindow();
-  const db = createPrismaClient(env.DATABASE_URL, poolSize, { onQuery: queryLatency.record });
+  const { db, sql } = createDatabase(env.DATABASE_URL, poolSize, { onQuery: queryLatency.record });
   const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
   // The vendor adapters, once per process: every job reaches Stripe and SMTP through these.
   const payments = createStripeGateway(env);
@@ -78,7 +78,7 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
     extraRoutes: contracts,
     onError: (error) => logger.error({ err: error }, "queue error"),
   });
-  const deps = createCoreDeps({ db, events: events.bus, jobs: queues, payments, mail, copyIn, env, logger });
+  const deps = createCoreDeps({ db, sql, events: events.bus, jobs: queues, payments, mail, copyIn, env, logger });
   const workers: Worker<JobData>[] = [];
   let scheduleCheck: NodeJS.Timeout | undefined;
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });

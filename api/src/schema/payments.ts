@@ -2,6 +2,7 @@
 // log. Resolvers validate, call core, and map typed domain errors; core does the work.
 import { ConflictError } from "@steward/core/errors";
 import { deliverOutboxSoon, executeRefunds } from "@steward/core/followUps";
+import { refundRequestPage } from "@steward/core/reads/refundPages";
 import {
   type ApproveDeps,
   approveRefund,
@@ -216,15 +217,8 @@ builder.queryFields((t) => ({
     description: "Refund requests, oldest purchase first (closest to the 3-day deadline on top). Default: pending.",
     authScopes: { viewer: true },
     args: { filter: t.arg({ type: RefundRequestFilter, required: false }) },
-    resolve: (query, _root, args, { db }) =>
-      db.refundRequest.findMany({
-        ...query,
-        where: {
-          status: args.filter?.status ?? "PENDING",
-          ...(args.filter?.businessId ? { businessId: args.filter.businessId.id } : {}),
-        },
-        orderBy: [{ payment: { purchasedAt: "asc" } }, { id: "asc" }],
-      }),
+    resolve: (query, _root, args, { deps }) =>
+      refundRequestPage(deps, query, { status: args.filter?.status, businessId: args.filter?.businessId?.id }),
   }),
   refundRequest: t.prismaField({
     type: "RefundRequest",

@@ -1,3 +1,4 @@
+import { literalLike } from "@steward/core/text";
 import { NotFoundError } from "@steward/core/errors";
 import { queuePosition, setRegionSlots } from "@steward/core/placements";
 import { z } from "zod";
@@ -83,7 +84,7 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, { db }) =>
       db.business.findMany({
         ...query,
-        where: args.search ? { name: { contains: args.search, mode: "insensitive" } } : {},
+        where: args.search ? { name: { contains: literalLike(args.search), mode: "insensitive" } } : {},
         orderBy: [{ name: "asc" }, { id: "asc" }],
       }),
   }),

@@ -3,7 +3,6 @@ import {
   type BulkTarget,
   bulkApproveReviews,
   countBulkEligible,
-  countReviews,
   decideReview,
   decideReviewsInBulk,
   DEFAULT_BULK_APPROVE_THRESHOLD,
@@ -14,14 +13,13 @@ import {
   previewBulkDecision,
   reopenReview,
   type ReviewQuery,
-  reviewQueuePage,
   reviewQueueStats,
-  reviewWhere,
   submitReview,
   suggestionOverrides,
   type SuggestionOverrides,
 } from "@steward/core/reviews";
 import { ConflictError, InvalidInputError } from "@steward/core/errors";
+import { countReviews, publishedReviews, reviewQueuePage } from "@steward/core/reads/reviewPages";
 import { scoreSubmittedReview } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -293,14 +291,14 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: ReviewFilter, required: false }),
       sort: t.arg({ type: ReviewSortEnum, required: false, description: "Default: oldest first." }),
     },
-    resolve: (query, _root, args, { db }) =>
-      reviewQueuePage(db, query, reviewWhere(toReviewQuery(args.filter)), args.sort ?? "OLDEST"),
+    resolve: (query, _root, args, { deps }) =>
+      reviewQueuePage(deps, query, toReviewQuery(args.filter), args.sort ?? "OLDEST"),
   }),
   reviewCount: t.int({
     description: 'How many reviews match the filter (the queue\'s "N of M").',
     authScopes: { viewer: true },
     args: { filter: t.arg({ type: ReviewFilter, required: false }) },
-    resolve: (_root, args, { db }) => countReviews(db, toReviewQuery(args.filter)),
+    resolve: (_root, args, { deps }) => countReviews(deps, toReviewQuery(args.filter)),
   }),
   bulkReviewDecisionPreview: t.field({
     type: BulkDecisionPreviewRef,
@@ -326,12 +324,7 @@ builder.queryFields((t) => ({
     description: "Approved reviews of a business, newest first (what the marketplace shows).",
     authScopes: { $any: { viewer: true, token: "read" } },
     args: { businessId: t.arg.globalID({ for: BusinessNode }) },
-    resolve: (query, _root, args, { db }) =>
-      db.review.findMany({
-        ...query,
-        where: { businessId: args.businessId.id, status: "APPROVED" },
-        orderBy: { id: "desc" },
-      }),
+    resolve: (query, _root, args, { deps }) => publishedReviews(deps, query, args.businessId.id),
   }),
   reviewQueueStats: t.field({
     type: ReviewQueueStats,
