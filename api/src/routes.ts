@@ -91,7 +91,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   const serveDashboard = env.WEB_DIST_DIR ? sirv(env.WEB_DIST_DIR, { single: true, etag: true }) : null;
   // Stripe webhooks need the raw body for signature verification, so they are routed before Yoga.
   const stripeWebhook = createStripeWebhookHandler({
-    db,
+    store: resources.deps,
     env,
     jobs: resources.jobs,
     payments: resources.payments,

@@ -9,6 +9,7 @@
 // Re-fetching makes out-of-order delivery converge: whichever event comes first, the charge as
 // Stripe has it now decides the payment's state, and a later event finds nothing left to do.
 // A payment's state only ever changes through advancePayment, which enforces the forward rank.
+import type { CoreDeps } from "./deps.ts";
 import type { Db, DbTx, Payment, PaymentStatus, Placement } from "@steward/db/client";
 import type { SharedStore } from "./ports/sharedStore.ts";
 import { type Actor, systemActor } from "./actor.ts";
@@ -72,7 +73,7 @@ const stripeEventShape = z.object({
 });
 
 export async function receiveStripeWebhook(
-  db: Db,
+  { db, sql }: Pick<CoreDeps, "db" | "sql">,
   stripe: PaymentsGateway,
   delivery: { rawBody: Buffer; signature: string | null; secret: string },
   /** Where deliveries are counted (core/src/webhookDeliveries.ts); without it every rejection is audited. */
@@ -118,13 +119,14 @@ export async function receiveStripeWebhook(
     UNSTORABLE_JSON_ESCAPE.test(raw) || !isStorableText(raw) ? JSON.stringify(storableJson(JSON.parse(raw))) : raw;
   const eventId = storableText(event.id);
   const objectId = typeof object.id === "string" ? storableText(object.id) : null;
-  // One plain statement: this runs for every delivery, and Prisma's createMany cost the endpoint
-  // about half its CPU (issue 17). The body was verified above, so it is JSON.
-  const inserted = await db.$executeRaw`
-    INSERT INTO "StripeWebhookEvent" (id, type, "objectId", payload)
-    VALUES (${eventId}, ${storableText(event.type)}, ${objectId}, ${payload}::jsonb)
-    ON CONFLICT (id) DO NOTHING`;
-  if (inserted === 1) return { kind: "stored", eventId, type: event.type };
+  // One plain statement on pg: this runs for every delivery, and Prisma's createMany cost the
+  // endpoint about half its CPU (issue 17). The body was verified above, so it is JSON.
+  const inserted = await sql.rows(
+    `INSERT INTO "StripeWebhookEvent" (id, type, "objectId", payload) VALUES ($1, $2, $3, $4::jsonb)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [eventId, storableText(event.type), objectId, payload],
+  );
+  if (inserted.length === 1) return { kind: "stored", eventId, type: event.type };
   const existing = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
   return { kind: "duplicate", eventId, type: event.type, processed: existing?.status === "PROCESSED" };
 }

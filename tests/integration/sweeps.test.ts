@@ -3,6 +3,7 @@
 // once by the stripe-event-sweep job on a real worker; a job still queued is not doubled; a pending
 // review never scored is scored once by review-scoring-sweep; a reconciliation run whose job was
 // lost is resumed by reconciliation-sweep and completes once, while a live one is never touched.
+import { prismaSqlReader } from "@steward/core/deps";
 import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
 import type { EventBus } from "@steward/core/ports/events";
 import { pgCopyIn } from "@steward/core/adapters/pgCopy";
@@ -65,11 +66,15 @@ async function receivedEvent(via: "http" | "store"): Promise<{ eventId: string; 
   const payload = JSON.stringify(event);
   const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   if (via === "store") {
-    const receipt = await receiveStripeWebhook(stack.db, createStripeGateway(stack.api.env), {
-      rawBody: Buffer.from(payload),
-      signature,
-      secret: WEBHOOK_SECRET,
-    });
+    const receipt = await receiveStripeWebhook(
+      { db: stack.db, sql: prismaSqlReader(stack.db) },
+      createStripeGateway(stack.api.env),
+      {
+        rawBody: Buffer.from(payload),
+        signature,
+        secret: WEBHOOK_SECRET,
+      },
+    );
     expect(receipt.kind).toBe("stored");
     return { eventId: event.id, chargeId: charge.id };
   }

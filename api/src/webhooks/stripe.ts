@@ -14,7 +14,7 @@ import type { Logger } from "@steward/core/logger";
 import { receiveStripeWebhook } from "@steward/core/payments";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { stripeSettings } from "@steward/core/stripe";
-import type { Db } from "@steward/db/client";
+import type { CoreDeps } from "@steward/core/deps";
 import type { JobQueue } from "@steward/jobs/queue";
 import type { Redis } from "ioredis";
 import { countDelivery, type RejectionKind } from "@steward/core/webhookDeliveries";
@@ -27,7 +27,8 @@ export const MAX_BODY_BYTES = 512 * 1024;
 const DRAIN_BYTES = 16 * 1024 * 1024;
 
 export interface StripeWebhookDeps {
-  db: Db;
+  /** The database, Prisma and hand-written statements (the event's INSERT). */
+  store: Pick<CoreDeps, "db" | "sql">;
   env: Env;
   jobs: JobQueue;
   /** Verifies signatures (the SDK's check, through the port). */
@@ -74,7 +75,7 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 export function createStripeWebhookHandler(
   deps: StripeWebhookDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { db, env, jobs, logger, redis, payments } = deps;
+  const { store, env, jobs, logger, redis, payments } = deps;
   const counter = { redis, prefix: env.REDIS_PREFIX };
   const refuse = (kind: RejectionKind) => {
     deps.rejected(kind);
@@ -102,7 +103,7 @@ export function createStripeWebhookHandler(
     }
     const header = req.headers["stripe-signature"];
     const signature = Array.isArray(header) ? (header[0] ?? null) : (header ?? null);
-    const receipt = await receiveStripeWebhook(db, payments, { rawBody, signature, secret }, counter);
+    const receipt = await receiveStripeWebhook(store, payments, { rawBody, signature, secret }, counter);
     if (receipt.kind === "rejected") {
       deps.rejected(receipt.rejection);
       logger.warn({ reason: receipt.reason }, "stripe webhook rejected");

@@ -55,10 +55,10 @@ export async function refundRequestPage(
       ORDER BY p."purchasedAt", q.id LIMIT ${params.add(window.take, "int")}`,
     params.values,
   );
-  return rows.map(({ payment, business, decidedBy, ...request }) => ({
-    ...request,
-    payment: fromJson(payment, "Payment"),
-    business: fromJson(business, "Business"),
-    decidedBy: decidedBy ? fromJson(decidedBy, "Operator") : null,
-  }));
+  for (const request of rows) {
+    fromJson(request.payment, "Payment");
+    fromJson(request.business, "Business");
+    if (request.decidedBy) fromJson(request.decidedBy, "Operator");
+  }
+  return rows;
 }

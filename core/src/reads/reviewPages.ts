@@ -86,21 +86,18 @@ type RawReview = Review & {
 
 /** A statement's row as Prisma returns a review with its business (and region), moderator, scores and decisions. */
 function toReview(row: RawReview): Review {
-  const { region, business, moderator, scores, decisions, ...review } = row;
-  return {
-    ...review,
-    business: { ...fromJson<JsonRow>(business, "Business"), region: fromJson(region, "Region") },
-    moderator: moderator ? fromJson(moderator, "Operator") : null,
-    ...(scores ? { scores: scores.map((score) => fromJson(score, "ReviewScore")) } : {}),
-    ...(decisions
-      ? {
-          decisions: decisions.map((decision) => ({
-            ...fromJson<JsonRow>(decision, "ReviewDecision"),
-            actor: decision.actor ? fromJson(decision.actor, "Operator") : null,
-          })),
-        }
-      : {}),
-  } as Review;
+  const { region, ...rest } = row;
+  const review = rest as JsonRow;
+  review.business = fromJson<JsonRow>(row.business, "Business");
+  (review.business as JsonRow).region = fromJson(region, "Region");
+  review.moderator = row.moderator ? fromJson(row.moderator, "Operator") : null;
+  if (row.scores) for (const score of row.scores) fromJson(score, "ReviewScore");
+  if (row.decisions)
+    for (const decision of row.decisions) {
+      fromJson(decision, "ReviewDecision");
+      if (decision.actor) fromJson(decision.actor, "Operator");
+    }
+  return review as unknown as Review;
 }
 
 /**

@@ -16,11 +16,12 @@ export const TIMESTAMP_COLUMNS = {
 
 export type JsonRow = Record<string, unknown>;
 
-/** A related row read as JSON, its timestamps as Dates. */
+/** A related row read as JSON, its timestamps turned into Dates in place (the row is the statement's own). */
 export function fromJson<T>(row: unknown, table: keyof typeof TIMESTAMP_COLUMNS): T {
-  const copy: JsonRow = { ...(row as JsonRow) };
-  for (const column of TIMESTAMP_COLUMNS[table]) if (column in copy) copy[column] = jsonTimestamp(copy[column]);
-  return copy as T;
+  const columns = row as JsonRow;
+  for (const column of TIMESTAMP_COLUMNS[table])
+    if (column in columns) columns[column] = jsonTimestamp(columns[column]);
+  return columns as T;
 }
 
 /** `to_jsonb` of an operator, without what only sign-in may read. */
