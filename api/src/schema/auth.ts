@@ -12,6 +12,8 @@ export const OperatorType = builder.prismaObject("Operator", {
   // Operators' identities never reach API tokens: signed-in operators, and the operator signing
   // in (login's answer grants it), may read them.
   authScopes: { viewer: true, $granted: "signingIn" },
+  // Checked per field: a grant from the parent field (login's answer) is not seen by isTypeOf.
+  runScopesOnType: false,
   fields: (t) => ({
     id: t.exposeID("id"),
     email: t.exposeString("email"),
