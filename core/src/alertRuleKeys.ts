@@ -152,6 +152,13 @@ export const ALERT_RULES = {
     severity: "RED",
     check: "postgres",
   },
+  "backup.failed": {
+    title: "Backup failed",
+    description:
+      "The last backup run failed (pg_dump, its check, or the upload to the S3-compatible store): yellow until a backup succeeds; backup.stale turns red 26 h after the last good one.",
+    severity: "YELLOW",
+    check: "postgres",
+  },
   "backup.restore_failed": {
     title: "Backup did not restore",
     description: "A backup's test restore did not give back what was dumped.",

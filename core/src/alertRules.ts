@@ -187,27 +187,28 @@ export const queueBacklogRule = defineRule({
   },
 });
 
+const refundRateThresholds = z
+  .strictObject({
+    yellowFromPercent: percent(),
+    maxRatePercent: percent(),
+    windowDays: int(1, 90),
+    minPurchases: int(1, 100_000),
+  })
+  .refine((thresholds) => thresholds.yellowFromPercent <= thresholds.maxRatePercent, {
+    message: "must not be above maxRatePercent",
+    path: ["yellowFromPercent"],
+  });
+export type RefundRateThresholds = z.infer<typeof refundRateThresholds>;
+
 export const refundRateRule = defineRule({
   key: "refunds.rate_high",
-  thresholds: z
-    .strictObject({
-      yellowFromPercent: percent(),
-      maxRatePercent: percent(),
-      windowDays: int(1, 90),
-      minPurchases: int(1, 100_000),
-    })
-    .refine((thresholds) => thresholds.yellowFromPercent <= thresholds.maxRatePercent, {
-      message: "must not be above maxRatePercent",
-      path: ["yellowFromPercent"],
-    }),
+  thresholds: refundRateThresholds,
   defaults: { yellowFromPercent: 10, maxRatePercent: 15, windowDays: 7, minPurchases: 5 },
-  evaluate({ refunds }, { yellowFromPercent, maxRatePercent, windowDays, minPurchases }) {
-    if (refunds.purchases < minPurchases) return [];
-    const ratePercent = (refunds.refunded / refunds.purchases) * 100;
-    // The seed's band is "10–15 %": yellow includes its lower bound; red is strictly above the upper.
-    const severity: Severity | null =
-      ratePercent > maxRatePercent ? "RED" : ratePercent >= yellowFromPercent ? "YELLOW" : null;
+  evaluate({ refunds }, thresholds) {
+    const { yellowFromPercent, maxRatePercent, windowDays } = thresholds;
+    const severity = refundRateSeverity(refunds, thresholds);
     if (severity === null) return [];
+    const ratePercent = (refunds.refunded / refunds.purchases) * 100;
     return [
       {
         fingerprint: "refunds.rate_high",
@@ -219,6 +220,20 @@ export const refundRateRule = defineRule({
     ];
   },
 });
+
+/**
+ * The refund rate's severity, the one place its band is applied (the alert rule, the metrics card
+ * and the weekly checkup all ask here). The seed's band is "10–15 %": yellow includes its lower
+ * bound, red is strictly above the upper; fewer purchases than `minPurchases` say nothing (null).
+ */
+export function refundRateSeverity(
+  refunds: { purchases: number; refunded: number },
+  { yellowFromPercent, maxRatePercent, minPurchases }: RefundRateThresholds,
+): Severity | null {
+  if (refunds.purchases === 0 || refunds.purchases < minPurchases) return null;
+  const ratePercent = (refunds.refunded / refunds.purchases) * 100;
+  return ratePercent > maxRatePercent ? "RED" : ratePercent >= yellowFromPercent ? "YELLOW" : null;
+}
 
 export function describeRefundPattern(pattern: RefundPattern): string {
   const repeat =

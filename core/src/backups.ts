@@ -5,15 +5,20 @@
 // archive holds. The monthly `backup-restore-verify` job restores the newest backup into a scratch
 // database with `pg_restore` and compares those counts. Health checks raise a red alert when the
 // newest verified backup is older than 26 hours, and another when a restore did not match.
+// With an object store configured (BACKUP_S3_*, the port in ports/objectStore.ts), each archive is
+// also uploaded after it was checked and checksummed; the restore fetches it from there when the
+// local file is gone (checking its SHA-256), and retention deletes old objects. A run that fails,
+// the upload included, is recorded FAILED and raises the yellow `backup.failed` alert.
 // The binaries are the ones matching the server's major version (a newer pg_dump refuses nothing,
 // an older one refuses a newer server): PG_BIN_DIR, else /usr/lib/postgresql/<major>/bin, else PATH.
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Backup, createPrismaClient, databaseConnectionOptions, type Db, Prisma } from "@steward/db/client";
 import { type AlertEffects, clearAlert, raiseAlert } from "./alerts.ts";
+import type { ObjectStore } from "./ports/objectStore.ts";
 
 const run = promisify(execFile);
 
@@ -23,6 +28,7 @@ export type MoneyCounts = Record<(typeof MONEY_TABLES)[number], number>;
 
 export const BACKUP_STALE_RULE_KEY = "backup.stale";
 export const BACKUP_RESTORE_RULE_KEY = "backup.restore_failed";
+export const BACKUP_FAILED_RULE_KEY = "backup.failed";
 /** The newest verified backup may be this old before the red alert (a daily job with 2 h to spare). */
 export const BACKUP_MAX_AGE_HOURS = 26;
 const HOUR = 3_600_000;
@@ -34,6 +40,10 @@ export interface BackupSettings {
   keep: number;
   /** Where pg_dump/pg_restore live (PG_BIN_DIR); found from the server's version when unset. */
   binDir?: string;
+  /** An S3-compatible store (BACKUP_S3_*): each archive is uploaded there too, and restored from it. */
+  objectStore?: ObjectStore;
+  /** Objects kept in the store (BACKUP_S3_KEEP); older ones are deleted after a successful backup. */
+  objectKeep?: number;
 }
 
 /** libpq's settings from the URL, as environment (the password never appears in `ps`). */
@@ -72,6 +82,13 @@ async function countMoneyTables(db: Prisma.TransactionClient | Db): Promise<Mone
   return counts;
 }
 
+/** SHA-256 (hex) of a file, read as a stream. */
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
 export interface BackupView {
   id: string;
   fileName: string;
@@ -85,7 +102,16 @@ export interface BackupView {
   restoredAt: Date | null;
   restoreOk: boolean | null;
   restoreDetail: string | null;
+  sha256: string | null;
+  objectBucket: string | null;
+  objectKey: string | null;
+  uploadedAt: Date | null;
+  objectDeletedAt: Date | null;
 }
+
+/** Where an uploaded archive is ("s3://bucket/key"), null when it was never uploaded. */
+export const backupObjectUrl = (backup: Pick<Backup, "objectBucket" | "objectKey">): string | null =>
+  backup.objectBucket && backup.objectKey ? `s3://${backup.objectBucket}/${backup.objectKey}` : null;
 
 export function backupView(backup: Backup): BackupView {
   const { moneyCounts: _counts, sizeBytes, ...rest } = backup;
@@ -97,8 +123,17 @@ export async function listBackups(db: Db, limit = 20): Promise<BackupView[]> {
   return rows.map(backupView);
 }
 
-/** Dumps the database, verifies the archive reads back whole, records it; prunes old archives. */
-export async function runBackup(db: Db, settings: BackupSettings, now = new Date()): Promise<Backup> {
+/**
+ * Dumps the database, verifies the archive reads back whole, checksums it, uploads it to the
+ * object store when one is configured, records it; prunes old archives (and objects). A failure
+ * anywhere records the run FAILED, raises `backup.failed` and rethrows.
+ */
+export async function runBackup(
+  db: Db,
+  settings: BackupSettings,
+  now = new Date(),
+  effects: AlertEffects = {},
+): Promise<Backup> {
   const directory = resolve(settings.backupDir);
   mkdirSync(directory, { recursive: true });
   const fileName = `steward-${now.toISOString().replace(/[:.]/g, "-")}-${randomBytes(3).toString("hex")}.dump`;
@@ -122,6 +157,10 @@ export async function runBackup(db: Db, settings: BackupSettings, now = new Date
       { isolationLevel: "RepeatableRead", timeout: 6 * HOUR, maxWait: 60_000 },
     );
     await run(binary(bin, "pg_restore"), ["--list", path], { env, maxBuffer: 64 * 2 ** 20 });
+    const verifiedAt = new Date();
+    const sha256 = await sha256Of(path);
+    const store = settings.objectStore;
+    const uploaded = store ? await store.upload(store.keyFor(fileName), path) : null;
     const saved = await db.backup.update({
       where: { id: backup.id },
       data: {
@@ -130,25 +169,66 @@ export async function runBackup(db: Db, settings: BackupSettings, now = new Date
         durationMs: Math.round(performance.now() - started),
         moneyCounts,
         finishedAt: new Date(),
-        verifiedAt: new Date(),
+        verifiedAt,
+        sha256,
+        ...(uploaded ? { objectBucket: uploaded.bucket, objectKey: uploaded.key, uploadedAt: new Date() } : {}),
       },
     });
     pruneArchives(directory, settings.keep);
-    return saved;
+    const retention = store ? await pruneObjects(db, store, settings.objectKeep ?? settings.keep) : null;
+    await clearAlert(db, BACKUP_FAILED_RULE_KEY, `Backup ${fileName} succeeded`, effects);
+    return retention ? await db.backup.update({ where: { id: saved.id }, data: { error: retention } }) : saved;
   } catch (error) {
     rmSync(path, { force: true });
-    const message = error instanceof Error ? error.message : String(error);
+    const message = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
     await db.backup.update({
       where: { id: backup.id },
       data: {
         status: "FAILED",
-        error: message.slice(0, 2000),
+        error: message,
         durationMs: Math.round(performance.now() - started),
         finishedAt: new Date(),
       },
     });
+    await raiseAlert(
+      db,
+      {
+        fingerprint: BACKUP_FAILED_RULE_KEY,
+        ruleKey: BACKUP_FAILED_RULE_KEY,
+        severity: "YELLOW",
+        title: "The last backup failed",
+        detail: `Backup ${fileName} failed: ${message}`,
+      },
+      new Date(),
+      effects,
+    );
     throw error;
   }
+}
+
+/**
+ * Deletes from the store the objects of all but the newest `keep` uploaded backups (the records
+ * stay, with `objectDeletedAt`). A deletion that fails is left for the next run and reported.
+ */
+async function pruneObjects(db: Db, store: ObjectStore, keep: number): Promise<string | null> {
+  const stale = await db.backup.findMany({
+    where: { status: "SUCCEEDED", objectBucket: store.bucket, objectKey: { not: null }, objectDeletedAt: null },
+    orderBy: { startedAt: "desc" },
+    skip: keep,
+    select: { id: true, objectKey: true },
+  });
+  const failures: string[] = [];
+  for (const backup of stale) {
+    try {
+      await store.delete(backup.objectKey!);
+      await db.backup.update({ where: { id: backup.id }, data: { objectDeletedAt: new Date() } });
+    } catch (error) {
+      failures.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return failures.length > 0
+    ? `Retention left ${failures.length} old object(s): ${failures.join("; ")}`.slice(0, 2000)
+    : null;
 }
 
 function pruneArchives(directory: string, keep: number): void {
@@ -159,22 +239,59 @@ function pruneArchives(directory: string, keep: number): void {
   for (const name of archives.slice(keep)) rmSync(join(directory, name), { force: true });
 }
 
-/** `pg_restore` of a backup into `targetUrl` (an existing, empty database). */
+/**
+ * `pg_restore` of a backup into `targetUrl` (an existing, empty database), from BACKUP_DIR or,
+ * when the file is gone there, from the object store. Says where the archive came from.
+ */
 export async function restoreBackup(
   db: Db,
   settings: BackupSettings,
   backup: Backup,
   targetUrl: string,
-): Promise<void> {
-  const path = join(resolve(settings.backupDir), backup.fileName);
-  if (!existsSync(path)) throw new Error(`The archive ${backup.fileName} is no longer in ${settings.backupDir}`);
-  const bin = await postgresBinDir(db, settings.binDir);
-  const target = databaseConnectionOptions(targetUrl);
-  await run(
-    binary(bin, "pg_restore"),
-    ["--no-owner", "--no-privileges", "--exit-on-error", "-d", target.database, path],
-    { env: libpqEnv(targetUrl), maxBuffer: 16 * 2 ** 20 },
-  );
+): Promise<string> {
+  const local = join(resolve(settings.backupDir), backup.fileName);
+  const fetched = existsSync(local) ? null : await fetchArchive(settings, backup);
+  const path = fetched ?? local;
+  try {
+    const bin = await postgresBinDir(db, settings.binDir);
+    const target = databaseConnectionOptions(targetUrl);
+    await run(
+      binary(bin, "pg_restore"),
+      ["--no-owner", "--no-privileges", "--exit-on-error", "-d", target.database, path],
+      { env: libpqEnv(targetUrl), maxBuffer: 16 * 2 ** 20 },
+    );
+  } finally {
+    if (fetched) rmSync(fetched, { force: true });
+  }
+  return fetched ? backupObjectUrl(backup)! : settings.backupDir;
+}
+
+/**
+ * The archive of a backup whose local file is gone, downloaded from the object store into a
+ * temporary file beside the archives (the caller removes it), checked against its SHA-256.
+ */
+async function fetchArchive(settings: BackupSettings, backup: Backup): Promise<string> {
+  const where = backupObjectUrl(backup);
+  const gone = `The archive ${backup.fileName} is no longer in ${settings.backupDir}`;
+  if (!where || backup.objectDeletedAt)
+    throw new Error(where ? `${gone}, and ${where} was deleted by retention` : gone);
+  const store = settings.objectStore;
+  if (!store) throw new Error(`${gone}; it is in ${where}, but no object store is configured (BACKUP_S3_*)`);
+  if (store.bucket !== backup.objectBucket)
+    throw new Error(`${gone}; it is in ${where}, but the configured bucket is ${store.bucket}`);
+  const directory = resolve(settings.backupDir);
+  mkdirSync(directory, { recursive: true });
+  const path = join(directory, `.restore-${randomBytes(4).toString("hex")}-${backup.fileName}`);
+  try {
+    await store.download(backup.objectKey!, path);
+    const sha256 = await sha256Of(path);
+    if (backup.sha256 && sha256 !== backup.sha256)
+      throw new Error(`${where} does not match the archive written (SHA-256 ${sha256}, written ${backup.sha256})`);
+    return path;
+  } catch (error) {
+    rmSync(path, { force: true });
+    throw error;
+  }
 }
 
 export interface RestoreCheck {
@@ -206,7 +323,7 @@ export async function verifyLatestRestore(
   let detail: string;
   await db.$executeRawUnsafe(`CREATE DATABASE "${scratchName}"`);
   try {
-    await restoreBackup(db, settings, backup, scratchUrl.toString());
+    const source = await restoreBackup(db, settings, backup, scratchUrl.toString());
     const scratch = createPrismaClient(scratchUrl.toString(), 1);
     try {
       restored = await countMoneyTables(scratch);
@@ -216,8 +333,8 @@ export async function verifyLatestRestore(
     const mismatches = MONEY_TABLES.filter((table) => restored![table] !== expected[table]);
     detail =
       mismatches.length === 0
-        ? `Restored ${backup.fileName}: ${MONEY_TABLES.map((table) => `${table} ${restored![table]}`).join(", ")}, as dumped`
-        : `Restored ${backup.fileName} but ${mismatches.map((table) => `${table} has ${restored![table]} rows, dumped ${expected[table]}`).join("; ")}`;
+        ? `Restored ${backup.fileName} from ${source}: ${MONEY_TABLES.map((table) => `${table} ${restored![table]}`).join(", ")}, as dumped`
+        : `Restored ${backup.fileName} from ${source} but ${mismatches.map((table) => `${table} has ${restored![table]} rows, dumped ${expected[table]}`).join("; ")}`;
   } catch (error) {
     detail = `Restoring ${backup.fileName} failed: ${error instanceof Error ? error.message : String(error)}`.slice(
       0,

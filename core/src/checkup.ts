@@ -300,9 +300,12 @@ async function kpiFindings(deps: CheckupDeps): Promise<CheckupFinding[]> {
     {
       key: "refund_rate",
       category: "KPI",
-      severity: refund.rate > refund.threshold ? "YELLOW" : "GREEN",
+      // The alert rule's band and thresholds (refundRateSeverity), as configured: no copy here.
+      severity: refund.severity,
       title: `Refund rate ${percent(refund.rate)} over ${refund.windowDays} days`,
-      detail: `${refund.refunded} of ${refund.payments} payments refunded; the limit is ${percent(refund.threshold)}`,
+      detail:
+        `${refund.refunded} of ${refund.payments} payments refunded; yellow from ${percent(refund.yellowFrom)}, red above ${percent(refund.threshold)}` +
+        (refund.payments < refund.minPurchases ? ` (too few to judge: fewer than ${refund.minPurchases})` : ""),
       data: { rate: refund.rate, refunded: refund.refunded, payments: refund.payments },
     },
     {

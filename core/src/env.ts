@@ -163,6 +163,18 @@ export const envSchema = z.object({
   BACKUP_VERIFY_CRON: z.string().default("0 4 1 * *"),
   /** Where pg_dump and pg_restore are; unset: the server's major version under /usr/lib/postgresql, else PATH. */
   PG_BIN_DIR: z.string().min(1).optional(),
+  // An S3-compatible store for a copy of each archive off the machine (all of endpoint, bucket and
+  // keys, or none: see loadEnv). Path-style requests, so MinIO, Ceph or R2 work as well as AWS.
+  BACKUP_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+  BACKUP_S3_BUCKET: z.string().min(1).optional(),
+  /** The region the request is signed for; most non-AWS stores accept any. */
+  BACKUP_S3_REGION: z.string().min(1).optional(),
+  BACKUP_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  BACKUP_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Prepended to each object key, e.g. "steward/" (a trailing "/" is not added for you). */
+  BACKUP_S3_PREFIX: z.string().optional(),
+  /** Objects kept in the store (the newest); older ones are deleted after a successful backup. Default: BACKUP_KEEP. */
+  BACKUP_S3_KEEP: z.coerce.number().int().min(1).max(10_000).optional(),
 
   // Stripe (the real SDK; dev and test default to the local sandbox, production to api.stripe.com)
   /** Required in production; dev/test default to the sandbox's key. */
@@ -205,7 +217,51 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`Invalid environment:\n${problems.join("\n")}`);
   }
   // Read at boot, not at the first delivery: a production instance without it must not start.
+  const s3Missing = missingBackupS3Settings(parsed.data);
+  if (s3Missing.length > 0)
+    throw new Error(
+      `Invalid environment:\n  ${s3Missing.join(", ")}: required once any BACKUP_S3_* is set (an S3-compatible store takes all of ${BACKUP_S3_REQUIRED.join(", ")}, or none)`,
+    );
   if (parsed.data.NODE_ENV === "production" && !parsed.data.NOTIFY_SECRET_KEY)
     throw new Error("Invalid environment:\n  NOTIFY_SECRET_KEY: required in production (openssl rand -base64 32)");
   return parsed.data;
+}
+
+/** The settings an S3-compatible backup store needs together; region and prefix have defaults. */
+export const BACKUP_S3_REQUIRED = [
+  "BACKUP_S3_ENDPOINT",
+  "BACKUP_S3_BUCKET",
+  "BACKUP_S3_ACCESS_KEY_ID",
+  "BACKUP_S3_SECRET_ACCESS_KEY",
+] as const;
+const BACKUP_S3_ALL = [...BACKUP_S3_REQUIRED, "BACKUP_S3_REGION", "BACKUP_S3_PREFIX", "BACKUP_S3_KEEP"] as const;
+
+function missingBackupS3Settings(env: Env): string[] {
+  if (BACKUP_S3_ALL.every((name) => env[name] === undefined)) return [];
+  return BACKUP_S3_REQUIRED.filter((name) => env[name] === undefined);
+}
+
+export interface BackupS3Settings {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  prefix: string;
+  keep: number;
+}
+
+/** The S3-compatible backup store's settings, or null when none is configured (loadEnv checked they come together). */
+export function backupS3Settings(env: Env): BackupS3Settings | null {
+  const { BACKUP_S3_ENDPOINT, BACKUP_S3_BUCKET, BACKUP_S3_ACCESS_KEY_ID, BACKUP_S3_SECRET_ACCESS_KEY } = env;
+  if (!BACKUP_S3_ENDPOINT || !BACKUP_S3_BUCKET || !BACKUP_S3_ACCESS_KEY_ID || !BACKUP_S3_SECRET_ACCESS_KEY) return null;
+  return {
+    endpoint: BACKUP_S3_ENDPOINT,
+    bucket: BACKUP_S3_BUCKET,
+    region: env.BACKUP_S3_REGION ?? "us-east-1",
+    accessKeyId: BACKUP_S3_ACCESS_KEY_ID,
+    secretAccessKey: BACKUP_S3_SECRET_ACCESS_KEY,
+    prefix: env.BACKUP_S3_PREFIX ?? "",
+    keep: env.BACKUP_S3_KEEP ?? env.BACKUP_KEEP,
+  };
 }

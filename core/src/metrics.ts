@@ -17,7 +17,7 @@
 // - Refund rate = refunded ÷ succeeded payments purchased in the refund-rate alert rule's window
 //   (7 days by default), computed as the rule computes it, so the card and the alert agree.
 // - AI cost is an estimate: provider-scored reviews this month × AI_COST_PER_CALL_CENTS.
-import type { Db, DbTx } from "@steward/db/client";
+import type { Db, DbTx, Severity } from "@steward/db/client";
 import {
   addDays,
   type Day,
@@ -35,7 +35,7 @@ import type { Env } from "./env.ts";
 import type { EventBus } from "./ports/events.ts";
 import { type HealthState, healthStates } from "./health.ts";
 import { refundRateOverWindow } from "./health/checks/refundRate.ts";
-import { activeRules, effectiveThresholds, refundRateRule } from "./alertRules.ts";
+import { activeRules, effectiveThresholds, refundRateRule, refundRateSeverity } from "./alertRules.ts";
 /** Longest trend series kept in the snapshot; `metrics(window)` slices it. */
 export const SERIES_DAYS = 90;
 /** Payments whose transaction committed up to this long after their updatedAt are still folded in. */
@@ -123,7 +123,18 @@ export interface Metrics {
   revenue: RevenueMetric[];
   featuredAdoption: { featuredBusinesses: number; businesses: number; rate: number; target: number };
   queueBacklog: { total: number; regions: RegionBacklog[] };
-  refundRate: { windowDays: number; payments: number; refunded: number; rate: number; threshold: number };
+  refundRate: {
+    windowDays: number;
+    payments: number;
+    refunded: number;
+    rate: number;
+    /** Red above this rate; yellow from `yellowFrom`; too few purchases (`minPurchases`) say nothing. */
+    threshold: number;
+    yellowFrom: number;
+    minPurchases: number;
+    /** As the alert rule judges it (refundRateSeverity), for the weekly checkup. */
+    severity: Severity;
+  };
   searchVolume: {
     today: number;
     /** Average per day over the last 7 days, and the change against the 7 days before. */
@@ -210,8 +221,9 @@ async function searchMetrics(tx: DbTx, today: Day): Promise<Metrics["searchVolum
 }
 
 /**
- * The refund rate exactly as its alert rule computes it (the rule's window and threshold, as
- * configured, over the same purchases), so the card and the alert never disagree.
+ * The refund rate exactly as its alert rule computes it (the rule's window and thresholds, as
+ * configured, over the same purchases, judged by the same refundRateSeverity), so the card, the
+ * weekly checkup and the alert never disagree.
  */
 async function refundRateAsAlerted(tx: DbTx, now: Date): Promise<Metrics["refundRate"]> {
   const configured = (await activeRules(tx)).find((entry) => entry.rule.key === refundRateRule.key);
@@ -223,6 +235,9 @@ async function refundRateAsAlerted(tx: DbTx, now: Date): Promise<Metrics["refund
     refunded: refunds.refunded,
     rate: refunds.purchases === 0 ? 0 : refunds.refunded / refunds.purchases,
     threshold: thresholds.maxRatePercent / 100,
+    yellowFrom: thresholds.yellowFromPercent / 100,
+    minPurchases: thresholds.minPurchases,
+    severity: refundRateSeverity(refunds, thresholds) ?? "GREEN",
   };
 }
 

@@ -129,9 +129,19 @@ describe("the weekly checkup", () => {
 
   it("finds each yellow problem and emails the engineering list", async () => {
     const now = Date.now();
-    // KPI drift: 10 more businesses that are not featured (1 of 11 < 25 %); a refunded sale (1 of 2 > 15 %).
+    // KPI drift: 10 more businesses that are not featured (1 of 11 < 25 %); a refunded sale among
+    // 8 purchases (12.5 %: yellow from 10 %, where a "> 15 %" check alone says nothing), 5 of them
+    // placements that have already run.
     const region = await createRegion(stack.db, 5);
     for (let index = 0; index < 10; index++) await createBusiness(stack.db, region.id);
+    for (let index = 0; index < 5; index++) {
+      const past = await createPaidPlacement(
+        stack,
+        await createBusiness(stack.db, region.id),
+        new Date(now - 20 * HOUR),
+      );
+      await stack.db.placement.update({ where: { paymentId: past.id }, data: { status: "EXPIRED" } });
+    }
     const refunder = await createBusiness(stack.db, region.id);
     const refunded = await createPaidPlacement(stack, refunder, new Date(now - 5 * HOUR));
     await stack.db.payment.update({ where: { id: refunded.id }, data: { status: "REFUNDED", refundedCents: 2200 } });
@@ -208,12 +218,12 @@ describe("the weekly checkup", () => {
     expect(await outboxKinds(report.id)).toEqual(["notify.email"]);
     // What changed since last week's report, in the report and in the message sent.
     expect(finding("since_last_week")).toMatchObject({ severity: "GREEN" });
-    expect(finding("since_last_week").detail).toContain("Refund rate 0 % → 33.3 %");
+    expect(finding("since_last_week").detail).toContain("Refund rate 0 % → 12.5 %");
     expect(finding("since_last_week").detail).toContain("Businesses queued 0 → 1");
     const emailed = await stack.db.outboxMessage.findFirstOrThrow({
       where: { dedupKey: { startsWith: `weekly-checkup:${report.id}` } },
     });
-    expect((emailed.payload as { text: string }).text).toContain("Refund rate 0 % → 33.3 %");
+    expect((emailed.payload as { text: string }).text).toContain("Refund rate 0 % → 12.5 %");
   });
 
   it("finds each red problem and pages: PagerDuty, the ticket webhook and Slack", async () => {
@@ -250,6 +260,11 @@ describe("the weekly checkup", () => {
       },
     });
     await stack.db.discrepancy.create({ data: { runId: latest.id, kind: "MISSING_IN_DB", stripeChargeId: "ch_lost" } });
+    // A second refunded sale: 2 of 11 purchases (18.2 %), above the 15 % red line.
+    const refunder = await createBusiness(stack.db, region.id);
+    const refunded = await createPaidPlacement(stack, refunder, new Date(now - 4 * HOUR));
+    await stack.db.payment.update({ where: { id: refunded.id }, data: { status: "REFUNDED", refundedCents: 2200 } });
+    await stack.db.placement.update({ where: { paymentId: refunded.id }, data: { status: "REFUNDED" } });
     // Scoring depends on the AI provider, and it is down.
     ai.setMode("down");
 
@@ -261,14 +276,18 @@ describe("the weekly checkup", () => {
         "placements_without_payments",
         "queue_consistency",
         "reconciliation",
+        "refund_rate",
       ].sort(),
     );
     const finding = (key: string) => findings.find((candidate) => candidate.key === key)!;
+    expect(finding("refund_rate").detail).toMatch(
+      /^2 of 11 payments refunded; yellow from 10\.0 %, red above 15\.0 %$/,
+    );
     expect(finding("payments_without_placements").detail).toMatch(/ch_unplaced/);
     expect(finding("queue_consistency").detail).toMatch(/2 active for 1 slots/);
     expect(finding("reconciliation").title).toBe("1 unresolved DB vs Stripe mismatch(es)");
     expect(report.overall).toBe("RED");
-    expect(report.summary).toMatch(/^5 red: .* · \d+ yellow: /);
+    expect(report.summary).toMatch(/^6 red: .* · \d+ yellow: /);
     expect(await outboxKinds(report.id)).toEqual(["notify.pagerduty", "notify.slack", "notify.webhook"]);
     const page = await stack.db.outboxMessage.findFirstOrThrow({
       where: { channelId: channels.PAGERDUTY, dedupKey: { startsWith: `weekly-checkup:${report.id}` } },

@@ -1,13 +1,15 @@
-// The backups listed on the Health page: each pg_dump archive with its size, duration and what
-// its checks found (core/src/backups.ts).
-import { type BackupView, listBackups } from "@steward/core/backups";
+// The backups listed on the Health page: each pg_dump archive with its size, duration, where it is
+// (BACKUP_DIR, and the S3-compatible store when one is configured) and what its checks found
+// (core/src/backups.ts).
+import { type BackupView, backupObjectUrl, listBackups } from "@steward/core/backups";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 
 const BackupStatusEnum = builder.enumType("BackupStatus", { values: ["RUNNING", "SUCCEEDED", "FAILED"] as const });
 
 const BackupType = builder.objectRef<BackupView>("Backup").implement({
-  description: "A pg_dump -Fc archive written by the backup job to BACKUP_DIR.",
+  description:
+    "A pg_dump -Fc archive written by the backup job to BACKUP_DIR, and uploaded to the S3-compatible store when one is configured.",
   fields: (t) => ({
     id: t.exposeString("id"),
     fileName: t.exposeString("fileName"),
@@ -32,6 +34,18 @@ const BackupType = builder.objectRef<BackupView>("Backup").implement({
       description: "Whether the restored money tables held the row counts that were dumped.",
     }),
     restoreDetail: t.exposeString("restoreDetail", { nullable: true }),
+    sha256: t.exposeString("sha256", { nullable: true, description: "SHA-256 (hex) of the archive as written." }),
+    objectUrl: t.string({
+      nullable: true,
+      description: "Where the archive was uploaded (s3://bucket/key); null when no object store was configured.",
+      resolve: (backup) => backupObjectUrl(backup),
+    }),
+    uploadedAt: t.expose("uploadedAt", { type: "DateTime", nullable: true }),
+    objectDeletedAt: t.expose("objectDeletedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When retention (BACKUP_S3_KEEP) deleted the uploaded object.",
+    }),
   }),
 });
 

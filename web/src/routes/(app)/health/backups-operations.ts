@@ -1,4 +1,4 @@
-// The Health page's backups: the newest pg_dump archives with their size, duration and checks.
+// The Health page's backups: the newest pg_dump archives with their size, duration, place and checks.
 import { graphql, type ResultOf } from "$lib/graphql.ts";
 
 export const BackupsQuery = graphql(`
@@ -15,6 +15,9 @@ export const BackupsQuery = graphql(`
       restoredAt
       restoreOk
       restoreDetail
+      objectUrl
+      uploadedAt
+      objectDeletedAt
     }
   }
 `);
