@@ -17,7 +17,7 @@
 // - Refund rate = refunded ÷ succeeded payments purchased in the refund-rate alert rule's window
 //   (7 days by default), computed as the rule computes it, so the card and the alert agree.
 // - AI cost is an estimate: provider-scored reviews this month × AI_COST_PER_CALL_CENTS.
-import type { Db, DbTx, Severity } from "@steward/db/client";
+import type { Db, DbTx, MetricsSnapshot, Severity, SqlReader } from "@steward/db/client";
 import {
   addDays,
   type Day,
@@ -70,6 +70,8 @@ export function metricsSettings(env: Env): MetricsSettings {
 
 export interface MetricsDeps {
   db: Db;
+  /** Reads the snapshot with a plain statement where given (the overview's hot path). */
+  sql?: SqlReader;
   settings: MetricsSettings;
   /** Publishes metricsUpdated after a rollup; absent in tests that only compute. */
   events?: EventBus;
@@ -411,7 +413,10 @@ export async function rollupMetrics(
 export async function currentMetrics(deps: MetricsDeps): Promise<Metrics> {
   const now = clock(deps);
   const maxAgeMs = deps.settings.maxAgeSeconds * 1000;
-  const snapshot = await deps.db.metricsSnapshot.findUnique({ where: { key: SNAPSHOT_KEY } });
+  const snapshot = deps.sql
+    ? ((await deps.sql.rows<MetricsSnapshot>(`SELECT * FROM "MetricsSnapshot" WHERE key = $1`, [SNAPSHOT_KEY]))[0] ??
+      null)
+    : await deps.db.metricsSnapshot.findUnique({ where: { key: SNAPSHOT_KEY } });
   if (snapshot && now.getTime() - snapshot.computedAt.getTime() < maxAgeMs) {
     return snapshot.metrics as unknown as Metrics;
   }

@@ -2,7 +2,7 @@
 // overall red/yellow/green, open alerts (red first), the metrics, the pending work with its
 // estimated time, the last alerts, health, and the last weekly checkup. The Monday check is this
 // one screen. Metrics come from the rollup's snapshot; the rest are small indexed reads.
-import type { Alert, CheckupReport, DbTx, Severity } from "@steward/db/client";
+import type { Alert, CheckupReport, DbTx, Severity, SqlReader } from "@steward/db/client";
 import { type HealthState, healthStatesOf, latestHealth } from "./health.ts";
 import type { JobHealth, ScheduledJob } from "./jobHealth.ts";
 import { classifyLateness } from "./jobHealth.ts";
@@ -78,13 +78,23 @@ export async function pendingTasks(db: DbTx, jobsDue = 0): Promise<PendingTask[]
 }
 
 /** Open (firing or acknowledged) alerts, red first, then the most recently seen. */
-export async function openAlerts(db: DbTx, limit = 20): Promise<Alert[]> {
+export function openAlerts(sql: SqlReader, limit = 20): Promise<Alert[]> {
   // PostgreSQL orders an enum by its declaration (GREEN, YELLOW, RED): descending puts red first.
-  return db.alert.findMany({
-    where: { status: { in: ["FIRING", "ACKNOWLEDGED"] } },
-    orderBy: [{ severity: "desc" }, { lastSeenAt: "desc" }, { id: "desc" }],
-    take: limit,
-  });
+  return sql.rows<Alert>(
+    `SELECT * FROM "Alert" WHERE status IN ('FIRING', 'ACKNOWLEDGED')
+      ORDER BY severity DESC, "lastSeenAt" DESC, id DESC LIMIT $1`,
+    [limit],
+  );
+}
+
+/** The last alerts seen, whatever their status (the overview's activity log). */
+export function recentAlerts(sql: SqlReader, limit = 5): Promise<Alert[]> {
+  return sql.rows<Alert>(`SELECT * FROM "Alert" ORDER BY "lastSeenAt" DESC, id DESC LIMIT $1`, [limit]);
+}
+
+async function lastCheckupReport(sql: SqlReader): Promise<CheckupReport | null> {
+  const [report] = await sql.rows<CheckupReport>(`SELECT * FROM "CheckupReport" ORDER BY "createdAt" DESC LIMIT 1`, []);
+  return report ?? null;
 }
 
 /** The worst severity among open alerts and the checks' latest results; GREEN when all is well. */
@@ -94,17 +104,17 @@ export function overallStatus(alerts: readonly Pick<Alert, "severity">[], checks
 
 /** Scheduled jobs that are late (yellow/red) or have never run: read-only, unlike checkMissedRuns. */
 export async function jobsNeedingAttention(
-  db: DbTx,
+  sql: SqlReader,
   jobs: readonly ScheduledJob[],
   now = new Date(),
 ): Promise<JobHealth[]> {
   if (jobs.length === 0) return [];
-  const rows = await db.jobRun.groupBy({
-    by: ["jobName"],
-    where: { jobName: { in: jobs.map((job) => job.name) }, status: "SUCCEEDED" },
-    _max: { finishedAt: true },
-  });
-  const lastSuccess = new Map(rows.map((row) => [row.jobName, row._max.finishedAt]));
+  const rows = await sql.rows<{ jobName: string; finishedAt: Date | null }>(
+    `SELECT "jobName", max("finishedAt") AS "finishedAt" FROM "JobRun"
+      WHERE "jobName" = ANY($1::text[]) AND status = 'SUCCEEDED' GROUP BY "jobName"`,
+    [jobs.map((job) => job.name)],
+  );
+  const lastSuccess = new Map(rows.map((row) => [row.jobName, row.finishedAt]));
   return jobs.flatMap((job): JobHealth[] => {
     const at = lastSuccess.get(job.name) ?? null;
     const state = at ? classifyLateness(job.periodMinutes, (now.getTime() - at.getTime()) / 60_000) : "NEVER_RAN";
@@ -134,16 +144,23 @@ export interface OverviewOptions {
   now?: Date;
 }
 
-export async function loadOverview(deps: MetricsDeps, options: OverviewOptions = {}): Promise<Overview> {
-  const { db } = deps;
+/**
+ * Every read of the overview at once, as plain statements on pg (it is read on every dashboard
+ * visit and kept live; through Prisma each small read cost ~1 ms of CPU, issue 17 / 19).
+ */
+export async function loadOverview(
+  deps: MetricsDeps & { sql: SqlReader },
+  options: OverviewOptions = {},
+): Promise<Overview> {
+  const { db, sql } = deps;
   const now = options.now ?? new Date();
-  const [metrics, open, recentAlerts, jobsDue, latest, lastCheckup] = await Promise.all([
+  const [metrics, open, recent, jobsDue, latest, lastCheckup] = await Promise.all([
     currentMetrics(deps),
-    openAlerts(db),
-    db.alert.findMany({ orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }], take: 5 }),
-    jobsNeedingAttention(db, options.scheduledJobs ?? [], now),
+    openAlerts(sql),
+    recentAlerts(sql),
+    jobsNeedingAttention(sql, options.scheduledJobs ?? [], now),
     latestHealth(db, now),
-    db.checkupReport.findFirst({ orderBy: { createdAt: "desc" } }),
+    lastCheckupReport(sql),
   ]);
   const tasks = await pendingTasks(db, jobsDue.length);
   const health = healthStatesOf(latest.checks, now);
@@ -162,7 +179,7 @@ export async function loadOverview(deps: MetricsDeps, options: OverviewOptions =
     statusCauses,
     jobsDue,
     openAlerts: open,
-    recentAlerts,
+    recentAlerts: recent,
     metrics,
     pendingTasks: tasks,
     health,

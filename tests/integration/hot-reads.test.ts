@@ -2,6 +2,8 @@
 // in the same order, with every column of every related row (a column added to a table and not to
 // the statement fails here), for random queue filters, every sort, and pages after a cursor.
 import { createDatabase, type Db, type Prisma, type SqlReader } from "@steward/db/client";
+import { prismaSqlReader } from "@steward/core/deps";
+import { loadOverview, openAlerts, recentAlerts } from "@steward/core/overview";
 import { refundRequestPage } from "@steward/core/reads/refundPages";
 import { countReviews, publishedReviews, reviewQueuePage } from "@steward/core/reads/reviewPages";
 import { REVIEW_SORTS, type ReviewQuery, type ReviewSort, reviewWhere } from "@steward/core/reviews";
@@ -177,5 +179,77 @@ describe("published reviews and the refund list by hand", () => {
       const expectedNext = await deps.db.refundRequest.findMany({ ...next, where, orderBy });
       expect(comparable(await refundRequestPage(deps, next, filter))).toEqual(withoutPasswordHashes(expectedNext));
     }
+  });
+});
+
+describe("the overview's reads by hand", () => {
+  it("reads alerts, jobs, the checkup and the metrics snapshot as Prisma does", async () => {
+    const now = new Date();
+    await database.db.alert.createMany({
+      data: ["RED", "YELLOW", "GREEN"].map((severity, index) => ({
+        fingerprint: `hot-reads-${index}`,
+        ruleKey: "test.rule",
+        severity: severity as "RED",
+        status: index === 2 ? ("RESOLVED" as const) : ("FIRING" as const),
+        title: `alert ${index}`,
+        detail: "detail",
+        labels: { region: "x", n: index },
+        lastSeenAt: new Date(now.getTime() - index * 1000),
+      })),
+    });
+    await database.db.checkupReport.create({
+      data: {
+        overall: "YELLOW",
+        findings: [{ key: "refund_rate", status: "YELLOW" }],
+        trigger: "MANUAL",
+        summary: "1 yellow",
+      },
+    });
+    await database.db.jobRun.create({
+      data: {
+        jobName: "health-checks",
+        queueJobId: "hot-reads-1",
+        attempt: 1,
+        trigger: "SCHEDULE",
+        status: "SUCCEEDED",
+        finishedAt: new Date(now.getTime() - 3_600_000),
+      },
+    });
+    expect(await openAlerts(deps.sql)).toEqual(
+      await deps.db.alert.findMany({
+        where: { status: { in: ["FIRING", "ACKNOWLEDGED"] } },
+        orderBy: [{ severity: "desc" }, { lastSeenAt: "desc" }, { id: "desc" }],
+        take: 20,
+      }),
+    );
+    expect(await recentAlerts(deps.sql)).toEqual(
+      await deps.db.alert.findMany({ orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }], take: 5 }),
+    );
+    const settings = {
+      timeZone: "Australia/Melbourne",
+      featuredAdoptionTarget: 0.3,
+      aiMode: "deterministic" as const,
+      aiCostPerCallCents: 1,
+      aiMonthlyBudgetCents: 100,
+      maxAgeSeconds: 3600,
+    };
+    const options = {
+      scheduledJobs: [
+        { name: "health-checks", periodMinutes: 1 },
+        { name: "never", periodMinutes: 5 },
+      ],
+      now,
+    };
+    // The first read rolls the metrics up and stores the snapshot; both below read it back.
+    await loadOverview({ ...deps, settings, now: () => now }, options);
+    // The same statements through Prisma's raw queries: pg's parsing (dates, JSON, enums) matches Prisma's.
+    const byPrisma = await loadOverview(
+      { db: deps.db, sql: prismaSqlReader(deps.db), settings, now: () => now },
+      options,
+    );
+    const byPg = await loadOverview({ ...deps, settings, now: () => now }, options);
+    expect(byPg).toEqual(byPrisma);
+    expect(byPg.lastCheckup).toEqual(await deps.db.checkupReport.findFirst({ orderBy: { createdAt: "desc" } }));
+    expect(byPg.jobsDue.map((job) => job.state).sort()).toEqual(["NEVER_RAN", "RED"].sort());
   });
 });

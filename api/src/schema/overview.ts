@@ -32,6 +32,7 @@ const scheduledJobs = (context: Context) =>
 
 const metricsDeps = (context: Context) => ({
   db: context.db,
+  sql: context.deps.sql,
   events: context.events,
   settings: metricsSettings(context.env),
 });
