@@ -36,6 +36,7 @@ export const accessTable: Record<string, Access> = {
   "Query.jobRuns": { roles: "viewer" },
   "Query.jobs": { roles: "viewer" },
   "Query.maintenanceWindows": { roles: "viewer", note: "the overview shows the active ones" },
+  "Query.marketplace": { roles: "anyone", note: "its time zone and locale; the sign-in pages show times too" },
   "Query.me": { roles: "anyone", note: "null when not signed in" },
   "Query.metrics": { roles: "viewer", tokens: ["metrics:read"] },
   "Query.operatingMetrics": { roles: "viewer", tokens: ["metrics:read"] },
@@ -350,6 +351,7 @@ export const typeAccess: Record<string, TypeRule> = {
       status: "type",
     },
   },
+  Marketplace: "parent",
   Operator: {
     roles: "viewer",
     note: "operators' identities never reach API tokens; login's answer shows the operator signing in",
