@@ -202,6 +202,7 @@ export const typeAccess: Record<string, TypeRule> = {
       resolvedAt: "type",
       respondBy: "type",
       responseOverdue: "type",
+      repeatRefunders: { roles: "viewer", note: "businesses to flag: operators only" },
       ruleIncidentSeverity: "type",
       ruleKey: "type",
       severity: "type",
@@ -352,6 +353,7 @@ export const typeAccess: Record<string, TypeRule> = {
     },
   },
   Marketplace: "parent",
+  RepeatRefunder: "parent",
   Operator: {
     roles: "viewer",
     note: "operators' identities never reach API tokens; login's answer shows the operator signing in",
