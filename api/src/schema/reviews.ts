@@ -17,6 +17,7 @@ import {
   reviewQueuePage,
   reviewQueueStats,
   reviewWhere,
+  withSearchBusinesses,
   submitReview,
   suggestionOverrides,
   type SuggestionOverrides,
@@ -293,8 +294,13 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: ReviewFilter, required: false }),
       sort: t.arg({ type: ReviewSortEnum, required: false, description: "Default: oldest first." }),
     },
-    resolve: (query, _root, args, { db }) =>
-      reviewQueuePage(db, query, reviewWhere(toReviewQuery(args.filter)), args.sort ?? "OLDEST"),
+    resolve: async (query, _root, args, { db }) =>
+      reviewQueuePage(
+        db,
+        query,
+        reviewWhere(await withSearchBusinesses(db, toReviewQuery(args.filter))),
+        args.sort ?? "OLDEST",
+      ),
   }),
   reviewCount: t.int({
     description: 'How many reviews match the filter (the queue\'s "N of M").',
