@@ -11,6 +11,7 @@ import { benchPlacements } from "./placements.ts";
 import { benchReconciliation } from "./reconciliation.ts";
 import { benchRetention } from "./retention.ts";
 import { benchReviews } from "./reviews.ts";
+import { benchReviewSearch } from "./reviewSearch.ts";
 import { benchWebhooks } from "./webhooks.ts";
 import { printTable, writeResults } from "./table.ts";
 
@@ -24,6 +25,7 @@ const scales = {
     reviews: 100_000,
     bulk: 10_000,
     queue: { rate: 100, seconds: 5 },
+    searchReviews: 100_000,
     webhookEvents: 2_000,
     fanoutSubscribers: 200,
     placements: { regions: 1_000, active: 5_000, queued: 20_000 },
@@ -38,6 +40,7 @@ const scales = {
     reviews: 1_000_000,
     bulk: 10_000,
     queue: { rate: 500, seconds: 10 },
+    searchReviews: 1_000_000,
     webhookEvents: 20_000,
     fanoutSubscribers: 2_000,
     placements: { regions: 10_000, active: 50_000, queued: 200_000 },
@@ -56,7 +59,7 @@ const scales = {
     catalog: 100_000,
   },
 } as const;
-// `--only overview` (or webhooks, reviews, placements, reconciliation, retention, catalog, fanout, load, floor) runs one benchmark.
+// `--only overview` (or webhooks, reviews, search, placements, reconciliation, retention, catalog, fanout, load, floor) runs one benchmark.
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 // `--floor-seconds 5`: longer floor rounds than the scale's (small's 1 s rounds are noisy on a busy machine).
 const floorSeconds = process.argv.includes("--floor-seconds")
@@ -76,6 +79,8 @@ try {
   const rows = [
     ...(wanted("webhooks") ? await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents) : []),
     ...(wanted("reviews") ? await benchReviews(db, url.toString(), scales[scaleArg]) : []),
+    // Its own businesses and reviews; after `reviews`, whose rows it searches too.
+    ...(wanted("search") ? await benchReviewSearch(db, url.toString(), scales[scaleArg].searchReviews) : []),
     ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
     ...(wanted("reconciliation") ? await benchReconciliation(db, url.toString(), scales[scaleArg].reconciliation) : []),
     ...(wanted("catalog") ? await benchCatalog(db, url.toString(), scales[scaleArg].catalog) : []),

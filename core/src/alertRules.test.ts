@@ -13,6 +13,7 @@ import {
   postgresLatencyRule,
   queueBacklogRule,
   refundRateRule,
+  repeatRefundersOf,
   stripeUnreachableRule,
   webhookFailuresRule,
   webhookSignaturesRule,
@@ -133,6 +134,11 @@ describe("alert rules at their thresholds", () => {
     expect(alert?.detail).toContain("Trainer A ×3");
     expect(alert?.detail).toContain("Melbourne 4");
     expect(alert?.detail).toContain("5 new (0–7 days)");
+    // The repeat refunders travel with the alert, so its page can offer to flag each one.
+    expect(alert?.labels).toEqual({ repeatRefunders: "b-1:3" });
+    expect(repeatRefundersOf(alert?.labels)).toEqual([{ businessId: "b-1", refunds: 3 }]);
+    expect(repeatRefundersOf({})).toEqual([]);
+    expect(repeatRefundersOf({ repeatRefunders: "" })).toEqual([]);
     // Too few purchases to call it a rate: 1 of 2 is not a trend.
     expect(fires(refundRateRule, rate(1, 2))).toEqual([]);
     // Tunable; a yellow bound above the red one is refused (the defaults stay in force).

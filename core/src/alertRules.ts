@@ -216,6 +216,8 @@ export const refundRateRule = defineRule({
         severity,
         title: `Refund rate ${ratePercent.toFixed(1)} % over ${windowDays} days`,
         detail: `${refunds.refunded} of ${refunds.purchases} purchases refunded (yellow from ${yellowFromPercent} %, red above ${maxRatePercent} %).\n${describeRefundPattern(refunds.pattern)}`,
+        // Who to look at: the alert's page offers to flag each of them (repeatRefundersOf reads it back).
+        labels: { repeatRefunders: repeatRefundersLabel(refunds.pattern) },
       },
     ];
   },
@@ -233,6 +235,28 @@ export function refundRateSeverity(
   if (refunds.purchases === 0 || refunds.purchases < minPurchases) return null;
   const ratePercent = (refunds.refunded / refunds.purchases) * 100;
   return ratePercent > maxRatePercent ? "RED" : ratePercent >= yellowFromPercent ? "YELLOW" : null;
+}
+
+/** The most repeated refunders the refund-rate alert names, as a label: "businessId:refunds,…". */
+export const MAX_REPEAT_REFUNDERS = 10;
+
+function repeatRefundersLabel(pattern: RefundPattern): string {
+  return pattern.repeatRefunders
+    .slice(0, MAX_REPEAT_REFUNDERS)
+    .map((business) => `${business.businessId}:${business.refunds}`)
+    .join(",");
+}
+
+/** The businesses a refund-rate alert named as refunded more than once, most refunds first. */
+export function repeatRefundersOf(labels: unknown): { businessId: string; refunds: number }[] {
+  if (labels === null || typeof labels !== "object" || Array.isArray(labels)) return [];
+  const value = (labels as Record<string, unknown>)["repeatRefunders"];
+  if (typeof value !== "string" || value === "") return [];
+  return value.split(",").flatMap((entry) => {
+    const [businessId = "", count = ""] = entry.split(":");
+    const refunds = Number(count);
+    return businessId !== "" && Number.isInteger(refunds) ? [{ businessId, refunds }] : [];
+  });
 }
 
 export function describeRefundPattern(pattern: RefundPattern): string {

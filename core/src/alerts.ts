@@ -211,6 +211,8 @@ export async function raiseAlert(
         title: condition.title,
         detail: condition.detail,
         groupKey: condition.groupKey ?? null,
+        // Labels may carry what the condition found this time (a refund-rate alert's repeat refunders).
+        ...(condition.labels ? { labels: condition.labels } : {}),
         count: { increment: 1 },
         lastSeenAt: now,
         ...(reopened

@@ -19,10 +19,20 @@ describe("loadEnv", () => {
       COOKIE_SECURE: false,
       LOGIN_MAX_FAILURES_PER_ACCOUNT: 5,
       MARKETPLACE_TIME_ZONE: "Australia/Melbourne",
+      MARKETPLACE_LOCALE: "en-AU",
       WORKER_CONCURRENCY: 4,
       HEARTBEAT_CRON: "* * * * *",
     });
     expect(env.WEB_DIST_DIR).toBeUndefined();
+  });
+
+  it("checks the marketplace's time zone and locale, naming the variable", () => {
+    expect(loadEnv({ MARKETPLACE_TIME_ZONE: "Europe/Paris", MARKETPLACE_LOCALE: "fr-FR" })).toMatchObject({
+      MARKETPLACE_TIME_ZONE: "Europe/Paris",
+      MARKETPLACE_LOCALE: "fr-FR",
+    });
+    expect(() => loadEnv({ MARKETPLACE_TIME_ZONE: "Melbourne" })).toThrow(/MARKETPLACE_TIME_ZONE: must be an IANA/);
+    expect(() => loadEnv({ MARKETPLACE_LOCALE: "not a locale!" })).toThrow(/MARKETPLACE_LOCALE: must be a BCP 47/);
   });
 
   it("coerces numbers and booleans from their string form", () => {

@@ -4,6 +4,23 @@ import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isLocale(value: string): boolean {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf(value).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -90,7 +107,13 @@ export const envSchema = z.object({
     .optional(),
 
   // Marketplace
-  MARKETPLACE_TIME_ZONE: z.string().default("Australia/Melbourne"),
+  /** The marketplace's IANA zone: its days (metrics, schedules, emails) and every time the dashboard shows. */
+  MARKETPLACE_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, { error: "must be an IANA time zone like Australia/Melbourne" })
+    .default("Australia/Melbourne"),
+  /** How the dashboard writes dates and times (BCP 47, e.g. en-AU: "16 Jan 2026, 9:30 am AEDT"). */
+  MARKETPLACE_LOCALE: z.string().refine(isLocale, { error: "must be a BCP 47 locale like en-AU" }).default("en-AU"),
   /** Share of businesses featured the business plan aims for (the overview and the weekly checkup). */
   FEATURED_ADOPTION_TARGET: z.coerce.number().min(0).max(1).default(0.25),
 

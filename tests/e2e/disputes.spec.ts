@@ -110,3 +110,73 @@ test("a queue-position complaint is checked, answered by email, settled and flag
     ),
   ).toEqual(["business.queue_position_emailed", "business.unflag", "business.flag"]);
 });
+
+test("a refund-rate alert's repeat refunders are flagged and unflagged from the alert's page", async ({ page }) => {
+  const run = randomBytes(3).toString("hex");
+  const region = await db.region.findFirstOrThrow({ orderBy: { createdAt: "asc" } });
+  const make = (name: string) =>
+    db.business.create({
+      data: { regionId: region.id, name: `${name} ${run}`, email: `${run}-${name.length}@biz.example` },
+    });
+  const [serial, settled] = [await make("Serial Refunder"), await make("Already Flagged")];
+  await db.business.update({
+    where: { id: settled.id },
+    data: { status: "FLAGGED_FOR_REVIEW", flagNote: `Refunds again ${run}`, flaggedAt: new Date() },
+  });
+  // As the refund-rate rule raises it: the detail names them, the labels carry their ids.
+  const alert = await db.alert.create({
+    data: {
+      fingerprint: `e2e.refunds.rate_high:${run}`,
+      ruleKey: "e2e.refunds.rate_high",
+      severity: "RED",
+      title: `Refund rate 22.2 % over 7 days ${run}`,
+      detail: `Repeat refunders: ${serial.name} ×3, ${settled.name} ×2 (possible abuse: review).`,
+      labels: { repeatRefunders: `${serial.id}:3,${settled.id}:2` },
+    },
+  });
+
+  try {
+    await signIn(page, OPERATOR.email);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Alerts" }).click();
+    await page
+      .locator("tbody.alert-row", { hasText: alert.title })
+      .getByRole("button", { name: alert.title, exact: true })
+      .click();
+    const refunders = page.getByRole("table", { name: "Repeat refunders" });
+    const serialRow = refunders.locator(`tr[data-business-id]`, { hasText: serial.name });
+    const settledRow = refunders.locator(`tr[data-business-id]`, { hasText: settled.name });
+    await expect(serialRow).toHaveAttribute("data-dispute", "none");
+    await expect(serialRow.getByRole("cell").nth(0)).toHaveText("3");
+    await expect(settledRow).toHaveAttribute("data-dispute", "flagged");
+
+    await serialRow.getByRole("button", { name: `Flag ${serial.name}` }).click();
+    await refunders.getByLabel(`Why flag ${serial.name}`).fill("Three refunds in a week: check before the next sale.");
+    await refunders.getByRole("button", { name: "Flag for review" }).click();
+    await expect(page.getByRole("status").filter({ hasText: `Flagged ${serial.name} for review` })).toBeVisible();
+    await expect(serialRow).toHaveAttribute("data-dispute", "flagged");
+
+    await settledRow.getByRole("button", { name: `Unflag ${settled.name}` }).click();
+    await refunders
+      .getByLabel(`How the dispute with ${settled.name} was settled`)
+      .fill("Refunds were a card problem; resolved.");
+    await refunders.getByRole("button", { name: "Settle and unflag" }).click();
+    await expect(settledRow).toHaveAttribute("data-dispute", "none");
+
+    expect((await db.business.findUniqueOrThrow({ where: { id: serial.id } })).status).toBe("FLAGGED_FOR_REVIEW");
+    expect((await db.business.findUniqueOrThrow({ where: { id: settled.id } })).status).toBe("ACTIVE");
+    // Audited as any flag: the same mutations as the business page.
+    expect(
+      (await db.auditEvent.findMany({ where: { targetId: { in: [serial.id, settled.id] } } }))
+        .map((entry) => entry.action)
+        .sort(),
+    ).toEqual(["business.flag", "business.unflag"]);
+    // One click away: the business page says so too.
+    await serialRow.getByRole("link", { name: serial.name }).click();
+    await expect(page.getByRole("region", { name: "Dispute" }).locator("[data-dispute]")).toHaveAttribute(
+      "data-dispute",
+      "flagged",
+    );
+  } finally {
+    await db.alert.delete({ where: { id: alert.id } });
+  }
+});

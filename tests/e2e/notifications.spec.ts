@@ -16,10 +16,19 @@ async function slackTexts(): Promise<string[]> {
   return ((await response.json()) as { body: { text?: string } }[]).map((entry) => entry.body.text ?? "");
 }
 
-/** The value a datetime-local input takes for `minutes` from now, on this machine's clock. */
+/** The value a datetime-local input takes for `minutes` from now: the marketplace's clock (Australia/Melbourne). */
 function localInput(minutes: number): string {
-  const at = new Date(Date.now() + minutes * 60_000);
-  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: "Australia/Melbourne",
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  }).formatToParts(new Date(Date.now() + minutes * 60_000));
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((entry) => entry.type === type)?.value ?? "";
+  return `${part("year")}-${part("month")}-${part("day")}T${part("hour")}:${part("minute")}`;
 }
 
 async function openNotifications(page: Page): Promise<void> {

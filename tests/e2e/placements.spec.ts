@@ -133,11 +133,13 @@ test("an operator sees the region's featured and queued businesses and looks up 
   await expect(status).toContainText("nobody ahead");
   await expect(status).toContainText("expected to be featured around");
   await expect(status.locator("time[data-eta]")).toHaveAttribute("datetime", featuredUntil.toISOString());
-  const etaText = await page.evaluate(
-    (iso) =>
-      new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" }).format(new Date(iso)),
-    featuredUntil.toISOString(),
-  );
+  // The marketplace's day (Australia/Melbourne, en-AU in the test stack), whatever the browser's zone.
+  const etaText = new Intl.DateTimeFormat("en-AU", {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    timeZone: "Australia/Melbourne",
+  }).format(featuredUntil);
   await expect(status.locator("time[data-eta]")).toHaveText(etaText);
 
   // The featured business: featured until its expiry.

@@ -1,6 +1,7 @@
 // Health checks, alert rules, the AI failover automation and its guard, flags and rule tuning,
 // against real PostgreSQL and Redis, the Stripe sandbox (real SDK) and the AI sandbox (HTTP).
 import { systemActor } from "@steward/core/actor";
+import { repeatRefundersOf } from "@steward/core/alertRules";
 import { createApiToken } from "@steward/core/apiTokens";
 import { ForbiddenActionError } from "@steward/core/errors";
 import { createEventBus } from "@steward/core/adapters/redisEvents";
@@ -287,6 +288,49 @@ describe("rule evaluation against the database", () => {
     expect(alert.detail).toContain("Trainer A ×2");
     expect(alert.detail).toContain("Melbourne 3");
     expect(alert.detail).toMatch(/1 new \(0–7 days\), 0 8–30 days, 2 older/);
+
+    // The alert names the repeat refunders by id, so its page offers to flag each one.
+    expect(alert.labels).toEqual({ repeatRefunders: `${repeat.id}:2` });
+    const id = Buffer.from(`Alert:${alert.id}`).toString("base64");
+    const read = () =>
+      api.graphql<{
+        alert: { repeatRefunders: { refunds: number; business: { id: string; name: string; status: string } }[] };
+      }>(
+        `query ($id: ID!) { alert(id: $id) { repeatRefunders { refunds business { id name status } } } }`,
+        { id },
+        {
+          cookie: operatorCookie,
+        },
+      );
+    const before = await read();
+    expect(before.errors).toBeUndefined();
+    expect(before.data?.alert.repeatRefunders).toEqual([
+      {
+        refunds: 2,
+        business: { id: Buffer.from(`Business:${repeat.id}`).toString("base64"), name: "Trainer A", status: "ACTIVE" },
+      },
+    ]);
+    const businessId = before.data?.alert.repeatRefunders[0]?.business.id ?? "";
+    const flagged = await api.graphql<{ flagBusiness: { __typename: string } }>(
+      `mutation ($id: ID!, $note: String!) { flagBusiness(id: $id, note: $note) { __typename } }`,
+      { id: businessId, note: "Two refunds in a week (refund-rate alert)" },
+      { cookie: operatorCookie },
+    );
+    expect(flagged.data?.flagBusiness.__typename).toBe("MutationFlagBusinessSuccess");
+    expect((await read()).data?.alert.repeatRefunders[0]?.business.status).toBe("FLAGGED_FOR_REVIEW");
+
+    // The next evaluation keeps the list current: a third refund, and a second repeat refunder.
+    await payment(repeat.id, "REFUNDED");
+    for (let i = 0; i < 2; i++) await payment(fresh.id, "REFUNDED");
+    await runHealthChecks(deps);
+    const { labels } = await db.alert.findUniqueOrThrow({ where: { fingerprint: "refunds.rate_high" } });
+    expect(repeatRefundersOf(labels)).toHaveLength(2);
+    expect(repeatRefundersOf(labels)).toEqual(
+      expect.arrayContaining([
+        { businessId: repeat.id, refunds: 3 },
+        { businessId: fresh.id, refunds: 3 },
+      ]),
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import { createLogger } from "@steward/core/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobCatalog } from "../../worker/src/registry.ts";
 import { buildWorker, type StewardWorker } from "../../worker/src/worker.ts";
+import { MAX_SEARCH_BUSINESSES } from "@steward/core/reviews";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
 
@@ -246,5 +247,30 @@ describe("finding reviews", () => {
     );
     const confidences = sorted.data!.reviews.edges.map((edge) => edge.node.aiConfidence);
     expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
+  });
+
+  it("finds reviews by business name past the businesses it lists (it joins instead)", async () => {
+    const db = api.database.db;
+    const { regionId } = await db.business.findUniqueOrThrow({ where: { id: rawId(businessGlobalId) } });
+    await db.business.createMany({
+      data: Array.from({ length: MAX_SEARCH_BUSINESSES + 1 }, (_, n) => ({
+        regionId,
+        name: `Crowded Kennel ${n}`,
+        email: `crowded-${n}@biz.example`,
+      })),
+    });
+    const [few, many] = await Promise.all(
+      ["Crowded Kennel 1000", "Crowded Kennel"].map((name) =>
+        db.business.findFirstOrThrow({ where: { name: { startsWith: name } }, orderBy: { name: "desc" } }),
+      ),
+    );
+    for (const business of [few!, many!])
+      await db.review.create({ data: { businessId: business.id, rating: 4, body: "Lovely people", source: "test" } });
+    const count = async (search: string) =>
+      (await api.graphql<{ reviewCount: number }>(SEARCH, { filter: { search } }, { cookie: viewerCookie })).data!
+        .reviewCount;
+    // A name a few businesses have (their ids listed), and one more than MAX_SEARCH_BUSINESSES have.
+    expect(await count("Crowded Kennel 1000")).toBe(1);
+    expect(await count("crowded kennel")).toBe(2);
   });
 });

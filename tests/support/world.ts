@@ -156,6 +156,8 @@ export async function seedWorld(db: Db): Promise<World> {
       status: "ACKNOWLEDGED",
       title: "World alert",
       detail: "Something happened",
+      // As a refund-rate alert names its repeat refunders (Alert.repeatRefunders reads them).
+      labels: { repeatRefunders: `${business.id}:2` },
       acknowledgedById: adminId,
       acknowledgedAt: new Date(),
       events: { create: { kind: "ACKNOWLEDGED", actorKind: "OPERATOR", actorId: adminId, message: "taken" } },

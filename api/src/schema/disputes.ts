@@ -10,13 +10,50 @@ import {
   type QueueOrderProblem,
   unflagBusiness,
 } from "@steward/core/disputes";
+import { repeatRefundersOf } from "@steward/core/alertRules";
 import { ConflictError } from "@steward/core/errors";
+import type { Business } from "@steward/db/client";
 import { deliverOutboxSoon } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
 import { QueuePositionType } from "./placements.ts";
 import { BusinessNode } from "./reviews.ts";
+
+interface RepeatRefunder {
+  business: Business | null;
+  refunds: number;
+}
+
+const RepeatRefunderType = builder.objectRef<RepeatRefunder>("RepeatRefunder").implement({
+  description: "A business a refund-rate alert found refunded more than once in its window (possible abuse).",
+  fields: (t) => ({
+    business: t.field({
+      type: BusinessNode,
+      nullable: true,
+      description: "Null when it no longer exists.",
+      resolve: (entry) => entry.business,
+    }),
+    refunds: t.exposeInt("refunds", { description: "Refunded purchases in the alert's window." }),
+  }),
+});
+
+builder.prismaObjectFields("Alert", (t) => ({
+  repeatRefunders: t.field({
+    type: [RepeatRefunderType],
+    description:
+      "For a refund-rate alert: the businesses refunded more than once in its window, most refunds first (to flag from its page). Empty for other alerts.",
+    authScopes: { viewer: true },
+    select: { labels: true },
+    resolve: async (alert, _args, { db }) => {
+      const named = repeatRefundersOf(alert.labels);
+      if (named.length === 0) return [];
+      const businesses = await db.business.findMany({ where: { id: { in: named.map((entry) => entry.businessId) } } });
+      const byId = new Map(businesses.map((business) => [business.id, business]));
+      return named.map((entry) => ({ business: byId.get(entry.businessId) ?? null, refunds: entry.refunds }));
+    },
+  }),
+}));
 
 const QueueOrderProblemType = builder.objectRef<QueueOrderProblem>("QueueOrderProblem").implement({
   description: "A place where the region's queue is not first-in-first-out by payment time.",

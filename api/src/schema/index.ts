@@ -22,5 +22,6 @@ import "./catalog.ts";
 import "./webhookEvents.ts";
 import "./maintenance.ts";
 import "./disputes.ts";
+import "./marketplace.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });

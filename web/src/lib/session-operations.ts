@@ -49,3 +49,13 @@ export const LogoutMutation = graphql(`
     logout
   }
 `);
+
+/** The zone and locale every date and time is written in (loaded once, before any page shows). */
+export const MarketplaceQuery = graphql(`
+  query Marketplace {
+    marketplace {
+      timeZone
+      locale
+    }
+  }
+`);

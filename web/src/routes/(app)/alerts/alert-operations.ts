@@ -62,6 +62,16 @@ export const AlertDetailQuery = graphql(
           title
           status
         }
+        repeatRefunders {
+          refunds
+          business {
+            id
+            name
+            status
+            flagNote
+            flaggedAt
+          }
+        }
         timeline {
           id
           kind

@@ -5,6 +5,7 @@
 // read again only when an alert may have joined or left one, or changed its place (severity).
 import type { Client } from "@urql/core";
 import { errorMessage } from "$lib/errors.ts";
+import { formatDateTime } from "$lib/format.ts";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
 import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
 import { runMutation } from "$lib/mutation.ts";
@@ -127,7 +128,7 @@ export class AlertBoard {
         { id: alert.id, until, reason: reason.trim() || null },
         (data) => data.silenceAlert,
       ),
-      `Silenced “${alert.title}”: no notifications until ${new Date(until).toLocaleString()}.`,
+      `Silenced “${alert.title}”: no notifications until ${formatDateTime(until)}.`,
     );
   }
 

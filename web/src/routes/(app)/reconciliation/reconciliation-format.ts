@@ -1,4 +1,5 @@
 // How the Reconciliation page words kinds, fixes and amounts. Pure, so it is easy to read and test.
+import { formatDateTime } from "$lib/format.ts";
 import type { DiscrepancyKind, FixAction, Run } from "./reconciliation-operations.ts";
 
 export const kindLabels: Record<DiscrepancyKind, string> = {
@@ -51,21 +52,7 @@ export function runState(run: Run): { label: string; tone: "succeeded" | "failed
   return { label: `${run.openDiscrepancyCount} open`, tone: "failed" };
 }
 
-const day = new Intl.DateTimeFormat(undefined, {
-  day: "numeric",
-  month: "short",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-});
-
+/** "15 Jan 2026, 11:00 am AEDT – 16 Jan 2026, 11:00 am AEDT": the run's period on the marketplace's clock. */
 export function formatPeriod(run: Pick<Run, "periodStart" | "periodEnd">): string {
-  return `${day.format(new Date(run.periodStart))} – ${day.format(new Date(run.periodEnd))}`;
-}
-
-/** A <input type="date"> value (local day) as the ISO instant of its midnight. */
-export function dayStart(value: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return null;
-  const date = new Date(`${value}T00:00:00`);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+  return `${formatDateTime(run.periodStart)} – ${formatDateTime(run.periodEnd)}`;
 }

@@ -19,19 +19,6 @@ export function formatAmount(cents: number, currency: string): string {
   return format.format(cents / 10 ** digits).replace(/\u00a0/g, " ");
 }
 
-const purchaseDate = new Intl.DateTimeFormat(undefined, {
-  day: "numeric",
-  month: "short",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-});
-
-export function formatPurchase(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : purchaseDate.format(date);
-}
-
 export function formatDaysElapsed(days: number): string {
   if (days <= 0) return "less than a day";
   return days === 1 ? "1 day" : `${days} days`;
