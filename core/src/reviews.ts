@@ -3,11 +3,14 @@
 import type { Db, DbTx, Prisma, RejectionReason, Review, ReviewStatus } from "@steward/db/client";
 import { type Actor, actorId, actorKind, actorLabel } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import type { CoreDeps } from "./deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { scoreSubmittedReview } from "./followUps.ts";
 import type { EventBus } from "./ports/events.ts";
 import { type Classification, reasonFor, type Signal } from "./moderation/classifier.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
+import { type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
 export const MAX_REVIEW_LENGTH = 10_000;
 export const DEFAULT_BULK_APPROVE_THRESHOLD = 0.9;
@@ -48,7 +51,16 @@ export interface ReviewSubmission {
   body: string;
 }
 
-export async function submitReview(db: Db, events: EventBus, actor: Actor, input: ReviewSubmission): Promise<Review> {
+/**
+ * An integration submits a review: stored as pending, then (after commit) the queue hears of it
+ * and the score-review job scores it (deterministic job id: a retried request never scores the
+ * same review twice at once; if it cannot be queued, the review-scoring sweep finds it unscored).
+ */
+export async function submitReview(
+  deps: Pick<CoreDeps, "db"> & EffectDeps,
+  actor: Actor,
+  input: ReviewSubmission,
+): Promise<Review> {
   const body = input.body.trim();
   if (!Number.isInteger(input.rating) || input.rating < 1 || input.rating > 5) {
     throw new InvalidInputError("Rating must be a whole number from 1 to 5", "rating");
@@ -56,7 +68,8 @@ export async function submitReview(db: Db, events: EventBus, actor: Actor, input
   if (body.length === 0) throw new InvalidInputError("The review is empty", "body");
   if (body.length > MAX_REVIEW_LENGTH)
     throw new InvalidInputError(`The review is longer than ${MAX_REVIEW_LENGTH} characters`, "body");
-  const review = await db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const business = await tx.business.findUnique({ where: { id: input.businessId }, select: { id: true } });
     if (!business) throw new NotFoundError("Business", input.businessId);
     const created = await tx.review.create({
@@ -69,10 +82,10 @@ export async function submitReview(db: Db, events: EventBus, actor: Actor, input
       },
     });
     await recordAudit(tx, actor, { action: "review.submit", targetType: "Review", targetId: created.id });
+    unit.publish("reviewQueueChanged", { reviewIds: [created.id], change: "SUBMITTED" });
+    scoreSubmittedReview(unit, created.id);
     return created;
   });
-  events.publish("reviewQueueChanged", { reviewIds: [review.id], change: "SUBMITTED" });
-  return review;
 }
 
 function sourceOf(actor: Actor): string {

@@ -305,7 +305,7 @@ describe("approving", () => {
     const atStripe = stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId);
     // Run it here too, beside the job's retries (either may win: both are safe).
     const result = await executeRefund(
-      { db: stack.db, events: noEvents, stripe: createStripeGateway(stack.api.env), timeZone: "Australia/Melbourne" },
+      { ...stack.api.deps, events: noEvents },
       systemActor("test-recovery"),
       requestId,
     );
@@ -337,8 +337,11 @@ describe("approving", () => {
         },
       },
     };
-    const deps = { db: stack.db, events: noEvents, timeZone: "Australia/Melbourne" };
-    const doomed = await executeRefund({ ...deps, stripe: crashing }, systemActor("doomed"), requestId);
+    const doomed = await executeRefund(
+      { ...stack.api.deps, events: noEvents, stripe: crashing },
+      systemActor("doomed"),
+      requestId,
+    );
     // Nothing was written but the note: the request is still PROCESSING, Stripe has the refund.
     expect(doomed.outcome).toBe("RETRY_LATER");
     expect(doomed.request.status).toBe("PROCESSING");
@@ -367,12 +370,7 @@ describe("approving", () => {
       where: { id: requestId },
       data: { status: "PROCESSING", decidedAt: new Date() },
     });
-    const deps = {
-      db: stack.db,
-      events: noEvents,
-      stripe: createStripeGateway(stack.api.env),
-      timeZone: "Australia/Melbourne",
-    };
+    const deps = { ...stack.api.deps, events: noEvents };
     const results = await Promise.all(
       [1, 2, 3, 4].map(() => executeRefund(deps, systemActor("retried-job"), requestId)),
     );

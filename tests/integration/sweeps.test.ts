@@ -188,12 +188,7 @@ describe("stripe events", () => {
 
   it("processing the same event twice at once records one payment and one placement", async () => {
     const { eventId, chargeId } = await receivedEvent("store");
-    const deps = {
-      db: stack.db,
-      stripe: createStripeGateway(stack.api.env),
-      events: { publish: () => undefined } as unknown as EventBus,
-      timeZone: "Australia/Melbourne",
-    };
+    const deps = { ...stack.api.deps, events: { publish: () => undefined } as unknown as EventBus };
     await Promise.all([processStripeEvent(deps, eventId), processStripeEvent(deps, eventId)]);
     await processStripeEvent(deps, eventId);
     const effects = await effectsOf(eventId, chargeId);

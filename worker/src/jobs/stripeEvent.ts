@@ -6,19 +6,13 @@ import { StripeEventUnprocessableError } from "@steward/core/payments";
 import { processStripeEvent } from "@steward/core/stripeEvents";
 import { NotFoundError } from "@steward/core/errors";
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
-import { deliverOutboxSoon } from "@steward/core/followUps";
 import { UnrecoverableError } from "bullmq";
 import { stripeEvent } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
 export const stripeEventJob = handle(stripeEvent, async ({ db, deps, env, events, logger }, { eventId }) => {
   try {
-    const outcome = await processStripeEvent(
-      { db, events, stripe: deps.stripe, timeZone: env.MARKETPLACE_TIME_ZONE },
-      eventId,
-    );
-    if (outcome.closedRefundRequestId)
-      await deliverOutboxSoon(deps, `refund-approved-${outcome.closedRefundRequestId}`);
+    const outcome = await processStripeEvent({ ...deps, events }, eventId);
     // A payment arrived or changed: the overview shows it now rather than at the next minute.
     if (outcome.changed)
       await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
