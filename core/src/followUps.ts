@@ -5,26 +5,15 @@
 // that cannot be queued is logged, and a schedule or sweep picks the work up.
 import type { Actor } from "./actor.ts";
 import type { CoreDeps } from "./deps.ts";
-import { type AfterCommit, withAfterCommit } from "./unitOfWork.ts";
+import type { AfterCommit } from "./unitOfWork.ts";
 
 /**
  * Delivers what a change just put in the outbox without waiting for the minute's run. `cause`
  * names the change (`refund-denied-<id>`); one delivery run per cause.
  */
-export function deliverOutboxSoon(effects: AfterCommit, cause: string): void;
-/** @deprecated Transitional: callers not yet in a unit of work queue it at once, best effort. */
-export function deliverOutboxSoon(deps: Pick<CoreDeps, "jobs" | "logger">, cause: string): Promise<void>;
-export function deliverOutboxSoon(
-  target: AfterCommit | Pick<CoreDeps, "jobs" | "logger">,
-  cause: string,
-): void | Promise<void> {
-  if (!("jobs" in target)) return target.enqueue("outbox-delivery", { cause });
-  return withAfterCommit({ ...target, events: noEvents }, (effects) => {
-    effects.enqueue("outbox-delivery", { cause });
-    return Promise.resolve();
-  });
+export function deliverOutboxSoon(effects: AfterCommit, cause: string): void {
+  effects.enqueue("outbox-delivery", { cause });
 }
-const noEvents = { publish: () => undefined } as unknown as CoreDeps["events"];
 
 /**
  * A claimed refund request goes to the refund-execute job (after the approval's commit). The job
