@@ -454,18 +454,10 @@ export async function drillKillDuringReconciliation(
   try {
     // As the API does: the run recorded RUNNING, then its job queued; each run killed a few times.
     while (killsDone < kills) {
-      const run = await startReconciliation(
-        { db: stack.db, events },
-        operator,
-        { from: seeded.from, to: seeded.to },
-        async (runId) => {
-          await stack.queue.add(
-            "payment-reconciliation",
-            { trigger: "MANUAL", payload: { runId } },
-            { jobId: `reconciliation-${runId}` },
-          );
-        },
-      );
+      const run = await startReconciliation({ db: stack.db, events, jobs: stack.queue }, operator, {
+        from: seeded.from,
+        to: seeded.to,
+      });
       runIds.push(run.id);
       jobIds.push(`reconciliation-${run.id}`);
       for (let kill = 0; kill < KILLS_PER_RUN && killsDone < kills; kill++, killsDone++)

@@ -22,7 +22,9 @@ import { type Actor, systemActor } from "../actor.ts";
 import { clearAlert, raiseAlert } from "../alerts.ts";
 import { recordAudit } from "../audit.ts";
 import { clock } from "../clock.ts";
+import type { CoreDeps } from "../deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { queueReconciliationRun } from "../followUps.ts";
 import { assertOperatorCan } from "../permissions.ts";
 import { compareAndFinish } from "./compare.ts";
 import { type Claim, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
@@ -199,16 +201,19 @@ export async function sweepStalledReconciliationRuns(
   return claimed;
 }
 
-/** An operator starts a run; `enqueue` hands it to the worker (a run that cannot be queued fails). */
+/**
+ * An operator starts a run, and it is queued for the worker at once (the operator's MANUAL run).
+ * Not left to after-commit best effort: a run that cannot be queued is marked FAILED and the
+ * operator is told.
+ */
 export async function startReconciliation(
-  deps: Pick<ReconciliationDeps, "db" | "events" | "now">,
+  deps: Pick<ReconciliationDeps, "db" | "events" | "now"> & Pick<CoreDeps, "jobs">,
   actor: Actor,
   input: { from?: Date | null; to?: Date | null },
-  enqueue: (runId: string) => Promise<void>,
 ): Promise<ReconciliationRun> {
   const run = await createReconciliationRun(deps, actor, input, "MANUAL");
   try {
-    await enqueue(run.id);
+    await queueReconciliationRun(deps, actor, run.id);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const failed = await deps.db.reconciliationRun.update({
