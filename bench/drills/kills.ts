@@ -6,6 +6,7 @@
 import { systemActor } from "@steward/core/actor";
 import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { startReconciliation } from "@steward/core/reconciliation/runs";
+import { reconciliationJobId } from "@steward/jobs/contracts";
 import { Checks, type DrillResult, type DrillStack, random, sleep, waitUntil } from "./harness.ts";
 import { claimedRefund, createBusiness, createRegion, enqueueEmails } from "./fixtures.ts";
 
@@ -459,7 +460,7 @@ export async function drillKillDuringReconciliation(
         to: seeded.to,
       });
       runIds.push(run.id);
-      jobIds.push(`reconciliation-${run.id}`);
+      jobIds.push(reconciliationJobId(run.id));
       for (let kill = 0; kill < KILLS_PER_RUN && killsDone < kills; kill++, killsDone++)
         if (await killMidPage(stack, pages)) killedMidPage++;
       const waited = Date.now();

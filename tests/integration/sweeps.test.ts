@@ -12,9 +12,9 @@ import { processStripeEvent } from "@steward/core/stripeEvents";
 import {
   createReconciliationRun,
   executeReconciliationRun,
-  reconciliationJobId,
   sweepStalledReconciliationRuns,
 } from "@steward/core/reconciliation/runs";
+import { reconciliationJobId } from "@steward/jobs/contracts";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
 import { type BullJobQueues, connectionFor, createBullJobQueues } from "@steward/jobs/bullmq";

@@ -161,12 +161,9 @@ export async function resumableReconciliationRun(
   return running.jobId === null || running.jobId === jobId || isStale(running, now) ? running : null;
 }
 
-/** The job id a run is queued under, by the API and by the sweep alike (so never queued twice). */
-export const reconciliationJobId = (runId: string): string => `reconciliation-${runId}`;
-
 /**
  * Hands every RUNNING run whose heartbeat is older than `olderThanMs` to `enqueue` (which queues
- * it under reconciliationJobId, whose job resumes it). Each is claimed first by a compare-and-set
+ * it under reconciliationJobId in @steward/jobs/contracts, whose job resumes it). Each is claimed first by a compare-and-set
  * on the heartbeat read, so of two sweeps at once only one queues it, and a run that beat in the
  * meantime (live after all) is left alone. Returns the ids handed over.
  */
