@@ -403,14 +403,14 @@ export async function acknowledgeAlert(deps: AlertActionDeps, actor: Actor, aler
  * window ends and the alert is still open, a reminder goes out (remindSilencedAlerts).
  */
 export async function silenceAlert(
-  deps: AlertDeps,
+  deps: AlertActionDeps,
   actor: Actor,
   alertId: string,
   until: Date,
   reason: string | null = null,
-  now = new Date(),
 ): Promise<Alert> {
   requireAlertId(alertId);
+  const now = deps.clock();
   if (Number.isNaN(until.getTime())) throw new InvalidInputError("The silence end is not a date", "until");
   if (until.getTime() < now.getTime() + MIN_SILENCE_MS)
     throw new InvalidInputError("A silence must end at least a minute in the future", "until");
@@ -419,7 +419,8 @@ export async function silenceAlert(
   const cleanReason = reason?.trim() || null;
   if (cleanReason && cleanReason.length > 500)
     throw new InvalidInputError("The reason is too long (500 max)", "reason");
-  const alert = await deps.db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const current = await lockedAlert(tx, alertId);
     const updated = await tx.alert.update({ where: { id: alertId }, data: { silencedUntil: until } });
     await tx.alertEvent.create({
@@ -439,10 +440,9 @@ export async function silenceAlert(
       after: { silencedUntil: until.toISOString() },
       ...(cleanReason ? { reason: cleanReason } : {}),
     });
+    unit.publish("alertChanged", changed(updated, "SILENCED", updated.status));
     return updated;
   });
-  publishAll(deps, [changed(alert, "SILENCED", alert.status)]);
-  return alert;
 }
 
 /** An operator closes the alert with a note (what was done). It reopens if the condition returns. */

@@ -222,7 +222,7 @@ describe("the operator's lifecycle", () => {
       AlertResolvedError,
     );
     await expect(
-      silenceAlert({ db: database.db }, operator, id, new Date(Date.now() + 3_600_000)),
+      silenceAlert(quietDeps(database.db), operator, id, new Date(Date.now() + 3_600_000)),
     ).rejects.toBeInstanceOf(AlertResolvedError);
     expect(await database.db.alert.findUniqueOrThrow({ where: { id } })).toEqual(before);
     expect(await database.db.alertEvent.count({ where: { alertId: id } })).toBe(eventsBefore);
@@ -424,7 +424,7 @@ describe("silences", () => {
     smtp.clear();
 
     const now = Date.now();
-    await silenceAlert({ db: database.db }, operator, id, new Date(now + 30 * 60_000), "Known: vendor maintenance");
+    await silenceAlert(quietDeps(database.db), operator, id, new Date(now + 30 * 60_000), "Known: vendor maintenance");
     await raiseAlert(database.db, { ...noisy, severity: "RED" }); // escalates while silenced
     await raiseAlert(database.db, { ...noisy, severity: "RED" });
     await acknowledgeAlert(quietDeps(database.db), operator, id);
@@ -463,7 +463,7 @@ describe("silences", () => {
     await raiseAlert(database.db, firing);
     const before = await alertByFingerprint(firing.fingerprint);
     for (const until of [new Date(Date.now() - 60_000), new Date(Date.now() + 8 * 86_400_000), new Date("nope")])
-      await expect(silenceAlert({ db: database.db }, operator, before.id, until)).rejects.toBeInstanceOf(
+      await expect(silenceAlert(quietDeps(database.db), operator, before.id, until)).rejects.toBeInstanceOf(
         InvalidInputError,
       );
     expect(await alertByFingerprint(firing.fingerprint)).toEqual(before);
