@@ -63,3 +63,31 @@ export async function queueReconciliationRun(deps: Pick<CoreDeps, "jobs">, actor
     { trigger: "MANUAL", ...(actor.kind === "OPERATOR" ? { triggeredById: actor.id } : {}) },
   );
 }
+
+// ── The sweeps: work PostgreSQL still holds as pending, handed back to the queue under the job id
+// its first enqueue used (so a job still queued is not doubled). Not after a commit: they throw if
+// the queue cannot be reached, and the sweep runs again. ──
+
+/** Pending reviews never scored go back to score-review under submitReview's own job id. */
+export async function scoreReviews(deps: Pick<CoreDeps, "jobs">, reviewIds: readonly string[]): Promise<void> {
+  await deps.jobs.enqueueMany(
+    "score-review",
+    reviewIds.map((reviewId) => ({ reviewId })),
+  );
+}
+
+/** Stored Stripe events not yet processed go back to stripe-event (a released one under its release's id). */
+export async function processStripeEvents(
+  deps: Pick<CoreDeps, "jobs">,
+  events: readonly { eventId: string; released: boolean }[],
+): Promise<void> {
+  await deps.jobs.enqueueMany("stripe-event", events);
+}
+
+/**
+ * Reconciliation runs left without their job are resumed by payment-reconciliation. A job BullMQ
+ * gave up on (stalled too often) or finished keeps its id: replaced.
+ */
+export async function resumeReconciliationRuns(deps: Pick<CoreDeps, "jobs">, runIds: readonly string[]): Promise<void> {
+  for (const runId of runIds) await deps.jobs.enqueue("payment-reconciliation", { runId }, { replaceFinished: true });
+}

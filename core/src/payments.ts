@@ -14,8 +14,10 @@ import type { SharedStore } from "./ports/sharedStore.ts";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { type AlertEffects, raiseAlert } from "./alerts.ts";
+import type { CoreDeps } from "./deps.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError } from "./errors.ts";
+import { processStripeEvents } from "./followUps.ts";
 import { isUuid } from "./ids.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import type { GatewayCharge, GatewayEvent, PaymentsGateway } from "./ports/payments.ts";
@@ -410,5 +412,34 @@ export async function sweepPendingStripeEvents(
     },
     enqueue,
     options.pageSize,
+  );
+}
+
+/**
+ * The stripe-event-sweep job: unprocessed events go back to stripe-event; one once held for its
+ * business runs under the id its release used. `maxAttempts` is the queue's attempts per job.
+ */
+export function requeuePendingStripeEvents(
+  deps: Pick<CoreDeps, "db" | "jobs" | "clock">,
+  maxAttempts: number,
+): Promise<number> {
+  const { db } = deps;
+  return sweepPendingStripeEvents(
+    db,
+    async (ids) => {
+      const released = new Set(
+        (
+          await db.stripeWebhookEvent.findMany({
+            where: { id: { in: [...ids] }, heldReason: { not: null } },
+            select: { id: true },
+          })
+        ).map((event) => event.id),
+      );
+      await processStripeEvents(
+        deps,
+        ids.map((eventId) => ({ eventId, released: released.has(eventId) })),
+      );
+    },
+    { olderThanMs: STRIPE_EVENT_SWEEP_GRACE_MS, maxAttempts, now: deps.clock() },
   );
 }

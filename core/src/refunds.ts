@@ -27,7 +27,7 @@ import { refundApprovedEmail, refundDeniedEmail } from "./email/templates.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
 import type { Env } from "./env.ts";
-import { deliverOutboxSoon, executeRefundSoon } from "./followUps.ts";
+import { deliverOutboxSoon, executeRefundSoon, executeRefunds } from "./followUps.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { advancePayment, lockPayment } from "./payments.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
@@ -580,6 +580,14 @@ export async function sweepClaimedRefunds(
     enqueue,
     options.pageSize,
   );
+}
+
+/** The refund-recovery job: claimed requests left PROCESSING past the grace go back to refund-execute. */
+export function recoverClaimedRefunds(deps: Pick<CoreDeps, "db" | "jobs" | "clock">): Promise<number> {
+  return sweepClaimedRefunds(deps.db, (ids) => executeRefunds(deps, ids), {
+    olderThanMs: CLAIMED_REFUND_GRACE_MS,
+    now: deps.clock(),
+  });
 }
 
 // ───────────────────────────── Denying ─────────────────────────────

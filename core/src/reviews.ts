@@ -5,7 +5,10 @@ import { type Actor, actorId, actorKind, actorLabel } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import type { CoreDeps } from "./deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
-import { scoreSubmittedReview } from "./followUps.ts";
+import { currentAiMode } from "./featureFlags.ts";
+import type { JobOutcome } from "./jobRuns.ts";
+import { scoreReview } from "./moderation/aiProvider.ts";
+import { scoreReviews, scoreSubmittedReview } from "./followUps.ts";
 import type { EventBus } from "./ports/events.ts";
 import { type Classification, reasonFor, type Signal } from "./moderation/classifier.ts";
 import { assertOperatorCan } from "./permissions.ts";
@@ -99,6 +102,36 @@ function sourceOf(actor: Actor): string {
     case "ANONYMOUS":
       return "anonymous";
   }
+}
+
+/**
+ * The score-review job: scores a submitted review with the classifier the AI_MODE flag selects
+ * (switchable by operators and the failover automation, not the env default) and records it. A
+ * review already scored (a redelivered job) is not sent to the provider again. Throws
+ * NotFoundError for a review that does not exist.
+ */
+export async function scoreReviewOnce(
+  deps: Pick<CoreDeps, "db" | "events" | "env">,
+  reviewId: string,
+): Promise<JobOutcome> {
+  const { db, env } = deps;
+  const review = await db.review.findUnique({
+    where: { id: reviewId },
+    select: { body: true, rating: true, aiScoredAt: true },
+  });
+  if (!review) throw new NotFoundError("Review", reviewId);
+  if (review.aiScoredAt) return { summary: "already scored", changes: { reviewId } };
+  const mode = await currentAiMode(db, env);
+  const score = await scoreReview(
+    { mode, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS, retries: env.AI_RETRIES },
+    review,
+  );
+  if ((await recordReviewScore(db, deps.events, reviewId, score.classifier, score)) === "ALREADY_SCORED")
+    return { summary: "already scored (by a job delivered at the same time)", changes: { reviewId } };
+  return {
+    summary: `scored ${score.confidence.toFixed(3)} by ${score.classifier}`,
+    changes: { reviewId, confidence: score.confidence },
+  };
 }
 
 /** Stores a classifier's verdict; the latest score is what the queue shows and filters on. */
@@ -636,4 +669,12 @@ export async function sweepUnscoredReviews(
     enqueue,
     options.pageSize,
   );
+}
+
+/** The review-scoring-sweep job: pending reviews never scored go back to score-review. */
+export function requeueUnscoredReviews(deps: Pick<CoreDeps, "db" | "jobs" | "clock">): Promise<number> {
+  return sweepUnscoredReviews(deps.db, (ids) => scoreReviews(deps, ids), {
+    olderThanMs: REVIEW_SCORING_SWEEP_GRACE_MS,
+    now: deps.clock(),
+  });
 }

@@ -27,6 +27,7 @@ import { NotFoundError } from "./errors.ts";
 import type { CoreDeps } from "./deps.ts";
 import type { Env } from "./env.ts";
 import { deliverOutboxSoon } from "./followUps.ts";
+import { metricsSettings, rollupMetrics } from "./metrics.ts";
 import type { PaymentsGateway } from "./ports/payments.ts";
 import { alertHeldCharge, heldChargeFingerprint, paymentReflects, paymentStatusOf, syncCharge } from "./payments.ts";
 import { closeWithRefund, METADATA_REFUND_REQUEST, type RefundSource } from "./refunds.ts";
@@ -126,6 +127,24 @@ async function requestAwaiting(
   }
   if (!payment) return null;
   return db.refundRequest.findFirst({ where: { paymentId: payment.id, status: { in: ["PENDING", "PROCESSING"] } } });
+}
+
+/**
+ * The stripe-event job: processes the event (processStripeEvent); a payment that arrived or
+ * changed shows on the overview now rather than at the next minute's rollup (best effort: the
+ * minute's job catches up).
+ */
+export async function applyStripeEvent(
+  deps: StripeEventDeps & Pick<CoreDeps, "env">,
+  eventId: string,
+): Promise<EventOutcome> {
+  const outcome = await processStripeEvent(deps, eventId);
+  if (outcome.changed)
+    await rollupMetrics({ db: deps.db, events: deps.events, settings: metricsSettings(deps.env) }).catch(
+      (error: unknown) =>
+        deps.logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
+    );
+  return outcome;
 }
 
 /**

@@ -3,8 +3,7 @@
 // operators at once, Stripe 500/429, a crash between the Stripe call and the database write.
 // The approval answers PROCESSING; the refund-execute job does the rest.
 import { systemActor } from "@steward/core/actor";
-import { CLAIMED_REFUND_GRACE_MS, executeRefund, sweepClaimedRefunds } from "@steward/core/refunds";
-import { executeRefunds } from "@steward/core/followUps";
+import { executeRefund, recoverClaimedRefunds } from "@steward/core/refunds";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { EventBus } from "@steward/core/ports/events";
@@ -350,9 +349,7 @@ describe("approving", () => {
 
     // The refund-recovery sweep hands it back to refund-execute, which replays the same refund.
     const queue = createBullJobQueues({ redisUrl: stack.api.env.REDIS_URL, prefix: stack.api.env.REDIS_PREFIX });
-    const swept = await sweepClaimedRefunds(stack.db, (ids) => executeRefunds({ jobs: queue }, ids), {
-      olderThanMs: CLAIMED_REFUND_GRACE_MS,
-    });
+    const swept = await recoverClaimedRefunds({ ...stack.api.deps, jobs: queue });
     await queue.close();
     expect(swept).toBeGreaterThanOrEqual(1);
     expect(await settled(requestId)).toBe("APPROVED");

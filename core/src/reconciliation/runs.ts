@@ -24,7 +24,8 @@ import { recordAudit } from "../audit.ts";
 import { clock } from "../clock.ts";
 import type { CoreDeps } from "../deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
-import { queueReconciliationRun } from "../followUps.ts";
+import type { JobOutcome } from "../jobRuns.ts";
+import { queueReconciliationRun, resumeReconciliationRuns } from "../followUps.ts";
 import { assertOperatorCan } from "../permissions.ts";
 import { compareAndFinish } from "./compare.ts";
 import { type Claim, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
@@ -199,6 +200,17 @@ export async function sweepStalledReconciliationRuns(
 }
 
 /**
+ * The reconciliation-sweep job: stalled runs go back to payment-reconciliation, except a run whose
+ * job a worker still holds (silent, not lost).
+ */
+export function resumeStalledReconciliationRuns(deps: Pick<CoreDeps, "db" | "jobs" | "clock">): Promise<string[]> {
+  return sweepStalledReconciliationRuns(deps.db, (runIds) => resumeReconciliationRuns(deps, runIds), {
+    now: deps.clock(),
+    jobIsActive: (jobId) => deps.jobs.isActive("payment-reconciliation", jobId),
+  });
+}
+
+/**
  * An operator starts a run, and it is queued for the worker at once (the operator's MANUAL run).
  * Not left to after-commit best effort: a run that cannot be queued is marked FAILED and the
  * operator is told.
@@ -224,6 +236,53 @@ export async function startReconciliation(
 }
 
 // ───────────────────────────── Executing ─────────────────────────────
+
+/**
+ * The payment-reconciliation job. With a runId it executes the run an operator started
+ * (startReconciliation); without one (the schedule, or run-now on the Jobs page, recorded as that
+ * operator's run) it starts a run for the default period, or resumes one a killed worker left
+ * RUNNING. `jobRunId` is this attempt's JobRun (its BullMQ job id and who triggered it).
+ */
+export async function runReconciliationJob(
+  deps: ReconciliationDeps,
+  input: { runId?: string | undefined; jobRunId: string },
+): Promise<JobOutcome> {
+  const { db } = deps;
+  const jobRun = await db.jobRun.findUnique({ where: { id: input.jobRunId }, include: { triggeredBy: true } });
+  // Recorded on the run, so this job's redelivery (its worker killed) knows the run as its own.
+  const queueJobId = jobRun?.queueJobId ?? null;
+  let id = input.runId;
+  let resumed = false;
+  if (!id) {
+    const operator = jobRun?.triggeredBy;
+    const actor: Actor = operator
+      ? { kind: "OPERATOR", id: operator.id, email: operator.email, name: operator.name, role: operator.role }
+      : systemActor("payment-reconciliation");
+    try {
+      id = (await createReconciliationRun(deps, actor, {}, jobRun?.trigger === "MANUAL" ? "MANUAL" : "SCHEDULE")).id;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      // A run left RUNNING by a killed worker (this very job, redelivered after the kill, or an
+      // operator's never picked up) is resumed rather than left blocking starts. One whose
+      // heartbeat is fresh is being executed elsewhere (after a Redis flush this job's lock no
+      // longer proves otherwise): it is left to finish, not run twice at once.
+      const underway = await resumableReconciliationRun(db, queueJobId ?? "");
+      if (!underway) return { summary: "skipped: a reconciliation run is underway", changes: { skipped: true } };
+      id = underway.id;
+      resumed = true;
+    }
+  }
+  const { run, resumedPages, superseded } = await executeReconciliationRun(deps, id, queueJobId);
+  if (superseded)
+    return {
+      summary: `run ${run.id} left to another execution (${run.status.toLowerCase()})`,
+      changes: { runId: run.id, superseded: true },
+    };
+  return {
+    summary: `${resumed ? `resumed run ${run.id}: ` : ""}${run.chargesCompared} charges compared, ${run.discrepancyCount} discrepanc${run.discrepancyCount === 1 ? "y" : "ies"}${run.inFlightCount ? `, ${run.inFlightCount} in flight` : ""}${resumedPages ? ` (${resumedPages} page(s) retried)` : ""}`,
+    changes: { runId: run.id, discrepancies: run.discrepancyCount, chargesCompared: run.chargesCompared },
+  };
+}
 
 export interface RunOutcome {
   run: ReconciliationRun;
