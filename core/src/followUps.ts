@@ -36,6 +36,14 @@ export async function executeRefunds(deps: Pick<CoreDeps, "jobs">, refundRequest
   );
 }
 
+/**
+ * A webhook delivery just stored goes to stripe-event under the webhook's job id. Not deferred:
+ * throws if it cannot be queued (the endpoint answers 500 and Stripe delivers it again).
+ */
+export async function processStripeEventNow(deps: Pick<CoreDeps, "jobs">, eventId: string): Promise<void> {
+  await deps.jobs.enqueue("stripe-event", { eventId });
+}
+
 /** Held Stripe events whose business just joined the catalog: processed now (the sweep otherwise). */
 export function processReleasedStripeEvents(effects: AfterCommit, eventIds: readonly string[]): void {
   effects.enqueueMany(

@@ -17,7 +17,7 @@ import { type AlertEffects, raiseAlert } from "./alerts.ts";
 import type { CoreDeps } from "./deps.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError } from "./errors.ts";
-import { processStripeEvents } from "./followUps.ts";
+import { processStripeEventNow, processStripeEvents } from "./followUps.ts";
 import { isUuid } from "./ids.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import type { GatewayCharge, GatewayEvent, PaymentsGateway } from "./ports/payments.ts";
@@ -129,6 +129,23 @@ export async function receiveStripeWebhook(
   if (inserted === 1) return { kind: "stored", eventId, type: event.type };
   const existing = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
   return { kind: "duplicate", eventId, type: event.type, processed: existing?.status === "PROCESSED" };
+}
+
+/**
+ * The webhook endpoint's work: verifies and stores the delivery (receiveStripeWebhook), then
+ * queues its stripe-event job unless the event was already processed (deterministic job id: a
+ * redelivery while the job is queued or done adds nothing). Not best effort: if the job cannot be
+ * queued this throws, and the endpoint's 500 makes Stripe deliver it again.
+ */
+export async function acceptStripeWebhook(
+  deps: Pick<CoreDeps, "db" | "stripe" | "jobs">,
+  delivery: { rawBody: Buffer; signature: string | null; secret: string },
+  counter?: { redis: SharedStore; prefix: string },
+): Promise<WebhookReceipt> {
+  const receipt = await receiveStripeWebhook(deps.db, deps.stripe, delivery, counter);
+  if (receipt.kind === "rejected" || (receipt.kind === "duplicate" && receipt.processed)) return receipt;
+  await processStripeEventNow(deps, receipt.eventId);
+  return receipt;
 }
 
 // ───────────────────────────── Syncing a charge ─────────────────────────────
