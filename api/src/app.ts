@@ -4,6 +4,7 @@
 // routes.ts (HTTP), websocket.ts (graphql-ws and socket auth), readiness.ts (/readyz).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { CoreDeps } from "@steward/core/deps";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
 import type { Db } from "@steward/db/client";
@@ -20,6 +21,8 @@ export interface App {
   start(): Promise<string>;
   stop(): Promise<void>;
   db: Db;
+  /** The process's core dependencies (tests call core with them). */
+  deps: CoreDeps;
 }
 
 export function buildApp(env: Env, logger: Logger): App {
@@ -40,6 +43,7 @@ export function buildApp(env: Env, logger: Logger): App {
   let watchdog: Watchdog | null = null;
   return {
     db: resources.db,
+    deps: resources.deps,
     async start() {
       await new Promise<void>((resolve) => server.listen(env.API_PORT, env.API_HOST, resolve));
       watchdog ??= startWatchdog(env, logger, resources.events.bus);

@@ -6,6 +6,7 @@
 import { systemActor } from "@steward/core/actor";
 import { createEventBus } from "@steward/core/adapters/redisEvents";
 import { startReconciliation } from "@steward/core/reconciliation/runs";
+import { reconciliationJobId } from "@steward/jobs/contracts";
 import { Checks, type DrillResult, type DrillStack, random, sleep, waitUntil } from "./harness.ts";
 import { claimedRefund, createBusiness, createRegion, enqueueEmails } from "./fixtures.ts";
 
@@ -454,20 +455,12 @@ export async function drillKillDuringReconciliation(
   try {
     // As the API does: the run recorded RUNNING, then its job queued; each run killed a few times.
     while (killsDone < kills) {
-      const run = await startReconciliation(
-        { db: stack.db, events },
-        operator,
-        { from: seeded.from, to: seeded.to },
-        async (runId) => {
-          await stack.queue.add(
-            "payment-reconciliation",
-            { trigger: "MANUAL", payload: { runId } },
-            { jobId: `reconciliation-${runId}` },
-          );
-        },
-      );
+      const run = await startReconciliation({ db: stack.db, events, jobs: stack.queue }, operator, {
+        from: seeded.from,
+        to: seeded.to,
+      });
       runIds.push(run.id);
-      jobIds.push(`reconciliation-${run.id}`);
+      jobIds.push(reconciliationJobId(run.id));
       for (let kill = 0; kill < KILLS_PER_RUN && killsDone < kills; kill++, killsDone++)
         if (await killMidPage(stack, pages)) killedMidPage++;
       const waited = Date.now();

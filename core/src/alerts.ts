@@ -11,13 +11,16 @@ import type { Alert, Db, DbTx, Severity } from "@steward/db/client";
 import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
 import { type AlertRuleKey, isAlertRuleKey } from "./alertRuleKeys.ts";
 import { recordAudit } from "./audit.ts";
+import type { CoreDeps } from "./deps.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { deliverOutboxSoon } from "./followUps.ts";
 import type { AlertChangedEvent, EventPublisher } from "./ports/events.ts";
 import { isUuid } from "./ids.ts";
 import { maintenanceWindowMuting } from "./maintenanceWindows.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
 import { groupDedupKey, notifiedGroupMember, otherOpenMembers } from "./notifications/grouping.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
+import { type AfterCommit, type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
 export interface AlertCondition {
   fingerprint: string;
@@ -345,16 +348,24 @@ function assertMayHandleAlert(actor: Actor): void {
     throw new ForbiddenActionError("This token needs the 'alerts:write' scope");
 }
 
+/** An operator's action on an alert: published, and its notifications delivered, after commit. */
+export type AlertActionDeps = Pick<CoreDeps, "db" | "clock"> & EffectDeps;
+
+/**
+ * The action's notifications go now rather than at the outbox's next run. An alert can be
+ * acknowledged, resolved and reopened many times: each action is its own delivery cause.
+ */
+function deliverActionSoon(unit: AfterCommit, alertId: string, action: string, now: Date): void {
+  deliverOutboxSoon(unit, `alert-${alertId}-${action}-${now.getTime()}`);
+}
+
 /** An operator takes the alert: it stays open, PagerDuty stops escalating. */
-export async function acknowledgeAlert(
-  deps: AlertDeps,
-  actor: Actor,
-  alertId: string,
-  now = new Date(),
-): Promise<Alert> {
+export async function acknowledgeAlert(deps: AlertActionDeps, actor: Actor, alertId: string): Promise<Alert> {
   assertMayHandleAlert(actor);
   requireAlertId(alertId);
-  const alert = await deps.db.$transaction(async (tx) => {
+  const now = deps.clock();
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const current = await lockedAlert(tx, alertId);
     if (current.status === "ACKNOWLEDGED")
       throw new ConflictError(`The alert was already acknowledged at ${current.acknowledgedAt?.toISOString() ?? "?"}`);
@@ -383,10 +394,10 @@ export async function acknowledgeAlert(
       after: { status: "ACKNOWLEDGED" },
     });
     await notify(tx, updated, "acknowledge", event.id, now);
+    unit.publish("alertChanged", changed(updated, "ACKNOWLEDGED", updated.status));
+    deliverActionSoon(unit, alertId, "acknowledged", now);
     return updated;
   });
-  publishAll(deps, [changed(alert, "ACKNOWLEDGED", alert.status)]);
-  return alert;
 }
 
 /**
@@ -394,14 +405,14 @@ export async function acknowledgeAlert(
  * window ends and the alert is still open, a reminder goes out (remindSilencedAlerts).
  */
 export async function silenceAlert(
-  deps: AlertDeps,
+  deps: AlertActionDeps,
   actor: Actor,
   alertId: string,
   until: Date,
   reason: string | null = null,
-  now = new Date(),
 ): Promise<Alert> {
   requireAlertId(alertId);
+  const now = deps.clock();
   if (Number.isNaN(until.getTime())) throw new InvalidInputError("The silence end is not a date", "until");
   if (until.getTime() < now.getTime() + MIN_SILENCE_MS)
     throw new InvalidInputError("A silence must end at least a minute in the future", "until");
@@ -410,7 +421,8 @@ export async function silenceAlert(
   const cleanReason = reason?.trim() || null;
   if (cleanReason && cleanReason.length > 500)
     throw new InvalidInputError("The reason is too long (500 max)", "reason");
-  const alert = await deps.db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const current = await lockedAlert(tx, alertId);
     const updated = await tx.alert.update({ where: { id: alertId }, data: { silencedUntil: until } });
     await tx.alertEvent.create({
@@ -430,35 +442,30 @@ export async function silenceAlert(
       after: { silencedUntil: until.toISOString() },
       ...(cleanReason ? { reason: cleanReason } : {}),
     });
+    unit.publish("alertChanged", changed(updated, "SILENCED", updated.status));
     return updated;
   });
-  publishAll(deps, [changed(alert, "SILENCED", alert.status)]);
-  return alert;
 }
 
 /** An operator closes the alert with a note (what was done). It reopens if the condition returns. */
-export async function resolveAlert(
-  deps: AlertDeps,
-  actor: Actor,
-  alertId: string,
-  note: string,
-  now = new Date(),
-): Promise<Alert> {
+export async function resolveAlert(deps: AlertActionDeps, actor: Actor, alertId: string, note: string): Promise<Alert> {
   assertMayHandleAlert(actor);
   requireAlertId(alertId);
   const cleanNote = note.trim();
   if (cleanNote.length < 3) throw new InvalidInputError("Say what was done (at least 3 characters)", "note");
   if (cleanNote.length > 2000) throw new InvalidInputError("The note is too long (2,000 max)", "note");
-  const published: AlertChangedEvent[] = [];
-  const alert = await deps.db.$transaction(async (tx) => {
+  const now = deps.clock();
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
+    const published: AlertChangedEvent[] = [];
     const current = await lockedAlert(tx, alertId);
     const resolved = await resolveInTx(tx, current, cleanNote, actor, now);
     published.push(changed(resolved, "RESOLVED", "RESOLVED"));
     await releaseInhibited(tx, resolved, now, published);
+    for (const change of published) unit.publish("alertChanged", change);
+    deliverActionSoon(unit, alertId, "resolved", now);
     return resolved;
   });
-  publishAll(deps, published);
-  return alert;
 }
 
 /** Open alerts whose silence ended get one reminder, and are unsilenced. Returns how many. */

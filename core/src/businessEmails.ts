@@ -9,8 +9,10 @@ import type { Db, DbTx, OutboxStatus, Placement } from "@steward/db/client";
 import { type AlertEffects, raiseAlert } from "./alerts.ts";
 import { placementEndingSoonEmail, placementStartedEmail } from "./email/placementTemplates.ts";
 import { type DeliveryOptions, type DeliveryReport, deliverDueEmails, enqueueEmail } from "./outbox.ts";
-import { queuePosition } from "./placements.ts";
+import { describeChanges, expireAndPromote, queuePosition } from "./placements.ts";
 import type { MailSender } from "./ports/mail.ts";
+import type { CoreDeps } from "./deps.ts";
+import type { JobOutcome } from "./jobRuns.ts";
 
 const DAY_MS = 86_400_000;
 /** How long before its end a featured placement's business is reminded. */
@@ -161,4 +163,21 @@ export async function emailsToBusiness(db: Db, businessId: string, limit = 100):
       sentAt: row.sentAt,
     };
   });
+}
+
+/**
+ * The featured-expiry job: placements whose featured period ended expire and the queue advances
+ * (placements.ts), then the businesses whose period ends within three days are reminded (once each).
+ */
+export async function expireFeaturedPlacements(deps: Pick<CoreDeps, "db" | "env" | "clock">): Promise<JobOutcome> {
+  const changes = await expireAndPromote(deps.db, deps.clock());
+  const reminded = await emailPlacementsEndingSoon(deps.db, deps.env.MARKETPLACE_TIME_ZONE, deps.clock());
+  return {
+    summary: `${describeChanges(changes)}; ${reminded} ending-soon ${reminded === 1 ? "reminder" : "reminders"} queued`,
+    changes: changes.map((change) => ({
+      region: change.regionName,
+      expired: change.expired,
+      promoted: change.promoted,
+    })),
+  };
 }

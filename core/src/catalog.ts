@@ -12,7 +12,9 @@
 //                                                     unchanged catalog writes nothing).
 //
 // A business arriving releases the Stripe charges that were held waiting for it
-// (payments.ts, HoldReason BUSINESS_UNKNOWN): the caller queues the returned event ids.
+// (payments.ts, HoldReason BUSINESS_UNKNOWN): upsertBusiness and importCatalogReleasing queue them
+// for the stripe-event job after their commit; the CLI's importCatalog leaves them to the
+// stripe-event sweep (it has no queue).
 import { randomUUID } from "node:crypto";
 import { finished } from "node:stream/promises";
 import { once } from "node:events";
@@ -22,7 +24,10 @@ import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
+import type { CoreDeps } from "./deps.ts";
+import { processReleasedStripeEvents } from "./followUps.ts";
 import type { CopyIn, CopyInConnection } from "./ports/copyIn.ts";
+import { type EffectDeps, inTransaction, withAfterCommit } from "./unitOfWork.ts";
 
 /** The most rows one import takes. A bigger file is refused whole (split it, or raise this after measuring). */
 export const CATALOG_IMPORT_MAX_ROWS = 500_000;
@@ -219,7 +224,11 @@ async function hasPlacementInPlay(tx: DbTx, businessId: string): Promise<boolean
  * Creates or updates one business by the marketplace's id. Listing an archived business again
  * brings it back (ACTIVE). Moving a business whose placement is active or queued is refused.
  */
-export async function upsertBusiness(db: Db, actor: Actor, input: CatalogBusinessInput): Promise<BusinessUpsert> {
+export async function upsertBusiness(
+  deps: Pick<CoreDeps, "db"> & EffectDeps,
+  actor: Actor,
+  input: CatalogBusinessInput,
+): Promise<BusinessUpsert> {
   assertCatalogWriter(actor);
   const parsed = catalogBusinessSchema.safeParse(input);
   if (!parsed.success) {
@@ -228,7 +237,8 @@ export async function upsertBusiness(db: Db, actor: Actor, input: CatalogBusines
     throw new InvalidInputError(`${field || "input"} ${issue?.message ?? "is invalid"}`, field);
   }
   const row = parsed.data;
-  return db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const region = await tx.region.findUnique({ where: { externalId: row.regionId }, select: { id: true } });
     if (!region) throw new NotFoundError("Region", row.regionId);
     const existing = await tx.business.findUnique({ where: { externalId: row.externalId } });
@@ -243,6 +253,8 @@ export async function upsertBusiness(db: Db, actor: Actor, input: CatalogBusines
         after: { externalId: row.externalId, regionId: region.id, name: row.name, email: row.email },
       });
       const releasedEventIds = await releaseHeldEvents(tx, [row.externalId, business.id]);
+      // If the queue is unreachable the events stay RECEIVED, where the stripe-event sweep finds them.
+      processReleasedStripeEvents(unit, releasedEventIds);
       return { business, created: true, changed: true, releasedEventIds };
     }
     await tx.$queryRaw`SELECT id FROM "Business" WHERE id = ${existing.id}::uuid FOR UPDATE`;
@@ -362,6 +374,23 @@ export interface CatalogImportOptions {
   maxRows?: number;
   /** Called as rows are read and stored (for a progress bar). */
   onProgress?: (progress: { phase: "validate" | "store"; done: number }) => void;
+}
+
+/**
+ * importCatalog for a caller holding the process's deps (the GraphQL importCatalog): the held
+ * Stripe events it released are queued for the stripe-event job after its commit.
+ */
+export function importCatalogReleasing(
+  deps: CatalogImportDeps & EffectDeps,
+  actor: Actor,
+  lines: AsyncIterable<CatalogLine> | Iterable<CatalogLine>,
+  options: CatalogImportOptions = {},
+): Promise<CatalogImportReport> {
+  return withAfterCommit(deps, async (effects) => {
+    const report = await importCatalog(deps, actor, lines, options);
+    processReleasedStripeEvents(effects, report.releasedEventIds);
+    return report;
+  });
 }
 
 const STAGE_COPY = `COPY "CatalogImportRow" ("importId", line, "externalId", "regionExternalId", name, email) FROM STDIN (FORMAT text)`;

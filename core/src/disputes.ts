@@ -10,12 +10,16 @@ import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { queuePositionEmail } from "./email/placementTemplates.ts";
 import type { RenderedEmail } from "./email/templates.ts";
+import type { CoreDeps } from "./deps.ts";
+import type { Env } from "./env.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { deliverOutboxSoon } from "./followUps.ts";
 import { isUuid } from "./ids.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { type QueueAnswer, queuePosition } from "./placements.ts";
 import { isStorableText } from "./text.ts";
+import { type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
 const NOTE_MAX = 2000;
 
@@ -233,16 +237,15 @@ export async function previewQueuePositionEmail(
  * queued now: pressing the button twice the same day, or by two operators at once, emails once.
  */
 export async function emailQueuePosition(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps & { env: Pick<Env, "MARKETPLACE_TIME_ZONE"> },
   actor: Actor,
   businessId: string,
-  timeZone: string,
-  now = new Date(),
 ): Promise<{ queued: boolean; dedupKey: string }> {
   assertOperatorCan(actor, "operate");
-  const draft = await draftQueueEmail(db, businessId, timeZone, now);
+  const draft = await draftQueueEmail(deps.db, businessId, deps.env.MARKETPLACE_TIME_ZONE, deps.clock());
   if (!draft) throw new ConflictError("The business is not waiting in a queue: there is no position to explain");
-  return db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const message = await enqueueEmail(tx, {
       kind: "email.queue_position",
       dedupKey: draft.dedupKey,
@@ -256,6 +259,8 @@ export async function emailQueuePosition(
         targetId: businessId,
         after: { subject: draft.email.subject },
       });
+    // Delivered now rather than at the outbox's next run.
+    if (message.created) deliverOutboxSoon(unit, draft.dedupKey);
     return { queued: message.created, dedupKey: draft.dedupKey };
   });
 }

@@ -12,14 +12,19 @@ import type { Db, DbTx, Payment, Placement, RefundRequest, Region } from "@stewa
 import { type Actor, actorId } from "./actor.ts";
 import { type AlertEffects, clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
-import { clock } from "./clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
 import { heldChargeFingerprint } from "./payments.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { emailPlacementStarted } from "./businessEmails.ts";
 import { placePurchase } from "./placements.ts";
-import { type ApproveDeps, approveRefund, RefundIneligibleError, refundEligibility, requestRefund } from "./refunds.ts";
+import {
+  approveRefund,
+  type RefundDecisionDeps,
+  RefundIneligibleError,
+  refundEligibility,
+  requestRefund,
+} from "./refunds.ts";
 
 /** ADMIN only: a placement's price in a region. Charges recorded later are checked against it. */
 export async function setRegionPrice(
@@ -131,15 +136,16 @@ export async function acceptHeldPayment(
  * the 3-day window (as any refund). The hold is closed once the refund is claimed (under way).
  */
 export async function refundHeldPayment(
-  deps: ApproveDeps,
+  deps: RefundDecisionDeps,
   actor: Actor,
   input: { paymentId: string; reason: string },
 ): Promise<RefundRequest> {
   assertOperatorCan(actor, "operate");
-  const now = clock(deps);
+  const now = deps.clock();
   const held = await deps.db.$transaction((tx) => lockHeld(tx, input.paymentId));
   const eligibility = refundEligibility(held.purchasedAt, now);
-  if (!eligibility.eligible) throw new RefundIneligibleError(held.purchasedAt, eligibility.daysElapsed, deps.timeZone);
+  if (!eligibility.eligible)
+    throw new RefundIneligibleError(held.purchasedAt, eligibility.daysElapsed, deps.env.MARKETPLACE_TIME_ZONE);
   const request = await requestRefund(deps, actor, { paymentId: held.id, reason: input.reason });
   const claimed = await approveRefund(deps, actor, request.id);
   await deps.db.$transaction(async (tx) => {

@@ -13,11 +13,15 @@
 import type { Alert, Db, DbTx, Incident, IncidentSeverity, Severity } from "@steward/db/client";
 import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import type { CoreDeps } from "./deps.ts";
 import { type IncidentTemplate, incidentTemplates, renderIncidentEmail } from "./email/incidentTemplates.ts";
+import type { Env } from "./env.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { deliverOutboxSoon } from "./followUps.ts";
 import { isUuid } from "./ids.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import { type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
 export { incidentTemplates, type IncidentTemplate };
 
@@ -407,18 +411,20 @@ export interface CommunicationSent {
  * once) never emails a business twice.
  */
 export async function sendIncidentCommunication(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps & { env: Pick<Env, "MARKETPLACE_TIME_ZONE"> },
   actor: Actor,
-  incidentId: string,
-  template: string,
-  businessIds: readonly string[],
-  options: CommunicationOptions,
+  input: { incidentId: string; template: string; businessIds: readonly string[]; signature?: string },
 ): Promise<CommunicationSent> {
   assertOperatorCan(actor, "operate");
-  const chosen = requireTemplate(template);
-  return db.$transaction(async (tx) => {
-    const incident = await lockedIncident(tx, incidentId);
-    const businesses = await recipients(tx, businessIds);
+  const chosen = requireTemplate(input.template);
+  const options: CommunicationOptions = {
+    timeZone: deps.env.MARKETPLACE_TIME_ZONE,
+    ...(input.signature ? { signature: input.signature } : {}),
+  };
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
+    const incident = await lockedIncident(tx, input.incidentId);
+    const businesses = await recipients(tx, input.businessIds);
     let sent = 0;
     for (const business of businesses) {
       const rendered = renderIncidentEmail(chosen, { businessName: business.name, incident, ...options });
@@ -446,6 +452,8 @@ export async function sendIncidentCommunication(
       targetId: incident.id,
       after: { template: chosen, sent, alreadySent: businesses.length - sent },
     });
+    // Delivered now rather than at the outbox's next run.
+    if (sent > 0) deliverOutboxSoon(unit, `incident-${incident.id}-${chosen}-${deps.clock().getTime()}`);
     return { sent, alreadySent: businesses.length - sent };
   });
 }

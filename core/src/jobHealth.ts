@@ -3,6 +3,7 @@
 // A job that failed all its attempts raises a red alert until it next succeeds.
 import type { Db } from "@steward/db/client";
 import { type AlertEffects, clearAlert, raiseAlert } from "./alerts.ts";
+import type { JobOutcome } from "./jobRuns.ts";
 
 export interface ScheduledJob {
   name: string;
@@ -116,4 +117,15 @@ export async function recordJobExhausted(
 
 export async function recordJobSucceeded(db: Db, jobName: string, effects: AlertEffects = {}): Promise<void> {
   await clearAlert(db, `job-failed:${jobName}`, `Job ${jobName} succeeded again`, effects);
+}
+
+/**
+ * The heartbeat job: its run, recorded every minute, proves the scheduling path end to end (the
+ * watchdog and the Jobs page read it); it also measures a round trip to PostgreSQL.
+ */
+export async function heartbeatRound(db: Db): Promise<JobOutcome> {
+  const started = performance.now();
+  await db.$queryRaw`SELECT 1`;
+  const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+  return { summary: `worker alive; PostgreSQL answered in ${latencyMs} ms`, changes: { latencyMs } };
 }

@@ -19,7 +19,9 @@
 // - Search terms: trimmed, lower-cased queries of the last 7 days.
 import type { Db, DbTx } from "@steward/db/client";
 import { addDays, type Day, dayIn, startOfMonth, startOfWeek } from "./calendar.ts";
-import type { DayValue, MetricsSettings } from "./metrics.ts";
+import type { CoreDeps } from "./deps.ts";
+import type { JobOutcome } from "./jobRuns.ts";
+import { type DayValue, type MetricsSettings, metricsSettings, rollupMetrics } from "./metrics.ts";
 
 const SNAPSHOT_KEY = "operating";
 /** The rollup recomputes them at most this often (they move by the week and the month). */
@@ -224,4 +226,20 @@ export async function currentOperatingMetrics(
 ): Promise<OperatingMetrics> {
   // A rollup that stopped leaves the page an hour behind at most.
   return (await refreshOperatingMetrics(db, settings, now, 6 * OPERATING_REFRESH_MS)).metrics;
+}
+
+/**
+ * The metrics-rollup job (every minute): the overview's metrics rolled up and published, then the
+ * Metrics page's operating metrics when theirs are due (every 10 minutes).
+ */
+export async function rollupAllMetrics(deps: Pick<CoreDeps, "db" | "events" | "env">): Promise<JobOutcome> {
+  const started = performance.now();
+  const settings = metricsSettings(deps.env);
+  const { metrics, full } = await rollupMetrics({ db: deps.db, events: deps.events, settings });
+  const operating = await refreshOperatingMetrics(deps.db, settings);
+  const ms = Math.round(performance.now() - started);
+  return {
+    summary: `metrics ${full ? "rebuilt" : "rolled up"}${operating.refreshed ? ", operating metrics recomputed," : ""} in ${ms} ms (today ${metrics.today})`,
+    changes: { full, ms, operatingRefreshed: operating.refreshed },
+  };
 }

@@ -7,13 +7,17 @@ import { type Db, type DbTx, type Operator, type OperatorLink, Prisma, type Role
 import type { Actor, OperatorActor } from "./actor.ts";
 import { systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import type { CoreDeps } from "./deps.ts";
 import { operatorInviteEmail, passwordResetEmail } from "./email/templates.ts";
+import type { Env } from "./env.ts";
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { deliverOutboxSoon } from "./followUps.ts";
 import { isUuid } from "./ids.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertStrongPassword, hashPassword, verifyPassword } from "./passwords.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
+import { type AfterCommit, type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
 export const INVITE_TTL_MS = 72 * 3_600_000;
 export const PASSWORD_RESET_TTL_MS = 2 * 3_600_000;
@@ -75,6 +79,18 @@ export interface LinkSettings {
   /** Marketplace time zone, for the expiry shown in emails. */
   timeZone: string;
   now?: Date;
+}
+
+/**
+ * Sending a link from the dashboard: where it points and the time zone come from the settings, and
+ * its email is delivered after commit (not at the outbox's next run).
+ */
+export type SendLinkDeps = Pick<CoreDeps, "db" | "clock"> &
+  EffectDeps & { env: Pick<Env, "PUBLIC_URL" | "MARKETPLACE_TIME_ZONE"> };
+
+/** Delivered now rather than at the outbox's next run. */
+function deliverLinkSoon(unit: AfterCommit, linkId: string): void {
+  deliverOutboxSoon(unit, `operator-link-${linkId}`);
 }
 
 /** A link that was sent (the token itself only ever goes into the email or the terminal). */
@@ -245,16 +261,16 @@ export async function createFirstAdminLink(
 
 /** An ADMIN invites someone by email: a one-time link (72 h) goes out through the email outbox. */
 export async function inviteOperator(
-  db: Db,
+  deps: SendLinkDeps,
   actor: Actor,
   input: { email: string; role: Role },
-  settings: LinkSettings,
 ): Promise<SentLink> {
   assertOperatorCan(actor, "administer");
   if (actor.kind !== "OPERATOR") throw new InvalidInputError("Only an operator can invite people");
   const email = normalizeEmail(input.email);
-  const now = settings.now ?? new Date();
-  return db.$transaction(async (tx) => {
+  const now = deps.clock();
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const existing = await tx.operator.findUnique({ where: { email } });
     if (existing)
       throw new ConflictError(
@@ -269,9 +285,9 @@ export async function inviteOperator(
     const rendered = operatorInviteEmail({
       inviterName: actor.name,
       role: input.role,
-      url: linkUrl(settings.publicUrl, token),
+      url: linkUrl(deps.env.PUBLIC_URL, token),
       expiresAt: link.expiresAt,
-      timeZone: settings.timeZone,
+      timeZone: deps.env.MARKETPLACE_TIME_ZONE,
     });
     await enqueueEmail(tx, {
       kind: "email.operator_invite",
@@ -284,6 +300,7 @@ export async function inviteOperator(
       targetId: link.id,
       after: { email, role: input.role, expiresAt: link.expiresAt.toISOString() },
     });
+    deliverLinkSoon(unit, link.id);
     return { id: link.id, email, role: link.role, expiresAt: link.expiresAt };
   });
 }
@@ -439,15 +456,11 @@ export async function enableOperator(db: Db, actor: Actor, operatorId: string): 
 // ───────────────────────────── Passwords ─────────────────────────────
 
 /** An ADMIN emails an operator a one-time link (2 h) to choose a new password. */
-export async function sendPasswordReset(
-  db: Db,
-  actor: Actor,
-  operatorId: string,
-  settings: LinkSettings,
-): Promise<SentLink> {
+export async function sendPasswordReset(deps: SendLinkDeps, actor: Actor, operatorId: string): Promise<SentLink> {
   assertOperatorCan(actor, "administer");
-  const now = settings.now ?? new Date();
-  return db.$transaction(async (tx) => {
+  const now = deps.clock();
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const operator = await tx.operator.findUnique({ where: { id: operatorId } });
     if (!operator) throw new NotFoundError("Operator", operatorId);
     if (operator.disabledAt) throw new ConflictError(`${operator.email} is disabled: enable the account first`);
@@ -465,9 +478,9 @@ export async function sendPasswordReset(
     );
     const rendered = passwordResetEmail({
       name: operator.name,
-      url: linkUrl(settings.publicUrl, token),
+      url: linkUrl(deps.env.PUBLIC_URL, token),
       expiresAt: link.expiresAt,
-      timeZone: settings.timeZone,
+      timeZone: deps.env.MARKETPLACE_TIME_ZONE,
     });
     await enqueueEmail(tx, {
       kind: "email.password_reset",
@@ -480,6 +493,7 @@ export async function sendPasswordReset(
       targetId: operatorId,
       after: { linkId: link.id, expiresAt: link.expiresAt.toISOString() },
     });
+    deliverLinkSoon(unit, link.id);
     return { id: link.id, email: operator.email, role: operator.role, expiresAt: link.expiresAt };
   });
 }

@@ -9,14 +9,15 @@
 // Re-fetching makes out-of-order delivery converge: whichever event comes first, the charge as
 // Stripe has it now decides the payment's state, and a later event finds nothing left to do.
 // A payment's state only ever changes through advancePayment, which enforces the forward rank.
-import type { CoreDeps } from "./deps.ts";
 import type { Db, DbTx, Payment, PaymentStatus, Placement } from "@steward/db/client";
 import type { SharedStore } from "./ports/sharedStore.ts";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { type AlertEffects, raiseAlert } from "./alerts.ts";
+import type { CoreDeps } from "./deps.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError } from "./errors.ts";
+import { processStripeEventNow, processStripeEvents } from "./followUps.ts";
 import { isUuid } from "./ids.ts";
 import { placePurchase, releaseForRefund } from "./placements.ts";
 import type { GatewayCharge, GatewayEvent, PaymentsGateway } from "./ports/payments.ts";
@@ -129,6 +130,23 @@ export async function receiveStripeWebhook(
   if (inserted.length === 1) return { kind: "stored", eventId, type: event.type };
   const existing = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
   return { kind: "duplicate", eventId, type: event.type, processed: existing?.status === "PROCESSED" };
+}
+
+/**
+ * The webhook endpoint's work: verifies and stores the delivery (receiveStripeWebhook), then
+ * queues its stripe-event job unless the event was already processed (deterministic job id: a
+ * redelivery while the job is queued or done adds nothing). Not best effort: if the job cannot be
+ * queued this throws, and the endpoint's 500 makes Stripe deliver it again.
+ */
+export async function acceptStripeWebhook(
+  deps: Pick<CoreDeps, "db" | "sql" | "stripe" | "jobs">,
+  delivery: { rawBody: Buffer; signature: string | null; secret: string },
+  counter?: { redis: SharedStore; prefix: string },
+): Promise<WebhookReceipt> {
+  const receipt = await receiveStripeWebhook(deps, deps.stripe, delivery, counter);
+  if (receipt.kind === "rejected" || (receipt.kind === "duplicate" && receipt.processed)) return receipt;
+  await processStripeEventNow(deps, receipt.eventId);
+  return receipt;
 }
 
 // ───────────────────────────── Syncing a charge ─────────────────────────────
@@ -412,5 +430,34 @@ export async function sweepPendingStripeEvents(
     },
     enqueue,
     options.pageSize,
+  );
+}
+
+/**
+ * The stripe-event-sweep job: unprocessed events go back to stripe-event; one once held for its
+ * business runs under the id its release used. `maxAttempts` is the queue's attempts per job.
+ */
+export function requeuePendingStripeEvents(
+  deps: Pick<CoreDeps, "db" | "jobs" | "clock">,
+  maxAttempts: number,
+): Promise<number> {
+  const { db } = deps;
+  return sweepPendingStripeEvents(
+    db,
+    async (ids) => {
+      const released = new Set(
+        (
+          await db.stripeWebhookEvent.findMany({
+            where: { id: { in: [...ids] }, heldReason: { not: null } },
+            select: { id: true },
+          })
+        ).map((event) => event.id),
+      );
+      await processStripeEvents(
+        deps,
+        ids.map((eventId) => ({ eventId, released: released.has(eventId) })),
+      );
+    },
+    { olderThanMs: STRIPE_EVENT_SWEEP_GRACE_MS, maxAttempts, now: deps.clock() },
   );
 }

@@ -20,12 +20,14 @@ import type { Db, DbTx, Payment, RefundRequest, RefundRequestStatus } from "@ste
 import { type Actor, actorId } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { assertSystemMayPerform } from "./autonomy.ts";
-import { clock } from "./clock.ts";
+import { type Clock, clock } from "./clock.ts";
+import type { CoreDeps } from "./deps.ts";
 import { daysAgo, formatDate, formatMoney, wholeDaysBetween } from "./email/format.ts";
 import { refundApprovedEmail, refundDeniedEmail } from "./email/templates.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
-import type { EventBus } from "./ports/events.ts";
+import type { Env } from "./env.ts";
+import { deliverOutboxSoon, executeRefundSoon, executeRefunds } from "./followUps.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { advancePayment, lockPayment } from "./payments.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
@@ -37,6 +39,7 @@ import {
   paymentsErrorCode,
 } from "./ports/payments.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
+import { type AfterCommit, inTransaction, withAfterCommit } from "./unitOfWork.ts";
 
 export const REFUND_WINDOW_DAYS = 3;
 export const REFUND_WINDOW_MS = REFUND_WINDOW_DAYS * 24 * 3_600_000;
@@ -116,18 +119,18 @@ export class RefundAlreadyRequestedError extends DomainError {
 
 // ───────────────────────────── Dependencies ─────────────────────────────
 
-export interface RefundDeps {
-  db: Db;
-  events: EventBus;
-  stripe: PaymentsGateway;
-  /** The marketplace's time zone, for dates in messages and emails. */
-  timeZone: string;
-  /** Injectable clock (tests at 71 h 59 m and 72 h 00 m). */
-  now?: () => Date;
-}
+/** What the refund path needs of the process's CoreDeps (tests pin the clock at 71 h 59 m and 72 h 00 m). */
+export type RefundDeps = Pick<CoreDeps, "db" | "clock" | "events" | "jobs" | "logger" | "stripe"> & {
+  /** MARKETPLACE_TIME_ZONE: dates in messages and emails. */
+  env: Pick<Env, "MARKETPLACE_TIME_ZONE">;
+};
 
-function publish(events: EventBus, request: Pick<RefundRequest, "id" | "status">): void {
-  events.publish("refundRequestChanged", { refundRequestId: request.id, status: request.status });
+/** Requesting, approving and denying: no Stripe call (the refund-execute job makes it). */
+export type RefundDecisionDeps = Omit<RefundDeps, "stripe">;
+
+/** Subscribers hear of the change after it commits. */
+function changed(effects: Pick<AfterCommit, "publish">, request: Pick<RefundRequest, "id" | "status">): void {
+  effects.publish("refundRequestChanged", { refundRequestId: request.id, status: request.status });
 }
 
 function requesterOf(actor: Actor): string {
@@ -160,7 +163,7 @@ export interface RefundRequestInput {
  * are accepted (the operator denies them, and the business learns why by email).
  */
 export async function requestRefund(
-  deps: Pick<RefundDeps, "db" | "events" | "timeZone" | "now">,
+  deps: RefundDecisionDeps,
   actor: Actor,
   input: RefundRequestInput,
 ): Promise<RefundRequest> {
@@ -182,7 +185,8 @@ export async function requestRefund(
   if (input.currency != null && !/^[a-z]{3}$/i.test(input.currency))
     throw new InvalidInputError("The currency must be a 3-letter ISO code", "currency");
 
-  const request = await deps.db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const found = await tx.payment.findFirst({
       where: byId !== null ? { id: byId } : { stripeChargeId: byCharge ?? "" },
       select: { id: true },
@@ -221,7 +225,7 @@ export async function requestRefund(
       where: { id: row.id },
       data: { idempotencyKey: refundIdempotencyKey(row.id) },
     });
-    const eligibility = refundEligibility(payment.purchasedAt, clock(deps));
+    const eligibility = refundEligibility(payment.purchasedAt, deps.clock());
     await recordAudit(tx, actor, {
       action: "refund.request",
       targetType: "RefundRequest",
@@ -234,10 +238,9 @@ export async function requestRefund(
       },
       reason,
     });
+    changed(unit, withKey);
     return withKey;
   });
-  publish(deps.events, request);
-  return request;
 }
 
 /** Derived from the request: every attempt to refund it, by any process, uses the same key. */
@@ -266,27 +269,24 @@ function alreadyDecided(status: RefundRequestStatus): ConflictError {
 }
 
 /**
- * Hands a claimed request to the refund-execute job, after commit. The job id derives from the
- * request, so enqueueing again (a retried approval, the recovery sweep) adds nothing.
- */
-export type EnqueueRefundExecution = (refundRequestId: string) => Promise<void>;
-
-export interface ApproveDeps extends Pick<RefundDeps, "db" | "events" | "timeZone" | "now"> {
-  enqueueExecution: EnqueueRefundExecution;
-}
-
-/**
  * The operator approves: one guarded UPDATE claims the request (PENDING → PROCESSING) only while
  * its payment is still SUCCEEDED and inside the 3-day window, so of concurrent approvals exactly
- * one wins; the others learn why not. After commit the refund-execute job takes over. Returns the
- * request PROCESSING; it becomes APPROVED (or FAILED) when the job is done.
+ * one wins; the others learn why not. After commit the refund-execute job takes over (its job id
+ * derives from the request, so a retried approval or the recovery sweep adds nothing; if the queue
+ * is unreachable, the refund-recovery sweep enqueues it within minutes). Returns the request
+ * PROCESSING; it becomes APPROVED (or FAILED) when the job is done.
  */
-export async function approveRefund(deps: ApproveDeps, actor: Actor, refundRequestId: string): Promise<RefundRequest> {
+export async function approveRefund(
+  deps: RefundDecisionDeps,
+  actor: Actor,
+  refundRequestId: string,
+): Promise<RefundRequest> {
   assertSystemMayPerform(actor, "refund.approve");
   assertOperatorCan(actor, "operate");
   if (!isUuid(refundRequestId)) throw new NotFoundError("RefundRequest", refundRequestId);
-  const now = clock(deps);
-  const claimed = await deps.db.$transaction(async (tx) => {
+  const now = deps.clock();
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const moved = await tx.refundRequest.updateMany({
       where: {
         id: refundRequestId,
@@ -303,7 +303,11 @@ export async function approveRefund(deps: ApproveDeps, actor: Actor, refundReque
       if (request.status !== "PENDING") throw alreadyDecided(request.status);
       if (request.payment.status !== "SUCCEEDED")
         throw new PaymentNotRefundableError(request.payment.id, request.payment.status);
-      throw new RefundIneligibleError(request.payment.purchasedAt, eligibility.daysElapsed, deps.timeZone);
+      throw new RefundIneligibleError(
+        request.payment.purchasedAt,
+        eligibility.daysElapsed,
+        deps.env.MARKETPLACE_TIME_ZONE,
+      );
     }
     await recordAudit(tx, actor, {
       action: "refund.approve",
@@ -318,12 +322,10 @@ export async function approveRefund(deps: ApproveDeps, actor: Actor, refundReque
       },
     });
     const { payment: _payment, ...row } = request;
+    changed(unit, row);
+    executeRefundSoon(unit, row.id);
     return row;
   });
-  publish(deps.events, claimed);
-  // Best effort: if the queue is unreachable, the refund-recovery sweep enqueues it within minutes.
-  await deps.enqueueExecution(claimed.id).catch(() => undefined);
-  return claimed;
 }
 
 // ───────────────────────────── Executing (the refund-execute job) ─────────────────────────────
@@ -341,7 +343,16 @@ export interface RefundResult {
  * for the same idempotency key, and only the first caller moves the request out of PROCESSING.
  * RETRY_LATER leaves it PROCESSING; the job fails the attempt so the queue retries with backoff.
  */
-export async function executeRefund(deps: RefundDeps, actor: Actor, refundRequestId: string): Promise<RefundResult> {
+export function executeRefund(deps: RefundDeps, actor: Actor, refundRequestId: string): Promise<RefundResult> {
+  return withAfterCommit(deps, (effects) => attemptRefund(deps, effects, actor, refundRequestId));
+}
+
+async function attemptRefund(
+  deps: RefundDeps,
+  effects: AfterCommit,
+  actor: Actor,
+  refundRequestId: string,
+): Promise<RefundResult> {
   const request = await deps.db.refundRequest.findUnique({
     where: { id: refundRequestId },
     include: { payment: true },
@@ -386,15 +397,20 @@ export async function executeRefund(deps: RefundDeps, actor: Actor, refundReques
         data: { failureMessage: `Stripe did not answer; retrying automatically (${message.slice(0, 300)})` },
       });
       const current = await deps.db.refundRequest.findUniqueOrThrow({ where: { id: request.id } });
-      if (updated.count === 1) publish(deps.events, current);
+      if (updated.count === 1) changed(effects, current);
       return { request: current, outcome: current.status === "PROCESSING" ? "RETRY_LATER" : "ALREADY_DONE" };
     } else {
-      return failRefund(deps, actor, request.id, `Stripe refused the refund: ${message}`);
+      return failRefund(deps, effects, actor, request.id, `Stripe refused the refund: ${message}`);
     }
   }
 
-  const result = await deps.db.$transaction((tx) => closeWithRefund(tx, deps, actor, request.id, refund, how));
-  if (result.closed) publish(deps.events, result.request);
+  const closeDeps = { timeZone: deps.env.MARKETPLACE_TIME_ZONE, now: deps.clock };
+  const result = await deps.db.$transaction((tx) => closeWithRefund(tx, closeDeps, actor, request.id, refund, how));
+  if (result.closed) {
+    changed(effects, result.request);
+    // The business's email goes now rather than at the outbox's next run.
+    deliverOutboxSoon(effects, `refund-approved-${request.id}`);
+  }
   return { request: result.request, outcome: result.closed ? "COMPLETED" : "ALREADY_DONE" };
 }
 
@@ -437,7 +453,7 @@ async function refundAlreadyAtStripe(
  */
 export async function closeWithRefund(
   tx: DbTx,
-  deps: Pick<RefundDeps, "timeZone" | "now">,
+  deps: { timeZone: string; now?: Clock },
   actor: Actor,
   refundRequestId: string,
   refund: Pick<GatewayRefund, "id" | "amount" | "currency">,
@@ -507,7 +523,13 @@ export async function closeWithRefund(
   return { request: await tx.refundRequest.findUniqueOrThrow({ where: { id: refundRequestId } }), closed: true };
 }
 
-async function failRefund(deps: RefundDeps, actor: Actor, id: string, message: string): Promise<RefundResult> {
+async function failRefund(
+  deps: Pick<RefundDeps, "db">,
+  effects: AfterCommit,
+  actor: Actor,
+  id: string,
+  message: string,
+): Promise<RefundResult> {
   const result = await deps.db.$transaction(async (tx) => {
     const moved = await tx.refundRequest.updateMany({
       where: { id, status: "PROCESSING" },
@@ -524,7 +546,7 @@ async function failRefund(deps: RefundDeps, actor: Actor, id: string, message: s
       });
     return { request: await tx.refundRequest.findUniqueOrThrow({ where: { id } }), moved: moved.count === 1 };
   });
-  if (result.moved) publish(deps.events, result.request);
+  if (result.moved) changed(effects, result.request);
   return { request: result.request, outcome: result.moved ? "FAILED" : "ALREADY_DONE" };
 }
 
@@ -560,10 +582,19 @@ export async function sweepClaimedRefunds(
   );
 }
 
+/** The refund-recovery job: claimed requests left PROCESSING past the grace go back to refund-execute. */
+export function recoverClaimedRefunds(deps: Pick<CoreDeps, "db" | "jobs" | "clock">): Promise<number> {
+  return sweepClaimedRefunds(deps.db, (ids) => executeRefunds(deps, ids), {
+    olderThanMs: CLAIMED_REFUND_GRACE_MS,
+    now: deps.clock(),
+  });
+}
+
 // ───────────────────────────── Denying ─────────────────────────────
 
+/** The operator denies with a reason; the business's email goes out after commit (not at the outbox's next run). */
 export async function denyRefund(
-  deps: Pick<RefundDeps, "db" | "events" | "timeZone" | "now">,
+  deps: RefundDecisionDeps,
   actor: Actor,
   refundRequestId: string,
   reason: string,
@@ -572,8 +603,9 @@ export async function denyRefund(
   const note = reason.trim();
   if (note.length < 3 || note.length > 2000)
     throw new InvalidInputError("Say why the refund is denied (3–2000 characters)", "reason");
-  const now = clock(deps);
-  const denied = await deps.db.$transaction(async (tx) => {
+  const now = deps.clock();
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const request = await lockRequest(tx, refundRequestId);
     if (request.status !== "PENDING") throw alreadyDecided(request.status);
     const business = await tx.business.findUniqueOrThrow({ where: { id: request.businessId } });
@@ -588,7 +620,7 @@ export async function denyRefund(
       currency: request.payment.currency,
       purchasedAt: request.payment.purchasedAt,
       decidedAt: now,
-      timeZone: deps.timeZone,
+      timeZone: deps.env.MARKETPLACE_TIME_ZONE,
       reason: note,
       outsideWindow: !eligibility.eligible,
       windowDays: REFUND_WINDOW_DAYS,
@@ -607,8 +639,8 @@ export async function denyRefund(
       after: { status: "DENIED", daysElapsed: eligibility.daysElapsed, eligibleAtDecision: eligibility.eligible },
       reason: note,
     });
+    changed(unit, updated);
+    deliverOutboxSoon(unit, `refund-denied-${request.id}`);
     return updated;
   });
-  publish(deps.events, denied);
-  return denied;
 }

@@ -3,12 +3,18 @@
 import type { Db, DbTx, Prisma, RejectionReason, Review, ReviewStatus } from "@steward/db/client";
 import { type Actor, actorId, actorKind, actorLabel } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
+import type { CoreDeps } from "./deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
+import { currentAiMode } from "./featureFlags.ts";
+import type { JobOutcome } from "./jobRuns.ts";
+import { scoreReview } from "./moderation/aiProvider.ts";
+import { scoreReviews, scoreSubmittedReview } from "./followUps.ts";
 import type { EventBus } from "./ports/events.ts";
 import { type Classification, reasonFor, type Signal } from "./moderation/classifier.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { literalLike } from "./text.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
+import { type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
 export const MAX_REVIEW_LENGTH = 10_000;
 export const DEFAULT_BULK_APPROVE_THRESHOLD = 0.9;
@@ -49,7 +55,16 @@ export interface ReviewSubmission {
   body: string;
 }
 
-export async function submitReview(db: Db, events: EventBus, actor: Actor, input: ReviewSubmission): Promise<Review> {
+/**
+ * An integration submits a review: stored as pending, then (after commit) the queue hears of it
+ * and the score-review job scores it (deterministic job id: a retried request never scores the
+ * same review twice at once; if it cannot be queued, the review-scoring sweep finds it unscored).
+ */
+export async function submitReview(
+  deps: Pick<CoreDeps, "db"> & EffectDeps,
+  actor: Actor,
+  input: ReviewSubmission,
+): Promise<Review> {
   const body = input.body.trim();
   if (!Number.isInteger(input.rating) || input.rating < 1 || input.rating > 5) {
     throw new InvalidInputError("Rating must be a whole number from 1 to 5", "rating");
@@ -57,7 +72,8 @@ export async function submitReview(db: Db, events: EventBus, actor: Actor, input
   if (body.length === 0) throw new InvalidInputError("The review is empty", "body");
   if (body.length > MAX_REVIEW_LENGTH)
     throw new InvalidInputError(`The review is longer than ${MAX_REVIEW_LENGTH} characters`, "body");
-  const review = await db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const business = await tx.business.findUnique({ where: { id: input.businessId }, select: { id: true } });
     if (!business) throw new NotFoundError("Business", input.businessId);
     const created = await tx.review.create({
@@ -70,10 +86,10 @@ export async function submitReview(db: Db, events: EventBus, actor: Actor, input
       },
     });
     await recordAudit(tx, actor, { action: "review.submit", targetType: "Review", targetId: created.id });
+    unit.publish("reviewQueueChanged", { reviewIds: [created.id], change: "SUBMITTED" });
+    scoreSubmittedReview(unit, created.id);
     return created;
   });
-  events.publish("reviewQueueChanged", { reviewIds: [review.id], change: "SUBMITTED" });
-  return review;
 }
 
 function sourceOf(actor: Actor): string {
@@ -87,6 +103,36 @@ function sourceOf(actor: Actor): string {
     case "ANONYMOUS":
       return "anonymous";
   }
+}
+
+/**
+ * The score-review job: scores a submitted review with the classifier the AI_MODE flag selects
+ * (switchable by operators and the failover automation, not the env default) and records it. A
+ * review already scored (a redelivered job) is not sent to the provider again. Throws
+ * NotFoundError for a review that does not exist.
+ */
+export async function scoreReviewOnce(
+  deps: Pick<CoreDeps, "db" | "events" | "env">,
+  reviewId: string,
+): Promise<JobOutcome> {
+  const { db, env } = deps;
+  const review = await db.review.findUnique({
+    where: { id: reviewId },
+    select: { body: true, rating: true, aiScoredAt: true },
+  });
+  if (!review) throw new NotFoundError("Review", reviewId);
+  if (review.aiScoredAt) return { summary: "already scored", changes: { reviewId } };
+  const mode = await currentAiMode(db, env);
+  const score = await scoreReview(
+    { mode, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS, retries: env.AI_RETRIES },
+    review,
+  );
+  if ((await recordReviewScore(db, deps.events, reviewId, score.classifier, score)) === "ALREADY_SCORED")
+    return { summary: "already scored (by a job delivered at the same time)", changes: { reviewId } };
+  return {
+    summary: `scored ${score.confidence.toFixed(3)} by ${score.classifier}`,
+    changes: { reviewId, confidence: score.confidence },
+  };
 }
 
 /** Stores a classifier's verdict; the latest score is what the queue shows and filters on. */
@@ -608,4 +654,12 @@ export async function sweepUnscoredReviews(
     enqueue,
     options.pageSize,
   );
+}
+
+/** The review-scoring-sweep job: pending reviews never scored go back to score-review. */
+export function requeueUnscoredReviews(deps: Pick<CoreDeps, "db" | "jobs" | "clock">): Promise<number> {
+  return sweepUnscoredReviews(deps.db, (ids) => scoreReviews(deps, ids), {
+    olderThanMs: REVIEW_SCORING_SWEEP_GRACE_MS,
+    now: deps.clock(),
+  });
 }

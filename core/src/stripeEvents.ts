@@ -19,15 +19,19 @@
 //          the business gets the usual email. The 3-day rule does not apply: the money has
 //          already moved. A partial refund in the dashboard closes nothing (the payment becomes
 //          PARTIALLY_REFUNDED, so the request can only be denied).
-import type { Db, DbTx, Payment, Prisma, RefundRequest } from "@steward/db/client";
+import type { DbTx, Payment, Prisma, RefundRequest } from "@steward/db/client";
 import { systemActor } from "./actor.ts";
 import { clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { NotFoundError } from "./errors.ts";
-import type { EventBus } from "./ports/events.ts";
+import type { CoreDeps } from "./deps.ts";
+import type { Env } from "./env.ts";
+import { deliverOutboxSoon } from "./followUps.ts";
+import { metricsSettings, rollupMetrics } from "./metrics.ts";
 import type { PaymentsGateway } from "./ports/payments.ts";
 import { alertHeldCharge, heldChargeFingerprint, paymentReflects, paymentStatusOf, syncCharge } from "./payments.ts";
 import { closeWithRefund, METADATA_REFUND_REQUEST, type RefundSource } from "./refunds.ts";
+import { type AfterCommit, withAfterCommit } from "./unitOfWork.ts";
 import { z } from "zod";
 
 const CHARGE_EVENTS = new Set([
@@ -41,13 +45,10 @@ const CHARGE_EVENTS = new Set([
 ]);
 const REFUND_EVENTS = new Set(["refund.created", "refund.updated", "refund.failed", "charge.refund.updated"]);
 
-export interface StripeEventDeps {
-  db: Db;
-  stripe: PaymentsGateway;
-  events: EventBus;
-  /** The marketplace's time zone, for the email of a request closed here. */
-  timeZone: string;
-}
+export type StripeEventDeps = Pick<CoreDeps, "db" | "clock" | "stripe" | "events" | "jobs" | "logger"> & {
+  /** MARKETPLACE_TIME_ZONE: the email of a request closed here. */
+  env: Pick<Env, "MARKETPLACE_TIME_ZONE">;
+};
 
 export interface EventOutcome {
   summary: string;
@@ -129,10 +130,33 @@ async function requestAwaiting(
 }
 
 /**
- * Processes one stored event. Throws on failure (after recording the attempt and the error on the
- * event) so the job is retried with backoff.
+ * The stripe-event job: processes the event (processStripeEvent); a payment that arrived or
+ * changed shows on the overview now rather than at the next minute's rollup (best effort: the
+ * minute's job catches up).
  */
-export async function processStripeEvent(deps: StripeEventDeps, eventId: string): Promise<EventOutcome> {
+export async function applyStripeEvent(
+  deps: StripeEventDeps & Pick<CoreDeps, "env">,
+  eventId: string,
+): Promise<EventOutcome> {
+  const outcome = await processStripeEvent(deps, eventId);
+  if (outcome.changed)
+    await rollupMetrics({ db: deps.db, events: deps.events, settings: metricsSettings(deps.env) }).catch(
+      (error: unknown) =>
+        deps.logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
+    );
+  return outcome;
+}
+
+/**
+ * Processes one stored event. Throws on failure (after recording the attempt and the error on the
+ * event) so the job is retried with backoff. A refund request it closes is published, and its
+ * email delivered, after the commit.
+ */
+export function processStripeEvent(deps: StripeEventDeps, eventId: string): Promise<EventOutcome> {
+  return withAfterCommit(deps, (effects) => processOnce(deps, effects, eventId));
+}
+
+async function processOnce(deps: StripeEventDeps, effects: AfterCommit, eventId: string): Promise<EventOutcome> {
   const { db, stripe } = deps;
   const stored = await db.stripeWebhookEvent.findUnique({ where: { id: eventId }, select: { status: true } });
   if (!stored) throw new NotFoundError("StripeWebhookEvent", eventId);
@@ -191,7 +215,14 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
       let closed: RefundRequest | null = null;
       const how: RefundSource | null = ownRefund ? "EXECUTED" : charge?.refunded ? "IN_STRIPE" : null;
       if (how && awaiting && snapshot?.kind === "refund") {
-        const outcome = await closeWithRefund(tx, deps, actor, awaiting.id, snapshot.refund, how);
+        const outcome = await closeWithRefund(
+          tx,
+          { timeZone: deps.env.MARKETPLACE_TIME_ZONE, now: deps.clock },
+          actor,
+          awaiting.id,
+          snapshot.refund,
+          how,
+        );
         if (outcome.closed) closed = outcome.request;
       }
       const closedNote = closed ? `refund request ${closed.id} closed` : null;
@@ -245,11 +276,11 @@ export async function processStripeEvent(deps: StripeEventDeps, eventId: string)
         },
       };
     });
-    if (result.closed)
-      deps.events.publish("refundRequestChanged", {
-        refundRequestId: result.closed.id,
-        status: result.closed.status,
-      });
+    if (result.closed) {
+      effects.publish("refundRequestChanged", { refundRequestId: result.closed.id, status: result.closed.status });
+      // The business's refund email goes now rather than at the outbox's next run.
+      deliverOutboxSoon(effects, `refund-approved-${result.closed.id}`);
+    }
     // Alerts after commit (their own transaction); a failure here must not undo the payment.
     if (charge) {
       const fingerprint = heldChargeFingerprint(charge.id);

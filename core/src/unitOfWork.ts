@@ -13,6 +13,8 @@ import type { StewardEvents } from "./ports/events.ts";
 export interface AfterCommit {
   publish<Topic extends keyof StewardEvents>(topic: Topic, ...payload: StewardEvents[Topic]): void;
   enqueue<Name extends JobName>(name: Name, payload: JobPayload<Name>, options?: EnqueueOptions): void;
+  /** One run per payload, queued in one round trip. */
+  enqueueMany<Name extends JobName>(name: Name, payloads: readonly JobPayload<Name>[], options?: EnqueueOptions): void;
 }
 
 export interface UnitOfWork extends AfterCommit {
@@ -38,6 +40,10 @@ export async function withAfterCommit<T>(deps: EffectDeps, work: (effects: After
       pending.push(async () => {
         await deps.jobs.enqueue(name, payload, options);
       });
+    },
+    enqueueMany(name, payloads, options) {
+      if (payloads.length === 0) return;
+      pending.push(() => deps.jobs.enqueueMany(name, payloads, options));
     },
   };
   const result = await work(effects);

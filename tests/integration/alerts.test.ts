@@ -28,6 +28,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startNotifySandbox, type NotifySandbox, verifySignature } from "../../sandbox/src/notify/server.ts";
 import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { quietDeps } from "../support/deps.ts";
 import { testEnv } from "../support/env.ts";
 import { createOperator, testRuleKey } from "../support/fixtures.ts";
 
@@ -199,19 +200,29 @@ describe("the operator's lifecycle", () => {
     const firing = condition();
     await raiseAlert(database.db, firing);
     const { id } = await alertByFingerprint(firing.fingerprint);
-    const acknowledged = await acknowledgeAlert({ db: database.db }, operator, id);
+    // One deps for the whole lifecycle: what each action queued after its commit is recorded.
+    const deps = quietDeps(database.db);
+    const acknowledged = await acknowledgeAlert(deps, operator, id);
     expect(acknowledged).toMatchObject({ status: "ACKNOWLEDGED", acknowledgedById: (operator as { id: string }).id });
-    await expect(acknowledgeAlert({ db: database.db }, operator, id)).rejects.toBeInstanceOf(ConflictError);
-    await expect(resolveAlert({ db: database.db }, operator, id, " ")).rejects.toBeInstanceOf(InvalidInputError);
-    const resolved = await resolveAlert({ db: database.db }, operator, id, "Restarted the webhook consumer");
+    await expect(acknowledgeAlert(deps, operator, id)).rejects.toBeInstanceOf(ConflictError);
+    await expect(resolveAlert(deps, operator, id, " ")).rejects.toBeInstanceOf(InvalidInputError);
+    const resolved = await resolveAlert(deps, operator, id, "Restarted the webhook consumer");
     expect(resolved).toMatchObject({ status: "RESOLVED", resolutionNote: "Restarted the webhook consumer" });
+    // Each action's notifications are delivered at once (one outbox run per action); refused ones queue nothing.
+    expect(deps.enqueued.map((job) => job.name)).toEqual(["outbox-delivery", "outbox-delivery"]);
+    expect(deps.enqueued.map((job) => (job.payload as { cause: string }).cause)).toEqual([
+      expect.stringMatching(new RegExp(`^alert-${id}-acknowledged-\\d+$`)),
+      expect.stringMatching(new RegExp(`^alert-${id}-resolved-\\d+$`)),
+    ]);
 
     const before = await database.db.alert.findUniqueOrThrow({ where: { id } });
     const eventsBefore = await database.db.alertEvent.count({ where: { alertId: id } });
-    await expect(acknowledgeAlert({ db: database.db }, operator, id)).rejects.toBeInstanceOf(AlertResolvedError);
-    await expect(resolveAlert({ db: database.db }, operator, id, "twice")).rejects.toBeInstanceOf(AlertResolvedError);
+    await expect(acknowledgeAlert(quietDeps(database.db), operator, id)).rejects.toBeInstanceOf(AlertResolvedError);
+    await expect(resolveAlert(quietDeps(database.db), operator, id, "twice")).rejects.toBeInstanceOf(
+      AlertResolvedError,
+    );
     await expect(
-      silenceAlert({ db: database.db }, operator, id, new Date(Date.now() + 3_600_000)),
+      silenceAlert(quietDeps(database.db), operator, id, new Date(Date.now() + 3_600_000)),
     ).rejects.toBeInstanceOf(AlertResolvedError);
     expect(await database.db.alert.findUniqueOrThrow({ where: { id } })).toEqual(before);
     expect(await database.db.alertEvent.count({ where: { alertId: id } })).toBe(eventsBefore);
@@ -230,9 +241,9 @@ describe("the operator's lifecycle", () => {
     await raiseAlert(database.db, firing);
     const { id } = await alertByFingerprint(firing.fingerprint);
     await deliver();
-    await acknowledgeAlert({ db: database.db }, operator, id);
+    await acknowledgeAlert(quietDeps(database.db), operator, id);
     await deliver();
-    await resolveAlert({ db: database.db }, operator, id, "Fixed the key");
+    await resolveAlert(quietDeps(database.db), operator, id, "Fixed the key");
     await deliver();
     const events = receivers.received("pagerduty");
     expect(events.map((entry) => entry.status)).toEqual([202, 202, 202]);
@@ -413,10 +424,10 @@ describe("silences", () => {
     smtp.clear();
 
     const now = Date.now();
-    await silenceAlert({ db: database.db }, operator, id, new Date(now + 30 * 60_000), "Known: vendor maintenance");
+    await silenceAlert(quietDeps(database.db), operator, id, new Date(now + 30 * 60_000), "Known: vendor maintenance");
     await raiseAlert(database.db, { ...noisy, severity: "RED" }); // escalates while silenced
     await raiseAlert(database.db, { ...noisy, severity: "RED" });
-    await acknowledgeAlert({ db: database.db }, operator, id);
+    await acknowledgeAlert(quietDeps(database.db), operator, id);
     expect(await remindSilencedAlerts({ db: database.db }, new Date(now + 10 * 60_000))).toBe(0);
     await deliver();
     expect(smtp.messages()).toHaveLength(0);
@@ -452,7 +463,7 @@ describe("silences", () => {
     await raiseAlert(database.db, firing);
     const before = await alertByFingerprint(firing.fingerprint);
     for (const until of [new Date(Date.now() - 60_000), new Date(Date.now() + 8 * 86_400_000), new Date("nope")])
-      await expect(silenceAlert({ db: database.db }, operator, before.id, until)).rejects.toBeInstanceOf(
+      await expect(silenceAlert(quietDeps(database.db), operator, before.id, until)).rejects.toBeInstanceOf(
         InvalidInputError,
       );
     expect(await alertByFingerprint(firing.fingerprint)).toEqual(before);
@@ -610,8 +621,8 @@ describe("ordering", () => {
     const firing = condition();
     await raiseAlert(database.db, firing);
     const { id } = await alertByFingerprint(firing.fingerprint);
-    await acknowledgeAlert({ db: database.db }, operator, id);
-    await resolveAlert({ db: database.db }, operator, id, "Done and dusted");
+    await acknowledgeAlert(quietDeps(database.db), operator, id);
+    await resolveAlert(quietDeps(database.db), operator, id, "Done and dusted");
     // The first delivery (a trigger) fails; what follows it on that channel must wait for it.
     receivers.fail(1);
     let now = new Date(Date.now() + 1000);

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AiSandbox, startAiSandbox } from "../../sandbox/src/ai/server.ts";
 import { startStripeSandbox, type StripeSandbox } from "../../sandbox/src/stripe/server.ts";
 import { startTestApi, type TestApi } from "../support/api.ts";
+import type { JobQueue } from "@steward/jobs/queue";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
 
 const MINUTE = 60_000;
@@ -187,15 +188,18 @@ describe("the autonomy guard", () => {
     });
     const events = createEventBus(api.env.REDIS_URL, api.env.REDIS_PREFIX);
     const enqueued: string[] = [];
-    const refundDeps = {
-      db,
-      events: events.bus,
-      timeZone: "Australia/Melbourne",
-      enqueueExecution: (id: string) => {
-        enqueued.push(id);
+    const jobs: JobQueue = {
+      enqueue: (name) => {
+        enqueued.push(name);
+        return Promise.resolve(name);
+      },
+      enqueueMany: (name) => {
+        enqueued.push(name);
         return Promise.resolve();
       },
+      isActive: () => Promise.resolve(false),
     };
+    const refundDeps = { ...api.deps, db, events: events.bus, jobs };
     const system = systemActor("automation.ai_failover");
     await expect(approveRefund(refundDeps, system, request.id)).rejects.toThrow(ForbiddenActionError);
     await expect(requestRefund(refundDeps, system, { paymentId: p.id, reason: "automatic" })).rejects.toThrow(

@@ -5,6 +5,7 @@ import type { AlertRuleKey } from "@steward/core/alertRuleKeys";
 import { acknowledgeAlert, raiseAlert } from "@steward/core/alerts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.ts";
+import { quietDeps } from "../support/deps.ts";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
 
 let api: TestApi;
@@ -102,7 +103,7 @@ describe("incident severity on alerts", () => {
     expect(late.data?.alert).toMatchObject({ responseOverdue: true, timeToAcknowledgeSeconds: null });
 
     const operator = await api.database.db.operator.findUniqueOrThrow({ where: { email: "opal@test.example" } });
-    await acknowledgeAlert({ db: api.database.db }, { kind: "OPERATOR", ...operator }, overdue.id);
+    await acknowledgeAlert(quietDeps(api.database.db), { kind: "OPERATOR", ...operator }, overdue.id);
     const acknowledged = await api.graphql<{ alert: AlertLevel }>(
       ALERT_LEVEL,
       { id: globalId("Alert", overdue.id) },

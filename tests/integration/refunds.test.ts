@@ -3,8 +3,7 @@
 // operators at once, Stripe 500/429, a crash between the Stripe call and the database write.
 // The approval answers PROCESSING; the refund-execute job does the rest.
 import { systemActor } from "@steward/core/actor";
-import { CLAIMED_REFUND_GRACE_MS, executeRefund, sweepClaimedRefunds } from "@steward/core/refunds";
-import { executeRefunds } from "@steward/core/followUps";
+import { executeRefund, recoverClaimedRefunds } from "@steward/core/refunds";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { EventBus } from "@steward/core/ports/events";
@@ -305,7 +304,7 @@ describe("approving", () => {
     const atStripe = stripeRefundsFor(stack.stripeSandbox, payment.stripeChargeId);
     // Run it here too, beside the job's retries (either may win: both are safe).
     const result = await executeRefund(
-      { db: stack.db, events: noEvents, stripe: createStripeGateway(stack.api.env), timeZone: "Australia/Melbourne" },
+      { ...stack.api.deps, events: noEvents },
       systemActor("test-recovery"),
       requestId,
     );
@@ -337,8 +336,11 @@ describe("approving", () => {
         },
       },
     };
-    const deps = { db: stack.db, events: noEvents, timeZone: "Australia/Melbourne" };
-    const doomed = await executeRefund({ ...deps, stripe: crashing }, systemActor("doomed"), requestId);
+    const doomed = await executeRefund(
+      { ...stack.api.deps, events: noEvents, stripe: crashing },
+      systemActor("doomed"),
+      requestId,
+    );
     // Nothing was written but the note: the request is still PROCESSING, Stripe has the refund.
     expect(doomed.outcome).toBe("RETRY_LATER");
     expect(doomed.request.status).toBe("PROCESSING");
@@ -347,9 +349,7 @@ describe("approving", () => {
 
     // The refund-recovery sweep hands it back to refund-execute, which replays the same refund.
     const queue = createBullJobQueues({ redisUrl: stack.api.env.REDIS_URL, prefix: stack.api.env.REDIS_PREFIX });
-    const swept = await sweepClaimedRefunds(stack.db, (ids) => executeRefunds({ jobs: queue }, ids), {
-      olderThanMs: CLAIMED_REFUND_GRACE_MS,
-    });
+    const swept = await recoverClaimedRefunds({ ...stack.api.deps, jobs: queue });
     await queue.close();
     expect(swept).toBeGreaterThanOrEqual(1);
     expect(await settled(requestId)).toBe("APPROVED");
@@ -367,12 +367,7 @@ describe("approving", () => {
       where: { id: requestId },
       data: { status: "PROCESSING", decidedAt: new Date() },
     });
-    const deps = {
-      db: stack.db,
-      events: noEvents,
-      stripe: createStripeGateway(stack.api.env),
-      timeZone: "Australia/Melbourne",
-    };
+    const deps = { ...stack.api.deps, events: noEvents };
     const results = await Promise.all(
       [1, 2, 3, 4].map(() => executeRefund(deps, systemActor("retried-job"), requestId)),
     );

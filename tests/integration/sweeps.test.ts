@@ -13,9 +13,9 @@ import { processStripeEvent } from "@steward/core/stripeEvents";
 import {
   createReconciliationRun,
   executeReconciliationRun,
-  reconciliationJobId,
   sweepStalledReconciliationRuns,
 } from "@steward/core/reconciliation/runs";
+import { reconciliationJobId } from "@steward/jobs/contracts";
 import { createStripeGateway } from "@steward/core/adapters/stripe";
 import { recordReviewScore, sweepUnscoredReviews } from "@steward/core/reviews";
 import { type BullJobQueues, connectionFor, createBullJobQueues } from "@steward/jobs/bullmq";
@@ -193,12 +193,7 @@ describe("stripe events", () => {
 
   it("processing the same event twice at once records one payment and one placement", async () => {
     const { eventId, chargeId } = await receivedEvent("store");
-    const deps = {
-      db: stack.db,
-      stripe: createStripeGateway(stack.api.env),
-      events: { publish: () => undefined } as unknown as EventBus,
-      timeZone: "Australia/Melbourne",
-    };
+    const deps = { ...stack.api.deps, events: { publish: () => undefined } as unknown as EventBus };
     await Promise.all([processStripeEvent(deps, eventId), processStripeEvent(deps, eventId)]);
     await processStripeEvent(deps, eventId);
     const effects = await effectsOf(eventId, chargeId);

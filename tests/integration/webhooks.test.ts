@@ -2,7 +2,6 @@
 // worker processes them, re-fetching the charge when the event says something new. Forged, stale
 // and future-dated signatures are rejected; duplicates create one payment; out-of-order delivery
 // converges; a refund closes the refund request it answers, also one made in Stripe's dashboard.
-import { createStripeGateway } from "@steward/core/adapters/stripe";
 import type { EventBus } from "@steward/core/ports/events";
 import { processStripeEvent } from "@steward/core/stripeEvents";
 import Stripe from "stripe";
@@ -359,12 +358,7 @@ describe("refunds and their requests", () => {
       where: { id: { in: events.map((event) => event.id) } },
       data: { status: "RECEIVED" },
     });
-    const deps = {
-      db: stack.db,
-      stripe: createStripeGateway(stack.api.env),
-      events: { publish: () => undefined } as unknown as EventBus,
-      timeZone: "Australia/Melbourne",
-    };
+    const deps = { ...stack.api.deps, events: { publish: () => undefined } as unknown as EventBus };
     for (const event of events)
       expect((await processStripeEvent(deps, event.id)).summary).toMatch(/already up to date \(no Stripe read\)$/);
     expect(chargeReads(payment.stripeChargeId)).toBe(reads);

@@ -2,6 +2,7 @@
 // GraphQL to it the way the dashboard and integrations do.
 import { buildApp } from "../../api/src/app.ts";
 import { createLogger } from "@steward/core/logger";
+import type { CoreDeps } from "@steward/core/deps";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
@@ -17,6 +18,8 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
 export interface TestApi {
   url: string;
   env: Env;
+  /** The API process's core dependencies: tests call core functions with them (or a copy with fakes). */
+  deps: CoreDeps;
   database: TestDatabase;
   graphql<Data = Record<string, unknown>>(
     query: string,
@@ -58,6 +61,7 @@ export async function startTestApi(
   return {
     url,
     env,
+    deps: app.deps,
     database,
     graphql,
     async loginCookie(email, password) {

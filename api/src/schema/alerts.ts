@@ -12,7 +12,6 @@ import {
 } from "@steward/core/alerts";
 import type { AlertChangedEvent } from "@steward/core/ports/events";
 import { ConflictError } from "@steward/core/errors";
-import { deliverOutboxSoon } from "@steward/core/followUps";
 import {
   type ChannelTestResult,
   type ChannelView,
@@ -23,7 +22,6 @@ import {
 import type { Prisma } from "@steward/db/client";
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
 import { ActorKindEnum } from "./audit.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
 import { SeverityEnum } from "./severity.ts";
@@ -220,10 +218,6 @@ builder.queryFields((t) => ({
 
 // ───────────────────────────── Mutations ─────────────────────────────
 
-/** An alert can be acknowledged, resolved and reopened many times: each action is its own cause. */
-const alertActionCause = (context: Context, alertId: string, action: string) =>
-  `alert-${alertId}-${action}-${context.deps.clock().getTime()}`;
-
 const alertErrors = [...commonMutationErrors, ConflictError, AlertResolvedError];
 
 builder.mutationFields((t) => ({
@@ -233,11 +227,7 @@ builder.mutationFields((t) => ({
     authScopes: { $any: { operator: true, token: "alerts:write" } },
     errors: { types: alertErrors },
     args: { id: t.arg.globalID({ for: AlertNode }) },
-    resolve: async (_root, args, context) => {
-      const alert = await acknowledgeAlert(context, context.actor, args.id.id);
-      await deliverOutboxSoon(context.deps, alertActionCause(context, alert.id, "acknowledged"));
-      return alert;
-    },
+    resolve: (_root, args, context) => acknowledgeAlert(context.deps, context.actor, args.id.id),
   }),
   silenceAlert: t.field({
     type: AlertNode,
@@ -250,7 +240,7 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ required: false, validate: z.string().trim().max(500).nullish() }),
     },
     resolve: (_root, args, context) =>
-      silenceAlert(context, context.actor, args.id.id, args.until, args.reason ?? null),
+      silenceAlert(context.deps, context.actor, args.id.id, args.until, args.reason ?? null),
   }),
   resolveAlert: t.field({
     type: AlertNode,
@@ -261,11 +251,7 @@ builder.mutationFields((t) => ({
       id: t.arg.globalID({ for: AlertNode }),
       note: t.arg.string({ validate: z.string().trim().min(3).max(2000) }),
     },
-    resolve: async (_root, args, context) => {
-      const alert = await resolveAlert(context, context.actor, args.id.id, args.note);
-      await deliverOutboxSoon(context.deps, alertActionCause(context, alert.id, "resolved"));
-      return alert;
-    },
+    resolve: (_root, args, context) => resolveAlert(context.deps, context.actor, args.id.id, args.note),
   }),
   upsertNotificationChannel: t.field({
     type: NotificationChannelType,

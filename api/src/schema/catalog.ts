@@ -6,19 +6,17 @@ import {
   CATALOG_GRAPHQL_MAX_ROWS,
   CatalogImportRejectedError,
   type CatalogImportReport,
-  importCatalog,
+  importCatalogReleasing,
   upsertBusiness,
   upsertRegion,
 } from "@steward/core/catalog";
 import { ConflictError } from "@steward/core/errors";
 import { acceptHeldPayment, refundHeldPayment, setRegionPrice } from "@steward/core/holds";
 import { RefundIneligibleError } from "@steward/core/refunds";
-import { processReleasedStripeEvents } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
-import { approveDeps, PaymentNode, RefundRequestNode } from "./payments.ts";
+import { PaymentNode, RefundRequestNode } from "./payments.ts";
 
 const HoldReasonEnum = builder.enumType("HoldReason", {
   description: "Why a charge did not (yet) buy a placement.",
@@ -154,13 +152,6 @@ const CatalogBusinessInput = builder.inputType("CatalogBusinessInput", {
   }),
 });
 
-/** Held charges for businesses that just arrived: processed now, by the stripe-event job. */
-async function queueReleased(context: Context, eventIds: readonly string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  // If Redis is down the events stay RECEIVED in PostgreSQL, where the stripe-event sweep finds them.
-  await processReleasedStripeEvents(context.deps, eventIds);
-}
-
 const catalogWriter = { $any: { admin: true, token: "catalog:write" } } as const;
 
 // ───────────────────────────── Queries ─────────────────────────────
@@ -205,8 +196,7 @@ builder.mutationFields((t) => ({
     errors: { types: [...commonMutationErrors, BusinessHasPlacementError] },
     args: { input: t.arg({ type: CatalogBusinessInput }) },
     resolve: async (_root, args, context) => {
-      const result = await upsertBusiness(context.db, context.actor, args.input);
-      await queueReleased(context, result.releasedEventIds);
+      const result = await upsertBusiness(context.deps, context.actor, args.input);
       return {
         businessId: result.business.id,
         created: result.created,
@@ -242,16 +232,13 @@ builder.mutationFields((t) => ({
       rows: t.arg({ type: [CatalogBusinessInput], validate: z.array(z.unknown()).max(CATALOG_GRAPHQL_MAX_ROWS) }),
       skipInvalid: t.arg.boolean({ required: false, defaultValue: false }),
     },
-    resolve: async (_root, args, context) => {
-      const report = await importCatalog(
-        { db: context.db, copyIn: context.copyIn },
+    resolve: (_root, args, context) =>
+      importCatalogReleasing(
+        context.deps,
         context.actor,
         args.rows.map((row, index) => ({ line: index + 1, fields: { ...row } })),
         { skipInvalid: args.skipInvalid ?? false },
-      );
-      await queueReleased(context, report.releasedEventIds);
-      return report;
-    },
+      ),
   }),
   setRegionPrice: t.prismaField({
     type: "Region",
@@ -303,6 +290,6 @@ builder.mutationFields((t) => ({
       reason: t.arg.string({ validate: z.string().trim().min(3).max(2000) }),
     },
     resolve: (_root, args, context) =>
-      refundHeldPayment(approveDeps(context), context.actor, { paymentId: args.paymentId.id, reason: args.reason }),
+      refundHeldPayment(context.deps, context.actor, { paymentId: args.paymentId.id, reason: args.reason }),
   }),
 }));

@@ -13,7 +13,6 @@ import {
 import { repeatRefundersOf } from "@steward/core/alertRules";
 import { ConflictError } from "@steward/core/errors";
 import type { Business } from "@steward/db/client";
-import { deliverOutboxSoon } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -160,13 +159,7 @@ builder.mutationFields((t) => ({
     errors: { types: disputeErrors },
     args: { businessId: t.arg.globalID({ for: BusinessNode }) },
     resolve: async (_root, args, context) => {
-      const sent = await emailQueuePosition(
-        context.db,
-        context.actor,
-        args.businessId.id,
-        context.env.MARKETPLACE_TIME_ZONE,
-      );
-      if (sent.queued) await deliverOutboxSoon(context.deps, sent.dedupKey);
+      const sent = await emailQueuePosition(context.deps, context.actor, args.businessId.id);
       return { queued: sent.queued };
     },
   }),

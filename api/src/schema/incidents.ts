@@ -25,7 +25,6 @@ import { z } from "zod";
 import { builder } from "../builder.ts";
 import { AlertNode } from "./alerts.ts";
 import { commonMutationErrors } from "./errors.ts";
-import { deliverOutboxSoon } from "@steward/core/followUps";
 import { BusinessNode } from "./reviews.ts";
 
 export const IncidentSeverityEnum = builder.enumType("IncidentSeverity", {
@@ -329,22 +328,11 @@ builder.mutationFields((t) => ({
       template: t.arg({ type: IncidentTemplateEnum }),
       businessIds: t.arg.globalIDList({ for: BusinessNode }),
     },
-    resolve: async (_root, args, context) => {
-      const result = await sendIncidentCommunication(
-        context.db,
-        context.actor,
-        args.incidentId.id,
-        args.template,
-        args.businessIds.map((id) => id.id),
-        { timeZone: context.env.MARKETPLACE_TIME_ZONE },
-      );
-      // Delivered now rather than at the outbox's next scheduled run (best effort).
-      if (result.sent > 0)
-        await deliverOutboxSoon(
-          context.deps,
-          `incident-${args.incidentId.id}-${args.template}-${context.deps.clock().getTime()}`,
-        );
-      return result;
-    },
+    resolve: (_root, args, context) =>
+      sendIncidentCommunication(context.deps, context.actor, {
+        incidentId: args.incidentId.id,
+        template: args.template,
+        businessIds: args.businessIds.map((id) => id.id),
+      }),
   }),
 }));

@@ -2,7 +2,6 @@
 // invitee's and the reset's one-time links (anyone holding the link); and every operator's own
 // password change. Resolvers validate, call core/src/operators.ts, and map its typed errors.
 import { ConflictError } from "@steward/core/errors";
-import { deliverOutboxSoon } from "@steward/core/followUps";
 import {
   acceptInvite,
   AdminAlreadyExistsError,
@@ -13,7 +12,6 @@ import {
   enableOperator,
   inviteOperator,
   LastAdminError,
-  type LinkSettings,
   OperatorLinkUnusableError,
   resetPassword,
   revokeInvite,
@@ -116,10 +114,6 @@ const operatorId = z.string().uuid();
 const linkToken = z.string().min(1).max(200);
 const newPassword = z.string().max(MAX_PASSWORD_LENGTH * 4);
 
-function linkSettings(context: Context): LinkSettings {
-  return { publicUrl: context.env.PUBLIC_URL, timeZone: context.env.MARKETPLACE_TIME_ZONE };
-}
-
 /**
  * Ended sessions: every API instance forgets them, then closes their sockets (in this order on the
  * bus, so a request after the socket closed is already refused).
@@ -168,13 +162,7 @@ builder.mutationFields((t) => ({
     // The email is checked in core, after authorization: a non-admin learns nothing from a bad one.
     args: { email: t.arg.string(), role: t.arg({ type: RoleEnum }) },
     resolve: async (_root, args, context) => {
-      const sent = await inviteOperator(
-        context.db,
-        context.actor,
-        { email: args.email, role: args.role },
-        linkSettings(context),
-      );
-      await deliverOutboxSoon(context.deps, `operator-link-${sent.id}`);
+      const sent = await inviteOperator(context.deps, context.actor, { email: args.email, role: args.role });
       return context.db.operatorLink.findUniqueOrThrow({ where: { id: sent.id } });
     },
   }),
@@ -250,8 +238,7 @@ builder.mutationFields((t) => ({
     errors: { types: [...commonMutationErrors, ConflictError] },
     args: { operatorId: t.arg.id({ validate: operatorId }) },
     resolve: async (_root, args, context) => {
-      const sent = await sendPasswordReset(context.db, context.actor, String(args.operatorId), linkSettings(context));
-      await deliverOutboxSoon(context.deps, `operator-link-${sent.id}`);
+      const sent = await sendPasswordReset(context.deps, context.actor, String(args.operatorId));
       return sent.expiresAt;
     },
   }),

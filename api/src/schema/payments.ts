@@ -1,10 +1,8 @@
 // Payments (recorded from Stripe), refund requests and their decisions, and the Stripe webhook
 // log. Resolvers validate, call core, and map typed domain errors; core does the work.
 import { ConflictError } from "@steward/core/errors";
-import { deliverOutboxSoon, executeRefunds } from "@steward/core/followUps";
 import { refundRequestPage } from "@steward/core/reads/refundPages";
 import {
-  type ApproveDeps,
   approveRefund,
   denyRefund,
   PaymentNotRefundableError,
@@ -17,7 +15,6 @@ import { webhookEventWhere } from "@steward/core/webhookEvents";
 import type { Prisma } from "@steward/db/client";
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
 import { BusinessNode } from "./reviews.ts";
 
@@ -245,18 +242,6 @@ builder.queryFields((t) => ({
 
 // ───────────────────────────── Mutations ─────────────────────────────
 
-function refundDeps(context: Context) {
-  return { db: context.db, events: context.events, timeZone: context.env.MARKETPLACE_TIME_ZONE };
-}
-
-/** An approval hands the claimed request to the refund-execute job (core calls this after commit). */
-export function approveDeps(context: Context): ApproveDeps {
-  return {
-    ...refundDeps(context),
-    enqueueExecution: (refundRequestId) => executeRefunds(context.deps, [refundRequestId]),
-  };
-}
-
 builder.mutationFields((t) => ({
   requestRefund: t.field({
     type: RefundRequestNode,
@@ -282,7 +267,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: (_root, args, context) =>
-      requestRefund(refundDeps(context), context.actor, {
+      requestRefund(context.deps, context.actor, {
         paymentId: args.paymentId?.id ?? null,
         stripeChargeId: args.stripeChargeId ?? null,
         reason: args.reason,
@@ -297,7 +282,7 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: [...commonMutationErrors, ConflictError, RefundIneligibleError, PaymentNotRefundableError] },
     args: { id: t.arg.globalID({ for: RefundRequestNode }) },
-    resolve: (_root, args, context) => approveRefund(approveDeps(context), context.actor, args.id.id),
+    resolve: (_root, args, context) => approveRefund(context.deps, context.actor, args.id.id),
   }),
   denyRefund: t.field({
     type: RefundRequestNode,
@@ -308,11 +293,7 @@ builder.mutationFields((t) => ({
       id: t.arg.globalID({ for: RefundRequestNode }),
       reason: t.arg.string({ validate: z.string().trim().min(3).max(2000) }),
     },
-    resolve: async (_root, args, context) => {
-      const request = await denyRefund(refundDeps(context), context.actor, args.id.id, args.reason);
-      await deliverOutboxSoon(context.deps, `refund-denied-${request.id}`);
-      return request;
-    },
+    resolve: (_root, args, context) => denyRefund(context.deps, context.actor, args.id.id, args.reason),
   }),
 }));
 

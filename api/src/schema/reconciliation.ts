@@ -1,7 +1,6 @@
 // Payment reconciliation: runs (archived evidence), their discrepancies and the operator's fixes.
 // Resolvers validate, call core, and map typed domain errors; core does the work.
 import { ConflictError } from "@steward/core/errors";
-import { queueReconciliationRun } from "@steward/core/followUps";
 import { StripeEventUnprocessableError } from "@steward/core/payments";
 import type { Totals } from "@steward/core/reconciliation/compare";
 import {
@@ -212,9 +211,7 @@ builder.mutationFields((t) => ({
       to: t.arg({ type: "DateTime", required: false }),
     },
     resolve: (_root, args, context) =>
-      startReconciliation(context, context.actor, { from: args.from ?? null, to: args.to ?? null }, (runId) =>
-        queueReconciliationRun(context.deps, context.actor, runId),
-      ),
+      startReconciliation(context.deps, context.actor, { from: args.from ?? null, to: args.to ?? null }),
   }),
   resolveDiscrepancy: t.field({
     type: DiscrepancyNode,

@@ -20,7 +20,6 @@ import {
 } from "@steward/core/reviews";
 import { ConflictError, InvalidInputError } from "@steward/core/errors";
 import { countReviews, publishedReviews, reviewQueuePage } from "@steward/core/reads/reviewPages";
-import { scoreSubmittedReview } from "@steward/core/followUps";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -357,16 +356,8 @@ builder.mutationFields((t) => ({
       rating: t.arg.int({ validate: z.number().int().min(1).max(5) }),
       body: t.arg.string({ validate: z.string().trim().min(1).max(MAX_REVIEW_LENGTH) }),
     },
-    resolve: async (_root, args, { db, events, actor, deps }) => {
-      const review = await submitReview(db, events, actor, {
-        businessId: args.businessId.id,
-        rating: args.rating,
-        body: args.body,
-      });
-      // Deterministic job id: a retried request never scores the same review twice at once.
-      await scoreSubmittedReview(deps, review.id);
-      return review;
-    },
+    resolve: (_root, args, { actor, deps }) =>
+      submitReview(deps, actor, { businessId: args.businessId.id, rating: args.rating, body: args.body }),
   }),
   approveReview: t.field({
     type: ReviewNode,

@@ -77,12 +77,7 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, context) =>
       replayStripeEvents(
-        {
-          db: context.db,
-          stripe: context.payments,
-          events: context.events,
-          timeZone: context.env.MARKETPLACE_TIME_ZONE,
-        },
+        context.deps,
         context.actor,
         args.ids.map((id) => id.id),
       ),

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
-import { receiveStripeWebhook } from "@steward/core/payments";
+import { acceptStripeWebhook } from "@steward/core/payments";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { stripeSettings } from "@steward/core/stripe";
 import type { CoreDeps } from "@steward/core/deps";
@@ -103,18 +103,17 @@ export function createStripeWebhookHandler(
     }
     const header = req.headers["stripe-signature"];
     const signature = Array.isArray(header) ? (header[0] ?? null) : (header ?? null);
-    const receipt = await receiveStripeWebhook(store, payments, { rawBody, signature, secret }, counter);
+    // Stored, then its stripe-event job queued (core decides; a failure to queue is the 500 below).
+    const receipt = await acceptStripeWebhook(
+      { ...store, jobs, stripe: payments },
+      { rawBody, signature, secret },
+      counter,
+    );
     if (receipt.kind === "rejected") {
       deps.rejected(receipt.rejection);
       logger.warn({ reason: receipt.reason }, "stripe webhook rejected");
       return reply(res, 400, { error: `Webhook signature verification failed: ${receipt.reason}` });
     }
-    if (receipt.kind === "duplicate" && receipt.processed) {
-      return reply(res, 200, { received: true, duplicate: true });
-    }
-    // Deterministic job id: a redelivery while the job is queued or done adds nothing.
-    // Not best effort: if it cannot be queued, the 500 makes Stripe deliver it again.
-    await jobs.enqueue("stripe-event", { eventId: receipt.eventId });
     return reply(res, 200, { received: true, ...(receipt.kind === "duplicate" ? { duplicate: true } : {}) });
   }
 

@@ -22,7 +22,10 @@ import { type Actor, systemActor } from "../actor.ts";
 import { clearAlert, raiseAlert } from "../alerts.ts";
 import { recordAudit } from "../audit.ts";
 import { clock } from "../clock.ts";
+import type { CoreDeps } from "../deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import type { JobOutcome } from "../jobRuns.ts";
+import { queueReconciliationRun, resumeReconciliationRuns } from "../followUps.ts";
 import { assertOperatorCan } from "../permissions.ts";
 import { compareAndFinish } from "./compare.ts";
 import { type Claim, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
@@ -159,12 +162,9 @@ export async function resumableReconciliationRun(
   return running.jobId === null || running.jobId === jobId || isStale(running, now) ? running : null;
 }
 
-/** The job id a run is queued under, by the API and by the sweep alike (so never queued twice). */
-export const reconciliationJobId = (runId: string): string => `reconciliation-${runId}`;
-
 /**
  * Hands every RUNNING run whose heartbeat is older than `olderThanMs` to `enqueue` (which queues
- * it under reconciliationJobId, whose job resumes it). Each is claimed first by a compare-and-set
+ * it under reconciliationJobId in @steward/jobs/contracts, whose job resumes it). Each is claimed first by a compare-and-set
  * on the heartbeat read, so of two sweeps at once only one queues it, and a run that beat in the
  * meantime (live after all) is left alone. Returns the ids handed over.
  */
@@ -199,16 +199,30 @@ export async function sweepStalledReconciliationRuns(
   return claimed;
 }
 
-/** An operator starts a run; `enqueue` hands it to the worker (a run that cannot be queued fails). */
+/**
+ * The reconciliation-sweep job: stalled runs go back to payment-reconciliation, except a run whose
+ * job a worker still holds (silent, not lost).
+ */
+export function resumeStalledReconciliationRuns(deps: Pick<CoreDeps, "db" | "jobs" | "clock">): Promise<string[]> {
+  return sweepStalledReconciliationRuns(deps.db, (runIds) => resumeReconciliationRuns(deps, runIds), {
+    now: deps.clock(),
+    jobIsActive: (jobId) => deps.jobs.isActive("payment-reconciliation", jobId),
+  });
+}
+
+/**
+ * An operator starts a run, and it is queued for the worker at once (the operator's MANUAL run).
+ * Not left to after-commit best effort: a run that cannot be queued is marked FAILED and the
+ * operator is told.
+ */
 export async function startReconciliation(
-  deps: Pick<ReconciliationDeps, "db" | "events" | "now">,
+  deps: Pick<ReconciliationDeps, "db" | "events" | "now"> & Pick<CoreDeps, "jobs">,
   actor: Actor,
   input: { from?: Date | null; to?: Date | null },
-  enqueue: (runId: string) => Promise<void>,
 ): Promise<ReconciliationRun> {
   const run = await createReconciliationRun(deps, actor, input, "MANUAL");
   try {
-    await enqueue(run.id);
+    await queueReconciliationRun(deps, actor, run.id);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const failed = await deps.db.reconciliationRun.update({
@@ -222,6 +236,53 @@ export async function startReconciliation(
 }
 
 // ───────────────────────────── Executing ─────────────────────────────
+
+/**
+ * The payment-reconciliation job. With a runId it executes the run an operator started
+ * (startReconciliation); without one (the schedule, or run-now on the Jobs page, recorded as that
+ * operator's run) it starts a run for the default period, or resumes one a killed worker left
+ * RUNNING. `jobRunId` is this attempt's JobRun (its BullMQ job id and who triggered it).
+ */
+export async function runReconciliationJob(
+  deps: ReconciliationDeps,
+  input: { runId?: string | undefined; jobRunId: string },
+): Promise<JobOutcome> {
+  const { db } = deps;
+  const jobRun = await db.jobRun.findUnique({ where: { id: input.jobRunId }, include: { triggeredBy: true } });
+  // Recorded on the run, so this job's redelivery (its worker killed) knows the run as its own.
+  const queueJobId = jobRun?.queueJobId ?? null;
+  let id = input.runId;
+  let resumed = false;
+  if (!id) {
+    const operator = jobRun?.triggeredBy;
+    const actor: Actor = operator
+      ? { kind: "OPERATOR", id: operator.id, email: operator.email, name: operator.name, role: operator.role }
+      : systemActor("payment-reconciliation");
+    try {
+      id = (await createReconciliationRun(deps, actor, {}, jobRun?.trigger === "MANUAL" ? "MANUAL" : "SCHEDULE")).id;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      // A run left RUNNING by a killed worker (this very job, redelivered after the kill, or an
+      // operator's never picked up) is resumed rather than left blocking starts. One whose
+      // heartbeat is fresh is being executed elsewhere (after a Redis flush this job's lock no
+      // longer proves otherwise): it is left to finish, not run twice at once.
+      const underway = await resumableReconciliationRun(db, queueJobId ?? "");
+      if (!underway) return { summary: "skipped: a reconciliation run is underway", changes: { skipped: true } };
+      id = underway.id;
+      resumed = true;
+    }
+  }
+  const { run, resumedPages, superseded } = await executeReconciliationRun(deps, id, queueJobId);
+  if (superseded)
+    return {
+      summary: `run ${run.id} left to another execution (${run.status.toLowerCase()})`,
+      changes: { runId: run.id, superseded: true },
+    };
+  return {
+    summary: `${resumed ? `resumed run ${run.id}: ` : ""}${run.chargesCompared} charges compared, ${run.discrepancyCount} discrepanc${run.discrepancyCount === 1 ? "y" : "ies"}${run.inFlightCount ? `, ${run.inFlightCount} in flight` : ""}${resumedPages ? ` (${resumedPages} page(s) retried)` : ""}`,
+    changes: { runId: run.id, discrepancies: run.discrepancyCount, chargesCompared: run.chargesCompared },
+  };
+}
 
 export interface RunOutcome {
   run: ReconciliationRun;

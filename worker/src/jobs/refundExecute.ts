@@ -3,17 +3,15 @@
 // idempotency key makes every attempt, in any process, replay the same refund. While Stripe is
 // unreachable the attempt fails, so BullMQ retries it with backoff; the request stays PROCESSING.
 import { systemActor } from "@steward/core/actor";
-import { deliverOutboxSoon } from "@steward/core/followUps";
 import { executeRefund } from "@steward/core/refunds";
 import { refundExecute } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const refundExecuteJob = handle(refundExecute, async ({ deps, env }, { refundRequestId }) => {
-  const refundDeps = { db: deps.db, events: deps.events, stripe: deps.stripe, timeZone: env.MARKETPLACE_TIME_ZONE };
-  const result = await executeRefund(refundDeps, systemActor("refund-execute"), refundRequestId);
+export const refundExecuteJob = handle(refundExecute, async ({ deps }, { refundRequestId }) => {
+  // On completion core queues the business's email for delivery (after its commit).
+  const result = await executeRefund(deps, systemActor("refund-execute"), refundRequestId);
   if (result.outcome === "RETRY_LATER")
     throw new Error(`Stripe unavailable for refund request ${refundRequestId}: ${result.request.failureMessage ?? ""}`);
-  if (result.outcome === "COMPLETED") await deliverOutboxSoon(deps, `refund-approved-${refundRequestId}`);
   return {
     summary: `refund request ${refundRequestId}: ${result.outcome.toLowerCase().replace("_", " ")}`,
     changes: { refundRequestId, outcome: result.outcome, status: result.request.status },

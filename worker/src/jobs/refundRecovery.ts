@@ -2,15 +2,12 @@
 // two minutes after their approval (the queue lost their refund-execute job, or the job gave up
 // while Stripe was down) are handed back to refund-execute under the same job id. It executes
 // nothing itself: refund-execute is the only job that talks to Stripe about a refund.
-import { executeRefunds } from "@steward/core/followUps";
-import { CLAIMED_REFUND_GRACE_MS, sweepClaimedRefunds } from "@steward/core/refunds";
+import { recoverClaimedRefunds } from "@steward/core/refunds";
 import { refundRecovery } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const refundRecoveryJob = handle(refundRecovery, async ({ db, deps }) => {
-  const swept = await sweepClaimedRefunds(db, (ids) => executeRefunds(deps, ids), {
-    olderThanMs: CLAIMED_REFUND_GRACE_MS,
-  });
+export const refundRecoveryJob = handle(refundRecovery, async ({ deps }) => {
+  const swept = await recoverClaimedRefunds(deps);
   return {
     summary: swept === 0 ? "no refund left processing" : `${swept} processing refund(s) handed to refund-execute`,
     changes: { swept },

@@ -1,22 +1,12 @@
 // Every five minutes, and at once when the worker finds Redis emptied: pending reviews never scored
 // (their score-review job lost with Redis) are queued again under submitReview's own job id, so a
 // review whose job is still queued is not scored twice.
-import { REVIEW_SCORING_SWEEP_GRACE_MS, sweepUnscoredReviews } from "@steward/core/reviews";
+import { requeueUnscoredReviews } from "@steward/core/reviews";
 import { reviewScoringSweep } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const reviewScoringSweepJob = handle(reviewScoringSweep, async ({ db, jobs }) => {
-  const swept = await sweepUnscoredReviews(
-    db,
-    (ids) =>
-      jobs.enqueueMany(
-        "score-review",
-        ids.map((reviewId) => ({ reviewId })),
-      ),
-    {
-      olderThanMs: REVIEW_SCORING_SWEEP_GRACE_MS,
-    },
-  );
+export const reviewScoringSweepJob = handle(reviewScoringSweep, async ({ deps }) => {
+  const swept = await requeueUnscoredReviews(deps);
   return {
     summary: swept === 0 ? "no pending review left unscored" : `${swept} unscored review(s) handed to the queue`,
     changes: { swept },

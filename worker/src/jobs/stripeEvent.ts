@@ -3,27 +3,15 @@
 // answers (core/src/stripeEvents.ts), reading from Stripe only when the event says something new.
 // Failures are retried with backoff by BullMQ and counted on the event (attempts, lastError).
 import { StripeEventUnprocessableError } from "@steward/core/payments";
-import { processStripeEvent } from "@steward/core/stripeEvents";
+import { applyStripeEvent } from "@steward/core/stripeEvents";
 import { NotFoundError } from "@steward/core/errors";
-import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
-import { deliverOutboxSoon } from "@steward/core/followUps";
 import { UnrecoverableError } from "bullmq";
 import { stripeEvent } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const stripeEventJob = handle(stripeEvent, async ({ db, deps, env, events, logger }, { eventId }) => {
+export const stripeEventJob = handle(stripeEvent, async ({ deps, logger }, { eventId }) => {
   try {
-    const outcome = await processStripeEvent(
-      { db, events, stripe: deps.stripe, timeZone: env.MARKETPLACE_TIME_ZONE },
-      eventId,
-    );
-    if (outcome.closedRefundRequestId)
-      await deliverOutboxSoon(deps, `refund-approved-${outcome.closedRefundRequestId}`);
-    // A payment arrived or changed: the overview shows it now rather than at the next minute.
-    if (outcome.changed)
-      await rollupMetrics({ db, events, settings: metricsSettings(env) }).catch((error: unknown) =>
-        logger.warn({ err: error }, "metrics rollup after a Stripe event failed; the minute job will catch up"),
-      );
+    const outcome = await applyStripeEvent({ ...deps, logger }, eventId);
     return { summary: outcome.summary, changes: outcome.changes };
   } catch (error) {
     if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)
