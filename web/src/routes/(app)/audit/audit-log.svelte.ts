@@ -27,11 +27,12 @@ function toFilter(form: FilterForm): AuditFilter | null {
 }
 
 export class AuditLog {
-  readonly #pages;
+  /** The pages read so far: their `rows`, `loading`, `error`, `hasMore` and `loadMore()` are the page's. */
+  readonly pages;
   #filter: AuditFilter | null = null;
 
   constructor(client: Client, live: LiveConnection, pageSize = 50) {
-    this.#pages = new PagedQuery({
+    this.pages = new PagedQuery({
       client,
       live,
       query: AuditEventsQuery,
@@ -40,34 +41,9 @@ export class AuditLog {
     });
   }
 
-  get events(): AuditEvent[] {
-    return this.#pages.rows;
-  }
-
-  get hasMore(): boolean {
-    return this.#pages.hasMore;
-  }
-
-  get loading(): boolean {
-    return this.#pages.loading;
-  }
-
-  get error(): string | null {
-    return this.#pages.error;
-  }
-
   /** Reads the first page for this filter. */
   search(form: FilterForm): void {
     this.#filter = toFilter(form);
-    this.#pages.reload();
-  }
-
-  loadMore(): void {
-    this.#pages.loadMore();
-  }
-
-  /** Stops reading the pages (the page is left). */
-  stop(): void {
-    this.#pages.stop();
+    this.pages.reload();
   }
 }

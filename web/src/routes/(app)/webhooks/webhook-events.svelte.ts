@@ -7,12 +7,7 @@ import { runMutation } from "$lib/mutation.ts";
 import type { Notice } from "$lib/notice.ts";
 import { PagedQuery } from "$lib/paged-query.svelte.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
-import {
-  ReplayWebhookEventsMutation,
-  type WebhookEvent,
-  type WebhookEventFilter,
-  WebhookEventsQuery,
-} from "./webhook-operations.ts";
+import { ReplayWebhookEventsMutation, type WebhookEventFilter, WebhookEventsQuery } from "./webhook-operations.ts";
 
 /** The API replays at most this many at once (MAX_REPLAY_EVENTS): also the page size. */
 const PAGE_SIZE = 50;
@@ -24,13 +19,14 @@ export class WebhookEventList {
   /** What the last replay did to each event (by node id). */
   readonly outcomes = new SvelteMap<string, string>();
 
+  /** The pages read so far: their `rows`, `loading`, `error`, `hasMore` and `loadMore()` are the page's. */
+  readonly pages;
   readonly #client: Client;
-  readonly #pages;
   #filter: WebhookEventFilter | null = null;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
-    this.#pages = new PagedQuery({
+    this.pages = new PagedQuery({
       client,
       live,
       query: WebhookEventsQuery,
@@ -39,36 +35,11 @@ export class WebhookEventList {
     });
   }
 
-  get events(): WebhookEvent[] {
-    return this.#pages.rows;
-  }
-
-  get hasMore(): boolean {
-    return this.#pages.hasMore;
-  }
-
-  get loading(): boolean {
-    return this.#pages.loading;
-  }
-
-  get error(): string | null {
-    return this.#pages.error;
-  }
-
   /** Reads the first page for this filter (the selection starts again). */
   search(filter: WebhookEventFilter | null): void {
     this.#filter = filter;
     this.selected.clear();
-    this.#pages.reload();
-  }
-
-  loadMore(): void {
-    this.#pages.loadMore();
-  }
-
-  /** Stops reading the pages (the page is left). */
-  stop(): void {
-    this.#pages.stop();
+    this.pages.reload();
   }
 
   toggle(id: string): void {
