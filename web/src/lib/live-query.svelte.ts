@@ -8,6 +8,7 @@
 import type { AnyVariables, Client, DocumentInput, OperationResult } from "@urql/core";
 import { errorMessage } from "./errors.ts";
 import type { LiveConnection, LiveStatus } from "./live.svelte.ts";
+import { NO_ANSWER, type Result } from "./mutation.ts";
 
 interface Unsubscribe {
   unsubscribe(): void;
@@ -117,4 +118,19 @@ export class LiveQuery<Data, Variables extends AnyVariables = AnyVariables, Even
     }
     if (!result.stale) this.loading = false;
   }
+}
+
+/**
+ * A question asked once, on the operator's action, whose answer is shown for confirmation and not
+ * kept live (how many reviews a bulk approval would take, what a bulk decision would do): read from
+ * the network, as one outcome like a mutation's.
+ */
+export async function readOnce<Data, Variables extends AnyVariables>(
+  client: Client,
+  query: DocumentInput<Data, Variables>,
+  variables: Variables,
+): Promise<Result<Data>> {
+  const result = await client.query(query, variables, { requestPolicy: "network-only" }).toPromise();
+  if (result.error) return { ok: false, message: errorMessage(result.error) };
+  return result.data === undefined ? { ok: false, message: NO_ANSWER } : { ok: true, data: result.data };
 }

@@ -4,7 +4,6 @@
 // action's answer and each event carry the alert, which the cache updates in place; the lists are
 // read again only when an alert may have joined or left one, or changed its place (severity).
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
 import { formatDateTime } from "$lib/format.ts";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
 import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
@@ -30,15 +29,15 @@ const REFRESH_DEBOUNCE_MS = 150;
 export class AlertBoard {
   notice = $state<Notice | null>(null);
   selectedId = $state<string | null>(null);
-  detail = $state<AlertDetail | null>(null);
-  detailError = $state<string | null>(null);
   readonly busy = new SvelteSet<string>();
   readonly rowErrors = new SvelteMap<string, string>();
 
   readonly #client: Client;
   readonly #open;
   readonly #resolved;
-  #detailRequest = 0;
+  /** The selected alert's timeline and deliveries; a newer selection replaces the read. */
+  readonly #detail;
+  #stopDetail: (() => void) | null = null;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
@@ -49,7 +48,7 @@ export class AlertBoard {
       variables: () => ({ first: 100 }),
       subscription: AlertChangedSubscription,
       onEvent: ({ alertChanged: changed }) => {
-        if (changed.id === this.selectedId) void this.#loadDetail(changed.id);
+        if (changed.id === this.selectedId) this.#detail.refetch(0);
         const shown = this.open.find((alert) => alert.id === changed.id);
         const inPlace = shown !== undefined && shown.severity === changed.severity && changed.status !== "RESOLVED";
         if (!inPlace) this.#resolved.refetch();
@@ -64,6 +63,24 @@ export class AlertBoard {
       variables: () => ({ filter: { status: ["RESOLVED" as const] }, first: 25 }),
       debounceMs: REFRESH_DEBOUNCE_MS,
     });
+    this.#detail = new LiveQuery({
+      client,
+      live,
+      query: AlertDetailQuery,
+      variables: () => ({ id: this.selectedId ?? "" }),
+    });
+  }
+
+  /** The selected alert, once its (fresh) answer is in. */
+  get detail(): AlertDetail | null {
+    if (this.#detail.loading || this.#detail.error) return null;
+    return this.#detail.data?.alert ?? null;
+  }
+
+  get detailError(): string | null {
+    if (!this.selectedId || this.#detail.loading) return null;
+    if (this.#detail.error) return this.#detail.error;
+    return this.#detail.data && !this.#detail.data.alert ? "This alert no longer exists." : null;
   }
 
   /** Open alerts (the server orders them, red first); one resolved a moment ago leaves at once. */
@@ -100,14 +117,15 @@ export class AlertBoard {
     return () => {
       stopOpen();
       stopResolved();
+      this.#stopDetail?.();
+      this.#stopDetail = null;
     };
   }
 
-  async select(id: string | null): Promise<void> {
+  select(id: string | null): void {
     this.selectedId = id;
-    this.detail = null;
-    this.detailError = null;
-    if (id) await this.#loadDetail(id);
+    this.#stopDetail?.();
+    this.#stopDetail = id ? this.#detail.start() : null;
   }
 
   acknowledge(alert: Alert): Promise<boolean> {
@@ -197,19 +215,7 @@ export class AlertBoard {
       this.#open.refetch(0);
       this.#resolved.refetch(0);
     }
-    if (this.selectedId) void this.#loadDetail(this.selectedId);
+    if (this.selectedId) this.#detail.refetch(0);
     return true;
-  }
-
-  async #loadDetail(id: string): Promise<void> {
-    const request = ++this.#detailRequest;
-    const result = await this.#client.query(AlertDetailQuery, { id }, { requestPolicy: "network-only" }).toPromise();
-    if (request !== this.#detailRequest || this.selectedId !== id) return;
-    if (result.error) {
-      this.detailError = errorMessage(result.error);
-      return;
-    }
-    this.detailError = result.data?.alert ? null : "This alert no longer exists.";
-    this.detail = result.data?.alert ?? null;
   }
 }

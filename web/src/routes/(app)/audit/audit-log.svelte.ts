@@ -1,8 +1,8 @@
-// The audit log page's state: the filter, the events read so far and the Relay cursor.
+// The audit log page's state: the filter and the events read so far, a Relay page at a time.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
 import type { ResultOf, VariablesOf } from "$lib/graphql.ts";
-import { appendPage, nextPage } from "$lib/pages.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { PagedQuery } from "$lib/paged-query.svelte.ts";
 import { AuditEventsQuery } from "./audit-operations.ts";
 
 export type AuditEvent = ResultOf<typeof AuditEventsQuery>["auditEvents"]["edges"][number]["node"];
@@ -27,57 +27,23 @@ function toFilter(form: FilterForm): AuditFilter | null {
 }
 
 export class AuditLog {
-  events = $state<AuditEvent[]>([]);
-  hasMore = $state(false);
-  loading = $state(false);
-  error = $state<string | null>(null);
-
-  readonly #client: Client;
-  readonly #pageSize: number;
+  /** The pages read so far: their `rows`, `loading`, `error`, `hasMore` and `loadMore()` are the page's. */
+  readonly pages;
   #filter: AuditFilter | null = null;
-  #cursor: string | null = null;
-  /** Ignores answers to a search that a newer one replaced. */
-  #request = 0;
 
-  constructor(client: Client, pageSize = 50) {
-    this.#client = client;
-    this.#pageSize = pageSize;
+  constructor(client: Client, live: LiveConnection, pageSize = 50) {
+    this.pages = new PagedQuery({
+      client,
+      live,
+      query: AuditEventsQuery,
+      variables: (after) => ({ first: pageSize, after, filter: this.#filter }),
+      connection: (data) => data.auditEvents,
+    });
   }
 
-  /** Reads the first page for this filter (always fresh). */
-  async search(form: FilterForm): Promise<void> {
+  /** Reads the first page for this filter. */
+  search(form: FilterForm): void {
     this.#filter = toFilter(form);
-    this.#cursor = null;
-    await this.#fetch(true);
-  }
-
-  async loadMore(): Promise<void> {
-    if (this.hasMore && !this.loading) await this.#fetch(false);
-  }
-
-  async #fetch(replace: boolean): Promise<void> {
-    const request = ++this.#request;
-    this.loading = true;
-    const result = await this.#client
-      .query(
-        AuditEventsQuery,
-        { first: this.#pageSize, after: this.#cursor, filter: this.#filter },
-        { requestPolicy: "network-only" },
-      )
-      .toPromise();
-    if (request !== this.#request) return;
-    this.loading = false;
-    if (result.error) {
-      this.error = errorMessage(result.error);
-      if (replace) this.events = [];
-      this.hasMore = false;
-      return;
-    }
-    const connection = result.data?.auditEvents;
-    if (!connection) return;
-    this.error = null;
-    const page = connection.edges.map((edge) => edge.node);
-    this.events = appendPage(replace ? [] : this.events, page);
-    ({ hasMore: this.hasMore, cursor: this.#cursor } = nextPage(connection.pageInfo, this.#cursor, replace));
+    this.pages.reload();
   }
 }

@@ -146,22 +146,3 @@ export const EmailQueuePositionMutation = graphql(`
     }
   }
 `);
-
-export const FlaggedBusinessesQuery = graphql(`
-  query FlaggedBusinesses {
-    flaggedBusinesses(first: 100) {
-      totalCount
-      edges {
-        node {
-          id
-          name
-          flagNote
-          flaggedAt
-          region {
-            name
-          }
-        }
-      }
-    }
-  }
-`);

@@ -2,7 +2,7 @@
 // replaces it in the cache, which keeps one current status) and each check's series over the
 // chosen window, re-read after every run.
 import type { Client } from "@urql/core";
-import { LiveQuery } from "$lib/live-query.svelte.ts";
+import { LiveQuery, readOnce } from "$lib/live-query.svelte.ts";
 import type { LiveConnection } from "$lib/live.svelte.ts";
 import {
   type CheckName,
@@ -65,15 +65,14 @@ export class HealthPanel {
     await this.loadSeries();
   }
 
+  /** Reads each check's series afresh (after each run, or for another window); the newest window wins. */
   async loadSeries(): Promise<void> {
     const checks = this.status?.checks.map((entry) => entry.check) ?? [];
     const window = this.window;
     const answers = await Promise.all(
       checks.map(async (check) => {
-        const result = await this.#client
-          .query(HealthHistoryQuery, { check, window }, { requestPolicy: "network-only" })
-          .toPromise();
-        return [check, result.data?.healthHistory ?? []] as const;
+        const outcome = await readOnce(this.#client, HealthHistoryQuery, { check, window });
+        return [check, outcome.ok ? outcome.data.healthHistory : []] as const;
       }),
     );
     if (window === this.window) this.series = Object.fromEntries(answers);

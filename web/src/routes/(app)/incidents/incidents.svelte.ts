@@ -1,8 +1,7 @@
 // The Incidents page's state: the list (open first), the selected incident's record, and the
 // operator's actions on it. The server decides everything; this shows what it answers.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
-import { LiveQuery } from "$lib/live-query.svelte.ts";
+import { LiveQuery, readOnce } from "$lib/live-query.svelte.ts";
 import type { LiveConnection } from "$lib/live.svelte.ts";
 import { type Result, runMutation, unwrap } from "$lib/mutation.ts";
 import type { Notice } from "$lib/notice.ts";
@@ -36,8 +35,7 @@ export interface Preview {
 }
 
 export class IncidentDesk {
-  notice = $state<Notice | null>(null);
-  selected = $state<Incident | null>(null);
+  #notice = $state<Notice | null>(null);
   busy = $state(false);
   businesses = $state<BusinessChoice[]>([]);
   preview = $state<Preview | null>(null);
@@ -45,25 +43,55 @@ export class IncidentDesk {
   readonly #client: Client;
   /** The read itself: its `loading`, `error` and `start()` are the page's. */
   readonly query;
+  /** The selected incident's record: a newer selection replaces the read. */
+  readonly #record;
+  #selectedId: string | null = null;
+  #stopRecord: (() => void) | null = null;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
     this.query = new LiveQuery({ client, live, query: IncidentsQuery, variables: () => ({ first: 100 }) });
+    this.#record = new LiveQuery({
+      client,
+      live,
+      query: IncidentQuery,
+      variables: () => ({ id: this.#selectedId ?? "" }),
+    });
+  }
+
+  /** The incident shown (the one selected before stays until the newly selected one is in). */
+  get selected(): Incident | null {
+    return this.#record.data?.incident ?? null;
+  }
+
+  /** The last action's outcome, or why the selected incident could not be read. */
+  get notice(): Notice | null {
+    if (this.#notice) return this.#notice;
+    if (this.#record.error) return { kind: "error", text: this.#record.error };
+    if (this.#selectedId && !this.#record.loading && this.#record.data && !this.#record.data.incident)
+      return { kind: "error", text: "This incident no longer exists." };
+    return null;
+  }
+
+  set notice(notice: Notice | null) {
+    this.#notice = notice;
+  }
+
+  /** Stops reading the selected record (the page is left). */
+  stop(): void {
+    this.#stopRecord?.();
+    this.#stopRecord = null;
   }
 
   get list(): IncidentSummary[] {
     return this.query.data?.incidents.edges.map((edge) => edge.node) ?? [];
   }
 
-  async select(id: string): Promise<void> {
+  select(id: string): void {
     this.preview = null;
-    const result = await this.#client.query(IncidentQuery, { id }, { requestPolicy: "network-only" }).toPromise();
-    if (result.error) {
-      this.notice = { kind: "error", text: errorMessage(result.error) };
-      return;
-    }
-    this.selected = result.data?.incident ?? null;
-    if (!this.selected) this.notice = { kind: "error", text: "This incident no longer exists." };
+    this.#selectedId = id;
+    this.stop();
+    this.#stopRecord = this.#record.start();
   }
 
   draftOf(incident: Incident): RecordDraft {
@@ -104,25 +132,22 @@ export class IncidentDesk {
     );
   }
 
+  /** The businesses to address, on the operator's search (their choice, not a live list). */
   async searchBusinesses(search: string): Promise<void> {
-    const result = await this.#client
-      .query(BusinessSearchQuery, { search: search.trim() || null }, { requestPolicy: "network-only" })
-      .toPromise();
-    this.businesses = result.data?.businesses.edges.map((edge) => edge.node) ?? [];
+    const outcome = await readOnce(this.#client, BusinessSearchQuery, { search: search.trim() || null });
+    this.businesses = outcome.ok ? outcome.data.businesses.edges.map((edge) => edge.node) : [];
   }
 
   async previewMessage(template: IncidentTemplate, businessIds: string[]): Promise<void> {
     const incident = this.selected;
     this.preview = null;
     if (!incident) return;
-    const result = await this.#client
-      .query(
-        CommunicationPreviewQuery,
-        { incidentId: incident.id, template, businessIds },
-        { requestPolicy: "network-only" },
-      )
-      .toPromise();
-    const outcome = unwrap(result.error, result.data?.incidentCommunicationPreview);
+    const read = await readOnce(this.#client, CommunicationPreviewQuery, {
+      incidentId: incident.id,
+      template,
+      businessIds,
+    });
+    const outcome = read.ok ? unwrap(undefined, read.data.incidentCommunicationPreview) : read;
     if (!outcome.ok) {
       this.notice = { kind: "error", text: outcome.message };
       return;
@@ -151,7 +176,7 @@ export class IncidentDesk {
       text: `Queued ${sent} email(s)${alreadySent ? `; ${alreadySent} business(es) already had this message` : ""}.`,
     };
     this.preview = null;
-    await this.select(incident.id);
+    await this.#record.refetchNow();
     return true;
   }
 
@@ -168,7 +193,7 @@ export class IncidentDesk {
     }
     this.notice = { kind: "success", text: success };
     // These answers carry no row: the list (open first) and the record are read again.
-    await Promise.all([this.query.refetchNow(), this.select(incident.id)]);
+    await Promise.all([this.query.refetchNow(), this.#record.refetchNow()]);
     return true;
   }
 }

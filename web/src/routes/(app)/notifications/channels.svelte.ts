@@ -1,7 +1,11 @@
 // The channels panel's state (ADMIN only): the channels, saving one (create, edit, disable), and
-// the last test result of each. Secrets go to the server and never come back.
+// the last test result of each. Secrets go to the server and never come back. A saved channel comes
+// back in the mutation's answer and the cache updates its row; a new one joins the list, which is
+// read again then.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import {
   type ChannelInput,
@@ -32,39 +36,33 @@ export function storedSettings(channel: NotificationChannel): ChannelInput {
 export type TestOutcome = { ok: boolean; text: string };
 
 export class ChannelList {
-  channels = $state<NotificationChannel[]>([]);
-  error = $state<string | null>(null);
-  loading = $state(true);
   readonly testing = new SvelteSet<string>();
   readonly outcomes = new SvelteMap<string, TestOutcome>();
 
   readonly #client: Client;
+  /** The read itself: its `loading`, `error` and `start()` are the panel's. */
+  readonly query;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
+    this.query = new LiveQuery({ client, live, query: NotificationChannelsQuery, variables: () => ({}) });
   }
 
-  async load(): Promise<void> {
-    const result = await this.#client
-      .query(NotificationChannelsQuery, {}, { requestPolicy: "network-only" })
-      .toPromise();
-    this.loading = false;
-    this.error = result.error ? errorMessage(result.error) : null;
-    this.channels = result.data?.notificationChannels ?? [];
+  get channels(): NotificationChannel[] {
+    return this.query.data?.notificationChannels ?? [];
   }
 
   /** Creates or updates a channel; the error to show, or null when saved. */
   async save(input: ChannelInput): Promise<string | null> {
-    const result = await this.#client.mutation(UpsertNotificationChannelMutation, input).toPromise();
-    const payload = result.data?.upsertNotificationChannel;
-    if (result.error || !payload) return result.error ? errorMessage(result.error) : "No answer.";
-    if (payload.__typename !== "MutationUpsertNotificationChannelSuccess")
-      return "message" in payload ? payload.message : "Refused.";
-    const saved = payload.data;
-    const known = this.channels.some((channel) => channel.id === saved.id);
-    this.channels = known
-      ? this.channels.map((channel) => (channel.id === saved.id ? saved : channel))
-      : [...this.channels, saved];
+    const outcome = await runMutation(
+      this.#client,
+      UpsertNotificationChannelMutation,
+      input,
+      (data) => data.upsertNotificationChannel,
+    );
+    if (!outcome.ok) return outcome.message;
+    const saved = outcome.data;
+    if (!this.channels.some((channel) => channel.id === saved.id)) await this.query.refetchNow();
     return null;
   }
 
@@ -76,17 +74,19 @@ export class ChannelList {
   async test(channel: NotificationChannel): Promise<void> {
     this.testing.add(channel.id);
     this.outcomes.delete(channel.id);
-    const result = await this.#client.mutation(TestNotificationChannelMutation, { id: channel.id }).toPromise();
+    const outcome = await runMutation(
+      this.#client,
+      TestNotificationChannelMutation,
+      { id: channel.id },
+      (data) => data.testNotificationChannel,
+    );
     this.testing.delete(channel.id);
-    const payload = result.data?.testNotificationChannel;
-    if (result.error || !payload) {
-      this.outcomes.set(channel.id, { ok: false, text: result.error ? errorMessage(result.error) : "No answer." });
-    } else if (payload.__typename === "MutationTestNotificationChannelSuccess") {
-      const { ok, responseCode, message } = payload.data;
-      const code = responseCode === null ? "" : ` (${responseCode})`;
-      this.outcomes.set(channel.id, { ok, text: ok ? `Delivered${code}` : `Failed${code}: ${message}` });
-    } else {
-      this.outcomes.set(channel.id, { ok: false, text: "message" in payload ? payload.message : "Refused." });
+    if (!outcome.ok) {
+      this.outcomes.set(channel.id, { ok: false, text: outcome.message });
+      return;
     }
+    const { ok, responseCode, message } = outcome.data;
+    const code = responseCode === null ? "" : ` (${responseCode})`;
+    this.outcomes.set(channel.id, { ok, text: ok ? `Delivered${code}` : `Failed${code}: ${message}` });
   }
 }

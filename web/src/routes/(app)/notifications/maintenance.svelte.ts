@@ -1,7 +1,11 @@
 // The maintenance windows panel's state (ADMIN): the windows, the rules one may mute, declaring
-// and ending a window. The server validates; this shows its answers.
+// and ending a window. The server validates; this shows its answers. A declared window joins the
+// list and an ended one moves to the ended ones below, so the list is read again after either (the
+// ended window's new state is in the mutation's answer, written into its row by the cache first).
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
+import { LiveQuery } from "$lib/live-query.svelte.ts";
+import type { LiveConnection } from "$lib/live.svelte.ts";
+import { runMutation } from "$lib/mutation.ts";
 import {
   type AlertRuleChoice,
   AlertRuleChoicesQuery,
@@ -13,51 +17,66 @@ import {
 } from "./maintenance-operations.ts";
 
 export class MaintenanceSchedule {
-  windows = $state<MaintenanceWindow[]>([]);
-  rules = $state<AlertRuleChoice[]>([]);
-  error = $state<string | null>(null);
-  loading = $state(true);
+  #endError = $state<string | null>(null);
 
   readonly #client: Client;
+  readonly #windows;
+  readonly #rules;
 
-  constructor(client: Client) {
+  constructor(client: Client, live: LiveConnection) {
     this.#client = client;
+    this.#windows = new LiveQuery({ client, live, query: MaintenanceWindowsQuery, variables: () => ({}) });
+    this.#rules = new LiveQuery({ client, live, query: AlertRuleChoicesQuery, variables: () => ({}) });
   }
 
-  async load(): Promise<void> {
-    const [windows, rules] = await Promise.all([
-      this.#client.query(MaintenanceWindowsQuery, {}, { requestPolicy: "network-only" }).toPromise(),
-      this.#client.query(AlertRuleChoicesQuery, {}).toPromise(),
-    ]);
-    this.loading = false;
-    const failure = windows.error ?? rules.error;
-    this.error = failure ? errorMessage(failure) : null;
-    this.windows = windows.data?.maintenanceWindows ?? [];
-    this.rules = rules.data?.alertRules ?? [];
+  get windows(): MaintenanceWindow[] {
+    return this.#windows.data?.maintenanceWindows ?? [];
+  }
+
+  get rules(): AlertRuleChoice[] {
+    return this.#rules.data?.alertRules ?? [];
+  }
+
+  get loading(): boolean {
+    return this.#windows.loading || this.#rules.loading;
+  }
+
+  get error(): string | null {
+    return this.#endError ?? this.#windows.error ?? this.#rules.error;
+  }
+
+  /** Reads the windows and the rules; returns the function that stops. */
+  start(): () => void {
+    const stopWindows = this.#windows.start();
+    const stopRules = this.#rules.start();
+    return () => {
+      stopWindows();
+      stopRules();
+    };
   }
 
   /** The error to show, or null when the window was declared. */
   async schedule(input: MaintenanceWindowInput): Promise<string | null> {
-    const result = await this.#client.mutation(ScheduleMaintenanceWindowMutation, { input }).toPromise();
-    const payload = result.data?.scheduleMaintenanceWindow;
-    if (result.error || !payload) return result.error ? errorMessage(result.error) : "No answer.";
-    if (payload.__typename !== "MutationScheduleMaintenanceWindowSuccess")
-      return "message" in payload ? payload.message : "Refused.";
-    await this.load();
+    const outcome = await runMutation(
+      this.#client,
+      ScheduleMaintenanceWindowMutation,
+      { input },
+      (data) => data.scheduleMaintenanceWindow,
+    );
+    if (!outcome.ok) return outcome.message;
+    this.#endError = null;
+    await this.#windows.refetchNow();
     return null;
   }
 
   async end(window: MaintenanceWindow): Promise<void> {
-    const result = await this.#client.mutation(EndMaintenanceWindowMutation, { id: window.id }).toPromise();
-    const payload = result.data?.endMaintenanceWindow;
-    if (result.error || payload?.__typename !== "MutationEndMaintenanceWindowSuccess") {
-      this.error = result.error
-        ? errorMessage(result.error)
-        : payload && "message" in payload
-          ? payload.message
-          : "No answer.";
-      return;
-    }
-    await this.load();
+    const outcome = await runMutation(
+      this.#client,
+      EndMaintenanceWindowMutation,
+      { id: window.id },
+      (data) => data.endMaintenanceWindow,
+    );
+    this.#endError = outcome.ok ? null : outcome.message;
+    if (outcome.ok) await this.#windows.refetchNow();
   }
 }

@@ -3,7 +3,6 @@
 // starting a run and resolving discrepancies. The server decides everything; this shows answers.
 // Each event carries the run, which the cache updates in place; only a new run re-reads the list.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
 import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
 import { runMutation } from "$lib/mutation.ts";
@@ -29,15 +28,14 @@ export class ReconciliationBoard {
   notice = $state<Notice | null>(null);
   starting = $state(false);
   selectedId = $state<string | null>(null);
-  discrepancies = $state<Discrepancy[]>([]);
-  moreDiscrepancies = $state(false);
-  detailError = $state<string | null>(null);
   readonly busy = new SvelteSet<string>();
   readonly rowErrors = new SvelteMap<string, string>();
 
   readonly #client: Client;
   readonly #runs;
-  #detailRequest = 0;
+  /** The selected run's discrepancies: a newer selection replaces the read. */
+  readonly #detail;
+  #stopDetail: (() => void) | null = null;
 
   constructor(client: Client, live: LiveConnection) {
     this.#client = client;
@@ -49,7 +47,7 @@ export class ReconciliationBoard {
       subscription: RunUpdatedSubscription,
       onEvent: ({ reconciliationRunUpdated: run }) => {
         // A run that just finished has its discrepancies now.
-        if (run.id === this.selectedId && run.status !== "RUNNING") void this.loadDetail();
+        if (run.id === this.selectedId && run.status !== "RUNNING") this.#detail.refetch(0);
         return !this.runs.some((candidate) => candidate.id === run.id);
       },
       onData: (data) => {
@@ -58,6 +56,30 @@ export class ReconciliationBoard {
       },
       debounceMs: 0,
     });
+    this.#detail = new LiveQuery({
+      client,
+      live,
+      query: RunQuery,
+      variables: () => ({ id: this.selectedId ?? "", discrepancies: DISCREPANCY_PAGE }),
+    });
+  }
+
+  /** The selected run as its detail read answers it (none while another run's answer is held). */
+  get #selectedDetail() {
+    const run = this.#detail.data?.reconciliationRun;
+    return run && run.id === this.selectedId ? run : null;
+  }
+
+  get discrepancies(): Discrepancy[] {
+    return this.#selectedDetail?.discrepancies.edges.map((edge) => edge.node) ?? [];
+  }
+
+  get moreDiscrepancies(): boolean {
+    return this.#selectedDetail?.discrepancies.pageInfo.hasNextPage ?? false;
+  }
+
+  get detailError(): string | null {
+    return this.selectedId ? this.#detail.error : null;
   }
 
   get runs(): Run[] {
@@ -85,34 +107,19 @@ export class ReconciliationBoard {
   }
 
   start(): () => void {
-    return this.#runs.start();
+    const stopRuns = this.#runs.start();
+    return () => {
+      stopRuns();
+      this.#stopDetail?.();
+      this.#stopDetail = null;
+    };
   }
 
   select(id: string): void {
     this.selectedId = id;
-    this.discrepancies = [];
     this.rowErrors.clear();
-    void this.loadDetail();
-  }
-
-  /** The selected run's discrepancies (its own fields reach the list through the cache). */
-  async loadDetail(): Promise<void> {
-    const id = this.selectedId;
-    if (!id) return;
-    const request = ++this.#detailRequest;
-    const result = await this.#client
-      .query(RunQuery, { id, discrepancies: DISCREPANCY_PAGE }, { requestPolicy: "network-only" })
-      .toPromise();
-    if (request !== this.#detailRequest) return;
-    if (result.error) {
-      this.detailError = errorMessage(result.error);
-      return;
-    }
-    this.detailError = null;
-    const run = result.data?.reconciliationRun;
-    if (!run) return;
-    this.discrepancies = run.discrepancies.edges.map((edge) => edge.node);
-    this.moreDiscrepancies = run.discrepancies.pageInfo.hasNextPage;
+    this.#stopDetail?.();
+    this.#stopDetail = this.#detail.start();
   }
 
   /** Starts a run for [from, to) (ISO instants), or the last 7 days when both are null. */
@@ -149,14 +156,14 @@ export class ReconciliationBoard {
       this.rowErrors.set(discrepancy.id, outcome.message);
       return false;
     }
+    // The resolved discrepancy comes back in the answer: the cache updates its row in place.
     const resolved = outcome.data;
-    this.discrepancies = this.discrepancies.map((candidate) => (candidate.id === resolved.id ? resolved : candidate));
     const placement = resolved.payment?.placement?.status;
     this.notice = {
       kind: "success",
       text: `${fixLabels[action].replace("…", "")}: ${discrepancy.stripeChargeId} resolved${placement ? `; placement ${placement.toLowerCase()}` : ""}.`,
     };
-    void this.loadDetail();
+    this.#detail.refetch(0);
     return true;
   }
 }

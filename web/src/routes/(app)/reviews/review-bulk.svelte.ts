@@ -3,8 +3,8 @@
 // confirm, then batches with progress), and the selected reviews decided one by one with a report
 // of those that could not be.
 import type { Client } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
-import { NO_ANSWER, type Result, runMutation } from "$lib/mutation.ts";
+import { readOnce } from "$lib/live-query.svelte.ts";
+import { type Result, runMutation } from "$lib/mutation.ts";
 import { describeReasonCounts, formatThreshold, pluralReviews } from "./review-format.ts";
 import type { ReviewList } from "./review-list.svelte.ts";
 import {
@@ -101,17 +101,14 @@ export class ReviewBulk {
     this.#decisions.notice = null;
     this.report = null;
     this.approval = { phase: "counting", threshold };
-    const result = await this.#client
-      .query(BulkApprovableCountQuery, { threshold }, { requestPolicy: "network-only" })
-      .toPromise();
+    const outcome = await readOnce(this.#client, BulkApprovableCountQuery, { threshold });
     if (this.approval.phase !== "counting" || this.approval.threshold !== threshold) return;
-    if (result.error || result.data === undefined) {
+    if (!outcome.ok) {
       this.approval = { phase: "idle" };
-      const text = result.error ? errorMessage(result.error) : NO_ANSWER;
-      this.#decisions.notice = { kind: "error", text, scope: "bulk" };
+      this.#decisions.notice = { kind: "error", text: outcome.message, scope: "bulk" };
       return;
     }
-    this.approval = { phase: "confirm", threshold, count: result.data.bulkApprovableCount };
+    this.approval = { phase: "confirm", threshold, count: outcome.data.bulkApprovableCount };
   }
 
   cancelBulk(): void {
@@ -150,18 +147,14 @@ export class ReviewBulk {
     this.#decisions.notice = null;
     this.report = null;
     this.many = { phase: "previewing", choice };
-    const result = await this.#client
-      .query(BulkReviewDecisionPreviewQuery, { input }, { requestPolicy: "network-only" })
-      .toPromise();
+    const outcome = await readOnce(this.#client, BulkReviewDecisionPreviewQuery, { input });
     if (this.many.phase !== "previewing") return;
-    const preview = result.data?.bulkReviewDecisionPreview;
-    if (result.error || !preview) {
+    if (!outcome.ok) {
       this.many = { phase: "idle" };
-      const text = result.error ? errorMessage(result.error) : NO_ANSWER;
-      this.#decisions.notice = { kind: "error", text, scope: "queue" };
+      this.#decisions.notice = { kind: "error", text: outcome.message, scope: "queue" };
       return;
     }
-    this.many = { phase: "confirm", choice, input, preview, scope };
+    this.many = { phase: "confirm", choice, input, preview: outcome.data.bulkReviewDecisionPreview, scope };
   }
 
   cancelMany(): void {
