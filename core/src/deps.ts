@@ -2,6 +2,7 @@
 // api/src/resources.ts, the worker in worker/src/worker.ts) and handed to core functions as their first
 // argument: `(deps, actor, input)`. Tests build their own with fakes.
 import type { Db, SqlReader } from "@steward/db/client";
+import { prismaSqlReader } from "@steward/db/sql";
 import type { JobQueue } from "@steward/jobs/queue";
 import { channelSecretCipher, type SecretCipher } from "./channelSecrets.ts";
 import type { Clock } from "./clock.ts";
@@ -67,7 +68,4 @@ export function createCoreDeps(resources: CoreResources): CoreDeps {
   };
 }
 
-/** The SQL reader through Prisma's raw queries: the same rows, without a pool of its own. */
-export function prismaSqlReader(db: Db): SqlReader {
-  return { rows: (text, values) => db.$queryRawUnsafe(text, ...values) };
-}
+export { prismaSqlReader } from "@steward/db/sql";

@@ -4,7 +4,8 @@
 // health/registry.ts. One run measures every check, evaluates the alert rules on the snapshot,
 // stores one HealthCheckResult per check (the time series the dashboard charts), raises/clears
 // alerts, lets the AI failover automation act, and publishes healthChanged.
-import type { Db, DbTx, HealthCheckResult, Severity } from "@steward/db/client";
+import type { Db, DbTx, HealthCheckResult, Severity, SqlReader } from "@steward/db/client";
+import { prismaSqlReader } from "@steward/db/sql";
 import type { SharedStore } from "./ports/sharedStore.ts";
 import { systemActor } from "./actor.ts";
 import { decideAndApplyAiFailover, type FailoverOutcome } from "./aiFailover.ts";
@@ -155,14 +156,14 @@ export interface HealthOverview {
 export const STALE_AFTER_MS = 5 * MINUTE;
 
 /** Each check's latest result and the overall RAG (the worst of them); the overview reuses it. */
-export async function latestHealth(db: DbTx, now = new Date()): Promise<HealthOverview> {
+export async function latestHealth(db: DbTx, now = new Date(), sql?: SqlReader): Promise<HealthOverview> {
   // One round trip for every check's latest row (an index probe each on (check, checkedAt)), not a
-  // query per check: the overview reads this on every request.
-  const latestRows = await db.$queryRaw<HealthCheckResult[]>`
-    SELECT r.* FROM unnest(${[...checkNames]}::text[]) AS wanted(name)
+  // query per check: the overview reads this on every request (through `sql`, plain pg, when given).
+  const statement = `SELECT r.* FROM unnest($1::text[]) AS wanted(name)
     CROSS JOIN LATERAL (
       SELECT * FROM "HealthCheckResult" h WHERE h."check" = wanted.name ORDER BY h."checkedAt" DESC LIMIT 1
     ) r`;
+  const latestRows = await (sql ?? prismaSqlReader(db)).rows<HealthCheckResult>(statement, [[...checkNames]]);
   const byCheck = new Map(latestRows.map((row) => [row.check, row]));
   const checks = checkNames.map((check) => ({ check, latest: byCheck.get(check) ?? null }));
   const known = checks.flatMap((entry) => (entry.latest ? [entry.latest] : []));

@@ -2,7 +2,7 @@
 // overall red/yellow/green, open alerts (red first), the metrics, the pending work with its
 // estimated time, the last alerts, health, and the last weekly checkup. The Monday check is this
 // one screen. Metrics come from the rollup's snapshot; the rest are small indexed reads.
-import type { Alert, CheckupReport, DbTx, Severity, SqlReader } from "@steward/db/client";
+import type { Alert, CheckupReport, Severity, SqlReader } from "@steward/db/client";
 import { type HealthState, healthStatesOf, latestHealth } from "./health.ts";
 import type { JobHealth, ScheduledJob } from "./jobHealth.ts";
 import { classifyLateness } from "./jobHealth.ts";
@@ -56,18 +56,23 @@ export function sortTasks(tasks: PendingTask[]): PendingTask[] {
  * The work waiting, by priority. `jobsDue` is how many scheduled jobs are late or never ran
  * (see jobsNeedingAttention); open alerts are work too, until acknowledged or resolved.
  */
-export async function pendingTasks(db: DbTx, jobsDue = 0): Promise<PendingTask[]> {
-  // The counts in one round trip (each an index-only count): the overview asks on every request.
-  const [row] = await db.$queryRaw<Omit<Record<PendingTaskKind, number>, "JOBS">[]>`
-    SELECT (SELECT count(*) FROM "Alert" WHERE status = 'FIRING')::int AS "ALERTS",
-           (SELECT count(*) FROM "RefundRequest" WHERE status = 'PENDING')::int AS "REFUNDS",
-           (SELECT count(*) FROM "Discrepancy" WHERE resolution IS NULL)::int AS "RECONCILIATION",
-           (SELECT count(*) FROM "Business" WHERE status = 'FLAGGED_FOR_REVIEW')::int AS "DISPUTES",
-           (SELECT count(*) FROM "Review" WHERE status = 'PENDING')::int AS "REVIEWS"`;
-  const counts: Record<PendingTaskKind, number> = {
-    ...(row ?? { ALERTS: 0, REFUNDS: 0, RECONCILIATION: 0, DISPUTES: 0, REVIEWS: 0 }),
-    JOBS: jobsDue,
-  };
+type TaskCounts = Omit<Record<PendingTaskKind, number>, "JOBS">;
+
+/** The counts in one round trip (each an index-only count): the overview asks on every request. */
+async function pendingTaskCounts(sql: SqlReader): Promise<TaskCounts> {
+  const [row] = await sql.rows<TaskCounts>(
+    `SELECT (SELECT count(*) FROM "Alert" WHERE status = 'FIRING')::int AS "ALERTS",
+            (SELECT count(*) FROM "RefundRequest" WHERE status = 'PENDING')::int AS "REFUNDS",
+            (SELECT count(*) FROM "Discrepancy" WHERE resolution IS NULL)::int AS "RECONCILIATION",
+            (SELECT count(*) FROM "Business" WHERE status = 'FLAGGED_FOR_REVIEW')::int AS "DISPUTES",
+            (SELECT count(*) FROM "Review" WHERE status = 'PENDING')::int AS "REVIEWS"`,
+    [],
+  );
+  return row ?? { ALERTS: 0, REFUNDS: 0, RECONCILIATION: 0, DISPUTES: 0, REVIEWS: 0 };
+}
+
+export function pendingTasks(counted: TaskCounts, jobsDue = 0): PendingTask[] {
+  const counts: Record<PendingTaskKind, number> = { ...counted, JOBS: jobsDue };
   return sortTasks(
     Object.values(TASKS).map((task) => ({
       ...task,
@@ -154,15 +159,17 @@ export async function loadOverview(
 ): Promise<Overview> {
   const { db, sql } = deps;
   const now = options.now ?? new Date();
-  const [metrics, open, recent, jobsDue, latest, lastCheckup] = await Promise.all([
+  // All at once: the overview takes as long as its slowest read (the queue's count at scale).
+  const [metrics, open, recent, jobsDue, latest, lastCheckup, counts] = await Promise.all([
     currentMetrics(deps),
     openAlerts(sql),
     recentAlerts(sql),
     jobsNeedingAttention(sql, options.scheduledJobs ?? [], now),
-    latestHealth(db, now),
+    latestHealth(db, now, sql),
     lastCheckupReport(sql),
+    pendingTaskCounts(sql),
   ]);
-  const tasks = await pendingTasks(db, jobsDue.length);
+  const tasks = pendingTasks(counts, jobsDue.length);
   const health = healthStatesOf(latest.checks, now);
   const failing = latest.checks.filter(({ latest: result }) => result && !result.ok);
   const checkSeverities = failing.map(({ latest: result }) => (result!.status === "GREEN" ? "YELLOW" : result!.status));

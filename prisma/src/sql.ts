@@ -27,6 +27,13 @@ export function pgSqlReader(pool: pg.Pool, onQuery?: (durationMs: number) => voi
   };
 }
 
+/** The same statements through Prisma's raw queries (a transaction's too): no pool of its own; slower. */
+export function prismaSqlReader(db: {
+  $queryRawUnsafe<T>(query: string, ...values: unknown[]): Promise<T>;
+}): SqlReader {
+  return { rows: <Row>(text: string, values: readonly unknown[]) => db.$queryRawUnsafe<Row[]>(text, ...values) };
+}
+
 /** The timestamp columns of a row read as JSON (`to_jsonb`) come as text: `2026-12-06T07:00:00.123`, UTC. */
 export function jsonTimestamp(value: unknown): Date | null {
   return typeof value === "string" ? new Date(`${value}Z`) : null;

@@ -178,7 +178,7 @@ builder.queryFields((t) => ({
     type: HealthStatusType,
     description: "Overall red/yellow/green and each check with its latest result.",
     authScopes: healthReaders,
-    resolve: (_root, _args, { db }) => latestHealth(db),
+    resolve: (_root, _args, { db, deps }) => latestHealth(db, new Date(), deps.sql),
   }),
   healthHistory: t.field({
     type: [HealthPointType],
@@ -254,6 +254,6 @@ builder.subscriptionFields((t) => ({
     description: "A health-checks run finished (on any worker): the status as it is now.",
     authScopes: healthReaders,
     subscribe: (_root, _args, { events }) => events.subscribe("healthChanged"),
-    resolve: (_event, _args, { db }) => latestHealth(db),
+    resolve: (_event, _args, { db, deps }) => latestHealth(db, new Date(), deps.sql),
   }),
 }));
