@@ -101,6 +101,11 @@ describe("submitting reviews", () => {
     expect(review.aiConfidence).toBeLessThan(0.5);
     expect(review.scores).toHaveLength(1);
     expect(review.source).toBe("token:marketplace");
+    // Written with its audit event, by the token that submitted it.
+    const audit = await api.database.db.auditEvent.findMany({ where: { action: "review.submit", targetId: id } });
+    expect(audit).toMatchObject([{ actorKind: "API_TOKEN", targetType: "Review" }]);
+    expect(audit[0]?.actorLabel).toContain("marketplace");
+    expect(review.submittedByTokenId).toBe(audit[0]?.actorId);
   });
 
   it.each([
@@ -125,6 +130,13 @@ describe("submitting reviews", () => {
       { bearer: writerToken },
     );
     expect(unknown.data?.submitReview.__typename).toBe("NotFoundError");
+    const malformed = await api.graphql<{ submitReview: { __typename: string } }>(
+      SUBMIT,
+      { businessId: globalId("Business", "not-a-uuid"), rating: 4, body: "Nice dog class" },
+      { bearer: writerToken },
+    );
+    expect(malformed.data?.submitReview.__typename).toBe("NotFoundError");
+    expect(await api.database.db.auditEvent.count({ where: { action: "review.submit", targetId: null } })).toBe(0);
     const forbidden = await api.graphql(
       SUBMIT,
       { businessId: businessGlobalId, rating: 4, body: "Nice dog class" },
