@@ -4,7 +4,7 @@
 import type { Prisma, RefundRequest, RefundRequestStatus } from "@steward/db/client";
 import type { CoreDeps } from "../deps.ts";
 import { isUuid } from "../ids.ts";
-import { forwardWindow, fromJson, type JsonRow, operatorJson, Params, type PageWindow } from "./rows.ts";
+import { forwardWindow, fromJson, type JsonRow, operatorJson, Params, type PageWindow, requested } from "./rows.ts";
 
 export interface RefundPageQuery extends Omit<PageWindow, "cursor"> {
   include?: Prisma.RefundRequestInclude;
@@ -17,7 +17,7 @@ export interface RefundListFilter {
   businessId?: string | null;
 }
 
-type RawRefund = RefundRequest & { payment: JsonRow; business: JsonRow; decidedBy: JsonRow | null };
+type RawRefund = RefundRequest & { payment?: JsonRow; business?: JsonRow; decidedBy?: JsonRow | null };
 
 export async function refundRequestPage(
   deps: Pick<CoreDeps, "db" | "sql">,
@@ -45,19 +45,28 @@ export async function refundRequestPage(
     : "";
   if (cursor)
     conditions.push(`p."purchasedAt" >= c."purchasedAt" AND (p."purchasedAt", q.id) > (c."purchasedAt", c.id)`);
+  // The related rows the document asks for (Pothos' query names them), whole.
+  const columns = [
+    `q.*`,
+    ...(requested(query, "payment") ? [`to_jsonb(p) AS payment`] : []),
+    ...(requested(query, "business")
+      ? [`(SELECT to_jsonb(b) FROM "Business" b WHERE b.id = q."businessId") AS business`]
+      : []),
+    ...(requested(query, "decidedBy")
+      ? [`(SELECT ${operatorJson("o")} FROM "Operator" o WHERE o.id = q."decidedById") AS "decidedBy"`]
+      : []),
+  ];
   const rows = await deps.sql.rows<RawRefund>(
-    `SELECT q.*, to_jsonb(p) AS payment, to_jsonb(b) AS business, ${operatorJson("o")} AS "decidedBy"
+    `SELECT ${columns.join(", ")}
        FROM "RefundRequest" q
-       JOIN "Payment" p ON p.id = q."paymentId"
-       JOIN "Business" b ON b.id = q."businessId"
-       LEFT JOIN "Operator" o ON o.id = q."decidedById"${cursor}
+       JOIN "Payment" p ON p.id = q."paymentId"${cursor}
       WHERE ${conditions.join(" AND ")}
       ORDER BY p."purchasedAt", q.id LIMIT ${params.add(window.take, "int")}`,
     params.values,
   );
   for (const request of rows) {
-    fromJson(request.payment, "Payment");
-    fromJson(request.business, "Business");
+    if (request.payment) fromJson(request.payment, "Payment");
+    if (request.business) fromJson(request.business, "Business");
     if (request.decidedBy) fromJson(request.decidedBy, "Operator");
   }
   return rows;
