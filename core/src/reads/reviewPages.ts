@@ -7,11 +7,11 @@ import type { Prisma, Review } from "@steward/db/client";
 import type { CoreDeps } from "../deps.ts";
 import { isUuid } from "../ids.ts";
 import {
-  MAX_SEARCH_BUSINESSES,
   MAX_SEARCH_LENGTH,
   type ReviewQuery,
   type ReviewSort,
   reviewWhere,
+  withSearchBusinesses,
   REVIEW_SORTS,
 } from "../reviews.ts";
 import { literalLike } from "../text.ts";
@@ -43,11 +43,7 @@ const FIRST_PAGE_ORDER: Record<ReviewSort, string> = {
 };
 
 /** The queue's filter as SQL over `r` (Review); null when it can match nothing. */
-function filterSql(
-  filter: ReviewQuery | null | undefined,
-  params: Params,
-  namedBusinesses: readonly string[] | null,
-): string | null {
+function filterSql(filter: ReviewQuery | null | undefined, params: Params): string | null {
   const search = filter?.search?.trim() ?? "";
   if (search.length > MAX_SEARCH_LENGTH)
     throw new InvalidInputError(`Search for at most ${MAX_SEARCH_LENGTH} characters`, "search");
@@ -68,30 +64,16 @@ function filterSql(
   if (search) {
     // The words as they are (trigram-indexed ILIKE), as reviewWhere's `contains`.
     const pattern = params.add(`%${literalLike(search)}%`);
-    // The businesses the words name, looked up first (namedBusinesses) and passed as values, so the
+    // The businesses the words name, looked up first (withSearchBusinesses) and passed as values, so the
     // planner sees how few they are and takes the indexed OR (body trigram index, businessId index);
     // as a subquery it could not, and walked the whole queue in order for a rare word (1.2 s at 1M).
     conditions.push(
-      namedBusinesses
-        ? `(r.body ILIKE ${pattern} OR r."businessId" = ANY(${params.add(namedBusinesses, "uuid[]")}))`
+      filter?.searchBusinessIds
+        ? `(r.body ILIKE ${pattern} OR r."businessId" = ANY(${params.add(filter.searchBusinessIds, "uuid[]")}))`
         : `(r.body ILIKE ${pattern} OR r."businessId" IN (SELECT id FROM "Business" WHERE name ILIKE ${pattern}))`,
     );
   }
   return conditions.join(" AND ");
-}
-
-/**
- * The businesses a search's words name (the queue's search matches a review's body or its business's
- * name), or null past MAX_SEARCH_BUSINESSES, where the statement joins instead.
- */
-async function namedBusinesses(deps: ReadDeps, filter: ReviewQuery | null | undefined): Promise<string[] | null> {
-  const search = filter?.search?.trim() ?? "";
-  if (search === "" || search.length > MAX_SEARCH_LENGTH) return null;
-  const rows = await deps.sql.rows<{ id: string }>(`SELECT id FROM "Business" WHERE name ILIKE $1 LIMIT $2`, [
-    `%${literalLike(search)}%`,
-    MAX_SEARCH_BUSINESSES + 1,
-  ]);
-  return rows.length > MAX_SEARCH_BUSINESSES ? null : rows.map((row) => row.id);
 }
 
 function reviewColumns(query: ReviewPageQuery): string {
@@ -151,7 +133,7 @@ export async function reviewQueuePage(
     return deps.db.review.findMany({ ...query, where: reviewWhere(filter), orderBy: REVIEW_SORTS[sort] });
   }
   const params = new Params();
-  const where = filterSql(filter, params, await namedBusinesses(deps, filter));
+  const where = filterSql(await withSearchBusinesses(deps.db, filter), params);
   if (where === null) return [];
   // An unknown cursor joins no row: an empty page, as Prisma answers one.
   const cursor = window.after
@@ -171,7 +153,7 @@ export async function reviewQueuePage(
 /** How many reviews match a filter (the list shows "N of M" instead of an endless "Load more"). */
 export async function countReviews(deps: ReadDeps, filter: ReviewQuery | null | undefined): Promise<number> {
   const params = new Params();
-  const where = filterSql(filter, params, await namedBusinesses(deps, filter));
+  const where = filterSql(await withSearchBusinesses(deps.db, filter), params);
   if (where === null) return 0;
   const rows = await deps.sql.rows<{ n: number }>(
     `SELECT count(*)::int AS n FROM "Review" r WHERE ${where}`,
