@@ -79,13 +79,24 @@ describe("loadEnv", () => {
   it("lists every problem at once", () => {
     let message = "";
     try {
-      loadEnv({ REDIS_URL: "not a url", NODE_ENV: "staging", REDIS_PREFIX: "" });
+      loadEnv({ REDIS_URL: "not a url", NODE_ENV: "staging", API_PORT: "70000" });
     } catch (error) {
       message = error instanceof Error ? error.message : String(error);
     }
     expect(message).toMatch(/REDIS_URL: /);
     expect(message).toMatch(/NODE_ENV: /);
-    expect(message).toMatch(/REDIS_PREFIX: /);
+    expect(message).toMatch(/API_PORT: /);
+  });
+
+  it("takes an empty variable as unset, as Compose passes an optional `${NAME:-}`", () => {
+    const env = loadEnv({ BACKUP_S3_ENDPOINT: "", BACKUP_S3_BUCKET: "", REDIS_PREFIX: "", API_PORT: "" });
+    expect(env.BACKUP_S3_ENDPOINT).toBeUndefined();
+    expect(env.REDIS_PREFIX).toBe("steward");
+    expect(env.API_PORT).toBe(4000);
+    // A set one still counts: the partial S3 set is refused.
+    expect(() => loadEnv({ BACKUP_S3_ENDPOINT: "http://127.0.0.1:9000", BACKUP_S3_BUCKET: "" })).toThrow(
+      /BACKUP_S3_BUCKET/,
+    );
   });
 
   it("refuses production without NOTIFY_SECRET_KEY, and any key that is not 32 bytes of base64", () => {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { BACKUP_S3_REQUIRED } from "@steward/core/env";
 import { renderNginxConf } from "../../scripts/dashboard-nginx-conf.ts";
 
 const root = join(import.meta.dirname, "../..");
@@ -29,6 +30,8 @@ interface ComposeService {
   depends_on?: Record<string, unknown> | string[];
   command?: string[];
   ports?: string[];
+  volumes?: string[];
+  image?: string;
 }
 
 /** `docker compose` (the plugin) if present, else the standalone docker-compose; null if neither. */
@@ -132,6 +135,21 @@ describe("docker-compose.production.yml", () => {
     // Migrations run only when the operator asks (PRODUCT.md §8), never as part of `up`.
     expect(migrate?.profiles).toEqual(["migrate"]);
     expect(JSON.stringify(api?.depends_on)).not.toContain("migrate");
+  });
+
+  it("gives the worker's backup job a pg_dump of the server's major version, a shared volume and the S3 settings", () => {
+    const { worker, postgres } = services;
+    const major = postgres?.image?.match(/^postgres:(\d+)/)?.[1];
+    expect(major).toBeDefined();
+    // An older pg_dump refuses a newer server: the runtime image installs the server's client.
+    const dockerfile = readFileSync(join(root, worker!.build!.dockerfile), "utf8");
+    const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(runtimeStage).toContain(`ARG POSTGRES_MAJOR=${major}`);
+    expect(runtimeStage).toContain("postgresql-client-${POSTGRES_MAJOR}");
+    const backupDir = worker?.environment?.BACKUP_DIR;
+    expect(backupDir).toBeDefined();
+    expect(worker?.volumes?.some((volume) => volume.endsWith(`:${backupDir}`))).toBe(true);
+    for (const name of BACKUP_S3_REQUIRED) expect(worker?.environment?.[name]).toBe(`\${${name}:-}`);
   });
 
   it("builds every image from a Dockerfile whose entry point exists", () => {
