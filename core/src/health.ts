@@ -155,15 +155,21 @@ export interface HealthOverview {
 /** Runs are every minute; five missed in a row make the picture stale (at least YELLOW). */
 export const STALE_AFTER_MS = 5 * MINUTE;
 
-/** Each check's latest result and the overall RAG (the worst of them); the overview reuses it. */
-export async function latestHealth(db: DbTx, now = new Date(), sql?: SqlReader): Promise<HealthOverview> {
-  // One round trip for every check's latest row (an index probe each on (check, checkedAt)), not a
-  // query per check: the overview reads this on every request (through `sql`, plain pg, when given).
-  const statement = `SELECT r.* FROM unnest($1::text[]) AS wanted(name)
+/** Each check's latest row, one index probe each on (check, checkedAt): `$1` is the check names. */
+export const LATEST_HEALTH_ROWS = `SELECT r.* FROM unnest($1::text[]) AS wanted(name)
     CROSS JOIN LATERAL (
       SELECT * FROM "HealthCheckResult" h WHERE h."check" = wanted.name ORDER BY h."checkedAt" DESC LIMIT 1
     ) r`;
-  const latestRows = await (sql ?? prismaSqlReader(db)).rows<HealthCheckResult>(statement, [[...checkNames]]);
+
+/** Each check's latest result and the overall RAG (the worst of them); the overview reuses it. */
+export async function latestHealth(db: DbTx, now = new Date(), sql?: SqlReader): Promise<HealthOverview> {
+  // One round trip for every check's latest row, not a query per check (through `sql`, plain pg, when given).
+  const latestRows = await (sql ?? prismaSqlReader(db)).rows<HealthCheckResult>(LATEST_HEALTH_ROWS, [[...checkNames]]);
+  return healthOverviewOf(latestRows, now);
+}
+
+/** The picture those latest rows give: a check without a row has not run yet. */
+export function healthOverviewOf(latestRows: readonly HealthCheckResult[], now = new Date()): HealthOverview {
   const byCheck = new Map(latestRows.map((row) => [row.check, row]));
   const checks = checkNames.map((check) => ({ check, latest: byCheck.get(check) ?? null }));
   const known = checks.flatMap((entry) => (entry.latest ? [entry.latest] : []));

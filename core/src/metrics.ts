@@ -17,7 +17,7 @@
 // - Refund rate = refunded ÷ succeeded payments purchased in the refund-rate alert rule's window
 //   (7 days by default), computed as the rule computes it, so the card and the alert agree.
 // - AI cost is an estimate: provider-scored reviews this month × AI_COST_PER_CALL_CENTS.
-import type { Db, DbTx, MetricsSnapshot, Severity, SqlReader } from "@steward/db/client";
+import type { Db, DbTx, Severity, SqlReader } from "@steward/db/client";
 import {
   addDays,
   type Day,
@@ -31,6 +31,7 @@ import {
   startOfWeek,
 } from "./calendar.ts";
 import { clock } from "./clock.ts";
+import { Params } from "./reads/rows.ts";
 import type { Env } from "./env.ts";
 import type { EventBus } from "./ports/events.ts";
 import { type HealthState, healthStates } from "./health.ts";
@@ -410,13 +411,53 @@ export async function rollupMetrics(
 }
 
 /** The stored metrics, recomputed first when older than METRICS_MAX_AGE_SECONDS (or missing). */
+// The overview and every metricsUpdated subscriber read the snapshot on each request: its JSON
+// (~70 KB at scale) is parsed once per rollup and kept beside the reader (one per process) it came from.
+const parsedSnapshots = new WeakMap<SqlReader, { computedAt: Date; metrics: Metrics }>();
+
+/** The snapshot as columns of a statement (see snapshotColumns): its JSON only when not parsed already. */
+export interface SnapshotColumns {
+  metricsComputedAt: Date | null;
+  metricsJson: Metrics | null;
+}
+
+/** Columns `metricsComputedAt` and `metricsJson` (null when unchanged since the last parse) for a SELECT. */
+export function snapshotColumns(sql: SqlReader, params: Params): string {
+  const parsed = parsedSnapshots.get(sql)?.computedAt.toISOString() ?? null;
+  return `(SELECT "computedAt" FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsComputedAt",
+    (SELECT CASE WHEN "computedAt" IS DISTINCT FROM (${params.add(parsed, "timestamptz")} AT TIME ZONE 'UTC') THEN metrics END
+       FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsJson"`;
+}
+
+/** The metrics those columns give: the parsed ones when unchanged; rolled up again when missing or too old. */
+export async function metricsOf(
+  deps: MetricsDeps & { sql: SqlReader },
+  read: SnapshotColumns | undefined,
+): Promise<Metrics> {
+  const maxAgeMs = deps.settings.maxAgeSeconds * 1000;
+  const computedAt = read?.metricsComputedAt ?? null;
+  if (computedAt && clock(deps).getTime() - computedAt.getTime() < maxAgeMs) {
+    if (read?.metricsJson) {
+      parsedSnapshots.set(deps.sql, { computedAt, metrics: read.metricsJson });
+      return read.metricsJson;
+    }
+    const parsed = parsedSnapshots.get(deps.sql);
+    if (parsed?.computedAt.getTime() === computedAt.getTime()) return parsed.metrics;
+    // Another request parsed a newer one meanwhile: the read below returns the stored snapshot.
+  }
+  return (await rollupMetrics(deps, { ifOlderThanMs: maxAgeMs })).metrics;
+}
+
 export async function currentMetrics(deps: MetricsDeps): Promise<Metrics> {
+  const { sql } = deps;
+  if (sql) {
+    const params = new Params();
+    const [read] = await sql.rows<SnapshotColumns>(`SELECT ${snapshotColumns(sql, params)}`, params.values);
+    return metricsOf({ ...deps, sql }, read);
+  }
   const now = clock(deps);
   const maxAgeMs = deps.settings.maxAgeSeconds * 1000;
-  const snapshot = deps.sql
-    ? ((await deps.sql.rows<MetricsSnapshot>(`SELECT * FROM "MetricsSnapshot" WHERE key = $1`, [SNAPSHOT_KEY]))[0] ??
-      null)
-    : await deps.db.metricsSnapshot.findUnique({ where: { key: SNAPSHOT_KEY } });
+  const snapshot = await deps.db.metricsSnapshot.findUnique({ where: { key: SNAPSHOT_KEY } });
   if (snapshot && now.getTime() - snapshot.computedAt.getTime() < maxAgeMs) {
     return snapshot.metrics as unknown as Metrics;
   }

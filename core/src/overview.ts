@@ -1,12 +1,15 @@
 // Everything the operator's overview shows, in one read (PRODUCT.md §7, seed Part 3.1): the
 // overall red/yellow/green, open alerts (red first), the metrics, the pending work with its
 // estimated time, the last alerts, health, and the last weekly checkup. The Monday check is this
-// one screen. Metrics come from the rollup's snapshot; the rest are small indexed reads.
-import type { Alert, CheckupReport, Severity, SqlReader } from "@steward/db/client";
-import { type HealthState, healthStatesOf, latestHealth } from "./health.ts";
+// one screen. Metrics come from the rollup's snapshot; the rest are small indexed reads, in one statement.
+import type { Alert, CheckupReport, HealthCheckResult, Severity, SqlReader } from "@steward/db/client";
+import { jsonTimestamp } from "@steward/db/sql";
+import { checkNames } from "./alertRules.ts";
+import { type HealthState, healthOverviewOf, healthStatesOf, LATEST_HEALTH_ROWS } from "./health.ts";
 import type { JobHealth, ScheduledJob } from "./jobHealth.ts";
 import { classifyLateness } from "./jobHealth.ts";
-import { currentMetrics, type Metrics, type MetricsDeps } from "./metrics.ts";
+import { type Metrics, type MetricsDeps, metricsOf, type SnapshotColumns, snapshotColumns } from "./metrics.ts";
+import { fromJson, type JsonRow, Params } from "./reads/rows.ts";
 import { worst } from "./severity.ts";
 
 export type PendingTaskKind = "ALERTS" | "REFUNDS" | "RECONCILIATION" | "DISPUTES" | "JOBS" | "REVIEWS";
@@ -54,22 +57,9 @@ export function sortTasks(tasks: PendingTask[]): PendingTask[] {
 
 /**
  * The work waiting, by priority. `jobsDue` is how many scheduled jobs are late or never ran
- * (see jobsNeedingAttention); open alerts are work too, until acknowledged or resolved.
+ * (see jobsDueOf); open alerts are work too, until acknowledged or resolved.
  */
 type TaskCounts = Omit<Record<PendingTaskKind, number>, "JOBS">;
-
-/** The counts in one round trip (each an index-only count): the overview asks on every request. */
-async function pendingTaskCounts(sql: SqlReader): Promise<TaskCounts> {
-  const [row] = await sql.rows<TaskCounts>(
-    `SELECT (SELECT count(*) FROM "Alert" WHERE status = 'FIRING')::int AS "ALERTS",
-            (SELECT count(*) FROM "RefundRequest" WHERE status = 'PENDING')::int AS "REFUNDS",
-            (SELECT count(*) FROM "Discrepancy" WHERE resolution IS NULL)::int AS "RECONCILIATION",
-            (SELECT count(*) FROM "Business" WHERE status = 'FLAGGED_FOR_REVIEW')::int AS "DISPUTES",
-            (SELECT count(*) FROM "Review" WHERE status = 'PENDING')::int AS "REVIEWS"`,
-    [],
-  );
-  return row ?? { ALERTS: 0, REFUNDS: 0, RECONCILIATION: 0, DISPUTES: 0, REVIEWS: 0 };
-}
 
 export function pendingTasks(counted: TaskCounts, jobsDue = 0): PendingTask[] {
   const counts: Record<PendingTaskKind, number> = { ...counted, JOBS: jobsDue };
@@ -82,50 +72,65 @@ export function pendingTasks(counted: TaskCounts, jobsDue = 0): PendingTask[] {
   );
 }
 
-/** Open (firing or acknowledged) alerts, red first, then the most recently seen. */
-export function openAlerts(sql: SqlReader, limit = 20): Promise<Alert[]> {
-  // PostgreSQL orders an enum by its declaration (GREEN, YELLOW, RED): descending puts red first.
-  return sql.rows<Alert>(
-    `SELECT * FROM "Alert" WHERE status IN ('FIRING', 'ACKNOWLEDGED')
-      ORDER BY severity DESC, "lastSeenAt" DESC, id DESC LIMIT $1`,
-    [limit],
-  );
-}
-
-/** The last alerts seen, whatever their status (the overview's activity log). */
-export function recentAlerts(sql: SqlReader, limit = 5): Promise<Alert[]> {
-  return sql.rows<Alert>(`SELECT * FROM "Alert" ORDER BY "lastSeenAt" DESC, id DESC LIMIT $1`, [limit]);
-}
-
-async function lastCheckupReport(sql: SqlReader): Promise<CheckupReport | null> {
-  const [report] = await sql.rows<CheckupReport>(`SELECT * FROM "CheckupReport" ORDER BY "createdAt" DESC LIMIT 1`, []);
-  return report ?? null;
-}
-
 /** The worst severity among open alerts and the checks' latest results; GREEN when all is well. */
 export function overallStatus(alerts: readonly Pick<Alert, "severity">[], checks: readonly Severity[] = []): Severity {
   return worst([...alerts.map((alert) => alert.severity), ...checks]);
 }
 
-/** Scheduled jobs that are late (yellow/red) or have never run: read-only, unlike checkMissedRuns. */
-export async function jobsNeedingAttention(
-  sql: SqlReader,
+/** Scheduled jobs that are late (yellow/red) or have never run, from each one's last success. */
+export function jobsDueOf(
   jobs: readonly ScheduledJob[],
+  lastSuccess: ReadonlyMap<string, Date | null>,
   now = new Date(),
-): Promise<JobHealth[]> {
-  if (jobs.length === 0) return [];
-  const rows = await sql.rows<{ jobName: string; finishedAt: Date | null }>(
-    `SELECT "jobName", max("finishedAt") AS "finishedAt" FROM "JobRun"
-      WHERE "jobName" = ANY($1::text[]) AND status = 'SUCCEEDED' GROUP BY "jobName"`,
-    [jobs.map((job) => job.name)],
-  );
-  const lastSuccess = new Map(rows.map((row) => [row.jobName, row.finishedAt]));
+): JobHealth[] {
   return jobs.flatMap((job): JobHealth[] => {
     const at = lastSuccess.get(job.name) ?? null;
     const state = at ? classifyLateness(job.periodMinutes, (now.getTime() - at.getTime()) / 60_000) : "NEVER_RAN";
     return state === "OK" ? [] : [{ name: job.name, lastSuccessAt: at, state }];
   });
 }
+
+/** What the overview's one statement returns: lists as JSON (timestamps as text), counts as columns. */
+interface OverviewRow extends SnapshotColumns, TaskCounts {
+  openAlerts: JsonRow[];
+  recentAlerts: JsonRow[];
+  health: JsonRow[];
+  lastCheckup: JsonRow | null;
+  jobSuccesses: { jobName: string; finishedAt: string | null }[];
+}
+
+/**
+ * Every read of the overview in one statement: each read is a small indexed one, so a request's
+ * cost was its round trips (seven statements' socket writes were a quarter of the API's CPU at
+ * 1M rows, issue 19). Open alerts are red first, then the most recently seen; the last alerts seen
+ * are the activity log; the counts are index-only.
+ */
+function overviewStatement(sql: SqlReader, jobNames: readonly string[]): { text: string; values: unknown[] } {
+  const params = new Params();
+  // PostgreSQL orders an enum by its declaration (GREEN, YELLOW, RED): descending puts red first.
+  const text = `SELECT ${snapshotColumns(sql, params)},
+    (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.severity DESC, a."lastSeenAt" DESC, a.id DESC), '[]')
+       FROM (SELECT * FROM "Alert" WHERE status IN ('FIRING', 'ACKNOWLEDGED')
+              ORDER BY severity DESC, "lastSeenAt" DESC, id DESC LIMIT ${OPEN_ALERTS}) a) AS "openAlerts",
+    (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a."lastSeenAt" DESC, a.id DESC), '[]')
+       FROM (SELECT * FROM "Alert" ORDER BY "lastSeenAt" DESC, id DESC LIMIT ${RECENT_ALERTS}) a) AS "recentAlerts",
+    (SELECT coalesce(jsonb_agg(to_jsonb(h)), '[]')
+       FROM (${LATEST_HEALTH_ROWS.replace("$1", params.add([...checkNames]))}) h) AS health,
+    (SELECT to_jsonb(c) FROM (SELECT * FROM "CheckupReport" ORDER BY "createdAt" DESC LIMIT 1) c) AS "lastCheckup",
+    (SELECT coalesce(jsonb_agg(j), '[]') FROM (
+       SELECT "jobName", max("finishedAt") AS "finishedAt" FROM "JobRun"
+        WHERE "jobName" = ANY(${params.add(jobNames, "text[]")}) AND status = 'SUCCEEDED' GROUP BY "jobName") j
+    ) AS "jobSuccesses",
+    (SELECT count(*) FROM "Alert" WHERE status = 'FIRING')::int AS "ALERTS",
+    (SELECT count(*) FROM "RefundRequest" WHERE status = 'PENDING')::int AS "REFUNDS",
+    (SELECT count(*) FROM "Discrepancy" WHERE resolution IS NULL)::int AS "RECONCILIATION",
+    (SELECT count(*) FROM "Business" WHERE status = 'FLAGGED_FOR_REVIEW')::int AS "DISPUTES",
+    (SELECT count(*) FROM "Review" WHERE status = 'PENDING')::int AS "REVIEWS"`;
+  return { text, values: params.values };
+}
+
+const OPEN_ALERTS = 20;
+const RECENT_ALERTS = 5;
 
 export interface Overview {
   /** The worst of the open alerts and the failing checks (never Green over a red card). */
@@ -157,18 +162,32 @@ export async function loadOverview(
   deps: MetricsDeps & { sql: SqlReader },
   options: OverviewOptions = {},
 ): Promise<Overview> {
-  const { db, sql } = deps;
+  const { sql } = deps;
   const now = options.now ?? new Date();
-  // All at once: the overview takes as long as its slowest read (the queue's count at scale).
-  const [metrics, open, recent, jobsDue, latest, lastCheckup, counts] = await Promise.all([
-    currentMetrics(deps),
-    openAlerts(sql),
-    recentAlerts(sql),
-    jobsNeedingAttention(sql, options.scheduledJobs ?? [], now),
-    latestHealth(db, now, sql),
-    lastCheckupReport(sql),
-    pendingTaskCounts(sql),
-  ]);
+  const jobs = options.scheduledJobs ?? [];
+  const statement = overviewStatement(
+    sql,
+    jobs.map((job) => job.name),
+  );
+  const [row] = await sql.rows<OverviewRow>(statement.text, statement.values, "steward_overview");
+  if (!row) throw new Error("The overview's statement returned no row");
+  const metrics = await metricsOf(deps, row);
+  const open = row.openAlerts.map((alert) => fromJson<Alert>(alert, "Alert"));
+  const recent = row.recentAlerts.map((alert) => fromJson<Alert>(alert, "Alert"));
+  const latest = healthOverviewOf(
+    row.health.map((result) => fromJson<HealthCheckResult>(result, "HealthCheckResult")),
+    now,
+  );
+  const lastCheckup = row.lastCheckup ? fromJson<CheckupReport>(row.lastCheckup, "CheckupReport") : null;
+  const lastSuccess = new Map(row.jobSuccesses.map((job) => [job.jobName, jsonTimestamp(job.finishedAt)]));
+  const jobsDue = jobsDueOf(jobs, lastSuccess, now);
+  const counts: TaskCounts = {
+    ALERTS: row.ALERTS,
+    REFUNDS: row.REFUNDS,
+    RECONCILIATION: row.RECONCILIATION,
+    DISPUTES: row.DISPUTES,
+    REVIEWS: row.REVIEWS,
+  };
   const tasks = pendingTasks(counts, jobsDue.length);
   const health = healthStatesOf(latest.checks, now);
   const failing = latest.checks.filter(({ latest: result }) => result && !result.ok);

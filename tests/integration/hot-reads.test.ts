@@ -3,7 +3,8 @@
 // the statement fails here), for random queue filters, every sort, and pages after a cursor.
 import { createDatabase, type Db, type Prisma, type SqlReader } from "@steward/db/client";
 import { prismaSqlReader } from "@steward/core/deps";
-import { loadOverview, openAlerts, recentAlerts } from "@steward/core/overview";
+import { healthStatesOf, latestHealth } from "@steward/core/health";
+import { loadOverview } from "@steward/core/overview";
 import { refundRequestPage } from "@steward/core/reads/refundPages";
 import { countReviews, publishedReviews, reviewQueuePage } from "@steward/core/reads/reviewPages";
 import { REVIEW_SORTS, type ReviewQuery, type ReviewSort, reviewWhere } from "@steward/core/reviews";
@@ -205,6 +206,13 @@ describe("the overview's reads by hand", () => {
         summary: "1 yellow",
       },
     });
+    await database.db.healthCheckResult.createMany({
+      data: [
+        { check: "postgres", ok: true, latencyMs: 3, value: 2.5, checkedAt: new Date(now.getTime() - 120_000) },
+        { check: "postgres", ok: false, detail: "timeout", status: "RED", checkedAt: new Date(now.getTime() - 60_000) },
+        { check: "stripe", ok: true, latencyMs: 40, checkedAt: new Date(now.getTime() - 30_000) },
+      ],
+    });
     await database.db.jobRun.create({
       data: {
         jobName: "health-checks",
@@ -215,16 +223,6 @@ describe("the overview's reads by hand", () => {
         finishedAt: new Date(now.getTime() - 3_600_000),
       },
     });
-    expect(await openAlerts(deps.sql)).toEqual(
-      await deps.db.alert.findMany({
-        where: { status: { in: ["FIRING", "ACKNOWLEDGED"] } },
-        orderBy: [{ severity: "desc" }, { lastSeenAt: "desc" }, { id: "desc" }],
-        take: 20,
-      }),
-    );
-    expect(await recentAlerts(deps.sql)).toEqual(
-      await deps.db.alert.findMany({ orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }], take: 5 }),
-    );
     const settings = {
       timeZone: "Australia/Melbourne",
       featuredAdoptionTarget: 0.3,
@@ -249,6 +247,20 @@ describe("the overview's reads by hand", () => {
     );
     const byPg = await loadOverview({ ...deps, settings, now: () => now }, options);
     expect(byPg).toEqual(byPrisma);
+    // Each list of the one statement is what Prisma's own reads return, timestamps as Dates.
+    expect(byPg.openAlerts).toEqual(
+      await deps.db.alert.findMany({
+        where: { status: { in: ["FIRING", "ACKNOWLEDGED"] } },
+        orderBy: [{ severity: "desc" }, { lastSeenAt: "desc" }, { id: "desc" }],
+        take: 20,
+      }),
+    );
+    expect(byPg.recentAlerts).toEqual(
+      await deps.db.alert.findMany({ orderBy: [{ lastSeenAt: "desc" }, { id: "desc" }], take: 5 }),
+    );
+    expect(byPg.health).toEqual(healthStatesOf((await latestHealth(deps.db, now)).checks, now));
+    // The snapshot parsed once: a second read with nothing rolled up returns the same object.
+    expect((await loadOverview({ ...deps, settings, now: () => now }, options)).metrics).toBe(byPg.metrics);
     expect(byPg.lastCheckup).toEqual(await deps.db.checkupReport.findFirst({ orderBy: { createdAt: "desc" } }));
     expect(byPg.jobsDue.map((job) => job.state).sort()).toEqual(["NEVER_RAN", "RED"].sort());
   });

@@ -2,6 +2,7 @@
 // one query, and metricsUpdated; plus search events from integrations (recordSearch). Core
 // computes; these fields only map.
 import type { HealthState } from "@steward/core/health";
+import type { ScheduledJob } from "@steward/core/jobHealth";
 import {
   currentMetrics,
   type DayValue,
@@ -25,10 +26,18 @@ import { commonMutationErrors } from "./errors.ts";
 import { SeverityEnum } from "./severity.ts";
 
 /** The worker's scheduled jobs with a period: the overview counts those due or never run. */
-const scheduledJobs = (context: Context) =>
-  jobContracts(context.env).flatMap((job) =>
-    job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
-  );
+const scheduledJobsByEnv = new WeakMap<Context["env"], ScheduledJob[]>();
+function scheduledJobs(context: Context): ScheduledJob[] {
+  // Built once per process (the env is): building the job catalog on each overview request cost more than its SQL.
+  let jobs = scheduledJobsByEnv.get(context.env);
+  if (!jobs) {
+    jobs = jobContracts(context.env).flatMap((job) =>
+      job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
+    );
+    scheduledJobsByEnv.set(context.env, jobs);
+  }
+  return jobs;
+}
 
 const metricsDeps = (context: Context) => ({
   db: context.db,

@@ -12,6 +12,9 @@ export const TIMESTAMP_COLUMNS = {
   ReviewScore: ["createdAt"],
   ReviewDecision: ["createdAt"],
   Payment: ["purchasedAt", "createdAt", "updatedAt", "heldAt", "holdResolvedAt"],
+  Alert: ["firstSeenAt", "lastSeenAt", "acknowledgedAt", "silencedUntil", "resolvedAt"],
+  HealthCheckResult: ["checkedAt"],
+  CheckupReport: ["createdAt"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type JsonRow = Record<string, unknown>;
