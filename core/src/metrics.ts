@@ -412,20 +412,24 @@ export async function rollupMetrics(
 
 /** The stored metrics, recomputed first when older than METRICS_MAX_AGE_SECONDS (or missing). */
 // The overview and every metricsUpdated subscriber read the snapshot on each request: its JSON
-// (~70 KB at scale) is parsed once per rollup and kept beside the reader (one per process) it came from.
-const parsedSnapshots = new WeakMap<SqlReader, { computedAt: Date; metrics: Metrics }>();
+// (~70 KB at scale) is parsed once per stored version and kept beside the reader (one per process)
+// it came from. The version is the row's xmin: each rollup's upsert writes a new one, even when an
+// injected clock gives two rollups the same computedAt.
+const parsedSnapshots = new WeakMap<SqlReader, { version: string; metrics: Metrics }>();
 
 /** The snapshot as columns of a statement (see snapshotColumns): its JSON only when not parsed already. */
 export interface SnapshotColumns {
   metricsComputedAt: Date | null;
+  metricsVersion: string | null;
   metricsJson: Metrics | null;
 }
 
-/** Columns `metricsComputedAt` and `metricsJson` (null when unchanged since the last parse) for a SELECT. */
+/** Columns `metricsComputedAt`, `metricsVersion` and `metricsJson` (null when that version is parsed already). */
 export function snapshotColumns(sql: SqlReader, params: Params): string {
-  const parsed = parsedSnapshots.get(sql)?.computedAt.toISOString() ?? null;
+  const parsed = params.add(parsedSnapshots.get(sql)?.version ?? null, "text");
   return `(SELECT "computedAt" FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsComputedAt",
-    (SELECT CASE WHEN "computedAt" IS DISTINCT FROM (${params.add(parsed, "timestamptz")} AT TIME ZONE 'UTC') THEN metrics END
+    (SELECT xmin::text FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsVersion",
+    (SELECT CASE WHEN xmin::text IS DISTINCT FROM ${parsed} THEN metrics END
        FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsJson"`;
 }
 
@@ -436,13 +440,13 @@ export async function metricsOf(
 ): Promise<Metrics> {
   const maxAgeMs = deps.settings.maxAgeSeconds * 1000;
   const computedAt = read?.metricsComputedAt ?? null;
-  if (computedAt && clock(deps).getTime() - computedAt.getTime() < maxAgeMs) {
-    if (read?.metricsJson) {
-      parsedSnapshots.set(deps.sql, { computedAt, metrics: read.metricsJson });
+  if (read?.metricsVersion && computedAt && clock(deps).getTime() - computedAt.getTime() < maxAgeMs) {
+    if (read.metricsJson) {
+      parsedSnapshots.set(deps.sql, { version: read.metricsVersion, metrics: read.metricsJson });
       return read.metricsJson;
     }
     const parsed = parsedSnapshots.get(deps.sql);
-    if (parsed?.computedAt.getTime() === computedAt.getTime()) return parsed.metrics;
+    if (parsed?.version === read.metricsVersion) return parsed.metrics;
     // Another request parsed a newer one meanwhile: the read below returns the stored snapshot.
   }
   return (await rollupMetrics(deps, { ifOlderThanMs: maxAgeMs })).metrics;

@@ -4,6 +4,7 @@
 import { createDatabase, type Db, type Prisma, type SqlReader } from "@steward/db/client";
 import { prismaSqlReader } from "@steward/core/deps";
 import { healthStatesOf, latestHealth } from "@steward/core/health";
+import { rollupMetrics } from "@steward/core/metrics";
 import { loadOverview } from "@steward/core/overview";
 import { refundRequestPage } from "@steward/core/reads/refundPages";
 import { countReviews, publishedReviews, reviewQueuePage } from "@steward/core/reads/reviewPages";
@@ -261,6 +262,12 @@ describe("the overview's reads by hand", () => {
     expect(byPg.health).toEqual(healthStatesOf((await latestHealth(deps.db, now)).checks, now));
     // The snapshot parsed once: a second read with nothing rolled up returns the same object.
     expect((await loadOverview({ ...deps, settings, now: () => now }, options)).metrics).toBe(byPg.metrics);
+    // A new rollup is read again, even one stored at the same instant (an injected clock).
+    await rollupMetrics({ ...deps, settings, now: () => now });
+    const afterRollup = await loadOverview({ ...deps, settings, now: () => now }, options);
+    expect(afterRollup.metrics).not.toBe(byPg.metrics);
+    const stored = await deps.db.metricsSnapshot.findUniqueOrThrow({ where: { key: "current" } });
+    expect(afterRollup.metrics).toEqual(stored.metrics);
     expect(byPg.lastCheckup).toEqual(await deps.db.checkupReport.findFirst({ orderBy: { createdAt: "desc" } }));
     expect(byPg.jobsDue.map((job) => job.state).sort()).toEqual(["NEVER_RAN", "RED"].sort());
   });
