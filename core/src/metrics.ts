@@ -421,9 +421,18 @@ export interface SnapshotColumns {
   metricsJson: Metrics | null;
 }
 
-/** Columns `metricsComputedAt` and `metricsJson` (null when unchanged since the last parse) for a SELECT. */
-export function snapshotColumns(sql: SqlReader, params: Params): string {
-  const parsed = parsedSnapshots.get(sql)?.computedAt.toISOString() ?? null;
+/** When the snapshot this reader's process holds parsed was computed; null when it holds none. */
+export function parsedSnapshotAt(sql: SqlReader): Date | null {
+  return parsedSnapshots.get(sql)?.computedAt ?? null;
+}
+
+/**
+ * Columns `metricsComputedAt` and `metricsJson` (null when unchanged since `parsedAt`, the
+ * parsed snapshot's computedAt: see parsedSnapshotAt) for a SELECT. Exported for the bench's
+ * floor server, which keeps its own parsed snapshot.
+ */
+export function snapshotColumns(parsedAt: Date | null, params: Params): string {
+  const parsed = parsedAt?.toISOString() ?? null;
   return `(SELECT "computedAt" FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsComputedAt",
     (SELECT CASE WHEN "computedAt" IS DISTINCT FROM (${params.add(parsed, "timestamptz")} AT TIME ZONE 'UTC') THEN metrics END
        FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsJson"`;
@@ -452,7 +461,10 @@ export async function currentMetrics(deps: MetricsDeps): Promise<Metrics> {
   const { sql } = deps;
   if (sql) {
     const params = new Params();
-    const [read] = await sql.rows<SnapshotColumns>(`SELECT ${snapshotColumns(sql, params)}`, params.values);
+    const [read] = await sql.rows<SnapshotColumns>(
+      `SELECT ${snapshotColumns(parsedSnapshotAt(sql), params)}`,
+      params.values,
+    );
     return metricsOf({ ...deps, sql }, read);
   }
   const now = clock(deps);
