@@ -114,6 +114,32 @@ async function round(side: Side, seconds: number, connections: number, dir: stri
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
+/** The parts of the Overview answer the bench reports on (what was compared is the whole answer). */
+interface OverviewAnswer {
+  status: string;
+  openAlerts: unknown[];
+  recentAlerts: unknown[];
+  health: { state: string }[];
+  jobsDue: unknown[];
+  lastCheckup: unknown;
+  metrics: { revenue: unknown[]; jobs: { latest: unknown[] } };
+}
+
+/** What the compared overview held, so a run shows it measured a real one. */
+function overviewSummary(overview: OverviewAnswer): string {
+  const failing = overview.health.filter((check) => check.state !== "OK").length;
+  return [
+    `status ${overview.status}`,
+    `${overview.openAlerts.length} open alerts`,
+    `${overview.recentAlerts.length} recent`,
+    `${overview.health.length} checks (${failing} not OK)`,
+    `${overview.jobsDue.length} jobs due`,
+    overview.lastCheckup ? "a checkup" : "no checkup",
+    `${overview.metrics.revenue.length} revenue currencies`,
+    `${overview.metrics.jobs.latest.length} latest job runs`,
+  ].join(", ");
+}
+
 /** The worker's scheduled jobs with a period, listed as the API lists them for the overview (api/src/schema/overview.ts). */
 function scheduledJobsOf(env: Env): ScheduledJob[] {
   return jobContracts(env).flatMap((job) =>
@@ -345,7 +371,8 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     ];
 
     // The comparison only means something if both answer the same: each read document's first
-    // request must give the same data from both (node ids, cursors, dates and relations included).
+    // request must give the same data from both (node ids, cursors, dates and relations included),
+    // and data it is (two identical errors are no comparison).
     const answersDiffer: string[] = [];
     for (const operation of operations.filter((op) => op.auth === "cookie" || op.name.startsWith("publishedReviews"))) {
       const answer = async (baseUrl: string, headers: Record<string, string>) => {
@@ -359,7 +386,12 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
       const auth: Record<string, string> =
         operation.auth === "cookie" ? { cookie } : { authorization: `Bearer ${token}` };
       const [steward, bare] = await Promise.all([answer(apiUrl, auth), answer(floorUrl, {})]);
-      if (steward !== bare) {
+      const answered = JSON.parse(steward) as { data?: Record<string, unknown> | null; errors?: unknown };
+      if (answered.errors || !answered.data) {
+        answersDiffer.push(operation.name);
+        console.error(`floor bench: the API answers ${operation.name} with no data: ${steward.slice(0, 300)}`);
+        process.exitCode = 1;
+      } else if (steward !== bare) {
         const at = [...steward].findIndex((char, index) => char !== bare[index]);
         answersDiffer.push(operation.name);
         console.error(
@@ -367,6 +399,8 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
         );
         process.exitCode = 1;
       }
+      const { overview } = (answered.data ?? {}) as { overview?: OverviewAnswer };
+      if (overview) console.log(`  floor: both answer the overview with ${overviewSummary(overview)}`);
     }
 
     const rows: BenchRow[] = [];
