@@ -9,9 +9,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeBase64, encodeCursorChunk } from "@pothos/core";
+import { checkNames } from "@steward/core/alertRules";
 import { createApiToken } from "@steward/core/apiTokens";
+import { type Env, loadEnv } from "@steward/core/env";
+import type { ScheduledJob } from "@steward/core/jobHealth";
+import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import { hashPassword } from "@steward/core/passwords";
 import type { Db } from "@steward/db/client";
+import { jobContracts } from "@steward/jobs/contracts";
 import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
@@ -34,6 +39,10 @@ const PASSWORD = "bench-floor-password";
 const WEBHOOK_SECRET = "whsec_steward_sandbox";
 const PUBLISHED = 500;
 const REFUND_REQUESTS = 200;
+// The API rolls the metrics up again in a request when its snapshot is older than this; in
+// production the worker's minute job keeps it fresh. The rounds measure the request, so the
+// harness rolls up once before them and neither server does during them.
+const METRICS_MAX_AGE_SECONDS = "3600";
 
 // The dashboard's documents exactly as the browser sends them today (read from web/src, fragments
 // included): the floor server answers the same fields, so the comparison follows the dashboard.
@@ -45,6 +54,7 @@ function dashboardDocument(name: string): string {
 }
 const REVIEWS = dashboardDocument("Reviews");
 const REFUND_REQUESTS_DOCUMENT = dashboardDocument("RefundRequests");
+const OVERVIEW = dashboardDocument("Overview");
 
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
 /** Pothos' cursor for a review id (the bytes the API hands out as `endCursor`). */
@@ -104,7 +114,44 @@ async function round(side: Side, seconds: number, connections: number, dir: stri
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-async function seedFloorData(db: Db, reviews: number): Promise<{ operatorEmail: string; businessIds: string[] }> {
+/** The parts of the Overview answer the bench reports on (what was compared is the whole answer). */
+interface OverviewAnswer {
+  status: string;
+  openAlerts: unknown[];
+  recentAlerts: unknown[];
+  health: { state: string }[];
+  jobsDue: unknown[];
+  lastCheckup: unknown;
+  metrics: { revenue: unknown[]; jobs: { latest: unknown[] } };
+}
+
+/** What the compared overview held, so a run shows it measured a real one. */
+function overviewSummary(overview: OverviewAnswer): string {
+  const failing = overview.health.filter((check) => check.state !== "OK").length;
+  return [
+    `status ${overview.status}`,
+    `${overview.openAlerts.length} open alerts`,
+    `${overview.recentAlerts.length} recent`,
+    `${overview.health.length} checks (${failing} not OK)`,
+    `${overview.jobsDue.length} jobs due`,
+    overview.lastCheckup ? "a checkup" : "no checkup",
+    `${overview.metrics.revenue.length} revenue currencies`,
+    `${overview.metrics.jobs.latest.length} latest job runs`,
+  ].join(", ");
+}
+
+/** The worker's scheduled jobs with a period, listed as the API lists them for the overview (api/src/schema/overview.ts). */
+function scheduledJobsOf(env: Env): ScheduledJob[] {
+  return jobContracts(env).flatMap((job) =>
+    job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
+  );
+}
+
+async function seedFloorData(
+  db: Db,
+  reviews: number,
+  scheduledJobs: readonly ScheduledJob[],
+): Promise<{ operatorEmail: string; businessIds: string[] }> {
   const operatorEmail = "floor-bench@steward.test";
   const operator = await db.operator.create({
     data: { email: operatorEmail, name: "Floor bench", role: "OPERATOR", passwordHash: await hashPassword(PASSWORD) },
@@ -162,13 +209,53 @@ async function seedFloorData(db: Db, reviews: number): Promise<{ operatorEmail: 
      INSERT INTO "RefundRequest" (id, "paymentId", "businessId", reason, "requestedBy", status, "idempotencyKey")
      SELECT gen_random_uuid(), id, "businessId", 'Class cancelled', 'owner@example.com', 'PENDING', 'floor-' || id FROM paid`,
   );
+  await seedOverviewData(db, scheduledJobs);
   await db.$executeRawUnsafe(`VACUUM ANALYZE`);
   return { operatorEmail, businessIds };
 }
 
+/**
+ * What the overview shows beside the rows above: alerts of each severity and status, the checks'
+ * latest results (two checks never ran, one is failing), a weekly checkup, and job runs (some jobs
+ * late, two never ran). The metrics snapshot is rolled up from all of it before the rounds.
+ */
+async function seedOverviewData(db: Db, scheduledJobs: readonly ScheduledJob[]): Promise<void> {
+  await db.$executeRawUnsafe(
+    `INSERT INTO "Alert" (id, fingerprint, "ruleKey", severity, status, title, detail, count, "firstSeenAt", "lastSeenAt")
+     SELECT gen_random_uuid(), 'floor:' || g, 'floor', (ARRAY['RED', 'YELLOW', 'GREEN'])[1 + g % 3]::"Severity",
+            (ARRAY['FIRING', 'FIRING', 'ACKNOWLEDGED', 'RESOLVED'])[1 + g % 4]::"AlertStatus",
+            'Floor alert ' || g, 'Floor alert detail ' || g, g, now() - (g || ' hours')::interval,
+            now() - (g || ' minutes')::interval
+       FROM generate_series(1, 12) g`,
+  );
+  const checks = checkNames.slice(0, -2);
+  await db.$executeRawUnsafe(
+    `INSERT INTO "HealthCheckResult" (id, "check", ok, "latencyMs", detail, status, "checkedAt")
+     SELECT gen_random_uuid(), name, name <> 'ai_provider', 12, CASE WHEN name = 'ai_provider' THEN 'timed out' END,
+            (CASE WHEN name = 'ai_provider' THEN 'RED' ELSE 'GREEN' END)::"Severity", now() - (minutes || ' minutes')::interval
+       FROM unnest($1::text[]) AS name, generate_series(2, 4) minutes`,
+    checks,
+  );
+  await db.$executeRawUnsafe(
+    `INSERT INTO "CheckupReport" (id, overall, findings, trigger, summary, "createdAt")
+     VALUES (gen_random_uuid(), 'YELLOW', '[]', 'SCHEDULE', '1 yellow: featured adoption', now() - interval '2 days')`,
+  );
+  await db.$executeRawUnsafe(
+    `INSERT INTO "JobRun" (id, "jobName", "queueJobId", trigger, attempt, status, "startedAt", "finishedAt")
+     SELECT gen_random_uuid(), name, 'floor-' || name, 'SCHEDULE', 1, 'SUCCEEDED',
+            now() - interval '10 minutes', now() - interval '9 minutes'
+       FROM unnest($1::text[]) AS name`,
+    scheduledJobs.slice(2).map((job) => job.name),
+  );
+}
+
 export async function benchFloor(db: Db, databaseUrl: string, options: FloorOptions): Promise<BenchRow[]> {
   const load = loadavg();
-  const { operatorEmail, businessIds } = await seedFloorData(db, options.reviews);
+  // The API's settings (its port aside): the metrics' time zone and the scheduled jobs are its own.
+  const stewardEnv = loadEnv({ ...benchProcessEnv(databaseUrl, "floor-api", 0), METRICS_MAX_AGE_SECONDS });
+  const scheduledJobs = scheduledJobsOf(stewardEnv);
+  const { operatorEmail, businessIds } = await seedFloorData(db, options.reviews, scheduledJobs);
+  await rollupMetrics({ db, settings: metricsSettings(stewardEnv) });
   const operator = await db.operator.findUniqueOrThrow({ where: { email: operatorEmail } });
   const token = (
     await createApiToken(
@@ -190,6 +277,7 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
   const apiEnv = {
     ...benchProcessEnv(databaseUrl, "floor-api", apiPort),
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    METRICS_MAX_AGE_SECONDS,
   };
   const floorEnv = {
     DATABASE_URL: databaseUrl,
@@ -197,6 +285,7 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     REDIS_PREFIX: `bench-floor-${process.pid}`,
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     FLOOR_PORT: String(floorPort),
+    FLOOR_SCHEDULED_JOBS: JSON.stringify(scheduledJobs),
   };
   const pin = twoCores ? { cpus: "0" } : {};
   // FLOOR_PROFILE_DIR=<dir>: the API writes a V8 CPU profile there when it stops (node --cpu-prof).
@@ -249,6 +338,12 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
         bodies: [graphqlBody(REFUND_REQUESTS_DOCUMENT, { first: PAGE_SIZE })],
       },
       {
+        name: "overview (Overview document, LAST_30_DAYS; one prepared statement on both sides)",
+        target: 0.5,
+        auth: "cookie",
+        bodies: [graphqlBody(OVERVIEW, { window: "LAST_30_DAYS" })],
+      },
+      {
         name: `publishedReviews (integration, ${PAGE_SIZE} rows)`,
         target: 0.65,
         auth: "bearer",
@@ -276,7 +371,8 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     ];
 
     // The comparison only means something if both answer the same: each read document's first
-    // request must give the same data from both (node ids, cursors, dates and relations included).
+    // request must give the same data from both (node ids, cursors, dates and relations included),
+    // and data it is (two identical errors are no comparison).
     const answersDiffer: string[] = [];
     for (const operation of operations.filter((op) => op.auth === "cookie" || op.name.startsWith("publishedReviews"))) {
       const answer = async (baseUrl: string, headers: Record<string, string>) => {
@@ -290,7 +386,12 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
       const auth: Record<string, string> =
         operation.auth === "cookie" ? { cookie } : { authorization: `Bearer ${token}` };
       const [steward, bare] = await Promise.all([answer(apiUrl, auth), answer(floorUrl, {})]);
-      if (steward !== bare) {
+      const answered = JSON.parse(steward) as { data?: Record<string, unknown> | null; errors?: unknown };
+      if (answered.errors || !answered.data) {
+        answersDiffer.push(operation.name);
+        console.error(`floor bench: the API answers ${operation.name} with no data: ${steward.slice(0, 300)}`);
+        process.exitCode = 1;
+      } else if (steward !== bare) {
         const at = [...steward].findIndex((char, index) => char !== bare[index]);
         answersDiffer.push(operation.name);
         console.error(
@@ -298,6 +399,8 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
         );
         process.exitCode = 1;
       }
+      const { overview } = (answered.data ?? {}) as { overview?: OverviewAnswer };
+      if (overview) console.log(`  floor: both answer the overview with ${overviewSummary(overview)}`);
     }
 
     const rows: BenchRow[] = [];

@@ -424,9 +424,18 @@ export interface SnapshotColumns {
   metricsJson: Metrics | null;
 }
 
-/** Columns `metricsComputedAt`, `metricsVersion` and `metricsJson` (null when that version is parsed already). */
-export function snapshotColumns(sql: SqlReader, params: Params): string {
-  const parsed = params.add(parsedSnapshots.get(sql)?.version ?? null, "text");
+/** The version (xmin) of the snapshot this reader's process holds parsed; null when it holds none. */
+export function parsedSnapshotVersion(sql: SqlReader): string | null {
+  return parsedSnapshots.get(sql)?.version ?? null;
+}
+
+/**
+ * Columns `metricsComputedAt`, `metricsVersion` and `metricsJson` (null when the stored version is
+ * `parsedVersion`: see parsedSnapshotVersion) for a SELECT. Exported for the bench's floor server,
+ * which keeps its own parsed snapshot.
+ */
+export function snapshotColumns(parsedVersion: string | null, params: Params): string {
+  const parsed = params.add(parsedVersion, "text");
   return `(SELECT "computedAt" FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsComputedAt",
     (SELECT xmin::text FROM "MetricsSnapshot" WHERE key = '${SNAPSHOT_KEY}') AS "metricsVersion",
     (SELECT CASE WHEN xmin::text IS DISTINCT FROM ${parsed} THEN metrics END
@@ -456,7 +465,10 @@ export async function currentMetrics(deps: MetricsDeps): Promise<Metrics> {
   const { sql } = deps;
   if (sql) {
     const params = new Params();
-    const [read] = await sql.rows<SnapshotColumns>(`SELECT ${snapshotColumns(sql, params)}`, params.values);
+    const [read] = await sql.rows<SnapshotColumns>(
+      `SELECT ${snapshotColumns(parsedSnapshotVersion(sql), params)}`,
+      params.values,
+    );
     return metricsOf({ ...deps, sql }, read);
   }
   const now = clock(deps);

@@ -8,7 +8,14 @@ import { checkNames } from "./alertRules.ts";
 import { type HealthState, healthOverviewOf, healthStatesOf, LATEST_HEALTH_ROWS } from "./health.ts";
 import type { JobHealth, ScheduledJob } from "./jobHealth.ts";
 import { classifyLateness } from "./jobHealth.ts";
-import { type Metrics, type MetricsDeps, metricsOf, type SnapshotColumns, snapshotColumns } from "./metrics.ts";
+import {
+  type Metrics,
+  type MetricsDeps,
+  metricsOf,
+  parsedSnapshotVersion,
+  type SnapshotColumns,
+  snapshotColumns,
+} from "./metrics.ts";
 import { fromJson, type JsonRow, Params } from "./reads/rows.ts";
 import { worst } from "./severity.ts";
 
@@ -91,7 +98,7 @@ export function jobsDueOf(
 }
 
 /** What the overview's one statement returns: lists as JSON (timestamps as text), counts as columns. */
-interface OverviewRow extends SnapshotColumns, TaskCounts {
+export interface OverviewRow extends SnapshotColumns, TaskCounts {
   openAlerts: JsonRow[];
   recentAlerts: JsonRow[];
   health: JsonRow[];
@@ -103,12 +110,17 @@ interface OverviewRow extends SnapshotColumns, TaskCounts {
  * Every read of the overview in one statement: each read is a small indexed one, so a request's
  * cost was its round trips (seven statements' socket writes were a quarter of the API's CPU at
  * 1M rows, issue 19). Open alerts are red first, then the most recently seen; the last alerts seen
- * are the activity log; the counts are index-only.
+ * are the activity log; the counts are index-only. `metricsParsedVersion`: the version of the
+ * metrics snapshot the caller holds parsed (its JSON is then not sent again). Exported, with its name, for
+ * the bench's floor server, which sends the same statement.
  */
-function overviewStatement(sql: SqlReader, jobNames: readonly string[]): { text: string; values: unknown[] } {
+export function overviewStatement(
+  metricsParsedVersion: string | null,
+  jobNames: readonly string[],
+): { text: string; values: unknown[] } {
   const params = new Params();
   // PostgreSQL orders an enum by its declaration (GREEN, YELLOW, RED): descending puts red first.
-  const text = `SELECT ${snapshotColumns(sql, params)},
+  const text = `SELECT ${snapshotColumns(metricsParsedVersion, params)},
     (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.severity DESC, a."lastSeenAt" DESC, a.id DESC), '[]')
        FROM (SELECT * FROM "Alert" WHERE status IN ('FIRING', 'ACKNOWLEDGED')
               ORDER BY severity DESC, "lastSeenAt" DESC, id DESC LIMIT ${OPEN_ALERTS}) a) AS "openAlerts",
@@ -128,6 +140,9 @@ function overviewStatement(sql: SqlReader, jobNames: readonly string[]): { text:
     (SELECT count(*) FROM "Review" WHERE status = 'PENDING')::int AS "REVIEWS"`;
   return { text, values: params.values };
 }
+
+/** The overview statement's name: prepared once per connection (its plan costs more than its execution). */
+export const OVERVIEW_STATEMENT_NAME = "steward_overview";
 
 const OPEN_ALERTS = 20;
 const RECENT_ALERTS = 5;
@@ -166,12 +181,19 @@ export async function loadOverview(
   const now = options.now ?? new Date();
   const jobs = options.scheduledJobs ?? [];
   const statement = overviewStatement(
-    sql,
+    parsedSnapshotVersion(sql),
     jobs.map((job) => job.name),
   );
-  const [row] = await sql.rows<OverviewRow>(statement.text, statement.values, "steward_overview");
+  const [row] = await sql.rows<OverviewRow>(statement.text, statement.values, OVERVIEW_STATEMENT_NAME);
   if (!row) throw new Error("The overview's statement returned no row");
-  const metrics = await metricsOf(deps, row);
+  return overviewOf(row, await metricsOf(deps, row), jobs, now);
+}
+
+/**
+ * The overview from its statement's row and the metrics its snapshot columns gave; no I/O (the
+ * bench's floor server builds its overview with it too).
+ */
+export function overviewOf(row: OverviewRow, metrics: Metrics, jobs: readonly ScheduledJob[], now: Date): Overview {
   const open = row.openAlerts.map((alert) => fromJson<Alert>(alert, "Alert"));
   const recent = row.recentAlerts.map((alert) => fromJson<Alert>(alert, "Alert"));
   const latest = healthOverviewOf(

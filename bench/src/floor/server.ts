@@ -2,12 +2,35 @@
 // graphql-yoga, @pothos/core and `pg` (no Prisma, no auth, no plugins), one hand-written SQL
 // statement per page, and beside it a hand-written Stripe webhook endpoint doing the same three
 // things as Steward's (HMAC check, INSERT … ON CONFLICT, the same BullMQ add). What the API costs
-// above this is what Steward's layers cost. Run as its own process: `node --import tsx server.ts`
-// with DATABASE_URL, REDIS_URL, REDIS_PREFIX, STRIPE_WEBHOOK_SECRET and FLOOR_PORT.
+// above this is what Steward's layers cost. The overview is the exception to "hand-written": it
+// sends core's own statement (already one prepared statement) and builds the answer with core's
+// functions, so the two sides differ by Steward's layers only. Run as its own process:
+// `node --import tsx server.ts` with DATABASE_URL, REDIS_URL, REDIS_PREFIX, STRIPE_WEBHOOK_SECRET,
+// FLOOR_PORT and FLOOR_SCHEDULED_JOBS (the API's scheduled jobs as JSON, for the overview's jobs due).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import SchemaBuilder, { type ObjectRef } from "@pothos/core";
+import type { HealthState } from "@steward/core/health";
+import type { ScheduledJob } from "@steward/core/jobHealth";
+import {
+  type DayValue,
+  type JobStatusMetric,
+  type Metrics,
+  type PeriodAmount,
+  type RegionBacklog,
+  type RevenueMetric,
+  withWindow,
+} from "@steward/core/metrics";
+import {
+  OVERVIEW_STATEMENT_NAME,
+  type Overview,
+  overviewOf,
+  type OverviewRow,
+  overviewStatement,
+  type PendingTask,
+} from "@steward/core/overview";
 import { refundEligibility } from "@steward/core/refunds";
+import type { Alert, CheckupReport } from "@steward/db/client";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { createYoga } from "graphql-yoga";
 import pg from "pg";
@@ -18,6 +41,7 @@ const env = {
   redisPrefix: process.env.REDIS_PREFIX ?? "floor",
   webhookSecret: process.env.STRIPE_WEBHOOK_SECRET ?? "whsec_steward_sandbox",
   port: Number(process.env.FLOOR_PORT ?? 0),
+  scheduledJobs: JSON.parse(process.env.FLOOR_SCHEDULED_JOBS ?? "[]") as ScheduledJob[],
 };
 
 // The API's own pool size (prisma/src/client.ts).
@@ -192,6 +216,33 @@ async function submitReview(businessId: string, rating: number, body: string) {
   if (!review) return null;
   await jobs.enqueue("score-review", { reviewId: review.id });
   return review;
+}
+
+/** The metrics snapshot last parsed, by its version, kept as Steward's API keeps it (core/src/metrics.ts). */
+let parsedMetrics: { version: string; metrics: Metrics } | null = null;
+
+/**
+ * The overview as Steward reads it: core's one statement, the same text prepared under the same
+ * name, the snapshot's JSON parsed only when its version changed, and core's assembly. The floor
+ * never rolls the metrics up: the harness does once before the rounds.
+ */
+async function overview(): Promise<Overview> {
+  const statement = overviewStatement(
+    parsedMetrics?.version ?? null,
+    env.scheduledJobs.map((job) => job.name),
+  );
+  const result = await pool.query<OverviewRow>({
+    text: statement.text,
+    values: statement.values,
+    name: OVERVIEW_STATEMENT_NAME,
+  });
+  const row = result.rows[0];
+  if (!row?.metricsVersion) throw new Error("No metrics snapshot: roll the metrics up before asking the floor");
+  if (row.metricsJson) parsedMetrics = { version: row.metricsVersion, metrics: row.metricsJson };
+  const metrics = parsedMetrics?.version === row.metricsVersion ? parsedMetrics.metrics : null;
+  // Steward rolls up again here; a floor request racing a newer snapshot's first parse is an error.
+  if (!metrics) throw new Error("The metrics snapshot changed under the request");
+  return overviewOf(row, metrics, env.scheduledJobs, new Date());
 }
 
 // ───────────────────────────── The schema: the fields the documents ask for ─────────────────────────────
@@ -429,6 +480,204 @@ builder.queryType({
     }),
   }),
 });
+
+// ───────────────────────────── The overview: the fields the dashboard's Overview document asks for ─────────────────────────────
+
+const Severity = builder.enumType("Severity", { values: ["GREEN", "YELLOW", "RED"] as const });
+const HealthStateEnum = builder.enumType("HealthState", { values: ["OK", "FAILING", "UNKNOWN", "CHECKING"] as const });
+const MetricsWindow = builder.enumType("MetricsWindow", {
+  values: { LAST_7_DAYS: { value: 7 }, LAST_30_DAYS: { value: 30 }, LAST_90_DAYS: { value: 90 } } as const,
+});
+
+const DayValueType = builder.objectRef<DayValue>("DayValue").implement({
+  fields: (t) => ({ day: t.exposeString("day"), value: t.exposeFloat("value") }),
+});
+const PeriodAmountType = builder.objectRef<PeriodAmount>("PeriodAmount").implement({
+  fields: (t) => ({
+    netCents: t.exposeFloat("netCents"),
+    previousNetCents: t.exposeFloat("previousNetCents"),
+    change: t.exposeFloat("change", { nullable: true }),
+  }),
+});
+const RevenueType = builder.objectRef<RevenueMetric>("RevenueMetric").implement({
+  fields: (t) => ({
+    currency: t.exposeString("currency"),
+    ltm: t.field({ type: PeriodAmountType, resolve: (r) => r.ltm }),
+    mtd: t.field({ type: PeriodAmountType, resolve: (r) => r.mtd }),
+    wtd: t.field({ type: PeriodAmountType, resolve: (r) => r.wtd }),
+    projectedMonthEndCents: t.float({ resolve: (r) => r.mtd.projectedMonthEndCents }),
+    daily: t.field({ type: [DayValueType], resolve: (r) => r.daily }),
+  }),
+});
+const HealthCheckType = builder.objectRef<HealthState>("HealthCheckState").implement({
+  fields: (t) => ({
+    check: t.exposeString("check"),
+    state: t.expose("state", { type: HealthStateEnum }),
+    checkedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      resolve: (h) => (h.checkedAt ? new Date(h.checkedAt) : null),
+    }),
+    detail: t.exposeString("detail", { nullable: true }),
+  }),
+});
+const RegionBacklogType = builder.objectRef<RegionBacklog>("RegionBacklog").implement({
+  fields: (t) => ({
+    regionId: t.exposeString("regionId"),
+    name: t.exposeString("name"),
+    queued: t.exposeInt("queued"),
+    active: t.exposeInt("active"),
+    slots: t.exposeInt("slots"),
+  }),
+});
+const JobStatusType = builder.objectRef<JobStatusMetric>("JobStatusMetric").implement({
+  fields: (t) => ({
+    jobName: t.exposeString("jobName"),
+    status: t.exposeString("status"),
+    startedAt: t.field({ type: "DateTime", resolve: (job) => new Date(job.startedAt) }),
+  }),
+});
+const FeaturedAdoptionType = builder.objectRef<Metrics["featuredAdoption"]>("FeaturedAdoption").implement({
+  fields: (t) => ({
+    featuredBusinesses: t.exposeInt("featuredBusinesses"),
+    businesses: t.exposeInt("businesses"),
+    rate: t.exposeFloat("rate"),
+    target: t.exposeFloat("target"),
+  }),
+});
+const QueueBacklogType = builder.objectRef<Metrics["queueBacklog"]>("QueueBacklog").implement({
+  fields: (t) => ({
+    total: t.exposeInt("total"),
+    regions: t.field({
+      type: [RegionBacklogType],
+      args: { first: t.arg.int({ required: false }) },
+      resolve: (q, args) => (args.first ? q.regions.slice(0, args.first) : q.regions),
+    }),
+  }),
+});
+const RefundRateType = builder.objectRef<Metrics["refundRate"]>("RefundRate").implement({
+  fields: (t) => ({
+    windowDays: t.exposeInt("windowDays"),
+    payments: t.exposeInt("payments"),
+    refunded: t.exposeInt("refunded"),
+    rate: t.exposeFloat("rate"),
+    threshold: t.exposeFloat("threshold"),
+  }),
+});
+const SearchVolumeType = builder.objectRef<Metrics["searchVolume"]>("SearchVolume").implement({
+  fields: (t) => ({
+    today: t.exposeInt("today"),
+    averagePerDay: t.exposeFloat("averagePerDay"),
+    change: t.exposeFloat("change", { nullable: true }),
+    daily: t.field({ type: [DayValueType], resolve: (s) => s.daily }),
+  }),
+});
+const AiMode = builder.enumType("AiMode", { values: ["provider", "deterministic"] as const });
+const AiProviderType = builder.objectRef<Metrics["aiProvider"]>("AiProviderMetric").implement({
+  fields: (t) => ({
+    mode: t.expose("mode", { type: AiMode }),
+    health: t.field({ type: HealthCheckType, resolve: (ai) => ai.health }),
+    callsThisMonth: t.exposeInt("callsThisMonth"),
+    costThisMonthCents: t.exposeInt("costThisMonthCents"),
+    budgetCents: t.exposeInt("budgetCents"),
+  }),
+});
+const JobsMetricType = builder.objectRef<Metrics["jobs"]>("JobsMetric").implement({
+  fields: (t) => ({
+    failing: t.exposeInt("failing"),
+    latest: t.field({ type: [JobStatusType], resolve: (jobs) => jobs.latest }),
+  }),
+});
+const StripeMetricType = builder.objectRef<Metrics["stripe"]>("StripeMetric").implement({
+  fields: (t) => ({
+    api: t.field({ type: HealthCheckType, resolve: (s) => s.api }),
+    webhooks: t.field({ type: HealthCheckType, resolve: (s) => s.webhooks }),
+  }),
+});
+const MetricsType = builder.objectRef<Metrics>("Metrics").implement({
+  fields: (t) => ({
+    computedAt: t.field({ type: "DateTime", resolve: (m) => new Date(m.computedAt) }),
+    timeZone: t.exposeString("timeZone"),
+    today: t.exposeString("today"),
+    revenue: t.field({ type: [RevenueType], resolve: (m) => m.revenue }),
+    featuredAdoption: t.field({ type: FeaturedAdoptionType, resolve: (m) => m.featuredAdoption }),
+    queueBacklog: t.field({ type: QueueBacklogType, resolve: (m) => m.queueBacklog }),
+    refundRate: t.field({ type: RefundRateType, resolve: (m) => m.refundRate }),
+    searchVolume: t.field({ type: SearchVolumeType, resolve: (m) => m.searchVolume }),
+    aiProvider: t.field({ type: AiProviderType, resolve: (m) => m.aiProvider }),
+    jobs: t.field({ type: JobsMetricType, resolve: (m) => m.jobs }),
+    stripe: t.field({ type: StripeMetricType, resolve: (m) => m.stripe }),
+  }),
+});
+
+const OverviewAlertStatus = builder.enumType("OverviewAlertStatus", {
+  values: ["FIRING", "ACKNOWLEDGED", "RESOLVED"] as const,
+});
+const OverviewAlertType = builder.objectRef<Alert>("OverviewAlert").implement({
+  fields: (t) => ({
+    id: t.exposeString("id"),
+    severity: t.expose("severity", { type: Severity }),
+    status: t.expose("status", { type: OverviewAlertStatus }),
+    title: t.exposeString("title"),
+    detail: t.exposeString("detail"),
+    count: t.exposeInt("count"),
+    firstSeenAt: t.expose("firstSeenAt", { type: "DateTime" }),
+    lastSeenAt: t.expose("lastSeenAt", { type: "DateTime" }),
+  }),
+});
+const PendingTaskKind = builder.enumType("PendingTaskKind", {
+  values: ["ALERTS", "REFUNDS", "RECONCILIATION", "DISPUTES", "JOBS", "REVIEWS"] as const,
+});
+const PendingTaskType = builder.objectRef<PendingTask>("PendingTask").implement({
+  fields: (t) => ({
+    kind: t.expose("kind", { type: PendingTaskKind }),
+    label: t.exposeString("label"),
+    count: t.exposeInt("count"),
+    estimatedMinutes: t.exposeInt("estimatedMinutes"),
+    priority: t.exposeInt("priority"),
+    href: t.exposeString("href"),
+  }),
+});
+const JobDueType = builder.objectRef<Overview["jobsDue"][number]>("JobDue").implement({
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    state: t.exposeString("state"),
+    lastSuccessAt: t.expose("lastSuccessAt", { type: "DateTime", nullable: true }),
+  }),
+});
+// Steward's is a relay node (WeeklyCheckup); its global id is spelled the same way here.
+const WeeklyCheckupType = builder.objectRef<CheckupReport>("WeeklyCheckup").implement({
+  fields: (t) => ({
+    id: t.id({ resolve: (report) => globalId("WeeklyCheckup", report.id) }),
+    overall: t.expose("overall", { type: Severity }),
+    summary: t.exposeString("summary"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+const OverviewType = builder.objectRef<Overview>("Overview").implement({
+  fields: (t) => ({
+    status: t.expose("status", { type: Severity }),
+    statusCauses: t.exposeStringList("statusCauses"),
+    jobsDue: t.field({ type: [JobDueType], resolve: (o) => o.jobsDue }),
+    openAlerts: t.field({ type: [OverviewAlertType], resolve: (o) => o.openAlerts }),
+    recentAlerts: t.field({ type: [OverviewAlertType], resolve: (o) => o.recentAlerts }),
+    pendingTasks: t.field({ type: [PendingTaskType], resolve: (o) => o.pendingTasks }),
+    health: t.field({ type: [HealthCheckType], resolve: (o) => o.health }),
+    lastCheckup: t.field({ type: WeeklyCheckupType, nullable: true, resolve: (o) => o.lastCheckup }),
+    metrics: t.field({ type: MetricsType, resolve: (o) => o.metrics }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  overview: t.field({
+    type: OverviewType,
+    args: { window: t.arg({ type: MetricsWindow, required: false }) },
+    resolve: async (_root, args) => {
+      const loaded = await overview();
+      return { ...loaded, metrics: withWindow(loaded.metrics, args.window ?? 30) };
+    },
+  }),
+}));
 
 const ErrorInterface = builder.interfaceRef<{ message: string }>("Error").implement({
   fields: (t) => ({ message: t.exposeString("message") }),
