@@ -14,6 +14,8 @@ import { stripeGateway } from "@steward/core/adapters/stripe";
 import { startService, stopServices, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import type { BenchRow } from "./table.ts";
+import { createLogger } from "@steward/core/logger";
+import type { JobQueue } from "@steward/jobs/queue";
 
 const API_KEY = "sk_test_steward_sandbox";
 const SEED_CHUNK = 50_000;
@@ -135,7 +137,20 @@ async function benchOne(db: Db, databaseUrl: string, count: number): Promise<Ben
       }
       return seen;
     });
-    const deps = { db, copyIn: pgCopyIn(databaseUrl), events: bus.bus, stripe: stripeGateway(stripe) };
+    // A run queues no job (its progress and alert go on the bus): the queue is never called.
+    const noJobs: JobQueue = {
+      enqueue: () => Promise.reject(new Error("the reconciliation bench queues no job")),
+      enqueueMany: () => Promise.reject(new Error("the reconciliation bench queues no job")),
+      isActive: () => Promise.resolve(false),
+    };
+    const deps = {
+      db,
+      copyIn: pgCopyIn(databaseUrl),
+      events: bus.bus,
+      stripe: stripeGateway(stripe),
+      jobs: noJobs,
+      logger: createLogger("bench-reconciliation", "silent"),
+    };
     const run = await measured(async () => {
       const created = await createReconciliationRun(
         deps,

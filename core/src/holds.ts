@@ -10,7 +10,7 @@
 // the other gets a ConflictError.
 import type { Db, DbTx, Payment, Placement, RefundRequest, Region } from "@steward/db/client";
 import { type Actor, actorId } from "./actor.ts";
-import { type AlertEffects, clearAlert } from "./alerts.ts";
+import { clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
@@ -83,16 +83,15 @@ async function lockHeld(db: DbTx, paymentId: string): Promise<Payment> {
 
 /** The operator accepts a held charge: it buys its placement now (active, or queued by purchase time). */
 export async function acceptHeldPayment(
-  db: Db,
+  deps: RefundDecisionDeps,
   actor: Actor,
-  input: { paymentId: string; note?: string | null; timeZone: string },
-  now = new Date(),
-  effects: AlertEffects = {},
+  input: { paymentId: string; note?: string | null },
 ): Promise<{ payment: Payment; placement: Placement }> {
   assertOperatorCan(actor, "operate");
   const note = input.note?.trim() || null;
   if (note && note.length > 2000) throw new InvalidInputError("The note is longer than 2000 characters", "note");
-  const result = await db.$transaction(async (tx) => {
+  const now = deps.clock();
+  const result = await deps.db.$transaction(async (tx) => {
     const held = await lockHeld(tx, input.paymentId);
     const business = await tx.business.findUniqueOrThrow({
       where: { id: held.businessId },
@@ -121,13 +120,12 @@ export async function acceptHeldPayment(
       ...(note ? { reason: note } : {}),
     });
     // The business paid long ago and heard nothing: tell it the placement now counts.
-    await emailPlacementStarted(tx, placement, input.timeZone);
+    await emailPlacementStarted(tx, placement, deps.env.MARKETPLACE_TIME_ZONE);
     return { payment, placement };
   });
-  await clearAlert(db, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", {
-    ...effects,
-    actor,
-  }).catch(() => undefined);
+  await clearAlert(deps, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", actor).catch(
+    () => undefined,
+  );
   return result;
 }
 
@@ -162,9 +160,8 @@ export async function refundHeldPayment(
       reason: input.reason.trim(),
     });
   });
-  await clearAlert(deps.db, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", {
-    events: deps.events,
-    actor,
-  }).catch(() => undefined);
+  await clearAlert(deps, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", actor).catch(
+    () => undefined,
+  );
   return claimed;
 }

@@ -18,6 +18,7 @@ import { startStripeSandbox, type StripeSandbox } from "../../sandbox/src/stripe
 import { startTestApi, type TestApi } from "../support/api.ts";
 import type { JobQueue } from "@steward/jobs/queue";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
+import { quietDeps } from "../support/deps.ts";
 
 const MINUTE = 60_000;
 let api: TestApi;
@@ -44,7 +45,7 @@ beforeAll(async () => {
   });
   db = api.database.db;
   redis = new Redis(api.env.REDIS_URL, { maxRetriesPerRequest: null });
-  deps = { db, redis, env: api.env, stripe: createStripeGateway(api.env) };
+  deps = { ...quietDeps(db), redis, env: api.env, stripe: createStripeGateway(api.env) };
   await createOperator(db, "ADMIN", "ada@test.example");
   const operator = await createOperator(db, "OPERATOR", "olive@test.example");
   await createOperator(db, "VIEWER", "vic@test.example");

@@ -31,6 +31,7 @@ import {
   startPaymentsStack,
   WEBHOOK_SECRET,
 } from "./payments-stack.ts";
+import { quietDeps } from "../support/deps.ts";
 
 let stack: PaymentsStack;
 let queue: BullJobQueues;
@@ -288,7 +289,7 @@ describe("reconciliation runs", () => {
     await bus?.close();
   });
   const deps = () => ({
-    db: stack.db,
+    ...quietDeps(stack.db),
     copyIn: pgCopyIn(stack.api.env.DATABASE_URL),
     events: bus.bus,
     stripe: createStripeGateway(stack.api.env),

@@ -152,7 +152,7 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
         payload.data,
       );
       await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
-      await recordJobSucceeded(db, job.name, { events: events.bus });
+      await recordJobSucceeded(deps, job.name);
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: "succeeded" });
       return outcome.summary;
@@ -161,7 +161,7 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
       await finishJobRun(db, events.bus, jobRunId, { ok: false, error: message });
       const attempts = job.opts.attempts ?? 1;
       const exhausted = error instanceof UnrecoverableError || attempt >= attempts;
-      if (exhausted) await recordJobExhausted(db, job.name, attempt, message, { events: events.bus });
+      if (exhausted) await recordJobExhausted(deps, job.name, attempt, message);
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: exhausted ? "exhausted" : "failed" });
       throw error;

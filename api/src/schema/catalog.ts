@@ -269,16 +269,9 @@ builder.mutationFields((t) => ({
       paymentId: t.arg.globalID({ for: PaymentNode }),
       note: t.arg.string({ required: false, validate: z.string().trim().max(2000).nullish() }),
     },
-    resolve: async (_root, args, { db, events, actor, env }) =>
-      (
-        await acceptHeldPayment(
-          db,
-          actor,
-          { paymentId: args.paymentId.id, note: args.note ?? null, timeZone: env.MARKETPLACE_TIME_ZONE },
-          new Date(),
-          { events },
-        )
-      ).payment,
+    resolve: async (_root, args, context) =>
+      (await acceptHeldPayment(context.deps, context.actor, { paymentId: args.paymentId.id, note: args.note ?? null }))
+        .payment,
   }),
   refundHeldPayment: t.field({
     type: RefundRequestNode,
