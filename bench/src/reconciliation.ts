@@ -13,9 +13,8 @@ import Stripe from "stripe";
 import { stripeGateway } from "@steward/core/adapters/stripe";
 import { startService, stopServices, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
+import { benchCoreDeps } from "./coreDeps.ts";
 import type { BenchRow } from "./table.ts";
-import { createLogger } from "@steward/core/logger";
-import type { JobQueue } from "@steward/jobs/queue";
 
 const API_KEY = "sk_test_steward_sandbox";
 const SEED_CHUNK = 50_000;
@@ -137,20 +136,7 @@ async function benchOne(db: Db, databaseUrl: string, count: number): Promise<Ben
       }
       return seen;
     });
-    // A run queues no job (its progress and alert go on the bus): the queue is never called.
-    const noJobs: JobQueue = {
-      enqueue: () => Promise.reject(new Error("the reconciliation bench queues no job")),
-      enqueueMany: () => Promise.reject(new Error("the reconciliation bench queues no job")),
-      isActive: () => Promise.resolve(false),
-    };
-    const deps = {
-      db,
-      copyIn: pgCopyIn(databaseUrl),
-      events: bus.bus,
-      stripe: stripeGateway(stripe),
-      jobs: noJobs,
-      logger: createLogger("bench-reconciliation", "silent"),
-    };
+    const deps = { ...benchCoreDeps(db, bus.bus), copyIn: pgCopyIn(databaseUrl), stripe: stripeGateway(stripe) };
     const run = await measured(async () => {
       const created = await createReconciliationRun(
         deps,

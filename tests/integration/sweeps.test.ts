@@ -266,7 +266,10 @@ describe("reviews", () => {
     const events = createEventBus(stack.api.env.REDIS_URL, stack.api.env.REDIS_PREFIX);
     const outcomes = await Promise.all(
       [0.91, 0.42].map((confidence) =>
-        recordReviewScore(stack.db, events.bus, again.id, "deterministic", { confidence, signals: [] }),
+        recordReviewScore(
+          { ...quietDeps(stack.db), events: events.bus },
+          { reviewId: again.id, classifier: "deterministic", classification: { confidence, signals: [] } },
+        ),
       ),
     ).finally(() => events.close());
     expect(outcomes.sort()).toEqual(["ALREADY_SCORED", "RECORDED"]);

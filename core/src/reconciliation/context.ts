@@ -4,16 +4,18 @@
 import type { DbTx, Prisma, ReconciliationRun } from "@steward/db/client";
 import type { CoreDeps } from "../deps.ts";
 import type { EventPublisher } from "../ports/events.ts";
+import type { EffectDeps } from "../unitOfWork.ts";
 
 /**
  * The process's CoreDeps a run uses (`copyIn`: the staging COPY, on a connection of its own to the
  * database `db` uses), with a clock and a pause tests can pin.
  */
-export type ReconciliationDeps = Pick<CoreDeps, "db" | "events" | "jobs" | "logger" | "stripe" | "copyIn"> & {
-  now?: () => Date;
-  /** Injectable for tests; the pause between resumed pages. */
-  sleep?: (ms: number) => Promise<void>;
-};
+export type ReconciliationDeps = Pick<CoreDeps, "db" | "stripe" | "copyIn"> &
+  EffectDeps & {
+    now?: () => Date;
+    /** Injectable for tests; the pause between resumed pages. */
+    sleep?: (ms: number) => Promise<void>;
+  };
 
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
