@@ -136,19 +136,7 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
       const payload = binding.contract.payload.safeParse(job.data.payload ?? {});
       if (!payload.success) throw new UnrecoverableError(`Invalid payload: ${payload.error.message}`);
       const outcome = await binding.handler(
-        {
-          deps,
-          db,
-          env,
-          events: events.bus,
-          logger: logger.child({ job: job.name, jobRunId }),
-          jobRunId,
-          redis,
-          payments,
-          mail,
-          copyIn,
-          jobs: queues,
-        },
+        { deps: { ...deps, logger: logger.child({ job: job.name, jobRunId }) }, jobRunId, redis },
         payload.data,
       );
       await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
