@@ -8,7 +8,7 @@
 //                       moves twice and the 3-day rule holds
 // Both decisions lock the payment row first; of two operators (or a double click) one wins and
 // the other gets a ConflictError.
-import type { Db, DbTx, Payment, Placement, RefundRequest, Region } from "@steward/db/client";
+import type { DbTx, Payment, Placement, RefundRequest, Region } from "@steward/db/client";
 import { type Actor, actorId } from "./actor.ts";
 import { clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
@@ -25,13 +25,15 @@ import {
   refundEligibility,
   requestRefund,
 } from "./refunds.ts";
+import type { CoreDeps } from "./deps.ts";
 
 /** ADMIN only: a placement's price in a region. Charges recorded later are checked against it. */
 export async function setRegionPrice(
-  db: Db,
+  deps: Pick<CoreDeps, "db">,
   actor: Actor,
   input: { regionId: string; priceCents: number; currency: string },
 ): Promise<Region> {
+  const { db } = deps;
   assertOperatorCan(actor, "administer");
   if (!Number.isSafeInteger(input.priceCents) || input.priceCents < 1 || input.priceCents > 100_000_000)
     throw new InvalidInputError("The price must be a whole number of minor units, 1–100,000,000", "priceCents");
