@@ -123,8 +123,7 @@ export async function decideAndApplyAiFailover(
   switch (decision.action) {
     case "SWITCH_TO_DETERMINISTIC": {
       change = await setFeatureFlag(
-        db,
-        env,
+        deps,
         FAILOVER_ACTOR,
         { key: "AI_MODE", value: "deterministic", reason: decision.reason },
         { now },
@@ -150,7 +149,7 @@ export async function decideAndApplyAiFailover(
       break;
     }
     case "PROPOSE_PROVIDER":
-      await proposeFlagValue(db, env, FAILOVER_ACTOR, "AI_MODE", "provider", decision.reason, now);
+      await proposeFlagValue(deps, FAILOVER_ACTOR, { key: "AI_MODE", value: "provider", reason: decision.reason }, now);
       await raiseAlert(
         deps,
         {
@@ -165,7 +164,7 @@ export async function decideAndApplyAiFailover(
       );
       break;
     case "WITHDRAW_PROPOSAL":
-      await withdrawFlagProposal(db, FAILOVER_ACTOR, "AI_MODE", decision.reason);
+      await withdrawFlagProposal(deps, FAILOVER_ACTOR, { key: "AI_MODE", reason: decision.reason });
       await clearAlert(deps, PROPOSAL_FINGERPRINT, decision.reason, FAILOVER_ACTOR);
       break;
     case "NONE":

@@ -30,7 +30,7 @@ let deps: HealthDeps;
 let adminCookie: string;
 let operatorCookie: string;
 let viewerCookie: string;
-let operatorActor: Parameters<typeof setFeatureFlag>[2];
+let operatorActor: Parameters<typeof setFeatureFlag>[1];
 
 beforeAll(async () => {
   ai = await startAiSandbox({ port: 0 });
@@ -87,7 +87,7 @@ async function payment(businessId: string, status: "SUCCEEDED" | "REFUNDED", pur
 
 describe("AI provider down: the automation switches AI_MODE after 30 minutes, proposes switching back", () => {
   it("29 min → no switch; 31 min → switched, recorded and alerted; healthy long enough → a proposal, not a switch", async () => {
-    await setFeatureFlag(db, api.env, operatorActor, {
+    await setFeatureFlag({ db, env: api.env }, operatorActor, {
       key: "AI_MODE",
       value: "provider",
       reason: "provider contract signed",

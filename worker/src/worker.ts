@@ -124,7 +124,7 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
 
   async function run(job: Job<JobData>, binding: JobBinding): Promise<string> {
     const attempt = job.attemptsMade + 1;
-    const jobRunId = await startJobRun(db, events.bus, {
+    const jobRunId = await startJobRun(deps, {
       jobName: job.name,
       queueJobId: job.id ?? `${job.name}:unknown`,
       trigger: attempt > 1 ? "RETRY" : (job.data.trigger ?? "SCHEDULE"),
@@ -139,14 +139,14 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
         { deps: { ...deps, logger: logger.child({ job: job.name, jobRunId }) }, jobRunId, redis },
         payload.data,
       );
-      await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
+      await finishJobRun(deps, { jobRunId, result: { ok: true, outcome } });
       await recordJobSucceeded(deps, job.name);
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: "succeeded" });
       return outcome.summary;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await finishJobRun(db, events.bus, jobRunId, { ok: false, error: message });
+      await finishJobRun(deps, { jobRunId, result: { ok: false, error: message } });
       const attempts = job.opts.attempts ?? 1;
       const exhausted = error instanceof UnrecoverableError || attempt >= attempts;
       if (exhausted) await recordJobExhausted(deps, job.name, attempt, message);

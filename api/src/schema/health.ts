@@ -224,8 +224,8 @@ builder.mutationFields((t) => ({
       value: t.arg.string({ validate: z.string().min(1).max(100) }),
       reason: t.arg.string({ validate: z.string().max(500) }),
     },
-    resolve: async (_root, args, { db, env, actor }) => {
-      await setFeatureFlag(db, env, actor, { key: args.key, value: args.value, reason: args.reason });
+    resolve: async (_root, args, { db, deps, env, actor }) => {
+      await setFeatureFlag(deps, actor, { key: args.key, value: args.value, reason: args.reason });
       return getFlag(db, env, args.key);
     },
   }),
