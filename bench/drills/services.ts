@@ -600,7 +600,7 @@ export async function drillSlackDown(stack: DrillStack, options: { realBackoff: 
   const tag = `drill.slack.${Date.now().toString(36)}`;
   // Encrypted under the key the worker reads from the same environment.
   const secrets = channelSecretCipher(loadEnv({ ...stack.env, LOG_LEVEL: "silent" }));
-  const channel = await upsertNotificationChannel(stack.db, secrets, systemActor("drill"), {
+  const channel = await upsertNotificationChannel({ db: stack.db, secrets }, systemActor("drill"), {
     name: `Drill Slack ${tag}`,
     kind: "SLACK",
     severities: ["RED", "YELLOW", "GREEN"],

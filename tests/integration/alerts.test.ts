@@ -83,26 +83,26 @@ beforeAll(async () => {
     role: "OPERATOR",
   };
   // PRODUCT.md §5 routing: green → Slack; yellow → email; red → PagerDuty + ticket webhook + Slack.
-  await upsertNotificationChannel(database.db, secrets, admin, {
+  await upsertNotificationChannel({ db: database.db, secrets }, admin, {
     name: "Slack #ops",
     kind: "SLACK",
     url: `${receivers.url}/slack/T000/B000/XXXXSECRET`,
     severities: ["GREEN", "RED"],
   });
-  await upsertNotificationChannel(database.db, secrets, admin, {
+  await upsertNotificationChannel({ db: database.db, secrets }, admin, {
     name: "Ops email",
     kind: "EMAIL",
     recipients: ["ops@example.com", "owner@example.com"],
     severities: ["YELLOW"],
   });
-  await upsertNotificationChannel(database.db, secrets, admin, {
+  await upsertNotificationChannel({ db: database.db, secrets }, admin, {
     name: "PagerDuty",
     kind: "PAGERDUTY",
     url: `${receivers.url}/v2/enqueue`,
     secret: ROUTING_KEY,
     severities: ["RED"],
   });
-  await upsertNotificationChannel(database.db, secrets, admin, {
+  await upsertNotificationChannel({ db: database.db, secrets }, admin, {
     name: "Tickets",
     kind: "WEBHOOK",
     url: `${receivers.url}/webhook/tickets`,
@@ -297,15 +297,21 @@ describe("channel payloads as their receivers expect them", () => {
 
   it("tests a channel and reports a failing one as a result, not an error", async () => {
     const slack = await database.db.notificationChannel.findUniqueOrThrow({ where: { name: "Slack #ops" } });
-    expect(await testNotificationChannel(database.db, { email, secrets }, admin, slack.id)).toMatchObject({
+    expect(
+      await testNotificationChannel({ ...quietDeps(database.db), mail: email, secrets }, admin, {
+        channelId: slack.id,
+      }),
+    ).toMatchObject({
       ok: true,
       responseCode: 200,
     });
     receivers.fail(1);
-    const failed = await testNotificationChannel(database.db, { email, secrets }, admin, slack.id);
+    const failed = await testNotificationChannel({ ...quietDeps(database.db), mail: email, secrets }, admin, {
+      channelId: slack.id,
+    });
     expect(failed).toMatchObject({ ok: false, responseCode: 500 });
     expect(failed.message).toMatch(/500/);
-    const broken = await upsertNotificationChannel(database.db, secrets, admin, {
+    const broken = await upsertNotificationChannel({ db: database.db, secrets }, admin, {
       name: "Nowhere",
       kind: "WEBHOOK",
       url: "http://127.0.0.1:1/hook",
@@ -313,7 +319,11 @@ describe("channel payloads as their receivers expect them", () => {
       severities: ["GREEN"],
       enabled: false,
     });
-    expect(await testNotificationChannel(database.db, { email, secrets }, admin, broken.id)).toMatchObject({
+    expect(
+      await testNotificationChannel({ ...quietDeps(database.db), mail: email, secrets }, admin, {
+        channelId: broken.id,
+      }),
+    ).toMatchObject({
       ok: false,
       responseCode: null,
     });
@@ -345,7 +355,9 @@ describe("channel secrets at rest", () => {
   it("cannot be read under another key: the send fails with a clear message and nothing goes out", async () => {
     const slack = await database.db.notificationChannel.findUniqueOrThrow({ where: { name: "Slack #ops" } });
     const otherKey = channelSecretCipher({ NOTIFY_SECRET_KEY: randomBytes(32).toString("base64") });
-    const result = await testNotificationChannel(database.db, { email, secrets: otherKey }, admin, slack.id);
+    const result = await testNotificationChannel({ ...quietDeps(database.db), mail: email, secrets: otherKey }, admin, {
+      channelId: slack.id,
+    });
     expect(result).toMatchObject({ ok: false, responseCode: null });
     expect(result.message).toMatch(/NOTIFY_SECRET_KEY/);
     expect(receivers.received()).toHaveLength(0);
@@ -593,13 +605,17 @@ describe("channel management", () => {
     ];
     for (const input of bad)
       await expect(
-        upsertNotificationChannel(database.db, secrets, admin, { name: "Bad one", severities: ["RED"], ...input }),
+        upsertNotificationChannel({ db: database.db, secrets }, admin, {
+          name: "Bad one",
+          severities: ["RED"],
+          ...input,
+        }),
       ).rejects.toBeInstanceOf(InvalidInputError);
     expect(await database.db.notificationChannel.count()).toBe(count);
   });
 
   it("keeps secrets out of what it returns and keeps a stored secret when an update leaves it out", async () => {
-    const created = await upsertNotificationChannel(database.db, secrets, admin, {
+    const created = await upsertNotificationChannel({ db: database.db, secrets }, admin, {
       name: "Second Slack",
       kind: "SLACK",
       url: "https://hooks.slack.com/services/T1/B1/TOPSECRET",
@@ -607,7 +623,7 @@ describe("channel management", () => {
     });
     expect(JSON.stringify(created)).not.toContain("TOPSECRET");
     expect(created).toMatchObject({ target: "https://hooks.slack.com/…", hasSecret: true });
-    const updated = await upsertNotificationChannel(database.db, secrets, admin, {
+    const updated = await upsertNotificationChannel({ db: database.db, secrets }, admin, {
       id: created.id,
       name: "Second Slack",
       kind: "SLACK",

@@ -95,8 +95,7 @@ beforeAll(async () => {
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
   // A channel that takes RED, so an alert that notifies queues one message.
   await upsertNotificationChannel(
-    api.database.db,
-    channelSecretCipher({}),
+    { db: api.database.db, secrets: channelSecretCipher({}) },
     { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: "ADMIN" },
     {
       name: "Tickets",
