@@ -46,7 +46,7 @@ export function buildApp(env: Env, logger: Logger): App {
     deps: resources.deps,
     async start() {
       await new Promise<void>((resolve) => server.listen(env.API_PORT, env.API_HOST, resolve));
-      watchdog ??= startWatchdog(env, logger, resources.events.bus);
+      watchdog ??= startWatchdog(env, logger, resources.deps);
       const address = server.address() as AddressInfo;
       return `http://${env.API_HOST}:${address.port}`;
     },

@@ -5,7 +5,7 @@ import { channelSecretCipher } from "@steward/core/channelSecrets";
 import { createMailSender } from "@steward/core/adapters/nodemailer";
 import type { Env } from "@steward/core/env";
 import type { Logger } from "@steward/core/logger";
-import type { EventPublisher } from "@steward/core/ports/events";
+import type { CoreDeps } from "@steward/core/deps";
 import { watchdogTick } from "@steward/core/watchdog";
 import { createPrismaClient } from "@steward/db/client";
 
@@ -13,18 +13,22 @@ export interface Watchdog {
   stop(): Promise<void>;
 }
 
-/** `events`: where the worker-silent alert's changes are published (this instance's bus). */
-export function startWatchdog(env: Env, logger: Logger, events: EventPublisher): Watchdog {
+/**
+ * `deps`: this instance's; the worker-silent alert's changes are published on its bus. The alert is
+ * written on the watchdog's own connection, not the instance's pool.
+ */
+export function startWatchdog(env: Env, logger: Logger, deps: Pick<CoreDeps, "events" | "jobs">): Watchdog {
   const db = createPrismaClient(env.DATABASE_URL, 1);
   const email = createMailSender(env);
-  const deps = { email, secrets: channelSecretCipher(env) };
-  const options = { staleSeconds: env.WATCHDOG_STALE_SECONDS, watchingSince: new Date(), events };
+  const alertDeps = { db, events: deps.events, jobs: deps.jobs, logger };
+  const channels = { email, secrets: channelSecretCipher(env) };
+  const options = { staleSeconds: env.WATCHDOG_STALE_SECONDS, watchingSince: new Date() };
   const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
   let running: Promise<void> | null = null;
   let lastVerdict: string | undefined;
   const tick = () => {
     if (running) return; // a slow delivery is still going: skip rather than pile up
-    running = watchdogTick(db, options, { deps, options: delivery })
+    running = watchdogTick(alertDeps, options, { deps: channels, options: delivery })
       .then((outcome) => {
         if (outcome.ran && outcome.verdict !== lastVerdict) {
           const fields = { verdict: outcome.verdict, delivered: outcome.delivered };

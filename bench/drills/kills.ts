@@ -5,6 +5,7 @@
 // completed with every discrepancy recorded once.
 import { systemActor } from "@steward/core/actor";
 import { createEventBus } from "@steward/core/adapters/redisEvents";
+import { createLogger } from "@steward/core/logger";
 import { startReconciliation } from "@steward/core/reconciliation/runs";
 import { reconciliationJobId } from "@steward/jobs/contracts";
 import { Checks, type DrillResult, type DrillStack, random, sleep, waitUntil } from "./harness.ts";
@@ -445,6 +446,7 @@ export async function drillKillDuringReconciliation(
   const operator = systemActor("drill");
   const bus = createEventBus(stack.redis.url, stack.env.REDIS_PREFIX ?? "drill");
   const events = bus.bus;
+  const logger = createLogger("drill-reconciliation", "silent");
   let killedMidPage = 0;
   let killsDone = 0;
   const runIds: string[] = [];
@@ -455,7 +457,7 @@ export async function drillKillDuringReconciliation(
   try {
     // As the API does: the run recorded RUNNING, then its job queued; each run killed a few times.
     while (killsDone < kills) {
-      const run = await startReconciliation({ db: stack.db, events, jobs: stack.queue }, operator, {
+      const run = await startReconciliation({ db: stack.db, events, jobs: stack.queue, logger }, operator, {
         from: seeded.from,
         to: seeded.to,
       });

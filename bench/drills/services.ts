@@ -600,7 +600,7 @@ export async function drillSlackDown(stack: DrillStack, options: { realBackoff: 
   const tag = `drill.slack.${Date.now().toString(36)}`;
   // Encrypted under the key the worker reads from the same environment.
   const secrets = channelSecretCipher(loadEnv({ ...stack.env, LOG_LEVEL: "silent" }));
-  const channel = await upsertNotificationChannel(stack.db, secrets, systemActor("drill"), {
+  const channel = await upsertNotificationChannel({ db: stack.db, secrets }, systemActor("drill"), {
     name: `Drill Slack ${tag}`,
     kind: "SLACK",
     severities: ["RED", "YELLOW", "GREEN"],
@@ -611,6 +611,13 @@ export async function drillSlackDown(stack: DrillStack, options: { realBackoff: 
     // Per alert: fired; fired and resolved; fired, resolved and fired again (reopened).
     const sequences: string[][] = [];
     const alerts = 6;
+    // Raised as the worker's rules would; nobody here listens to their changes.
+    const alerting = {
+      db: stack.db,
+      events: { publish: () => undefined },
+      jobs: stack.queue,
+      logger: createLogger("drill-slack", "silent"),
+    };
     for (let index = 0; index < alerts; index++) {
       const condition = {
         fingerprint: `${tag}.${index}`,
@@ -621,13 +628,13 @@ export async function drillSlackDown(stack: DrillStack, options: { realBackoff: 
         detail: `Raised while Slack is down (${index})`,
       };
       const events = ["Firing"];
-      await raiseAlert(stack.db, condition);
+      await raiseAlert(alerting, condition);
       if (index % 3 >= 1) {
-        await clearAlert(stack.db, condition.fingerprint, "Drill: condition cleared");
+        await clearAlert(alerting, condition.fingerprint, "Drill: condition cleared");
         events.push("Resolved");
       }
       if (index % 3 === 2) {
-        await raiseAlert(stack.db, condition);
+        await raiseAlert(alerting, condition);
         events.push("Firing");
       }
       sequences.push(events);

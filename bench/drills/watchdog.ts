@@ -53,20 +53,20 @@ export async function drillWatchdog(options: { template?: string } = {}): Promis
   try {
     const secrets = channelSecretCipher(env);
     const actor = systemActor("drill");
-    await upsertNotificationChannel(stack.db, secrets, actor, {
+    await upsertNotificationChannel({ db: stack.db, secrets }, actor, {
       name: "On-call Slack",
       kind: "SLACK",
       severities: ["RED"],
       url: `${notify.url}/slack/T0WATCH/B0WATCH/watchdog-secret`,
     });
-    await upsertNotificationChannel(stack.db, secrets, actor, {
+    await upsertNotificationChannel({ db: stack.db, secrets }, actor, {
       name: "On-call PagerDuty",
       kind: "PAGERDUTY",
       severities: ["RED"],
       url: `${notify.url}/v2/enqueue`,
       secret: "R0UTINGKEYWATCHDOG00000000000000",
     });
-    await upsertNotificationChannel(stack.db, secrets, actor, {
+    await upsertNotificationChannel({ db: stack.db, secrets }, actor, {
       name: "On-call email",
       kind: "EMAIL",
       severities: ["RED"],

@@ -131,6 +131,8 @@ async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: n
       publisher.bus.publish(routingKey, ...args);
     },
   };
+  // The API's own deps, publishing on the timed bus, write the alerts core raises.
+  const alerting = { ...app.deps, db, events: timedBus };
   const clients = forkClients();
   try {
     clients.send({
@@ -162,13 +164,13 @@ async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: n
         let warm = false;
         void complete.then(() => (warm = true)).catch(() => undefined);
         while (!warm) {
-          await raiseAlert(db, condition, new Date(), { events: timedBus });
+          await raiseAlert(alerting, condition);
           await Promise.race([complete, new Promise((resolve) => setTimeout(resolve, 500))]);
         }
         await complete;
         continue;
       }
-      await raiseAlert(db, condition, new Date(), { events: timedBus });
+      await raiseAlert(alerting, condition);
       const { times } = await complete;
       results.push({ latencies: times.map((at) => at - publishedAt) });
     }

@@ -13,6 +13,7 @@ import Stripe from "stripe";
 import { stripeGateway } from "@steward/core/adapters/stripe";
 import { startService, stopServices, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
+import { benchCoreDeps } from "./coreDeps.ts";
 import type { BenchRow } from "./table.ts";
 
 const API_KEY = "sk_test_steward_sandbox";
@@ -135,7 +136,7 @@ async function benchOne(db: Db, databaseUrl: string, count: number): Promise<Ben
       }
       return seen;
     });
-    const deps = { db, copyIn: pgCopyIn(databaseUrl), events: bus.bus, stripe: stripeGateway(stripe) };
+    const deps = { ...benchCoreDeps(db, bus.bus), copyIn: pgCopyIn(databaseUrl), stripe: stripeGateway(stripe) };
     const run = await measured(async () => {
       const created = await createReconciliationRun(
         deps,

@@ -2,14 +2,12 @@
 // of 10,000 reviews against a bare SQL UPDATE of the same rows, and classifier throughput.
 import { performance } from "node:perf_hooks";
 import { systemActor } from "@steward/core/actor";
-import type { EventBus } from "@steward/core/ports/events";
 import { classifyReview } from "@steward/core/moderation/classifier";
 import { bulkApproveReviews } from "@steward/core/reviews";
 import type { Db } from "@steward/db/client";
 import { benchReviewQueue, type QueueLoadOptions } from "./reviewQueue.ts";
+import { benchCoreDeps } from "./coreDeps.ts";
 import type { BenchRow } from "./table.ts";
-
-const silentBus = { publish: () => undefined } as unknown as EventBus;
 
 async function time<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const started = performance.now();
@@ -48,7 +46,7 @@ export async function benchReviews(
   // The queue's pages over the real API at a fixed rate, beside bare SQL keyset pages.
   rows.push(...(await benchReviewQueue(db, databaseUrl, scale.reviews, scale.queue)));
 
-  const bulk = await time(() => bulkApproveReviews(db, silentBus, systemActor("bench"), 0.9));
+  const bulk = await time(() => bulkApproveReviews(benchCoreDeps(db), systemActor("bench"), { threshold: 0.9 }));
   await resetEligible(db, scale.bulk);
   const bare = await time(() =>
     db.$executeRawUnsafe(

@@ -8,10 +8,9 @@
 //     back (a pending suggestion on the flag and a GREEN alert); a person decides.
 //   - down again while a proposal is pending → the proposal is withdrawn.
 // Flag AI_FAILOVER = 'alert-only' leaves the switching to people (the red alert still fires).
-import type { Db, FeatureFlagChange } from "@steward/db/client";
+import type { FeatureFlagChange } from "@steward/db/client";
 import { systemActor } from "./actor.ts";
-import { clearAlert, raiseAlert } from "./alerts.ts";
-import type { EventPublisher } from "./ports/events.ts";
+import { type AlertDeps, clearAlert, raiseAlert } from "./alerts.ts";
 import type { Env } from "./env.ts";
 import { getFlag, proposeFlagValue, setFeatureFlag, withdrawFlagProposal } from "./featureFlags.ts";
 
@@ -89,12 +88,11 @@ interface ProbeState {
 }
 
 export async function decideAndApplyAiFailover(
-  deps: { db: Db; env: Pick<Env, "AI_MODE">; events?: EventPublisher },
+  deps: AlertDeps & { env: Pick<Env, "AI_MODE"> },
   probe: ProbeState,
   now = new Date(),
 ): Promise<FailoverOutcome> {
   const { db, env } = deps;
-  const effects = { events: deps.events };
   const [mode, failover, lastChange] = await Promise.all([
     getFlag(db, env, "AI_MODE"),
     getFlag(db, env, "AI_FAILOVER"),
@@ -125,14 +123,13 @@ export async function decideAndApplyAiFailover(
   switch (decision.action) {
     case "SWITCH_TO_DETERMINISTIC": {
       change = await setFeatureFlag(
-        db,
-        env,
+        deps,
         FAILOVER_ACTOR,
         { key: "AI_MODE", value: "deterministic", reason: decision.reason },
         { now },
       );
       await raiseAlert(
-        db,
+        deps,
         {
           fingerprint: SWITCHED_FINGERPRINT,
           ruleKey: SWITCHED_FINGERPRINT,
@@ -142,7 +139,6 @@ export async function decideAndApplyAiFailover(
           labels: { flag: "AI_MODE", value: "deterministic" },
         },
         now,
-        effects,
       );
       // On the outage's own timeline too, so whoever opens the red alert sees what was done.
       const outage = await db.alert.findUnique({ where: { fingerprint: "ai.provider_down" }, select: { id: true } });
@@ -153,9 +149,9 @@ export async function decideAndApplyAiFailover(
       break;
     }
     case "PROPOSE_PROVIDER":
-      await proposeFlagValue(db, env, FAILOVER_ACTOR, "AI_MODE", "provider", decision.reason, now);
+      await proposeFlagValue(deps, FAILOVER_ACTOR, { key: "AI_MODE", value: "provider", reason: decision.reason }, now);
       await raiseAlert(
-        db,
+        deps,
         {
           fingerprint: PROPOSAL_FINGERPRINT,
           ruleKey: PROPOSAL_FINGERPRINT,
@@ -165,12 +161,11 @@ export async function decideAndApplyAiFailover(
           labels: { flag: "AI_MODE", value: "provider" },
         },
         now,
-        effects,
       );
       break;
     case "WITHDRAW_PROPOSAL":
-      await withdrawFlagProposal(db, FAILOVER_ACTOR, "AI_MODE", decision.reason);
-      await clearAlert(db, PROPOSAL_FINGERPRINT, decision.reason, { ...effects, actor: FAILOVER_ACTOR });
+      await withdrawFlagProposal(deps, FAILOVER_ACTOR, { key: "AI_MODE", reason: decision.reason });
+      await clearAlert(deps, PROPOSAL_FINGERPRINT, decision.reason, FAILOVER_ACTOR);
       break;
     case "NONE":
       break;
@@ -179,11 +174,13 @@ export async function decideAndApplyAiFailover(
   // Alerts about flag decisions end when a person has decided.
   const after = decision.action === "NONE" ? mode : await getFlag(db, env, "AI_MODE");
   if (after.value === "provider")
-    await clearAlert(db, SWITCHED_FINGERPRINT, "AI_MODE is 'provider' again", { ...effects, actor: FAILOVER_ACTOR });
+    await clearAlert(deps, SWITCHED_FINGERPRINT, "AI_MODE is 'provider' again", FAILOVER_ACTOR);
   if (after.proposedValue === null && decision.action !== "WITHDRAW_PROPOSAL")
-    await clearAlert(db, PROPOSAL_FINGERPRINT, "The proposal was answered: AI_MODE was set by an operator", {
-      ...effects,
-      actor: FAILOVER_ACTOR,
-    });
+    await clearAlert(
+      deps,
+      PROPOSAL_FINGERPRINT,
+      "The proposal was answered: AI_MODE was set by an operator",
+      FAILOVER_ACTOR,
+    );
   return { decision, change };
 }

@@ -14,6 +14,7 @@ import type { AlertCondition } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import type { CoreDeps } from "./deps.ts";
 
 export type CheckName =
   | "postgres"
@@ -466,7 +467,12 @@ export interface RuleUpdate {
 }
 
 /** ADMIN: tune a rule. Unknown rules, unknown threshold names and out-of-range values change nothing. */
-export async function updateAlertRule(db: Db, actor: Actor, update: RuleUpdate): Promise<RuleState> {
+export async function updateAlertRule(
+  deps: Pick<CoreDeps, "db">,
+  actor: Actor,
+  update: RuleUpdate,
+): Promise<RuleState> {
+  const { db } = deps;
   assertOperatorCan(actor, "administer");
   const rule = findRule(update.ruleKey);
   if (!rule) {

@@ -7,20 +7,20 @@
 //
 //   FIRING ──acknowledge──▶ ACKNOWLEDGED ──resolve (note)──▶ RESOLVED ──condition returns──▶ FIRING
 //     └──────────────────────── resolve / condition cleared ──────▲
-import type { Alert, Db, DbTx, Severity } from "@steward/db/client";
+import type { Alert, DbTx, Severity } from "@steward/db/client";
 import { type Actor, actorId, actorLabel, systemActor } from "./actor.ts";
 import { type AlertRuleKey, isAlertRuleKey } from "./alertRuleKeys.ts";
 import { recordAudit } from "./audit.ts";
 import type { CoreDeps } from "./deps.ts";
 import { ConflictError, DomainError, ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { deliverOutboxSoon } from "./followUps.ts";
-import type { AlertChangedEvent, EventPublisher } from "./ports/events.ts";
+import type { AlertChangedEvent } from "./ports/events.ts";
 import { isUuid } from "./ids.ts";
 import { maintenanceWindowMuting } from "./maintenanceWindows.ts";
 import { enqueueNotification, type NotificationEvent } from "./notifications.ts";
 import { groupDedupKey, notifiedGroupMember, otherOpenMembers } from "./notifications/grouping.ts";
 import { assertOperatorCan, tokenHasScope } from "./permissions.ts";
-import { type AfterCommit, type EffectDeps, inTransaction } from "./unitOfWork.ts";
+import { type AfterCommit, type EffectDeps, inTransaction, type UnitOfWork } from "./unitOfWork.ts";
 
 export interface AlertCondition {
   fingerprint: string;
@@ -76,16 +76,10 @@ export class AlertResolvedError extends DomainError {
 }
 
 /**
- * Where `alertChanged` is published after commit: the caller's publisher, passed down from the
- * process's dependencies. Without one nothing is published (a script, a test that does not listen).
+ * What a rule's or the system's change to an alert needs: its rows are written in one transaction
+ * and `alertChanged` is published after the commit (./unitOfWork.ts), never for a rolled-back change.
  */
-export interface AlertEffects {
-  events?: EventPublisher;
-}
-
-function publishAll(effects: AlertEffects | undefined, changes: readonly AlertChangedEvent[]): void {
-  for (const change of changes) effects?.events?.publish("alertChanged", change);
-}
+export type AlertDeps = Pick<CoreDeps, "db"> & EffectDeps;
 
 const changed = (
   alert: Pick<Alert, "id" | "fingerprint">,
@@ -178,15 +172,10 @@ async function notify(
   if (enqueued > 0) await note(`Notified ${enqueued} channel(s) (${event})`);
 }
 
-export async function raiseAlert(
-  db: Db,
-  condition: AlertCondition,
-  now = new Date(),
-  effects?: AlertEffects,
-): Promise<AlertChange> {
+export async function raiseAlert(deps: AlertDeps, condition: AlertCondition, now = new Date()): Promise<AlertChange> {
   const actor = systemActor(`rule:${condition.ruleKey}`);
-  const published: AlertChangedEvent[] = [];
-  const change = await db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const existing = await tx.alert.findUnique({ where: { fingerprint: condition.fingerprint } });
     if (!existing) {
       const alert = await tx.alert.create({
@@ -202,7 +191,7 @@ export async function raiseAlert(
         after: { severity: condition.severity, title: condition.title },
       });
       await notify(tx, alert, "trigger", fired.id, now);
-      published.push(changed(alert, "OPENED", alert.status));
+      unit.publish("alertChanged", changed(alert, "OPENED", alert.status));
       return "OPENED" as const;
     }
     const reopened = existing.status === "RESOLVED";
@@ -230,7 +219,7 @@ export async function raiseAlert(
       },
     });
     const result = reopened ? "REOPENED" : escalated ? "ESCALATED" : "UPDATED";
-    published.push(changed(alert, result, alert.status));
+    unit.publish("alertChanged", changed(alert, result, alert.status));
     if (!reopened && !escalated) return result;
     const event = await tx.alertEvent.create({
       data: {
@@ -252,8 +241,6 @@ export async function raiseAlert(
     await notify(tx, alert, "trigger", event.id, now);
     return result;
   });
-  publishAll(effects, published);
-  return change;
 }
 
 /** Resolves an open alert inside `tx`; notifies even while silenced, so pages get closed. */
@@ -278,7 +265,8 @@ async function resolveInTx(tx: DbTx, alert: Alert, note: string, actor: Actor, n
 }
 
 /** Alerts this one inhibited start notifying once it resolves (they are no longer explained). */
-async function releaseInhibited(tx: DbTx, inhibitor: Alert, now: Date, published: AlertChangedEvent[]): Promise<void> {
+async function releaseInhibited(unit: UnitOfWork, inhibitor: Alert, now: Date): Promise<void> {
+  const { tx } = unit;
   const inhibited = isAlertRuleKey(inhibitor.ruleKey) ? INHIBITIONS[inhibitor.ruleKey] : undefined;
   if (!inhibited) return;
   const stillInhibited = await tx.alert.findFirst({
@@ -297,35 +285,38 @@ async function releaseInhibited(tx: DbTx, inhibitor: Alert, now: Date, published
       },
     });
     await notify(tx, alert, "trigger", event.id, now);
-    published.push(changed(alert, "UPDATED", alert.status));
+    unit.publish("alertChanged", changed(alert, "UPDATED", alert.status));
   }
 }
 
 /** The condition cleared: resolve its alert (if open) with a note. */
 export async function clearAlert(
-  db: Db,
+  deps: AlertDeps,
   fingerprint: string,
   note: string,
-  effects: AlertEffects & { actor?: Actor } = {},
+  actor: Actor = systemActor("alerts"),
 ): Promise<boolean> {
-  const actor = effects.actor ?? systemActor("alerts");
   const now = new Date();
-  const published: AlertChangedEvent[] = [];
-  const cleared = await db.$transaction(async (tx) => {
-    const alert = await tx.alert.findUnique({ where: { fingerprint } });
+  return inTransaction(deps, async (unit) => {
+    const alert = await unit.tx.alert.findUnique({ where: { fingerprint } });
     if (!alert || alert.status === "RESOLVED") return false;
-    const resolved = await resolveInTx(tx, alert, note, actor, now);
-    published.push(changed(resolved, "RESOLVED", "RESOLVED"));
-    await releaseInhibited(tx, resolved, now, published);
+    await resolveAndRelease(unit, alert, note, actor, now);
     return true;
   });
-  publishAll(effects, published);
-  return cleared;
 }
 
-export interface AlertDeps {
-  db: Db;
-  events?: EventPublisher;
+/** Resolves the alert, publishes that, and lets the alerts it inhibited notify again. */
+async function resolveAndRelease(
+  unit: UnitOfWork,
+  alert: Alert,
+  note: string,
+  actor: Actor,
+  now: Date,
+): Promise<Alert> {
+  const resolved = await resolveInTx(unit.tx, alert, note, actor, now);
+  unit.publish("alertChanged", changed(resolved, "RESOLVED", "RESOLVED"));
+  await releaseInhibited(unit, resolved, now);
+  return resolved;
 }
 
 /** Locks the alert row for the rest of the transaction, so two operators cannot both act on it. */
@@ -349,7 +340,7 @@ function assertMayHandleAlert(actor: Actor): void {
 }
 
 /** An operator's action on an alert: published, and its notifications delivered, after commit. */
-export type AlertActionDeps = Pick<CoreDeps, "db" | "clock"> & EffectDeps;
+export type AlertActionDeps = AlertDeps & Pick<CoreDeps, "clock">;
 
 /**
  * The action's notifications go now rather than at the outbox's next run. An alert can be
@@ -456,13 +447,8 @@ export async function resolveAlert(deps: AlertActionDeps, actor: Actor, alertId:
   if (cleanNote.length > 2000) throw new InvalidInputError("The note is too long (2,000 max)", "note");
   const now = deps.clock();
   return inTransaction(deps, async (unit) => {
-    const { tx } = unit;
-    const published: AlertChangedEvent[] = [];
-    const current = await lockedAlert(tx, alertId);
-    const resolved = await resolveInTx(tx, current, cleanNote, actor, now);
-    published.push(changed(resolved, "RESOLVED", "RESOLVED"));
-    await releaseInhibited(tx, resolved, now, published);
-    for (const change of published) unit.publish("alertChanged", change);
+    const current = await lockedAlert(unit.tx, alertId);
+    const resolved = await resolveAndRelease(unit, current, cleanNote, actor, now);
     deliverActionSoon(unit, alertId, "resolved", now);
     return resolved;
   });
@@ -475,13 +461,15 @@ export async function remindSilencedAlerts(deps: AlertDeps, now = new Date()): P
     select: { id: true },
     take: 500,
   });
-  const published: AlertChangedEvent[] = [];
+  let reminded = 0;
   for (const { id } of due) {
-    await deps.db.$transaction(async (tx) => {
+    // One transaction per alert: each reminder is published once its own change has committed.
+    const remindedThis = await inTransaction(deps, async (unit) => {
+      const { tx } = unit;
       await tx.$queryRaw`SELECT id FROM "Alert" WHERE id = ${id}::uuid FOR UPDATE`;
       const alert = await tx.alert.findUnique({ where: { id } });
       // Re-checked under the lock: a concurrent run or a new silence may have changed it.
-      if (!alert?.silencedUntil || alert.silencedUntil > now || alert.status === "RESOLVED") return;
+      if (!alert?.silencedUntil || alert.silencedUntil > now || alert.status === "RESOLVED") return false;
       const unsilenced = await tx.alert.update({ where: { id }, data: { silencedUntil: null } });
       const event = await tx.alertEvent.create({
         data: {
@@ -499,9 +487,10 @@ export async function remindSilencedAlerts(deps: AlertDeps, now = new Date()): P
         after: { silencedUntil: null },
       });
       await notify(tx, unsilenced, "trigger", event.id, now);
-      published.push(changed(unsilenced, "REMINDED", unsilenced.status));
+      unit.publish("alertChanged", changed(unsilenced, "REMINDED", unsilenced.status));
+      return true;
     });
+    if (remindedThis) reminded += 1;
   }
-  publishAll(deps, published);
-  return published.length;
+  return reminded;
 }

@@ -5,6 +5,7 @@ import { recordAudit } from "./audit.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
 import { apiTokenScopes, assertOperatorCan } from "./permissions.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
+import type { CoreDeps } from "./deps.ts";
 
 export interface CreatedApiToken {
   id: string;
@@ -46,7 +47,13 @@ export async function createApiToken(
   return { id: created.id, token };
 }
 
-export async function revokeApiToken(db: Db, actor: OperatorActor, tokenId: string): Promise<void> {
+export async function revokeApiToken(
+  deps: Pick<CoreDeps, "db">,
+  actor: OperatorActor,
+  input: { tokenId: string },
+): Promise<void> {
+  const { db } = deps;
+  const { tokenId } = input;
   assertOperatorCan(actor, "administer");
   await db.$transaction(async (tx) => {
     const token = await tx.apiToken.findUnique({ where: { id: tokenId } });

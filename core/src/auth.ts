@@ -8,6 +8,7 @@ import type { LoginThrottle } from "./loginThrottle.ts";
 import { burnPasswordCheck, verifyPassword } from "./passwords.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
+import type { CoreDeps } from "./deps.ts";
 
 export const SESSION_COOKIE = "steward_session";
 
@@ -151,7 +152,13 @@ interface SessionRow {
  * An ADMIN ends every open session of an operator (a lost laptop, someone leaving). Returns the
  * ended sessions' ids, so the caller can close their websockets on every API instance.
  */
-export async function revokeOperatorSessions(db: Db, actor: OperatorActor, operatorId: string): Promise<string[]> {
+export async function revokeOperatorSessions(
+  deps: Pick<CoreDeps, "db">,
+  actor: OperatorActor,
+  input: { operatorId: string },
+): Promise<string[]> {
+  const { db } = deps;
+  const { operatorId } = input;
   assertOperatorCan(actor, "administer");
   return db.$transaction(async (tx) => {
     const operator = await tx.operator.findUnique({ where: { id: operatorId } });

@@ -17,7 +17,7 @@ import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync 
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Backup, createPrismaClient, databaseConnectionOptions, type Db, Prisma } from "@steward/db/client";
-import { type AlertEffects, clearAlert, raiseAlert } from "./alerts.ts";
+import { type AlertDeps, clearAlert, raiseAlert } from "./alerts.ts";
 import type { ObjectStore } from "./ports/objectStore.ts";
 
 const run = promisify(execFile);
@@ -128,12 +128,8 @@ export async function listBackups(db: Db, limit = 20): Promise<BackupView[]> {
  * object store when one is configured, records it; prunes old archives (and objects). A failure
  * anywhere records the run FAILED, raises `backup.failed` and rethrows.
  */
-export async function runBackup(
-  db: Db,
-  settings: BackupSettings,
-  now = new Date(),
-  effects: AlertEffects = {},
-): Promise<Backup> {
+export async function runBackup(deps: AlertDeps, settings: BackupSettings, now = new Date()): Promise<Backup> {
+  const { db } = deps;
   const directory = resolve(settings.backupDir);
   mkdirSync(directory, { recursive: true });
   const fileName = `steward-${now.toISOString().replace(/[:.]/g, "-")}-${randomBytes(3).toString("hex")}.dump`;
@@ -176,7 +172,7 @@ export async function runBackup(
     });
     pruneArchives(directory, settings.keep);
     const retention = store ? await pruneObjects(db, store, settings.objectKeep ?? settings.keep) : null;
-    await clearAlert(db, BACKUP_FAILED_RULE_KEY, `Backup ${fileName} succeeded`, effects);
+    await clearAlert(deps, BACKUP_FAILED_RULE_KEY, `Backup ${fileName} succeeded`);
     return retention ? await db.backup.update({ where: { id: saved.id }, data: { error: retention } }) : saved;
   } catch (error) {
     rmSync(path, { force: true });
@@ -191,7 +187,7 @@ export async function runBackup(
       },
     });
     await raiseAlert(
-      db,
+      deps,
       {
         fingerprint: BACKUP_FAILED_RULE_KEY,
         ruleKey: BACKUP_FAILED_RULE_KEY,
@@ -200,7 +196,6 @@ export async function runBackup(
         detail: `Backup ${fileName} failed: ${message}`,
       },
       new Date(),
-      effects,
     );
     throw error;
   }
@@ -308,11 +303,11 @@ export interface RestoreCheck {
  * scratch database, and raises (or clears) the red restore alert.
  */
 export async function verifyLatestRestore(
-  db: Db,
+  deps: AlertDeps,
   settings: BackupSettings,
   now = new Date(),
-  effects: AlertEffects = {},
 ): Promise<RestoreCheck> {
+  const { db } = deps;
   const backup = await db.backup.findFirst({ where: { status: "SUCCEEDED" }, orderBy: { startedAt: "desc" } });
   if (!backup) throw new Error("No successful backup to restore");
   const expected = backup.moneyCounts as MoneyCounts;
@@ -345,10 +340,10 @@ export async function verifyLatestRestore(
   }
   const ok = restored !== null && MONEY_TABLES.every((table) => restored[table] === expected[table]);
   await db.backup.update({ where: { id: backup.id }, data: { restoredAt: now, restoreOk: ok, restoreDetail: detail } });
-  if (ok) await clearAlert(db, BACKUP_RESTORE_RULE_KEY, detail, effects);
+  if (ok) await clearAlert(deps, BACKUP_RESTORE_RULE_KEY, detail);
   else
     await raiseAlert(
-      db,
+      deps,
       {
         fingerprint: BACKUP_RESTORE_RULE_KEY,
         ruleKey: BACKUP_RESTORE_RULE_KEY,
@@ -357,7 +352,6 @@ export async function verifyLatestRestore(
         detail,
       },
       now,
-      effects,
     );
   return { backupId: backup.id, ok, detail, expected, restored };
 }
@@ -367,10 +361,10 @@ export async function verifyLatestRestore(
  * the first job run the worker recorded (a fresh install gets its first day to make one).
  */
 export async function checkBackupFreshness(
-  db: Db,
+  deps: AlertDeps,
   now = new Date(),
-  effects: AlertEffects = {},
 ): Promise<{ stale: boolean; ageHours: number | null }> {
+  const { db } = deps;
   const latest = await db.backup.findFirst({
     where: { status: "SUCCEEDED", verifiedAt: { not: null } },
     orderBy: { verifiedAt: "desc" },
@@ -384,7 +378,7 @@ export async function checkBackupFreshness(
   const stale = ageHours !== null && ageHours > BACKUP_MAX_AGE_HOURS;
   if (stale)
     await raiseAlert(
-      db,
+      deps,
       {
         fingerprint: BACKUP_STALE_RULE_KEY,
         ruleKey: BACKUP_STALE_RULE_KEY,
@@ -395,8 +389,7 @@ export async function checkBackupFreshness(
           : `No verified backup in ${Math.floor(ageHours)} h of operation (limit ${BACKUP_MAX_AGE_HOURS} h).`,
       },
       now,
-      effects,
     );
-  else if (latest) await clearAlert(db, BACKUP_STALE_RULE_KEY, `Verified backup ${latest.fileName}`, effects);
+  else if (latest) await clearAlert(deps, BACKUP_STALE_RULE_KEY, `Verified backup ${latest.fileName}`);
   return { stale, ageHours: latest ? ageHours : null };
 }

@@ -6,11 +6,10 @@
 //   - an email given up on raises an alert per address (fix the address, then resolve it).
 // Every email goes through the outbox in the transaction that causes it, keyed once per effect.
 import type { Db, DbTx, OutboxStatus, Placement } from "@steward/db/client";
-import { type AlertEffects, raiseAlert } from "./alerts.ts";
+import { type AlertDeps, raiseAlert } from "./alerts.ts";
 import { placementEndingSoonEmail, placementStartedEmail } from "./email/placementTemplates.ts";
 import { type DeliveryOptions, type DeliveryReport, deliverDueEmails, enqueueEmail } from "./outbox.ts";
 import { describeChanges, expireAndPromote, queuePosition } from "./placements.ts";
-import type { MailSender } from "./ports/mail.ts";
 import type { CoreDeps } from "./deps.ts";
 import type { JobOutcome } from "./jobRuns.ts";
 
@@ -88,15 +87,13 @@ export async function emailPlacementsEndingSoon(db: Db, timeZone: string, now = 
  * up on: one alert per address, counting repeats, so a bouncing mailbox is one thing to fix.
  */
 export async function deliverEmails(
-  db: Db,
-  sender: MailSender,
+  deps: AlertDeps & Pick<CoreDeps, "mail">,
   options: DeliveryOptions,
-  effects: AlertEffects = {},
 ): Promise<DeliveryReport & { alerted: number }> {
-  const { deadEmails, ...report } = await deliverDueEmails(db, sender, options);
+  const { deadEmails, ...report } = await deliverDueEmails(deps.db, deps.mail, options);
   for (const dead of deadEmails)
     await raiseAlert(
-      db,
+      deps,
       {
         fingerprint: `email.dead:${dead.to}`,
         ruleKey: "email.dead",
@@ -106,7 +103,6 @@ export async function deliverEmails(
         labels: { to: dead.to, outboxMessageId: dead.id },
       },
       new Date(),
-      effects,
     );
   return { ...report, alerted: deadEmails.length };
 }

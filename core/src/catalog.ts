@@ -141,10 +141,11 @@ export interface RegionUpsert {
  * than duplicated. The price is not set here: that is an ADMIN's decision (setRegionPrice).
  */
 export async function upsertRegion(
-  db: Db,
+  deps: Pick<CoreDeps, "db">,
   actor: Actor,
   input: { externalId: string; name: string },
 ): Promise<RegionUpsert> {
+  const { db } = deps;
   assertCatalogWriter(actor);
   const parsed = regionSchema.safeParse(input);
   if (!parsed.success) {
@@ -296,11 +297,12 @@ export interface BusinessArchive {
  * queued placements leave the queue with a reason. An active placement runs its paid course.
  */
 export async function archiveBusiness(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   actor: Actor,
   input: { externalId: string },
-  now = new Date(),
 ): Promise<BusinessArchive> {
+  const { db } = deps;
+  const now = deps.clock();
   assertCatalogWriter(actor);
   const externalId = input.externalId.trim();
   if (!externalId) throw new InvalidInputError("externalId is empty", "externalId");

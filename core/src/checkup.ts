@@ -12,7 +12,8 @@ import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { clock } from "./clock.ts";
 import { askProvider } from "./moderation/aiProvider.ts";
-import { type Metrics, type MetricsDeps, rollupMetrics } from "./metrics.ts";
+import type { CoreDeps } from "./deps.ts";
+import { type Metrics, type MetricsDeps, metricsSettings, rollupMetrics } from "./metrics.ts";
 import { type OperatingMetrics, refreshOperatingMetrics } from "./operatingMetrics.ts";
 import { enqueueNotification } from "./notifications.ts";
 import { assertOperatorCan } from "./permissions.ts";
@@ -59,6 +60,18 @@ const RECONCILIATION_MAX_AGE_MS = 8 * 86_400_000;
 export interface CheckupDeps extends MetricsDeps {
   stripe: PaymentsGateway;
   ai: { mode: "provider" | "deterministic"; providerUrl?: string | undefined; timeoutMs: number };
+}
+
+/** The checkup's dependencies from the process's CoreDeps (the worker's job, the API's run-now). */
+export function checkupDeps(deps: Pick<CoreDeps, "db" | "events" | "env" | "stripe">): CheckupDeps {
+  const { env } = deps;
+  return {
+    db: deps.db,
+    events: deps.events,
+    settings: metricsSettings(env),
+    stripe: deps.stripe,
+    ai: { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS },
+  };
 }
 
 export function worstSeverity(findings: readonly Pick<CheckupFinding, "severity">[]): Severity {

@@ -48,11 +48,12 @@ async function existingBusiness(db: Db, businessId: string): Promise<FlagState> 
  * one flag (and one `business.flag` audit entry); a flag on a flagged business updates its note.
  */
 export async function flagBusiness(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   actor: Actor,
   input: { businessId: string; note: string },
-  now = new Date(),
 ): Promise<Business> {
+  const { db } = deps;
+  const now = deps.clock();
   assertOperatorCan(actor, "operate");
   const note = requireNote(input.note, "note");
   const before = await existingBusiness(db, input.businessId);
@@ -90,10 +91,11 @@ export async function flagBusiness(
 
 /** Settles a dispute: back to ACTIVE, with the resolution in the audit log. */
 export async function unflagBusiness(
-  db: Db,
+  deps: Pick<CoreDeps, "db">,
   actor: Actor,
   input: { businessId: string; note: string },
 ): Promise<Business> {
+  const { db } = deps;
   assertOperatorCan(actor, "operate");
   const note = requireNote(input.note, "note");
   const before = await existingBusiness(db, input.businessId);

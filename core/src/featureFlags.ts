@@ -8,6 +8,7 @@ import { recordAudit } from "./audit.ts";
 import type { Env } from "./env.ts";
 import { InvalidInputError } from "./errors.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import type { CoreDeps } from "./deps.ts";
 
 interface FlagDefinition {
   description: string;
@@ -88,6 +89,9 @@ export async function currentAiMode(db: Db, env: Pick<Env, "AI_MODE">): Promise<
   return value === "provider" ? "provider" : "deterministic";
 }
 
+/** Switching or proposing: the flag's initial value comes from the env's AI_MODE. */
+export type FlagDeps = Pick<CoreDeps, "db"> & { env: Pick<Env, "AI_MODE"> };
+
 export interface SetFlagOptions {
   /** The automation's clock (the health run's `now`), so its history lines up with its results. */
   now?: Date;
@@ -98,12 +102,12 @@ export interface SetFlagOptions {
  * flag does not take, a missing reason or a value it already has are refused and change nothing.
  */
 export async function setFeatureFlag(
-  db: Db,
-  env: Pick<Env, "AI_MODE">,
+  deps: FlagDeps,
   actor: Actor,
   input: { key: string; value: string; reason: string },
   options: SetFlagOptions = {},
 ): Promise<FeatureFlagChange> {
+  const { db, env } = deps;
   assertOperatorCan(actor, "operate");
   const { key, value } = input;
   if (!isFlagKey(key)) throw new InvalidInputError(`Unknown flag '${key}'; known flags: ${flagKeys.join(", ")}`, "key");
@@ -161,14 +165,13 @@ export async function setFeatureFlag(
 
 /** The system suggests a change it may not (or should not) make itself; a person decides. */
 export async function proposeFlagValue(
-  db: Db,
-  env: Pick<Env, "AI_MODE">,
+  deps: FlagDeps,
   actor: Actor,
-  key: FlagKey,
-  value: string,
-  reason: string,
+  input: { key: FlagKey; value: string; reason: string },
   now = new Date(),
 ): Promise<void> {
+  const { db, env } = deps;
+  const { key, value, reason } = input;
   const definition: FlagDefinition = flagCatalog[key];
   await db.$transaction(async (tx) => {
     await tx.featureFlag.upsert({
@@ -191,8 +194,13 @@ export async function proposeFlagValue(
 }
 
 /** Withdraws a pending suggestion (its reason no longer holds). */
-export async function withdrawFlagProposal(db: Db, actor: Actor, key: FlagKey, reason: string): Promise<boolean> {
-  return db.$transaction(async (tx) => {
+export async function withdrawFlagProposal(
+  deps: Pick<CoreDeps, "db">,
+  actor: Actor,
+  input: { key: FlagKey; reason: string },
+): Promise<boolean> {
+  const { key, reason } = input;
+  return deps.db.$transaction(async (tx) => {
     const withdrawn = await tx.featureFlag.updateMany({
       where: { key, proposedValue: { not: null } },
       data: { proposedValue: null, proposalReason: null, proposedAt: null },

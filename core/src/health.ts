@@ -18,25 +18,22 @@ import {
   evaluateRule,
   type HealthSnapshot,
 } from "./alertRules.ts";
-import { type AlertCondition, clearAlert, raiseAlert } from "./alerts.ts";
+import { type AlertCondition, type AlertDeps, clearAlert, raiseAlert } from "./alerts.ts";
 import { readWindowSummary, type WindowSummary } from "./apiWindow.ts";
 import type { Env } from "./env.ts";
 import { type CheckContext, DAY, MINUTE } from "./health/check.ts";
 import { healthChecks } from "./health/registry.ts";
-import type { EventBus } from "./ports/events.ts";
 import type { PaymentsGateway } from "./ports/payments.ts";
 import { SEVERITY_RANK, worst } from "./severity.ts";
 
 /** Health results are kept this long (a chart's longest window is a week). */
 export const HEALTH_RETENTION_MS = 30 * DAY;
 
-export interface HealthDeps {
-  db: Db;
+export type HealthDeps = AlertDeps & {
   redis: SharedStore;
   stripe: PaymentsGateway;
-  events?: EventBus;
   env: Pick<Env, "AI_MODE" | "AI_PROVIDER_URL" | "AI_TIMEOUT_MS" | "REDIS_PREFIX">;
-}
+};
 
 // ───────────────────────────── One run ─────────────────────────────
 
@@ -93,8 +90,7 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
   const results = await db.healthCheckResult.createManyAndReturn({ data: rows });
 
   // Alerts: firing conditions open or update theirs; a rule's other open alerts have cleared.
-  const effects = { events: deps.events };
-  for (const condition of conditions) await raiseAlert(db, condition, now, effects);
+  for (const condition of conditions) await raiseAlert(deps, condition, now);
   const actor = systemActor("health-checks");
   for (const { rule, enabled } of rules) {
     const firing = new Set((firingByRule.get(rule.key) ?? []).map((condition) => condition.fingerprint));
@@ -104,16 +100,16 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
     });
     for (const alert of open.filter((candidate) => !firing.has(candidate.fingerprint)))
       await clearAlert(
-        db,
+        deps,
         alert.fingerprint,
         enabled ? `Cleared: ${rule.title.toLowerCase()} back within its threshold` : `Rule ${rule.key} was disabled`,
-        { ...effects, actor },
+        actor,
       );
   }
 
   const ai = snapshot.aiProvider;
   const failover = await decideAndApplyAiFailover(
-    { db, env, events: deps.events },
+    deps,
     {
       configured: ai.configured,
       ok: ai.ok,
@@ -125,7 +121,7 @@ export async function runHealthChecks(deps: HealthDeps, now = new Date()): Promi
   );
 
   const overall = worst(results.map((result) => result.status));
-  deps.events?.publish("healthChanged", { overall, checkedAt: now.toISOString() });
+  deps.events.publish("healthChanged", { overall, checkedAt: now.toISOString() });
   return { overall, results, conditions, failover };
 }
 

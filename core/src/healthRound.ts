@@ -9,23 +9,21 @@ import type { SharedStore } from "./ports/sharedStore.ts";
 import { checkOperatingSignals } from "./signals.ts";
 
 export async function runHealthRound(
-  deps: Pick<CoreDeps, "db" | "env" | "events" | "stripe" | "clock">,
+  deps: Pick<CoreDeps, "db" | "env" | "events" | "jobs" | "logger" | "stripe" | "clock">,
   /** The process's Redis connection, probed and read for the API's window summaries. */
   redis: SharedStore,
 ): Promise<JobOutcome> {
-  const { db, env, events } = deps;
   const now = deps.clock();
-  const run = await runHealthChecks({ db, redis, env, events, stripe: deps.stripe }, now);
-  const pruned = await pruneHealthResults(db, now);
+  const run = await runHealthChecks({ ...deps, redis }, now);
+  const pruned = await pruneHealthResults(deps.db, now);
   // The newest verified backup older than 26 h is red.
-  const backups = await checkBackupFreshness(db, now, { events });
+  const backups = await checkBackupFreshness(deps, now);
   const redisProbe = run.results.find((result) => result.check === "redis");
   const signals = await checkOperatingSignals(
-    db,
-    env,
+    deps,
+    deps.env,
     { ok: redisProbe?.ok ?? false, detail: redisProbe?.detail ?? "not probed" },
     now,
-    { events },
   );
   const notGreen = run.results.filter((result) => result.status !== "GREEN");
   return {

@@ -8,9 +8,9 @@
 //                       moves twice and the 3-day rule holds
 // Both decisions lock the payment row first; of two operators (or a double click) one wins and
 // the other gets a ConflictError.
-import type { Db, DbTx, Payment, Placement, RefundRequest, Region } from "@steward/db/client";
+import type { DbTx, Payment, Placement, RefundRequest, Region } from "@steward/db/client";
 import { type Actor, actorId } from "./actor.ts";
-import { type AlertEffects, clearAlert } from "./alerts.ts";
+import { clearAlert } from "./alerts.ts";
 import { recordAudit } from "./audit.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
@@ -25,13 +25,15 @@ import {
   refundEligibility,
   requestRefund,
 } from "./refunds.ts";
+import type { CoreDeps } from "./deps.ts";
 
 /** ADMIN only: a placement's price in a region. Charges recorded later are checked against it. */
 export async function setRegionPrice(
-  db: Db,
+  deps: Pick<CoreDeps, "db">,
   actor: Actor,
   input: { regionId: string; priceCents: number; currency: string },
 ): Promise<Region> {
+  const { db } = deps;
   assertOperatorCan(actor, "administer");
   if (!Number.isSafeInteger(input.priceCents) || input.priceCents < 1 || input.priceCents > 100_000_000)
     throw new InvalidInputError("The price must be a whole number of minor units, 1–100,000,000", "priceCents");
@@ -83,16 +85,15 @@ async function lockHeld(db: DbTx, paymentId: string): Promise<Payment> {
 
 /** The operator accepts a held charge: it buys its placement now (active, or queued by purchase time). */
 export async function acceptHeldPayment(
-  db: Db,
+  deps: RefundDecisionDeps,
   actor: Actor,
-  input: { paymentId: string; note?: string | null; timeZone: string },
-  now = new Date(),
-  effects: AlertEffects = {},
+  input: { paymentId: string; note?: string | null },
 ): Promise<{ payment: Payment; placement: Placement }> {
   assertOperatorCan(actor, "operate");
   const note = input.note?.trim() || null;
   if (note && note.length > 2000) throw new InvalidInputError("The note is longer than 2000 characters", "note");
-  const result = await db.$transaction(async (tx) => {
+  const now = deps.clock();
+  const result = await deps.db.$transaction(async (tx) => {
     const held = await lockHeld(tx, input.paymentId);
     const business = await tx.business.findUniqueOrThrow({
       where: { id: held.businessId },
@@ -121,13 +122,12 @@ export async function acceptHeldPayment(
       ...(note ? { reason: note } : {}),
     });
     // The business paid long ago and heard nothing: tell it the placement now counts.
-    await emailPlacementStarted(tx, placement, input.timeZone);
+    await emailPlacementStarted(tx, placement, deps.env.MARKETPLACE_TIME_ZONE);
     return { payment, placement };
   });
-  await clearAlert(db, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", {
-    ...effects,
-    actor,
-  }).catch(() => undefined);
+  await clearAlert(deps, heldChargeFingerprint(result.payment.stripeChargeId), "Accepted by an operator", actor).catch(
+    () => undefined,
+  );
   return result;
 }
 
@@ -162,9 +162,8 @@ export async function refundHeldPayment(
       reason: input.reason.trim(),
     });
   });
-  await clearAlert(deps.db, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", {
-    events: deps.events,
-    actor,
-  }).catch(() => undefined);
+  await clearAlert(deps, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", actor).catch(
+    () => undefined,
+  );
   return claimed;
 }

@@ -124,11 +124,12 @@ function requireId(entity: string, id: string): void {
 
 /** An operator sets an alert's level (null: back to the rule's). Audited. */
 export async function setAlertIncidentSeverity(
-  db: Db,
+  deps: Pick<CoreDeps, "db">,
   actor: Actor,
-  alertId: string,
-  severity: IncidentSeverity | null,
+  input: { alertId: string; severity: IncidentSeverity | null },
 ): Promise<Alert> {
+  const { db } = deps;
+  const { alertId, severity } = input;
   assertOperatorCan(actor, "operate");
   requireId("Alert", alertId);
   return db.$transaction(async (tx) => {
@@ -165,7 +166,12 @@ function cleanText(value: string | null | undefined, field: string, max: number)
  * Opens an incident from open alerts of one cause, at least one of them red. Its level defaults to
  * the most severe of theirs. An alert belongs to at most one incident.
  */
-export async function openIncident(db: Db, actor: Actor, input: OpenIncidentInput): Promise<Incident> {
+export async function openIncident(
+  deps: Pick<CoreDeps, "db">,
+  actor: Actor,
+  input: OpenIncidentInput,
+): Promise<Incident> {
+  const { db } = deps;
   assertOperatorCan(actor, "operate");
   const alertIds = [...new Set(input.alertIds)];
   if (alertIds.length === 0) throw new InvalidInputError("Choose at least one alert", "alertIds");
@@ -231,11 +237,12 @@ async function lockedIncident(tx: DbTx, incidentId: string): Promise<Incident> {
 
 /** Edits the record (what was hit, why, what follows). Only the given fields change. Audited. */
 export async function updateIncident(
-  db: Db,
+  deps: Pick<CoreDeps, "db">,
   actor: Actor,
-  incidentId: string,
-  input: UpdateIncidentInput,
+  input: UpdateIncidentInput & { incidentId: string },
 ): Promise<Incident> {
+  const { db } = deps;
+  const { incidentId } = input;
   assertOperatorCan(actor, "operate");
   const data: Partial<Pick<Incident, "title" | "severity" | "impact" | "rootCause" | "followUps">> = {};
   if (input.title !== undefined && input.title !== null) {
@@ -266,7 +273,14 @@ export async function updateIncident(
 }
 
 /** Closes the incident. Its alerts keep their own state (they resolve when their conditions clear). */
-export async function resolveIncident(db: Db, actor: Actor, incidentId: string, now = new Date()): Promise<Incident> {
+export async function resolveIncident(
+  deps: Pick<CoreDeps, "db" | "clock">,
+  actor: Actor,
+  input: { incidentId: string },
+): Promise<Incident> {
+  const { db } = deps;
+  const { incidentId } = input;
+  const now = deps.clock();
   assertOperatorCan(actor, "operate");
   return db.$transaction(async (tx) => {
     const current = await lockedIncident(tx, incidentId);

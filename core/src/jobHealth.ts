@@ -2,7 +2,7 @@
 // (plus a grace) raises a yellow alert, and red after twice that (24 h / 48 h for a daily job).
 // A job that failed all its attempts raises a red alert until it next succeeds.
 import type { Db } from "@steward/db/client";
-import { type AlertEffects, clearAlert, raiseAlert } from "./alerts.ts";
+import { type AlertDeps, clearAlert, raiseAlert } from "./alerts.ts";
 import type { JobOutcome } from "./jobRuns.ts";
 
 export interface ScheduledJob {
@@ -33,12 +33,12 @@ export function classifyLateness(periodMinutes: number, minutesSinceSuccess: num
  * attempt if that is older: so a job that never once succeeds alerts after its first missed period.
  */
 export async function checkMissedRuns(
-  db: Db,
+  deps: AlertDeps,
   jobs: readonly ScheduledJob[],
   now = new Date(),
   watchingSince?: Date,
-  effects: AlertEffects = {},
 ): Promise<JobHealth[]> {
+  const { db } = deps;
   const results: JobHealth[] = [];
   for (const job of jobs) {
     const last = await db.jobRun.findFirst({
@@ -57,7 +57,7 @@ export async function checkMissedRuns(
     const fingerprint = `job-missed:${job.name}`;
     if (state === "YELLOW" || state === "RED") {
       await raiseAlert(
-        db,
+        deps,
         {
           fingerprint,
           ruleKey: "jobs.missed_run",
@@ -71,10 +71,9 @@ export async function checkMissedRuns(
           labels: { job: job.name },
         },
         now,
-        effects,
       );
     } else if (state === "OK") {
-      await clearAlert(db, fingerprint, `Job ${job.name} succeeded at ${lastSuccessAt!.toISOString()}`, effects);
+      await clearAlert(deps, fingerprint, `Job ${job.name} succeeded at ${lastSuccessAt!.toISOString()}`);
     }
     results.push({ name: job.name, lastSuccessAt, state });
   }
@@ -94,29 +93,23 @@ async function neverSucceededSince(db: Db, jobName: string, watchingSince: Date 
 }
 
 export async function recordJobExhausted(
-  db: Db,
+  deps: AlertDeps,
   jobName: string,
   attempts: number,
   error: string,
-  effects: AlertEffects = {},
 ): Promise<void> {
-  await raiseAlert(
-    db,
-    {
-      fingerprint: `job-failed:${jobName}`,
-      ruleKey: "jobs.failed_all_attempts",
-      severity: "RED",
-      title: `Job ${jobName} failed all ${attempts} attempts`,
-      detail: error.slice(0, 1000),
-      labels: { job: jobName },
-    },
-    new Date(),
-    effects,
-  );
+  await raiseAlert(deps, {
+    fingerprint: `job-failed:${jobName}`,
+    ruleKey: "jobs.failed_all_attempts",
+    severity: "RED",
+    title: `Job ${jobName} failed all ${attempts} attempts`,
+    detail: error.slice(0, 1000),
+    labels: { job: jobName },
+  });
 }
 
-export async function recordJobSucceeded(db: Db, jobName: string, effects: AlertEffects = {}): Promise<void> {
-  await clearAlert(db, `job-failed:${jobName}`, `Job ${jobName} succeeded again`, effects);
+export async function recordJobSucceeded(deps: AlertDeps, jobName: string): Promise<void> {
+  await clearAlert(deps, `job-failed:${jobName}`, `Job ${jobName} succeeded again`);
 }
 
 /**

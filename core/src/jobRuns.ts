@@ -1,7 +1,11 @@
 // Every job run is recorded in PostgreSQL: what ran, why, how it went, what it changed.
 // BullMQ may deliver a job again (at-least-once); (queueJobId, attempt) keeps one row per attempt.
-import { Prisma, type Db, type JobTrigger } from "@steward/db/client";
-import type { EventBus } from "./ports/events.ts";
+import { Prisma, type JobTrigger } from "@steward/db/client";
+import type { CoreDeps } from "./deps.ts";
+import type { EventPublisher } from "./ports/events.ts";
+
+/** Where a run is recorded, and who hears of it (the Jobs page, live). */
+export type JobRunDeps = Pick<CoreDeps, "db"> & { events: EventPublisher };
 
 export interface JobRunStart {
   jobName: string;
@@ -16,8 +20,8 @@ export interface JobOutcome {
   changes?: Prisma.InputJsonValue;
 }
 
-export async function startJobRun(db: Db, events: EventBus, start: JobRunStart): Promise<string> {
-  const run = await db.jobRun.upsert({
+export async function startJobRun(deps: JobRunDeps, start: JobRunStart): Promise<string> {
+  const run = await deps.db.jobRun.upsert({
     where: { queueJobId_attempt: { queueJobId: start.queueJobId, attempt: start.attempt } },
     create: {
       jobName: start.jobName,
@@ -29,16 +33,16 @@ export async function startJobRun(db: Db, events: EventBus, start: JobRunStart):
     },
     update: { status: "RUNNING", startedAt: new Date(), finishedAt: null, error: null },
   });
-  events.publish("jobRunRecorded", { jobRunId: run.id, jobName: run.jobName, status: "RUNNING" });
+  deps.events.publish("jobRunRecorded", { jobRunId: run.id, jobName: run.jobName, status: "RUNNING" });
   return run.id;
 }
 
 export async function finishJobRun(
-  db: Db,
-  events: EventBus,
-  jobRunId: string,
-  result: { ok: true; outcome: JobOutcome } | { ok: false; error: string },
+  deps: JobRunDeps,
+  input: { jobRunId: string; result: { ok: true; outcome: JobOutcome } | { ok: false; error: string } },
 ): Promise<void> {
+  const { db } = deps;
+  const { jobRunId, result } = input;
   const run = await db.jobRun.findUniqueOrThrow({ where: { id: jobRunId } });
   const finishedAt = new Date();
   const updated = await db.jobRun.update({
@@ -52,5 +56,5 @@ export async function finishJobRun(
         : { error: result.error.slice(0, 4000) }),
     },
   });
-  events.publish("jobRunRecorded", { jobRunId: updated.id, jobName: updated.jobName, status: updated.status });
+  deps.events.publish("jobRunRecorded", { jobRunId: updated.id, jobName: updated.jobName, status: updated.status });
 }

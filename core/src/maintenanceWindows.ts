@@ -7,6 +7,7 @@ import { type Actor, actorId } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import type { CoreDeps } from "./deps.ts";
 
 /** Longest window: a longer one would mute real problems for good (the same bound as a silence). */
 export const MAX_WINDOW_MS = 7 * 24 * 3_600_000;
@@ -42,11 +43,12 @@ export function validateWindow(input: MaintenanceWindowInput, now: Date): Mainte
 }
 
 export async function scheduleMaintenanceWindow(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   actor: Actor,
   input: MaintenanceWindowInput,
-  now = new Date(),
 ): Promise<MaintenanceWindow> {
+  const { db } = deps;
+  const now = deps.clock();
   assertOperatorCan(actor, "administer");
   const valid = validateWindow(input, now);
   return db.$transaction(async (tx) => {
@@ -70,11 +72,13 @@ export async function scheduleMaintenanceWindow(
 
 /** Cancels a window not yet started, or ends a running one now. An ended window is returned as it is. */
 export async function endMaintenanceWindow(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   actor: Actor,
-  id: string,
-  now = new Date(),
+  input: { id: string },
 ): Promise<MaintenanceWindow> {
+  const { db } = deps;
+  const { id } = input;
+  const now = deps.clock();
   assertOperatorCan(actor, "administer");
   return db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM "MaintenanceWindow" WHERE id = ${id}::uuid FOR UPDATE`;

@@ -15,6 +15,7 @@ import { DeliveryFailure, type NotificationPayload, type SendOutcome } from "./n
 import { PAGERDUTY_EVENTS_URL, sendPagerDuty } from "./notifications/pagerduty.ts";
 import { sendSlack } from "./notifications/slack.ts";
 import { sendWebhook } from "./notifications/webhook.ts";
+import type { CoreDeps } from "./deps.ts";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -139,11 +140,11 @@ function settingsFor(input: ChannelInput, existing: NotificationChannel | null):
 }
 
 export async function upsertNotificationChannel(
-  db: Db,
-  secrets: SecretCipher,
+  deps: Pick<CoreDeps, "db" | "secrets">,
   actor: Actor,
   input: ChannelInput,
 ): Promise<ChannelView> {
+  const { db, secrets } = deps;
   const name = input.name.trim();
   if (name.length < 2 || name.length > 80) throw new InvalidInputError("The name must be 2 to 80 characters", "name");
   const severities = [...new Set(input.severities)];
@@ -245,12 +246,14 @@ export interface ChannelTestResult {
 
 /** Sends a test message now (not through the outbox). A failure is a result, not an error. */
 export async function testNotificationChannel(
-  db: Db,
-  senders: ChannelSenders,
+  deps: Pick<CoreDeps, "db" | "mail" | "secrets" | "clock">,
   actor: Actor,
-  channelId: string,
-  now = new Date(),
+  input: { channelId: string },
 ): Promise<ChannelTestResult> {
+  const { db } = deps;
+  const { channelId } = input;
+  const now = deps.clock();
+  const senders: ChannelSenders = { email: deps.mail, secrets: deps.secrets };
   if (!uuid.safeParse(channelId).success) throw new NotFoundError("NotificationChannel", channelId);
   const channel = await db.notificationChannel.findUnique({ where: { id: channelId } });
   if (!channel) throw new NotFoundError("NotificationChannel", channelId);

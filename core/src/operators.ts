@@ -306,7 +306,14 @@ export async function inviteOperator(
 }
 
 /** An ADMIN withdraws an invitation that was not accepted yet. */
-export async function revokeInvite(db: Db, actor: Actor, linkId: string, now = new Date()): Promise<void> {
+export async function revokeInvite(
+  deps: Pick<CoreDeps, "db" | "clock">,
+  actor: Actor,
+  input: { linkId: string },
+): Promise<void> {
+  const { db } = deps;
+  const { linkId } = input;
+  const now = deps.clock();
   assertOperatorCan(actor, "administer");
   if (!isUuid(linkId)) throw new NotFoundError("OperatorInvite", linkId);
   await db.$transaction(async (tx) => {
@@ -381,7 +388,13 @@ export async function acceptInvite(
 // ───────────────────────────── Roles and access ─────────────────────────────
 
 /** An ADMIN changes someone's role. The last active ADMIN cannot stop being one. */
-export async function changeOperatorRole(db: Db, actor: Actor, operatorId: string, role: Role): Promise<Operator> {
+export async function changeOperatorRole(
+  deps: Pick<CoreDeps, "db">,
+  actor: Actor,
+  input: { operatorId: string; role: Role },
+): Promise<Operator> {
+  const { db } = deps;
+  const { operatorId, role } = input;
   assertOperatorCan(actor, "administer");
   return db.$transaction(async (tx) => {
     await lockAdmins(tx);
@@ -409,11 +422,13 @@ export async function changeOperatorRole(db: Db, actor: Actor, operatorId: strin
  * their sockets with the returned ids) and their pending reset link stops working.
  */
 export async function disableOperator(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   actor: Actor,
-  operatorId: string,
-  now = new Date(),
+  input: { operatorId: string },
 ): Promise<{ operator: Operator; endedSessionIds: string[] }> {
+  const { db } = deps;
+  const { operatorId } = input;
+  const now = deps.clock();
   assertOperatorCan(actor, "administer");
   return db.$transaction(async (tx) => {
     await lockAdmins(tx);
@@ -440,7 +455,13 @@ export async function disableOperator(
   });
 }
 
-export async function enableOperator(db: Db, actor: Actor, operatorId: string): Promise<Operator> {
+export async function enableOperator(
+  deps: Pick<CoreDeps, "db">,
+  actor: Actor,
+  input: { operatorId: string },
+): Promise<Operator> {
+  const { db } = deps;
+  const { operatorId } = input;
   assertOperatorCan(actor, "administer");
   return db.$transaction(async (tx) => {
     await lockAdmins(tx);
@@ -529,11 +550,12 @@ export async function resetPassword(
  * sessions end; this one stays. Returns the ended sessions' ids.
  */
 export async function changeOwnPassword(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   actor: OperatorActor,
   input: { currentPassword: string; newPassword: string },
-  now = new Date(),
 ): Promise<string[]> {
+  const { db } = deps;
+  const now = deps.clock();
   const operator = await db.operator.findUnique({ where: { id: actor.id } });
   if (!operator || operator.disabledAt) throw new NotFoundError("Operator", actor.id);
   if (!(await verifyPassword(operator.passwordHash, input.currentPassword)))

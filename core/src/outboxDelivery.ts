@@ -9,11 +9,11 @@ import { deliverDueNotifications, describeNotificationDelivery } from "./notific
 import { describeDelivery } from "./outbox.ts";
 
 export async function deliverOutbox(
-  deps: Pick<CoreDeps, "db" | "events" | "mail" | "secrets" | "env">,
+  deps: Pick<CoreDeps, "db" | "events" | "jobs" | "logger" | "mail" | "secrets" | "env">,
 ): Promise<JobOutcome> {
   const { db, env, events, mail } = deps;
   const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
-  const emails = await deliverEmails(db, mail, delivery, { events });
+  const emails = await deliverEmails(deps, delivery);
   const notifications = await deliverDueNotifications(db, { email: mail, secrets: deps.secrets, events }, delivery);
   return {
     summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,

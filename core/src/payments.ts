@@ -13,7 +13,7 @@ import type { Db, DbTx, Payment, PaymentStatus, Placement } from "@steward/db/cl
 import type { SharedStore } from "./ports/sharedStore.ts";
 import { type Actor, systemActor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
-import { type AlertEffects, raiseAlert } from "./alerts.ts";
+import { type AlertDeps, raiseAlert } from "./alerts.ts";
 import type { CoreDeps } from "./deps.ts";
 import { formatMoney } from "./email/format.ts";
 import { DomainError } from "./errors.ts";
@@ -367,31 +367,21 @@ export function heldChargeFingerprint(stripeChargeId: string): string {
 export const HELD_CHARGE_RULE = "payments.charge_held";
 
 /** Raises (or updates) the held charge's alert; outside any transaction (raiseAlert has its own). */
-export async function alertHeldCharge(
-  db: Db,
-  stripeChargeId: string,
-  hold: ChargeHold,
-  effects: AlertEffects = {},
-): Promise<void> {
-  await raiseAlert(
-    db,
-    {
-      fingerprint: heldChargeFingerprint(stripeChargeId),
-      ruleKey: HELD_CHARGE_RULE,
-      severity: "YELLOW",
-      title:
-        hold.reason === "PRICE_MISMATCH"
-          ? `Charge ${stripeChargeId} held: price mismatch`
-          : `Charge ${stripeChargeId} held: business not in the catalog`,
-      detail:
-        hold.reason === "PRICE_MISMATCH"
-          ? `${hold.detail}. No placement was bought: accept or refund it on the Placements page.`
-          : hold.detail,
-      labels: { stripeChargeId, reason: hold.reason },
-    },
-    new Date(),
-    effects,
-  );
+export async function alertHeldCharge(deps: AlertDeps, stripeChargeId: string, hold: ChargeHold): Promise<void> {
+  await raiseAlert(deps, {
+    fingerprint: heldChargeFingerprint(stripeChargeId),
+    ruleKey: HELD_CHARGE_RULE,
+    severity: "YELLOW",
+    title:
+      hold.reason === "PRICE_MISMATCH"
+        ? `Charge ${stripeChargeId} held: price mismatch`
+        : `Charge ${stripeChargeId} held: business not in the catalog`,
+    detail:
+      hold.reason === "PRICE_MISMATCH"
+        ? `${hold.detail}. No placement was bought: accept or refund it on the Placements page.`
+        : hold.detail,
+    labels: { stripeChargeId, reason: hold.reason },
+  });
 }
 
 // ───────────────────────────── Sweeping events Redis lost ─────────────────────────────

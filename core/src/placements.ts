@@ -8,6 +8,7 @@ import type { Actor } from "./actor.ts";
 import { recordAudit } from "./audit.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import type { CoreDeps } from "./deps.ts";
 
 export const FEATURED_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -79,12 +80,13 @@ async function promote(tx: DbTx, regionId: string, featuredSlots: number, now: D
  * slots are filled from the queue at once rather than at the next daily run.
  */
 export async function setRegionSlots(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   actor: Actor,
-  regionId: string,
-  slots: number,
-  now = new Date(),
+  input: { regionId: string; slots: number },
 ): Promise<void> {
+  const { db } = deps;
+  const { regionId, slots } = input;
+  const now = deps.clock();
   assertOperatorCan(actor, "administer");
   if (!Number.isInteger(slots) || slots < 1 || slots > 100) throw new InvalidInputError("Slots must be 1–100", "slots");
   await db.$transaction(async (tx) => {

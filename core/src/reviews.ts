@@ -9,15 +9,17 @@ import { currentAiMode } from "./featureFlags.ts";
 import type { JobOutcome } from "./jobRuns.ts";
 import { scoreReview } from "./moderation/aiProvider.ts";
 import { scoreReviews, scoreSubmittedReview } from "./followUps.ts";
-import type { EventBus } from "./ports/events.ts";
 import { type Classification, reasonFor, type Signal } from "./moderation/classifier.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { isUuid } from "./ids.ts";
 import { literalLike } from "./text.ts";
 import { type EnqueuePending, type PendingSweepOptions, sweepPendingPages } from "./sweeps.ts";
-import { type EffectDeps, withAfterCommit } from "./unitOfWork.ts";
+import { type AfterCommit, type EffectDeps, inTransaction, withAfterCommit } from "./unitOfWork.ts";
 
 export const MAX_REVIEW_LENGTH = 10_000;
+
+/** Deciding and scoring: the rows change in one transaction, the queue hears of it after commit. */
+export type ReviewDeps = Pick<CoreDeps, "db"> & EffectDeps;
 export const DEFAULT_BULK_APPROVE_THRESHOLD = 0.9;
 /** Reviews scored below this carry a suggested rejection reason, whatever their signals. */
 export const SUGGESTION_BELOW_CONFIDENCE = 0.5;
@@ -125,10 +127,7 @@ function sourceOf(actor: Actor): string {
  * review already scored (a redelivered job) is not sent to the provider again. Throws
  * NotFoundError for a review that does not exist.
  */
-export async function scoreReviewOnce(
-  deps: Pick<CoreDeps, "db" | "events" | "env">,
-  reviewId: string,
-): Promise<JobOutcome> {
+export async function scoreReviewOnce(deps: ReviewDeps & Pick<CoreDeps, "env">, reviewId: string): Promise<JobOutcome> {
   const { db, env } = deps;
   const review = await db.review.findUnique({
     where: { id: reviewId },
@@ -141,7 +140,10 @@ export async function scoreReviewOnce(
     { mode, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS, retries: env.AI_RETRIES },
     review,
   );
-  if ((await recordReviewScore(db, deps.events, reviewId, score.classifier, score)) === "ALREADY_SCORED")
+  if (
+    (await recordReviewScore(deps, { reviewId, classifier: score.classifier, classification: score })) ===
+    "ALREADY_SCORED"
+  )
     return { summary: "already scored (by a job delivered at the same time)", changes: { reviewId } };
   return {
     summary: `scored ${score.confidence.toFixed(3)} by ${score.classifier}`,
@@ -151,13 +153,12 @@ export async function scoreReviewOnce(
 
 /** Stores a classifier's verdict; the latest score is what the queue shows and filters on. */
 export async function recordReviewScore(
-  db: Db,
-  events: EventBus,
-  reviewId: string,
-  classifier: string,
-  classification: Pick<Classification, "confidence" | "signals">,
+  deps: ReviewDeps,
+  input: { reviewId: string; classifier: string; classification: Pick<Classification, "confidence" | "signals"> },
 ): Promise<"RECORDED" | "ALREADY_SCORED"> {
-  const outcome = await db.$transaction(async (tx) => {
+  const { reviewId, classifier, classification } = input;
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const review = await tx.review.findUnique({ where: { id: reviewId }, select: { id: true } });
     if (!review) throw new NotFoundError("Review", reviewId);
     // Only an unscored review takes a score: a scoring job delivered twice (BullMQ is at least
@@ -182,10 +183,9 @@ export async function recordReviewScore(
         signals: classification.signals.map((signal) => ({ ...signal })),
       },
     });
+    unit.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "SCORED" });
     return "RECORDED" as const;
   });
-  if (outcome === "RECORDED") events.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "SCORED" });
-  return outcome;
 }
 
 export type Decision = { action: "APPROVE" } | { action: "REJECT"; reason: RejectionReason; note?: string | null };
@@ -195,18 +195,17 @@ export type Decision = { action: "APPROVE" } | { action: "REJECT"; reason: Rejec
  * saw, when given), so of two simultaneous decisions exactly one wins; the other gets a conflict.
  */
 export async function decideReview(
-  db: Db,
-  events: EventBus,
+  deps: ReviewDeps,
   actor: Actor,
-  reviewId: string,
-  decision: Decision,
-  expectedVersion?: number | null,
+  input: { reviewId: string; decision: Decision; expectedVersion?: number | null },
 ): Promise<Review> {
+  const { reviewId, decision, expectedVersion } = input;
   assertOperatorCan(actor, "operate");
   const note = decision.action === "REJECT" ? decision.note?.trim() || null : null;
   if (note && note.length > 2000) throw new InvalidInputError("The note is longer than 2000 characters", "note");
   const status: ReviewStatus = decision.action === "APPROVE" ? "APPROVED" : "REJECTED";
-  const review = await db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const updated = await tx.review.updateMany({
       where: { id: reviewId, status: "PENDING", ...(expectedVersion != null ? { version: expectedVersion } : {}) },
       data: {
@@ -239,25 +238,24 @@ export async function decideReview(
       after: { status, ...(decision.action === "REJECT" ? { reason: decision.reason } : {}) },
       ...(note ? { reason: note } : {}),
     });
+    unit.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "DECIDED" });
     return row;
   });
-  events.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "DECIDED" });
-  return review;
 }
 
 /** Reverses a decision: the review goes back to the queue; the audit log keeps both. */
 export async function reopenReview(
-  db: Db,
-  events: EventBus,
+  deps: ReviewDeps,
   actor: Actor,
-  reviewId: string,
-  reason: string,
+  input: { reviewId: string; reason: string },
 ): Promise<Review> {
+  const { reviewId } = input;
   assertOperatorCan(actor, "operate");
-  const why = reason.trim();
+  const why = input.reason.trim();
   if (why.length < 3 || why.length > 2000)
     throw new InvalidInputError("Say why the decision is reversed (3–2000 characters)", "reason");
-  const review = await db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const before = await tx.review.findUnique({ where: { id: reviewId } });
     if (!before) throw new NotFoundError("Review", reviewId);
     const updated = await tx.review.updateMany({
@@ -284,10 +282,9 @@ export async function reopenReview(
       after: { status: "PENDING" },
       reason: why,
     });
+    unit.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "REOPENED" });
     return tx.review.findUniqueOrThrow({ where: { id: reviewId } });
   });
-  events.publish("reviewQueueChanged", { reviewIds: [reviewId], change: "REOPENED" });
-  return review;
 }
 
 async function explainMiss(tx: DbTx, reviewId: string): Promise<never> {
@@ -316,13 +313,19 @@ export function countBulkEligible(db: Db, threshold: number): Promise<number> {
  * Approves every pending review scored at or above the threshold, in one transaction (all or
  * nothing), with one decision row and one audit event per review.
  */
-export async function bulkApproveReviews(db: Db, events: EventBus, actor: Actor, threshold: number): Promise<number> {
+export async function bulkApproveReviews(
+  deps: ReviewDeps,
+  actor: Actor,
+  input: { threshold: number },
+): Promise<number> {
+  const { threshold } = input;
   assertOperatorCan(actor, "operate");
   validateThreshold(threshold);
   const moderatorId = actorId(actor);
-  // One statement: the update, one decision row and one audit event per review. Row-by-row
-  // inserts through the ORM were 50x slower than the bare UPDATE (see bench/src/reviews.ts).
-  const approved = await db.$queryRaw<{ id: string }[]>`
+  return withAfterCommit(deps, async (effects) => {
+    // One statement: the update, one decision row and one audit event per review. Row-by-row
+    // inserts through the ORM were 50x slower than the bare UPDATE (see bench/src/reviews.ts).
+    const approved = await deps.db.$queryRaw<{ id: string }[]>`
     WITH approved AS (
       UPDATE "Review"
          SET status = 'APPROVED', "moderatorId" = ${moderatorId}::uuid, "decidedAt" = now(),
@@ -340,10 +343,15 @@ export async function bulkApproveReviews(db: Db, events: EventBus, actor: Actor,
         FROM approved
     )
     SELECT id::text AS id FROM approved`;
-  // Subscribers re-read the counts; a sample of ids is enough to refresh what they show.
-  if (approved.length > 0)
-    events.publish("reviewQueueChanged", { reviewIds: approved.slice(0, 100).map((row) => row.id), change: "DECIDED" });
-  return approved.length;
+    publishDecided(effects, approved);
+    return approved.length;
+  });
+}
+
+/** Subscribers re-read the counts; a sample of ids is enough to refresh what they show. */
+function publishDecided(effects: Pick<AfterCommit, "publish">, decided: readonly { id: string }[]): void {
+  if (decided.length > 0)
+    effects.publish("reviewQueueChanged", { reviewIds: decided.slice(0, 100).map((row) => row.id), change: "DECIDED" });
 }
 
 // ───────────────────────────── Finding reviews, and deciding many at once ─────────────────────────────
@@ -510,13 +518,12 @@ export interface BulkOutcome {
  * a review someone decided meanwhile is simply no longer pending and is skipped.
  */
 export async function decideReviewsInBulk(
-  db: Db,
-  events: EventBus,
+  deps: ReviewDeps,
   actor: Actor,
-  target: BulkTarget,
-  decision: BulkDecision,
-  limit = MAX_BULK_BATCH,
+  input: { target: BulkTarget; decision: BulkDecision; limit?: number },
 ): Promise<BulkOutcome> {
+  const { db } = deps;
+  const { target, decision, limit = MAX_BULK_BATCH } = input;
   assertOperatorCan(actor, "operate");
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BULK_BATCH)
     throw new InvalidInputError(`A batch decides 1 to ${MAX_BULK_BATCH} reviews`, "limit");
@@ -534,10 +541,11 @@ export async function decideReviewsInBulk(
   const status: ReviewStatus = decision.action === "APPROVE" ? "APPROVED" : "REJECTED";
   const fixedReason = decision.action === "REJECT" && decision.reason !== "SUGGESTED" ? decision.reason : null;
   const asSuggested = decision.action === "REJECT" && decision.reason === "SUGGESTED";
-  const decided =
-    ids.length === 0
-      ? []
-      : await db.$queryRaw<{ id: string; reason: RejectionReason | null }[]>`
+  return withAfterCommit(deps, async (effects) => {
+    const decided =
+      ids.length === 0
+        ? []
+        : await db.$queryRaw<{ id: string; reason: RejectionReason | null }[]>`
     WITH decided AS (
       UPDATE "Review"
          SET status = ${status}::"ReviewStatus", "moderatorId" = ${moderatorId}::uuid, "decidedAt" = now(),
@@ -561,12 +569,12 @@ export async function decideReviewsInBulk(
         FROM decided
     )
     SELECT id::text AS id, "rejectionReason"::text AS reason FROM decided`;
-  const byReason: Record<RejectionReason, number> = { SPAM: 0, PROFANITY: 0, OFF_TOPIC: 0, OTHER: 0 };
-  for (const row of decided) if (row.reason) byReason[row.reason] += 1;
-  if (decided.length > 0)
-    events.publish("reviewQueueChanged", { reviewIds: decided.slice(0, 100).map((row) => row.id), change: "DECIDED" });
-  const remaining = await db.review.count({ where });
-  return { decided: decided.length, byReason, remaining };
+    const byReason: Record<RejectionReason, number> = { SPAM: 0, PROFANITY: 0, OFF_TOPIC: 0, OTHER: 0 };
+    for (const row of decided) if (row.reason) byReason[row.reason] += 1;
+    publishDecided(effects, decided);
+    const remaining = await db.review.count({ where });
+    return { decided: decided.length, byReason, remaining };
+  });
 }
 
 export interface SuggestionOverrides {

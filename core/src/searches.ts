@@ -2,12 +2,13 @@
 // are telemetry, not a change to anyone's data, so they are not written to the audit log (which
 // would otherwise grow by every search); the token that sent each one is kept for the weekly
 // checkup's "one token calling far above its usual rate".
-import type { Db, SearchEvent } from "@steward/db/client";
+import type { SearchEvent } from "@steward/db/client";
 import { type Actor, actorLabel } from "./actor.ts";
 import { ForbiddenActionError, InvalidInputError, NotFoundError } from "./errors.ts";
 import { isUuid } from "./ids.ts";
 import { SEARCH_MAX_AGE_MS } from "./metrics.ts";
 import { tokenHasScope } from "./permissions.ts";
+import type { CoreDeps } from "./deps.ts";
 
 const CLOCK_SKEW_MS = 5 * 60_000;
 export const MAX_QUERY_LENGTH = 500;
@@ -21,7 +22,13 @@ export interface SearchInput {
   occurredAt?: Date | null;
 }
 
-export async function recordSearch(db: Db, actor: Actor, input: SearchInput, now = new Date()): Promise<SearchEvent> {
+export async function recordSearch(
+  deps: Pick<CoreDeps, "db" | "clock">,
+  actor: Actor,
+  input: SearchInput,
+): Promise<SearchEvent> {
+  const { db } = deps;
+  const now = deps.clock();
   if (actor.kind !== "SYSTEM" && !tokenHasScope(actor, "searches:write"))
     throw new ForbiddenActionError("This token needs the 'searches:write' scope");
   // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.

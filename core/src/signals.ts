@@ -6,7 +6,7 @@
 //   AI spend vs budget    yellow from 80 % of AI_MONTHLY_BUDGET_CENTS this month, red from 100 %
 //   login success rate    red when under 50 % of the last 15 minutes' sign-ins succeeded (mass login failure)
 import type { Db, Severity } from "@steward/db/client";
-import { type AlertCondition, type AlertEffects, clearAlert, raiseAlert } from "./alerts.ts";
+import { type AlertCondition, type AlertDeps, clearAlert, raiseAlert } from "./alerts.ts";
 import { dayIn, startOfMonth } from "./calendar.ts";
 import type { Env } from "./env.ts";
 
@@ -137,12 +137,12 @@ async function loginSuccessRate(db: Db, now: Date): Promise<Evaluated> {
 
 /** Evaluates every signal; raises the alerts that hold, clears the others. */
 export async function checkOperatingSignals(
-  db: Db,
+  deps: AlertDeps,
   env: Pick<Env, "AI_COST_PER_CALL_CENTS" | "AI_MONTHLY_BUDGET_CENTS" | "MARKETPLACE_TIME_ZONE">,
   redisProbe: { ok: boolean; detail: string },
   now = new Date(),
-  effects: AlertEffects = {},
 ): Promise<SignalReading[]> {
+  const { db } = deps;
   const evaluated = [
     await webhookSuccessRate(db, now),
     redisHealth(redisProbe.ok, redisProbe.detail),
@@ -150,8 +150,8 @@ export async function checkOperatingSignals(
     await loginSuccessRate(db, now),
   ];
   for (const { condition, reading } of evaluated) {
-    if (condition) await raiseAlert(db, condition, now, effects);
-    else await clearAlert(db, reading.key, `Cleared: ${reading.detail}`, effects);
+    if (condition) await raiseAlert(deps, condition, now);
+    else await clearAlert(deps, reading.key, `Cleared: ${reading.detail}`);
   }
   return evaluated.map((entry) => entry.reading);
 }

@@ -284,13 +284,11 @@ async function processOnce(deps: StripeEventDeps, effects: AfterCommit, eventId:
     // Alerts after commit (their own transaction); a failure here must not undo the payment.
     if (charge) {
       const fingerprint = heldChargeFingerprint(charge.id);
-      if (result.hold)
-        await alertHeldCharge(db, charge.id, result.hold, { events: deps.events }).catch(() => undefined);
+      if (result.hold) await alertHeldCharge(deps, charge.id, result.hold).catch(() => undefined);
       else if (event.heldReason)
-        await clearAlert(db, fingerprint, "The business joined the catalog; the charge was processed", {
-          events: deps.events,
-          actor,
-        }).catch(() => undefined);
+        await clearAlert(deps, fingerprint, "The business joined the catalog; the charge was processed", actor).catch(
+          () => undefined,
+        );
     }
     return {
       summary: result.summary,

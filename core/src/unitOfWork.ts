@@ -7,7 +7,7 @@ import type { DbTx, Prisma } from "@steward/db/client";
 import type { JobName, JobPayload } from "@steward/jobs/contracts";
 import type { EnqueueOptions } from "@steward/jobs/queue";
 import type { CoreDeps } from "./deps.ts";
-import type { StewardEvents } from "./ports/events.ts";
+import type { EventPublisher, StewardEvents } from "./ports/events.ts";
 
 /** What a change does once it has committed. */
 export interface AfterCommit {
@@ -21,7 +21,8 @@ export interface UnitOfWork extends AfterCommit {
   tx: DbTx;
 }
 
-export type EffectDeps = Pick<CoreDeps, "events" | "jobs" | "logger">;
+/** Core only publishes: any publisher will do (the process's bus, or a test's recorder). */
+export type EffectDeps = Pick<CoreDeps, "jobs" | "logger"> & { events: EventPublisher };
 
 type Effect = () => Promise<void>;
 

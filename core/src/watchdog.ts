@@ -8,8 +8,7 @@
 // and the alert (unique by fingerprint) is raised and resolved once.
 import type { Db } from "@steward/db/client";
 import { systemActor } from "./actor.ts";
-import { clearAlert, raiseAlert } from "./alerts.ts";
-import type { EventPublisher } from "./ports/events.ts";
+import { type AlertDeps, clearAlert, raiseAlert } from "./alerts.ts";
 import { type NotificationDeliveryDeps, deliverDueNotifications } from "./notifications/deliver.ts";
 import type { DeliveryOptions, DeliveryReport } from "./outbox.ts";
 
@@ -68,17 +67,15 @@ export type WatchdogVerdict = "SILENT" | "ALIVE";
 export interface WatchdogOptions {
   staleSeconds: number;
   watchingSince: Date;
-  /** Where the worker-silent alert's changes are published (the API's bus). */
-  events?: EventPublisher;
 }
 
 /** Raises (or keeps) the red alert while a signal is silent; resolves it when both are back. */
 export async function checkWorkerPulse(
-  db: Db,
+  deps: AlertDeps,
   options: WatchdogOptions,
   now = new Date(),
 ): Promise<{ verdict: WatchdogVerdict; silent: SilentSignal[]; resolved: boolean }> {
-  const pulse = await readWorkerPulse(db);
+  const pulse = await readWorkerPulse(deps.db);
   const silent = silentSignals(pulse, options.staleSeconds, options.watchingSince, now);
   if (silent.length > 0) {
     const described = silent
@@ -88,7 +85,7 @@ export async function checkWorkerPulse(
       )
       .join("; ");
     await raiseAlert(
-      db,
+      deps,
       {
         fingerprint: WORKER_SILENT_FINGERPRINT,
         ruleKey: WORKER_SILENT_RULE_KEY,
@@ -98,15 +95,14 @@ export async function checkWorkerPulse(
         labels: { source: "api-watchdog" },
       },
       now,
-      { events: options.events },
     );
     return { verdict: "SILENT", silent, resolved: false };
   }
   const resolved = await clearAlert(
-    db,
+    deps,
     WORKER_SILENT_FINGERPRINT,
     `The worker is back: heartbeat at ${pulse.lastHeartbeatAt?.toISOString()}, health checks at ${pulse.lastHealthCheckAt?.toISOString()}`,
-    { events: options.events, actor: systemActor("api-watchdog") },
+    systemActor("api-watchdog"),
   );
   return { verdict: "ALIVE", silent, resolved };
 }
@@ -119,21 +115,22 @@ export interface WatchdogTick {
 }
 
 /**
- * One turn of one instance. `db` must be a client with a single connection of its own: the
+ * One turn of one instance. `deps.db` must be a client with a single connection of its own: the
  * advisory lock belongs to the session, so taking and releasing it must use the same connection.
  * While the worker is silent (and on the turn it comes back, for the resolve message) this turn
  * delivers every due alert notification, since the worker's outbox-delivery job cannot.
  */
 export async function watchdogTick(
-  db: Db,
+  deps: AlertDeps,
   options: WatchdogOptions,
   delivery: { deps: NotificationDeliveryDeps; options: DeliveryOptions },
   now = new Date(),
 ): Promise<WatchdogTick> {
+  const { db } = deps;
   const rows = await db.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${WATCHDOG_LOCK_KEY}) AS locked`;
   if (!rows[0]?.locked) return { ran: false };
   try {
-    const outcome = await checkWorkerPulse(db, options, now);
+    const outcome = await checkWorkerPulse(deps, options, now);
     const delivered =
       outcome.verdict === "SILENT" || outcome.resolved
         ? await deliverDueNotifications(db, delivery.deps, delivery.options)

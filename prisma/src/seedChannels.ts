@@ -20,26 +20,26 @@ export const DEMO_PAGERDUTY_ROUTING_KEY = "stewarddemoroutingkey00000000000";
 /** `secrets` must seal under the key the worker opens with (NOTIFY_SECRET_KEY, or the development key). */
 export async function seedDemoChannels(db: Db, secrets: SecretCipher, receivers: DemoReceivers): Promise<void> {
   const actor = systemActor("seed");
-  await upsertNotificationChannel(db, secrets, actor, {
+  await upsertNotificationChannel({ db, secrets }, actor, {
     name: "Slack #ops",
     kind: "SLACK",
     url: `${receivers.notifyUrl}/slack/T0DEMO/B0DEMO/demo-webhook-token`,
     severities: ["GREEN", "RED"],
   });
-  await upsertNotificationChannel(db, secrets, actor, {
+  await upsertNotificationChannel({ db, secrets }, actor, {
     name: "Operator email",
     kind: "EMAIL",
     recipients: ["operator@steward.test"],
     severities: ["YELLOW"],
   });
-  await upsertNotificationChannel(db, secrets, actor, {
+  await upsertNotificationChannel({ db, secrets }, actor, {
     name: "PagerDuty on-call",
     kind: "PAGERDUTY",
     url: `${receivers.notifyUrl}/v2/enqueue`,
     secret: DEMO_PAGERDUTY_ROUTING_KEY,
     severities: ["RED"],
   });
-  await upsertNotificationChannel(db, secrets, actor, {
+  await upsertNotificationChannel({ db, secrets }, actor, {
     name: "Ticket webhook",
     kind: "WEBHOOK",
     url: `${receivers.notifyUrl}/webhook/tickets`,

@@ -9,6 +9,7 @@ import { raiseAlert } from "@steward/core/alerts";
 import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
 import { createPrismaClient, type Db } from "@steward/db/client";
 import { Redis } from "ioredis";
+import { quietDeps } from "../support/deps.ts";
 import { testRuleKey } from "../support/fixtures.ts";
 import { expectSameDocument, markDocument, OPERATOR, signIn } from "./support.ts";
 
@@ -80,8 +81,8 @@ test("alerts appear live; the operator acknowledges, silences and resolves; time
   await markDocument(page);
 
   // Raised by core in this (another) process: the page learns of them over the subscription.
-  await raiseAlert(db, yellow, new Date(), { events: bus.bus });
-  await raiseAlert(db, red, new Date(), { events: bus.bus });
+  await raiseAlert({ ...quietDeps(db), events: bus.bus }, yellow);
+  await raiseAlert({ ...quietDeps(db), events: bus.bus }, red);
   const redRow = page.locator("tbody.alert-row", { hasText: red.title });
   const yellowRow = page.locator("tbody.alert-row", { hasText: yellow.title });
   await expect(redRow).toBeVisible();
@@ -94,7 +95,7 @@ test("alerts appear live; the operator acknowledges, silences and resolves; time
   expect(order.indexOf("RED")).toBeLessThan(order.lastIndexOf("YELLOW"));
 
   // The same condition again: one row, seen twice.
-  await raiseAlert(db, red, new Date(), { events: bus.bus });
+  await raiseAlert({ ...quietDeps(db), events: bus.bus }, red);
   await expect(redRow.locator(".count")).toHaveText("2");
 
   await redRow.getByRole("button", { name: `Acknowledge ${red.title}` }).click();
@@ -132,7 +133,7 @@ test("alerts appear live; the operator acknowledges, silences and resolves; time
 
   // The silenced alert still records, but notifies no one.
   const deliveriesBefore = await db.outboxMessage.count({ where: { alert: { fingerprint: yellow.fingerprint } } });
-  await raiseAlert(db, { ...yellow, severity: "RED" }, new Date(), { events: bus.bus });
+  await raiseAlert({ ...quietDeps(db), events: bus.bus }, { ...yellow, severity: "RED" });
   await expect(yellowRow).toHaveAttribute("data-severity", "RED");
   expect(await db.outboxMessage.count({ where: { alert: { fingerprint: yellow.fingerprint } } })).toBe(
     deliveriesBefore,

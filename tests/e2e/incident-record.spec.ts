@@ -8,6 +8,7 @@ import { expect, test } from "@playwright/test";
 import { raiseAlert } from "@steward/core/alerts";
 import { createEventBus, type EventBusHandle } from "@steward/core/adapters/redisEvents";
 import { createPrismaClient, type Db } from "@steward/db/client";
+import { quietDeps } from "../support/deps.ts";
 import { testRuleKey } from "../support/fixtures.ts";
 import { OPERATOR, signIn } from "./support.ts";
 
@@ -46,7 +47,7 @@ test("red alerts of one cause become an incident with a record, a message to a b
     title: `${title} ${run}`,
     detail: "Payments failing at checkout",
   }));
-  for (const alert of alerts) await raiseAlert(db, alert, new Date(), { events: bus.bus });
+  for (const alert of alerts) await raiseAlert({ ...quietDeps(db), events: bus.bus }, alert);
   // A business of its own, so no other spec's emails to seeded businesses are disturbed.
   const region = await db.region.findFirstOrThrow({ orderBy: { name: "asc" } });
   const business = await db.business.create({

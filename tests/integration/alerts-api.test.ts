@@ -12,6 +12,7 @@ import WebSocket from "ws";
 import { DEFAULT_WEBHOOK_SECRET, startNotifySandbox, type NotifySandbox } from "../../sandbox/src/notify/server.ts";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { createOperator, TEST_PASSWORD, testRuleKey } from "../support/fixtures.ts";
+import { quietDeps } from "../support/deps.ts";
 
 const ALERT_CHANGED = `subscription { alertChanged { id fingerprint status count } }`;
 
@@ -53,10 +54,9 @@ const raise = (severity: "RED" | "YELLOW" = "RED") => {
   const n = ++sequence;
   const fingerprint = `api.test:${n}`;
   return raiseAlert(
-    api.database.db,
+    { ...quietDeps(api.database.db), events: bus.bus },
     { fingerprint, ruleKey: testRuleKey("api.test"), severity, title: `API test ${n}`, detail: `detail ${n}` },
     new Date(),
-    { events: bus.bus },
   ).then(() => api.database.db.alert.findUniqueOrThrow({ where: { fingerprint } }));
 };
 
@@ -151,7 +151,7 @@ describe("the operator's actions over GraphQL", () => {
   it("says when a condition still holds (seen again just now), so resolving it would only reopen it", async () => {
     const once = await raise();
     const again = await raise();
-    await raiseAlert(api.database.db, {
+    await raiseAlert(quietDeps(api.database.db), {
       fingerprint: again.fingerprint,
       ruleKey: testRuleKey("api.test"),
       severity: "RED",

@@ -83,26 +83,26 @@ beforeAll(async () => {
     role: "OPERATOR",
   };
   // PRODUCT.md §5 routing: green → Slack; yellow → email; red → PagerDuty + ticket webhook + Slack.
-  await upsertNotificationChannel(database.db, secrets, admin, {
+  await upsertNotificationChannel({ db: database.db, secrets }, admin, {
     name: "Slack #ops",
     kind: "SLACK",
     url: `${receivers.url}/slack/T000/B000/XXXXSECRET`,
     severities: ["GREEN", "RED"],
   });
-  await upsertNotificationChannel(database.db, secrets, admin, {
+  await upsertNotificationChannel({ db: database.db, secrets }, admin, {
     name: "Ops email",
     kind: "EMAIL",
     recipients: ["ops@example.com", "owner@example.com"],
     severities: ["YELLOW"],
   });
-  await upsertNotificationChannel(database.db, secrets, admin, {
+  await upsertNotificationChannel({ db: database.db, secrets }, admin, {
     name: "PagerDuty",
     kind: "PAGERDUTY",
     url: `${receivers.url}/v2/enqueue`,
     secret: ROUTING_KEY,
     severities: ["RED"],
   });
-  await upsertNotificationChannel(database.db, secrets, admin, {
+  await upsertNotificationChannel({ db: database.db, secrets }, admin, {
     name: "Tickets",
     kind: "WEBHOOK",
     url: `${receivers.url}/webhook/tickets`,
@@ -131,9 +131,9 @@ describe("deduplication and the condition's lifecycle", () => {
   it("updates one open alert per fingerprint (count, last seen) and notifies once", async () => {
     const firing = condition();
     const first = new Date(Date.now() - 60_000);
-    expect(await raiseAlert(database.db, firing, first)).toBe("OPENED");
-    expect(await raiseAlert(database.db, firing)).toBe("UPDATED");
-    expect(await raiseAlert(database.db, firing)).toBe("UPDATED");
+    expect(await raiseAlert(quietDeps(database.db), firing, first)).toBe("OPENED");
+    expect(await raiseAlert(quietDeps(database.db), firing)).toBe("UPDATED");
+    expect(await raiseAlert(quietDeps(database.db), firing)).toBe("UPDATED");
     const alert = await alertByFingerprint(firing.fingerprint);
     expect(alert).toMatchObject({ status: "FIRING", count: 3, firstSeenAt: first });
     expect(alert.lastSeenAt.getTime()).toBeGreaterThan(first.getTime());
@@ -151,12 +151,12 @@ describe("deduplication and the condition's lifecycle", () => {
 
   it("resolves automatically with a note when the condition clears, and reopens when it returns", async () => {
     const flapping = condition({ severity: "YELLOW" });
-    await raiseAlert(database.db, flapping);
-    expect(await clearAlert(database.db, flapping.fingerprint, "Queue back under 10")).toBe(true);
-    expect(await clearAlert(database.db, flapping.fingerprint, "again")).toBe(false);
+    await raiseAlert(quietDeps(database.db), flapping);
+    expect(await clearAlert(quietDeps(database.db), flapping.fingerprint, "Queue back under 10")).toBe(true);
+    expect(await clearAlert(quietDeps(database.db), flapping.fingerprint, "again")).toBe(false);
     let alert = await alertByFingerprint(flapping.fingerprint);
     expect(alert).toMatchObject({ status: "RESOLVED", resolutionNote: "Queue back under 10" });
-    expect(await raiseAlert(database.db, flapping)).toBe("REOPENED");
+    expect(await raiseAlert(quietDeps(database.db), flapping)).toBe("REOPENED");
     alert = await alertByFingerprint(flapping.fingerprint);
     expect(alert).toMatchObject({ status: "FIRING", resolutionNote: null, resolvedAt: null, count: 2 });
     expect(await timeline(alert.id)).toEqual(["FIRED", "NOTIFIED", "RESOLVED", "NOTIFIED", "REOPENED", "NOTIFIED"]);
@@ -177,7 +177,7 @@ describe("deduplication and the condition's lifecycle", () => {
 });
 
 describe("publishing changes", () => {
-  it("publishes on the publisher its caller passes, and nowhere without one (no process-wide bus)", async () => {
+  it("publishes on the publisher its caller's deps carry, after the commit (no process-wide bus)", async () => {
     const published: { name: string; payload: unknown }[] = [];
     const events: EventPublisher = {
       publish: (name, ...payload) => {
@@ -185,10 +185,11 @@ describe("publishing changes", () => {
       },
     };
     const firing = condition({ severity: "YELLOW" });
-    await raiseAlert(database.db, firing);
+    await raiseAlert(quietDeps(database.db), firing);
     expect(published).toEqual([]);
-    await raiseAlert(database.db, firing, new Date(), { events });
-    await clearAlert(database.db, firing.fingerprint, "Cleared", { events });
+    const listening = { ...quietDeps(database.db), events };
+    await raiseAlert(listening, firing, new Date());
+    await clearAlert(listening, firing.fingerprint, "Cleared");
     expect(published.map((entry) => entry.name)).toEqual(["alertChanged", "alertChanged"]);
     expect(published[0]?.payload).toMatchObject({ change: "UPDATED", status: "FIRING" });
     expect(published[1]?.payload).toMatchObject({ change: "RESOLVED", status: "RESOLVED" });
@@ -198,7 +199,7 @@ describe("publishing changes", () => {
 describe("the operator's lifecycle", () => {
   it("acknowledges (by whom), then resolves with a note; acting on a resolved alert is refused and changes nothing", async () => {
     const firing = condition();
-    await raiseAlert(database.db, firing);
+    await raiseAlert(quietDeps(database.db), firing);
     const { id } = await alertByFingerprint(firing.fingerprint);
     // One deps for the whole lifecycle: what each action queued after its commit is recorded.
     const deps = quietDeps(database.db);
@@ -238,7 +239,7 @@ describe("the operator's lifecycle", () => {
 
   it("sends PagerDuty trigger, acknowledge and resolve with the fingerprint as dedup_key", async () => {
     const firing = condition({ labels: { region: "Melbourne" } });
-    await raiseAlert(database.db, firing);
+    await raiseAlert(quietDeps(database.db), firing);
     const { id } = await alertByFingerprint(firing.fingerprint);
     await deliver();
     await acknowledgeAlert(quietDeps(database.db), operator, id);
@@ -275,7 +276,7 @@ describe("the operator's lifecycle", () => {
 describe("channel payloads as their receivers expect them", () => {
   it("posts Block Kit to Slack and a webhook whose HMAC the receiver verifies", async () => {
     const firing = condition({ title: "Stripe webhook failures: 5 in the last hour" });
-    await raiseAlert(database.db, firing);
+    await raiseAlert(quietDeps(database.db), firing);
     await deliver();
     const [slack] = receivers.received("slack");
     expect(slack).toMatchObject({ status: 200, path: "/slack/T000/B000/XXXXSECRET" });
@@ -296,15 +297,21 @@ describe("channel payloads as their receivers expect them", () => {
 
   it("tests a channel and reports a failing one as a result, not an error", async () => {
     const slack = await database.db.notificationChannel.findUniqueOrThrow({ where: { name: "Slack #ops" } });
-    expect(await testNotificationChannel(database.db, { email, secrets }, admin, slack.id)).toMatchObject({
+    expect(
+      await testNotificationChannel({ ...quietDeps(database.db), mail: email, secrets }, admin, {
+        channelId: slack.id,
+      }),
+    ).toMatchObject({
       ok: true,
       responseCode: 200,
     });
     receivers.fail(1);
-    const failed = await testNotificationChannel(database.db, { email, secrets }, admin, slack.id);
+    const failed = await testNotificationChannel({ ...quietDeps(database.db), mail: email, secrets }, admin, {
+      channelId: slack.id,
+    });
     expect(failed).toMatchObject({ ok: false, responseCode: 500 });
     expect(failed.message).toMatch(/500/);
-    const broken = await upsertNotificationChannel(database.db, secrets, admin, {
+    const broken = await upsertNotificationChannel({ db: database.db, secrets }, admin, {
       name: "Nowhere",
       kind: "WEBHOOK",
       url: "http://127.0.0.1:1/hook",
@@ -312,7 +319,11 @@ describe("channel payloads as their receivers expect them", () => {
       severities: ["GREEN"],
       enabled: false,
     });
-    expect(await testNotificationChannel(database.db, { email, secrets }, admin, broken.id)).toMatchObject({
+    expect(
+      await testNotificationChannel({ ...quietDeps(database.db), mail: email, secrets }, admin, {
+        channelId: broken.id,
+      }),
+    ).toMatchObject({
       ok: false,
       responseCode: null,
     });
@@ -334,7 +345,7 @@ describe("channel secrets at rest", () => {
     for (const channel of stored) expect(channel.secret).toMatch(/^enc:v1:/);
 
     const firing = condition();
-    await raiseAlert(database.db, firing);
+    await raiseAlert(quietDeps(database.db), firing);
     expect(await deliver()).toMatchObject({ sent: 3, dead: 0 });
     expect(receivers.received("slack")[0]?.path).toBe(`/slack/T000/B000/${SLACK_SECRET}`);
     expect(receivers.received("pagerduty")[0]?.body).toMatchObject({ routing_key: ROUTING_KEY });
@@ -344,7 +355,9 @@ describe("channel secrets at rest", () => {
   it("cannot be read under another key: the send fails with a clear message and nothing goes out", async () => {
     const slack = await database.db.notificationChannel.findUniqueOrThrow({ where: { name: "Slack #ops" } });
     const otherKey = channelSecretCipher({ NOTIFY_SECRET_KEY: randomBytes(32).toString("base64") });
-    const result = await testNotificationChannel(database.db, { email, secrets: otherKey }, admin, slack.id);
+    const result = await testNotificationChannel({ ...quietDeps(database.db), mail: email, secrets: otherKey }, admin, {
+      channelId: slack.id,
+    });
     expect(result).toMatchObject({ ok: false, responseCode: null });
     expect(result.message).toMatch(/NOTIFY_SECRET_KEY/);
     expect(receivers.received()).toHaveLength(0);
@@ -354,7 +367,7 @@ describe("channel secrets at rest", () => {
 describe("retries and the dead state", () => {
   it("retries a failing receiver with backoff, then marks the delivery DEAD and says so on the timeline", async () => {
     const firing = condition();
-    await raiseAlert(database.db, firing);
+    await raiseAlert(quietDeps(database.db), firing);
     const { id } = await alertByFingerprint(firing.fingerprint);
     receivers.fail();
     let now = new Date(Date.now() + 1000);
@@ -397,7 +410,7 @@ describe("retries and the dead state", () => {
     });
     try {
       const firing = condition();
-      await raiseAlert(database.db, firing);
+      await raiseAlert(quietDeps(database.db), firing);
       await deliver();
       const row = await database.db.outboxMessage.findFirstOrThrow({
         where: { channelId: pagerDuty.id, alert: { fingerprint: firing.fingerprint } },
@@ -417,7 +430,7 @@ describe("retries and the dead state", () => {
 describe("silences", () => {
   it("records while silenced but notifies no one; a reminder goes out when the window ends", async () => {
     const noisy = condition({ severity: "YELLOW" });
-    await raiseAlert(database.db, noisy);
+    await raiseAlert(quietDeps(database.db), noisy);
     const { id } = await alertByFingerprint(noisy.fingerprint);
     await deliver();
     expect(smtp.messages()).toHaveLength(1);
@@ -425,18 +438,18 @@ describe("silences", () => {
 
     const now = Date.now();
     await silenceAlert(quietDeps(database.db), operator, id, new Date(now + 30 * 60_000), "Known: vendor maintenance");
-    await raiseAlert(database.db, { ...noisy, severity: "RED" }); // escalates while silenced
-    await raiseAlert(database.db, { ...noisy, severity: "RED" });
+    await raiseAlert(quietDeps(database.db), { ...noisy, severity: "RED" }); // escalates while silenced
+    await raiseAlert(quietDeps(database.db), { ...noisy, severity: "RED" });
     await acknowledgeAlert(quietDeps(database.db), operator, id);
-    expect(await remindSilencedAlerts({ db: database.db }, new Date(now + 10 * 60_000))).toBe(0);
+    expect(await remindSilencedAlerts(quietDeps(database.db), new Date(now + 10 * 60_000))).toBe(0);
     await deliver();
     expect(smtp.messages()).toHaveLength(0);
     expect(receivers.received()).toHaveLength(0);
     const silenced = await database.db.alert.findUniqueOrThrow({ where: { id } });
     expect(silenced).toMatchObject({ count: 3, severity: "RED", status: "ACKNOWLEDGED" });
 
-    expect(await remindSilencedAlerts({ db: database.db }, new Date(now + 31 * 60_000))).toBe(1);
-    expect(await remindSilencedAlerts({ db: database.db }, new Date(now + 32 * 60_000))).toBe(0);
+    expect(await remindSilencedAlerts(quietDeps(database.db), new Date(now + 31 * 60_000))).toBe(1);
+    expect(await remindSilencedAlerts(quietDeps(database.db), new Date(now + 32 * 60_000))).toBe(0);
     await deliver();
     expect(
       receivers
@@ -460,7 +473,7 @@ describe("silences", () => {
 
   it("refuses a silence in the past or longer than 7 days, and changes nothing", async () => {
     const firing = condition();
-    await raiseAlert(database.db, firing);
+    await raiseAlert(quietDeps(database.db), firing);
     const before = await alertByFingerprint(firing.fingerprint);
     for (const until of [new Date(Date.now() - 60_000), new Date(Date.now() + 8 * 86_400_000), new Date("nope")])
       await expect(silenceAlert(quietDeps(database.db), operator, before.id, until)).rejects.toBeInstanceOf(
@@ -473,21 +486,21 @@ describe("silences", () => {
 
 describe("inhibition", () => {
   it("while Stripe is unreachable, webhook failures and reconciliation mismatches notify no one; afterwards they do", async () => {
-    await raiseAlert(database.db, {
+    await raiseAlert(quietDeps(database.db), {
       fingerprint: "stripe.unreachable",
       ruleKey: "stripe.unreachable",
       severity: "RED",
       title: "Stripe unreachable",
       detail: "3 probes failed",
     });
-    await raiseAlert(database.db, {
+    await raiseAlert(quietDeps(database.db), {
       fingerprint: "stripe.webhook_failures",
       ruleKey: "stripe.webhook_failures",
       severity: "RED",
       title: "Stripe webhook failures",
       detail: "5 in 1 h",
     });
-    await raiseAlert(database.db, {
+    await raiseAlert(quietDeps(database.db), {
       fingerprint: "reconciliation.mismatch:2026-11-30",
       ruleKey: "reconciliation.mismatch",
       severity: "RED",
@@ -505,7 +518,7 @@ describe("inhibition", () => {
     expect(note?.message).toMatch(/inhibited while "Stripe unreachable" is open/);
 
     receivers.clear();
-    await clearAlert(database.db, "stripe.unreachable", "Stripe reachable again");
+    await clearAlert(quietDeps(database.db), "stripe.unreachable", "Stripe reachable again");
     await deliver();
     const after = receivers.received("pagerduty").map((entry) => {
       const body = entry.body as { event_action: string; dedup_key: string };
@@ -524,7 +537,7 @@ describe("grouping: alerts of one cause notify as one message", () => {
     const cause = `test.cause:${++sequence}`;
     const member = (region: string) => condition({ title: `Backlog in ${region}`, groupKey: cause });
     const regions = ["Yarra", "Darebin", "Monash"].map(member);
-    for (const firing of regions) await raiseAlert(database.db, firing);
+    for (const firing of regions) await raiseAlert(quietDeps(database.db), firing);
 
     // Held for the window, so the members raised by the same run join the first one's message.
     expect(await deliver()).toMatchObject({ sent: 0 });
@@ -543,14 +556,14 @@ describe("grouping: alerts of one cause notify as one message", () => {
     // A later member of the notified group pages no one.
     receivers.clear();
     const later = member("Casey");
-    await raiseAlert(database.db, later);
+    await raiseAlert(quietDeps(database.db), later);
     expect(await deliver(new Date(Date.now() + 2 * GROUP_WINDOW_MS))).toMatchObject({ sent: 0 });
     expect(receivers.received()).toEqual([]);
 
     // The group resolves when its last member does: one resolve, on the group's dedup key.
-    for (const firing of regions) await clearAlert(database.db, firing.fingerprint, "Queue back under 10");
+    for (const firing of regions) await clearAlert(quietDeps(database.db), firing.fingerprint, "Queue back under 10");
     expect(await deliver(new Date(Date.now() + 2 * GROUP_WINDOW_MS))).toMatchObject({ sent: 0 });
-    await clearAlert(database.db, later.fingerprint, "Queue back under 10");
+    await clearAlert(quietDeps(database.db), later.fingerprint, "Queue back under 10");
     await deliver(new Date(Date.now() + 2 * GROUP_WINDOW_MS));
     expect(receivers.received("pagerduty").map((entry) => entry.body)).toMatchObject([
       { event_action: "resolve", dedup_key: `group:${cause}` },
@@ -559,10 +572,16 @@ describe("grouping: alerts of one cause notify as one message", () => {
 
   it("a member graver than the group's notification still notifies (red pages after a yellow email)", async () => {
     const cause = `test.cause:${++sequence}`;
-    await raiseAlert(database.db, condition({ severity: "YELLOW", title: "Backlog in Kew", groupKey: cause }));
+    await raiseAlert(
+      quietDeps(database.db),
+      condition({ severity: "YELLOW", title: "Backlog in Kew", groupKey: cause }),
+    );
     await deliver(new Date(Date.now() + GROUP_WINDOW_MS + 1000));
     expect(receivers.received("pagerduty")).toEqual([]);
-    await raiseAlert(database.db, condition({ severity: "RED", title: "Backlog in Hawthorn", groupKey: cause }));
+    await raiseAlert(
+      quietDeps(database.db),
+      condition({ severity: "RED", title: "Backlog in Hawthorn", groupKey: cause }),
+    );
     await deliver(new Date(Date.now() + GROUP_WINDOW_MS + 1000));
     expect(receivers.received("pagerduty").map((entry) => (entry.body as PagerDutyBody).dedup_key)).toEqual([
       `group:${cause}`,
@@ -586,13 +605,17 @@ describe("channel management", () => {
     ];
     for (const input of bad)
       await expect(
-        upsertNotificationChannel(database.db, secrets, admin, { name: "Bad one", severities: ["RED"], ...input }),
+        upsertNotificationChannel({ db: database.db, secrets }, admin, {
+          name: "Bad one",
+          severities: ["RED"],
+          ...input,
+        }),
       ).rejects.toBeInstanceOf(InvalidInputError);
     expect(await database.db.notificationChannel.count()).toBe(count);
   });
 
   it("keeps secrets out of what it returns and keeps a stored secret when an update leaves it out", async () => {
-    const created = await upsertNotificationChannel(database.db, secrets, admin, {
+    const created = await upsertNotificationChannel({ db: database.db, secrets }, admin, {
       name: "Second Slack",
       kind: "SLACK",
       url: "https://hooks.slack.com/services/T1/B1/TOPSECRET",
@@ -600,7 +623,7 @@ describe("channel management", () => {
     });
     expect(JSON.stringify(created)).not.toContain("TOPSECRET");
     expect(created).toMatchObject({ target: "https://hooks.slack.com/…", hasSecret: true });
-    const updated = await upsertNotificationChannel(database.db, secrets, admin, {
+    const updated = await upsertNotificationChannel({ db: database.db, secrets }, admin, {
       id: created.id,
       name: "Second Slack",
       kind: "SLACK",
@@ -619,7 +642,7 @@ describe("channel management", () => {
 describe("ordering", () => {
   it("never lets an acknowledge or resolve overtake its trigger on one channel, even after a failure", async () => {
     const firing = condition();
-    await raiseAlert(database.db, firing);
+    await raiseAlert(quietDeps(database.db), firing);
     const { id } = await alertByFingerprint(firing.fingerprint);
     await acknowledgeAlert(quietDeps(database.db), operator, id);
     await resolveAlert(quietDeps(database.db), operator, id, "Done and dusted");

@@ -19,6 +19,7 @@ import type { JobContext } from "../../worker/src/jobs/definition.ts";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import type { TestDatabase } from "../support/database.ts";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
+import { quietDeps } from "../support/deps.ts";
 
 const BUCKET = "steward-backups";
 const KEY_ID = "S3RVER"; // s3rver's built-in credentials
@@ -171,7 +172,7 @@ describe("the S3 object store adapter", () => {
 
 describe("a backup with an S3-compatible store", () => {
   it("uploads the checked archive: the object holds the dump's bytes, and the record says where", async () => {
-    const context = { db: database.db, env, events: noEvents } as unknown as JobContext;
+    const context = { deps: { ...quietDeps(database.db), events: noEvents, env } } as unknown as JobContext;
     const outcome = await backupJob.handler(context, {});
     const [made] = await database.db.backup.findMany({ orderBy: { startedAt: "desc" }, take: 1 });
     expect(made).toMatchObject({
@@ -214,7 +215,7 @@ describe("a backup with an S3-compatible store", () => {
     rmSync(join(backupDir, newest.fileName));
     const settings = backupSettings(env);
     try {
-      const check = await verifyLatestRestore(database.db, settings);
+      const check = await verifyLatestRestore(quietDeps(database.db), settings);
       expect(check).toMatchObject({ backupId: newest.id, ok: true, restored: { Payment: 2, Placement: 1 } });
       expect(check.detail).toContain(`from s3://${BUCKET}/steward/${newest.fileName}`);
     } finally {
@@ -231,7 +232,7 @@ describe("a backup with an S3-compatible store", () => {
     await database.db.backup.update({ where: { id: newest.id }, data: { sha256: "0".repeat(64) } });
     const settings = backupSettings(env);
     try {
-      const check = await verifyLatestRestore(database.db, settings);
+      const check = await verifyLatestRestore(quietDeps(database.db), settings);
       expect(check.ok).toBe(false);
       expect(check.detail).toMatch(/does not match the archive written \(SHA-256 [0-9a-f]{64}, written 0{64}\)/);
     } finally {
@@ -243,8 +244,8 @@ describe("a backup with an S3-compatible store", () => {
   it("keeps BACKUP_S3_KEEP objects: older ones are deleted from the store, their records say so", async () => {
     const settings = backupSettings(env);
     try {
-      await runBackup(database.db, settings);
-      await runBackup(database.db, settings);
+      await runBackup(quietDeps(database.db), settings);
+      await runBackup(quietDeps(database.db), settings);
     } finally {
       settings.objectStore?.close();
     }
@@ -264,7 +265,7 @@ describe("a backup with an S3-compatible store", () => {
       const objectsBefore = await objectKeys();
       const settings = backupSettings(envWith(overrides));
       try {
-        await expect(runBackup(database.db, settings)).rejects.toThrow(code);
+        await expect(runBackup(quietDeps(database.db), settings)).rejects.toThrow(code);
       } finally {
         settings.objectStore?.close();
       }
@@ -282,7 +283,7 @@ describe("a backup with an S3-compatible store", () => {
       // The next good backup resolves it.
       const good = backupSettings(env);
       try {
-        await runBackup(database.db, good);
+        await runBackup(quietDeps(database.db), good);
       } finally {
         good.objectStore?.close();
       }

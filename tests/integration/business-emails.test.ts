@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSmtpSandbox, type SmtpSandbox } from "../../sandbox/src/smtp/server.ts";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
+import { quietDeps } from "../support/deps.ts";
 
 const DAY = 86_400_000;
 const TIME_ZONE = "Australia/Melbourne";
@@ -100,11 +101,14 @@ describe("placement started late", () => {
       },
     });
 
-    await acceptHeldPayment(api.database.db, systemActor("test"), {
-      paymentId: held.id,
-      note: "old price honoured",
-      timeZone: TIME_ZONE,
-    });
+    await acceptHeldPayment(
+      { ...quietDeps(api.database.db), env: { MARKETPLACE_TIME_ZONE: TIME_ZONE } },
+      systemActor("test"),
+      {
+        paymentId: held.id,
+        note: "old price honoured",
+      },
+    );
 
     const emails = await emailsOf(late.id);
     expect(emails).toHaveLength(1);
@@ -172,7 +176,7 @@ describe("delivery status and dead emails", () => {
       data: { status: "SENT" },
     });
     expect(onlyThis.count).toBeGreaterThanOrEqual(0);
-    const report = await deliverEmails(api.database.db, sender, { maxAttempts: 5 });
+    const report = await deliverEmails({ ...quietDeps(api.database.db), mail: sender }, { maxAttempts: 5 });
     expect(report).toMatchObject({ dead: 1, alerted: 1 });
 
     const [dead] = await emailsOf(owner.id);

@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createBusiness, createPaidPlacement, createRegion } from "../../bench/drills/fixtures.ts";
 import { type DrillStack, startDrillStack } from "../../bench/drills/harness.ts";
 import { dropDatabase, recreateDatabase } from "../../scripts/lib/database.ts";
+import { quietDeps } from "../support/deps.ts";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -52,7 +53,7 @@ describe("a backup", () => {
     for (let hour = 1; hour <= 5; hour++)
       await createPaidPlacement(stack.db, stack.stripe, business, new Date(from.getTime() + hour * HOUR));
 
-    const backup = await runBackup(stack.db, settings);
+    const backup = await runBackup(quietDeps(stack.db), settings);
     expect(backup).toMatchObject({ status: "SUCCEEDED", moneyCounts: { Payment: 5, Placement: 5 } });
     expect(Number(backup.sizeBytes)).toBeGreaterThan(1000);
     expect(backup.verifiedAt).not.toBeNull();
@@ -73,7 +74,7 @@ describe("a backup", () => {
       expect(await restored.placement.count()).toBe(5);
 
       const deps = {
-        db: restored,
+        ...quietDeps(restored),
         copyIn: pgCopyIn(restoredUrl.toString()),
         events: bus.bus,
         stripe: createStripeGateway(loadEnv({ ...stack.env, LOG_LEVEL: "silent" })),
@@ -98,7 +99,7 @@ describe("a backup", () => {
         >`SELECT count(*)::int AS count FROM pg_database WHERE datname LIKE 'steward_restore_check_%'`
       )[0]?.count;
     const scratchBefore = await scratchDatabases();
-    const check = await verifyLatestRestore(stack.db, settings);
+    const check = await verifyLatestRestore(quietDeps(stack.db), settings);
     expect(check.ok).toBe(true);
     expect(check.restored).toEqual(check.expected);
     expect(await scratchDatabases()).toBe(scratchBefore);
@@ -110,7 +111,7 @@ describe("a backup", () => {
       where: { id: check.backupId },
       data: { moneyCounts: { ...check.expected, Payment: check.expected.Payment + 1 } },
     });
-    const bad = await verifyLatestRestore(stack.db, settings);
+    const bad = await verifyLatestRestore(quietDeps(stack.db), settings);
     expect(bad.ok).toBe(false);
     expect(bad.detail).toMatch(/Payment has 5 rows, dumped 6/);
     const alert = await stack.db.alert.findUniqueOrThrow({ where: { fingerprint: "backup.restore_failed" } });
@@ -119,15 +120,15 @@ describe("a backup", () => {
 
   it("is red when the newest verified backup is older than 26 hours, and keeps only BACKUP_KEEP archives", async () => {
     const now = new Date();
-    expect((await checkBackupFreshness(stack.db, now)).stale).toBe(false);
-    expect((await checkBackupFreshness(stack.db, new Date(now.getTime() + 27 * HOUR))).stale).toBe(true);
+    expect((await checkBackupFreshness(quietDeps(stack.db), now)).stale).toBe(false);
+    expect((await checkBackupFreshness(quietDeps(stack.db), new Date(now.getTime() + 27 * HOUR))).stale).toBe(true);
     const alert = await stack.db.alert.findUniqueOrThrow({ where: { fingerprint: "backup.stale" } });
     expect(alert).toMatchObject({ severity: "RED", status: "FIRING" });
 
-    await runBackup(stack.db, settings);
-    await runBackup(stack.db, settings);
+    await runBackup(quietDeps(stack.db), settings);
+    await runBackup(quietDeps(stack.db), settings);
     expect(readdirSync(backupDir).filter((name) => name.endsWith(".dump"))).toHaveLength(2);
-    expect((await checkBackupFreshness(stack.db)).stale).toBe(false);
+    expect((await checkBackupFreshness(quietDeps(stack.db))).stale).toBe(false);
     expect((await stack.db.alert.findUniqueOrThrow({ where: { id: alert.id } })).status).toBe("RESOLVED");
   }, 120_000);
 });

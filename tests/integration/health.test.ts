@@ -18,6 +18,7 @@ import { startStripeSandbox, type StripeSandbox } from "../../sandbox/src/stripe
 import { startTestApi, type TestApi } from "../support/api.ts";
 import type { JobQueue } from "@steward/jobs/queue";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
+import { quietDeps } from "../support/deps.ts";
 
 const MINUTE = 60_000;
 let api: TestApi;
@@ -29,7 +30,7 @@ let deps: HealthDeps;
 let adminCookie: string;
 let operatorCookie: string;
 let viewerCookie: string;
-let operatorActor: Parameters<typeof setFeatureFlag>[2];
+let operatorActor: Parameters<typeof setFeatureFlag>[1];
 
 beforeAll(async () => {
   ai = await startAiSandbox({ port: 0 });
@@ -44,7 +45,7 @@ beforeAll(async () => {
   });
   db = api.database.db;
   redis = new Redis(api.env.REDIS_URL, { maxRetriesPerRequest: null });
-  deps = { db, redis, env: api.env, stripe: createStripeGateway(api.env) };
+  deps = { ...quietDeps(db), redis, env: api.env, stripe: createStripeGateway(api.env) };
   await createOperator(db, "ADMIN", "ada@test.example");
   const operator = await createOperator(db, "OPERATOR", "olive@test.example");
   await createOperator(db, "VIEWER", "vic@test.example");
@@ -86,7 +87,7 @@ async function payment(businessId: string, status: "SUCCEEDED" | "REFUNDED", pur
 
 describe("AI provider down: the automation switches AI_MODE after 30 minutes, proposes switching back", () => {
   it("29 min → no switch; 31 min → switched, recorded and alerted; healthy long enough → a proposal, not a switch", async () => {
-    await setFeatureFlag(db, api.env, operatorActor, {
+    await setFeatureFlag({ db, env: api.env }, operatorActor, {
       key: "AI_MODE",
       value: "provider",
       reason: "provider contract signed",

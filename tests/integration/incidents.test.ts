@@ -18,7 +18,7 @@ const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toSt
 async function raise(ruleKey: AlertRuleKey, severity: "RED" | "YELLOW", firstSeenAt = new Date()) {
   const fingerprint = `${ruleKey}:${++sequence}`;
   await raiseAlert(
-    api.database.db,
+    quietDeps(api.database.db),
     { fingerprint, ruleKey, severity, title: `${ruleKey} ${sequence}`, detail: "detail" },
     firstSeenAt,
   );

@@ -15,6 +15,7 @@ import { jobContracts } from "@steward/jobs/contracts";
 import { buildWorker } from "../../worker/src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { testEnv } from "../support/env.ts";
+import { quietDeps } from "../support/deps.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -44,25 +45,25 @@ describe("missed runs of the daily job", () => {
   it("goes yellow after 24 h, red after 48 h (one alert, escalated), resolves on success, reopens when late again", async () => {
     const { db } = database;
     await succeededAt(new Date(now.getTime() - 26 * HOUR));
-    expect((await checkMissedRuns(db, daily, now))[0]?.state).toBe("YELLOW");
+    expect((await checkMissedRuns(quietDeps(db), daily, now))[0]?.state).toBe("YELLOW");
     let alert = await db.alert.findUniqueOrThrow({
       where: { fingerprint: "job-missed:featured-expiry-and-promotion" },
     });
     expect(alert).toMatchObject({ ruleKey: "jobs.missed_run", severity: "YELLOW", status: "FIRING", count: 1 });
 
-    await checkMissedRuns(db, daily, new Date(now.getTime() + 24 * HOUR)); // 50 h since the last success
+    await checkMissedRuns(quietDeps(db), daily, new Date(now.getTime() + 24 * HOUR)); // 50 h since the last success
     alert = await db.alert.findUniqueOrThrow({ where: { id: alert.id } });
     expect(alert).toMatchObject({ severity: "RED", status: "FIRING", count: 2 });
     expect(await db.alert.count()).toBe(1);
 
     const recovered = new Date(now.getTime() + 25 * HOUR);
     await succeededAt(recovered);
-    await checkMissedRuns(db, daily, recovered);
+    await checkMissedRuns(quietDeps(db), daily, recovered);
     alert = await db.alert.findUniqueOrThrow({ where: { id: alert.id } });
     expect(alert.status).toBe("RESOLVED");
     expect(alert.resolutionNote).toMatch(/succeeded/);
 
-    await checkMissedRuns(db, daily, new Date(recovered.getTime() + 26 * HOUR));
+    await checkMissedRuns(quietDeps(db), daily, new Date(recovered.getTime() + 26 * HOUR));
     alert = await db.alert.findUniqueOrThrow({
       where: { id: alert.id },
       include: { events: { orderBy: { createdAt: "asc" } } },
@@ -87,7 +88,7 @@ describe("missed runs of the daily job", () => {
           finishedAt: new Date(now.getTime() - 23 * HOUR),
         },
       });
-      expect((await checkMissedRuns(fresh.db, daily, now))[0]?.state).toBe("OK");
+      expect((await checkMissedRuns(quietDeps(fresh.db), daily, now))[0]?.state).toBe("OK");
       expect(await fresh.db.alert.count()).toBe(0);
     } finally {
       await fresh.drop();
@@ -132,12 +133,12 @@ describe("a job that has never succeeded", () => {
       const hourly = [{ name: "never-succeeds", periodMinutes: 60 }];
       const fingerprint = "job-missed:never-succeeds";
       const scheduledAt = new Date(now.getTime() - 50 * 60_000);
-      expect((await checkMissedRuns(fresh.db, hourly, now, scheduledAt))[0]?.state).toBe("NEVER_RAN");
+      expect((await checkMissedRuns(quietDeps(fresh.db), hourly, now, scheduledAt))[0]?.state).toBe("NEVER_RAN");
       expect(await fresh.db.alert.count()).toBe(0);
 
       // One period and its grace (6 min) after the schedule was put in place: missed.
       const late = new Date(scheduledAt.getTime() + 67 * 60_000);
-      expect((await checkMissedRuns(fresh.db, hourly, late, scheduledAt))[0]?.state).toBe("YELLOW");
+      expect((await checkMissedRuns(quietDeps(fresh.db), hourly, late, scheduledAt))[0]?.state).toBe("YELLOW");
       const alert = await fresh.db.alert.findUniqueOrThrow({ where: { fingerprint } });
       expect(alert).toMatchObject({
         severity: "YELLOW",
@@ -157,7 +158,7 @@ describe("a job that has never succeeded", () => {
           finishedAt: new Date(scheduledAt.getTime() - 3 * HOUR),
         },
       });
-      expect((await checkMissedRuns(fresh.db, hourly, late, scheduledAt))[0]?.state).toBe("RED");
+      expect((await checkMissedRuns(quietDeps(fresh.db), hourly, late, scheduledAt))[0]?.state).toBe("RED");
     } finally {
       await fresh.drop();
     }

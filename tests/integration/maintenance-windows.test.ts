@@ -7,6 +7,7 @@ import { upsertNotificationChannel } from "@steward/core/notificationChannels";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { createOperator, TEST_PASSWORD, testRuleKey } from "../support/fixtures.ts";
+import { quietDeps } from "../support/deps.ts";
 
 let api: TestApi;
 let adminCookie: string;
@@ -71,7 +72,7 @@ const condition = (ruleKey: string): AlertCondition => {
 
 /** Raises an alert and says how many notifications it queued, and what its timeline noted. */
 async function raise(ruleKey: string) {
-  await raiseAlert(api.database.db, condition(ruleKey));
+  await raiseAlert(quietDeps(api.database.db), condition(ruleKey));
   const alert = await api.database.db.alert.findFirstOrThrow({
     where: { ruleKey },
     orderBy: { firstSeenAt: "desc" },
@@ -94,8 +95,7 @@ beforeAll(async () => {
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
   // A channel that takes RED, so an alert that notifies queues one message.
   await upsertNotificationChannel(
-    api.database.db,
-    channelSecretCipher({}),
+    { db: api.database.db, secrets: channelSecretCipher({}) },
     { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: "ADMIN" },
     {
       name: "Tickets",

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { createOperator, testRuleKey } from "../support/fixtures.ts";
+import { quietDeps } from "../support/deps.ts";
 
 let api: TestApi;
 let bus: EventBusHandle;
@@ -29,7 +30,7 @@ const globalId = (id: string) => Buffer.from(`Alert:${id}`).toString("base64");
 async function raise(): Promise<{ id: string; fingerprint: string }> {
   const fingerprint = `on-call.test:${++sequence}`;
   await raiseAlert(
-    api.database.db,
+    { ...quietDeps(api.database.db), events: bus.bus },
     {
       fingerprint,
       ruleKey: testRuleKey("on-call.test"),
@@ -38,7 +39,6 @@ async function raise(): Promise<{ id: string; fingerprint: string }> {
       detail: "detail",
     },
     new Date(),
-    { events: bus.bus },
   );
   return api.database.db.alert.findUniqueOrThrow({ where: { fingerprint }, select: { id: true, fingerprint: true } });
 }

@@ -150,14 +150,16 @@ describe("more slots", () => {
     await purchase(id, daysAgo(9));
     const second = await purchase(id, daysAgo(8));
     const third = await purchase(id, daysAgo(7));
-    await setRegionSlots(db, systemActor("test"), id, 2, now);
+    await setRegionSlots({ db, clock: () => now }, systemActor("test"), { regionId: id, slots: 2 });
     const active = await db.placement.findMany({
       where: { regionId: id, status: "ACTIVE" },
       orderBy: { purchasedAt: "asc" },
     });
     expect(active.map((placement) => placement.id)).toContain(second.id);
     expect(await db.auditEvent.count({ where: { action: "region.setSlots", targetId: id } })).toBe(1);
-    await expect(setRegionSlots(db, systemActor("test"), id, 1, now)).rejects.toThrow(InvalidInputError);
+    await expect(
+      setRegionSlots({ db, clock: () => now }, systemActor("test"), { regionId: id, slots: 1 }),
+    ).rejects.toThrow(InvalidInputError);
     expect((await db.region.findUniqueOrThrow({ where: { id } })).featuredSlots).toBe(2);
     expect((await db.placement.findUniqueOrThrow({ where: { id: third.id } })).status).toBe("QUEUED");
   });

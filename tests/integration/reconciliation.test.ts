@@ -23,6 +23,7 @@ import {
   type PaymentsStack,
   startPaymentsStack,
 } from "./payments-stack.ts";
+import { quietDeps } from "../support/deps.ts";
 
 const DAY = 24 * HOUR;
 let stack: PaymentsStack;
@@ -129,7 +130,7 @@ beforeAll(async () => {
   stack = await startPaymentsStack({ worker: true, env: { STRIPE_TIMEOUT_MS: "3000" } });
   bus = createEventBus(stack.api.env.REDIS_URL, stack.api.env.REDIS_PREFIX);
   deps = {
-    db: stack.db,
+    ...quietDeps(stack.db),
     copyIn: pgCopyIn(stack.api.env.DATABASE_URL),
     events: bus.bus,
     stripe: createStripeGateway(stack.api.env),

@@ -244,11 +244,8 @@ describe("data retention", () => {
         RETENTION_BATCH_SIZE: "100",
       });
       expect(retentionSettings(env).jobRuns).toBe(110);
-      const context = { db: fresh.db, env, logger: createLogger("test", "silent") } as Pick<
-        JobContext,
-        "db" | "env" | "logger"
-      >;
-      const outcome = await dataRetentionJob.handler(context as JobContext, {});
+      const deps = { db: fresh.db, env, logger: createLogger("test", "silent") };
+      const outcome = await dataRetentionJob.handler({ deps } as unknown as JobContext, {});
       // Job runs older than 110 days (15 of the 25), against the real clock.
       expect(outcome.summary).toMatch(/JobRun: \d+ removed \(> 110 d\)/);
       expect(outcome.summary).toMatch(/StripeWebhookEvent: 1 payloads cleared/);

@@ -6,6 +6,7 @@ import { checkOperatingSignals } from "@steward/core/signals";
 import type { Db } from "@steward/db/client";
 import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { quietDeps } from "../support/deps.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -48,21 +49,21 @@ describe("operating signals", () => {
   it("webhook success rate: 5 % failed is fine, more is red, and it clears", async () => {
     const { db } = database;
     await webhooks(db, 20, 1); // exactly 5 %
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect(await status(db, "stripe.webhook_success_rate")).toBeNull();
     await webhooks(db, 1, 1); // 2 of 21
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect(await status(db, "stripe.webhook_success_rate")).toEqual({ status: "FIRING", severity: "RED" });
     await db.stripeWebhookEvent.updateMany({ data: { status: "PROCESSED" } });
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect((await status(db, "stripe.webhook_success_rate"))?.status).toBe("RESOLVED");
   });
 
   it("Redis: red while its probe fails", async () => {
     const { db } = database;
-    await checkOperatingSignals(db, env, { ok: false, detail: "connect ECONNREFUSED" }, now());
+    await checkOperatingSignals(quietDeps(db), env, { ok: false, detail: "connect ECONNREFUSED" }, now());
     expect(await status(db, "redis.down")).toEqual({ status: "FIRING", severity: "RED" });
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect((await status(db, "redis.down"))?.status).toBe("RESOLVED");
   });
 
@@ -78,13 +79,13 @@ describe("operating signals", () => {
         data: Array.from({ length: count }, () => ({ reviewId: review.id, classifier: "provider", confidence: 0.9 })),
       });
     await score(799);
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect(await status(db, "ai.monthly_budget")).toBeNull();
     await score(1);
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect(await status(db, "ai.monthly_budget")).toEqual({ status: "FIRING", severity: "YELLOW" });
     await score(200);
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect(await status(db, "ai.monthly_budget")).toEqual({ status: "FIRING", severity: "RED" });
   });
 
@@ -95,13 +96,13 @@ describe("operating signals", () => {
         data: Array.from({ length: count }, () => ({ email: "x@test.example", ip: "10.0.0.9", succeeded })),
       });
     await attempts(6, false);
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect(await status(db, "auth.login_success_rate")).toBeNull(); // 6 attempts: too few to judge
     await attempts(5, true); // 5 of 11 = 45 %
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect(await status(db, "auth.login_success_rate")).toEqual({ status: "FIRING", severity: "RED" });
     await attempts(1, true); // 6 of 12 = 50 %
-    await checkOperatingSignals(db, env, redisUp, now());
+    await checkOperatingSignals(quietDeps(db), env, redisUp, now());
     expect((await status(db, "auth.login_success_rate"))?.status).toBe("RESOLVED");
   });
 });

@@ -31,6 +31,7 @@ import {
   startPaymentsStack,
   WEBHOOK_SECRET,
 } from "./payments-stack.ts";
+import { quietDeps } from "../support/deps.ts";
 
 let stack: PaymentsStack;
 let queue: BullJobQueues;
@@ -265,7 +266,10 @@ describe("reviews", () => {
     const events = createEventBus(stack.api.env.REDIS_URL, stack.api.env.REDIS_PREFIX);
     const outcomes = await Promise.all(
       [0.91, 0.42].map((confidence) =>
-        recordReviewScore(stack.db, events.bus, again.id, "deterministic", { confidence, signals: [] }),
+        recordReviewScore(
+          { ...quietDeps(stack.db), events: events.bus },
+          { reviewId: again.id, classifier: "deterministic", classification: { confidence, signals: [] } },
+        ),
       ),
     ).finally(() => events.close());
     expect(outcomes.sort()).toEqual(["ALREADY_SCORED", "RECORDED"]);
@@ -288,7 +292,7 @@ describe("reconciliation runs", () => {
     await bus?.close();
   });
   const deps = () => ({
-    db: stack.db,
+    ...quietDeps(stack.db),
     copyIn: pgCopyIn(stack.api.env.DATABASE_URL),
     events: bus.bus,
     stripe: createStripeGateway(stack.api.env),

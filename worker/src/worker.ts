@@ -124,7 +124,7 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
 
   async function run(job: Job<JobData>, binding: JobBinding): Promise<string> {
     const attempt = job.attemptsMade + 1;
-    const jobRunId = await startJobRun(db, events.bus, {
+    const jobRunId = await startJobRun(deps, {
       jobName: job.name,
       queueJobId: job.id ?? `${job.name}:unknown`,
       trigger: attempt > 1 ? "RETRY" : (job.data.trigger ?? "SCHEDULE"),
@@ -136,32 +136,20 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
       const payload = binding.contract.payload.safeParse(job.data.payload ?? {});
       if (!payload.success) throw new UnrecoverableError(`Invalid payload: ${payload.error.message}`);
       const outcome = await binding.handler(
-        {
-          deps,
-          db,
-          env,
-          events: events.bus,
-          logger: logger.child({ job: job.name, jobRunId }),
-          jobRunId,
-          redis,
-          payments,
-          mail,
-          copyIn,
-          jobs: queues,
-        },
+        { deps: { ...deps, logger: logger.child({ job: job.name, jobRunId }) }, jobRunId, redis },
         payload.data,
       );
-      await finishJobRun(db, events.bus, jobRunId, { ok: true, outcome });
-      await recordJobSucceeded(db, job.name, { events: events.bus });
+      await finishJobRun(deps, { jobRunId, result: { ok: true, outcome } });
+      await recordJobSucceeded(deps, job.name);
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: "succeeded" });
       return outcome.summary;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await finishJobRun(db, events.bus, jobRunId, { ok: false, error: message });
+      await finishJobRun(deps, { jobRunId, result: { ok: false, error: message } });
       const attempts = job.opts.attempts ?? 1;
       const exhausted = error instanceof UnrecoverableError || attempt >= attempts;
-      if (exhausted) await recordJobExhausted(db, job.name, attempt, message, { events: events.bus });
+      if (exhausted) await recordJobExhausted(deps, job.name, attempt, message);
       endTimer();
       metrics.jobRuns.inc({ job: job.name, outcome: exhausted ? "exhausted" : "failed" });
       throw error;

@@ -1,7 +1,6 @@
 // Alerts (deduplicated by fingerprint, with a timeline and a delivery log), the operator's
 // lifecycle actions, notification channels (ADMIN; secrets never returned) and the live
 // `alertChanged` subscription. Resolvers validate, call core, and map typed domain errors.
-import { channelSecretCipher } from "@steward/core/channelSecrets";
 import {
   acknowledgeAlert,
   AlertResolvedError,
@@ -278,8 +277,8 @@ builder.mutationFields((t) => ({
       }),
       recipients: t.arg.stringList({ required: false, description: "Email: who receives alert emails." }),
     },
-    resolve: (_root, args, { db, env, actor }) =>
-      upsertNotificationChannel(db, channelSecretCipher(env), actor, {
+    resolve: (_root, args, { deps, actor }) =>
+      upsertNotificationChannel(deps, actor, {
         id: args.id === null || args.id === undefined ? null : String(args.id),
         name: args.name,
         kind: args.kind,
@@ -296,8 +295,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { id: t.arg.id() },
-    resolve: (_root, args, { db, env, mail, actor }) =>
-      testNotificationChannel(db, { email: mail, secrets: channelSecretCipher(env) }, actor, String(args.id)),
+    resolve: (_root, args, { deps, actor }) => testNotificationChannel(deps, actor, { channelId: String(args.id) }),
   }),
 }));
 

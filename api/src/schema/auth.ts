@@ -130,9 +130,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { operatorId: t.arg.id({ validate: z.string().uuid() }) },
-    resolve: async (_root, args, { db, actor, events, credentials }) => {
+    resolve: async (_root, args, { deps, actor, events, credentials }) => {
       if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
-      const ended = await revokeOperatorSessions(db, actor, String(args.operatorId));
+      const ended = await revokeOperatorSessions(deps, actor, { operatorId: String(args.operatorId) });
       credentials.changed({ sessionIds: ended });
       for (const sessionId of ended) events.publish("sessionEnded", { sessionId });
       return ended.length;
@@ -156,9 +156,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { id: t.arg.globalID({ for: ApiTokenNode }) },
-    resolve: async (_root, args, { db, actor, credentials }) => {
+    resolve: async (_root, args, { deps, actor, credentials }) => {
       if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
-      await revokeApiToken(db, actor, args.id.id);
+      await revokeApiToken(deps, actor, { tokenId: args.id.id });
       credentials.changed({ apiTokenIds: [args.id.id] });
       return true;
     },

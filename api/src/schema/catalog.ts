@@ -183,8 +183,8 @@ builder.mutationFields((t) => ({
       externalId: t.arg.string({ validate: externalId }),
       name: t.arg.string({ validate: z.string().trim().min(1).max(200) }),
     },
-    resolve: async (_root, args, { db, actor }) => {
-      const result = await upsertRegion(db, actor, { externalId: args.externalId, name: args.name });
+    resolve: async (_root, args, { deps, actor }) => {
+      const result = await upsertRegion(deps, actor, { externalId: args.externalId, name: args.name });
       return { regionId: result.region.id, created: result.created, changed: result.changed };
     },
   }),
@@ -212,8 +212,8 @@ builder.mutationFields((t) => ({
     authScopes: catalogWriter,
     errors: { types: commonMutationErrors },
     args: { externalId: t.arg.string({ validate: externalId }) },
-    resolve: async (_root, args, { db, actor }) => {
-      const result = await archiveBusiness(db, actor, { externalId: args.externalId });
+    resolve: async (_root, args, { deps, actor }) => {
+      const result = await archiveBusiness(deps, actor, { externalId: args.externalId });
       return {
         businessId: result.business.id,
         created: false,
@@ -251,8 +251,8 @@ builder.mutationFields((t) => ({
       // Checked in core, after authorization: a non-admin learns nothing from the shape of its input.
       currency: t.arg.string({ validate: z.string().max(10) }),
     },
-    resolve: async (query, _root, args, { db, actor }) => {
-      const region = await setRegionPrice(db, actor, {
+    resolve: async (query, _root, args, { db, deps, actor }) => {
+      const region = await setRegionPrice(deps, actor, {
         regionId: String(args.regionId),
         priceCents: args.priceCents,
         currency: args.currency,
@@ -269,16 +269,9 @@ builder.mutationFields((t) => ({
       paymentId: t.arg.globalID({ for: PaymentNode }),
       note: t.arg.string({ required: false, validate: z.string().trim().max(2000).nullish() }),
     },
-    resolve: async (_root, args, { db, events, actor, env }) =>
-      (
-        await acceptHeldPayment(
-          db,
-          actor,
-          { paymentId: args.paymentId.id, note: args.note ?? null, timeZone: env.MARKETPLACE_TIME_ZONE },
-          new Date(),
-          { events },
-        )
-      ).payment,
+    resolve: async (_root, args, context) =>
+      (await acceptHeldPayment(context.deps, context.actor, { paymentId: args.paymentId.id, note: args.note ?? null }))
+        .payment,
   }),
   refundHeldPayment: t.field({
     type: RefundRequestNode,

@@ -1,7 +1,6 @@
 // The weekly checkup's reports: the list (newest first), one report with its findings, and
 // run-now. Core runs the checks, stores, audits and notifies.
-import { type CheckupFinding, runWeeklyCheckup } from "@steward/core/checkup";
-import { metricsSettings } from "@steward/core/metrics";
+import { type CheckupFinding, checkupDeps, runWeeklyCheckup } from "@steward/core/checkup";
 import { worstFirst } from "@steward/core/severity";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -72,19 +71,7 @@ builder.mutationFields((t) => ({
     description: "Run the weekly checkup now: the report is stored and notified like the Sunday one.",
     authScopes: { operator: true },
     errors: { types: commonMutationErrors },
-    resolve: async (_root, _args, { db, env, events, payments, actor }) => {
-      const { report } = await runWeeklyCheckup(
-        {
-          db,
-          events,
-          settings: metricsSettings(env),
-          stripe: payments,
-          ai: { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS },
-        },
-        actor,
-        "MANUAL",
-      );
-      return report;
-    },
+    resolve: async (_root, _args, { deps, actor }) =>
+      (await runWeeklyCheckup(checkupDeps(deps), actor, "MANUAL")).report,
   }),
 }));

@@ -142,7 +142,7 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: disputeErrors },
     args: { id: t.arg.globalID({ for: BusinessNode }), note: t.arg.string({ validate: note }) },
-    resolve: (_root, args, { db, actor }) => flagBusiness(db, actor, { businessId: args.id.id, note: args.note }),
+    resolve: (_root, args, { deps, actor }) => flagBusiness(deps, actor, { businessId: args.id.id, note: args.note }),
   }),
   unflagBusiness: t.field({
     type: BusinessNode,
@@ -150,7 +150,7 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: disputeErrors },
     args: { id: t.arg.globalID({ for: BusinessNode }), note: t.arg.string({ validate: note }) },
-    resolve: (_root, args, { db, actor }) => unflagBusiness(db, actor, { businessId: args.id.id, note: args.note }),
+    resolve: (_root, args, { deps, actor }) => unflagBusiness(deps, actor, { businessId: args.id.id, note: args.note }),
   }),
   emailQueuePosition: t.field({
     type: QueueEmailSentType,

@@ -224,8 +224,8 @@ builder.mutationFields((t) => ({
       value: t.arg.string({ validate: z.string().min(1).max(100) }),
       reason: t.arg.string({ validate: z.string().max(500) }),
     },
-    resolve: async (_root, args, { db, env, actor }) => {
-      await setFeatureFlag(db, env, actor, { key: args.key, value: args.value, reason: args.reason });
+    resolve: async (_root, args, { db, deps, env, actor }) => {
+      await setFeatureFlag(deps, actor, { key: args.key, value: args.value, reason: args.reason });
       return getFlag(db, env, args.key);
     },
   }),
@@ -239,11 +239,11 @@ builder.mutationFields((t) => ({
       enabled: t.arg.boolean({ required: false }),
       thresholds: t.arg({ type: [ThresholdInput], required: false, validate: z.array(z.unknown()).max(20).nullish() }),
     },
-    resolve: (_root, args, { db, actor }) => {
+    resolve: (_root, args, { deps, actor }) => {
       const thresholds = args.thresholds ? Object.fromEntries(args.thresholds.map((t) => [t.name, t.value])) : null;
       if (args.thresholds && Object.keys(thresholds ?? {}).length !== args.thresholds.length)
         throw new InvalidInputError("Each threshold may be named once", "thresholds");
-      return updateAlertRule(db, actor, { ruleKey: args.ruleKey, enabled: args.enabled ?? null, thresholds });
+      return updateAlertRule(deps, actor, { ruleKey: args.ruleKey, enabled: args.enabled ?? null, thresholds });
     },
   }),
 }));

@@ -268,7 +268,8 @@ builder.mutationFields((t) => ({
       id: t.arg.globalID({ for: AlertNode }),
       severity: t.arg({ type: IncidentSeverityEnum, required: false }),
     },
-    resolve: (_root, args, { db, actor }) => setAlertIncidentSeverity(db, actor, args.id.id, args.severity ?? null),
+    resolve: (_root, args, { deps, actor }) =>
+      setAlertIncidentSeverity(deps, actor, { alertId: args.id.id, severity: args.severity ?? null }),
   }),
   openIncident: t.field({
     type: IncidentNode,
@@ -281,8 +282,8 @@ builder.mutationFields((t) => ({
       severity: t.arg({ type: IncidentSeverityEnum, required: false }),
       impact: t.arg.string({ required: false, validate: text(4000) }),
     },
-    resolve: (_root, args, { db, actor }) =>
-      openIncident(db, actor, {
+    resolve: (_root, args, { deps, actor }) =>
+      openIncident(deps, actor, {
         alertIds: args.alertIds.map((id) => id.id),
         title: args.title ?? null,
         severity: args.severity ?? null,
@@ -302,8 +303,9 @@ builder.mutationFields((t) => ({
       rootCause: t.arg.string({ required: false, validate: text(4000) }),
       followUps: t.arg.stringList({ required: false }),
     },
-    resolve: (_root, args, { db, actor }) =>
-      updateIncident(db, actor, args.id.id, {
+    resolve: (_root, args, { deps, actor }) =>
+      updateIncident(deps, actor, {
+        incidentId: args.id.id,
         title: args.title ?? null,
         severity: args.severity ?? null,
         impact: args.impact ?? null,
@@ -316,7 +318,7 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: incidentErrors },
     args: { id: t.arg.globalID({ for: IncidentNode }) },
-    resolve: (_root, args, { db, actor }) => resolveIncident(db, actor, args.id.id),
+    resolve: (_root, args, { deps, actor }) => resolveIncident(deps, actor, { incidentId: args.id.id }),
   }),
   sendIncidentCommunication: t.field({
     type: SentType,

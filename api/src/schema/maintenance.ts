@@ -64,8 +64,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { input: t.arg({ type: MaintenanceWindowInput }) },
-    resolve: (_root, { input }, { db, actor }) =>
-      scheduleMaintenanceWindow(db, actor, {
+    resolve: (_root, { input }, { deps, actor }) =>
+      scheduleMaintenanceWindow(deps, actor, {
         title: input.title,
         startsAt: input.startsAt,
         endsAt: input.endsAt,
@@ -78,6 +78,6 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { id: t.arg.globalID({ for: MaintenanceWindowNode }) },
-    resolve: (_root, args, { db, actor }) => endMaintenanceWindow(db, actor, args.id.id),
+    resolve: (_root, args, { deps, actor }) => endMaintenanceWindow(deps, actor, { id: args.id.id }),
   }),
 }));

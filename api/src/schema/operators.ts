@@ -172,8 +172,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [...commonMutationErrors, ConflictError] },
     args: { id: t.arg.id() },
-    resolve: async (_root, args, { db, actor }) => {
-      await revokeInvite(db, actor, String(args.id));
+    resolve: async (_root, args, { deps, actor }) => {
+      await revokeInvite(deps, actor, { linkId: String(args.id) });
       return true;
     },
   }),
@@ -204,8 +204,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [...commonMutationErrors, LastAdminError] },
     args: { operatorId: t.arg.id({ validate: operatorId }), role: t.arg({ type: RoleEnum }) },
-    resolve: async (_root, args, { db, actor, credentials }) => {
-      const operator = await changeOperatorRole(db, actor, String(args.operatorId), args.role);
+    resolve: async (_root, args, { deps, actor, credentials }) => {
+      const operator = await changeOperatorRole(deps, actor, { operatorId: String(args.operatorId), role: args.role });
       // Their signed-in sessions act with the new role from the next request, on every instance.
       credentials.changed({ operatorIds: [operator.id] });
       return operator;
@@ -218,7 +218,9 @@ builder.mutationFields((t) => ({
     errors: { types: [...commonMutationErrors, LastAdminError] },
     args: { operatorId: t.arg.id({ validate: operatorId }) },
     resolve: async (_root, args, context) => {
-      const { operator, endedSessionIds } = await disableOperator(context.db, context.actor, String(args.operatorId));
+      const { operator, endedSessionIds } = await disableOperator(context.deps, context.actor, {
+        operatorId: String(args.operatorId),
+      });
       endSessions(context, endedSessionIds);
       context.credentials.changed({ operatorIds: [operator.id] });
       return operator;
@@ -229,7 +231,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { operatorId: t.arg.id({ validate: operatorId }) },
-    resolve: (_root, args, { db, actor }) => enableOperator(db, actor, String(args.operatorId)),
+    resolve: (_root, args, { deps, actor }) => enableOperator(deps, actor, { operatorId: String(args.operatorId) }),
   }),
   sendPasswordReset: t.field({
     type: "DateTime",
@@ -264,7 +266,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       if (context.actor.kind !== "OPERATOR") throw new Error("unreachable: viewer scope implies an operator");
-      const ended = await changeOwnPassword(context.db, context.actor, args);
+      const ended = await changeOwnPassword(context.deps, context.actor, args);
       endSessions(context, ended);
       return true;
     },

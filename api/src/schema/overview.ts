@@ -349,8 +349,8 @@ builder.mutationFields((t) => ({
       }),
       occurredAt: t.arg({ type: "DateTime", required: false, description: "Default now; at most a day ago." }),
     },
-    resolve: (query, _root, args, { db, actor }) =>
-      recordSearch(db, actor, {
+    resolve: (query, _root, args, { db, deps, actor }) =>
+      recordSearch(deps, actor, {
         query: args.query,
         resultCount: args.resultCount,
         region: args.region ?? null,

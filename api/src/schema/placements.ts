@@ -107,9 +107,9 @@ builder.mutationFields((t) => ({
       regionId: t.arg.id({ validate: z.string().uuid() }),
       slots: t.arg.int({ validate: z.number().int().min(1).max(100) }),
     },
-    resolve: async (query, _root, args, { db, actor }) => {
+    resolve: async (query, _root, args, { db, deps, actor }) => {
       const regionId = String(args.regionId);
-      await setRegionSlots(db, actor, regionId, args.slots);
+      await setRegionSlots(deps, actor, { regionId, slots: args.slots });
       return db.region.findUniqueOrThrow({ ...query, where: { id: regionId } });
     },
   }),

@@ -235,12 +235,7 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, context) =>
       resolveDiscrepancy(
-        {
-          db: context.db,
-          events: context.events,
-          stripe: context.payments,
-          timeZone: context.env.MARKETPLACE_TIME_ZONE,
-        },
+        { ...context.deps, timeZone: context.env.MARKETPLACE_TIME_ZONE },
         context.actor,
         args.id.id,
         args.action,

@@ -364,8 +364,12 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: reviewErrors },
     args: { id: t.arg.globalID({ for: ReviewNode }), expectedVersion: t.arg.int({ required: false }) },
-    resolve: (_root, args, { db, events, actor }) =>
-      decideReview(db, events, actor, args.id.id, { action: "APPROVE" }, args.expectedVersion),
+    resolve: (_root, args, { deps, actor }) =>
+      decideReview(deps, actor, {
+        reviewId: args.id.id,
+        decision: { action: "APPROVE" },
+        expectedVersion: args.expectedVersion,
+      }),
   }),
   rejectReview: t.field({
     type: ReviewNode,
@@ -377,15 +381,12 @@ builder.mutationFields((t) => ({
       note: t.arg.string({ required: false, validate: z.string().max(2000).nullish() }),
       expectedVersion: t.arg.int({ required: false }),
     },
-    resolve: (_root, args, { db, events, actor }) =>
-      decideReview(
-        db,
-        events,
-        actor,
-        args.id.id,
-        { action: "REJECT", reason: args.reason, note: args.note },
-        args.expectedVersion,
-      ),
+    resolve: (_root, args, { deps, actor }) =>
+      decideReview(deps, actor, {
+        reviewId: args.id.id,
+        decision: { action: "REJECT", reason: args.reason, note: args.note },
+        expectedVersion: args.expectedVersion,
+      }),
   }),
   reopenReview: t.field({
     type: ReviewNode,
@@ -396,7 +397,7 @@ builder.mutationFields((t) => ({
       id: t.arg.globalID({ for: ReviewNode }),
       reason: t.arg.string({ validate: z.string().trim().min(3).max(2000) }),
     },
-    resolve: (_root, args, { db, events, actor }) => reopenReview(db, events, actor, args.id.id, args.reason),
+    resolve: (_root, args, { deps, actor }) => reopenReview(deps, actor, { reviewId: args.id.id, reason: args.reason }),
   }),
   decideReviewsInBulk: t.field({
     type: BulkDecisionOutcomeRef,
@@ -409,18 +410,16 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: BulkDecisionInput }),
       limit: t.arg.int({ required: false, validate: z.number().int().min(1).max(MAX_BULK_BATCH).nullish() }),
     },
-    resolve: (_root, args, { db, events, actor }) => {
-      const { target, decision } = toBulk(args.input);
-      return decideReviewsInBulk(db, events, actor, target, decision, args.limit ?? MAX_BULK_BATCH);
-    },
+    resolve: (_root, args, { deps, actor }) =>
+      decideReviewsInBulk(deps, actor, { ...toBulk(args.input), limit: args.limit ?? MAX_BULK_BATCH }),
   }),
   bulkApproveReviews: t.int({
     description: "Approve every pending review with confidence ≥ threshold (default 0.90). Returns how many.",
     authScopes: { operator: true },
     errors: { types: reviewErrors },
     args: { threshold: t.arg.float({ required: false, validate: thresholdArg.nullish() }) },
-    resolve: (_root, args, { db, events, actor }) =>
-      bulkApproveReviews(db, events, actor, args.threshold ?? DEFAULT_BULK_APPROVE_THRESHOLD),
+    resolve: (_root, args, { deps, actor }) =>
+      bulkApproveReviews(deps, actor, { threshold: args.threshold ?? DEFAULT_BULK_APPROVE_THRESHOLD }),
   }),
 }));
 

@@ -1,26 +1,33 @@
 // What the steps of a reconciliation run share: their dependencies, the event that
 // reports a run's progress, and one execution's claim on its run (the heartbeat every write
 // compares-and-sets, so a run taken over by another execution stops at its next beat).
-import type { Db, DbTx, Prisma, ReconciliationRun } from "@steward/db/client";
-import type { CopyIn } from "../ports/copyIn.ts";
-import type { EventBus } from "../ports/events.ts";
-import type { PaymentsGateway } from "../ports/payments.ts";
+import type { DbTx, Prisma, ReconciliationRun } from "@steward/db/client";
+import type { CoreDeps } from "../deps.ts";
+import type { EventPublisher } from "../ports/events.ts";
+import type { EffectDeps } from "../unitOfWork.ts";
 
-export interface ReconciliationDeps {
-  db: Db;
-  events: EventBus;
-  stripe: PaymentsGateway;
-  now?: () => Date;
-  /** The staging COPY, on a connection of its own to the database `db` uses. */
-  copyIn: CopyIn;
-  /** Injectable for tests; the pause between resumed pages. */
-  sleep?: (ms: number) => Promise<void>;
-}
+/**
+ * The process's CoreDeps a run uses (`copyIn`: the staging COPY, on a connection of its own to the
+ * database `db` uses), with a clock and a pause tests can pin.
+ */
+export type ReconciliationDeps = Pick<CoreDeps, "db" | "stripe" | "copyIn"> &
+  EffectDeps & {
+    now?: () => Date;
+    /** Injectable for tests; the pause between resumed pages. */
+    sleep?: (ms: number) => Promise<void>;
+  };
 
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function publish(events: EventBus, run: Pick<ReconciliationRun, "id" | "status" | "chargesCompared">): void {
-  events.publish("reconciliationRunUpdated", {
+/**
+ * Reports the run's state: on a unit of work's publisher (after its commit) or, once a write has
+ * committed on its own (a heartbeat, the end of a step), straight on the process's.
+ */
+export function publishRun(
+  to: EventPublisher,
+  run: Pick<ReconciliationRun, "id" | "status" | "chargesCompared">,
+): void {
+  to.publish("reconciliationRunUpdated", {
     runId: run.id,
     status: run.status,
     chargesCompared: run.chargesCompared,

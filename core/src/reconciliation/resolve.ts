@@ -17,7 +17,7 @@ import {
   type PaymentsGateway,
   paymentsErrorCode,
 } from "../ports/payments.ts";
-import { publish, type ReconciliationDeps } from "./context.ts";
+import { publishRun, type ReconciliationDeps } from "./context.ts";
 import { settleAlert } from "./runs.ts";
 
 // ───────────────────────────── Errors ─────────────────────────────
@@ -102,7 +102,7 @@ function stripeStatusOf(charge: GatewayCharge | null): string {
  * Nothing is ever sent to Stripe.
  */
 export async function resolveDiscrepancy(
-  deps: Pick<ReconciliationDeps, "db" | "events" | "stripe" | "now"> & { timeZone: string },
+  deps: Pick<ReconciliationDeps, "db" | "events" | "jobs" | "logger" | "stripe" | "now"> & { timeZone: string },
   actor: Actor,
   discrepancyId: string,
   action: FixAction,
@@ -159,7 +159,7 @@ export async function resolveDiscrepancy(
   });
   await settleAlert(deps, resolved.runId, actor);
   const run = await deps.db.reconciliationRun.findUniqueOrThrow({ where: { id: resolved.runId } });
-  publish(deps.events, run);
+  publishRun(deps.events, run);
   return resolved;
 }
 

@@ -19,7 +19,7 @@
 // resolve.ts (an operator's fix), evidence.ts (the CSV export), context.ts (what they share).
 import type { Db, DbTx, JobTrigger, ReconciliationRun } from "@steward/db/client";
 import { type Actor, systemActor } from "../actor.ts";
-import { clearAlert, raiseAlert } from "../alerts.ts";
+import { type AlertDeps, clearAlert, raiseAlert } from "../alerts.ts";
 import { recordAudit } from "../audit.ts";
 import { clock } from "../clock.ts";
 import type { CoreDeps } from "../deps.ts";
@@ -28,8 +28,9 @@ import type { JobOutcome } from "../jobRuns.ts";
 import { queueReconciliationRun, resumeReconciliationRuns } from "../followUps.ts";
 import { assertOperatorCan } from "../permissions.ts";
 import { compareAndFinish } from "./compare.ts";
-import { type Claim, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
+import { type Claim, publishRun, type ReconciliationDeps, SupersededError } from "./context.ts";
 import { stageStripeCharges } from "./staging.ts";
+import { inTransaction } from "../unitOfWork.ts";
 
 export const DEFAULT_PERIOD_DAYS = 7;
 export const MAX_PERIOD_DAYS = 366;
@@ -93,7 +94,7 @@ export function reconciliationPeriod(input: { from?: Date | null; to?: Date | nu
  * marked failed first). The caller executes it, or queues it for the worker.
  */
 export async function createReconciliationRun(
-  deps: Pick<ReconciliationDeps, "db" | "events" | "now">,
+  deps: Pick<ReconciliationDeps, "db" | "events" | "jobs" | "logger" | "now">,
   actor: Actor,
   input: { from?: Date | null; to?: Date | null },
   trigger: JobTrigger,
@@ -101,7 +102,8 @@ export async function createReconciliationRun(
   assertOperatorCan(actor, "operate");
   const now = clock(deps);
   const period = reconciliationPeriod(input, now);
-  const run = await deps.db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     // Serialises concurrent starts: of two at once, the second sees the first and is refused.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('reconciliation.start'))`;
     const running = await tx.reconciliationRun.findFirst({
@@ -133,10 +135,9 @@ export async function createReconciliationRun(
       targetId: created.id,
       after: { periodStart: period.start.toISOString(), periodEnd: period.end.toISOString(), trigger },
     });
+    publishRun(unit, created);
     return created;
   });
-  publish(deps.events, run);
-  return run;
 }
 
 const isStale = (run: Pick<ReconciliationRun, "progressAt">, now: Date): boolean =>
@@ -216,7 +217,7 @@ export function resumeStalledReconciliationRuns(deps: Pick<CoreDeps, "db" | "job
  * operator is told.
  */
 export async function startReconciliation(
-  deps: Pick<ReconciliationDeps, "db" | "events" | "now"> & Pick<CoreDeps, "jobs">,
+  deps: Pick<ReconciliationDeps, "db" | "events" | "jobs" | "logger" | "now">,
   actor: Actor,
   input: { from?: Date | null; to?: Date | null },
 ): Promise<ReconciliationRun> {
@@ -229,7 +230,7 @@ export async function startReconciliation(
       where: { id: run.id },
       data: { status: "FAILED", finishedAt: new Date(), error: `Could not queue the run: ${message.slice(0, 500)}` },
     });
-    publish(deps.events, failed);
+    publishRun(deps.events, failed);
     throw error;
   }
   return run;
@@ -336,7 +337,7 @@ export async function executeReconciliationRun(
     const staged = await stageStripeCharges(deps, run, claim);
     run = await compareAndFinish(deps, run, staged.inPeriod, claim);
     await settleAlert(deps, run.id, systemActor("reconciliation"));
-    publish(deps.events, run);
+    publishRun(deps.events, run);
     return { run, resumedPages: staged.resumes };
   } catch (error) {
     // Taken over: the run and its staged charges now belong to the other execution.
@@ -353,18 +354,14 @@ export async function executeReconciliationRun(
     });
     if (count === 1) {
       await db.reconciliationCharge.deleteMany({ where: { runId } }).catch(() => undefined);
-      publish(deps.events, await db.reconciliationRun.findUniqueOrThrow({ where: { id: runId } }));
+      publishRun(deps.events, await db.reconciliationRun.findUniqueOrThrow({ where: { id: runId } }));
     }
     throw error;
   }
 }
 
 /** Red alert while the latest completed run has open discrepancies; cleared once it has none. */
-export async function settleAlert(
-  deps: Pick<ReconciliationDeps, "db" | "events">,
-  runId: string,
-  actor: Actor,
-): Promise<void> {
+export async function settleAlert(deps: AlertDeps, runId: string, actor: Actor): Promise<void> {
   const { db } = deps;
   const latest = await db.reconciliationRun.findFirst({
     where: { status: "COMPLETED" },
@@ -375,7 +372,7 @@ export async function settleAlert(
   const open = await openDiscrepancyCount(db, runId);
   if (open > 0) {
     await raiseAlert(
-      db,
+      deps,
       {
         fingerprint: ALERT_FINGERPRINT,
         ruleKey: ALERT_FINGERPRINT,
@@ -385,10 +382,9 @@ export async function settleAlert(
         labels: { runId },
       },
       new Date(),
-      { events: deps.events },
     );
   } else {
-    await clearAlert(db, ALERT_FINGERPRINT, `Reconciliation run ${runId} is clean`, { events: deps.events, actor });
+    await clearAlert(deps, ALERT_FINGERPRINT, `Reconciliation run ${runId} is clean`, actor);
   }
 }
 

@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { clock } from "../clock.ts";
 import { type GatewayCharge, isTransientPaymentsError } from "../ports/payments.ts";
-import { beat, type Claim, pause, publish, type ReconciliationDeps, SupersededError } from "./context.ts";
+import { beat, type Claim, pause, publishRun, type ReconciliationDeps, SupersededError } from "./context.ts";
 
 /** How far outside the period Stripe is listed too, to match our rows near the edges. */
 export const EDGE_MARGIN_SECONDS = 3_600;
@@ -84,7 +84,7 @@ export async function stageStripeCharges(
           if (failure.error) return;
           // The heartbeat: a compare-and-set that fails once another execution took the run over.
           await beat(db, claim, { chargesCompared });
-          publish(deps.events, { id: run.id, status: "RUNNING", chargesCompared });
+          publishRun(deps.events, { id: run.id, status: "RUNNING", chargesCompared });
         })
         .catch(failed);
     };

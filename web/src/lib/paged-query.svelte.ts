@@ -1,7 +1,8 @@
-// A Relay list read a page at a time (the audit log, the webhook events). Each page is a LiveQuery
-// held on the normalised cache, so a mutation's answer carrying a listed row (a replayed event)
-// updates it in place, wherever it is in the pages. `reload` (another filter) drops every page's
-// read, so an answer to an older filter can never show; `loadMore` adds the page after the last.
+// A Relay list read a page at a time (the audit log, the webhook events, the review queue). Each
+// page is a LiveQuery held on the normalised cache, so a mutation's answer carrying a listed row (a
+// replayed event) updates it in place, wherever it is in the pages. `reload` (another filter) drops
+// every page's read, so an answer to an older filter can never show; `loadMore` adds the page after
+// the last; `refetchNow` reads the pages shown again when rows may have joined or left the list.
 import type { AnyVariables, Client, DocumentInput } from "@urql/core";
 import { LiveQuery } from "./live-query.svelte.ts";
 import type { LiveConnection } from "./live.svelte.ts";
@@ -21,6 +22,8 @@ export interface PagedQueryOptions<Data, Variables extends AnyVariables, Row> {
   variables: (after: string | null) => Variables;
   /** Where the connection is in an answer. */
   connection: (data: Data) => Connection<Row> | null | undefined;
+  /** Sees each page's answer after it is taken (e.g. to collect what its rows name). */
+  onData?: (data: Data) => void;
 }
 
 interface Page<Data, Variables extends AnyVariables> {
@@ -49,6 +52,21 @@ export class PagedQuery<Data, Variables extends AnyVariables, Row extends { id: 
   /** A page (the first, or the next) is on its way. */
   get loading(): boolean {
     return this.#pages.some((page) => page.read.loading);
+  }
+
+  /** The first page is on its way (the list for new variables, not a page added to it). */
+  get loadingFirst(): boolean {
+    return this.#pages[0]?.read.loading ?? false;
+  }
+
+  /** A page after the first is on its way. */
+  get loadingMore(): boolean {
+    return this.#pages.slice(1).some((page) => page.read.loading);
+  }
+
+  /** The first page's latest answer: what the query reads beside the list (a total, say). */
+  get first(): Data | null {
+    return this.#pages[0]?.read.data ?? null;
   }
 
   get error(): string | null {
@@ -83,6 +101,23 @@ export class PagedQuery<Data, Variables extends AnyVariables, Row extends { id: 
     } else this.#pages = [this.#page(null)];
   }
 
+  /**
+   * Drops every page and reads the first for the current variables: unlike `reload`, nothing of the
+   * older variables stays shown while the answer is on its way.
+   */
+  restart(): void {
+    this.stop();
+    this.#pages = [this.#page(null)];
+  }
+
+  /**
+   * Reads every page shown again from the network, each from its own cursor (rows may have joined or
+   * left the list); the answers reach the held reads through the cache.
+   */
+  async refetchNow(): Promise<void> {
+    await Promise.all(this.#pages.map((page) => page.read.refetchNow()));
+  }
+
   /** Stops every page's read and forgets the pages. */
   stop(): void {
     for (const page of this.#pages) page.stop();
@@ -98,8 +133,14 @@ export class PagedQuery<Data, Variables extends AnyVariables, Row extends { id: 
   }
 
   #page(after: string | null): Page<Data, Variables> {
-    const { client, live, query, variables } = this.#options;
-    const read = new LiveQuery({ client, live, query, variables: () => variables(after) });
+    const { client, live, query, variables, onData } = this.#options;
+    const read = new LiveQuery({
+      client,
+      live,
+      query,
+      variables: () => variables(after),
+      ...(onData ? { onData } : {}),
+    });
     return { after, read, stop: read.start() };
   }
 

@@ -4,7 +4,7 @@ import { remindSilencedAlerts } from "@steward/core/alerts";
 import { alertReminders } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const alertRemindersJob = handle(alertReminders, async ({ db, events }) => {
-  const reminded = await remindSilencedAlerts({ db, events });
+export const alertRemindersJob = handle(alertReminders, async ({ deps }) => {
+  const reminded = await remindSilencedAlerts(deps);
   return { summary: reminded === 0 ? "no silence ended" : `reminded ${reminded} alert(s)`, changes: { reminded } };
 });

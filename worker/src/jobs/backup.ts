@@ -19,10 +19,10 @@ export const backupSettings = (env: Env): BackupSettings => {
   };
 };
 
-export const backupJob = handle(backup, async ({ db, env, events }) => {
-  const settings = backupSettings(env);
+export const backupJob = handle(backup, async ({ deps }) => {
+  const settings = backupSettings(deps.env);
   try {
-    const made = await runBackup(db, settings, new Date(), { events });
+    const made = await runBackup(deps, settings, deps.clock());
     const megabytes = Number(made.sizeBytes ?? 0) / 2 ** 20;
     const where = backupObjectUrl(made);
     return {
@@ -39,10 +39,10 @@ export const backupJob = handle(backup, async ({ db, env, events }) => {
   }
 });
 
-export const backupRestoreVerifyJob = handle(backupRestoreVerify, async ({ db, env, events }) => {
-  const settings = backupSettings(env);
+export const backupRestoreVerifyJob = handle(backupRestoreVerify, async ({ deps }) => {
+  const settings = backupSettings(deps.env);
   try {
-    const check = await verifyLatestRestore(db, settings, new Date(), { events });
+    const check = await verifyLatestRestore(deps, settings, deps.clock());
     if (!check.ok) throw new Error(check.detail);
     return { summary: check.detail, changes: { backupId: check.backupId, counts: check.restored } };
   } finally {

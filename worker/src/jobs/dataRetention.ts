@@ -4,7 +4,8 @@ import { applyRetention, describeRetention, retentionSettings } from "@steward/c
 import { dataRetention } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const dataRetentionJob = handle(dataRetention, async ({ db, env }) => {
+export const dataRetentionJob = handle(dataRetention, async ({ deps }) => {
+  const { db, env } = deps;
   const results = await applyRetention(db, retentionSettings(env), { batchSize: env.RETENTION_BATCH_SIZE });
   return {
     summary: describeRetention(results),

@@ -1,37 +1,18 @@
 // A job's handler bound to its contract (@steward/jobs/contracts): the contract says what the job
 // is, where it runs and what it takes; the handler here does it, by calling one core function.
 import type { CoreDeps } from "@steward/core/deps";
-import type { Env } from "@steward/core/env";
-import type { EventBus } from "@steward/core/ports/events";
 import type { JobOutcome } from "@steward/core/jobRuns";
-import type { Logger } from "@steward/core/logger";
-import type { CopyIn } from "@steward/core/ports/copyIn";
-import type { MailSender } from "@steward/core/ports/mail";
-import type { PaymentsGateway } from "@steward/core/ports/payments";
-import type { Db } from "@steward/db/client";
-import type { BullJobQueues } from "@steward/jobs/bullmq";
+import type { SharedStore } from "@steward/core/ports/sharedStore";
 import { defineContract, type JobContract, type JobSchedule } from "@steward/jobs/contract";
-import type { Redis } from "ioredis";
 import type { z } from "zod";
 
+/** What a handler is given beside its payload: it takes what it needs from `deps`. */
 export interface JobContext {
-  /** The worker's CoreDeps, built once per process. */
+  /** The worker's CoreDeps, built once per process; `logger` names this job and its run. */
   deps: CoreDeps;
-  db: Db;
-  env: Env;
-  events: EventBus;
-  logger: Logger;
   jobRunId: string;
   /** The worker's own Redis connection (health probes, the API's window summaries). */
-  redis: Redis;
-  /** Stripe, through the port (built once per worker process). */
-  payments: PaymentsGateway;
-  /** SMTP, through the port (built once per worker process). */
-  mail: MailSender;
-  /** Bulk loads by COPY (reconciliation's staging). */
-  copyIn: CopyIn;
-  /** The queues, for sweeps that re-enqueue work PostgreSQL still holds as pending. */
-  jobs: BullJobQueues;
+  redis: SharedStore;
 }
 
 export type JobHandler<Payload extends z.ZodType = z.ZodType> = (

@@ -5,6 +5,4 @@ import { runHealthRound } from "@steward/core/healthRound";
 import { healthChecks } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const healthChecksJob = handle(healthChecks, ({ deps, events, payments, redis }) =>
-  runHealthRound({ ...deps, events, stripe: payments }, redis),
-);
+export const healthChecksJob = handle(healthChecks, ({ deps, redis }) => runHealthRound(deps, redis));

@@ -4,4 +4,4 @@ import { heartbeatRound } from "@steward/core/jobHealth";
 import { heartbeat } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const heartbeatJob = handle(heartbeat, ({ db }) => heartbeatRound(db));
+export const heartbeatJob = handle(heartbeat, ({ deps }) => heartbeatRound(deps.db));

@@ -7,13 +7,13 @@ import { handle } from "./definition.ts";
 
 /** `catalog`: the worker's contracts with their schedules resolved from the env. */
 export function jobHealthJob(catalog: () => readonly ResolvedContract[]) {
-  return handle(jobHealth, async ({ db, events }) => {
+  return handle(jobHealth, async ({ deps }) => {
     const watched = catalog().flatMap((job) =>
       job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
     );
     // The schedules were put in place when this worker started.
     const workerStartedAt = new Date(Date.now() - process.uptime() * 1000);
-    const health = await checkMissedRuns(db, watched, new Date(), workerStartedAt, { events });
+    const health = await checkMissedRuns(deps, watched, deps.clock(), workerStartedAt);
     const late = health.filter((job) => job.state === "YELLOW" || job.state === "RED");
     return {
       summary:

@@ -6,4 +6,4 @@ import { rollupAllMetrics } from "@steward/core/operatingMetrics";
 import { metricsRollup } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const metricsRollupJob = handle(metricsRollup, ({ deps, events }) => rollupAllMetrics({ ...deps, events }));
+export const metricsRollupJob = handle(metricsRollup, ({ deps }) => rollupAllMetrics(deps));

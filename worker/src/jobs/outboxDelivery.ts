@@ -6,6 +6,4 @@ import { deliverOutbox } from "@steward/core/outboxDelivery";
 import { outboxDelivery } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const outboxDeliveryJob = handle(outboxDelivery, ({ deps, events, mail }) =>
-  deliverOutbox({ ...deps, events, mail }),
-);
+export const outboxDeliveryJob = handle(outboxDelivery, ({ deps }) => deliverOutbox(deps));

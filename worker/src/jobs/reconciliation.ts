@@ -7,6 +7,6 @@ import { runReconciliationJob } from "@steward/core/reconciliation/runs";
 import { paymentReconciliation } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const reconciliationJob = handle(paymentReconciliation, ({ deps, events, jobRunId }, { runId }) =>
-  runReconciliationJob({ ...deps, events }, { runId, jobRunId }),
+export const reconciliationJob = handle(paymentReconciliation, ({ deps, jobRunId }, { runId }) =>
+  runReconciliationJob(deps, { runId, jobRunId }),
 );

@@ -5,9 +5,9 @@ import { UnrecoverableError } from "bullmq";
 import { scoreReview } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const scoreReviewJob = handle(scoreReview, async ({ deps, events }, { reviewId }) => {
+export const scoreReviewJob = handle(scoreReview, async ({ deps }, { reviewId }) => {
   try {
-    return await scoreReviewOnce({ ...deps, events }, reviewId);
+    return await scoreReviewOnce(deps, reviewId);
   } catch (error) {
     // A review that does not exist will not appear on a retry.
     if (error instanceof NotFoundError) throw new UnrecoverableError(`Review ${reviewId} does not exist`);

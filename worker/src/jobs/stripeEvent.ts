@@ -9,9 +9,9 @@ import { UnrecoverableError } from "bullmq";
 import { stripeEvent } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const stripeEventJob = handle(stripeEvent, async ({ deps, logger }, { eventId }) => {
+export const stripeEventJob = handle(stripeEvent, async ({ deps }, { eventId }) => {
   try {
-    const outcome = await applyStripeEvent({ ...deps, logger }, eventId);
+    const outcome = await applyStripeEvent(deps, eventId);
     return { summary: outcome.summary, changes: outcome.changes };
   } catch (error) {
     if (error instanceof StripeEventUnprocessableError || error instanceof NotFoundError)

@@ -2,20 +2,13 @@
 // Green/Yellow/Red, notified through the channels by its overall status. Run-now from the Jobs
 // page, or runWeeklyCheckup on the Reports page.
 import { systemActor } from "@steward/core/actor";
-import { runWeeklyCheckup } from "@steward/core/checkup";
-import { metricsSettings } from "@steward/core/metrics";
+import { checkupDeps, runWeeklyCheckup } from "@steward/core/checkup";
 import { weeklyCheckup } from "@steward/jobs/contracts";
 import { handle } from "./definition.ts";
 
-export const weeklyCheckupJob = handle(weeklyCheckup, async ({ db, env, events, payments }) => {
+export const weeklyCheckupJob = handle(weeklyCheckup, async ({ deps }) => {
   const { report, notificationsEnqueued } = await runWeeklyCheckup(
-    {
-      db,
-      events,
-      settings: metricsSettings(env),
-      stripe: payments,
-      ai: { mode: env.AI_MODE, providerUrl: env.AI_PROVIDER_URL, timeoutMs: env.AI_TIMEOUT_MS },
-    },
+    checkupDeps(deps),
     systemActor("weekly-checkup"),
     "SCHEDULE",
   );

@@ -1,13 +1,12 @@
 // The Reviews page's list: the filter being edited and the one applied, the order, the Relay pages
-// loaded so far, and the queue's counts at the operator's threshold, kept live by
-// `reviewQueueChanged`. The counts come with each event and update in place (the cache keys them by
-// threshold); an event also means reviews arrived or were decided, so the list is read again then
-// (its membership changed), and after every reconnect.
-import type { AnyVariables, Client, OperationResult, OperationResultSource } from "@urql/core";
-import { errorMessage } from "$lib/errors.ts";
+// loaded so far (the shared PagedQuery), and the queue's counts at the operator's threshold, kept
+// live by `reviewQueueChanged`. The counts come with each event and update in place (the cache keys
+// them by threshold); an event also means reviews arrived or were decided, so the pages shown are
+// read again then (their membership changed), and after every reconnect.
+import type { Client } from "@urql/core";
 import { LiveQuery } from "$lib/live-query.svelte.ts";
 import type { LiveConnection, LiveStatus } from "$lib/live.svelte.ts";
-import { appendPage, nextPage } from "$lib/pages.ts";
+import { PagedQuery } from "$lib/paged-query.svelte.ts";
 import {
   type BusinessChoice,
   checkThreshold,
@@ -30,40 +29,10 @@ import {
   type ReviewStatus,
 } from "./review-operations.ts";
 
-/** The API serves at most this many reviews per page. */
-const MAX_PAGE = 100;
 /** Several events in a row (a bulk approval, a burst of submissions) cause one re-read. */
 const REFRESH_DEBOUNCE_MS = 250;
 
-/**
- * Feeds every result of a query to `onResult` until the first fresh one (a cache-and-network read
- * delivers the cached answer first, marked stale, then the network's), then stops listening.
- */
-function untilFresh<Data, Variables extends AnyVariables>(
-  source: OperationResultSource<OperationResult<Data, Variables>>,
-  onResult: (result: OperationResult<Data, Variables>) => void,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let done = false;
-    const subscription = source.subscribe((result) => {
-      if (done) return;
-      onResult(result);
-      if (!result.stale || result.error) {
-        done = true;
-        queueMicrotask(() => subscription.unsubscribe());
-        resolve();
-      }
-    });
-  });
-}
-
 export class ReviewList {
-  reviews = $state<Review[]>([]);
-  hasMore = $state(false);
-  /** The first page (or a re-read of the loaded pages) is on its way. */
-  loading = $state(true);
-  loadingMore = $state(false);
-  error = $state<string | null>(null);
   /** The filter being edited; `apply()` makes it the list's filter. */
   form = $state<FilterForm>(defaultFilter());
   /** The filter the list shows. */
@@ -72,8 +41,6 @@ export class ReviewList {
   /** Regions seen in the reviews loaded so far (the API has no region list). */
   regions = $state<RegionChoice[]>([]);
   sort = $state<ReviewSort>("OLDEST");
-  /** Reviews matching the applied filter (all pages), null until counted. */
-  total = $state<number | null>(null);
 
   // The threshold of the "auto-eligible" count, the bulk approval and the confidence colours.
   thresholdInput = $state<NumberField>(DEFAULT_THRESHOLD);
@@ -85,20 +52,28 @@ export class ReviewList {
   /** Called after a (re)read replaced the list, so the selection can drop what is gone. */
   onReplaced: () => void = () => {};
 
-  readonly #client: Client;
   readonly #live: LiveConnection;
-  readonly #pageSize: number;
+  readonly #pages;
   readonly #stats;
   #filter: ReviewFilter = { status: "PENDING" };
-  #cursor: string | null = null;
-  /** Ignores answers to list reads that a newer one replaced. */
-  #request = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(client: Client, live: LiveConnection, pageSize = 50) {
-    this.#client = client;
     this.#live = live;
-    this.#pageSize = pageSize;
+    this.#pages = new PagedQuery({
+      client,
+      live,
+      query: ReviewsQuery,
+      variables: (after) => ({ first: pageSize, after, filter: this.#filter, sort: this.sort }),
+      connection: (data) => data.reviews,
+      onData: (data) => {
+        this.regions = mergeRegions(
+          this.regions,
+          data.reviews.edges.map((edge) => edge.node),
+        );
+        this.onReplaced();
+      },
+    });
     this.#stats = new LiveQuery({
       client,
       live,
@@ -112,6 +87,33 @@ export class ReviewList {
       },
       debounceMs: 0,
     });
+  }
+
+  /** The reviews of every page read so far, in order. */
+  get reviews(): Review[] {
+    return this.#pages.rows;
+  }
+
+  get hasMore(): boolean {
+    return this.#pages.hasMore;
+  }
+
+  /** The first page (for the applied filter and order) is on its way. */
+  get loading(): boolean {
+    return this.#pages.loadingFirst;
+  }
+
+  get loadingMore(): boolean {
+    return this.#pages.loadingMore;
+  }
+
+  get error(): string | null {
+    return this.#pages.error;
+  }
+
+  /** Reviews matching the applied filter (all pages), null until counted. */
+  get total(): number | null {
+    return this.#pages.first?.reviewCount ?? null;
   }
 
   get stats(): QueueStats | null {
@@ -138,13 +140,14 @@ export class ReviewList {
 
   /** Starts the reads and the live counts; returns the function that stops them. */
   start(): () => void {
-    void this.#readList(true, "cache-and-network");
+    const stopPages = this.#pages.start();
     const stopStats = this.#stats.start();
     // The counts are read again after a reconnect by their live query; the list here.
     const stopResync = this.#live.onConnected(() => this.#refreshSoon());
     return () => {
       stopResync();
       stopStats();
+      stopPages();
       if (this.#timer) clearTimeout(this.#timer);
     };
   }
@@ -162,11 +165,7 @@ export class ReviewList {
     this.#filter = check.filter;
     this.applied = { ...this.form, business: this.form.business ? { ...this.form.business } : null };
     this.onApplied();
-    this.reviews = [];
-    this.hasMore = false;
-    this.total = null;
-    this.#cursor = null;
-    void this.#readList(true, "cache-and-network");
+    this.#pages.restart();
     return true;
   }
 
@@ -195,61 +194,21 @@ export class ReviewList {
     this.apply();
   }
 
-  /** Reads the pages already shown and the counts again (at most 100 reviews), e.g. after a decision. */
+  /** Reads the pages already shown and the counts again, e.g. after a decision. */
   async refresh(): Promise<void> {
-    await Promise.all([this.#readList(true, "cache-and-network"), this.#stats.refetchNow()]);
+    await Promise.all([this.#pages.refetchNow(), this.#stats.refetchNow()]);
   }
 
-  async loadMore(): Promise<void> {
-    if (!this.hasMore || this.loadingMore) return;
-    await this.#readList(false, "network-only");
+  loadMore(): void {
+    this.#pages.loadMore();
   }
 
   #refreshSoon(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      void this.#readList(true, "cache-and-network");
+      void this.#pages.refetchNow();
     }, REFRESH_DEBOUNCE_MS);
-  }
-
-  async #readList(replace: boolean, requestPolicy: "cache-and-network" | "network-only"): Promise<void> {
-    const request = ++this.#request;
-    if (replace) this.loading = true;
-    else this.loadingMore = true;
-    const first = replace ? Math.min(MAX_PAGE, Math.max(this.#pageSize, this.reviews.length)) : this.#pageSize;
-    const after = replace ? null : this.#cursor;
-    const source = this.#client.query(
-      ReviewsQuery,
-      { first, after, filter: this.#filter, sort: this.sort },
-      { requestPolicy },
-    );
-    await untilFresh(source, (result) => {
-      if (request !== this.#request) return;
-      if (!result.stale) {
-        this.loading = false;
-        this.loadingMore = false;
-      }
-      if (result.error) {
-        this.error = errorMessage(result.error);
-        if (replace) this.reviews = [];
-        this.hasMore = false;
-        return;
-      }
-      const connection = result.data?.reviews;
-      if (!connection) return;
-      this.error = null;
-      this.total = result.data?.reviewCount ?? null;
-      const page = connection.edges.map((edge) => edge.node);
-      this.reviews = appendPage(replace ? [] : this.reviews, page);
-      this.regions = mergeRegions(this.regions, page);
-      ({ hasMore: this.hasMore, cursor: this.#cursor } = nextPage(connection.pageInfo, this.#cursor, replace));
-      if (replace) this.onReplaced();
-    });
-    if (request === this.#request) {
-      this.loading = false;
-      this.loadingMore = false;
-    }
   }
 
   // ── Threshold ──
