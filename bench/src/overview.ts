@@ -36,7 +36,7 @@ async function time<T>(work: () => Promise<T>): Promise<{ ms: number; result: T 
 }
 
 /** Set-based seed: businesses across regions, payments over 3 years, reviews, searches over a year. */
-export async function seed(db: Db, scale: OverviewScale): Promise<void> {
+async function seed(db: Db, scale: OverviewScale): Promise<void> {
   await db.$executeRawUnsafe(`
     INSERT INTO "Region" (id, slug, name, "featuredSlots")
     SELECT uuid_generate_v7(), 'bench-region-' || g, 'Bench region ' || g, 5 FROM generate_series(1, ${scale.regions}) g`);
@@ -92,7 +92,7 @@ interface LoadResult {
   firstError?: string;
 }
 
-export async function load(url: string, cookie: string, query: string, requests: number, concurrency: number) {
+async function load(url: string, cookie: string, query: string, requests: number, concurrency: number) {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -125,7 +125,7 @@ export async function load(url: string, cookie: string, query: string, requests:
   return { p50: at(0.5), p99: at(0.99), perSecond: requests / seconds, errors } satisfies LoadResult;
 }
 
-export const OVERVIEW = `query {
+const OVERVIEW = `query {
   overview {
     status
     openAlerts { id severity title }
