@@ -10,7 +10,7 @@ import { benchOverview } from "./overview.ts";
 import { benchPlacements } from "./placements.ts";
 import { benchReconciliation } from "./reconciliation.ts";
 import { benchRetention } from "./retention.ts";
-import { benchReviews } from "./reviews.ts";
+import { benchBulk, benchReviews } from "./reviews.ts";
 import { benchReviewSearch } from "./reviewSearch.ts";
 import { benchWebhooks } from "./webhooks.ts";
 import { printTable, writeResults } from "./table.ts";
@@ -59,7 +59,7 @@ const scales = {
     catalog: 100_000,
   },
 } as const;
-// `--only overview` (or webhooks, reviews, search, placements, reconciliation, retention, catalog, fanout, load, floor) runs one benchmark.
+// `--only overview` (or webhooks, reviews (bulk alone: bulk), search, placements, reconciliation, retention, catalog, fanout, load, floor) runs one benchmark.
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 // `--floor-seconds 5`: longer floor rounds than the scale's (small's 1 s rounds are noisy on a busy machine).
 const floorSeconds = process.argv.includes("--floor-seconds")
@@ -79,6 +79,7 @@ try {
   const rows = [
     ...(wanted("webhooks") ? await benchWebhooks(db, url.toString(), scales[scaleArg].webhookEvents) : []),
     ...(wanted("reviews") ? await benchReviews(db, url.toString(), scales[scaleArg]) : []),
+    ...(only === "bulk" ? await benchBulk(db, scales[scaleArg]) : []),
     // Its own businesses and reviews; after `reviews`, whose rows it searches too.
     ...(wanted("search") ? await benchReviewSearch(db, url.toString(), scales[scaleArg].searchReviews) : []),
     ...(wanted("placements") ? await benchPlacements(db, scales[scaleArg].placements) : []),
