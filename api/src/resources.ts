@@ -15,7 +15,8 @@ import type { MailSender } from "@steward/core/ports/mail";
 import type { PaymentsGateway } from "@steward/core/ports/payments";
 import { createDatabase, type Db } from "@steward/db/client";
 import { type CoreDeps, createCoreDeps } from "@steward/core/deps";
-import { type BullJobQueues, createBullJobQueues } from "@steward/jobs/bullmq";
+import { type BullJobQueues, bullJobControl, createBullJobQueues } from "@steward/jobs/bullmq";
+import { jobContracts } from "@steward/jobs/contracts";
 import { CredentialCache } from "./sessionCache.ts";
 
 export interface ApiResources {
@@ -65,7 +66,8 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   const payments = createStripeGateway(env);
   const mail = createMailSender(env);
   const copyIn = pgCopyIn(env.DATABASE_URL);
-  const deps = createCoreDeps({ db, sql, events: events.bus, jobs, payments, mail, copyIn, env, logger });
+  const jobControl = bullJobControl(jobs, jobContracts(env));
+  const deps = createCoreDeps({ db, sql, events: events.bus, jobs, jobControl, payments, mail, copyIn, env, logger });
   return {
     db,
     events,

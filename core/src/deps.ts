@@ -3,7 +3,7 @@
 // argument: `(deps, actor, input)`. Tests build their own with fakes.
 import type { Db, SqlReader } from "@steward/db/client";
 import { prismaSqlReader } from "@steward/db/sql";
-import type { JobQueue } from "@steward/jobs/queue";
+import type { JobControl, JobQueue } from "@steward/jobs/queue";
 import { channelSecretCipher, type SecretCipher } from "./channelSecrets.ts";
 import type { Clock } from "./clock.ts";
 import type { Env } from "./env.ts";
@@ -24,6 +24,8 @@ export interface CoreDeps {
   events: EventBus;
   /** Hands work to the worker; core calls it after commit (./unitOfWork.ts). */
   jobs: JobQueue;
+  /** Operators' run-now, pause and resume of the catalog's jobs (./jobControl.ts). */
+  jobControl: JobControl;
   /** The payments gateway (Stripe, through the port). */
   stripe: PaymentsGateway;
   /** Sends email (SMTP, through the port). */
@@ -43,6 +45,7 @@ export interface CoreResources {
   sql?: SqlReader;
   events: EventBus;
   jobs: JobQueue;
+  jobControl: JobControl;
   payments: PaymentsGateway;
   mail: MailSender;
   copyIn: CopyIn;
@@ -59,6 +62,7 @@ export function createCoreDeps(resources: CoreResources): CoreDeps {
     clock: resources.clock ?? systemClock,
     events: resources.events,
     jobs: resources.jobs,
+    jobControl: resources.jobControl,
     stripe: resources.payments,
     mail: resources.mail,
     copyIn: resources.copyIn,

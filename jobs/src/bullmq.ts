@@ -12,7 +12,7 @@ import {
 import { randomUUID } from "node:crypto";
 import { type JobContract, type ResolvedContract, type Workload, WORKLOADS } from "./contract.ts";
 import { contracts, type JobName, type JobPayload } from "./contracts.ts";
-import type { EnqueueOptions, JobData, JobQueue } from "./queue.ts";
+import type { EnqueueOptions, JobControl, JobData, JobQueue } from "./queue.ts";
 
 export function connectionFor(redisUrl: string): ConnectionOptions {
   const url = new URL(redisUrl);
@@ -193,6 +193,21 @@ export function createBullJobQueues(options: BullJobQueuesOptions): BullJobQueue
     async close() {
       await Promise.all([...open.values()].map((opened) => opened.close()));
       open.clear();
+    },
+  };
+}
+
+/** Operators' job control on these queues; `catalog` is the contracts resolved from the validated env. */
+export function bullJobControl(queues: BullJobQueues, catalog: readonly ResolvedContract[]): JobControl {
+  return {
+    async runNow(name, triggeredById) {
+      const job = await queues.add(name, { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}) });
+      return job.id ?? "";
+    },
+    removeSchedule: (name) => queues.removeSchedule(name),
+    async restoreSchedule(name) {
+      const contract = catalog.find((candidate) => candidate.name === name);
+      if (contract) await queues.upsertSchedule(contract);
     },
   };
 }

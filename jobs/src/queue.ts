@@ -41,3 +41,14 @@ export interface JobQueue {
   /** Whether the job under this id is being worked on now (a worker holds it). */
   isActive(name: JobName, jobId: string): Promise<boolean>;
 }
+
+/**
+ * An operator's control of the catalog's jobs (the Jobs page): a run now of any job that needs no
+ * input, and a job's schedule taken off (paused) or put back as its contract says (resumed).
+ */
+export interface JobControl {
+  /** Queues a MANUAL run; returns the queue job id. */
+  runNow(name: string, triggeredById?: string): Promise<string>;
+  removeSchedule(name: string): Promise<void>;
+  restoreSchedule(name: string): Promise<void>;
+}

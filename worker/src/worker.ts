@@ -14,7 +14,13 @@ import { finishJobRun, startJobRun } from "@steward/core/jobRuns";
 import { publishQueryLatency, QueryLatencyWindow } from "@steward/core/queryLatency";
 import type { Logger } from "@steward/core/logger";
 import { createDatabase } from "@steward/db/client";
-import { type BullJobQueues, connectionFor, createBullJobQueues, queueNameFor } from "@steward/jobs/bullmq";
+import {
+  type BullJobQueues,
+  bullJobControl,
+  connectionFor,
+  createBullJobQueues,
+  queueNameFor,
+} from "@steward/jobs/bullmq";
 import { ONE_AT_A_TIME, resolveContract, type ResolvedContract, type Workload } from "@steward/jobs/contract";
 import type { JobData } from "@steward/jobs/queue";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
@@ -78,7 +84,18 @@ export function buildWorker(env: Env, logger: Logger, bindings: readonly JobBind
     extraRoutes: contracts,
     onError: (error) => logger.error({ err: error }, "queue error"),
   });
-  const deps = createCoreDeps({ db, sql, events: events.bus, jobs: queues, payments, mail, copyIn, env, logger });
+  const deps = createCoreDeps({
+    db,
+    sql,
+    events: events.bus,
+    jobs: queues,
+    jobControl: bullJobControl(queues, contracts),
+    payments,
+    mail,
+    copyIn,
+    env,
+    logger,
+  });
   const workers: Worker<JobData>[] = [];
   let scheduleCheck: NodeJS.Timeout | undefined;
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });

@@ -1,7 +1,7 @@
 import type { JobRunEvent } from "@steward/core/ports/events";
-import { authorizeRunNow, pausedJobs, setJobPaused } from "@steward/core/jobControl";
+import { pausedJobs, runJobNow, runnableJobNames, setJobPaused } from "@steward/core/jobControl";
 import { ConflictError } from "@steward/core/errors";
-import { contracts, isJobName, jobContracts } from "@steward/jobs/contracts";
+import { isJobName, jobContracts } from "@steward/jobs/contracts";
 import { z } from "zod";
 import { builder } from "../builder.ts";
 import { commonMutationErrors } from "./errors.ts";
@@ -14,12 +14,6 @@ interface JobInfo {
   canRunNow: boolean;
   paused: boolean;
 }
-
-// A job can be run from the dashboard when it needs no input (score-review needs a review id).
-const catalog = Object.values(contracts);
-const runnableJobs: readonly string[] = catalog
-  .filter((job) => job.payload.safeParse({}).success)
-  .map((job) => job.name);
 
 const JobType = builder.objectRef<JobInfo>("Job").implement({
   description: "A job of the worker's catalog.",
@@ -83,7 +77,7 @@ builder.queryFields((t) => ({
         description: job.description,
         schedule: job.schedule?.pattern ?? null,
         timeZone: job.schedule?.tz ?? null,
-        canRunNow: runnableJobs.includes(job.name),
+        canRunNow: runnableJobNames.includes(job.name),
         paused: paused.has(job.name),
       }));
     },
@@ -128,17 +122,9 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: [...commonMutationErrors, ConflictError] },
     args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
-    resolve: (_root, args, { db, actor, jobs }) =>
-      authorizeRunNow(db, actor, args.jobName, runnableJobs, async () => {
-        const triggeredById = actor.kind === "OPERATOR" ? actor.id : undefined;
-        // A listed (runnable) job: it has a contract and a queue.
-        const job = await jobs.add(args.jobName, { trigger: "MANUAL", ...(triggeredById ? { triggeredById } : {}) });
-        return job.id ?? "";
-      }),
+    resolve: (_root, args, { actor, deps }) => runJobNow(deps, actor, { jobName: args.jobName }),
   }),
 }));
-
-const scheduledJobs = catalog.filter((job) => job.schedule).map((job) => job.name);
 
 builder.mutationFields((t) => ({
   pauseJob: t.field({
@@ -147,10 +133,8 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: commonMutationErrors },
     args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
-    resolve: async (_root, args, { db, actor, jobs }) => {
-      await setJobPaused(db, actor, args.jobName, true, scheduledJobs, async () => {
-        await jobs.removeSchedule(args.jobName);
-      });
+    resolve: async (_root, args, { actor, deps }) => {
+      await setJobPaused(deps, actor, { jobName: args.jobName, paused: true });
       return true;
     },
   }),
@@ -159,11 +143,8 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: { types: commonMutationErrors },
     args: { jobName: t.arg.string({ validate: z.string().min(1).max(100) }) },
-    resolve: async (_root, args, { db, env, actor, jobs }) => {
-      await setJobPaused(db, actor, args.jobName, false, scheduledJobs, async () => {
-        const job = jobContracts(env).find((candidate) => candidate.name === args.jobName);
-        if (job) await jobs.upsertSchedule(job);
-      });
+    resolve: async (_root, args, { actor, deps }) => {
+      await setJobPaused(deps, actor, { jobName: args.jobName, paused: false });
       return true;
     },
   }),
