@@ -2,6 +2,7 @@
 // (plus a grace) raises a yellow alert, and red after twice that (24 h / 48 h for a daily job).
 // A job that failed all its attempts raises a red alert until it next succeeds.
 import type { Db } from "@steward/db/client";
+import type { ResolvedContract } from "@steward/jobs/contract";
 import { type AlertDeps, clearAlert, raiseAlert } from "./alerts.ts";
 import type { JobOutcome } from "./jobRuns.ts";
 
@@ -9,6 +10,13 @@ export interface ScheduledJob {
   name: string;
   /** How often the job should succeed, in minutes (1440 for a daily job). */
   periodMinutes: number;
+}
+
+/** The jobs of a resolved catalog that run on a period, as job health watches them. */
+export function scheduledJobsOf(catalog: readonly Pick<ResolvedContract, "name" | "schedule">[]): ScheduledJob[] {
+  return catalog.flatMap((job) =>
+    job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
+  );
 }
 
 export interface JobHealth {

@@ -170,8 +170,8 @@ export interface OverviewOptions {
 }
 
 /**
- * Every read of the overview at once, as plain statements on pg (it is read on every dashboard
- * visit and kept live; through Prisma each small read cost ~1 ms of CPU, issue 17 / 19).
+ * The overview: one prepared statement (overviewStatement) and its assembly (overviewOf). It is
+ * read on every dashboard visit and kept live; the metrics snapshot is parsed once per version.
  */
 export async function loadOverview(
   deps: MetricsDeps & { sql: SqlReader },

@@ -2,7 +2,7 @@
 // one query, and metricsUpdated; plus search events from integrations (recordSearch). Core
 // computes; these fields only map.
 import type { HealthState } from "@steward/core/health";
-import type { ScheduledJob } from "@steward/core/jobHealth";
+import { type ScheduledJob, scheduledJobsOf } from "@steward/core/jobHealth";
 import {
   currentMetrics,
   type DayValue,
@@ -31,9 +31,7 @@ function scheduledJobs(context: Context): ScheduledJob[] {
   // Built once per process (the env is): building the job catalog on each overview request cost more than its SQL.
   let jobs = scheduledJobsByEnv.get(context.env);
   if (!jobs) {
-    jobs = jobContracts(context.env).flatMap((job) =>
-      job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
-    );
+    jobs = scheduledJobsOf(jobContracts(context.env));
     scheduledJobsByEnv.set(context.env, jobs);
   }
   return jobs;
