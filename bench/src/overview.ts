@@ -16,7 +16,7 @@ import { buildApp } from "../../api/src/app.ts";
 import { startStripeSandbox } from "../../sandbox/src/stripe/server.ts";
 import { signIn } from "./api.ts";
 import { BENCH_RATE_LIMITS } from "./env.ts";
-import type { BenchRow } from "./table.ts";
+import { type BenchRow, medianIndex, spread } from "./table.ts";
 
 export interface OverviewScale {
   payments: number;
@@ -149,12 +149,6 @@ const OVERVIEW = `query {
 const TRIVIAL = `query { __typename }`;
 const ROUNDS = 5;
 
-/** The index of the median value (the lower middle for an even count). */
-function medianIndex(values: readonly number[]): number {
-  const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
-  return order[Math.floor((order.length - 1) / 2)]!.index;
-}
-
 export async function benchOverview(db: Db, databaseUrl: string, scale: OverviewScale): Promise<BenchRow[]> {
   const seeded = await time(() => seed(db, scale));
   console.log(`  overview: seeded in ${(seeded.ms / 1000).toFixed(1)} s`);
@@ -206,8 +200,6 @@ export async function benchOverview(db: Db, databaseUrl: string, scale: Overview
     }
     const p50Ratios = rounds.map((round) => round.overview.p50 / round.trivial.p50);
     const middle = rounds[medianIndex(p50Ratios)]!;
-    const spread = (values: number[], digits = 2) =>
-      `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
     const label = `${scale.payments} payments, ${scale.reviews} reviews, ${scale.searches} searches; ${scale.requests} requests, 8 concurrent; the round with the median p50 ratio of ${ROUNDS}`;
     rows.push(
       {

@@ -8,7 +8,7 @@ import { bulkApproveReviews } from "@steward/core/reviews";
 import type { Db } from "@steward/db/client";
 import { benchReviewQueue, type QueueLoadOptions } from "./reviewQueue.ts";
 import { benchCoreDeps } from "./coreDeps.ts";
-import type { BenchRow } from "./table.ts";
+import { type BenchRow, medianIndex, spread } from "./table.ts";
 
 async function time<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const started = performance.now();
@@ -77,7 +77,6 @@ async function benchBulkApprove(db: Db, eligible: number): Promise<BenchRow[]> {
   const byRecords = rounds.map((round) => round.steward / round.records);
   const middle = rounds[medianIndex(byUpdate)]!;
   const middleRecords = rounds[medianIndex(byRecords)]!;
-  const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}×`;
   return [
     {
       name: `bulkApproveReviews over ${eligible} reviews (+ decisions + audit), the round with the median ratio of ${BULK_ROUNDS}`,
@@ -85,7 +84,7 @@ async function benchBulkApprove(db: Db, eligible: number): Promise<BenchRow[]> {
       unit: "ms",
       floor: middle.update,
       floorName: `bare SQL UPDATE of the same rows`,
-      note: `ratio spread ${spread(byUpdate)} over ${BULK_ROUNDS} rounds`,
+      note: `ratio spread ${spread(byUpdate, 2, "×")} over ${BULK_ROUNDS} rounds`,
     },
     {
       name: `bulkApproveReviews beside the same three writes as one bare statement (median of ${BULK_ROUNDS})`,
@@ -93,15 +92,9 @@ async function benchBulkApprove(db: Db, eligible: number): Promise<BenchRow[]> {
       unit: "ms",
       floor: middleRecords.records,
       floorName: "bare UPDATE + decisions + audit events, one statement",
-      note: `ratio spread ${spread(byRecords)}`,
+      note: `ratio spread ${spread(byRecords, 2, "×")}`,
     },
   ];
-}
-
-/** The index of the median value (the lower middle for an even count). */
-function medianIndex(values: readonly number[]): number {
-  const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
-  return order[Math.floor((order.length - 1) / 2)]!.index;
 }
 
 /** Bulk approval alone (`--only bulk`): the queue of `reviews` with `bulk` confident ones. */

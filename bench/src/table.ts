@@ -10,6 +10,17 @@ export interface BenchRow {
   note?: string;
 }
 
+/** The index of the median value (the lower middle for an even count): the round to report whole. */
+export function medianIndex(values: readonly number[]): number {
+  const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
+  return order[Math.floor((order.length - 1) / 2)]!.index;
+}
+
+/** "min–max" of repeated figures, for a note beside their median. */
+export function spread(values: readonly number[], digits = 2, unit = ""): string {
+  return `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}${unit}`;
+}
+
 export function printTable(rows: readonly BenchRow[]): void {
   const format = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(2));
   console.log("\n| benchmark | value | floor (same run) | ratio | note |\n|---|---|---|---|---|");
