@@ -127,7 +127,11 @@ async function discrepanciesOf(runId: string) {
 }
 
 beforeAll(async () => {
-  stack = await startPaymentsStack({ worker: true, env: { STRIPE_TIMEOUT_MS: "3000" } });
+  // The worker's minutely Stripe health check lists charges too: off here, so it cannot take a fault meant for a run.
+  stack = await startPaymentsStack({
+    worker: true,
+    env: { STRIPE_TIMEOUT_MS: "3000", HEALTH_CHECKS_CRON: "0 0 1 1 *" },
+  });
   bus = createEventBus(stack.api.env.REDIS_URL, stack.api.env.REDIS_PREFIX);
   deps = {
     ...quietDeps(stack.db),
@@ -373,7 +377,10 @@ describe("a run", () => {
 
       expect(done).toMatchObject({ status: "COMPLETED", chargesCompared: 450, discrepancyCount: 0 });
       expect(resumedPages).toBeGreaterThanOrEqual(1);
-      const lists = stack.stripeSandbox.requests().filter((r) => r.path === "/v1/charges");
+      // Only the run's own listings: the worker's Stripe health check lists charges too (limit=1, no period).
+      const lists = stack.stripeSandbox
+        .requests()
+        .filter((r) => r.path === "/v1/charges" && r.query.includes("created"));
       expect(lists.filter((r) => r.fault === mode)).toHaveLength(4);
       // The first page was fetched once: the listing resumed where it stopped.
       expect(lists.filter((r) => r.status === 200 && !r.query.includes("starting_after"))).toHaveLength(1);
