@@ -4,24 +4,24 @@
 // in its own process (floor/loadgen.ts); the server under test pinned to one core and the load
 // generator to the other with `taskset` where the machine has two; rounds alternate API and floor
 // and the median of three is reported, with the server's CPU per request read from /proc.
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeBase64, encodeCursorChunk } from "@pothos/core";
 import { checkNames } from "@steward/core/alertRules";
 import { createApiToken } from "@steward/core/apiTokens";
-import { type Env, loadEnv } from "@steward/core/env";
-import type { ScheduledJob } from "@steward/core/jobHealth";
+import { loadEnv } from "@steward/core/env";
+import { type ScheduledJob, scheduledJobsOf } from "@steward/core/jobHealth";
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import { hashPassword } from "@steward/core/passwords";
 import type { Db } from "@steward/db/client";
 import { jobContracts } from "@steward/jobs/contracts";
-import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
+import { waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";
 import { createBullJobQueues } from "@steward/jobs/bullmq";
 import { benchProcessEnv, signIn } from "./api.ts";
 import type { LoadgenConfig, LoadgenRequest, LoadgenResult } from "./floor/loadgen.ts";
+import { cpuMs, runLoadgen, twoCores } from "./pinned.ts";
 import { startNodeProcess, stopNodeProcess } from "./load.ts";
 import { PUBLISHED_REVIEWS, SUBMIT_REVIEW } from "./integration-documents.ts";
 import { dashboardOperations } from "../../tests/support/dashboard-documents.ts";
@@ -59,35 +59,6 @@ const OVERVIEW = dashboardDocument("Overview");
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
 /** Pothos' cursor for a review id (the bytes the API hands out as `endCursor`). */
 const cursorFor = (id: string) => encodeBase64(`GPC:${encodeCursorChunk(id)}`);
-
-/** utime + stime of a process, in ms (Linux /proc; fields 14 and 15, in clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** Two cores and util-linux's taskset: the server gets core 0, the load generator core 1. */
-const twoCores = cpus().length >= 2 && spawnSync("taskset", ["-V"]).status === 0;
-
-function runLoadgen(config: LoadgenConfig, dir: string): Promise<LoadgenResult> {
-  const file = join(dir, `loadgen-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(config));
-  const args = ["--import", "tsx", "bench/src/floor/loadgen.ts", file];
-  const child = twoCores
-    ? spawn("taskset", ["-c", "1", process.execPath, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] })
-    : spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
-  let output = "";
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk: string) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    child.on("exit", (code) => {
-      rmSync(file, { force: true });
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve(JSON.parse(output.trim().split("\n").at(-1)!) as LoadgenResult);
-    });
-  });
-}
 
 interface Side {
   name: string;
@@ -138,13 +109,6 @@ function overviewSummary(overview: OverviewAnswer): string {
     `${overview.metrics.revenue.length} revenue currencies`,
     `${overview.metrics.jobs.latest.length} latest job runs`,
   ].join(", ");
-}
-
-/** The worker's scheduled jobs with a period, listed as the API lists them for the overview (api/src/schema/overview.ts). */
-function scheduledJobsOf(env: Env): ScheduledJob[] {
-  return jobContracts(env).flatMap((job) =>
-    job.schedule?.everyMinutes ? [{ name: job.name, periodMinutes: job.schedule.everyMinutes }] : [],
-  );
 }
 
 async function seedFloorData(
@@ -253,7 +217,7 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
   const load = loadavg();
   // The API's settings (its port aside): the metrics' time zone and the scheduled jobs are its own.
   const stewardEnv = loadEnv({ ...benchProcessEnv(databaseUrl, "floor-api", 0), METRICS_MAX_AGE_SECONDS });
-  const scheduledJobs = scheduledJobsOf(stewardEnv);
+  const scheduledJobs = scheduledJobsOf(jobContracts(stewardEnv));
   const { operatorEmail, businessIds } = await seedFloorData(db, options.reviews, scheduledJobs);
   await rollupMetrics({ db, settings: metricsSettings(stewardEnv) });
   const operator = await db.operator.findUniqueOrThrow({ where: { email: operatorEmail } });

@@ -2,19 +2,27 @@
 // payments, 1,000,000 reviews and 5,000,000 search events (full scale), beside the same server
 // answering a trivial query in the same run; the metrics rollup (first full build, then the
 // incremental minute run); and the weekly checkup's wall time at that size.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { systemActor } from "@steward/core/actor";
 import { runWeeklyCheckup } from "@steward/core/checkup";
 import { loadEnv } from "@steward/core/env";
-import { createLogger } from "@steward/core/logger";
+import { scheduledJobsOf } from "@steward/core/jobHealth";
+import { jobContracts } from "@steward/jobs/contracts";
 import { metricsSettings, rollupMetrics } from "@steward/core/metrics";
 import { hashPassword } from "@steward/core/passwords";
 import type { Db } from "@steward/db/client";
 import Stripe from "stripe";
 import { stripeGateway } from "@steward/core/adapters/stripe";
-import { buildApp } from "../../api/src/app.ts";
 import { startStripeSandbox } from "../../sandbox/src/stripe/server.ts";
-import { signIn } from "./api.ts";
+import { benchProcessEnv, signIn } from "./api.ts";
+import { startNodeProcess, stopNodeProcess } from "./load.ts";
+import { cpuMs, runLoadgen, twoCores } from "./pinned.ts";
+import { dashboardOperations } from "../../tests/support/dashboard-documents.ts";
+import { waitForHttp } from "../../scripts/lib/run.ts";
+import { freePort } from "../../scripts/lib/services.ts";
 import { BENCH_RATE_LIMITS } from "./env.ts";
 import { type BenchRow, medianIndex, spread } from "./table.ts";
 
@@ -24,7 +32,8 @@ export interface OverviewScale {
   searches: number;
   businesses: number;
   regions: number;
-  requests: number;
+  /** Each round loads the trivial query, then the overview, for this long. */
+  roundSeconds: number;
 }
 
 const PASSWORD = "bench-overview-password";
@@ -84,70 +93,54 @@ async function seed(db: Db, scale: OverviewScale): Promise<void> {
   await db.$executeRawUnsafe(`VACUUM ANALYZE`);
 }
 
-interface LoadResult {
+// The dashboard's Overview document exactly as the browser sends it (web/src, read at run time).
+const OVERVIEW = (() => {
+  const source = dashboardOperations().find((operation) => operation.name === "Overview")?.source;
+  if (!source) throw new Error("overview bench: the dashboard has no Overview operation");
+  return source;
+})();
+const TRIVIAL = `query { __typename }`;
+const ROUNDS = 5;
+const CONNECTIONS = 8;
+// The API rolls the metrics up again in a request when its snapshot is older than this; in
+// production the worker's minute job keeps it fresh. The rounds measure the request.
+const METRICS_MAX_AGE_SECONDS = "3600";
+
+interface Round {
   p50: number;
   p99: number;
   perSecond: number;
-  errors: number;
-  firstError?: string;
+  cpuPerRequest: number;
 }
 
-async function load(url: string, cookie: string, query: string, requests: number, concurrency: number) {
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < requests) {
-        const sent = performance.now();
-        const response = await fetch(`${url}/graphql`, {
-          method: "POST",
-          headers: { "content-type": "application/json", cookie },
-          body: JSON.stringify({ query }),
-        });
-        const body = (await response.json()) as { errors?: unknown };
-        latencies.push(performance.now() - sent);
-        if (response.status !== 200 || body.errors) {
-          errors++;
-          firstError ??= `HTTP ${response.status} ${JSON.stringify(body.errors ?? body).slice(0, 200)}`;
-        }
-      }
-    }),
+/** One closed-loop round from the load generator's process, with the API's CPU per request read from /proc. */
+async function round(apiPid: number, baseUrl: string, cookie: string, query: string, seconds: number, dir: string) {
+  const before = cpuMs(apiPid);
+  const result = await runLoadgen(
+    {
+      baseUrl,
+      seconds,
+      connections: CONNECTIONS,
+      requests: [
+        { path: "/graphql", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ query }) },
+      ],
+    },
+    dir,
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (quantile: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * quantile))] ?? 0;
+  const cpu = cpuMs(apiPid) - before;
   // Latencies of failed requests are not a figure of the query: stop rather than print them.
-  if (errors > 0) throw new Error(`overview bench: ${errors} of ${requests} requests failed, first: ${firstError}`);
-  return { p50: at(0.5), p99: at(0.99), perSecond: requests / seconds, errors } satisfies LoadResult;
-}
-
-const OVERVIEW = `query {
-  overview {
-    status
-    openAlerts { id severity title }
-    recentAlerts { id title }
-    pendingTasks { kind count estimatedMinutes }
-    health { check state }
-    lastCheckup { id overall }
-    metrics {
-      computedAt
-      revenue { currency mtd { netCents change } wtd { netCents change } ltm { netCents change } projectedMonthEndCents daily { day value } }
-      featuredAdoption { rate }
-      queueBacklog { total regions(first: 5) { name queued } }
-      refundRate { rate }
-      searchVolume { averagePerDay change daily { day value } }
-      aiProvider { costThisMonthCents }
-      jobs { failing }
-      stripe { api { state } }
-    }
+  if (result.errors > 0) {
+    throw new Error(
+      `overview bench: ${result.errors} of ${result.requests} requests failed, first: ${result.firstError}`,
+    );
   }
-}`;
-const TRIVIAL = `query { __typename }`;
-const ROUNDS = 5;
+  return {
+    p50: result.p50,
+    p99: result.p99,
+    perSecond: result.requests / result.seconds,
+    cpuPerRequest: cpu / Math.max(1, result.requests),
+  } satisfies Round;
+}
 
 export async function benchOverview(db: Db, databaseUrl: string, scale: OverviewScale): Promise<BenchRow[]> {
   const seeded = await time(() => seed(db, scale));
@@ -185,22 +178,60 @@ export async function benchOverview(db: Db, databaseUrl: string, scale: Overview
   await db.operator.create({
     data: { email: "bench@steward.test", name: "Bench", role: "OPERATOR", passwordHash: await hashPassword(PASSWORD) },
   });
-  const app = buildApp(env, createLogger("bench", "silent"));
-  const url = await app.start();
+  // The API in its own process on core 0, the load generator in another on core 1 (pinned.ts), as
+  // in the floor bench: in one process the client's parsing of each answer was charged to the query.
+  // Beside it, on the same core and data, the bare floor server (floor/server.ts: Yoga + Pothos +
+  // pg, core's same overview statement, no auth) answers the same two documents: what any server
+  // of this stack pays for this document against `{ __typename }`.
+  const apiPort = await freePort();
+  const floorPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  const apiEnv = { ...benchProcessEnv(databaseUrl, "overview-api", apiPort), METRICS_MAX_AGE_SECONDS };
+  const pin = twoCores ? { cpus: "0" } : {};
+  const api = startNodeProcess("api/src/main.ts", apiEnv, "api", pin);
+  const floor = startNodeProcess(
+    "bench/src/floor/server.ts",
+    {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: apiEnv.REDIS_URL,
+      REDIS_PREFIX: `bench-overview-floor-${process.pid}`,
+      FLOOR_PORT: String(floorPort),
+      FLOOR_SCHEDULED_JOBS: JSON.stringify(scheduledJobsOf(jobContracts(loadEnv(apiEnv)))),
+    },
+    "floor",
+    pin,
+  );
+  const dir = mkdtempSync(join(tmpdir(), "steward-overview-"));
   try {
-    const cookie = await signIn(url, "bench@steward.test", PASSWORD);
-    // Warm both paths, then measure them back to back, five rounds (issue 17: median and spread).
-    await load(url, cookie, OVERVIEW, 20, 4);
-    await load(url, cookie, TRIVIAL, 20, 4);
-    const rounds: { trivial: LoadResult; overview: LoadResult }[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const trivial = await load(url, cookie, TRIVIAL, scale.requests, 8);
-      const overview = await load(url, cookie, OVERVIEW, scale.requests, 8);
-      rounds.push({ trivial, overview });
+    await Promise.all([waitForHttp(`${apiUrl}/readyz`), waitForHttp(`${floorUrl}/readyz`)]);
+    const cookie = await signIn(apiUrl, "bench@steward.test", PASSWORD);
+    const sides = [
+      { pid: api.pid!, url: apiUrl },
+      { pid: floor.pid!, url: floorUrl },
+    ];
+    // Warm every path, then measure them back to back, five rounds (issue 17: median and spread).
+    for (const side of sides) {
+      await round(side.pid, side.url, cookie, OVERVIEW, 1, dir);
+      await round(side.pid, side.url, cookie, TRIVIAL, 1, dir);
     }
-    const p50Ratios = rounds.map((round) => round.overview.p50 / round.trivial.p50);
+    const rounds: { trivial: Round; overview: Round; floorTrivial: Round; floorOverview: Round }[] = [];
+    for (let index = 0; index < ROUNDS; index++) {
+      const trivial = await round(api.pid!, apiUrl, cookie, TRIVIAL, scale.roundSeconds, dir);
+      const overview = await round(api.pid!, apiUrl, cookie, OVERVIEW, scale.roundSeconds, dir);
+      const floorTrivial = await round(floor.pid!, floorUrl, cookie, TRIVIAL, scale.roundSeconds, dir);
+      const floorOverview = await round(floor.pid!, floorUrl, cookie, OVERVIEW, scale.roundSeconds, dir);
+      rounds.push({ trivial, overview, floorTrivial, floorOverview });
+    }
+    const p50Ratios = rounds.map((r) => r.overview.p50 / r.trivial.p50);
     const middle = rounds[medianIndex(p50Ratios)]!;
-    const label = `${scale.payments} payments, ${scale.reviews} reviews, ${scale.searches} searches; ${scale.requests} requests, 8 concurrent; the round with the median p50 ratio of ${ROUNDS}`;
+    const floorP50Ratios = rounds.map((r) => r.floorOverview.p50 / r.floorTrivial.p50);
+    const floorMiddle = rounds[medianIndex(floorP50Ratios)]!;
+    const floorRatios = rounds.map((r) => r.overview.perSecond / r.floorOverview.perSecond);
+    const pinning = twoCores
+      ? "API on core 0, load generator on core 1"
+      : "NOT pinned: one core or no taskset, API and load generator share it";
+    const label = `${scale.payments} payments, ${scale.reviews} reviews, ${scale.searches} searches; the dashboard's Overview document; ${CONNECTIONS} connections, closed loop, ${scale.roundSeconds} s rounds, ${pinning}; the round with the median p50 ratio of ${ROUNDS}`;
     rows.push(
       {
         name: `overview query p50 (${label}; errors 0)`,
@@ -227,6 +258,29 @@ export async function benchOverview(db: Db, databaseUrl: string, scale: Overview
         floor: middle.trivial.perSecond,
         floorName: "trivial query, same server",
       },
+      {
+        name: "overview query, API CPU per request",
+        value: middle.overview.cpuPerRequest,
+        unit: "ms",
+        floor: middle.trivial.cpuPerRequest,
+        floorName: "trivial query, same server",
+      },
+      {
+        name: `the bare floor server (Yoga + Pothos + pg, the same statement, no auth): overview p50 beside its own trivial query`,
+        value: floorMiddle.floorOverview.p50,
+        unit: "ms",
+        floor: floorMiddle.floorTrivial.p50,
+        floorName: "trivial query, floor server",
+        note: `ratio spread ${spread(floorP50Ratios)}× over ${ROUNDS} rounds; CPU per request ${floorMiddle.floorOverview.cpuPerRequest.toFixed(2)} ms vs ${floorMiddle.floorTrivial.cpuPerRequest.toFixed(2)} ms`,
+      },
+      {
+        name: "overview throughput, the API beside the floor server",
+        value: middle.overview.perSecond,
+        unit: "req/s",
+        floor: middle.floorOverview.perSecond,
+        floorName: "floor server, same round",
+        note: `API/floor throughput spread ${spread(floorRatios)}× over ${ROUNDS} rounds`,
+      },
     );
     const checkup = await time(() =>
       runWeeklyCheckup(
@@ -248,7 +302,8 @@ export async function benchOverview(db: Db, databaseUrl: string, scale: Overview
       unit: "ms",
     });
   } finally {
-    await app.stop();
+    await Promise.all([stopNodeProcess(api), stopNodeProcess(floor)]);
+    rmSync(dir, { recursive: true, force: true });
     await sandbox.stop();
   }
   return rows;
