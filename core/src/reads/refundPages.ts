@@ -4,7 +4,17 @@
 import type { Prisma, RefundRequest, RefundRequestStatus } from "@steward/db/client";
 import type { CoreDeps } from "../deps.ts";
 import { isUuid } from "../ids.ts";
-import { forwardWindow, fromJson, type JsonRow, operatorJson, Params, type PageWindow, requested } from "./rows.ts";
+import {
+  forwardWindow,
+  fromJson,
+  type JsonRow,
+  operatorJson,
+  Params,
+  type PageWindow,
+  relationJson,
+  requested,
+  selectedColumns,
+} from "./rows.ts";
 
 export interface RefundPageQuery extends Omit<PageWindow, "cursor"> {
   include?: Prisma.RefundRequestInclude;
@@ -45,10 +55,11 @@ export async function refundRequestPage(
     : "";
   if (cursor)
     conditions.push(`p."purchasedAt" >= c."purchasedAt" AND (p."purchasedAt", q.id) > (c."purchasedAt", c.id)`);
-  // The related rows the document asks for (Pothos' query names them), whole.
+  // The related rows the document asks for (Pothos' query names them): the payment with only the
+  // columns its fields select (three of fourteen for the dashboard), the others whole.
   const columns = [
     `q.*`,
-    ...(requested(query, "payment") ? [`to_jsonb(p) AS payment`] : []),
+    ...(requested(query, "payment") ? [`${relationJson("p", selectedColumns(query, "payment"))} AS payment`] : []),
     ...(requested(query, "business")
       ? [`(SELECT to_jsonb(b) FROM "Business" b WHERE b.id = q."businessId") AS business`]
       : []),

@@ -64,3 +64,28 @@ export function requested(query: { include?: object | null; select?: object | nu
   const wanted = (query.include ?? query.select ?? {}) as Record<string, unknown>;
   return Boolean(wanted[relation]);
 }
+
+/**
+ * The columns of a related row that a Pothos query selects (`{ select: { amountCents: true } }`),
+ * or null when it wants the whole row (`true`, an include, or a nested relation).
+ */
+export function selectedColumns(
+  query: { include?: object | null; select?: object | null },
+  relation: string,
+): string[] | null {
+  const spec = ((query.include ?? query.select ?? {}) as Record<string, unknown>)[relation];
+  if (typeof spec !== "object" || spec === null || !("select" in spec)) return null;
+  const select = spec.select;
+  if (typeof select !== "object" || select === null) return null;
+  const entries = Object.entries(select);
+  // Scalar columns only, named as the schema names them: anything else reads the whole row.
+  if (entries.length === 0 || entries.some(([column, on]) => on !== true || !/^[A-Za-z_]\w*$/.test(column)))
+    return null;
+  return entries.map(([column]) => column);
+}
+
+/** A related row as JSON: only `columns` when given (less to build, send and parse), else the whole row. */
+export function relationJson(alias: string, columns: readonly string[] | null): string {
+  if (!columns) return `to_jsonb(${alias})`;
+  return `json_build_object(${columns.map((column) => `'${column}', ${alias}."${column}"`).join(", ")})`;
+}
