@@ -33,4 +33,26 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  // Dependencies flow one way: web → api → core → (jobs, db) ← worker. A package may not import
+  // one above it (the demo seed, which needs core, lives in scripts/seed, not in db).
+  ...[
+    { files: ["prisma/**/*.ts"], above: ["core", "jobs", "api", "worker"] },
+    { files: ["jobs/**/*.ts"], above: ["core", "api", "worker"] },
+    { files: ["core/**/*.ts"], above: ["api", "worker"] },
+    { files: ["api/**/*.ts"], above: ["worker"] },
+    { files: ["worker/**/*.ts"], above: ["api"] },
+  ].map(({ files, above }) => ({
+    files,
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: above.map((layer) => ({
+            group: [`@steward/${layer}`, `@steward/${layer}/*`, `**/${layer}/src/*`],
+            message: `This package sits below ${layer}: it may not import it.`,
+          })),
+        },
+      ],
+    },
+  })),
 );

@@ -11,8 +11,8 @@ import {
   mirrorPaymentsToStripeSandbox,
   seed,
   seedMissedChargeInStripeSandbox,
-} from "../prisma/src/seed.ts";
-import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
+} from "./seed/demo.ts";
+import { seedDemoChannels } from "./seed/channels.ts";
 import { seedCipher } from "./lib/secrets.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { createDatabaseIfMissing, migrate } from "./lib/database.ts";

@@ -5,8 +5,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createPrismaClient } from "@steward/db/client";
-import { mirrorPaymentsToStripeSandbox, seed } from "../prisma/src/seed.ts";
-import { seedDemoChannels } from "../prisma/src/seedChannels.ts";
+import { mirrorPaymentsToStripeSandbox, seed } from "./seed/demo.ts";
+import { seedDemoChannels } from "./seed/channels.ts";
 import { seedCipher } from "./lib/secrets.ts";
 import { DEFAULT_WEBHOOK_SECRET } from "../sandbox/src/notify/server.ts";
 import { dropDatabase, migrate, recreateDatabase } from "./lib/database.ts";

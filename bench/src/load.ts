@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { createApiToken } from "@steward/core/apiTokens";
 import { createPrismaClient } from "@steward/db/client";
-import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../../prisma/src/seed.ts";
+import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../../scripts/seed/demo.ts";
 import { dropDatabase, migrate, recreateDatabase } from "../../scripts/lib/database.ts";
 import { repoRoot, waitForHttp } from "../../scripts/lib/run.ts";
 import { freePort } from "../../scripts/lib/services.ts";

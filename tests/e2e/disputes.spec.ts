@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import { createPrismaClient, type Db } from "@steward/db/client";
-import { DEMO_DISPUTE_NOTE } from "../../prisma/src/seed.ts";
+import { DEMO_DISPUTE_NOTE } from "../../scripts/seed/demo.ts";
 import { OPERATOR, signIn } from "./support.ts";
 
 function env(name: "DATABASE_URL" | "SMTP_SANDBOX_URL"): string {

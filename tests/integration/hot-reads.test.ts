@@ -11,7 +11,7 @@ import { countReviews, publishedReviews, reviewQueuePage } from "@steward/core/r
 import { REVIEW_SORTS, type ReviewQuery, type ReviewSort, reviewWhere } from "@steward/core/reviews";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seed } from "../../prisma/src/seed.ts";
+import { seed } from "../../scripts/seed/demo.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createOperator } from "../support/fixtures.ts";
 

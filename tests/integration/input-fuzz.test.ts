@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { apiTokenScopes } from "@steward/core/permissions";
 import { createApiToken } from "@steward/core/apiTokens";
 import { hashSecret, newSecret } from "@steward/core/secrets";
-import { seed } from "../../prisma/src/seed.ts";
+import { seed } from "../../scripts/seed/demo.ts";
 import fc from "fast-check";
 import {
   buildSchema,

@@ -2,11 +2,11 @@
 // included, counted where every statement leaves the process: pg's Client#query (Prisma's pg
 // adapter sends each statement through it, pooled or in a transaction). The ceilings below are
 // what the API sends today; an N+1 (a statement per row) or a new lookup per request fails here.
-// Measured on demo data (prisma/src/seed.ts), so every relation a document asks for has rows.
+// Measured on demo data (scripts/seed/demo.ts), so every relation a document asks for has rows.
 import { createApiToken } from "@steward/core/apiTokens";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../../prisma/src/seed.ts";
+import { DEMO_OPERATORS, DEMO_PASSWORD, seed } from "../../scripts/seed/demo.ts";
 import { PUBLISHED_REVIEWS, SUBMIT_REVIEW } from "../../bench/src/integration-documents.ts";
 import { startTestApi, type TestApi } from "../support/api.ts";
 import { dashboardOperations } from "../support/dashboard-documents.ts";

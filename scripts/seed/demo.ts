@@ -4,7 +4,7 @@ import { classifyReview } from "@steward/core/moderation/classifier";
 import { hashPassword } from "@steward/core/passwords";
 import { placePurchase } from "@steward/core/placements";
 import { suggestionFor } from "@steward/core/reviews";
-import { createPrismaClient, type Db } from "./client.ts";
+import { createPrismaClient, type Db } from "@steward/db/client";
 
 export const DEMO_PASSWORD = "steward-demo-2026";
 export const DEMO_OPERATORS = [

@@ -5,7 +5,7 @@
 import { systemActor } from "@steward/core/actor";
 import type { SecretCipher } from "@steward/core/channelSecrets";
 import { upsertNotificationChannel } from "@steward/core/notificationChannels";
-import type { Db } from "./client.ts";
+import type { Db } from "@steward/db/client";
 
 export interface DemoReceivers {
   /** The notify sandbox, e.g. http://127.0.0.1:12114. */
