@@ -14,10 +14,11 @@ export interface CreatedApiToken {
 }
 
 export async function createApiToken(
-  db: Db,
+  deps: Pick<CoreDeps, "db">,
   actor: OperatorActor,
   input: { name: string; scopes: readonly string[] },
 ): Promise<CreatedApiToken> {
+  const { db } = deps;
   assertOperatorCan(actor, "administer");
   const name = input.name.trim();
   if (name.length < 2 || name.length > 80) throw new InvalidInputError("Name must be 2–80 characters", "name");

@@ -146,9 +146,9 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ validate: z.string().trim().min(2).max(80) }),
       scopes: t.arg({ type: [ApiTokenScopeEnum], validate: z.array(z.string()).min(1) }),
     },
-    resolve: (_root, args, { db, actor }) => {
+    resolve: (_root, args, { deps, actor }) => {
       if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
-      return createApiToken(db, actor, { name: args.name, scopes: args.scopes.map(String) });
+      return createApiToken(deps, actor, { name: args.name, scopes: args.scopes.map(String) });
     },
   }),
   revokeApiToken: t.field({
