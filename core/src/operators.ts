@@ -349,10 +349,12 @@ export async function describeLink(db: Db, token: string, now = new Date()): Pro
  * is used up. A weak password, or a link used, replaced or expired, changes nothing.
  */
 export async function acceptInvite(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   input: { token: string; name: string; password: string },
-  now = new Date(),
 ): Promise<Operator> {
+  // No actor: holding the one-time link is the credential.
+  const { db } = deps;
+  const now = deps.clock();
   const link = await usableLink(db, input.token, now);
   if (link.purpose === "PASSWORD_RESET") throw new OperatorLinkUnusableError("UNKNOWN");
   const name = cleanName(input.name);
@@ -521,10 +523,12 @@ export async function sendPasswordReset(deps: SendLinkDeps, actor: Actor, operat
 
 /** The operator chooses a new password through a reset link; every session of theirs ends. */
 export async function resetPassword(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   input: { token: string; password: string },
-  now = new Date(),
 ): Promise<{ operator: Operator; endedSessionIds: string[] }> {
+  // No actor: holding the one-time link is the credential.
+  const { db } = deps;
+  const now = deps.clock();
   const link = await usableLink(db, input.token, now);
   if (link.purpose !== "PASSWORD_RESET" || !link.operatorId) throw new OperatorLinkUnusableError("UNKNOWN");
   const operator = await db.operator.findUnique({ where: { id: link.operatorId } });

@@ -196,7 +196,7 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ validate: z.string().trim().min(1).max(100) }),
       password: t.arg.string({ validate: newPassword }),
     },
-    resolve: (_root, args, { db }) => acceptInvite(db, args),
+    resolve: (_root, args, { deps }) => acceptInvite(deps, args),
   }),
   changeOperatorRole: t.field({
     type: OperatorType,
@@ -250,7 +250,7 @@ builder.mutationFields((t) => ({
     errors: { types: [...commonMutationErrors, OperatorLinkUnusableError, WeakPasswordError] },
     args: { token: t.arg.string({ validate: linkToken }), password: t.arg.string({ validate: newPassword }) },
     resolve: async (_root, args, context) => {
-      const { endedSessionIds } = await resetPassword(context.db, args);
+      const { endedSessionIds } = await resetPassword(context.deps, args);
       endSessions(context, endedSessionIds);
       return true;
     },
