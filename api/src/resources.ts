@@ -67,7 +67,9 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   const mail = createMailSender(env);
   const copyIn = pgCopyIn(env.DATABASE_URL);
   const jobControl = bullJobControl(jobs, jobContracts(env));
-  const deps = createCoreDeps({ db, sql, events: events.bus, jobs, jobControl, payments, mail, copyIn, env, logger });
+  // Core announces revoked credentials on the bus; this instance's cache forgets them as they go out.
+  const coreEvents = credentials.publishingThrough(events.bus);
+  const deps = createCoreDeps({ db, sql, events: coreEvents, jobs, jobControl, payments, mail, copyIn, env, logger });
   return {
     db,
     events,

@@ -1,9 +1,10 @@
 // Who a session cookie or API token belongs to, remembered in this process: every request asks,
 // and the database lookup (one statement, but Prisma's compile and a round trip) was a large part
-// of a cheap request's cost. Revocation is pushed: whoever revokes calls `changed`, which forgets
-// locally at once and tells every other API instance over the Redis bus (`credentialsChanged`),
-// so a revoked session or token is refused everywhere within the bus's delivery time. Entries also
-// expire after `ttlMs`, which bounds how long a change is missed if a bus message is lost.
+// of a cheap request's cost. Revocation is pushed: core publishes `credentialsChanged` after the
+// commit; on the publishing instance the cache forgets at once (`publishingThrough`), every other
+// API instance when the Redis bus delivers it, so a revoked session or token is refused everywhere
+// within the bus's delivery time. Entries also expire after `ttlMs`, which bounds how long a change
+// is missed if a bus message is lost.
 import type { ApiTokenActor, OperatorActor } from "@steward/core/actor";
 import { apiTokenForSecret, type ApiTokenUse, recordApiTokenUse } from "@steward/core/apiTokens";
 import { operatorForSession } from "@steward/core/auth";
@@ -78,16 +79,18 @@ export class CredentialCache implements CredentialLookup {
     return use.actor;
   }
 
-  /** After revoking or changing credentials: forget them here now, and on every other instance. */
-  changed(change: Partial<CredentialsChangedEvent>): void {
-    const event: CredentialsChangedEvent = {
-      sessionIds: change.sessionIds ?? [],
-      operatorIds: change.operatorIds ?? [],
-      apiTokenIds: change.apiTokenIds ?? [],
+  /**
+   * The bus as this process's core publishes on it: a `credentialsChanged` is forgotten here before
+   * it goes out, so this instance refuses the next request without waiting for its own message.
+   */
+  publishingThrough(bus: EventBus): EventBus {
+    return {
+      publish: (name, ...payload) => {
+        if (name === "credentialsChanged") this.forget(payload[0] as CredentialsChangedEvent);
+        bus.publish(name, ...payload);
+      },
+      subscribe: (name) => bus.subscribe(name),
     };
-    if (event.sessionIds.length + event.operatorIds.length + event.apiTokenIds.length === 0) return;
-    this.forget(event);
-    this.events.publish("credentialsChanged", event);
   }
 
   /** Drops every entry the change touches. */

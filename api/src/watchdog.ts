@@ -21,7 +21,7 @@ export function startWatchdog(env: Env, logger: Logger, deps: Pick<CoreDeps, "ev
   const db = createPrismaClient(env.DATABASE_URL, 1);
   const email = createMailSender(env);
   const alertDeps = { db, events: deps.events, jobs: deps.jobs, logger };
-  const channels = { email, secrets: channelSecretCipher(env) };
+  const channels = { mail: email, secrets: channelSecretCipher(env) };
   const options = { staleSeconds: env.WATCHDOG_STALE_SECONDS, watchingSince: new Date() };
   const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
   let running: Promise<void> | null = null;

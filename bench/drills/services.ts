@@ -64,7 +64,7 @@ async function startDrillApi(stack: DrillStack): Promise<DrillApi> {
     data: { email, name: "Drill Admin", role: "ADMIN", passwordHash: await hashPassword(PASSWORD) },
   });
   const { token } = await createApiToken(
-    stack.db,
+    { db: stack.db },
     { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: admin.role },
     { name: "drill integration", scopes: ["read", "reviews:write", "refunds:write"] },
   );

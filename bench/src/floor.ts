@@ -223,7 +223,7 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
   const operator = await db.operator.findUniqueOrThrow({ where: { email: operatorEmail } });
   const token = (
     await createApiToken(
-      db,
+      { db },
       { kind: "OPERATOR", id: operator.id, email: operator.email, name: operator.name, role: "ADMIN" },
       { name: "floor bench", scopes: ["read", "reviews:write"] },
     )

@@ -115,7 +115,7 @@ export async function benchLoad(baseDatabaseUrl: string, options: LoadOptions): 
   const admin = await db.operator.findFirstOrThrow({ where: { role: "ADMIN" } });
   const token = (
     await createApiToken(
-      db,
+      { db },
       { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: admin.role },
       { name: "load-run", scopes: ["read", "reviews:write"] },
     )

@@ -5,7 +5,9 @@ import { recordAudit } from "./audit.ts";
 import { InvalidInputError, NotFoundError } from "./errors.ts";
 import { apiTokenScopes, assertOperatorCan } from "./permissions.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
+import { announceCredentialsChanged } from "./auth.ts";
 import type { CoreDeps } from "./deps.ts";
+import { type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
 export interface CreatedApiToken {
   id: string;
@@ -14,10 +16,11 @@ export interface CreatedApiToken {
 }
 
 export async function createApiToken(
-  db: Db,
+  deps: Pick<CoreDeps, "db">,
   actor: OperatorActor,
   input: { name: string; scopes: readonly string[] },
 ): Promise<CreatedApiToken> {
+  const { db } = deps;
   assertOperatorCan(actor, "administer");
   const name = input.name.trim();
   if (name.length < 2 || name.length > 80) throw new InvalidInputError("Name must be 2–80 characters", "name");
@@ -47,17 +50,19 @@ export async function createApiToken(
   return { id: created.id, token };
 }
 
+/** Every API instance stops accepting the token after the commit (its cached use is dropped). */
 export async function revokeApiToken(
-  deps: Pick<CoreDeps, "db">,
+  deps: Pick<CoreDeps, "db"> & EffectDeps,
   actor: OperatorActor,
   input: { tokenId: string },
 ): Promise<void> {
-  const { db } = deps;
   const { tokenId } = input;
   assertOperatorCan(actor, "administer");
-  await db.$transaction(async (tx) => {
+  await inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const token = await tx.apiToken.findUnique({ where: { id: tokenId } });
     if (!token) throw new NotFoundError("ApiToken", tokenId);
+    announceCredentialsChanged(unit, { apiTokenIds: [tokenId] });
     if (token.revokedAt) return;
     await tx.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() } });
     await recordAudit(tx, actor, { action: "apiToken.revoke", targetType: "ApiToken", targetId: tokenId });

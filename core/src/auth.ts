@@ -9,8 +9,26 @@ import { burnPasswordCheck, verifyPassword } from "./passwords.ts";
 import { assertOperatorCan } from "./permissions.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
 import type { CoreDeps } from "./deps.ts";
+import type { CredentialsChangedEvent } from "./ports/events.ts";
+import { type AfterCommit, type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
 export const SESSION_COOKIE = "steward_session";
+
+/**
+ * After the commit, every API instance forgets the changed credentials, then closes the ended
+ * sessions' sockets (in this order on the bus, so a request after the socket closed is already
+ * refused).
+ */
+export function announceCredentialsChanged(unit: AfterCommit, change: Partial<CredentialsChangedEvent>): void {
+  const event: CredentialsChangedEvent = {
+    sessionIds: change.sessionIds ?? [],
+    operatorIds: change.operatorIds ?? [],
+    apiTokenIds: change.apiTokenIds ?? [],
+  };
+  if (event.sessionIds.length + event.operatorIds.length + event.apiTokenIds.length === 0) return;
+  unit.publish("credentialsChanged", event);
+  for (const sessionId of event.sessionIds) unit.publish("sessionEnded", { sessionId });
+}
 
 export interface AuthSettings {
   sessionTtlHours: number;
@@ -38,11 +56,12 @@ export interface LoginResult {
 const KNOWN_ADDRESS_DAYS = 30;
 
 export async function login(
-  db: Db,
+  deps: Pick<CoreDeps, "db"> & EffectDeps,
   throttle: LoginThrottle,
   settings: Pick<AuthSettings, "sessionTtlHours">,
   input: LoginInput,
 ): Promise<LoginResult> {
+  const { db } = deps;
   const email = input.email.trim().toLowerCase();
 
   // Counted before the password is checked (atomically, in Redis): concurrent guesses cannot all pass.
@@ -71,13 +90,15 @@ export async function login(
     name: operator.name,
     role: operator.role,
   };
-  await db.$transaction(async (tx) => {
+  await inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     // Rotation: whatever session id the browser held before is never the signed-in one.
     if (input.previousSessionId) {
       await tx.session.updateMany({
         where: { id: input.previousSessionId, revokedAt: null },
         data: { revokedAt: new Date() },
       });
+      announceCredentialsChanged(unit, { sessionIds: [input.previousSessionId] });
     }
     const session = await tx.session.create({
       data: {
@@ -149,18 +170,18 @@ interface SessionRow {
 }
 
 /**
- * An ADMIN ends every open session of an operator (a lost laptop, someone leaving). Returns the
- * ended sessions' ids, so the caller can close their websockets on every API instance.
+ * An ADMIN ends every open session of an operator (a lost laptop, someone leaving); their websockets
+ * close on every API instance after the commit. Returns the ended sessions' ids.
  */
 export async function revokeOperatorSessions(
-  deps: Pick<CoreDeps, "db">,
+  deps: Pick<CoreDeps, "db"> & EffectDeps,
   actor: OperatorActor,
   input: { operatorId: string },
 ): Promise<string[]> {
-  const { db } = deps;
   const { operatorId } = input;
   assertOperatorCan(actor, "administer");
-  return db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     const operator = await tx.operator.findUnique({ where: { id: operatorId } });
     if (!operator) throw new NotFoundError("Operator", operatorId);
     const open = await tx.session.findMany({
@@ -175,15 +196,18 @@ export async function revokeOperatorSessions(
       targetId: operatorId,
       after: { sessions: ids.length },
     });
+    announceCredentialsChanged(unit, { sessionIds: ids });
     return ids;
   });
 }
 
-export async function logout(db: Db, operator: OperatorActor): Promise<void> {
-  if (!operator.sessionId) return;
-  const sessionId = operator.sessionId;
-  await db.$transaction(async (tx) => {
+export async function logout(deps: Pick<CoreDeps, "db"> & EffectDeps, actor: OperatorActor): Promise<void> {
+  if (!actor.sessionId) return;
+  const sessionId = actor.sessionId;
+  await inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     await tx.session.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
-    await recordAudit(tx, operator, { action: "auth.logout", targetType: "Session", targetId: sessionId });
+    await recordAudit(tx, actor, { action: "auth.logout", targetType: "Session", targetId: sessionId });
+    announceCredentialsChanged(unit, { sessionIds: [sessionId] });
   });
 }

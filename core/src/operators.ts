@@ -16,6 +16,7 @@ import { isUuid } from "./ids.ts";
 import { enqueueEmail } from "./outbox.ts";
 import { assertStrongPassword, hashPassword, verifyPassword } from "./passwords.ts";
 import { assertOperatorCan } from "./permissions.ts";
+import { announceCredentialsChanged } from "./auth.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
 import { type AfterCommit, type EffectDeps, inTransaction } from "./unitOfWork.ts";
 
@@ -349,10 +350,12 @@ export async function describeLink(db: Db, token: string, now = new Date()): Pro
  * is used up. A weak password, or a link used, replaced or expired, changes nothing.
  */
 export async function acceptInvite(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock">,
   input: { token: string; name: string; password: string },
-  now = new Date(),
 ): Promise<Operator> {
+  // No actor: holding the one-time link is the credential.
+  const { db } = deps;
+  const now = deps.clock();
   const link = await usableLink(db, input.token, now);
   if (link.purpose === "PASSWORD_RESET") throw new OperatorLinkUnusableError("UNKNOWN");
   const name = cleanName(input.name);
@@ -387,19 +390,23 @@ export async function acceptInvite(
 
 // ───────────────────────────── Roles and access ─────────────────────────────
 
-/** An ADMIN changes someone's role. The last active ADMIN cannot stop being one. */
+/**
+ * An ADMIN changes someone's role. The last active ADMIN cannot stop being one. Their signed-in
+ * sessions act with the new role from the next request, on every API instance.
+ */
 export async function changeOperatorRole(
-  deps: Pick<CoreDeps, "db">,
+  deps: Pick<CoreDeps, "db"> & EffectDeps,
   actor: Actor,
   input: { operatorId: string; role: Role },
 ): Promise<Operator> {
-  const { db } = deps;
   const { operatorId, role } = input;
   assertOperatorCan(actor, "administer");
-  return db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     await lockAdmins(tx);
     const operator = await tx.operator.findUnique({ where: { id: operatorId } });
     if (!operator) throw new NotFoundError("Operator", operatorId);
+    announceCredentialsChanged(unit, { operatorIds: [operatorId] });
     if (operator.role === role) return operator;
     if (operator.role === "ADMIN" && operator.disabledAt === null) {
       const admins = await activeAdminEmails(tx);
@@ -418,23 +425,26 @@ export async function changeOperatorRole(
 }
 
 /**
- * An ADMIN disables an operator: they cannot sign in, their sessions end now (the caller closes
- * their sockets with the returned ids) and their pending reset link stops working.
+ * An ADMIN disables an operator: they cannot sign in, their sessions end now (their sockets close
+ * on every API instance after the commit) and their pending reset link stops working.
  */
 export async function disableOperator(
-  deps: Pick<CoreDeps, "db" | "clock">,
+  deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps,
   actor: Actor,
   input: { operatorId: string },
 ): Promise<{ operator: Operator; endedSessionIds: string[] }> {
-  const { db } = deps;
   const { operatorId } = input;
   const now = deps.clock();
   assertOperatorCan(actor, "administer");
-  return db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     await lockAdmins(tx);
     const operator = await tx.operator.findUnique({ where: { id: operatorId } });
     if (!operator) throw new NotFoundError("Operator", operatorId);
-    if (operator.disabledAt) return { operator, endedSessionIds: [] };
+    if (operator.disabledAt) {
+      announceCredentialsChanged(unit, { operatorIds: [operatorId] });
+      return { operator, endedSessionIds: [] };
+    }
     if (operator.role === "ADMIN") {
       const admins = await activeAdminEmails(tx);
       if (admins.length <= 1) throw new LastAdminError(operator.email);
@@ -451,6 +461,7 @@ export async function disableOperator(
       targetId: operatorId,
       after: { sessionsEnded: endedSessionIds.length },
     });
+    announceCredentialsChanged(unit, { sessionIds: endedSessionIds, operatorIds: [operatorId] });
     return { operator: updated, endedSessionIds };
   });
 }
@@ -521,17 +532,20 @@ export async function sendPasswordReset(deps: SendLinkDeps, actor: Actor, operat
 
 /** The operator chooses a new password through a reset link; every session of theirs ends. */
 export async function resetPassword(
-  db: Db,
+  deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps,
   input: { token: string; password: string },
-  now = new Date(),
 ): Promise<{ operator: Operator; endedSessionIds: string[] }> {
+  // No actor: holding the one-time link is the credential.
+  const { db } = deps;
+  const now = deps.clock();
   const link = await usableLink(db, input.token, now);
   if (link.purpose !== "PASSWORD_RESET" || !link.operatorId) throw new OperatorLinkUnusableError("UNKNOWN");
   const operator = await db.operator.findUnique({ where: { id: link.operatorId } });
   if (!operator || operator.disabledAt) throw new OperatorLinkUnusableError("REPLACED");
   assertStrongPassword(input.password, operator.email);
   const passwordHash = await hashPassword(input.password);
-  return db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     await claimLink(tx, link, now);
     const updated = await tx.operator.update({ where: { id: operator.id }, data: { passwordHash } });
     const endedSessionIds = await endSessions(tx, operator.id, now);
@@ -541,6 +555,7 @@ export async function resetPassword(
       targetId: operator.id,
       after: { linkId: link.id, sessionsEnded: endedSessionIds.length },
     });
+    announceCredentialsChanged(unit, { sessionIds: endedSessionIds });
     return { operator: updated, endedSessionIds };
   });
 }
@@ -550,7 +565,7 @@ export async function resetPassword(
  * sessions end; this one stays. Returns the ended sessions' ids.
  */
 export async function changeOwnPassword(
-  deps: Pick<CoreDeps, "db" | "clock">,
+  deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps,
   actor: OperatorActor,
   input: { currentPassword: string; newPassword: string },
 ): Promise<string[]> {
@@ -564,7 +579,8 @@ export async function changeOwnPassword(
     throw new InvalidInputError("Choose a new password, different from the current one", "newPassword");
   assertStrongPassword(input.newPassword, operator.email);
   const passwordHash = await hashPassword(input.newPassword);
-  return db.$transaction(async (tx) => {
+  return inTransaction(deps, async (unit) => {
+    const { tx } = unit;
     // Guarded by the hash that was checked: a change in between (a reset) is not silently overwritten.
     const changed = await tx.operator.updateMany({
       where: { id: operator.id, passwordHash: operator.passwordHash },
@@ -578,6 +594,7 @@ export async function changeOwnPassword(
       targetId: operator.id,
       after: { otherSessionsEnded: ended.length },
     });
+    announceCredentialsChanged(unit, { sessionIds: ended });
     return ended;
   });
 }

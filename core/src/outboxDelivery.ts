@@ -11,10 +11,10 @@ import { describeDelivery } from "./outbox.ts";
 export async function deliverOutbox(
   deps: Pick<CoreDeps, "db" | "events" | "jobs" | "logger" | "mail" | "secrets" | "env">,
 ): Promise<JobOutcome> {
-  const { db, env, events, mail } = deps;
+  const { env } = deps;
   const delivery = { maxAttempts: env.OUTBOX_MAX_ATTEMPTS, leaseMs: env.OUTBOX_LEASE_MS };
   const emails = await deliverEmails(deps, delivery);
-  const notifications = await deliverDueNotifications(db, { email: mail, secrets: deps.secrets, events }, delivery);
+  const notifications = await deliverDueNotifications(deps, delivery);
   return {
     summary: `${describeDelivery(emails)}; ${describeNotificationDelivery(notifications)}`,
     changes: { emails: { ...emails }, notifications: { ...notifications } },

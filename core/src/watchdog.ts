@@ -123,7 +123,8 @@ export interface WatchdogTick {
 export async function watchdogTick(
   deps: AlertDeps,
   options: WatchdogOptions,
-  delivery: { deps: NotificationDeliveryDeps; options: DeliveryOptions },
+  // The senders only: the delivery runs on this turn's connection (`deps.db`).
+  delivery: { deps: Omit<NotificationDeliveryDeps, "db">; options: DeliveryOptions },
   now = new Date(),
 ): Promise<WatchdogTick> {
   const { db } = deps;
@@ -133,7 +134,7 @@ export async function watchdogTick(
     const outcome = await checkWorkerPulse(deps, options, now);
     const delivered =
       outcome.verdict === "SILENT" || outcome.resolved
-        ? await deliverDueNotifications(db, delivery.deps, delivery.options)
+        ? await deliverDueNotifications({ ...delivery.deps, db }, delivery.options)
         : undefined;
     return { ran: true, verdict: outcome.verdict, delivered };
   } finally {

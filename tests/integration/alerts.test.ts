@@ -58,7 +58,10 @@ const condition = (overrides: Partial<AlertCondition> = {}): AlertCondition => {
 };
 
 const deliver = (now?: Date, maxAttempts = 3) =>
-  deliverDueNotifications(database.db, { email, secrets }, { maxAttempts, ...(now ? { now: () => now } : {}) });
+  deliverDueNotifications(
+    { db: database.db, mail: email, secrets },
+    { maxAttempts, ...(now ? { now: () => now } : {}) },
+  );
 
 const timeline = async (alertId: string) =>
   (await database.db.alertEvent.findMany({ where: { alertId }, orderBy: { id: "asc" } })).map((event) => event.kind);

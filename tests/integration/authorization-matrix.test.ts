@@ -223,7 +223,7 @@ beforeAll(async () => {
   const admin = await api.database.db.operator.findUniqueOrThrow({ where: { id: operatorIds.get("ADMIN")! } });
   for (const scope of apiTokenScopes) {
     const created = await createApiToken(
-      api.database.db,
+      { db: api.database.db },
       { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: admin.role },
       { name: `only ${scope}`, scopes: [scope] },
     );

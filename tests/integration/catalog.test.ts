@@ -70,7 +70,7 @@ beforeAll(async () => {
   const admin = await stack.db.operator.findUniqueOrThrow({ where: { email: "admin@test.example" } });
   const actor = { kind: "OPERATOR" as const, id: admin.id, email: admin.email, name: admin.name, role: admin.role };
   catalogToken = (
-    await createApiToken(stack.db, actor, { name: "marketplace catalog", scopes: ["catalog:write", "read"] })
+    await createApiToken({ db: stack.db }, actor, { name: "marketplace catalog", scopes: ["catalog:write", "read"] })
   ).token;
   adminCookie = await stack.api.loginCookie("admin@test.example", TEST_PASSWORD);
   for (const [externalId, name] of [

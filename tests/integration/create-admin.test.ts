@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { acceptInvite, AdminAlreadyExistsError } from "@steward/core/operators";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { quietDeps } from "../support/deps.ts";
 
 const repoRoot = join(import.meta.dirname, "../..");
 const PUBLIC_URL = "https://steward.marketplace.test";
@@ -60,7 +61,11 @@ describe("create-admin", () => {
     const laterToken = setupToken(second.stdout);
     expect(await database.db.operator.count()).toBe(0);
 
-    const admin = await acceptInvite(database.db, { token, name: "Fay Founder", password: "plum kettle orbit 42" });
+    const admin = await acceptInvite(quietDeps(database.db), {
+      token,
+      name: "Fay Founder",
+      password: "plum kettle orbit 42",
+    });
     expect(admin).toMatchObject({ email: "founder@marketplace.test", name: "Fay Founder", role: "ADMIN" });
     const audit = await database.db.auditEvent.findMany({ where: { action: { startsWith: "operator.first_admin" } } });
     expect(audit.map((entry) => entry.action).sort()).toEqual([
@@ -70,7 +75,7 @@ describe("create-admin", () => {
     ]);
 
     await expect(
-      acceptInvite(database.db, { token: laterToken, name: "Cole", password: "quiet harbour lantern 7" }),
+      acceptInvite(quietDeps(database.db), { token: laterToken, name: "Cole", password: "quiet harbour lantern 7" }),
     ).rejects.toBeInstanceOf(AdminAlreadyExistsError);
     expect(await database.db.operator.count()).toBe(1);
   });

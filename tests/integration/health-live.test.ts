@@ -27,7 +27,7 @@ beforeAll(async () => {
   const admin = await createOperator(api.database.db, "ADMIN", "ada@test.example");
   metricsToken = (
     await createApiToken(
-      api.database.db,
+      { db: api.database.db },
       { kind: "OPERATOR", ...admin },
       { name: "prometheus", scopes: ["metrics:read"] },
     )

@@ -538,7 +538,7 @@ describe("API: health status, rules and flags", () => {
   it("GET /metrics speaks Prometheus text with the API's requests and latency", async () => {
     const admin = await db.operator.findUniqueOrThrow({ where: { email: "ada@test.example" } });
     const scraper = await createApiToken(
-      db,
+      { db },
       { kind: "OPERATOR", ...admin },
       { name: "prometheus", scopes: ["metrics:read"] },
     );

@@ -157,7 +157,7 @@ beforeAll(async () => {
   adminId = admin.id;
   allScopesToken = (
     await createApiToken(
-      api.database.db,
+      { db: api.database.db },
       { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: admin.role },
       { name: "fuzz", scopes: [...apiTokenScopes] },
     )
@@ -270,7 +270,7 @@ describe("text PostgreSQL cannot store", () => {
   const freshToken = async () => {
     const admin = await api.database.db.operator.findUniqueOrThrow({ where: { id: adminId } });
     const created = await createApiToken(
-      api.database.db,
+      { db: api.database.db },
       { kind: "OPERATOR", ...admin },
       { name: "unstorable text", scopes: [...apiTokenScopes] },
     );

@@ -75,7 +75,9 @@ beforeAll(async () => {
   const actor = { kind: "OPERATOR" as const, id: admin.id, email: admin.email, name: admin.name, role: admin.role };
   const scopes = { alertsRead: "alerts:read", alertsWrite: "alerts:write", metricsRead: "metrics:read", read: "read" };
   for (const [key, scope] of Object.entries(scopes) as [keyof typeof tokens, string][]) {
-    tokens[key] = (await createApiToken(api.database.db, actor, { name: `pager ${scope}`, scopes: [scope] })).token;
+    tokens[key] = (
+      await createApiToken({ db: api.database.db }, actor, { name: `pager ${scope}`, scopes: [scope] })
+    ).token;
   }
 });
 afterAll(async () => {

@@ -39,7 +39,7 @@ beforeAll(async () => {
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
   metricsToken = (
     await createApiToken(
-      db,
+      { db },
       { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: admin.role },
       { name: "wallboard", scopes: ["metrics:read"] },
     )

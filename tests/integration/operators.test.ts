@@ -143,7 +143,9 @@ describe("invitations", () => {
   it("refuses an expired link, a replaced one and an unknown one", async () => {
     const token = await invite("paz@test.example");
     const later = new Date(Date.now() + INVITE_TTL_MS + 60_000);
-    await expect(acceptInvite(api.database.db, { token, name: "Paz", password: STRONG }, later)).rejects.toMatchObject({
+    await expect(
+      acceptInvite({ db: api.database.db, clock: () => later }, { token, name: "Paz", password: STRONG }),
+    ).rejects.toMatchObject({
       code: "LINK_UNUSABLE",
       problem: "EXPIRED",
     });

@@ -47,7 +47,7 @@ beforeAll(async () => {
   const admin = await stack.db.operator.findUniqueOrThrow({ where: { email: "admin@test.example" } });
   searchToken = (
     await createApiToken(
-      stack.db,
+      { db: stack.db },
       { kind: "OPERATOR", id: admin.id, email: admin.email, name: admin.name, role: admin.role },
       { name: "marketplace search", scopes: ["searches:write"] },
     )

@@ -66,8 +66,9 @@ export async function startPaymentsStack(
     name: admin.name,
     role: admin.role,
   };
-  const refundsToken = (await createApiToken(db, adminActor, { name: "marketplace", scopes: ["refunds:write"] })).token;
-  const readToken = (await createApiToken(db, adminActor, { name: "reader", scopes: ["read"] })).token;
+  const refundsToken = (await createApiToken({ db }, adminActor, { name: "marketplace", scopes: ["refunds:write"] }))
+    .token;
+  const readToken = (await createApiToken({ db }, adminActor, { name: "reader", scopes: ["read"] })).token;
   const worker = options.worker
     ? buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env))
     : null;

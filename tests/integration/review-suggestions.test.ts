@@ -108,7 +108,7 @@ beforeAll(async () => {
     name: admin.name,
     role: admin.role,
   };
-  writerToken = (await createApiToken(db, adminActor, { name: "marketplace", scopes: ["reviews:write"] })).token;
+  writerToken = (await createApiToken({ db }, adminActor, { name: "marketplace", scopes: ["reviews:write"] })).token;
   operatorCookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);
   viewerCookie = await api.loginCookie("vic@test.example", TEST_PASSWORD);
   worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env));

@@ -70,8 +70,8 @@ beforeAll(async () => {
     name: admin.name,
     role: admin.role,
   };
-  writerToken = (await createApiToken(db, adminActor, { name: "marketplace", scopes: ["reviews:write"] })).token;
-  readerToken = (await createApiToken(db, adminActor, { name: "reader", scopes: ["read"] })).token;
+  writerToken = (await createApiToken({ db }, adminActor, { name: "marketplace", scopes: ["reviews:write"] })).token;
+  readerToken = (await createApiToken({ db }, adminActor, { name: "reader", scopes: ["read"] })).token;
   operatorCookie = await api.loginCookie("olive@test.example", TEST_PASSWORD);
   secondOperatorCookie = await api.loginCookie("otto@test.example", TEST_PASSWORD);
   worker = buildWorker(api.env, createLogger("worker-test", "silent"), jobCatalog(api.env));

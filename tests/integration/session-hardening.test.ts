@@ -120,8 +120,8 @@ describe("rate limits", () => {
   it("limits each API token on its own, whatever address it comes from", async () => {
     const admin = await createOperator(api.database.db, "ADMIN", "ada@test.example");
     const actor = { kind: "OPERATOR" as const, id: admin.id, email: admin.email, name: admin.name, role: admin.role };
-    const busy = await createApiToken(api.database.db, actor, { name: "busy integration", scopes: ["read"] });
-    const calm = await createApiToken(api.database.db, actor, { name: "calm integration", scopes: ["read"] });
+    const busy = await createApiToken({ db: api.database.db }, actor, { name: "busy integration", scopes: ["read"] });
+    const calm = await createApiToken({ db: api.database.db }, actor, { name: "calm integration", scopes: ["read"] });
     const REGIONS = `{ regions { id } }`;
     for (let request = 0; request < 3; request++) {
       const answer = await postFrom(api, `192.0.2.${request + 1}`, REGIONS, {}, { bearer: busy.token });
@@ -170,8 +170,11 @@ describe("metrics endpoint", () => {
     const api = await start({});
     const admin = await createOperator(api.database.db, "ADMIN", "ada@test.example");
     const actor = { kind: "OPERATOR" as const, id: admin.id, email: admin.email, name: admin.name, role: admin.role };
-    const scraper = await createApiToken(api.database.db, actor, { name: "prometheus", scopes: ["metrics:read"] });
-    const reader = await createApiToken(api.database.db, actor, { name: "reporting", scopes: ["read"] });
+    const scraper = await createApiToken({ db: api.database.db }, actor, {
+      name: "prometheus",
+      scopes: ["metrics:read"],
+    });
+    const reader = await createApiToken({ db: api.database.db }, actor, { name: "reporting", scopes: ["read"] });
     const cookie = await api.loginCookie("ada@test.example", TEST_PASSWORD);
     const scrape = (headers: Record<string, string>) => fetch(`${api.url}/metrics`, { headers });
 

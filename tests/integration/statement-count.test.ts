@@ -124,7 +124,7 @@ beforeAll(async () => {
   await seed(db);
   const admin = await db.operator.findFirstOrThrow({ where: { role: "ADMIN" } });
   const actor = { kind: "OPERATOR" as const, id: admin.id, email: admin.email, name: admin.name, role: admin.role };
-  bearer = (await createApiToken(db, actor, { name: "statement count", scopes: ["read", "reviews:write"] })).token;
+  bearer = (await createApiToken({ db }, actor, { name: "statement count", scopes: ["read", "reviews:write"] })).token;
   // The demo publishes nothing yet: a business with a page of published reviews (and one more).
   const business = await db.business.findFirstOrThrow({ orderBy: { name: "asc" } });
   await db.review.createMany({

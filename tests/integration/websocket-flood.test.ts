@@ -27,7 +27,7 @@ beforeAll(async () => {
   const admin = await createOperator(api.database.db, "ADMIN", "ada@test.example");
   cookie = await api.loginCookie("ada@test.example", TEST_PASSWORD);
   const actor = { kind: "OPERATOR" as const, id: admin.id, email: admin.email, name: admin.name, role: admin.role };
-  token = (await createApiToken(api.database.db, actor, { name: "alerts feed", scopes: ["read"] })).token;
+  token = (await createApiToken({ db: api.database.db }, actor, { name: "alerts feed", scopes: ["read"] })).token;
 });
 afterAll(async () => {
   for (const socket of sockets) socket.terminate();

@@ -34,9 +34,12 @@ export async function seedWorld(db: Db): Promise<World> {
   const admin = { kind: "OPERATOR" as const, ...operators.ADMIN, role: "ADMIN" as const };
   const tokens = {} as World["tokens"];
   for (const scope of apiTokenScopes) {
-    tokens[scope] = await createApiToken(db, admin, { name: `only ${scope}`, scopes: [scope] });
+    tokens[scope] = await createApiToken({ db }, admin, { name: `only ${scope}`, scopes: [scope] });
   }
-  const otherSubmitter = await createApiToken(db, admin, { name: "another marketplace", scopes: ["reviews:write"] });
+  const otherSubmitter = await createApiToken({ db }, admin, {
+    name: "another marketplace",
+    scopes: ["reviews:write"],
+  });
   const adminId = operators.ADMIN.id;
   const moderatorNote = "Moderation note only operators see";
 

@@ -90,7 +90,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       const result = await login(
-        context.db,
+        context.deps,
         context.loginThrottle,
         { sessionTtlHours: context.env.SESSION_TTL_HOURS },
         {
@@ -101,10 +101,6 @@ builder.mutationFields((t) => ({
           previousSessionId: context.actor.kind === "OPERATOR" ? context.actor.sessionId : undefined,
         },
       );
-      if (context.actor.kind === "OPERATOR" && context.actor.sessionId) {
-        context.credentials.changed({ sessionIds: [context.actor.sessionId] });
-        context.events.publish("sessionEnded", { sessionId: context.actor.sessionId });
-      }
       context.responseCookies.push({ name: SESSION_COOKIE, value: result.sessionToken, expires: result.expiresAt });
       const operator = await context.db.operator.findUniqueOrThrow({ where: { id: result.operator.id } });
       return { operator, session: { expiresAt: result.expiresAt } };
@@ -113,13 +109,7 @@ builder.mutationFields((t) => ({
   logout: t.boolean({
     authScopes: { viewer: true },
     resolve: async (_root, _args, context) => {
-      if (context.actor.kind === "OPERATOR") {
-        await logout(context.db, context.actor);
-        if (context.actor.sessionId) {
-          context.credentials.changed({ sessionIds: [context.actor.sessionId] });
-          context.events.publish("sessionEnded", { sessionId: context.actor.sessionId });
-        }
-      }
+      if (context.actor.kind === "OPERATOR") await logout(context.deps, context.actor);
       context.responseCookies.push({ name: SESSION_COOKIE, value: "", expires: new Date(0) });
       return true;
     },
@@ -130,11 +120,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { operatorId: t.arg.id({ validate: z.string().uuid() }) },
-    resolve: async (_root, args, { deps, actor, events, credentials }) => {
+    resolve: async (_root, args, { deps, actor }) => {
       if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
       const ended = await revokeOperatorSessions(deps, actor, { operatorId: String(args.operatorId) });
-      credentials.changed({ sessionIds: ended });
-      for (const sessionId of ended) events.publish("sessionEnded", { sessionId });
       return ended.length;
     },
   }),
@@ -146,9 +134,9 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ validate: z.string().trim().min(2).max(80) }),
       scopes: t.arg({ type: [ApiTokenScopeEnum], validate: z.array(z.string()).min(1) }),
     },
-    resolve: (_root, args, { db, actor }) => {
+    resolve: (_root, args, { deps, actor }) => {
       if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
-      return createApiToken(db, actor, { name: args.name, scopes: args.scopes.map(String) });
+      return createApiToken(deps, actor, { name: args.name, scopes: args.scopes.map(String) });
     },
   }),
   revokeApiToken: t.field({
@@ -156,10 +144,9 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: commonMutationErrors },
     args: { id: t.arg.globalID({ for: ApiTokenNode }) },
-    resolve: async (_root, args, { deps, actor, credentials }) => {
+    resolve: async (_root, args, { deps, actor }) => {
       if (actor.kind !== "OPERATOR") throw new Error("unreachable: admin scope implies an operator");
       await revokeApiToken(deps, actor, { tokenId: args.id.id });
-      credentials.changed({ apiTokenIds: [args.id.id] });
       return true;
     },
   }),

@@ -20,7 +20,6 @@ import {
 import { MAX_PASSWORD_LENGTH, WeakPasswordError } from "@steward/core/passwords";
 import { z } from "zod";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
 import { OperatorType, RoleEnum } from "./auth.ts";
 import { commonMutationErrors, ErrorInterface } from "./errors.ts";
 
@@ -114,15 +113,6 @@ const operatorId = z.string().uuid();
 const linkToken = z.string().min(1).max(200);
 const newPassword = z.string().max(MAX_PASSWORD_LENGTH * 4);
 
-/**
- * Ended sessions: every API instance forgets them, then closes their sockets (in this order on the
- * bus, so a request after the socket closed is already refused).
- */
-function endSessions(context: Context, sessionIds: readonly string[]): void {
-  context.credentials.changed({ sessionIds: [...sessionIds] });
-  for (const sessionId of sessionIds) context.events.publish("sessionEnded", { sessionId });
-}
-
 builder.queryFields((t) => ({
   operators: t.prismaField({
     type: ["Operator"],
@@ -196,7 +186,7 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ validate: z.string().trim().min(1).max(100) }),
       password: t.arg.string({ validate: newPassword }),
     },
-    resolve: (_root, args, { db }) => acceptInvite(db, args),
+    resolve: (_root, args, { deps }) => acceptInvite(deps, args),
   }),
   changeOperatorRole: t.field({
     type: OperatorType,
@@ -204,12 +194,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [...commonMutationErrors, LastAdminError] },
     args: { operatorId: t.arg.id({ validate: operatorId }), role: t.arg({ type: RoleEnum }) },
-    resolve: async (_root, args, { deps, actor, credentials }) => {
-      const operator = await changeOperatorRole(deps, actor, { operatorId: String(args.operatorId), role: args.role });
-      // Their signed-in sessions act with the new role from the next request, on every instance.
-      credentials.changed({ operatorIds: [operator.id] });
-      return operator;
-    },
+    resolve: (_root, args, { deps, actor }) =>
+      changeOperatorRole(deps, actor, { operatorId: String(args.operatorId), role: args.role }),
   }),
   disableOperator: t.field({
     type: OperatorType,
@@ -217,12 +203,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     errors: { types: [...commonMutationErrors, LastAdminError] },
     args: { operatorId: t.arg.id({ validate: operatorId }) },
-    resolve: async (_root, args, context) => {
-      const { operator, endedSessionIds } = await disableOperator(context.deps, context.actor, {
-        operatorId: String(args.operatorId),
-      });
-      endSessions(context, endedSessionIds);
-      context.credentials.changed({ operatorIds: [operator.id] });
+    resolve: async (_root, args, { deps, actor }) => {
+      const { operator } = await disableOperator(deps, actor, { operatorId: String(args.operatorId) });
       return operator;
     },
   }),
@@ -249,9 +231,8 @@ builder.mutationFields((t) => ({
     description: "Choose a new password through an emailed reset link; every session of the account ends.",
     errors: { types: [...commonMutationErrors, OperatorLinkUnusableError, WeakPasswordError] },
     args: { token: t.arg.string({ validate: linkToken }), password: t.arg.string({ validate: newPassword }) },
-    resolve: async (_root, args, context) => {
-      const { endedSessionIds } = await resetPassword(context.db, args);
-      endSessions(context, endedSessionIds);
+    resolve: async (_root, args, { deps }) => {
+      await resetPassword(deps, args);
       return true;
     },
   }),
@@ -266,8 +247,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, context) => {
       if (context.actor.kind !== "OPERATOR") throw new Error("unreachable: viewer scope implies an operator");
-      const ended = await changeOwnPassword(context.deps, context.actor, args);
-      endSessions(context, ended);
+      await changeOwnPassword(context.deps, context.actor, args);
       return true;
     },
   }),

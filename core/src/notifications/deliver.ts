@@ -8,17 +8,18 @@
 // The claim (FOR UPDATE SKIP LOCKED, so concurrent deliverers never send one message twice), the
 // backoff and the DEAD bookkeeping are the email outbox's `deliverDue`; this is only the deliverer.
 import type { Db } from "@steward/db/client";
-import type { EventBus } from "../ports/events.ts";
+import type { CoreDeps } from "../deps.ts";
+import type { EventPublisher } from "../ports/events.ts";
 import { type ChannelSenders, sendToChannel } from "../notificationChannels.ts";
 import { NOTIFICATION_KIND_PREFIX } from "../notifications.ts";
 import { type AttemptResult, type Claimed, deliverDue, type DeliveryOptions, type DeliveryReport } from "../outbox.ts";
 import { withGroupMembers } from "./grouping.ts";
 import { DeliveryFailure, notificationPayloadSchema } from "./http.ts";
 
-export interface NotificationDeliveryDeps extends ChannelSenders {
+export type NotificationDeliveryDeps = Pick<CoreDeps, "db" | "mail" | "secrets"> & {
   /** When given, each alert whose delivery log changed is published (the Alerts page refreshes). */
-  events?: EventBus;
-}
+  events?: EventPublisher;
+};
 
 function refused(failure: DeliveryFailure): AttemptResult {
   return { ok: false, error: failure.message, responseCode: failure.responseCode, permanent: failure.permanent };
@@ -44,17 +45,18 @@ async function attempt(db: Db, deps: ChannelSenders, message: Claimed): Promise<
 }
 
 export async function deliverDueNotifications(
-  db: Db,
   deps: NotificationDeliveryDeps,
   options: DeliveryOptions,
 ): Promise<DeliveryReport> {
+  const { db } = deps;
+  const senders: ChannelSenders = { email: deps.mail, secrets: deps.secrets };
   const changedAlerts = new Map<string, { fingerprint: string; status: "FIRING" | "ACKNOWLEDGED" | "RESOLVED" }>();
   const report = await deliverDue(
     db,
     {
       kindPrefix: NOTIFICATION_KIND_PREFIX,
       deadAction: "notification.dead",
-      send: (message) => attempt(db, deps, message),
+      send: (message) => attempt(db, senders, message),
       // The alert's timeline says when a delivery gave up.
       async onDead(tx, message, error) {
         const row = await tx.outboxMessage.findUnique({
@@ -82,6 +84,7 @@ export async function deliverDueNotifications(
     },
     options,
   );
+  // Each message settled in its own transaction (deliverDue): published after those commits, once per alert.
   for (const [alertId, alert] of changedAlerts)
     deps.events?.publish("alertChanged", {
       alertId,
