@@ -18,6 +18,7 @@ import { type CoreDeps, createCoreDeps } from "@steward/core/deps";
 import { type BullJobQueues, bullJobControl, createBullJobQueues } from "@steward/jobs/bullmq";
 import { jobContracts } from "@steward/jobs/contracts";
 import { CredentialCache } from "./sessionCache.ts";
+import { sharedEventStreams } from "./sharedEventStreams.ts";
 
 export interface ApiResources {
   db: Db;
@@ -44,7 +45,9 @@ export function buildResources(env: Env, logger: Logger): ApiResources {
   // Every query is timed into this process's window: the database p95 health signal.
   const queryLatency = new QueryLatencyWindow();
   const { db, sql } = createDatabase(env.DATABASE_URL, undefined, { onQuery: queryLatency.record });
-  const events = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
+  const bus = createEventBus(env.REDIS_URL, env.REDIS_PREFIX);
+  // One bus stream per event name, fanned out in-process: a subscriber costs a queue, not a stream.
+  const events: EventBusHandle = { bus: sharedEventStreams(bus.bus), close: () => bus.close() };
   const credentials = new CredentialCache(db, events.bus);
   const stopCredentialChanges = credentials.listen();
   const redis = connectRedis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });

@@ -1,7 +1,8 @@
 // The fan-out benchmark's subscribers, in a child process of their own (forked by fanout.ts), so
 // that 2,000 clients parsing frames do not compete with the server they measure for its event
-// loop. Run for the API (graphql-ws clients) and for the bare `ws` floor alike. Receipt instants
-// are `performance.timeOrigin + performance.now()`: one clock shared with the parent on one machine.
+// loop. Run for the API and the bare graphql-ws floor (graphql-ws clients; the floor takes no
+// cookie) and for the bare `ws` floor alike. Receipt instants are `performance.timeOrigin +
+// performance.now()`: one clock shared with the parent on one machine.
 import { performance } from "node:perf_hooks";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";

@@ -1,10 +1,12 @@
 // Live alert fan-out: N graphql-ws subscribers of `alertChanged` on one API process; an alert is
 // raised by core in this process (as the worker would) and published through Redis. Measured:
 // from the publish to each subscriber receiving the event (p50, p99, and the last subscriber),
-// beside a bare `ws` broadcast of the same payload to the same number of sockets in the same run.
+// beside two floors in the same run: a bare graphql-ws server on the same Redis channel
+// (floor/ws-floor.ts: the protocol's own cost) and a bare `ws` broadcast of the same payload.
 // The subscribers run in a child process (fanout-clients.ts) for both, so they do not share the
 // measured server's event loop; publish and receipt instants are on the shared clock `now()`.
 import { fork } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -19,6 +21,7 @@ import type { Db } from "@steward/db/client";
 import { WebSocketServer } from "ws";
 import { buildApp } from "../../api/src/app.ts";
 import type { ClientsCommand, ClientsReport } from "./fanout-clients.ts";
+import { startWsFloor } from "./floor/ws-floor.ts";
 import { signIn } from "./api.ts";
 import type { BenchRow } from "./table.ts";
 
@@ -108,6 +111,39 @@ function forkClients(): Clients {
 /** The shared clock the child stamps receipts with. */
 const now = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * Round 0 warms up and proves every subscriber is listening; rounds 1…`rounds` are measured.
+ * `fire` sends the round's event (tagged with `fingerprint`) and returns its send instant.
+ */
+async function measureRounds(
+  clients: Clients,
+  rounds: number,
+  fire: (round: number, fingerprint: string) => Promise<number>,
+): Promise<Round[]> {
+  const results: Round[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const fingerprint = `bench.fanout:${round}`;
+    clients.send({ type: "arm", tag: fingerprint });
+    await clients.next("armed", 30_000, (report) => report.tag === fingerprint);
+    const complete = clients.next("complete", round === 0 ? 120_000 : 60_000, (report) => report.tag === fingerprint);
+    if (round === 0) {
+      // Subscriptions start asynchronously: repeat the warm-up event until all of them got it.
+      let warm = false;
+      void complete.then(() => (warm = true)).catch(() => undefined);
+      while (!warm) {
+        await fire(round, fingerprint);
+        await Promise.race([complete, new Promise((resolve) => setTimeout(resolve, 500))]);
+      }
+      await complete;
+      continue;
+    }
+    const sentAt = await fire(round, fingerprint);
+    const { times } = await complete;
+    results.push({ latencies: times.map((at) => at - sentAt) });
+  }
+  return results;
+}
+
 async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: number) {
   const env = loadEnv({
     NODE_ENV: "test",
@@ -144,41 +180,57 @@ async function alertFanout(db: Db, databaseUrl: string, count: number, rounds: n
       query: SUBSCRIPTION,
     });
     await clients.next("connected", 300_000);
-    const results: Round[] = [];
-    // Round 0 warms up and proves every subscriber is listening.
-    for (let round = 0; round <= rounds; round++) {
-      const fingerprint = `bench.fanout:${round}`;
-      const condition = {
+    const results = await measureRounds(clients, rounds, async (round, fingerprint) => {
+      await raiseAlert(alerting, {
         fingerprint,
         // A key of the benchmark's own, outside the registry, so its alerts never mix with a real rule's.
         ruleKey: "bench.fanout" as AlertRuleKey,
         severity: "RED" as const,
         title: "Fan-out",
         detail: `round ${round}`,
-      };
-      clients.send({ type: "arm", tag: fingerprint });
-      await clients.next("armed", 30_000, (report) => report.tag === fingerprint);
-      const complete = clients.next("complete", round === 0 ? 120_000 : 60_000, (report) => report.tag === fingerprint);
-      if (round === 0) {
-        // Subscriptions start asynchronously: repeat the warm-up event until all of them got it.
-        let warm = false;
-        void complete.then(() => (warm = true)).catch(() => undefined);
-        while (!warm) {
-          await raiseAlert(alerting, condition);
-          await Promise.race([complete, new Promise((resolve) => setTimeout(resolve, 500))]);
-        }
-        await complete;
-        continue;
-      }
-      await raiseAlert(alerting, condition);
-      const { times } = await complete;
-      results.push({ latencies: times.map((at) => at - publishedAt) });
-    }
+      });
+      return publishedAt;
+    });
     return summarise(results);
   } finally {
     await clients.close();
     await publisher.close();
     await app.stop();
+  }
+}
+
+/**
+ * The bare graphql-ws server (floor/ws-floor.ts) on the API's Redis channel: the event core would
+ * publish for a new alert goes out on the same event bus, and the same client process subscribes
+ * with the same document. Also returns the median Redis hop (publish to the floor's message).
+ */
+async function graphqlWsFloor(
+  redisUrl: string,
+  count: number,
+  rounds: number,
+  execution: "per event" | "per subscriber",
+) {
+  const prefix = `bench-fanout-floor-${process.pid}`;
+  const floor = await startWsFloor(redisUrl, `${prefix}:events:alertChanged`, execution);
+  const publisher = createEventBus(redisUrl, prefix);
+  const clients = forkClients();
+  const hops: number[] = [];
+  try {
+    clients.send({ type: "connect", mode: "graphql", url: floor.url, count, query: SUBSCRIPTION });
+    await clients.next("connected", 300_000);
+    let sentAt = 0;
+    const results = await measureRounds(clients, rounds, (round, fingerprint) => {
+      if (round > 1) hops.push(floor.lastMessageAt() - sentAt);
+      sentAt = now();
+      publisher.bus.publish("alertChanged", { alertId: randomUUID(), fingerprint, change: "OPENED", status: "FIRING" });
+      return Promise.resolve(sentAt);
+    });
+    hops.push(floor.lastMessageAt() - sentAt);
+    return { ...summarise(results), redisHop: hops.sort((a, b) => a - b)[Math.floor((hops.length - 1) / 2)] ?? 0 };
+  } finally {
+    await clients.close();
+    await publisher.close();
+    await floor.close();
   }
 }
 
@@ -193,18 +245,12 @@ async function bareBroadcast(count: number, rounds: number, payloadOf: (fingerpr
     await clients.next("connected", 300_000);
     if (server.clients.size !== count)
       throw new Error(`fan-out bench: ${server.clients.size} bare sockets of ${count}`);
-    const results: Round[] = [];
-    for (let round = 0; round <= rounds; round++) {
-      const fingerprint = `bench.fanout:${round}`;
-      clients.send({ type: "arm", tag: fingerprint });
-      await clients.next("armed", 30_000, (report) => report.tag === fingerprint);
-      const complete = clients.next("complete", 30_000, (report) => report.tag === fingerprint);
+    const results = await measureRounds(clients, rounds, (_round, fingerprint) => {
       const sentAt = now();
       const payload = payloadOf(fingerprint);
       for (const client of server.clients) client.send(payload);
-      const { times } = await complete;
-      if (round > 0) results.push({ latencies: times.map((at) => at - sentAt) });
-    }
+      return Promise.resolve(sentAt);
+    });
     return summarise(results);
   } finally {
     await clients.close();
@@ -212,9 +258,29 @@ async function bareBroadcast(count: number, rounds: number, payloadOf: (fingerpr
   }
 }
 
+type Figures = ReturnType<typeof summarise>;
+
+/** p50, p99 and last-subscriber rows of `value` beside `floor`. */
+function rowsOf(label: string, value: Figures, floor: Figures, floorName: string, rounds: number): BenchRow[] {
+  return [
+    { name: `${label}, p50`, value: value.p50, unit: "ms", floor: floor.p50, floorName: `${floorName} p50` },
+    { name: `${label}, p99`, value: value.p99, unit: "ms", floor: floor.p99, floorName: `${floorName} p99` },
+    {
+      name: `${label}, last subscriber (median of ${rounds} rounds)`,
+      value: value.last,
+      unit: "ms",
+      floor: floor.last,
+      floorName: `${floorName}, last socket`,
+    },
+  ];
+}
+
 export async function benchFanout(db: Db, databaseUrl: string, subscriberCount: number): Promise<BenchRow[]> {
   const rounds = 10;
   const alerts = await alertFanout(db, databaseUrl, subscriberCount, rounds);
+  const redisUrl = loadEnv({ NODE_ENV: "test", DATABASE_URL: databaseUrl }).REDIS_URL;
+  const floor = await graphqlWsFloor(redisUrl, subscriberCount, rounds, "per event");
+  const stockFloor = await graphqlWsFloor(redisUrl, subscriberCount, rounds, "per subscriber");
   // The same bytes a graphql-ws subscriber receives for one alertChanged event.
   const payload = (fingerprint: string) =>
     JSON.stringify({
@@ -232,16 +298,29 @@ export async function benchFanout(db: Db, databaseUrl: string, subscriberCount: 
       },
     });
   const bare = await bareBroadcast(subscriberCount, rounds, payload);
-  const label = `alertChanged to ${subscriberCount.toLocaleString("en")} subscribers (worker publish → Redis → API → ws)`;
+  const to = `alertChanged to ${subscriberCount.toLocaleString("en")} subscribers`;
+  const floorRows = rowsOf(
+    `bare graphql-ws server, ${to} (publish → Redis → graphql-ws)`,
+    floor,
+    bare,
+    "bare ws",
+    rounds,
+  );
+  floorRows[1]!.note = `Redis hop (publish to the floor's message): ${floor.redisHop.toFixed(2)} ms, median of rounds`;
   return [
-    { name: `${label}, p50`, value: alerts.p50, unit: "ms", floor: bare.p50, floorName: "bare ws broadcast p50" },
-    { name: `${label}, p99`, value: alerts.p99, unit: "ms", floor: bare.p99, floorName: "bare ws broadcast p99" },
+    // The target (issue 17): the API beside the bare ws broadcast.
+    ...rowsOf(`${to} (worker publish → Redis → API → ws)`, alerts, bare, "bare ws broadcast", rounds),
+    // Where the gap is: the API beside the bare graphql-ws server (both executing once per event),
+    // and that server beside the bare ws broadcast (graphql-ws's own per-socket work and the Redis hop).
+    ...rowsOf(`API vs bare graphql-ws server, ${to}`, alerts, floor, "bare graphql-ws", rounds),
+    ...floorRows,
     {
-      name: `${label}, last subscriber (median of ${rounds} rounds)`,
-      value: alerts.last,
+      name: `stock graphql-ws server (graphql-js executes per subscriber), ${to}, p99`,
+      value: stockFloor.p99,
       unit: "ms",
-      floor: bare.last,
-      floorName: "bare ws broadcast, last socket",
+      floor: floor.p99,
+      floorName: "bare graphql-ws p99",
+      note: `p50 ${stockFloor.p50.toFixed(1)} ms, last ${stockFloor.last.toFixed(1)} ms`,
     },
   ];
 }

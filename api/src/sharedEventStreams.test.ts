@@ -1,0 +1,88 @@
+// The shared event streams over an in-memory bus (graphql-yoga's PubSub, the same Repeater streams
+// as the Redis bus): one bus stream per name for any number of subscribers, every event to every
+// subscriber in order as the same object, listening from the first `next`, and the bus stream
+// ended when the last subscriber leaves.
+import type { AlertChangedEvent, EventBus, EventName, StewardEvents } from "@steward/core/ports/events";
+import { createPubSub } from "graphql-yoga";
+import { describe, expect, it } from "vitest";
+import { sharedEventStreams } from "./sharedEventStreams.ts";
+
+function countingBus() {
+  const pubsub = createPubSub<Record<string, [unknown]>>();
+  const counts = { open: 0, ended: 0 };
+  const bus: EventBus = {
+    publish: (name, payload) => pubsub.publish(name, payload),
+    subscribe<Name extends EventName>(name: Name) {
+      counts.open++;
+      const stream = pubsub.subscribe(name) as AsyncIterableIterator<StewardEvents[Name][0]>;
+      const end = stream.return?.bind(stream);
+      stream.return = (value?: unknown) => {
+        counts.ended++;
+        return end ? end(value) : Promise.resolve({ value: undefined, done: true });
+      };
+      return stream;
+    },
+  };
+  return { bus, counts };
+}
+
+const alert = (n: number): AlertChangedEvent => ({
+  alertId: `alert-${n}`,
+  fingerprint: `f:${n}`,
+  change: "OPENED",
+  status: "FIRING",
+});
+
+describe("sharedEventStreams", () => {
+  it("gives every subscriber every event, in order, as the same object, from one bus stream", async () => {
+    const { bus, counts } = countingBus();
+    const shared = sharedEventStreams(bus);
+    const streams = Array.from({ length: 3 }, () => shared.subscribe("alertChanged"));
+    // Listening starts at the first `next`.
+    expect(counts.open).toBe(0);
+    const firsts = streams.map((stream) => stream.next());
+    expect(counts.open).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const [one, two] = [alert(1), alert(2)];
+    shared.publish("alertChanged", one);
+    shared.publish("alertChanged", two);
+    const got = await Promise.all(firsts);
+    for (const result of got) expect(result.value).toBe(got[0]!.value);
+    expect(got[0]!.value).toEqual(one);
+    const seconds = await Promise.all(streams.map((stream) => stream.next()));
+    for (const result of seconds) expect(result.value).toEqual(two);
+    // A subscriber that leaves gets nothing more; the others still do.
+    await streams[0]!.return?.();
+    expect(await streams[0]!.next()).toEqual({ value: undefined, done: true });
+    const thirds = streams.slice(1).map((stream) => stream.next());
+    shared.publish("alertChanged", alert(3));
+    for (const result of await Promise.all(thirds)) expect(result.value).toEqual(alert(3));
+    expect(counts).toEqual({ open: 1, ended: 0 });
+    // The last one leaving ends the bus stream; a new subscriber opens another.
+    for (const stream of streams.slice(1)) await stream.return?.();
+    expect(counts).toEqual({ open: 1, ended: 1 });
+    const again = shared.subscribe("alertChanged");
+    const next = again.next();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    shared.publish("alertChanged", alert(4));
+    expect((await next).value).toEqual(alert(4));
+    expect(counts.open).toBe(2);
+    await again.return?.();
+  });
+
+  it("keeps each name's subscribers to that name's events", async () => {
+    const { bus } = countingBus();
+    const shared = sharedEventStreams(bus);
+    const alerts = shared.subscribe("alertChanged");
+    const sessions = shared.subscribe("sessionEnded");
+    const nextAlert = alerts.next();
+    const nextSession = sessions.next();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    shared.publish("sessionEnded", { sessionId: "s1" });
+    shared.publish("alertChanged", alert(1));
+    expect((await nextSession).value).toEqual({ sessionId: "s1" });
+    expect((await nextAlert).value).toEqual(alert(1));
+    await alerts.return?.();
+    await sessions.return?.();
+  });
+});
