@@ -5,7 +5,7 @@
 import type { AlertChangedEvent, EventBus, EventName, StewardEvents } from "@steward/core/ports/events";
 import { createPubSub } from "graphql-yoga";
 import { describe, expect, it } from "vitest";
-import { sharedEventStreams } from "./sharedEventStreams.ts";
+import { MAX_QUEUED_EVENTS, SubscriberTooSlowError, sharedEventStreams } from "./sharedEventStreams.ts";
 
 function countingBus() {
   const pubsub = createPubSub<Record<string, [unknown]>>();
@@ -84,5 +84,55 @@ describe("sharedEventStreams", () => {
     expect((await nextAlert).value).toEqual(alert(1));
     await alerts.return?.();
     await sessions.return?.();
+  });
+
+  it("cuts off a subscriber that stopped reading, not the others, and keeps its queue bounded", async () => {
+    const { bus } = countingBus();
+    const shared = sharedEventStreams(bus);
+    const slow = shared.subscribe("alertChanged");
+    const reader = shared.subscribe("alertChanged");
+    // Both listen; then `slow` never reads again while events keep coming.
+    const firstSlow = slow.next();
+    const received: unknown[] = [];
+    const reading = (async () => {
+      for await (const event of reader) {
+        received.push(event);
+        if (received.length === MAX_QUEUED_EVENTS + 10) break;
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (let n = 0; n < MAX_QUEUED_EVENTS + 10; n++) {
+      shared.publish("alertChanged", alert(n));
+      // The reader drains as the events arrive; the slow one only piles up.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await reading;
+    expect(received).toHaveLength(MAX_QUEUED_EVENTS + 10);
+    expect((await firstSlow).value).toEqual(alert(0));
+    // What it had waiting was dropped with it; its next read says why, then it is done.
+    await expect(slow.next()).rejects.toBeInstanceOf(SubscriberTooSlowError);
+    expect(await slow.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it("opens a new bus stream for later subscribers when the old one fails", async () => {
+    let opened = 0;
+    const failing: EventBus = {
+      publish: () => undefined,
+      subscribe<Name extends EventName>(_name: Name): AsyncIterableIterator<StewardEvents[Name][0]> {
+        opened++;
+        const stream: AsyncIterableIterator<StewardEvents[Name][0]> = {
+          [Symbol.asyncIterator]: () => stream,
+          next: () => Promise.reject(new Error("bus connection lost")),
+          return: () => Promise.resolve({ value: undefined, done: true }),
+        };
+        return stream;
+      },
+    };
+    const shared = sharedEventStreams(failing);
+    const first = shared.subscribe("alertChanged");
+    expect(await first.next()).toEqual({ value: undefined, done: true });
+    const later = shared.subscribe("alertChanged");
+    expect(await later.next()).toEqual({ value: undefined, done: true });
+    expect(opened).toBe(2);
   });
 });

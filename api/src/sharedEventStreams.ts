@@ -12,8 +12,23 @@ interface Subscriber<T> {
 }
 
 interface Fan<T> {
+  name: EventName;
   subscribers: Set<Subscriber<T>>;
   upstream: AsyncIterator<T>;
+}
+
+/**
+ * Events one subscriber may have waiting before it is cut off (the bus's Repeater streams held as
+ * many). A socket that stopped reading must not grow this process's memory without bound, and
+ * must not hold up the others: its stream fails, graphql-ws sends that subscription an error, and
+ * the client subscribes again and reads the current state.
+ */
+export const MAX_QUEUED_EVENTS = 1024;
+
+export class SubscriberTooSlowError extends Error {
+  constructor(name: EventName) {
+    super(`Too many ${name} events waiting for this subscription: it was ended; subscribe again`);
+  }
 }
 
 export function sharedEventStreams(bus: EventBus): EventBus {
@@ -30,13 +45,15 @@ export function sharedEventStreams(bus: EventBus): EventBus {
     } catch {
       // The bus's stream failed: its subscribers end, as their own streams would have.
     }
+    // A later subscriber opens a new stream rather than joining this finished one.
+    if (fans.get(fan.name) === fan) fans.delete(fan.name);
     for (const subscriber of fan.subscribers) subscriber.end();
   };
 
   const join = (name: EventName, subscriber: Subscriber<unknown>): (() => void) => {
     let fan = fans.get(name);
     if (!fan) {
-      fan = { subscribers: new Set(), upstream: bus.subscribe(name) };
+      fan = { name, subscribers: new Set(), upstream: bus.subscribe(name) };
       fans.set(name, fan);
       void pump(fan);
     }
@@ -56,6 +73,7 @@ export function sharedEventStreams(bus: EventBus): EventBus {
     let waiting: ((result: IteratorResult<Event>) => void) | undefined;
     let leave: (() => void) | undefined;
     let ended = false;
+    let overflowed = false;
     const finish = (): void => {
       ended = true;
       leave?.();
@@ -70,6 +88,9 @@ export function sharedEventStreams(bus: EventBus): EventBus {
           const resolve = waiting;
           waiting = undefined;
           resolve({ value: event as Event, done: false });
+        } else if (queued.length >= MAX_QUEUED_EVENTS) {
+          overflowed = true;
+          finish();
         } else queued.push(event as Event);
       },
       end() {
@@ -86,6 +107,10 @@ export function sharedEventStreams(bus: EventBus): EventBus {
       },
       next() {
         // Listening starts at the first `next`, as the bus's own streams do.
+        if (overflowed) {
+          overflowed = false;
+          return Promise.reject(new SubscriberTooSlowError(name));
+        }
         if (!leave && !ended) leave = join(name, subscriber);
         if (queued.length > 0) return Promise.resolve({ value: queued.shift() as Event, done: false });
         if (ended) return Promise.resolve({ value: undefined, done: true });
