@@ -52,7 +52,7 @@ export async function createApiToken(
 
 /** Every API instance stops accepting the token after the commit (its cached use is dropped). */
 export async function revokeApiToken(
-  deps: Pick<CoreDeps, "db"> & EffectDeps,
+  deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps,
   actor: OperatorActor,
   input: { tokenId: string },
 ): Promise<void> {
@@ -64,7 +64,7 @@ export async function revokeApiToken(
     if (!token) throw new NotFoundError("ApiToken", tokenId);
     announceCredentialsChanged(unit, { apiTokenIds: [tokenId] });
     if (token.revokedAt) return;
-    await tx.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() } });
+    await tx.apiToken.update({ where: { id: tokenId }, data: { revokedAt: deps.clock() } });
     await recordAudit(tx, actor, { action: "apiToken.revoke", targetType: "ApiToken", targetId: tokenId });
   });
 }

@@ -56,7 +56,7 @@ export interface LoginResult {
 const KNOWN_ADDRESS_DAYS = 30;
 
 export async function login(
-  deps: Pick<CoreDeps, "db"> & EffectDeps,
+  deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps,
   throttle: LoginThrottle,
   settings: Pick<AuthSettings, "sessionTtlHours">,
   input: LoginInput,
@@ -82,7 +82,8 @@ export async function login(
   await throttle.succeeded(email, input.ip);
 
   const sessionToken = newSecret("sst_");
-  const expiresAt = new Date(Date.now() + settings.sessionTtlHours * 3_600_000);
+  const now = deps.clock();
+  const expiresAt = new Date(now.getTime() + settings.sessionTtlHours * 3_600_000);
   const actor: OperatorActor = {
     kind: "OPERATOR",
     id: operator.id,
@@ -96,7 +97,7 @@ export async function login(
     if (input.previousSessionId) {
       await tx.session.updateMany({
         where: { id: input.previousSessionId, revokedAt: null },
-        data: { revokedAt: new Date() },
+        data: { revokedAt: now },
       });
       announceCredentialsChanged(unit, { sessionIds: [input.previousSessionId] });
     }
@@ -174,22 +175,23 @@ interface SessionRow {
  * close on every API instance after the commit. Returns the ended sessions' ids.
  */
 export async function revokeOperatorSessions(
-  deps: Pick<CoreDeps, "db"> & EffectDeps,
+  deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps,
   actor: OperatorActor,
   input: { operatorId: string },
 ): Promise<string[]> {
   const { operatorId } = input;
   assertOperatorCan(actor, "administer");
+  const now = deps.clock();
   return inTransaction(deps, async (unit) => {
     const { tx } = unit;
     const operator = await tx.operator.findUnique({ where: { id: operatorId } });
     if (!operator) throw new NotFoundError("Operator", operatorId);
     const open = await tx.session.findMany({
-      where: { operatorId, revokedAt: null, expiresAt: { gt: new Date() } },
+      where: { operatorId, revokedAt: null, expiresAt: { gt: now } },
       select: { id: true },
     });
     const ids = open.map((session) => session.id);
-    await tx.session.updateMany({ where: { id: { in: ids } }, data: { revokedAt: new Date() } });
+    await tx.session.updateMany({ where: { id: { in: ids } }, data: { revokedAt: now } });
     await recordAudit(tx, actor, {
       action: "auth.sessions_revoked",
       targetType: "Operator",
@@ -201,12 +203,12 @@ export async function revokeOperatorSessions(
   });
 }
 
-export async function logout(deps: Pick<CoreDeps, "db"> & EffectDeps, actor: OperatorActor): Promise<void> {
+export async function logout(deps: Pick<CoreDeps, "db" | "clock"> & EffectDeps, actor: OperatorActor): Promise<void> {
   if (!actor.sessionId) return;
   const sessionId = actor.sessionId;
   await inTransaction(deps, async (unit) => {
     const { tx } = unit;
-    await tx.session.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
+    await tx.session.update({ where: { id: sessionId }, data: { revokedAt: deps.clock() } });
     await recordAudit(tx, actor, { action: "auth.logout", targetType: "Session", targetId: sessionId });
     announceCredentialsChanged(unit, { sessionIds: [sessionId] });
   });
