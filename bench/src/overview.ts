@@ -1,7 +1,8 @@
-// The overview at size: the `overview` query's p50/p99 and throughput over HTTP with 1,000,000
-// payments, 1,000,000 reviews and 5,000,000 search events (full scale), beside the same server
-// answering a trivial query in the same run; the metrics rollup (first full build, then the
-// incremental minute run); and the weekly checkup's wall time at that size.
+// The overview at size: the dashboard's `Overview` document's p50/p99, throughput and CPU per
+// request over HTTP with 1,000,000 payments, 1,000,000 reviews and 5,000,000 search events (full
+// scale), beside the same server answering a trivial query, and beside the bare floor server
+// answering both, in the same rounds; the metrics rollup (first full build, then the incremental
+// minute run); and the weekly checkup's wall time at that size.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
