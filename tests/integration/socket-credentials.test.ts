@@ -112,3 +112,55 @@ describe("an open websocket", () => {
     expect(await eventsAfter(watched)).toBe(0);
   });
 });
+
+describe("a subscription's payload", () => {
+  it("follows the type rules: an on-call token reads the alert, never who acknowledged it", async () => {
+    const actor = { kind: "OPERATOR" as const, ...admin, role: "ADMIN" as const };
+    const onCall = await createApiToken({ db: api.database.db }, actor, { name: "pager 2", scopes: ["alerts:read"] });
+    const alert = await api.database.db.alert.create({
+      data: {
+        fingerprint: "test:acknowledged",
+        ruleKey: "test",
+        severity: "RED",
+        status: "ACKNOWLEDGED",
+        title: "Disk full",
+        detail: "99%",
+        acknowledgedById: admin.id,
+        acknowledgedAt: new Date(),
+      },
+    });
+    const results: unknown[] = [];
+    const client = createClient({
+      url: `${api.url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${onCall.token}` },
+    });
+    clients.push(client);
+    client.subscribe(
+      { query: "subscription { alertChanged { title acknowledgedBy { email } incident { id } } }" },
+      {
+        next: (result) => void results.push(result),
+        error: (error) => void results.push(error),
+        complete: () => undefined,
+      },
+    );
+    await expect
+      .poll(
+        () => {
+          api.deps.events.publish("alertChanged", {
+            alertId: alert.id,
+            fingerprint: alert.fingerprint,
+            change: "ACKNOWLEDGED",
+            status: "ACKNOWLEDGED",
+          });
+          return results.length;
+        },
+        { timeout: 5_000 },
+      )
+      .toBeGreaterThan(0);
+    const text = JSON.stringify(results);
+    expect(text).not.toContain("ada@test.example");
+    expect(text).toContain("FORBIDDEN");
+  });
+});
