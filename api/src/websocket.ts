@@ -16,7 +16,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate } from "./authenticate.ts";
 import type { Context } from "./context.ts";
 import { clientAddress, type RateLimiter } from "./security/rate-limit.ts";
-import { unstorableTextError } from "./security/text-input.ts";
+import { unacceptableInputError } from "./security/text-input.ts";
 import {
   allowedOrigins,
   createConnectionGate,
@@ -151,6 +151,8 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
           refusedSocket(ctx.extra.socket);
           return [createGraphQLError("Sign in again", { extensions: { code: "UNAUTHENTICATED" } })];
         }
+        const unacceptable = unacceptableInputError(payload);
+        if (unacceptable) return [createGraphQLError(unacceptable.message, { extensions: unacceptable.extensions })];
         const enveloped: EnvelopedOperation = yoga.getEnveloped({
           req: ctx.extra.request,
           actor,
@@ -159,8 +161,6 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
           userAgent: ctx.extra.request.headers["user-agent"],
           params: payload,
         });
-        const unstorable = unstorableTextError(payload);
-        if (unstorable) return [createGraphQLError(unstorable.message, { extensions: unstorable.extensions })];
         let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
