@@ -164,3 +164,44 @@ describe("a subscription's payload", () => {
     expect(text).toContain("FORBIDDEN");
   });
 });
+
+describe("a subscription over HTTP (server-sent events, multipart)", () => {
+  /** Posts the subscription with this Accept header and reads what the stream says while events are published. */
+  async function streamOver(accept: string, bearer: string): Promise<{ status: number; text: string }> {
+    const controller = new AbortController();
+    const response = await fetch(`${api.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept, authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ query: HEALTH_CHANGED }),
+      signal: controller.signal,
+    });
+    let text = "";
+    const reading = (async () => {
+      const reader = response.body!.getReader();
+      try {
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+          text += new TextDecoder().decode(chunk.value);
+      } catch {
+        // Aborted below.
+      }
+    })();
+    for (let event = 0; event < 3; event++) {
+      api.deps.events.publish("healthChanged", { overall: "GREEN", checkedAt: new Date().toISOString() });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    controller.abort();
+    await reading;
+    return { status: response.status, text };
+  }
+
+  it("is refused: no revocation, expiry or socket cap would ever end or count its stream", async () => {
+    const actor = { kind: "OPERATOR" as const, ...admin, role: "ADMIN" as const };
+    const onCall = await createApiToken({ db: api.database.db }, actor, { name: "pager 3", scopes: ["alerts:read"] });
+    for (const accept of ["text/event-stream", "multipart/mixed", "application/json"]) {
+      const { status, text } = await streamOver(accept, onCall.token);
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(text).not.toContain("overall");
+    }
+    expect((await streamOver("text/event-stream", onCall.token)).text).toContain("websocket");
+  });
+});
