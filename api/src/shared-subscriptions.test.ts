@@ -4,7 +4,7 @@
 import { createGraphQLError, createPubSub, createSchema, createYoga } from "graphql-yoga";
 import { parse } from "graphql";
 import { describe, expect, it } from "vitest";
-import { sharedSubscriptionExecution } from "./shared-subscriptions.ts";
+import { EVENTS_WITH_SHARED_RESULTS, sharedSubscriptionExecution } from "./shared-subscriptions.ts";
 
 interface Ctx {
   role: string | null;
@@ -122,5 +122,28 @@ describe("shared subscription execution", () => {
       expect(result.value?.errors?.[0]?.message).toBe("Unexpected error.");
     }
     for (const stream of [allowed, ...streams]) await stream.return?.();
+  });
+
+  it("keeps shared results for the latest events only, not for every event a stalled subscriber still holds", async () => {
+    // A subscriber that stops reading holds up to 1,024 events; results kept per event for as long
+    // as the event lived kept every document's result for all of them (a reader subscribing with
+    // many documents multiplied that). Behind the latest events, a subscriber executes its own.
+    const { pubsub, counts, subscribe } = setup();
+    const reading = await subscribe("VIEWER", TICK);
+    const stalled = await subscribe("VIEWER", TICK);
+    const first = [reading.next(), stalled.next()];
+    pubsub.publish("tick", { n: 0 });
+    await Promise.all(first);
+    const events = EVENTS_WITH_SHARED_RESULTS * 3;
+    for (let n = 1; n <= events; n++) {
+      const next = reading.next();
+      pubsub.publish("tick", { n });
+      expect((await next).value).toEqual({ data: { tick: { n, seenBy: "VIEWER" } } });
+    }
+    const shared = counts.executions;
+    for (let n = 1; n <= events; n++)
+      expect((await stalled.next()).value).toEqual({ data: { tick: { n, seenBy: "VIEWER" } } });
+    expect(counts.executions - shared).toBeGreaterThanOrEqual(events - EVENTS_WITH_SHARED_RESULTS);
+    for (const stream of [reading, stalled]) await stream.return?.();
   });
 });

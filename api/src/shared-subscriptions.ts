@@ -14,6 +14,14 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 
 /**
+ * Events whose results are shared. Kept for as long as each event lived (a WeakMap), the results
+ * stayed with every event a stalled subscriber still had queued (up to 1,024, sharedEventStreams.ts),
+ * for every document any subscriber ran on them: memory a reader could multiply with documents.
+ * A subscriber further behind executes the event itself (same result, its own cost).
+ */
+export const EVENTS_WITH_SHARED_RESULTS = 32;
+
+/**
  * `authorization(context)` names what a subscriber may see (e.g. its role): subscribers with the
  * same name share results. `null` (unknown) keeps the subscriber on the per-subscriber path.
  */
@@ -21,13 +29,16 @@ export function sharedSubscriptionExecution<TContext extends object>(
   authorization: (context: TContext) => string | null,
 ): Plugin<TContext> {
   // Per event object (the bus hands every subscriber the same one), then per document text,
-  // operation, variables and authorization.
-  const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  // operation, variables and authorization; for the latest events only (oldest first out).
+  const executions = new Map<object, Map<string, Promise<ExecutionResult>>>();
   const executeOnce = (args: SubscribeArgs, event: unknown, key: string): Promise<ExecutionResult> => {
     const run = async () => (await execute({ ...args, rootValue: event })) as ExecutionResult;
     if (typeof event !== "object" || event === null) return run();
     let byKey = executions.get(event);
-    if (!byKey) executions.set(event, (byKey = new Map<string, Promise<ExecutionResult>>()));
+    if (!byKey) {
+      executions.set(event, (byKey = new Map<string, Promise<ExecutionResult>>()));
+      if (executions.size > EVENTS_WITH_SHARED_RESULTS) executions.delete(executions.keys().next().value!);
+    }
     let result = byKey.get(key);
     if (!result) byKey.set(key, (result = run()));
     return result;

@@ -1,7 +1,8 @@
 // GraphQL over websockets (graphql-ws) on the same port and path as HTTP: the upgrade is
 // gated (origin, connect rate, open sockets per address), every operation is re-authenticated
 // and runs through Yoga's envelop (limits, masking), and a socket is closed when its session
-// ends (signed out on any instance, through the bus) or expires.
+// ends (signed out on any instance, through the bus) or expires, and when the credentials it was
+// opened with change (a revoked token, an operator's role changed or disabled).
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type Actor, ANONYMOUS } from "@steward/core/actor";
@@ -15,7 +16,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate } from "./authenticate.ts";
 import type { Context } from "./context.ts";
 import { clientAddress, type RateLimiter } from "./security/rate-limit.ts";
-import { unstorableTextError } from "./security/text-input.ts";
+import { unacceptableInputError } from "./security/text-input.ts";
 import {
   allowedOrigins,
   createConnectionGate,
@@ -91,6 +92,32 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
   void (async () => {
     for await (const event of sessionEnded) closeSessionSockets(event.sessionId);
   })();
+  // Its open subscriptions keep the actor they were started with: re-authenticating the next
+  // operation is not enough when a token is revoked or a role changes (a demoted ADMIN's
+  // subscriptions would go on reading ADMIN fields). Such a socket closes; the client reconnects
+  // with whatever its credentials are now.
+  const socketsByCredential = new Map<string, Set<WebSocket>>();
+  const closeCredentialSockets = (key: string) => {
+    for (const socket of socketsByCredential.get(key) ?? []) socket.close(4401, "Credentials changed");
+    socketsByCredential.delete(key);
+  };
+  const credentialsChanged = events.subscribe("credentialsChanged");
+  void (async () => {
+    for await (const change of credentialsChanged) {
+      for (const sessionId of change.sessionIds) closeSessionSockets(sessionId);
+      for (const operatorId of change.operatorIds) closeCredentialSockets(`operator:${operatorId}`);
+      for (const tokenId of change.apiTokenIds) closeCredentialSockets(`token:${tokenId}`);
+    }
+  })();
+  const trackCredential = (key: string, socket: WebSocket) => {
+    const sockets = socketsByCredential.get(key) ?? new Set<WebSocket>();
+    sockets.add(socket);
+    socketsByCredential.set(key, sockets);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      if (sockets.size === 0 && socketsByCredential.get(key) === sockets) socketsByCredential.delete(key);
+    });
+  };
   const envelopedByContext = new WeakMap<object, EnvelopedOperation>();
   const socketCredentials = (ctx: {
     connectionParams?: Record<string, unknown>;
@@ -124,6 +151,8 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
           refusedSocket(ctx.extra.socket);
           return [createGraphQLError("Sign in again", { extensions: { code: "UNAUTHENTICATED" } })];
         }
+        const unacceptable = unacceptableInputError(payload);
+        if (unacceptable) return [createGraphQLError(unacceptable.message, { extensions: unacceptable.extensions })];
         const enveloped: EnvelopedOperation = yoga.getEnveloped({
           req: ctx.extra.request,
           actor,
@@ -132,8 +161,6 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
           userAgent: ctx.extra.request.headers["user-agent"],
           params: payload,
         });
-        const unstorable = unstorableTextError(payload);
-        if (unstorable) return [createGraphQLError(unstorable.message, { extensions: unstorable.extensions })];
         let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
@@ -167,6 +194,8 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
         }
         // Nothing is open to anonymous callers over the socket: refuse it as early as possible.
         if (actor.kind === "ANONYMOUS") return false;
+        if (actor.kind === "API_TOKEN") trackCredential(`token:${actor.id}`, ctx.extra.socket);
+        if (actor.kind === "OPERATOR") trackCredential(`operator:${actor.id}`, ctx.extra.socket);
         if (actor.kind === "OPERATOR" && actor.sessionId) {
           const { sessionId } = actor;
           const socket = ctx.extra.socket;
@@ -196,6 +225,7 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
   return {
     async close() {
       await sessionEnded.return?.();
+      await credentialsChanged.return?.();
       await wsHandler.dispose();
       await new Promise<void>((resolve) => {
         wsServer.close(() => resolve());

@@ -12,6 +12,7 @@ import type { Context, ResponseCookie } from "./context.ts";
 import type { ApiResources } from "./resources.ts";
 import { schema } from "./schema/index.ts";
 import { graphqlLimitPlugins } from "./security/graphql-limits.ts";
+import { subscriptionsOverWebsocketOnly } from "./security/http-subscriptions.ts";
 import { rejectUnstorableText } from "./security/text-input.ts";
 import { sharedSubscriptionExecution } from "./shared-subscriptions.ts";
 import { maskedErrors } from "./unavailable.ts";
@@ -65,6 +66,7 @@ export function buildYoga(env: Env, logger: Logger, resources: ApiResources, met
       metricsPlugin,
       ...graphqlLimitPlugins(env),
       rejectUnstorableText(),
+      subscriptionsOverWebsocketOnly(),
       // One account's subscribers (an operator's tabs, a token's connections) share each event's
       // result. Keyed by the account, not only its role: a field that one day reads who is asking
       // can then never hand one operator's answer to another.

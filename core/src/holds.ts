@@ -142,27 +142,42 @@ export async function refundHeldPayment(
 ): Promise<RefundRequest> {
   assertOperatorCan(actor, "operate");
   const now = deps.clock();
-  const held = await deps.db.$transaction((tx) => lockHeld(tx, input.paymentId));
-  const eligibility = refundEligibility(held.purchasedAt, now);
-  if (!eligibility.eligible)
-    throw new RefundIneligibleError(held.purchasedAt, eligibility.daysElapsed, deps.env.MARKETPLACE_TIME_ZONE);
-  const request = await requestRefund(deps, actor, { paymentId: held.id, reason: input.reason });
+  if (!isUuid(input.paymentId)) throw new NotFoundError("Payment", input.paymentId);
+  // The hold is checked in the refund request's own transaction, under the payment's lock: checked
+  // in a transaction of its own, an accept could commit between the check and the request, and the
+  // business would get its placement started, then refunded.
+  const locked: { held?: Payment } = {};
+  const request = await requestRefund(
+    deps,
+    actor,
+    { paymentId: input.paymentId, reason: input.reason },
+    {
+      whileLocked: async (tx, paymentId) => {
+        const held = (locked.held = await lockHeld(tx, paymentId));
+        const eligibility = refundEligibility(held.purchasedAt, now);
+        if (!eligibility.eligible)
+          throw new RefundIneligibleError(held.purchasedAt, eligibility.daysElapsed, deps.env.MARKETPLACE_TIME_ZONE);
+      },
+    },
+  );
+  const decided = locked.held;
+  if (!decided) throw new Error("unreachable: the request was made under the hold's checks");
   const claimed = await approveRefund(deps, actor, request.id);
   await deps.db.$transaction(async (tx) => {
     await tx.payment.update({
-      where: { id: held.id },
+      where: { id: decided.id },
       data: { holdResolution: "REFUNDED", holdResolvedAt: now, holdResolvedById: actorId(actor) },
     });
     await recordAudit(tx, actor, {
       action: "payment.hold_refunded",
       targetType: "Payment",
-      targetId: held.id,
-      before: { holdReason: held.holdReason, holdDetail: held.holdDetail },
+      targetId: decided.id,
+      before: { holdReason: decided.holdReason, holdDetail: decided.holdDetail },
       after: { holdResolution: "REFUNDED", refundRequestId: claimed.id, refundStatus: claimed.status },
       reason: input.reason.trim(),
     });
   });
-  await clearAlert(deps, heldChargeFingerprint(held.stripeChargeId), "Refunded by an operator", actor).catch(
+  await clearAlert(deps, heldChargeFingerprint(decided.stripeChargeId), "Refunded by an operator", actor).catch(
     () => undefined,
   );
   return claimed;

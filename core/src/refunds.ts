@@ -166,6 +166,14 @@ export async function requestRefund(
   deps: RefundDecisionDeps,
   actor: Actor,
   input: RefundRequestInput,
+  options: {
+    /**
+     * A caller's own checks, run in the request's transaction under the payment's lock, before the
+     * ordinary ones: a decision that must not coexist with the refund (accepting a held charge) is
+     * either committed already and seen here, or comes after and sees this request.
+     */
+    whileLocked?: (tx: DbTx, paymentId: string) => Promise<void>;
+  } = {},
 ): Promise<RefundRequest> {
   assertSystemMayPerform(actor, "refund.request");
   if (actor.kind === "API_TOKEN") {
@@ -194,6 +202,7 @@ export async function requestRefund(
     if (!found) throw new NotFoundError("Payment", byId ?? byCharge ?? "");
     // The payment's row lock serialises concurrent requests for the same payment.
     await tx.$queryRaw`SELECT id FROM "Payment" WHERE id = ${found.id}::uuid FOR UPDATE`;
+    await options.whileLocked?.(tx, found.id);
     const payment = await tx.payment.findUniqueOrThrow({ where: { id: found.id } });
     if (input.currency != null && input.currency.toLowerCase() !== payment.currency.toLowerCase())
       throw new InvalidInputError(

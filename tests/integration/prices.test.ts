@@ -201,6 +201,40 @@ describe("a charge that does not pay the region's price", () => {
     expect(await stack.db.refundRequest.count({ where: { paymentId: payment.id, status: "APPROVED" } })).toBe(1);
   });
 
+  it("two operators deciding at once: one accepts or one refunds, never both (no placement started, then refunded)", async () => {
+    for (let round = 0; round < 4; round++) {
+      const payment = await chargeAndWait(await createBusiness(stack.db, regionId), 300 + round, "aud");
+      const paymentId = globalId("Payment", payment.id);
+      const [accepted, refunded] = await Promise.all([
+        stack.api.graphql<{ acceptHeldPayment: { __typename: string } }>(
+          ACCEPT,
+          { paymentId },
+          { cookie: stack.operatorCookie },
+        ),
+        stack.api.graphql<{ refundHeldPayment: { __typename: string } }>(
+          REFUND,
+          { paymentId },
+          { cookie: stack.secondOperatorCookie },
+        ),
+      ]);
+      const outcomes = [accepted.data?.acceptHeldPayment.__typename, refunded.data?.refundHeldPayment.__typename];
+      expect(outcomes.filter((name) => name?.endsWith("Success"))).toHaveLength(1);
+      expect(outcomes.filter((name) => name === "ConflictError")).toHaveLength(1);
+      const requests = await stack.db.refundRequest.count({ where: { paymentId: payment.id } });
+      const decided = await stack.db.payment.findUniqueOrThrow({ where: { id: payment.id } });
+      if (outcomes[0]?.endsWith("Success")) {
+        expect(requests).toBe(0);
+        expect(decided.holdResolution).toBe("ACCEPTED");
+      } else {
+        expect(requests).toBe(1);
+        expect(decided.holdResolution).toBe("REFUNDED");
+        expect(
+          await stack.db.auditEvent.count({ where: { action: "payment.hold_accepted", targetId: payment.id } }),
+        ).toBe(0);
+      }
+    }
+  });
+
   it("a viewer may see held payments but not decide them", async () => {
     const payment = await chargeAndWait(await createBusiness(stack.db, regionId), 5, "aud");
     const refused = await stack.api.graphql(
