@@ -406,8 +406,9 @@ export async function changeOperatorRole(
     await lockAdmins(tx);
     const operator = await tx.operator.findUnique({ where: { id: operatorId } });
     if (!operator) throw new NotFoundError("Operator", operatorId);
-    announceCredentialsChanged(unit, { operatorIds: [operatorId] });
+    // The same role is no change: announcing it would close the operator's sockets for nothing.
     if (operator.role === role) return operator;
+    announceCredentialsChanged(unit, { operatorIds: [operatorId] });
     if (operator.role === "ADMIN" && operator.disabledAt === null) {
       const admins = await activeAdminEmails(tx);
       if (admins.length <= 1) throw new LastAdminError(operator.email);

@@ -111,6 +111,20 @@ describe("an open websocket", () => {
     await expect.poll(watched.closeCode, { timeout: 5_000 }).toBe(4401);
     expect(await eventsAfter(watched)).toBe(0);
   });
+
+  it("stays open when its operator is given the role they already have (no change, nothing to close)", async () => {
+    const same = await createOperator(api.database.db, "OPERATOR", "sam@test.example");
+    const watched = await watchHealth({ cookie: await api.loginCookie("sam@test.example", TEST_PASSWORD) });
+
+    const changed = await api.graphql<{ changeOperatorRole: { __typename: string } }>(
+      `mutation ($id: ID!) { changeOperatorRole(operatorId: $id, role: OPERATOR) { __typename } }`,
+      { id: same.id },
+      { cookie: adminCookie },
+    );
+    expect(changed.data?.changeOperatorRole.__typename).toBe("MutationChangeOperatorRoleSuccess");
+    expect(await eventsAfter(watched)).toBe(3);
+    expect(watched.closeCode()).toBeUndefined();
+  });
 });
 
 describe("a subscription's payload", () => {
