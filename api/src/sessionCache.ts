@@ -30,6 +30,9 @@ type Entry =
   | { kind: "session"; actor: OperatorActor; validUntil: number }
   | { kind: "token"; use: ApiTokenUse; validUntil: number };
 
+/** How long the listener waits before subscribing again after its stream ended or failed. */
+const RESUBSCRIBE_AFTER_MS = 100;
+
 export class CredentialCache implements CredentialLookup {
   /** By the secret's hash (never the secret itself). */
   private readonly entries = new Map<string, Entry>();
@@ -110,12 +113,27 @@ export class CredentialCache implements CredentialLookup {
 
   /** Follows other instances' changes until the returned function is called. */
   listen(): () => Promise<void> {
-    const changes = this.events.subscribe("credentialsChanged");
+    let stopped = false;
+    let changes: AsyncIterableIterator<CredentialsChangedEvent> | undefined;
     void (async () => {
-      for await (const change of changes) this.forget(change);
+      while (!stopped) {
+        changes = this.events.subscribe("credentialsChanged");
+        try {
+          for await (const change of changes) this.forget(change);
+        } catch {
+          // The stream failed (the bus, or this listener fell too far behind): handled below.
+        }
+        if (stopped) break;
+        // Changes may have been missed while no stream was open: forget everything (the next
+        // lookups read the database), then listen again. The pause keeps a failing bus from spinning.
+        this.generation++;
+        this.entries.clear();
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_AFTER_MS).unref());
+      }
     })();
     return async () => {
-      await changes.return?.();
+      stopped = true;
+      await changes?.return?.();
       this.entries.clear();
     };
   }
