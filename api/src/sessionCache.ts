@@ -5,6 +5,7 @@
 // API instance when the Redis bus delivers it, so a revoked session or token is refused everywhere
 // within the bus's delivery time. Entries also expire after `ttlMs`, which bounds how long a change
 // is missed if a bus message is lost.
+import { followEvents } from "./followEvents.ts";
 import type { ApiTokenActor, OperatorActor } from "@steward/core/actor";
 import { apiTokenForSecret, type ApiTokenUse, recordApiTokenUse } from "@steward/core/apiTokens";
 import { operatorForSession } from "@steward/core/auth";
@@ -29,9 +30,6 @@ const DEFAULTS: CredentialCacheOptions = { ttlMs: 10_000, maxEntries: 10_000 };
 type Entry =
   | { kind: "session"; actor: OperatorActor; validUntil: number }
   | { kind: "token"; use: ApiTokenUse; validUntil: number };
-
-/** How long the listener waits before subscribing again after its stream ended or failed. */
-const RESUBSCRIBE_AFTER_MS = 100;
 
 export class CredentialCache implements CredentialLookup {
   /** By the secret's hash (never the secret itself). */
@@ -113,27 +111,17 @@ export class CredentialCache implements CredentialLookup {
 
   /** Follows other instances' changes until the returned function is called. */
   listen(): () => Promise<void> {
-    let stopped = false;
-    let changes: AsyncIterableIterator<CredentialsChangedEvent> | undefined;
-    void (async () => {
-      while (!stopped) {
-        changes = this.events.subscribe("credentialsChanged");
-        try {
-          for await (const change of changes) this.forget(change);
-        } catch {
-          // The stream failed (the bus, or this listener fell too far behind): handled below.
-        }
-        if (stopped) break;
-        // Changes may have been missed while no stream was open: forget everything (the next
-        // lookups read the database), then listen again. The pause keeps a failing bus from spinning.
+    const stop = followEvents(this.events, "credentialsChanged", {
+      onEvent: (change) => this.forget(change),
+      // Changes may have been missed while no stream was open: forget everything (the next
+      // lookups read the database).
+      onGap: () => {
         this.generation++;
         this.entries.clear();
-        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_AFTER_MS).unref());
-      }
-    })();
+      },
+    });
     return async () => {
-      stopped = true;
-      await changes?.return?.();
+      await stop();
       this.entries.clear();
     };
   }

@@ -3,6 +3,7 @@
 // and runs through Yoga's envelop (limits, masking), and a socket is closed when its session
 // ends (signed out on any instance, through the bus) or expires, and when the credentials it was
 // opened with change (a revoked token, an operator's role changed or disabled).
+import { followEvents } from "./followEvents.ts";
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type Actor, ANONYMOUS } from "@steward/core/actor";
@@ -88,10 +89,9 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
     for (const socket of socketsBySession.get(sessionId) ?? []) socket.close(4401, "Session ended");
     socketsBySession.delete(sessionId);
   };
-  const sessionEnded = events.subscribe("sessionEnded");
-  void (async () => {
-    for await (const event of sessionEnded) closeSessionSockets(event.sessionId);
-  })();
+  const stopSessionEnded = followEvents(events, "sessionEnded", {
+    onEvent: (event) => closeSessionSockets(event.sessionId),
+  });
   // Its open subscriptions keep the actor they were started with: re-authenticating the next
   // operation is not enough when a token is revoked or a role changes (a demoted ADMIN's
   // subscriptions would go on reading ADMIN fields). Such a socket closes; the client reconnects
@@ -101,14 +101,13 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
     for (const socket of socketsByCredential.get(key) ?? []) socket.close(4401, "Credentials changed");
     socketsByCredential.delete(key);
   };
-  const credentialsChanged = events.subscribe("credentialsChanged");
-  void (async () => {
-    for await (const change of credentialsChanged) {
+  const stopCredentialsChanged = followEvents(events, "credentialsChanged", {
+    onEvent: (change) => {
       for (const sessionId of change.sessionIds) closeSessionSockets(sessionId);
       for (const operatorId of change.operatorIds) closeCredentialSockets(`operator:${operatorId}`);
       for (const tokenId of change.apiTokenIds) closeCredentialSockets(`token:${tokenId}`);
-    }
-  })();
+    },
+  });
   const trackCredential = (key: string, socket: WebSocket) => {
     const sockets = socketsByCredential.get(key) ?? new Set<WebSocket>();
     sockets.add(socket);
@@ -224,8 +223,8 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
 
   return {
     async close() {
-      await sessionEnded.return?.();
-      await credentialsChanged.return?.();
+      await stopSessionEnded();
+      await stopCredentialsChanged();
       await wsHandler.dispose();
       await new Promise<void>((resolve) => {
         wsServer.close(() => resolve());
