@@ -5,13 +5,13 @@
 // API instance when the Redis bus delivers it, so a revoked session or token is refused everywhere
 // within the bus's delivery time. Entries also expire after `ttlMs`, which bounds how long a change
 // is missed if a bus message is lost.
-import { followEvents } from "./followEvents.ts";
 import type { ApiTokenActor, OperatorActor } from "@steward/core/actor";
 import { apiTokenForSecret, type ApiTokenUse, recordApiTokenUse } from "@steward/core/apiTokens";
 import { operatorForSession } from "@steward/core/auth";
 import type { CredentialsChangedEvent, EventBus } from "@steward/core/ports/events";
 import { hashSecret } from "@steward/core/secrets";
 import type { Db } from "@steward/db/client";
+import { followEvents } from "./followEvents.ts";
 
 export interface CredentialLookup {
   operatorForSession(sessionToken: string): Promise<OperatorActor | null>;

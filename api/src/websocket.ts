@@ -3,7 +3,6 @@
 // and runs through Yoga's envelop (limits, masking), and a socket is closed when its session
 // ends (signed out on any instance, through the bus) or expires, and when the credentials it was
 // opened with change (a revoked token, an operator's role changed or disabled).
-import { followEvents } from "./followEvents.ts";
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type Actor, ANONYMOUS } from "@steward/core/actor";
@@ -16,6 +15,7 @@ import { createGraphQLError } from "graphql-yoga";
 import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate } from "./authenticate.ts";
 import type { Context } from "./context.ts";
+import { followEvents } from "./followEvents.ts";
 import { clientAddress, type RateLimiter } from "./security/rate-limit.ts";
 import { unacceptableInputError } from "./security/text-input.ts";
 import {
@@ -82,33 +82,18 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
       },
     );
   });
-  // A socket lives as long as its session: closed at sign-out (on every API instance, through
-  // the bus) and when the session expires, so no event reaches a signed-out browser.
-  const socketsBySession = new Map<string, Set<WebSocket>>();
-  const closeSessionSockets = (sessionId: string) => {
-    for (const socket of socketsBySession.get(sessionId) ?? []) socket.close(4401, "Session ended");
-    socketsBySession.delete(sessionId);
-  };
-  const stopSessionEnded = followEvents(events, "sessionEnded", {
-    onEvent: (event) => closeSessionSockets(event.sessionId),
-  });
-  // Its open subscriptions keep the actor they were started with: re-authenticating the next
-  // operation is not enough when a token is revoked or a role changes (a demoted ADMIN's
-  // subscriptions would go on reading ADMIN fields). Such a socket closes; the client reconnects
-  // with whatever its credentials are now.
+  // A socket lives as long as the credentials it was opened with: closed when its session ends
+  // (sign-out on any instance, through the bus) or expires, so no event reaches a signed-out
+  // browser; and when its token is revoked or its operator's role changes or they are disabled,
+  // because its open subscriptions keep the actor they were started with (re-authenticating the
+  // next operation is not enough: a demoted ADMIN's subscriptions would go on reading ADMIN
+  // fields). The client reconnects with whatever its credentials are now.
   const socketsByCredential = new Map<string, Set<WebSocket>>();
-  const closeCredentialSockets = (key: string) => {
-    for (const socket of socketsByCredential.get(key) ?? []) socket.close(4401, "Credentials changed");
+  const closeSockets = (key: string, reason: string) => {
+    for (const socket of socketsByCredential.get(key) ?? []) socket.close(4401, reason);
     socketsByCredential.delete(key);
   };
-  const stopCredentialsChanged = followEvents(events, "credentialsChanged", {
-    onEvent: (change) => {
-      for (const sessionId of change.sessionIds) closeSessionSockets(sessionId);
-      for (const operatorId of change.operatorIds) closeCredentialSockets(`operator:${operatorId}`);
-      for (const tokenId of change.apiTokenIds) closeCredentialSockets(`token:${tokenId}`);
-    },
-  });
-  const trackCredential = (key: string, socket: WebSocket) => {
+  const trackSocket = (key: string, socket: WebSocket) => {
     const sockets = socketsByCredential.get(key) ?? new Set<WebSocket>();
     sockets.add(socket);
     socketsByCredential.set(key, sockets);
@@ -117,6 +102,16 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
       if (sockets.size === 0 && socketsByCredential.get(key) === sockets) socketsByCredential.delete(key);
     });
   };
+  const stopSessionEnded = followEvents(events, "sessionEnded", {
+    onEvent: (event) => closeSockets(`session:${event.sessionId}`, "Session ended"),
+  });
+  const stopCredentialsChanged = followEvents(events, "credentialsChanged", {
+    onEvent: (change) => {
+      for (const sessionId of change.sessionIds) closeSockets(`session:${sessionId}`, "Session ended");
+      for (const operatorId of change.operatorIds) closeSockets(`operator:${operatorId}`, "Credentials changed");
+      for (const tokenId of change.apiTokenIds) closeSockets(`token:${tokenId}`, "Credentials changed");
+    },
+  });
   const envelopedByContext = new WeakMap<object, EnvelopedOperation>();
   const socketCredentials = (ctx: {
     connectionParams?: Record<string, unknown>;
@@ -193,21 +188,14 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
         }
         // Nothing is open to anonymous callers over the socket: refuse it as early as possible.
         if (actor.kind === "ANONYMOUS") return false;
-        if (actor.kind === "API_TOKEN") trackCredential(`token:${actor.id}`, ctx.extra.socket);
-        if (actor.kind === "OPERATOR") trackCredential(`operator:${actor.id}`, ctx.extra.socket);
+        const socket = ctx.extra.socket;
+        if (actor.kind === "API_TOKEN") trackSocket(`token:${actor.id}`, socket);
+        if (actor.kind === "OPERATOR") trackSocket(`operator:${actor.id}`, socket);
         if (actor.kind === "OPERATOR" && actor.sessionId) {
-          const { sessionId } = actor;
-          const socket = ctx.extra.socket;
-          const sockets = socketsBySession.get(sessionId) ?? new Set<WebSocket>();
-          sockets.add(socket);
-          socketsBySession.set(sessionId, sockets);
+          trackSocket(`session:${actor.sessionId}`, socket);
           const untilExpiry = (actor.sessionExpiresAt?.getTime() ?? Date.now()) - Date.now();
           const expiry = setTimeout(() => socket.close(4401, "Session expired"), Math.min(untilExpiry, 2 ** 31 - 1));
-          socket.once("close", () => {
-            clearTimeout(expiry);
-            sockets.delete(socket);
-            if (sockets.size === 0) socketsBySession.delete(sessionId);
-          });
+          socket.once("close", () => clearTimeout(expiry));
         }
         return true;
       },
