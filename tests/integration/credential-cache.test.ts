@@ -2,9 +2,13 @@
 // Revoking on one instance must still be refused on every other within a second: the change is
 // pushed over the Redis bus. Two API instances on one database and one Redis key prefix.
 import { createLogger } from "@steward/core/logger";
+import type { EventBus, EventName, StewardEvents } from "@steward/core/ports/events";
+import { hashSecret } from "@steward/core/secrets";
+import { createPubSub } from "graphql-yoga";
 import type { Env } from "@steward/core/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type App } from "../../api/src/app.ts";
+import { CredentialCache } from "../../api/src/sessionCache.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { testEnv } from "../support/env.ts";
 import { createOperator, TEST_PASSWORD } from "../support/fixtures.ts";
@@ -195,5 +199,72 @@ describe("cached credentials across two API instances", () => {
     );
     expect(demoted.body.errors).toBeUndefined();
     expect(await msUntil(async () => (await listTokens()).body.errors !== undefined)).toBeLessThan(1_000);
+  });
+});
+
+/** A bus whose first credentialsChanged stream fails when told to; later streams are an in-memory pub/sub. */
+function failingOnceBus() {
+  const pubsub = createPubSub<Record<string, [unknown]>>();
+  let fail: (error: Error) => void = () => undefined;
+  let subscriptions = 0;
+  const bus: EventBus = {
+    publish: (name, payload) => pubsub.publish(name, payload),
+    subscribe<Name extends EventName>(name: Name): AsyncIterableIterator<StewardEvents[Name][0]> {
+      subscriptions++;
+      if (subscriptions > 1) return pubsub.subscribe(name) as AsyncIterableIterator<StewardEvents[Name][0]>;
+      const failed = new Promise<never>((_resolve, reject) => (fail = reject));
+      const stream: AsyncIterableIterator<StewardEvents[Name][0]> = {
+        [Symbol.asyncIterator]: () => stream,
+        next: () => failed,
+        return: () => Promise.resolve({ value: undefined, done: true }),
+      };
+      return stream;
+    },
+  };
+  return { bus, fail: (error: Error) => fail(error), subscriptions: () => subscriptions };
+}
+
+describe("the cache's listener when its bus stream fails", () => {
+  // A Redis stream cannot be made to fail on demand, so the bus is the one stand-in here; the
+  // sessions are real rows, revoked straight in the database so only a fresh read can see it.
+  it("forgets what it cached, subscribes again and follows later changes", async () => {
+    const operator = await database.db.operator.findUniqueOrThrow({ where: { email: "grace@test.example" } });
+    const session = async (token: string) =>
+      database.db.session.create({
+        data: { tokenHash: hashSecret(token), operatorId: operator.id, expiresAt: new Date(Date.now() + 3_600_000) },
+      });
+    const revoke = (id: string) => database.db.session.update({ where: { id }, data: { revokedAt: new Date() } });
+    const bus = failingOnceBus();
+    const cache = new CredentialCache(database.db, bus.bus);
+    const stop = cache.listen();
+    try {
+      const before = await session("listener-gap-before");
+      expect(await cache.operatorForSession("listener-gap-before")).not.toBeNull();
+      await revoke(before.id);
+      expect(await cache.operatorForSession("listener-gap-before")).not.toBeNull(); // cached
+
+      bus.fail(new Error("bus connection lost"));
+      await expect.poll(() => bus.subscriptions(), { timeout: 2_000 }).toBe(2);
+      // What it held before the gap is read again: the revocation it never heard of is seen.
+      expect(await cache.operatorForSession("listener-gap-before")).toBeNull();
+
+      // Another instance revokes a session: the new stream delivers it and the entry goes.
+      const after = await session("listener-gap-after");
+      expect(await cache.operatorForSession("listener-gap-after")).not.toBeNull();
+      await revoke(after.id);
+      expect(await cache.operatorForSession("listener-gap-after")).not.toBeNull(); // cached
+      // Published until heard: the new stream listens from its first read.
+      await expect
+        .poll(
+          () => {
+            bus.bus.publish("credentialsChanged", { sessionIds: [after.id], operatorIds: [], apiTokenIds: [] });
+            return cache.operatorForSession("listener-gap-after");
+          },
+          { timeout: 2_000 },
+        )
+        .toBeNull();
+    } finally {
+      await stop();
+    }
   });
 });
