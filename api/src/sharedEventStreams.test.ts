@@ -74,16 +74,16 @@ describe("sharedEventStreams", () => {
     const { bus } = countingBus();
     const shared = sharedEventStreams(bus);
     const alerts = shared.subscribe("alertChanged");
-    const sessions = shared.subscribe("sessionEnded");
+    const credentials = shared.subscribe("credentialsChanged");
     const nextAlert = alerts.next();
-    const nextSession = sessions.next();
+    const nextCredentials = credentials.next();
     await new Promise((resolve) => setTimeout(resolve, 0));
-    shared.publish("sessionEnded", { sessionId: "s1" });
+    shared.publish("credentialsChanged", { sessionIds: ["s1"], operatorIds: [], apiTokenIds: [] });
     shared.publish("alertChanged", alert(1));
-    expect((await nextSession).value).toEqual({ sessionId: "s1" });
+    expect((await nextCredentials).value).toEqual({ sessionIds: ["s1"], operatorIds: [], apiTokenIds: [] });
     expect((await nextAlert).value).toEqual(alert(1));
     await alerts.return?.();
-    await sessions.return?.();
+    await credentials.return?.();
   });
 
   it("cuts off a subscriber that stopped reading, not the others, and keeps its queue bounded", async () => {

@@ -102,9 +102,6 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
       if (sockets.size === 0 && socketsByCredential.get(key) === sockets) socketsByCredential.delete(key);
     });
   };
-  const stopSessionEnded = followEvents(events, "sessionEnded", {
-    onEvent: (event) => closeSockets(`session:${event.sessionId}`, "Session ended"),
-  });
   const stopCredentialsChanged = followEvents(events, "credentialsChanged", {
     onEvent: (change) => {
       for (const sessionId of change.sessionIds) closeSockets(`session:${sessionId}`, "Session ended");
@@ -211,7 +208,6 @@ export function attachWebSockets(server: Server, deps: WebSocketDeps): WebSocket
 
   return {
     async close() {
-      await stopSessionEnded();
       await stopCredentialsChanged();
       await wsHandler.dispose();
       await new Promise<void>((resolve) => {

@@ -14,11 +14,7 @@ import { type AfterCommit, type EffectDeps, inTransaction } from "./unitOfWork.t
 
 export const SESSION_COOKIE = "steward_session";
 
-/**
- * After the commit, every API instance forgets the changed credentials, then closes the ended
- * sessions' sockets (in this order on the bus, so a request after the socket closed is already
- * refused).
- */
+/** After the commit, every API instance forgets the changed credentials and closes their sockets. */
 export function announceCredentialsChanged(unit: AfterCommit, change: Partial<CredentialsChangedEvent>): void {
   const event: CredentialsChangedEvent = {
     sessionIds: change.sessionIds ?? [],
@@ -27,7 +23,6 @@ export function announceCredentialsChanged(unit: AfterCommit, change: Partial<Cr
   };
   if (event.sessionIds.length + event.operatorIds.length + event.apiTokenIds.length === 0) return;
   unit.publish("credentialsChanged", event);
-  for (const sessionId of event.sessionIds) unit.publish("sessionEnded", { sessionId });
 }
 
 export interface AuthSettings {

@@ -48,14 +48,10 @@ export interface MetricsUpdatedEvent {
   computedAt: string;
 }
 
-/** A session was signed out: every API instance closes that session's websockets. */
-export interface SessionEndedEvent {
-  sessionId: string;
-}
-
 /**
  * Sessions or API tokens were revoked, or operators changed (role, disabled): every API instance
- * drops what it cached of them, so the next request is authenticated against the database.
+ * drops what it cached of them, so the next request is authenticated against the database, and
+ * closes the websockets opened with them.
  */
 export interface CredentialsChangedEvent {
   sessionIds: string[];
@@ -70,7 +66,6 @@ export interface HealthChangedEvent {
 }
 
 export type StewardEvents = {
-  sessionEnded: [SessionEndedEvent];
   credentialsChanged: [CredentialsChangedEvent];
   jobRunRecorded: [JobRunEvent];
   reviewQueueChanged: [ReviewQueueEvent];
