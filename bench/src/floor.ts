@@ -252,13 +252,15 @@ export async function benchFloor(db: Db, databaseUrl: string, options: FloorOpti
     FLOOR_SCHEDULED_JOBS: JSON.stringify(scheduledJobs),
   };
   const pin = twoCores ? { cpus: "0" } : {};
-  // FLOOR_PROFILE_DIR=<dir>: the API writes a V8 CPU profile there when it stops (node --cpu-prof).
+  // FLOOR_PROFILE_DIR=<dir>: the API and the floor write V8 CPU profiles into <dir>/api and
+  // <dir>/floor when they stop (node --cpu-prof; one file per thread, the largest is the main one).
   const profile = process.env.FLOOR_PROFILE_DIR;
-  const api = startNodeProcess("api/src/main.ts", apiEnv, "api", {
+  const profiled = (name: string) => (profile ? ["--cpu-prof", `--cpu-prof-dir=${join(profile, name)}`] : []);
+  const api = startNodeProcess("api/src/main.ts", apiEnv, "api", { ...pin, nodeArgs: profiled("api") });
+  const floor = startNodeProcess("bench/src/floor/server.ts", floorEnv, "floor", {
     ...pin,
-    nodeArgs: profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [],
+    nodeArgs: profiled("floor"),
   });
-  const floor = startNodeProcess("bench/src/floor/server.ts", floorEnv, "floor", pin);
   const dir = mkdtempSync(join(tmpdir(), "steward-floor-"));
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const floorUrl = `http://127.0.0.1:${floorPort}`;

@@ -1,6 +1,6 @@
 // The autonomy rules of PRODUCT.md §8 as data: what each role may do. The API enforces them on
 // every field; core re-checks them where an action is taken, so no caller can skip them.
-import type { Role } from "@steward/db/client";
+import type { ReviewStatus, Role } from "@steward/db/client";
 import type { Actor } from "./actor.ts";
 import { ForbiddenActionError } from "./errors.ts";
 
@@ -36,6 +36,21 @@ export type ApiTokenScope = (typeof apiTokenScopes)[number];
 
 export function tokenHasScope(actor: Actor, scope: ApiTokenScope): boolean {
   return actor.kind === "API_TOKEN" && actor.scopes.includes(scope);
+}
+
+/**
+ * Who may read a review: any operator; an integration with `read` once it is published; the
+ * `reviews:write` token that submitted it, whatever its status. A plain predicate, not a scope
+ * map, because the API asks it once per row of every review page (issue 17).
+ */
+export function mayReadReview(
+  actor: Actor,
+  review: { status: ReviewStatus; submittedByTokenId: string | null },
+): boolean {
+  if (actor.kind === "OPERATOR") return roleCan(actor.role, "read");
+  if (actor.kind !== "API_TOKEN") return false;
+  if (review.status === "APPROVED" && actor.scopes.includes("read")) return true;
+  return review.submittedByTokenId === actor.id && actor.scopes.includes("reviews:write");
 }
 
 export function assertOperatorCan(actor: Actor, capability: Capability): void {

@@ -64,6 +64,23 @@ describe("a `read` token", () => {
     expectNoOperatorIdentity(answer);
   });
 
+  it("reads a published review by id, and not one still pending", async () => {
+    const NODE = `query ($id: ID!) { node(id: $id) { ... on Review { body status } } }`;
+    const published = await api.graphql<{ node: { status: string } | null }>(
+      NODE,
+      { id: globalIdOf("Review", world.approvedReviewId) },
+      { bearer: world.tokens.read.token },
+    );
+    expect(published.data?.node?.status).toBe("APPROVED");
+    const pending = await api.graphql<{ node: unknown }>(
+      NODE,
+      { id: globalIdOf("Review", world.pendingReviewId) },
+      { bearer: world.tokens.read.token },
+    );
+    expect(pending.data?.node ?? null).toBeNull();
+    expect(JSON.stringify(pending)).not.toContain("Pending review body");
+  });
+
   it("still lets an operator read who moderated", async () => {
     const cookie = await api.loginCookie(world.operators.VIEWER.email, TEST_PASSWORD);
     const answer = await api.graphql<{ publishedReviews: { edges: { node: { moderator: { email: string } } }[] } }>(

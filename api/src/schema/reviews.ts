@@ -19,6 +19,7 @@ import {
   type SuggestionOverrides,
 } from "@steward/core/reviews";
 import { ConflictError, InvalidInputError } from "@steward/core/errors";
+import { mayReadReview } from "@steward/core/permissions";
 import { countReviews, publishedReviews, reviewQueuePage } from "@steward/core/reads/reviewPages";
 import { z } from "zod";
 import { builder } from "../builder.ts";
@@ -62,11 +63,7 @@ const ReviewNode = builder.prismaNode("Review", {
   // Integrations with `read` may read published reviews, and a `reviews:write` token the reviews
   // it submitted (any status); the rest of the queue is for operators. Who moderated, and how,
   // is for operators only (the fields below that say so).
-  authScopes: (review) => ({
-    viewer: true,
-    ...(review.status === "APPROVED" ? { token: "read" as const } : {}),
-    $all: { token: "reviews:write", tokenId: review.submittedByTokenId },
-  }),
+  authScopes: (review, { actor }) => mayReadReview(actor, review),
   fields: (t) => ({
     business: t.relation("business"),
     rating: t.exposeInt("rating"),

@@ -76,8 +76,18 @@ function filterSql(filter: ReviewQuery | null | undefined, params: Params): stri
   return conditions.join(" AND ");
 }
 
+/** Whether a Pothos query asks for `relation` of the review's business (`business: { include: { region } }`). */
+function requestedOfBusiness(query: ReviewPageQuery, relation: "region"): boolean {
+  const business = (query.include ?? query.select ?? {}).business;
+  return typeof business === "object" && business !== null && requested(business, relation);
+}
+
+/** The review's columns and only the relations the query asks for (an integration's page wants its business alone). */
 function reviewColumns(query: ReviewPageQuery): string {
-  const columns = [`r.*`, `to_jsonb(b) AS business`, `to_jsonb(g) AS region`, `${operatorJson("m")} AS moderator`];
+  const columns = [`r.*`];
+  if (requested(query, "business")) columns.push(`to_jsonb(b) AS business`);
+  if (requestedOfBusiness(query, "region")) columns.push(`to_jsonb(g) AS region`);
+  if (requested(query, "moderator")) columns.push(`${operatorJson("m")} AS moderator`);
   if (requested(query, "scores"))
     columns.push(`(SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s."createdAt", s.id), '[]')
         FROM "ReviewScore" s WHERE s."reviewId" = r.id) AS scores`);
@@ -94,20 +104,22 @@ const REVIEW_JOINS = `FROM "Review" r
   LEFT JOIN "Operator" m ON m.id = r."moderatorId"`;
 
 type RawReview = Review & {
-  business: JsonRow;
-  region: JsonRow;
-  moderator: JsonRow | null;
+  business?: JsonRow;
+  region?: JsonRow;
+  moderator?: JsonRow | null;
   scores?: JsonRow[];
   decisions?: JsonRow[];
 };
 
-/** A statement's row as Prisma returns a review with its business (and region), moderator, scores and decisions. */
+/** A statement's row as Prisma returns a review with the relations asked for: business (and region), moderator, scores, decisions. */
 function toReview(row: RawReview): Review {
   const { region, ...rest } = row;
   const review = rest as JsonRow;
-  review.business = fromJson<JsonRow>(row.business, "Business");
-  (review.business as JsonRow).region = fromJson(region, "Region");
-  review.moderator = row.moderator ? fromJson(row.moderator, "Operator") : null;
+  if (row.business) {
+    const business = fromJson<JsonRow>(row.business, "Business");
+    if (region) business.region = fromJson(region, "Region");
+  }
+  if (row.moderator) fromJson(row.moderator, "Operator");
   if (row.scores) for (const score of row.scores) fromJson(score, "ReviewScore");
   if (row.decisions)
     for (const decision of row.decisions) {
