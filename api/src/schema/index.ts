@@ -1,5 +1,6 @@
 // Imports each domain's types for their side effects, then builds the schema.
 import { builder } from "../builder.ts";
+import { withSynchronousNodeIds } from "./synchronousNodeIds.ts";
 import "./errors.ts";
 import "./auth.ts";
 import "./audit.ts";
@@ -24,4 +25,4 @@ import "./maintenance.ts";
 import "./disputes.ts";
 import "./marketplace.ts";
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = withSynchronousNodeIds(builder.toSchema({ sortSchema: true }));
