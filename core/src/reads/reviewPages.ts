@@ -76,17 +76,17 @@ function filterSql(filter: ReviewQuery | null | undefined, params: Params): stri
   return conditions.join(" AND ");
 }
 
-/** Whether a Pothos query asks for `relation` of the review's business (`business: { include: { region } }`). */
-function requestedOfBusiness(query: ReviewPageQuery, relation: "region"): boolean {
+/** Whether a Pothos query asks for the business's region too (`business: { include: { region: true } }`). */
+function requestsBusinessRegion(query: ReviewPageQuery): boolean {
   const business = (query.include ?? query.select ?? {}).business;
-  return typeof business === "object" && business !== null && requested(business, relation);
+  return typeof business === "object" && business !== null && requested(business, "region");
 }
 
 /** The review's columns and only the relations the query asks for (an integration's page wants its business alone). */
 function reviewColumns(query: ReviewPageQuery): string {
   const columns = [`r.*`];
   if (requested(query, "business")) columns.push(`to_jsonb(b) AS business`);
-  if (requestedOfBusiness(query, "region")) columns.push(`to_jsonb(g) AS region`);
+  if (requestsBusinessRegion(query)) columns.push(`to_jsonb(g) AS region`);
   if (requested(query, "moderator")) columns.push(`${operatorJson("m")} AS moderator`);
   if (requested(query, "scores"))
     columns.push(`(SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s."createdAt", s.id), '[]')
