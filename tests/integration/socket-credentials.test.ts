@@ -98,16 +98,21 @@ describe("an open websocket", () => {
     expect(await eventsAfter(watched)).toBe(0);
   });
 
+  /** An admin gives the operator `role`, and the API accepts it. */
+  async function changeRoleAsAdmin(operatorId: string, role: "VIEWER" | "OPERATOR"): Promise<void> {
+    const changed = await api.graphql<{ changeOperatorRole: { __typename: string } }>(
+      `mutation ($id: ID!, $role: Role!) { changeOperatorRole(operatorId: $id, role: $role) { __typename } }`,
+      { id: operatorId, role },
+      { cookie: adminCookie },
+    );
+    expect(changed.data?.changeOperatorRole.__typename).toBe("MutationChangeOperatorRoleSuccess");
+  }
+
   it("is closed when its operator's role changes, so no subscription goes on with the old role", async () => {
     const demoted = await createOperator(api.database.db, "ADMIN", "dee@test.example");
     const watched = await watchHealth({ cookie: await api.loginCookie("dee@test.example", TEST_PASSWORD) });
 
-    const changed = await api.graphql<{ changeOperatorRole: { __typename: string } }>(
-      `mutation ($id: ID!) { changeOperatorRole(operatorId: $id, role: VIEWER) { __typename } }`,
-      { id: demoted.id },
-      { cookie: adminCookie },
-    );
-    expect(changed.data?.changeOperatorRole.__typename).toBe("MutationChangeOperatorRoleSuccess");
+    await changeRoleAsAdmin(demoted.id, "VIEWER");
     await expect.poll(watched.closeCode, { timeout: 5_000 }).toBe(4401);
     expect(await eventsAfter(watched)).toBe(0);
   });
@@ -116,12 +121,7 @@ describe("an open websocket", () => {
     const same = await createOperator(api.database.db, "OPERATOR", "sam@test.example");
     const watched = await watchHealth({ cookie: await api.loginCookie("sam@test.example", TEST_PASSWORD) });
 
-    const changed = await api.graphql<{ changeOperatorRole: { __typename: string } }>(
-      `mutation ($id: ID!) { changeOperatorRole(operatorId: $id, role: OPERATOR) { __typename } }`,
-      { id: same.id },
-      { cookie: adminCookie },
-    );
-    expect(changed.data?.changeOperatorRole.__typename).toBe("MutationChangeOperatorRoleSuccess");
+    await changeRoleAsAdmin(same.id, "OPERATOR");
     expect(await eventsAfter(watched)).toBe(3);
     expect(watched.closeCode()).toBeUndefined();
   });
